@@ -1,0 +1,128 @@
+#include "core/context.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/mem.h>
+#include <openssl/pem.h>
+#include <openssl/pool.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <string_view>
+
+#include "core/internal/pem.h"
+
+namespace sansio_tls {
+namespace {
+
+Error ConfigError(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), std::nullopt, false};
+}
+
+std::string_view VersionName(TlsVersion v) {
+  return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2";
+}
+
+}  // namespace
+
+CRYPTO_BUFFER_POOL* internal::SharedBufferPool() {
+  // Identical certificates (our own and those peers send) share one copy process-wide.
+  static CRYPTO_BUFFER_POOL* pool = CRYPTO_BUFFER_POOL_new();
+  return pool;
+}
+
+Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& options) {
+  ERR_clear_error();
+  std::shared_ptr<Context> ctx(new Context());
+  ctx->options_ = options;
+  // Secrets are not kept once loaded.
+  OPENSSL_cleanse(ctx->options_.credentials.key_pem.data(),
+                  ctx->options_.credentials.key_pem.size());
+  OPENSSL_cleanse(ctx->options_.credentials.passphrase.data(),
+                  ctx->options_.credentials.passphrase.size());
+  ctx->options_.credentials.key_pem.clear();
+  ctx->options_.credentials.passphrase.clear();
+
+  if (options.min_version > options.max_version) {
+    return ConfigError("ERR_TLS_INVALID_PROTOCOL_VERSION",
+                       std::string("min_version ") + std::string(VersionName(options.min_version)) +
+                           " is above max_version " +
+                           std::string(VersionName(options.max_version)));
+  }
+
+  ctx->ssl_ctx_ = SSL_CTX_new(TLS_with_buffers_method());
+  if (!ctx->ssl_ctx_) return ConfigError("ERR_TLS_INVALID_CONFIG", "SSL_CTX_new failed");
+  SSL_CTX* ssl_ctx = ctx->ssl_ctx_;
+  SSL_CTX_set0_buffer_pool(ssl_ctx, internal::SharedBufferPool());
+  SSL_CTX_set_min_proto_version(ssl_ctx, static_cast<uint16_t>(options.min_version));
+  SSL_CTX_set_max_proto_version(ssl_ctx, static_cast<uint16_t>(options.max_version));
+
+  if (!options.ciphers.empty() &&
+      !SSL_CTX_set_strict_cipher_list(ssl_ctx, options.ciphers.c_str())) {
+    ERR_clear_error();
+    return ConfigError("ERR_TLS_INVALID_CIPHERS",
+                       "cipher list \"" + options.ciphers + "\" is invalid or names an unknown cipher");
+  }
+
+  // Our certificate and key.
+  const Credentials& cred = options.credentials;
+  bool has_key = !cred.key_pem.empty(), has_cert = !cred.cert_chain_pem.empty();
+  if (has_key != has_cert) {
+    return ConfigError("ERR_TLS_INVALID_CREDENTIALS",
+                       has_key ? "a private key was given without a certificate"
+                               : "a certificate was given without its private key");
+  }
+  if (!has_cert && options.role == Role::kServer) {
+    return ConfigError("ERR_TLS_MISSING_CERTIFICATE",
+                       "a server needs a certificate and private key");
+  }
+  if (has_cert) {
+    auto loaded = internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
+    if (!loaded.ok()) return loaded.error();
+    std::vector<CRYPTO_BUFFER*> raw;
+    for (auto& b : loaded->chain) raw.push_back(b.get());
+    if (!SSL_CTX_set_chain_and_key(ssl_ctx, raw.data(), raw.size(), loaded->key.get(), nullptr)) {
+      ERR_clear_error();
+      return ConfigError("ERR_TLS_INVALID_CREDENTIALS",
+                         "BoringSSL refused the certificate chain and key");
+    }
+  }
+
+  // Trust store.
+  ctx->store_ = X509_STORE_new();
+  bssl::UniquePtr<STACK_OF(CRYPTO_BUFFER)> ca_names(sk_CRYPTO_BUFFER_new_null());
+  for (size_t i = 0; i < options.ca_pems.size(); ++i) {
+    auto certs = internal::ParseCertificates(options.ca_pems[i]);
+    if (!certs.ok()) {
+      return ConfigError("ERR_TLS_INVALID_CA",
+                         "ca[" + std::to_string(i) + "]: " + certs.error().message);
+    }
+    for (auto& x509 : certs.value()) {
+      X509_STORE_add_cert(ctx->store_, x509.get());
+      ERR_clear_error();  // a duplicate certificate is not an error
+      uint8_t* der = nullptr;
+      int len = i2d_X509_NAME(X509_get_subject_name(x509.get()), &der);
+      if (len > 0) {
+        sk_CRYPTO_BUFFER_push(ca_names.get(),
+                              CRYPTO_BUFFER_new(der, len, internal::SharedBufferPool()));
+      }
+      OPENSSL_free(der);
+    }
+  }
+
+  if (options.role == Role::kServer) {
+    if (options.request_cert) SSL_CTX_set0_client_CAs(ssl_ctx, ca_names.release());
+    SSL_CTX_set_session_id_context(ssl_ctx, reinterpret_cast<const uint8_t*>("sansio_tls"), 10);
+  } else {
+    SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+  }
+  return std::shared_ptr<const Context>(std::move(ctx));
+}
+
+Context::~Context() {
+  SSL_CTX_free(ssl_ctx_);
+  X509_STORE_free(store_);
+}
+
+}  // namespace sansio_tls

@@ -1,0 +1,129 @@
+// Byte buffers of the session. Internal: not part of the public API.
+//
+// Both release their memory when they become empty, so an idle session holds no buffer.
+#ifndef SANSIO_TLS_CORE_INTERNAL_BUFFER_H_
+#define SANSIO_TLS_CORE_INTERNAL_BUFFER_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace sansio_tls::internal {
+
+// ByteQueue is a contiguous FIFO of bytes. Appending may move the stored bytes, so spans
+// returned by data() are valid only until the next mutating call.
+class ByteQueue {
+ public:
+  size_t size() const { return tail_ - head_; }
+  bool empty() const { return tail_ == head_; }
+  std::span<const uint8_t> data() const { return {buf_.get() + head_, size()}; }
+
+  void Append(std::span<const uint8_t> bytes) {
+    if (bytes.empty()) return;
+    std::memcpy(PrepareAppend(bytes.size()).data(), bytes.data(), bytes.size());
+    Commit(bytes.size());
+  }
+  // PrepareAppend returns writable space of at least |n| bytes after the stored ones; Commit
+  // makes the first |n| of them part of the queue.
+  std::span<uint8_t> PrepareAppend(size_t n) {
+    if (cap_ - tail_ < n) Reserve(n);
+    return {buf_.get() + tail_, cap_ - tail_};
+  }
+  void Commit(size_t n) { tail_ += n; }
+
+  // Copies up to |out.size()| bytes out and consumes them; returns the count.
+  size_t Take(std::span<uint8_t> out) {
+    size_t n = std::min(out.size(), size());
+    if (n) std::memcpy(out.data(), buf_.get() + head_, n);
+    Consume(n);
+    return n;
+  }
+  void Consume(size_t n) {
+    head_ += n;
+    if (head_ == tail_) Release();
+  }
+  void Release() {
+    buf_.reset();
+    cap_ = head_ = tail_ = 0;
+  }
+
+ private:
+  void Reserve(size_t n) {
+    size_t used = size();
+    if (head_ > 0 && cap_ - used >= n && used <= cap_ / 2) {
+      std::memmove(buf_.get(), buf_.get() + head_, used);  // compact in place
+    } else {
+      size_t new_cap = std::max({used + n, cap_ * 2, size_t{1024}});
+      std::unique_ptr<uint8_t[]> grown(new uint8_t[new_cap]);
+      if (used) std::memcpy(grown.get(), buf_.get() + head_, used);
+      buf_ = std::move(grown);
+      cap_ = new_cap;
+    }
+    head_ = 0;
+    tail_ = used;
+  }
+
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t cap_ = 0, head_ = 0, tail_ = 0;
+};
+
+// ChunkQueue is a FIFO of bytes in fixed chunks. Bytes never move once appended, so the
+// span returned by Front() stays valid until those bytes are consumed, whatever is appended
+// meanwhile. This is what lets a transport write asynchronously without copying.
+class ChunkQueue {
+ public:
+  // One TLS record with its overhead fits in a chunk.
+  static constexpr size_t kChunkSize = 17 * 1024;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  std::span<const uint8_t> Front() const {
+    if (chunks_.empty()) return {};
+    const Chunk& c = chunks_.front();
+    return {c.data.get() + c.head, c.tail - c.head};
+  }
+
+  void Append(std::span<const uint8_t> bytes) {
+    size_ += bytes.size();
+    while (!bytes.empty()) {
+      if (chunks_.empty() || chunks_.back().tail == chunks_.back().cap) {
+        size_t cap = std::max(kChunkSize, bytes.size());
+        chunks_.push_back(Chunk{std::unique_ptr<uint8_t[]>(new uint8_t[cap]), cap, 0, 0});
+      }
+      Chunk& c = chunks_.back();
+      size_t n = std::min(bytes.size(), c.cap - c.tail);
+      std::memcpy(c.data.get() + c.tail, bytes.data(), n);
+      c.tail += n;
+      bytes = bytes.subspan(n);
+    }
+  }
+
+  // Consumes |n| bytes from the front; |n| must not exceed Front().size().
+  void Consume(size_t n) {
+    if (n == 0) return;
+    Chunk& c = chunks_.front();
+    c.head += n;
+    size_ -= n;
+    if (c.head == c.tail) {
+      chunks_.erase(chunks_.begin());
+      if (chunks_.empty()) std::vector<Chunk>().swap(chunks_);
+    }
+  }
+
+ private:
+  struct Chunk {
+    std::unique_ptr<uint8_t[]> data;
+    size_t cap, head, tail;
+  };
+  std::vector<Chunk> chunks_;
+  size_t size_ = 0;
+};
+
+}  // namespace sansio_tls::internal
+
+#endif  // SANSIO_TLS_CORE_INTERNAL_BUFFER_H_

@@ -1,0 +1,453 @@
+#include "core/session.h"
+
+#include <openssl/err.h>
+#include <openssl/pool.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "core/x509/hostname.h"
+#include "core/x509/verify_error.h"
+
+namespace sansio_tls {
+
+namespace {
+
+constexpr size_t kMaxInput = 32 * 1024;  // ciphertext kept while the receive side is full
+constexpr size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext
+
+int SessionIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+Error MakeError(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), std::nullopt, false};
+}
+
+// The alert a client or server sends when it rejects the peer's certificate.
+uint8_t AlertForVerifyError(int x509_err) {
+  switch (x509_err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return SSL_AD_CERTIFICATE_EXPIRED;
+    case X509_V_ERR_CERT_REVOKED:
+      return SSL_AD_CERTIFICATE_REVOKED;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return SSL_AD_UNKNOWN_CA;
+    default:
+      return SSL_AD_BAD_CERTIFICATE;
+  }
+}
+
+// The most specific queued error: the first from the SSL library (e.g. a bad record MAC,
+// rather than the cipher failure beneath it), else the first of any library; 0 if none.
+uint32_t FirstSslError() {
+  uint32_t first = 0;
+  for (;;) {
+    uint32_t e = ERR_get_error();
+    if (e == 0) return first;
+    if (first == 0 || (ERR_GET_LIB(first) != ERR_LIB_SSL && ERR_GET_LIB(e) == ERR_LIB_SSL)) first = e;
+  }
+}
+
+}  // namespace
+
+// Static trampolines from BoringSSL callbacks to the Session that owns the SSL.
+struct SessionCallbacks {
+  static Session* From(const SSL* ssl) {
+    return static_cast<Session*>(SSL_get_ex_data(ssl, SessionIndex()));
+  }
+  static ssl_verify_result_t Verify(SSL* ssl, uint8_t* out_alert) {
+    return static_cast<ssl_verify_result_t>(From(ssl)->VerifyPeer(out_alert));
+  }
+  static void Info(const SSL* ssl, int where, int value) {
+    if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
+    Session* s = From(ssl);
+    auto alert = static_cast<uint8_t>(value & 0xff);
+    if (where & SSL_CB_WRITE) {
+      if (!s->alert_sent_) s->alert_sent_ = alert;
+    } else if (!s->alert_received_) {
+      s->alert_received_ = alert;
+    }
+  }
+};
+
+const char* EventKindName(EventKind kind) {
+  switch (kind) {
+    case EventKind::kHandshakeDone: return "HandshakeDone";
+    case EventKind::kReadable: return "Readable";
+    case EventKind::kPeerClosed: return "PeerClosed";
+    case EventKind::kPeerTruncated: return "PeerTruncated";
+    case EventKind::kError: return "Error";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> context,
+                                                 SessionOptions options) {
+  if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "context is null");
+  if (options.servername.find('\0') != std::string::npos || options.servername.size() > 255) {
+    return MakeError("ERR_INVALID_ARG_VALUE", "servername is not a valid host name");
+  }
+  std::unique_ptr<Session> s(new Session(std::move(context), std::move(options)));
+  if (!s->Init()) {
+    ERR_clear_error();
+    return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
+  }
+  return s;
+}
+
+Session::Session(std::shared_ptr<const Context> context, SessionOptions options)
+    : context_(std::move(context)), options_(std::move(options)) {}
+
+Session::~Session() { SSL_free(ssl_); }
+
+bool Session::Init() {
+  ERR_clear_error();
+  ssl_ = SSL_new(context_->ssl_ctx());
+  if (!ssl_) return false;
+  SSL_set_ex_data(ssl_, SessionIndex(), this);
+  BIO* bio = internal::NewEndpointBio(this);
+  if (!bio) return false;
+  SSL_set_bio(ssl_, bio, bio);  // one reference, owned by ssl_
+
+  const ContextOptions& copts = context_->options();
+  SSL_set_info_callback(ssl_, SessionCallbacks::Info);
+  SSL_set_renegotiate_mode(ssl_, ssl_renegotiate_never);
+  // Drop the handshake configuration once it is done: smaller idle sessions.
+  SSL_set_shed_handshake_config(ssl_, 1);
+
+  if (role() == Role::kClient) {
+    SSL_set_connect_state(ssl_);
+    SSL_set_custom_verify(ssl_, SSL_VERIFY_PEER, SessionCallbacks::Verify);
+    const std::string& sni = options_.servername;
+    if (!sni.empty() && !IsIpAddress(sni) &&
+        !SSL_set_tlsext_host_name(ssl_, sni.c_str())) {
+      return false;
+    }
+  } else {
+    SSL_set_accept_state(ssl_);
+    SSL_set_custom_verify(ssl_, copts.request_cert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+                          SessionCallbacks::Verify);
+  }
+  // A client speaks first: its ClientHello is ready as soon as the session exists.
+  Drive();
+  return !failed();
+}
+
+// ---- BioEndpoint --------------------------------------------------------------------
+
+size_t Session::ReadCiphertext(std::span<uint8_t> out) {
+  size_t n = input_.Take(out);
+  if (n < out.size() && !feed_.empty()) {
+    size_t m = std::min(out.size() - n, feed_.size());
+    std::memcpy(out.data() + n, feed_.data(), m);
+    feed_ = feed_.subspan(m);
+    n += m;
+  }
+  return n;
+}
+
+bool Session::AtEof() const { return eof_ && input_.empty() && feed_.empty(); }
+
+void Session::WriteCiphertext(std::span<const uint8_t> data) { output_.Append(data); }
+
+// ---- Input --------------------------------------------------------------------------
+
+size_t Session::Feed(std::span<const uint8_t> data) {
+  if (failed() || peer_closed_ || eof_) return data.size();  // discarded, see header
+  feed_ = data;
+  Drive();
+  // Whatever BoringSSL did not read now is kept, up to the input bound.
+  size_t keep = std::min(feed_.size(), kMaxInput - std::min(kMaxInput, input_.size()));
+  input_.Append(feed_.first(keep));
+  size_t taken = data.size() - feed_.size() + keep;
+  feed_ = {};
+  if (failed() || peer_closed_) return data.size();
+  return taken;
+}
+
+void Session::FeedEof() {
+  if (eof_) return;
+  eof_ = true;
+  Drive();
+}
+
+bool Session::wants_input() const {
+  return !failed() && !peer_closed_ && !eof_ && input_.size() < kMaxInput;
+}
+
+// ---- Output -------------------------------------------------------------------------
+
+std::span<const uint8_t> Session::PendingOutput() const { return output_.Front(); }
+
+void Session::ConsumeOutput(size_t n) { output_.Consume(std::min(n, output_.Front().size())); }
+
+// ---- Plaintext ----------------------------------------------------------------------
+
+size_t Session::write_room() const {
+  size_t used = pending_write_.size() + output_.size();
+  return used >= options_.max_write_buffer ? 0 : options_.max_write_buffer - used;
+}
+
+size_t Session::Write(std::span<const uint8_t> data) {
+  if (failed() || close_requested_ || data.empty()) return 0;
+  size_t n = std::min(data.size(), write_room());
+  if (n == 0) return 0;
+  if (!handshake_done_) {
+    pending_write_.Append(data.first(n));
+    return n;
+  }
+  return WriteNow(data.first(n));
+}
+
+size_t Session::WriteNow(std::span<const uint8_t> data) {
+  ERR_clear_error();
+  size_t done = 0;
+  while (done < data.size()) {
+    int chunk = static_cast<int>(std::min<size_t>(data.size() - done, INT_MAX));
+    int r = SSL_write(ssl_, data.data() + done, chunk);
+    if (r <= 0) {
+      Fail(ErrorFromSsl(SSL_get_error(ssl_, r), "write"));
+      return done;
+    }
+    done += static_cast<size_t>(r);
+  }
+  return done;
+}
+
+size_t Session::Read(std::span<uint8_t> out) {
+  size_t n = plaintext_in_.Take(out);
+  if (n > 0 && !failed() && handshake_done_) Drive();  // room was made: process held input
+  return n;
+}
+
+void Session::Close() {
+  if (close_requested_) return;
+  close_requested_ = true;
+  MaybeSendClose();
+}
+
+void Session::MaybeSendClose() {
+  if (!close_requested_ || close_sent_ || failed() || !handshake_done_ || !pending_write_.empty())
+    return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);  // queues close_notify into the output; never waits for the peer's
+  ERR_clear_error();
+  close_sent_ = true;
+}
+
+// ---- Events -------------------------------------------------------------------------
+
+void Session::Push(Event event) { events_.push_back(std::move(event)); }
+
+std::optional<Event> Session::NextEvent() {
+  if (events_head_ == events_.size()) return std::nullopt;
+  std::optional<Event> e(std::move(events_[events_head_++]));
+  if (events_head_ == events_.size()) {
+    std::vector<Event>().swap(events_);  // idle sessions hold no event storage
+    events_head_ = 0;
+  }
+  return e;
+}
+
+bool Session::finished() const {
+  return (failed() || (peer_closed_ && close_sent_)) && output_.empty();
+}
+
+// ---- The engine ---------------------------------------------------------------------
+
+void Session::Drive() {
+  if (in_drive_) return;
+  in_drive_ = true;
+  if (!failed() && !handshake_done_) DriveHandshake();
+  if (!failed() && handshake_done_) {
+    ReadRecords();
+    MaybeSendClose();
+  }
+  in_drive_ = false;
+}
+
+void Session::DriveHandshake() {
+  ERR_clear_error();
+  int r = SSL_do_handshake(ssl_);
+  if (r == 1) {
+    OnHandshakeDone();
+    return;
+  }
+  int err = SSL_get_error(ssl_, r);
+  if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
+  if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
+    ERR_clear_error();
+    Fail(MakeError("ECONNRESET",
+                   "the transport ended before the TLS handshake completed"));
+    return;
+  }
+  Fail(ErrorFromSsl(err, "handshake"));
+}
+
+void Session::OnHandshakeDone() {
+  handshake_done_ = true;
+  info_.protocol = SSL_get_version(ssl_);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_)) info_.cipher = SSL_CIPHER_standard_name(c);
+  if (role() == Role::kServer) {
+    const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+    info_.servername = sni ? sni : "";
+  } else {
+    info_.servername = options_.servername;
+  }
+  const uint8_t* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(ssl_, &alpn, &alpn_len);
+  if (alpn_len > 0) info_.alpn_protocol.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  info_.session_reused = SSL_session_reused(ssl_);
+
+  if (role() == Role::kServer && context_->options().request_cert && !verify_done_) {
+    // The client sent no certificate: unauthorized, as Node reports it.
+    info_.authorized = false;
+    info_.authorization_error = std::string(VerifyErrorCode(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT));
+    if (context_->options().reject_unauthorized) {
+      SSL_send_fatal_alert(ssl_, SSL_version(ssl_) >= TLS1_3_VERSION ? SSL_AD_CERTIFICATE_REQUIRED
+                                                                    : SSL_AD_HANDSHAKE_FAILURE);
+      ERR_clear_error();
+      Fail(MakeError(info_.authorization_error, "the client sent no certificate"));
+      return;
+    }
+  }
+
+  Event done{EventKind::kHandshakeDone, info_, {}};
+  Push(std::move(done));
+  if (!pending_write_.empty()) {
+    internal::ByteQueue queued = std::move(pending_write_);
+    pending_write_ = internal::ByteQueue();
+    WriteNow(queued.data());
+  }
+}
+
+void Session::ReadRecords() {
+  while (!failed() && !peer_closed_) {
+    if (plaintext_in_.size() >= options_.max_read_buffer) return;  // Read() must make room
+    ERR_clear_error();
+    std::span<uint8_t> space = plaintext_in_.PrepareAppend(kReadChunk);
+    int r = SSL_read(ssl_, space.data(), static_cast<int>(std::min<size_t>(space.size(), INT_MAX)));
+    if (r > 0) {
+      bool was_empty = plaintext_in_.empty();
+      plaintext_in_.Commit(static_cast<size_t>(r));
+      if (was_empty) Push(Event{EventKind::kReadable, {}, {}});
+      continue;
+    }
+    if (plaintext_in_.empty()) plaintext_in_.Release();
+    int err = SSL_get_error(ssl_, r);
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      peer_closed_ = true;
+      Push(Event{EventKind::kPeerClosed, {}, {}});
+      return;
+    }
+    if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
+      ERR_clear_error();
+      peer_closed_ = true;
+      Push(Event{EventKind::kPeerTruncated, {}, {}});
+      return;
+    }
+    if (err == SSL_ERROR_WANT_READ) return;
+    Fail(ErrorFromSsl(err, "read"));
+  }
+}
+
+// ---- Verification -------------------------------------------------------------------
+
+int Session::VerifyPeer(uint8_t* out_alert) {
+  verify_done_ = true;
+  int x509_err = X509_V_ERR_UNSPECIFIED;
+  const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl_);
+  size_t n = chain ? sk_CRYPTO_BUFFER_num(chain) : 0;
+  bssl::UniquePtr<X509> leaf;
+  if (n > 0) leaf.reset(X509_parse_from_buffer(sk_CRYPTO_BUFFER_value(chain, 0)));
+  if (leaf) {
+    bssl::UniquePtr<STACK_OF(X509)> intermediates(sk_X509_new_null());
+    for (size_t i = 1; i < n; ++i) {
+      if (X509* x = X509_parse_from_buffer(sk_CRYPTO_BUFFER_value(chain, i))) {
+        sk_X509_push(intermediates.get(), x);
+      }
+    }
+    bssl::UniquePtr<X509_STORE_CTX> sctx(X509_STORE_CTX_new());
+    if (sctx && X509_STORE_CTX_init(sctx.get(), context_->trust_store(), leaf.get(),
+                                    intermediates.get())) {
+      X509_STORE_CTX_set_default(sctx.get(), role() == Role::kClient ? "ssl_server" : "ssl_client");
+      if (options_.verify_time) X509_STORE_CTX_set_time(sctx.get(), 0, *options_.verify_time);
+      x509_err = X509_verify_cert(sctx.get()) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(sctx.get());
+    }
+  }
+  ERR_clear_error();
+
+  info_.authorized = x509_err == X509_V_OK;
+  info_.authorization_error =
+      info_.authorized ? std::string() : std::string(VerifyErrorCode(x509_err));
+
+  if (info_.authorized && role() == Role::kClient) {
+    const std::string& name = !options_.servername.empty() ? options_.servername
+                              : !options_.host.empty()     ? options_.host
+                                                           : std::string("localhost");
+    const CRYPTO_BUFFER* der = sk_CRYPTO_BUFFER_value(chain, 0);
+    HostnameCheck check = CheckServerIdentity(
+        name, {CRYPTO_BUFFER_data(der), CRYPTO_BUFFER_len(der)});
+    if (!check.ok) {
+      info_.authorized = false;
+      info_.authorization_error = std::string(kHostnameMismatch);
+      hostname_reason_ = check.reason;
+    }
+  }
+
+  if (info_.authorized || !context_->options().reject_unauthorized) return ssl_verify_ok;
+  *out_alert = info_.authorization_error == kHostnameMismatch ? SSL_AD_BAD_CERTIFICATE
+                                                              : AlertForVerifyError(x509_err);
+  verify_rejected_ = true;
+  return ssl_verify_invalid;
+}
+
+// ---- Errors -------------------------------------------------------------------------
+
+Error Session::ErrorFromSsl(int ssl_error, const char* during) {
+  Error e;
+  if (verify_rejected_) {
+    e.code = info_.authorization_error;
+    e.message = e.code == kHostnameMismatch ? hostname_reason_
+                                            : "certificate verification failed: " + e.code;
+  } else if (uint32_t packed = FirstSslError(); packed != 0) {
+    const char* reason = ERR_reason_error_string(packed);
+    std::string r = reason ? reason : "UNKNOWN";
+    e.code = (ERR_GET_LIB(packed) == ERR_LIB_SSL ? "ERR_SSL_" : "ERR_OSSL_") + r;
+    char buf[256];
+    ERR_error_string_n(packed, buf, sizeof buf);
+    e.message = std::string(during) + " failed: " + buf;
+  } else {
+    e.code = "ERR_TLS_INTERNAL";
+    e.message = std::string(during) + " failed: SSL_get_error " + std::to_string(ssl_error);
+  }
+  ERR_clear_error();
+  return e;
+}
+
+void Session::Fail(Error error) {
+  if (failed()) return;
+  if (alert_received_ && !error.alert) {
+    error.alert = alert_received_;
+    error.alert_from_peer = true;
+  } else if (alert_sent_ && !error.alert) {
+    error.alert = alert_sent_;
+  }
+  error_ = error;
+  pending_write_.Release();
+  Push(Event{EventKind::kError, {}, std::move(error)});
+}
+
+}  // namespace sansio_tls

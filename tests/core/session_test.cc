@@ -1,0 +1,449 @@
+// Session and Pair: handshakes under every fragmentation, data integrity, closing,
+// truncation, tampering, garbage, verification failures and backpressure. No sockets.
+#include "core/session.h"
+
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+
+#include <string>
+
+#include "core/context.h"
+#include "core/testing/cert_factory.h"
+#include "core/testing/pair.h"
+
+namespace sansio_tls {
+namespace {
+
+using testing::Fragmentation;
+using testing::KeyType;
+using testing::Pair;
+using testing::Side;
+
+struct Contexts {
+  std::shared_ptr<const Context> client, server;
+};
+
+Contexts MakeContexts(KeyType key_type = KeyType::kEcdsaP256,
+                      TlsVersion version = TlsVersion::kTls13) {
+  testing::TestPki pki = testing::MakeTestPki(key_type);
+  ContextOptions server{.role = Role::kServer,
+                        .credentials = {.key_pem = pki.server.key_pem,
+                                        .cert_chain_pem = pki.server_chain_pem()},
+                        .min_version = version,
+                        .max_version = version};
+  ContextOptions client{.role = Role::kClient,
+                        .ca_pems = {pki.root.cert_pem},
+                        .min_version = version,
+                        .max_version = version};
+  auto s = Context::Create(server);
+  auto c = Context::Create(client);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+  return {c.value(), s.value()};
+}
+
+std::unique_ptr<Pair> MakePair(const Contexts& ctx, SessionOptions client_options = {
+                                                        .servername = "localhost"}) {
+  auto pair = Pair::Create(ctx.client, ctx.server, std::move(client_options));
+  EXPECT_TRUE(pair.ok());
+  return std::move(pair).value();
+}
+
+std::string Sha256(std::string_view data) {
+  uint8_t out[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const uint8_t*>(data.data()), data.size(), out);
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+// Deterministic, non-repeating-looking payload.
+std::string Payload(size_t n, uint32_t seed = 7) {
+  std::string s(n, '\0');
+  uint32_t x = seed;
+  for (auto& c : s) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+// ---- Handshake matrix ---------------------------------------------------------------
+
+struct HandshakeCase {
+  const char* name;
+  KeyType key;
+  TlsVersion version;
+  Fragmentation::Mode mode;
+};
+
+class HandshakeMatrix : public ::testing::TestWithParam<HandshakeCase> {};
+
+TEST_P(HandshakeMatrix, CompletesAndCarriesDataBothWays) {
+  const HandshakeCase& c = GetParam();
+  auto pair = MakePair(MakeContexts(c.key, c.version));
+  pair->set_fragmentation({.mode = c.mode, .seed = 42, .max_fragment = 700});
+  ASSERT_TRUE(pair->Handshake()) << "client: " << pair->EventSummary(Side::kClient)
+                                 << " server: " << pair->EventSummary(Side::kServer);
+
+  const HandshakeInfo& ci = pair->client().handshake_info();
+  const HandshakeInfo& si = pair->server().handshake_info();
+  std::string want = c.version == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2";
+  EXPECT_EQ(ci.protocol, want);
+  EXPECT_EQ(si.protocol, want);
+  EXPECT_EQ(ci.cipher, si.cipher);
+  EXPECT_FALSE(ci.cipher.empty());
+  EXPECT_TRUE(ci.authorized) << ci.authorization_error;
+  EXPECT_EQ(si.servername, "localhost");
+  EXPECT_FALSE(si.authorized);  // no client certificate was requested
+  EXPECT_EQ(si.authorization_error, "");
+  EXPECT_EQ(ci.alpn_protocol, "none");
+
+  ASSERT_EQ(pair->Write(Side::kClient, "hello from client"), 17u);
+  ASSERT_EQ(pair->Write(Side::kServer, "hello from server"), 17u);
+  pair->Pump();
+  EXPECT_EQ(pair->received(Side::kServer), "hello from client");
+  EXPECT_EQ(pair->received(Side::kClient), "hello from server");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, HandshakeMatrix,
+    ::testing::Values(
+        HandshakeCase{"Tls13EcdsaWhole", KeyType::kEcdsaP256, TlsVersion::kTls13, Fragmentation::Mode::kWhole},
+        HandshakeCase{"Tls13EcdsaOneByte", KeyType::kEcdsaP256, TlsVersion::kTls13, Fragmentation::Mode::kOneByte},
+        HandshakeCase{"Tls13EcdsaRandom", KeyType::kEcdsaP256, TlsVersion::kTls13, Fragmentation::Mode::kRandom},
+        HandshakeCase{"Tls13RsaWhole", KeyType::kRsa2048, TlsVersion::kTls13, Fragmentation::Mode::kWhole},
+        HandshakeCase{"Tls13RsaOneByte", KeyType::kRsa2048, TlsVersion::kTls13, Fragmentation::Mode::kOneByte},
+        HandshakeCase{"Tls13RsaRandom", KeyType::kRsa2048, TlsVersion::kTls13, Fragmentation::Mode::kRandom},
+        HandshakeCase{"Tls12EcdsaWhole", KeyType::kEcdsaP256, TlsVersion::kTls12, Fragmentation::Mode::kWhole},
+        HandshakeCase{"Tls12EcdsaOneByte", KeyType::kEcdsaP256, TlsVersion::kTls12, Fragmentation::Mode::kOneByte},
+        HandshakeCase{"Tls12EcdsaRandom", KeyType::kEcdsaP256, TlsVersion::kTls12, Fragmentation::Mode::kRandom},
+        HandshakeCase{"Tls12RsaWhole", KeyType::kRsa2048, TlsVersion::kTls12, Fragmentation::Mode::kWhole},
+        HandshakeCase{"Tls12RsaOneByte", KeyType::kRsa2048, TlsVersion::kTls12, Fragmentation::Mode::kOneByte},
+        HandshakeCase{"Tls12RsaRandom", KeyType::kRsa2048, TlsVersion::kTls12, Fragmentation::Mode::kRandom}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// ---- Data ---------------------------------------------------------------------------
+
+TEST(Session, Sixteen_MiB_EachWayArriveIntactAndInOrder) {
+  auto pair = MakePair(MakeContexts());
+  pair->set_fragmentation({.mode = Fragmentation::Mode::kRandom, .seed = 9, .max_fragment = 40000});
+  ASSERT_TRUE(pair->Handshake());
+  const std::string up = Payload(16 << 20, 1), down = Payload(16 << 20, 2);
+  // Interleave: write a slice each way, pump, until all is sent.
+  size_t sent_up = 0, sent_down = 0;
+  const size_t slice = 100'000;
+  while (sent_up < up.size() || sent_down < down.size()) {
+    sent_up += pair->Write(Side::kClient, std::string_view(up).substr(sent_up, slice));
+    sent_down += pair->Write(Side::kServer, std::string_view(down).substr(sent_down, slice));
+    pair->Pump();
+  }
+  EXPECT_EQ(pair->received(Side::kServer).size(), up.size());
+  EXPECT_EQ(Sha256(pair->received(Side::kServer)), Sha256(up));
+  EXPECT_EQ(Sha256(pair->received(Side::kClient)), Sha256(down));
+}
+
+TEST(Session, WritesBeforeTheHandshakeAreQueuedAndSentInOrder) {
+  auto pair = MakePair(MakeContexts());
+  EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>("early "), 6}), 6u);
+  EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>("bytes"), 5}), 5u);
+  ASSERT_TRUE(pair->Handshake());
+  EXPECT_EQ(pair->received(Side::kServer), "early bytes");
+}
+
+// ---- Closing ------------------------------------------------------------------------
+
+TEST(Session, ClientCloseIsACleanEndForTheServerAndHalfCloseStillDelivers) {
+  auto pair = MakePair(MakeContexts());
+  ASSERT_TRUE(pair->Handshake());
+  pair->Write(Side::kClient, "last words");
+  pair->client().Close();
+  pair->Pump();
+  EXPECT_EQ(pair->received(Side::kServer), "last words");
+  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerClosed)) << pair->EventSummary(Side::kServer);
+  EXPECT_FALSE(pair->Find(Side::kServer, EventKind::kPeerTruncated));
+  EXPECT_TRUE(pair->client().close_sent());
+  EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>("x"), 1}), 0u);
+
+  // Half-close: the server may still answer after the client's close_notify.
+  EXPECT_EQ(pair->Write(Side::kServer, "reply after close"), 17u);
+  pair->server().Close();
+  pair->Pump();
+  EXPECT_EQ(pair->received(Side::kClient), "reply after close");
+  EXPECT_TRUE(pair->Find(Side::kClient, EventKind::kPeerClosed)) << pair->EventSummary(Side::kClient);
+  EXPECT_TRUE(pair->client().finished());
+  EXPECT_TRUE(pair->server().finished());
+}
+
+TEST(Session, ServerCloseIsACleanEndForTheClient) {
+  auto pair = MakePair(MakeContexts());
+  ASSERT_TRUE(pair->Handshake());
+  pair->Write(Side::kServer, "bye");
+  pair->server().Close();
+  pair->Pump();
+  EXPECT_EQ(pair->received(Side::kClient), "bye");
+  EXPECT_TRUE(pair->Find(Side::kClient, EventKind::kPeerClosed));
+  EXPECT_FALSE(pair->client().failed());
+}
+
+TEST(Session, CloseBeforeTheHandshakeSendsQueuedDataThenCloseNotify) {
+  auto pair = MakePair(MakeContexts());
+  pair->client().Write({reinterpret_cast<const uint8_t*>("queued"), 6});
+  pair->client().Close();
+  ASSERT_TRUE(pair->Handshake());
+  EXPECT_EQ(pair->received(Side::kServer), "queued");
+  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerClosed));
+}
+
+TEST(Session, EofWithoutCloseNotifyIsReportedAsTruncation) {
+  auto pair = MakePair(MakeContexts());
+  ASSERT_TRUE(pair->Handshake());
+  pair->Write(Side::kClient, "partial");
+  pair->Pump();
+  pair->InjectEof(Side::kServer);
+  EXPECT_EQ(pair->received(Side::kServer), "partial");
+  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerTruncated)) << pair->EventSummary(Side::kServer);
+  EXPECT_FALSE(pair->Find(Side::kServer, EventKind::kPeerClosed));
+  EXPECT_FALSE(pair->server().failed());
+}
+
+TEST(Session, EofInsideARecordIsTruncationAndKeepsEarlierData) {
+  auto pair = MakePair(MakeContexts());
+  ASSERT_TRUE(pair->Handshake());
+  pair->Write(Side::kClient, "complete");
+  pair->Pump();
+  uint64_t cut = pair->bytes_sent(Side::kClient) + 10;  // mid-way through the next record
+  pair->DropFrom(Side::kClient, cut);
+  pair->Write(Side::kClient, "never arrives in full");
+  pair->Pump();
+  pair->InjectEof(Side::kServer);
+  EXPECT_EQ(pair->received(Side::kServer), "complete");
+  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerTruncated)) << pair->EventSummary(Side::kServer);
+}
+
+TEST(Session, EofDuringTheHandshakeIsAnError) {
+  auto pair = MakePair(MakeContexts());
+  pair->InjectEof(Side::kServer);
+  ASSERT_TRUE(pair->server().failed());
+  EXPECT_EQ(pair->server().error()->code, "ECONNRESET");
+  const testing::Side s = Side::kServer;
+  EXPECT_EQ(pair->EventSummary(s), "Error(ECONNRESET)");
+}
+
+TEST(Session, DataAfterCloseNotifyIsIgnored) {
+  auto pair = MakePair(MakeContexts());
+  ASSERT_TRUE(pair->Handshake());
+  pair->client().Close();
+  pair->Pump();
+  ASSERT_TRUE(pair->server().peer_closed());
+  const uint8_t junk[] = {23, 3, 3, 0, 5, 1, 2, 3, 4, 5};
+  EXPECT_EQ(pair->server().Feed(junk), sizeof junk);  // taken and discarded
+  EXPECT_FALSE(pair->server().failed());
+  EXPECT_EQ(pair->server().readable_bytes(), 0u);
+}
+
+// ---- Bad input ----------------------------------------------------------------------
+
+TEST(Session, TamperedRecordIsFatalOnBothSidesWithAnAlert) {
+  auto pair = MakePair(MakeContexts());
+  ASSERT_TRUE(pair->Handshake());
+  pair->Write(Side::kClient, "good");
+  pair->Pump();
+  pair->TamperAt(Side::kClient, pair->bytes_sent(Side::kClient) + 12);  // inside the ciphertext
+  pair->Write(Side::kClient, "this record is corrupted");
+  pair->Pump();
+  EXPECT_EQ(pair->received(Side::kServer), "good");
+  ASSERT_TRUE(pair->server().failed()) << pair->EventSummary(Side::kServer);
+  EXPECT_EQ(pair->server().error()->code, "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC");
+  EXPECT_EQ(pair->server().error()->alert, SSL_AD_BAD_RECORD_MAC);
+  EXPECT_FALSE(pair->server().error()->alert_from_peer);
+  // The alert was flushed to the client, which fails with it too.
+  ASSERT_TRUE(pair->client().failed()) << pair->EventSummary(Side::kClient);
+  EXPECT_EQ(pair->client().error()->alert, SSL_AD_BAD_RECORD_MAC);
+  EXPECT_TRUE(pair->client().error()->alert_from_peer);
+  // Errors are sticky.
+  EXPECT_EQ(pair->server().Write({reinterpret_cast<const uint8_t*>("x"), 1}), 0u);
+  EXPECT_TRUE(pair->server().failed());
+}
+
+TEST(Session, TamperedHandshakeFailsWithoutCrashAtEveryOffset) {
+  Contexts ctx = MakeContexts();
+  // Flip one byte at many offsets of the client's first flight and of the server's answer.
+  for (Side from : {Side::kClient, Side::kServer}) {
+    for (uint64_t offset = 0; offset < 600; offset += 37) {
+      auto pair = MakePair(ctx);
+      pair->TamperAt(from, offset, 0x80);
+      pair->Pump();
+      bool some_failed = pair->client().failed() || pair->server().failed();
+      bool both_done = pair->client().handshake_done() && pair->server().handshake_done();
+      // Either the flip was caught, or it hit a byte that does not matter (e.g. GREASE or a
+      // random). Never a crash, never a silent hang with neither side done.
+      EXPECT_TRUE(some_failed || both_done) << testing::SideName(from) << " offset " << offset;
+    }
+  }
+}
+
+TEST(Session, AnHttpRequestToATlsServerIsAFatalError) {
+  Contexts ctx = MakeContexts();
+  auto server = Session::Create(ctx.server);
+  ASSERT_TRUE(server.ok());
+  std::string junk = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  EXPECT_EQ((*server)->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}), junk.size());
+  ASSERT_TRUE((*server)->failed());
+  EXPECT_EQ((*server)->error()->code, "ERR_SSL_HTTP_REQUEST");
+  int errors = 0;
+  while (auto e = (*server)->NextEvent()) errors += e->kind == EventKind::kError;
+  EXPECT_EQ(errors, 1);
+}
+
+TEST(Session, OneMebibyteOfStarsIsOneErrorAndAllTaken) {
+  Contexts ctx = MakeContexts();
+  auto server = Session::Create(ctx.server);
+  ASSERT_TRUE(server.ok());
+  std::string stars(1 << 20, '\x2a');
+  size_t taken = 0;
+  for (size_t i = 0; i < stars.size(); i += 65536)
+    taken += (*server)->Feed({reinterpret_cast<const uint8_t*>(stars.data()) + i, 65536});
+  EXPECT_EQ(taken, stars.size());
+  ASSERT_TRUE((*server)->failed());
+  EXPECT_EQ((*server)->error()->code, "ERR_SSL_WRONG_VERSION_NUMBER");
+  int errors = 0;
+  while (auto e = (*server)->NextEvent()) errors += e->kind == EventKind::kError;
+  EXPECT_EQ(errors, 1);
+  EXPECT_FALSE((*server)->handshake_done());
+}
+
+// ---- Verification -------------------------------------------------------------------
+
+TEST(Session, WrongCaIsRejectedWithTheX509Code) {
+  Contexts good = MakeContexts();
+  testing::TestPki other = testing::MakeTestPki(KeyType::kEcdsaP256);
+  // A client trusting a different root: same keys are cached, so make a distinct root.
+  testing::Cert stranger = testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}},
+                                                    .is_ca = true});
+  auto client = Context::Create({.role = Role::kClient, .ca_pems = {stranger.cert_pem}});
+  ASSERT_TRUE(client.ok());
+  auto pair = MakePair({client.value(), good.server});
+  EXPECT_FALSE(pair->Handshake());
+  ASSERT_TRUE(pair->client().failed());
+  EXPECT_EQ(pair->client().error()->code, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
+  EXPECT_EQ(pair->client().authorization_error(), "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
+  ASSERT_TRUE(pair->server().failed());
+  EXPECT_EQ(pair->server().error()->alert, SSL_AD_UNKNOWN_CA);
+  EXPECT_TRUE(pair->server().error()->alert_from_peer);
+  EXPECT_EQ(pair->server().error()->code, "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA");
+  EXPECT_FALSE(pair->Find(Side::kServer, EventKind::kHandshakeDone));
+  (void)other;
+}
+
+TEST(Session, WrongCaWithRejectUnauthorizedFalseConnectsUnauthorized) {
+  Contexts good = MakeContexts();
+  testing::Cert stranger = testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}},
+                                                    .is_ca = true});
+  auto client = Context::Create(
+      {.role = Role::kClient, .ca_pems = {stranger.cert_pem}, .reject_unauthorized = false});
+  ASSERT_TRUE(client.ok());
+  auto pair = MakePair({client.value(), good.server});
+  ASSERT_TRUE(pair->Handshake());
+  const Event* done = pair->Find(Side::kClient, EventKind::kHandshakeDone);
+  ASSERT_TRUE(done);
+  EXPECT_FALSE(done->handshake.authorized);
+  EXPECT_EQ(done->handshake.authorization_error, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
+}
+
+TEST(Session, ClientWithNoCasRejectsTheServer) {
+  Contexts good = MakeContexts();
+  auto client = Context::Create({.role = Role::kClient});
+  ASSERT_TRUE(client.ok());
+  auto pair = MakePair({client.value(), good.server});
+  EXPECT_FALSE(pair->Handshake());
+  EXPECT_EQ(pair->client().error()->code, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
+}
+
+// ---- Backpressure -------------------------------------------------------------------
+
+TEST(Session, WriteStopsAtTheBoundWhenOutputIsNotConsumed) {
+  Contexts ctx = MakeContexts();
+  auto pair = MakePair(ctx, {.servername = "localhost", .max_write_buffer = 32 * 1024});
+  ASSERT_TRUE(pair->Handshake());
+  std::string big = Payload(1 << 20);
+  size_t accepted = pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()});
+  EXPECT_EQ(accepted, 32u * 1024);
+  EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()}), 0u);
+  EXPECT_LE(pair->client().pending_output_bytes(), 32u * 1024 + 1024);
+  pair->Pump();  // the transport drains it: room again
+  EXPECT_GT(pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()}), 0u);
+}
+
+TEST(Session, FeedTakesLessWhenPlaintextIsNotReadAndLosesNothing) {
+  Contexts ctx = MakeContexts();
+  auto pair = MakePair(ctx, {.servername = "localhost"});
+  ASSERT_TRUE(pair->Handshake());
+  pair->set_auto_read(false);
+  const std::string data = Payload(1 << 20, 3);
+  // Ciphertext piles up on the server; it takes only up to its bounds.
+  size_t written = 0;
+  while (written < data.size()) {
+    size_t n = pair->Write(Side::kClient, std::string_view(data).substr(written, 65536));
+    if (n == 0) break;
+    written += n;
+  }
+  EXPECT_LT(written, data.size());  // the client is stuck: backpressure reached it
+  EXPECT_FALSE(pair->server().wants_input());
+  EXPECT_LE(pair->server().readable_bytes(), 64u * 1024 + 16 * 1024);
+  // Now read everything, letting the rest flow; nothing lost or reordered.
+  std::string got;
+  uint8_t buf[8192];
+  for (int rounds = 0; got.size() < data.size() && rounds < 100000; ++rounds) {
+    while (size_t n = pair->server().Read(buf)) got.append(reinterpret_cast<char*>(buf), n);
+    if (written < data.size())
+      written += pair->client().Write({reinterpret_cast<const uint8_t*>(data.data()) + written,
+                                       data.size() - written});
+    pair->Pump();
+  }
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+}
+
+// ---- Configuration ------------------------------------------------------------------
+
+TEST(Context, ServerWithoutCertificateIsAConfigurationError) {
+  auto r = Context::Create({.role = Role::kServer});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ERR_TLS_MISSING_CERTIFICATE");
+}
+
+TEST(Context, MinAboveMaxIsAConfigurationError) {
+  auto r = Context::Create({.role = Role::kClient,
+                            .min_version = TlsVersion::kTls13,
+                            .max_version = TlsVersion::kTls12});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ERR_TLS_INVALID_PROTOCOL_VERSION");
+}
+
+TEST(Context, UnknownCipherIsAConfigurationError) {
+  auto r = Context::Create({.role = Role::kClient, .ciphers = "NOT-A-CIPHER"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ERR_TLS_INVALID_CIPHERS");
+}
+
+TEST(Context, KeyThatDoesNotMatchTheCertificateIsRejected) {
+  testing::TestPki pki = testing::MakeTestPki();
+  auto r = Context::Create({.role = Role::kServer,
+                            .credentials = {.key_pem = pki.client.key_pem,
+                                            .cert_chain_pem = pki.server_chain_pem()}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ERR_TLS_KEY_MISMATCH");
+}
+
+TEST(Context, ContextsOutliveNothingTheyDoNotOwn) {
+  // Sessions keep their context alive after the caller drops it.
+  std::unique_ptr<Pair> pair;
+  {
+    Contexts ctx = MakeContexts();
+    pair = MakePair(ctx);
+  }
+  EXPECT_TRUE(pair->Handshake());
+}
+
+}  // namespace
+}  // namespace sansio_tls
