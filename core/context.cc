@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/internal/pem.h"
+#include "core/internal/trust.h"
 
 namespace sansio_tls {
 namespace {
@@ -43,6 +44,8 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
                   ctx->options_.credentials.passphrase.size());
   ctx->options_.credentials.key_pem.clear();
   ctx->options_.credentials.passphrase.clear();
+  OPENSSL_cleanse(ctx->options_.credentials.pfx.data(), ctx->options_.credentials.pfx.size());
+  ctx->options_.credentials.pfx.clear();
 
   if (options.min_version > options.max_version) {
     return ConfigError("ERR_TLS_INVALID_PROTOCOL_VERSION",
@@ -73,13 +76,20 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
                        has_key ? "a private key was given without a certificate"
                                : "a certificate was given without its private key");
   }
-  if (!has_cert && options.role == Role::kServer) {
+  bool has_pfx = !cred.pfx.empty();
+  if (has_pfx && has_cert) {
+    return ConfigError("ERR_TLS_INVALID_CREDENTIALS",
+                       "give either pfx or key_pem + cert_chain_pem, not both");
+  }
+  if (!has_cert && !has_pfx && options.role == Role::kServer) {
     return ConfigError("ERR_TLS_MISSING_CERTIFICATE",
                        "a server needs a certificate and private key");
   }
-  if (has_cert) {
-    auto loaded = internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
+  if (has_cert || has_pfx) {
+    auto loaded = has_pfx ? internal::LoadPkcs12(cred.pfx, cred.passphrase)
+                          : internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
     if (!loaded.ok()) return loaded.error();
+    if (has_pfx) ctx->options_.credentials.cert_chain_pem = internal::ChainToPem(loaded->chain);
     std::vector<CRYPTO_BUFFER*> raw;
     for (auto& b : loaded->chain) raw.push_back(b.get());
     if (!SSL_CTX_set_chain_and_key(ssl_ctx, raw.data(), raw.size(), loaded->key.get(), nullptr)) {
@@ -111,12 +121,17 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     }
   }
 
+  // CRLs, the system bundle, accepted signature algorithms (core/internal/trust.cc).
+  if (auto error = internal::ConfigureVerification(ssl_ctx, ctx->store_, options)) return *std::move(error);
+
   if (options.role == Role::kServer) {
     if (options.request_cert) SSL_CTX_set0_client_CAs(ssl_ctx, ca_names.release());
     SSL_CTX_set_session_id_context(ssl_ctx, reinterpret_cast<const uint8_t*>("sansio_tls"), 10);
   } else {
     SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
   }
+  if (auto error = ctx->SetUpLifecycle()) return *std::move(error);
+  if (auto error = ctx->SetUpNegotiation()) return *std::move(error);
   return std::shared_ptr<const Context>(std::move(ctx));
 }
 

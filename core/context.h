@@ -6,12 +6,20 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "core/resumption.h"
 
 namespace sansio_tls {
+
+namespace internal {
+struct Negotiation;
+class SessionStore;
+}  // namespace internal
 
 enum class Role { kClient, kServer };
 
@@ -21,8 +29,24 @@ enum class TlsVersion : uint16_t { kTls12 = 0x0303, kTls13 = 0x0304 };
 // Credentials: a private key with its certificate chain (PEM).
 struct Credentials {
   std::string key_pem;         // PKCS#8 or traditional PEM, possibly encrypted
-  std::string passphrase;      // for an encrypted key_pem; ignored otherwise
+  std::string passphrase;      // for an encrypted key_pem and for pfx; ignored otherwise
   std::string cert_chain_pem;  // leaf first, then intermediates
+  // PKCS#12 (DER) holding the key and chain instead of key_pem + cert_chain_pem (giving both
+  // is an error). Its extra certificates extend our chain; unlike Node they are not trusted.
+  // A Context keeps no secret: it clears key_pem, passphrase and pfx, and for a pfx fills
+  // cert_chain_pem with the chain loaded from it.
+  std::vector<uint8_t> pfx;
+  std::string ocsp_response;   // server: DER OCSPResponse stapled for clients asking; empty: none
+};
+
+// SniContext: credentials a server presents to clients asking for names matching |pattern|
+// (Node's server.addContext). Pattern rules: core/negotiation/sni_matcher.h (`*` within one
+// label, ASCII case-insensitive, trailing dot ignored, most recently added wins).
+struct SniContext {
+  std::string pattern;                // e.g. "example.com", "*.example.com"
+  Credentials credentials;            // required
+  std::vector<std::string> ca_pems;   // verify client certificates on these connections (own
+                                      // list: the default's ca_pems are not inherited)
 };
 
 // ContextOptions configures a Context. Defaults are the secure ones.
@@ -35,6 +59,18 @@ struct ContextOptions {
 
   // Trusted CA certificates (PEM, each string may hold several). Used to verify the peer.
   std::vector<std::string> ca_pems;
+  // Certificate revocation lists (PEM, each string may hold several). When any is given,
+  // every certificate of the peer's chain needs a current CRL from its issuer (Node's
+  // CRL_CHECK | CRL_CHECK_ALL): a listed serial is CERT_REVOKED, none UNABLE_TO_GET_CRL.
+  std::vector<std::string> crl_pems;
+  // Also trust the system CA bundle: the PEM file |system_ca_file|, read by Create (parsed
+  // once per file version, process-wide). Off: only |ca_pems| are trusted.
+  bool use_system_ca = false;
+  std::string system_ca_file = "/etc/ssl/certs/ca-certificates.crt";  // Debian's bundle
+  // Pause every certificate verification with EventKind::kVerifyRequested until
+  // Session::CompleteVerification(); the application's answer is final (reject_unauthorized
+  // no longer applies to a certificate it judged). Off: our verdict stands.
+  bool verify_callback = false;
 
   // TLS 1.2 cipher suites, OpenSSL syntax ("ECDHE-ECDSA-AES128-GCM-SHA256:..."). Empty keeps
   // BoringSSL's defaults. TLS 1.3 suites are not configurable in this BoringSSL.
@@ -49,6 +85,53 @@ struct ContextOptions {
   // Server (with request_cert): an unauthorized client is refused before the application
   // sees the connection. Node's default is true on both sides, and so is ours.
   bool reject_unauthorized = true;
+
+  // Server: SNI contexts in the order added; a later match wins. Invalid patterns and
+  // credentials are errors of Create that name the entry. No match or no SNI: |credentials|.
+  // A matched entry changes only the credentials and client CAs; all else stays as here.
+  std::vector<SniContext> sni_contexts;
+  // Server: a client name matching no |sni_contexts| entry pauses the handshake with
+  // EventKind::kSniRequest until Session::AnswerSni(). Clients sending no SNI never pause.
+  bool sni_callback = false;
+  // ALPN protocols, most preferred first (entries 1..255 bytes). Server: its order wins; no
+  // overlap with a client's list is a fatal no_application_protocol alert. Empty: no ALPN.
+  std::vector<std::string> alpn_protocols;
+  // NPN protocols (TLS 1.2 only). Server: advertised in this order. Client: picks the first
+  // advertised one it lists; with no overlap it sends its first and reports "none". Empty: off.
+  std::vector<std::string> npn_protocols;
+
+  // ---- Session lifecycle (core/resumption.h, core/session_lifecycle.cc) ----
+  // Lifetime in seconds of new sessions (TLS 1.2 IDs and tickets, TLS 1.3 tickets), judged
+  // by the session clock (SessionOptions::verify_time). Node's default. At least 1.
+  uint32_t session_timeout = 300;
+  // Issue (server) and offer (client) session tickets. Off: TLS 1.2 resumes by session ID
+  // only and TLS 1.3 does not resume.
+  bool session_tickets = true;
+  // Server: the keys sealing tickets; null: a fresh random ring of this context's own.
+  std::shared_ptr<TicketKeys> ticket_keys;
+  // Server: where TLS 1.2 session-ID sessions live.
+  SessionCacheMode session_cache = SessionCacheMode::kInternal;
+  // Server, kInternal: most sessions kept (least recently used evicted first).
+  size_t session_cache_size = 20 * 1024;
+  // TLS 1.3 0-RTT. Replayable: an attacker can deliver the same early data twice (or to
+  // two servers); enable it only for requests that are safe to repeat. Server: accept early
+  // data and issue tickets allowing it. Client: when resuming a session that allows it,
+  // send data written before the handshake completes as early data. SessionOptions can
+  // override it per connection.
+  bool early_data = false;
+  // TLS 1.3: a session sends a KeyUpdate once this much was sent under one key, whichever
+  // comes first (checked after each write; 0 turns a budget off). The record default is
+  // AES-GCM's confidentiality limit (RFC 8446, 5.5).
+  uint64_t key_update_after_bytes = 0;
+  uint64_t key_update_after_records = uint64_t{1} << 24;
+  // Report the TLS secrets as NSS key-log lines (EventKind::kKeyLog), e.g. for Wireshark.
+  // Anyone with the lines can decrypt the traffic: debugging only.
+  bool key_log = false;
+  // Client: ask the server to staple an OCSP response (Session::ocsp_response()).
+  bool request_ocsp = false;
+  // Client: fail the handshake (ERR_TLS_OCSP_MISSING) when none is stapled; implies
+  // request_ocsp. The response's content is not validated here.
+  bool require_ocsp = false;
 };
 
 // Context is immutable once built and shared by reference count across sessions and
@@ -70,12 +153,26 @@ class Context {
   SSL_CTX* ssl_ctx() const { return ssl_ctx_; }
   X509_STORE* trust_store() const { return store_; }
 
+  // Server: the SNI context serving |servername| (sni_contexts rules, one hash lookup for
+  // exact names), or null when the default credentials serve it.
+  std::shared_ptr<const Context> ContextForServername(std::string_view servername) const;
+
  private:
+  friend struct NegotiationCallbacks;
+  friend struct LifecycleCallbacks;
   Context() = default;
+  // Validates and installs SNI contexts, ALPN and NPN (core/negotiation_context.cc); called
+  // by Create. Forgets the SNI contexts' private keys.
+  std::optional<Error> SetUpNegotiation();
+  // Installs resumption, 0-RTT, key log, OCSP and the session clock
+  // (core/session_lifecycle.cc); called by Create before SetUpNegotiation.
+  std::optional<Error> SetUpLifecycle();
 
   ContextOptions options_;
   SSL_CTX* ssl_ctx_ = nullptr;
   X509_STORE* store_ = nullptr;
+  std::shared_ptr<internal::SessionStore> session_store_;  // server, SessionCacheMode::kInternal
+  std::shared_ptr<const internal::Negotiation> negotiation_;  // set by SetUpNegotiation
 };
 
 }  // namespace sansio_tls

@@ -28,26 +28,6 @@ Error MakeError(std::string code, std::string message) {
   return Error{std::move(code), std::move(message), std::nullopt, false};
 }
 
-// The alert a client or server sends when it rejects the peer's certificate.
-uint8_t AlertForVerifyError(int x509_err) {
-  switch (x509_err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return SSL_AD_CERTIFICATE_EXPIRED;
-    case X509_V_ERR_CERT_REVOKED:
-      return SSL_AD_CERTIFICATE_REVOKED;
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    case X509_V_ERR_CERT_UNTRUSTED:
-      return SSL_AD_UNKNOWN_CA;
-    default:
-      return SSL_AD_BAD_CERTIFICATE;
-  }
-}
-
 // The most specific queued error: the first from the SSL library (e.g. a bad record MAC,
 // rather than the cipher failure beneath it), else the first of any library; 0 if none.
 uint32_t FirstSslError() {
@@ -81,6 +61,8 @@ struct SessionCallbacks {
   }
 };
 
+Session* Session::FromSsl(const SSL* ssl) { return SessionCallbacks::From(ssl); }
+
 const char* EventKindName(EventKind kind) {
   switch (kind) {
     case EventKind::kHandshakeDone: return "HandshakeDone";
@@ -88,6 +70,12 @@ const char* EventKindName(EventKind kind) {
     case EventKind::kPeerClosed: return "PeerClosed";
     case EventKind::kPeerTruncated: return "PeerTruncated";
     case EventKind::kError: return "Error";
+    case EventKind::kSniRequest: return "SniRequest";
+    case EventKind::kNewSession: return "NewSession";
+    case EventKind::kSessionLookup: return "SessionLookup";
+    case EventKind::kEarlyData: return "EarlyData";
+    case EventKind::kKeyLog: return "KeyLog";
+    case EventKind::kVerifyRequested: return "VerifyRequested";
   }
   return "?";
 }
@@ -139,6 +127,7 @@ bool Session::Init() {
     SSL_set_custom_verify(ssl_, copts.request_cert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
                           SessionCallbacks::Verify);
   }
+  if (!InitLifecycle()) return false;  // resumption, 0-RTT (core/session_lifecycle.cc)
   // A client speaks first: its ClientHello is ready as soon as the session exists.
   Drive();
   return !failed();
@@ -205,12 +194,14 @@ size_t Session::Write(std::span<const uint8_t> data) {
   if (n == 0) return 0;
   if (!handshake_done_) {
     pending_write_.Append(data.first(n));
+    MaybeSendEarlyData();  // 0-RTT (core/session_lifecycle.cc)
     return n;
   }
   return WriteNow(data.first(n));
 }
 
 size_t Session::WriteNow(std::span<const uint8_t> data) {
+  internal::ScopedClock clock(options_.verify_time);
   ERR_clear_error();
   size_t done = 0;
   while (done < data.size()) {
@@ -221,6 +212,7 @@ size_t Session::WriteNow(std::span<const uint8_t> data) {
       return done;
     }
     done += static_cast<size_t>(r);
+    CountWritten(static_cast<size_t>(r));  // key-update budget (core/session_lifecycle.cc)
   }
   return done;
 }
@@ -269,9 +261,11 @@ bool Session::finished() const {
 void Session::Drive() {
   if (in_drive_) return;
   in_drive_ = true;
+  internal::ScopedClock clock(options_.verify_time);  // BoringSSL's time source
   if (!failed() && !handshake_done_) DriveHandshake();
   if (!failed() && handshake_done_) {
     ReadRecords();
+    FlushPostHandshake();  // tickets, KeyUpdate replies (core/session_lifecycle.cc)
     MaybeSendClose();
   }
   in_drive_ = false;
@@ -280,12 +274,27 @@ void Session::Drive() {
 void Session::DriveHandshake() {
   ERR_clear_error();
   int r = SSL_do_handshake(ssl_);
+  if (!StepEarlyData(&r)) return;  // 0-RTT (core/session_lifecycle.cc)
   if (r == 1) {
     OnHandshakeDone();
     return;
   }
   int err = SSL_get_error(ssl_, r);
   if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
+  if (err == SSL_ERROR_PENDING_SESSION) {  // paused until AnswerSessionLookup()
+    ERR_clear_error();
+    if (eof_) Fail(MakeError("ECONNRESET", "the transport ended while the handshake waited for AnswerSessionLookup"));
+    return;
+  }
+  if (err == SSL_ERROR_WANT_CERTIFICATE_VERIFY) {  // paused until CompleteVerification()
+    ERR_clear_error();  // an EOF meanwhile is judged once the handshake can go on
+    return;
+  }
+  if (err == SSL_ERROR_PENDING_CERTIFICATE) {  // paused until AnswerSni()
+    ERR_clear_error();
+    if (eof_) Fail(MakeError("ECONNRESET", "the transport ended while the handshake waited for AnswerSni"));
+    return;
+  }
   if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
     ERR_clear_error();
     Fail(MakeError("ECONNRESET",
@@ -309,23 +318,16 @@ void Session::OnHandshakeDone() {
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(ssl_, &alpn, &alpn_len);
   if (alpn_len > 0) info_.alpn_protocol.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  info_.npn_protocol = NegotiatedNpn();
   info_.session_reused = SSL_session_reused(ssl_);
+  if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
 
-  if (role() == Role::kServer && context_->options().request_cert && !verify_done_) {
-    // The client sent no certificate: unauthorized, as Node reports it.
-    info_.authorized = false;
-    info_.authorization_error = std::string(VerifyErrorCode(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT));
-    if (context_->options().reject_unauthorized) {
-      SSL_send_fatal_alert(ssl_, SSL_version(ssl_) >= TLS1_3_VERSION ? SSL_AD_CERTIFICATE_REQUIRED
-                                                                    : SSL_AD_HANDSHAKE_FAILURE);
-      ERR_clear_error();
-      Fail(MakeError(info_.authorization_error, "the client sent no certificate"));
-      return;
-    }
-  }
+  // Server: missing or refused client certificate (core/verification.cc).
+  if (role() == Role::kServer && RefuseUnauthorizedClient()) return;
 
   Event done{EventKind::kHandshakeDone, info_, {}};
   Push(std::move(done));
+  AfterHandshakeEvent();  // kNewSession held back during the handshake
   if (!pending_write_.empty()) {
     internal::ByteQueue queued = std::move(pending_write_);
     pending_write_ = internal::ByteQueue();
@@ -336,6 +338,9 @@ void Session::OnHandshakeDone() {
 void Session::ReadRecords() {
   while (!failed() && !peer_closed_) {
     if (plaintext_in_.size() >= options_.max_read_buffer) return;  // Read() must make room
+    // Nothing new to read: skip SSL_read, which would allocate, wipe and free a 17 KiB
+    // record buffer just to report WANT_READ (measured: 2 such calls per received record).
+    if (!eof_ && input_.empty() && feed_.empty() && !SSL_has_pending(ssl_)) return;
     ERR_clear_error();
     std::span<uint8_t> space = plaintext_in_.PrepareAppend(kReadChunk);
     int r = SSL_read(ssl_, space.data(), static_cast<int>(std::min<size_t>(space.size(), INT_MAX)));
@@ -363,56 +368,7 @@ void Session::ReadRecords() {
   }
 }
 
-// ---- Verification -------------------------------------------------------------------
-
-int Session::VerifyPeer(uint8_t* out_alert) {
-  verify_done_ = true;
-  int x509_err = X509_V_ERR_UNSPECIFIED;
-  const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl_);
-  size_t n = chain ? sk_CRYPTO_BUFFER_num(chain) : 0;
-  bssl::UniquePtr<X509> leaf;
-  if (n > 0) leaf.reset(X509_parse_from_buffer(sk_CRYPTO_BUFFER_value(chain, 0)));
-  if (leaf) {
-    bssl::UniquePtr<STACK_OF(X509)> intermediates(sk_X509_new_null());
-    for (size_t i = 1; i < n; ++i) {
-      if (X509* x = X509_parse_from_buffer(sk_CRYPTO_BUFFER_value(chain, i))) {
-        sk_X509_push(intermediates.get(), x);
-      }
-    }
-    bssl::UniquePtr<X509_STORE_CTX> sctx(X509_STORE_CTX_new());
-    if (sctx && X509_STORE_CTX_init(sctx.get(), context_->trust_store(), leaf.get(),
-                                    intermediates.get())) {
-      X509_STORE_CTX_set_default(sctx.get(), role() == Role::kClient ? "ssl_server" : "ssl_client");
-      if (options_.verify_time) X509_STORE_CTX_set_time(sctx.get(), 0, *options_.verify_time);
-      x509_err = X509_verify_cert(sctx.get()) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(sctx.get());
-    }
-  }
-  ERR_clear_error();
-
-  info_.authorized = x509_err == X509_V_OK;
-  info_.authorization_error =
-      info_.authorized ? std::string() : std::string(VerifyErrorCode(x509_err));
-
-  if (info_.authorized && role() == Role::kClient) {
-    const std::string& name = !options_.servername.empty() ? options_.servername
-                              : !options_.host.empty()     ? options_.host
-                                                           : std::string("localhost");
-    const CRYPTO_BUFFER* der = sk_CRYPTO_BUFFER_value(chain, 0);
-    HostnameCheck check = CheckServerIdentity(
-        name, {CRYPTO_BUFFER_data(der), CRYPTO_BUFFER_len(der)});
-    if (!check.ok) {
-      info_.authorized = false;
-      info_.authorization_error = std::string(kHostnameMismatch);
-      hostname_reason_ = check.reason;
-    }
-  }
-
-  if (info_.authorized || !context_->options().reject_unauthorized) return ssl_verify_ok;
-  *out_alert = info_.authorization_error == kHostnameMismatch ? SSL_AD_BAD_CERTIFICATE
-                                                              : AlertForVerifyError(x509_err);
-  verify_rejected_ = true;
-  return ssl_verify_invalid;
-}
+// ---- Verification: core/verification.cc -----------------------------------------------
 
 // ---- Errors -------------------------------------------------------------------------
 
@@ -420,8 +376,7 @@ Error Session::ErrorFromSsl(int ssl_error, const char* during) {
   Error e;
   if (verify_rejected_) {
     e.code = info_.authorization_error;
-    e.message = e.code == kHostnameMismatch ? hostname_reason_
-                                            : "certificate verification failed: " + e.code;
+    e.message = VerifyFailureMessage();
   } else if (uint32_t packed = FirstSslError(); packed != 0) {
     const char* reason = ERR_reason_error_string(packed);
     std::string r = reason ? reason : "UNKNOWN";

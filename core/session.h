@@ -25,6 +25,9 @@
 #include "core/error.h"
 #include "core/internal/bio.h"
 #include "core/internal/buffer.h"
+#include "core/internal/lifecycle.h"
+#include "core/resumption.h"
+#include "core/x509/peer_certificate.h"
 
 namespace sansio_tls {
 
@@ -39,6 +42,7 @@ struct HandshakeInfo {
   std::string alpn_protocol = "none";
   std::string npn_protocol = "none";
   bool session_reused = false;
+  EarlyData early_data = EarlyData::kNotOffered;  // TLS 1.3 0-RTT outcome (resumption.h)
 };
 
 enum class EventKind {
@@ -47,12 +51,47 @@ enum class EventKind {
   kPeerClosed,     // the peer sent close_notify: a clean end of its data
   kPeerTruncated,  // the transport ended without close_notify: the peer's data may be cut short
   kError,          // fatal; |error| is set; the session is dead (pending alert can be flushed)
+  kSniRequest,     // server, sni_callback: the handshake waits for AnswerSni(); |servername| set
+  kNewSession,     // |session| can resume a later connection. Client: a ticket or TLS 1.2
+                   // session arrived (also saved_session()). Server, kExternal cache: store
+                   // |session| under session->id()
+  kSessionLookup,  // server, kExternal cache: the handshake waits for AnswerSessionLookup();
+                   // |data| is the session ID the client offered
+  kEarlyData,      // server: 0-RTT data is readable (Read() it) before the handshake
+                   // completed; an attacker may replay it
+  kKeyLog,         // ContextOptions::key_log: |data| is one NSS key-log line (no newline)
+  kVerifyRequested,  // ContextOptions::verify_callback: the handshake waits for
+                     // CompleteVerification(); |handshake|.authorized/authorization_error
+                     // hold our own verdict, peer_certificate() the certificate
 };
 
 struct Event {
   EventKind kind;
   HandshakeInfo handshake;  // kHandshakeDone
   Error error;              // kError
+  std::string servername;   // kSniRequest: the name the client sent
+  std::optional<SavedSession> session;  // kNewSession
+  std::string data;         // kSessionLookup: session ID (raw bytes); kKeyLog: the line
+};
+
+// SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).
+struct SniAnswer {
+  enum class Kind { kUseContext, kUseDefault, kReject };
+  Kind kind = Kind::kUseDefault;
+  // kUseContext: a server Context whose credentials, ca_pems (for client certificates),
+  // alpn_protocols and npn_protocols serve this connection. The session keeps a reference.
+  std::shared_ptr<const Context> context;
+  // kReject: becomes the session's fatal error; |error.alert| is sent to the client.
+  Error error;
+
+  static SniAnswer Use(std::shared_ptr<const Context> context) {
+    return {Kind::kUseContext, std::move(context), {}};
+  }
+  static SniAnswer UseDefault() { return {}; }
+  // Fails the handshake with code ERR_TLS_SNI_REJECTED and an unrecognized_name (112) alert.
+  static SniAnswer Reject(std::string message) {
+    return {Kind::kReject, nullptr, Error{"ERR_TLS_SNI_REJECTED", std::move(message), 112, false}};
+  }
 };
 
 const char* EventKindName(EventKind kind);
@@ -64,9 +103,16 @@ struct SessionOptions {
   std::string servername;
   // Client: the host connected to, checked when |servername| is empty ("localhost" if both are).
   std::string host;
-  // Time (unix seconds) at which certificate validity is judged. Unset: the wall clock,
-  // read by BoringSSL. Tests set it to check expiry without waiting.
+  // This session's clock (unix seconds): certificate validity, and the creation, lifetime
+  // and age of sessions and tickets (resumption.h). Unset: the wall clock. Tests set it to
+  // check expiry without waiting.
   std::optional<int64_t> verify_time;
+  // Client: a session to resume (Node's options.session). Offered only to the name it was
+  // verified for and only if its verification result passes reject_unauthorized; expired
+  // or refused sessions end in a full handshake. HandshakeInfo::session_reused tells.
+  std::optional<SavedSession> session;
+  // Overrides ContextOptions::early_data for this connection.
+  std::optional<bool> early_data;
   // Bound on plaintext accepted by Write() but not yet handed out as ciphertext (queued
   // before the handshake, or encrypted and not yet consumed). Write() accepts less when full.
   size_t max_write_buffer = 64 * 1024;
@@ -121,7 +167,13 @@ class Session : private internal::BioEndpoint {
 
   // Close starts a clean close: once everything written so far has been encrypted, a
   // close_notify follows it. The peer may keep sending until it closes too (half-close).
+  // The transport sends the output, half-closes its write side once close_flushed(), and
+  // may keep reading until the peer closes. Waiting is bounded by the transport: when its
+  // deadline passes it calls FeedEof(), which reports kPeerTruncated unless the peer's
+  // close_notify came first.
   void Close();
+  // True once our close_notify was handed to the transport (close_sent(), output empty).
+  bool close_flushed() const { return close_sent_ && output_.empty(); }
 
   // ---- Events and state ----------------------------------------------------------------
   // NextEvent pops the oldest unread event, or nullopt when there is none.
@@ -145,8 +197,56 @@ class Session : private internal::BioEndpoint {
   // Borrowed; for advanced use (extra BoringSSL queries). Do not drive I/O through it.
   SSL* ssl() const { return ssl_; }
 
+  // ---- Peer certificate and verification (core/verification.cc) -----------------------
+  // The peer's certificate as Node's getPeerCertificate(detailed) reports it, built anew
+  // from the DER BoringSSL keeps; nullopt when the peer sent none. Available as soon as it
+  // arrives (during kVerifyRequested), after the handshake, and after a failed
+  // verification. |detailed| links issuerCertificate through the chain the peer sent, then
+  // through the trust store as Node does; a self-signed root refers to itself.
+  std::optional<PeerCertificate> peer_certificate(bool detailed = false) const;
+  // CompleteVerification answers the pending kVerifyRequested and resumes the handshake.
+  // Accept: the peer is authorized (authorization_error cleared). Reject: the handshake
+  // fails at once with |code| (default "CERT_REJECTED") as error and authorization_error,
+  // and an alert matching it. Error ERR_TLS_VERIFY_NOT_PENDING (nothing changes) when no
+  // request waits.
+  std::optional<Error> CompleteVerification(bool accept, std::string code = {});
+  // True from kVerifyRequested until CompleteVerification() (or a failure).
+  bool verify_pending() const;
+
+  // ---- SNI callback (ContextOptions::sni_callback) -------------------------------------
+  // AnswerSni answers the pending kSniRequest and resumes the handshake (output may follow).
+  // Returns an Error, changing nothing, when no request is pending or |answer| is unusable
+  // (kUseContext with a null or client Context). kReject fails the session with its error.
+  std::optional<Error> AnswerSni(SniAnswer answer);
+  // True from kSniRequest until AnswerSni() (or a failure).
+  bool sni_pending() const;
+
+  // ---- Session lifecycle (core/session_lifecycle.cc) -----------------------------------
+  // Client: the newest resumable session received (see kNewSession), else nullopt. Server:
+  // nullopt.
+  std::optional<SavedSession> saved_session() const;
+  // Server, SessionCacheMode::kExternal: answers the pending kSessionLookup with the session
+  // stored under its ID, or nullopt for a miss (a full handshake follows), and resumes the
+  // handshake. Error ERR_TLS_SESSION_LOOKUP_NOT_PENDING (nothing changes) when none waits.
+  std::optional<Error> AnswerSessionLookup(std::optional<SavedSession> found);
+  bool session_lookup_pending() const;
+  // KeyUpdate (TLS 1.3) puts a KeyUpdate in the output now: later records use new keys, and
+  // with |request_peer| the peer updates its sending keys too. Error ERR_TLS_KEY_UPDATE when
+  // the connection is not TLS 1.3, not established, closing or failed. The peer's key
+  // updates are handled (and answered) without any call.
+  std::optional<Error> KeyUpdate(bool request_peer = true);
+  uint64_t key_updates_sent() const;  // by KeyUpdate() and the ContextOptions budgets
+  // Client: the OCSP response the server stapled (DER, not validated; a resumed session
+  // keeps its original one), empty if none. Borrowed until the next call on this session.
+  std::span<const uint8_t> ocsp_response() const;
+  // TLS 1.3 0-RTT bytes sent (client) or received (server) on this connection. Server: the
+  // first early_data_bytes() of the plaintext read are the early (replayable) part.
+  uint64_t early_data_bytes() const;
+
  private:
   friend struct SessionCallbacks;
+  friend struct NegotiationCallbacks;
+  friend struct LifecycleCallbacks;
   Session(std::shared_ptr<const Context> context, SessionOptions options);
 
   bool Init();
@@ -163,8 +263,36 @@ class Session : private internal::BioEndpoint {
   size_t write_room() const;
 
   // Verification, called from BoringSSL's custom-verify callback; returns an
-  // ssl_verify_result_t.
+  // ssl_verify_result_t (core/verification.cc).
   int VerifyPeer(uint8_t* out_alert);
+  void ComputeVerdict();              // chain, then (client) host name, into info_
+  // Server, in OnHandshakeDone: reports a missing client certificate and refuses an
+  // unauthorized client (reject_unauthorized). True when the session failed.
+  bool RefuseUnauthorizedClient();
+  std::string VerifyFailureMessage() const;  // the message of a verification error
+
+  // SNI and NPN (core/negotiation_context.cc).
+  static Session* FromSsl(const SSL* ssl);
+  int SelectCertificate();            // an ssl_select_cert_result_t
+  std::string NegotiatedNpn() const;  // HandshakeInfo::npn_protocol
+  // The store verifying the peer: the SNI-chosen credentials' CAs, else the context's.
+  X509_STORE* verify_store() const;
+
+  // Session lifecycle (core/session_lifecycle.cc).
+  bool InitLifecycle();
+  bool StepEarlyData(int* r);      // after SSL_do_handshake; false: DriveHandshake stops
+  bool ReadEarlyData(int* r);
+  void SendEarlyData();
+  void MaybeSendEarlyData();       // Write() before the handshake
+  bool OnHandshakeLifecycle();     // in OnHandshakeDone; false: the session failed
+  void AfterHandshakeEvent();      // right after kHandshakeDone is queued
+  void FlushPostHandshake();
+  bool SendKeyUpdate(int request_type);
+  void CountWritten(size_t n);
+  void QueueNewSession(SavedSession saved);
+  bool AcceptResumption(const internal::AuthInfo& auth) const;
+  internal::AuthInfo CurrentAuth() const;
+  std::string CheckedName() const;  // the name the peer certificate is checked against
 
   // internal::BioEndpoint
   size_t ReadCiphertext(std::span<uint8_t> out) override;
@@ -188,6 +316,8 @@ class Session : private internal::BioEndpoint {
   bool verify_done_ = false;
   bool verify_rejected_ = false;      // our verifier ended the handshake
   std::string hostname_reason_;       // why the host-name check failed
+  enum class VerifyState : uint8_t { kNone, kPending, kAccepted, kRejected };
+  VerifyState verify_state_ = VerifyState::kNone;  // verify_callback: the application's answer
   bool eof_ = false;
   bool handshake_done_ = false;
   bool peer_closed_ = false;
@@ -195,6 +325,11 @@ class Session : private internal::BioEndpoint {
   bool close_sent_ = false;
   bool in_drive_ = false;
   std::optional<uint8_t> alert_sent_, alert_received_;
+  enum class SniState : uint8_t { kNone, kPending, kAnswered };
+  SniState sni_state_ = SniState::kNone;
+  std::shared_ptr<const Context> sni_context_;  // credentials chosen by SNI; null: context_
+  bool npn_no_overlap_ = false;                 // client: NPN fell back to our first choice
+  internal::Lifecycle life_;                    // resumption, 0-RTT, key updates
 };
 
 }  // namespace sansio_tls

@@ -1,6 +1,7 @@
 // Byte buffers of the session. Internal: not part of the public API.
 //
-// Both release their memory when they become empty, so an idle session holds no buffer.
+// Both release their memory when they become empty, so an idle session holds no buffer
+// (record-sized blocks go back to a small per-thread cache, RecordBlocks).
 #ifndef SANSIO_TLS_CORE_INTERNAL_BUFFER_H_
 #define SANSIO_TLS_CORE_INTERNAL_BUFFER_H_
 
@@ -13,6 +14,38 @@
 #include <vector>
 
 namespace sansio_tls::internal {
+
+// Record-sized blocks: one TLS record with its overhead fits.
+inline constexpr size_t kRecordBlockSize = 17 * 1024;
+
+// RecordBlocks reuses record-sized blocks within a thread. Sending or receiving a record
+// allocates a block that is freed once drained (so idle sessions hold none); keeping the
+// last few freed blocks turns that malloc/free pair per record into a pointer move. At most
+// kSpare blocks per thread are kept, freed when the thread exits.
+class RecordBlocks {
+ public:
+  static std::unique_ptr<uint8_t[]> Take() {
+    Spares& s = spares();
+    if (s.count > 0) return std::move(s.blocks[--s.count]);
+    return std::unique_ptr<uint8_t[]>(new uint8_t[kRecordBlockSize]);
+  }
+  // |block| must hold kRecordBlockSize bytes (from Take() or new[]).
+  static void Give(std::unique_ptr<uint8_t[]> block) {
+    Spares& s = spares();
+    if (block && s.count < kSpare) s.blocks[s.count++] = std::move(block);
+  }
+
+ private:
+  static constexpr size_t kSpare = 2;
+  struct Spares {
+    std::unique_ptr<uint8_t[]> blocks[kSpare];
+    size_t count = 0;
+  };
+  static Spares& spares() {
+    thread_local Spares s;
+    return s;
+  }
+};
 
 // ByteQueue is a contiguous FIFO of bytes. Appending may move the stored bytes, so spans
 // returned by data() are valid only until the next mutating call.
@@ -47,7 +80,7 @@ class ByteQueue {
     if (head_ == tail_) Release();
   }
   void Release() {
-    buf_.reset();
+    Free(std::move(buf_), cap_);
     cap_ = head_ = tail_ = 0;
   }
 
@@ -58,13 +91,21 @@ class ByteQueue {
       std::memmove(buf_.get(), buf_.get() + head_, used);  // compact in place
     } else {
       size_t new_cap = std::max({used + n, cap_ * 2, size_t{1024}});
-      std::unique_ptr<uint8_t[]> grown(new uint8_t[new_cap]);
+      if (new_cap > kRecordBlockSize / 2 && new_cap <= kRecordBlockSize) new_cap = kRecordBlockSize;
+      std::unique_ptr<uint8_t[]> grown = new_cap == kRecordBlockSize
+                                             ? RecordBlocks::Take()
+                                             : std::unique_ptr<uint8_t[]>(new uint8_t[new_cap]);
       if (used) std::memcpy(grown.get(), buf_.get() + head_, used);
+      Free(std::move(buf_), cap_);
       buf_ = std::move(grown);
       cap_ = new_cap;
     }
     head_ = 0;
     tail_ = used;
+  }
+
+  static void Free(std::unique_ptr<uint8_t[]> buf, size_t cap) {
+    if (cap == kRecordBlockSize) RecordBlocks::Give(std::move(buf));
   }
 
   std::unique_ptr<uint8_t[]> buf_;
@@ -77,7 +118,7 @@ class ByteQueue {
 class ChunkQueue {
  public:
   // One TLS record with its overhead fits in a chunk.
-  static constexpr size_t kChunkSize = 17 * 1024;
+  static constexpr size_t kChunkSize = kRecordBlockSize;
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -93,7 +134,9 @@ class ChunkQueue {
     while (!bytes.empty()) {
       if (chunks_.empty() || chunks_.back().tail == chunks_.back().cap) {
         size_t cap = std::max(kChunkSize, bytes.size());
-        chunks_.push_back(Chunk{std::unique_ptr<uint8_t[]>(new uint8_t[cap]), cap, 0, 0});
+        chunks_.push_back(Chunk{cap == kChunkSize ? RecordBlocks::Take()
+                                                  : std::unique_ptr<uint8_t[]>(new uint8_t[cap]),
+                                cap, 0, 0});
       }
       Chunk& c = chunks_.back();
       size_t n = std::min(bytes.size(), c.cap - c.tail);
@@ -110,6 +153,7 @@ class ChunkQueue {
     c.head += n;
     size_ -= n;
     if (c.head == c.tail) {
+      if (c.cap == kChunkSize) RecordBlocks::Give(std::move(c.data));
       chunks_.erase(chunks_.begin());
       if (chunks_.empty()) std::vector<Chunk>().swap(chunks_);
     }

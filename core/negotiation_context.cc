@@ -1,0 +1,312 @@
+// SNI contexts, the SNI callback pause, ALPN and NPN: the Context and Session parts declared
+// in context.h and session.h.
+//
+// SNI selection runs in BoringSSL's early select-certificate callback, before resumption is
+// decided. A chosen context is applied with SSL_set_SSL_CTX (its certificate chain, key and
+// client-CA names) plus its own session id context; the session then verifies client
+// certificates against that context's trust store (Session::verify_store). The SSL_CTX-level
+// ALPN/NPN callbacks of the serving context then apply, so the serving context's lists do:
+// an SNI context copies the server's options, an answered Context brings its own. They are
+// installed only with a non-empty list, so NPN still works beside an ALPN-offering client
+// when the serving context has no ALPN list (ALPN, once selected, takes precedence).
+#include <openssl/err.h>
+#include <openssl/mem.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+
+#include <string>
+#include <unordered_map>
+
+#include "core/context.h"
+#include "core/internal/negotiation.h"
+#include "core/negotiation/protocol_list.h"
+#include "core/negotiation/sni_matcher.h"
+#include "core/session.h"
+
+namespace sansio_tls {
+namespace {
+
+Error ConfigError(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), std::nullopt, false};
+}
+
+void Cleanse(std::string& s) {
+  OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+// Feeds a length-prefixed field, so ("ab","c") and ("a","bc") hash differently.
+void HashField(SHA256_CTX* sha, std::string_view field) {
+  uint64_t n = field.size();
+  SHA256_Update(sha, &n, sizeof n);
+  SHA256_Update(sha, field.data(), field.size());
+}
+
+// Identifies a server's certificate chain and client-certificate CAs (no secrets).
+std::array<uint8_t, SHA256_DIGEST_LENGTH> PublicDigest(const Credentials& credentials,
+                                                       const std::vector<std::string>& ca_pems) {
+  SHA256_CTX sha;
+  SHA256_Init(&sha);
+  HashField(&sha, "sansio_tls sni session id context");
+  HashField(&sha, credentials.cert_chain_pem);
+  HashField(&sha, std::string_view(reinterpret_cast<const char*>(credentials.pfx.data()),
+                                   credentials.pfx.size()));
+  for (const std::string& ca : ca_pems) HashField(&sha, ca);
+  std::array<uint8_t, SHA256_DIGEST_LENGTH> out;
+  SHA256_Final(out.data(), &sha);
+  return out;
+}
+
+// Identifies an SNI entry's whole configuration, so identical entries share one Context.
+std::string EntryKey(const SniContext& entry) {
+  SHA256_CTX sha;
+  SHA256_Init(&sha);
+  auto pub = PublicDigest(entry.credentials, entry.ca_pems);
+  SHA256_Update(&sha, pub.data(), pub.size());
+  HashField(&sha, entry.credentials.key_pem);
+  HashField(&sha, entry.credentials.passphrase);
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  SHA256_Final(reinterpret_cast<uint8_t*>(out.data()), &sha);
+  return out;
+}
+
+}  // namespace
+
+// Static trampolines from BoringSSL's negotiation callbacks to the Session owning the SSL, or
+// (ALPN, NPN advertisement) to the serving Context passed as |arg|. A missing Session (an SSL
+// made from ssl_ctx() outside this library) gets neutral answers.
+struct NegotiationCallbacks {
+  // Serves |ssl| with |chosen|'s credentials and session id context.
+  static bool Switch(SSL* ssl, const Context& chosen) {
+    const auto& sid = chosen.negotiation_->sni_session_id_context;
+    return SSL_set_SSL_CTX(ssl, chosen.ssl_ctx()) &&
+           SSL_set_session_id_context(ssl, sid.data(), sid.size());
+  }
+
+  static ssl_select_cert_result_t OnSelectCertificate(const SSL_CLIENT_HELLO* hello) {
+    Session* s = Session::FromSsl(hello->ssl);
+    return s ? static_cast<ssl_select_cert_result_t>(s->SelectCertificate())
+             : ssl_select_cert_success;
+  }
+
+  // Server ALPN (|arg|: the serving Context): the server's order wins; no overlap is fatal
+  // (no_application_protocol).
+  static int OnAlpn(SSL* /*ssl*/, const uint8_t** out, uint8_t* out_len, const uint8_t* in,
+                    unsigned in_len, void* arg) {
+    const std::vector<std::string>& prefs = static_cast<const Context*>(arg)->options().alpn_protocols;
+    if (prefs.empty()) return SSL_TLSEXT_ERR_NOACK;
+    std::optional<size_t> i = SelectAlpn(prefs, {in, in_len});
+    if (!i) return SSL_TLSEXT_ERR_ALERT_FATAL;
+    *out = reinterpret_cast<const uint8_t*>(prefs[*i].data());  // lives as long as the Context
+    *out_len = static_cast<uint8_t>(prefs[*i].size());
+    return SSL_TLSEXT_ERR_OK;
+  }
+
+  // Server NPN (|arg|: the serving Context): advertise its list (BoringSSL offers NPN only
+  // below TLS 1.3).
+  static int OnNpnAdvertise(SSL* /*ssl*/, const uint8_t** out, unsigned* out_len, void* arg) {
+    const auto& negotiation = static_cast<const Context*>(arg)->negotiation_;
+    if (!negotiation || negotiation->npn_wire.empty()) return SSL_TLSEXT_ERR_NOACK;
+    const std::vector<uint8_t>& wire = negotiation->npn_wire;
+    *out = wire.data();
+    *out_len = static_cast<unsigned>(wire.size());
+    return SSL_TLSEXT_ERR_OK;
+  }
+
+  // Client NPN: the first advertised protocol we list; no overlap sends our first choice
+  // and the session reports "none" (Node's semantics, see protocol_list.h).
+  static int OnNpnSelect(SSL* ssl, uint8_t** out, uint8_t* out_len, const uint8_t* in,
+                         unsigned in_len, void* /*arg*/) {
+    Session* s = Session::FromSsl(ssl);
+    if (!s) return SSL_TLSEXT_ERR_ALERT_FATAL;
+    const std::vector<std::string>& prefs = s->context_->options().npn_protocols;
+    NpnChoice choice = SelectNpn(prefs, {in, in_len});
+    for (const std::string& p : prefs) {
+      if (p == choice.send) {
+        // BoringSSL copies the protocol; |prefs| lives as long as the Context anyway.
+        *out = const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(p.data()));
+        *out_len = static_cast<uint8_t>(p.size());
+        s->npn_no_overlap_ = !choice.overlapped;
+        return SSL_TLSEXT_ERR_OK;
+      }
+    }
+    return SSL_TLSEXT_ERR_ALERT_FATAL;  // no list: unreachable, the callback needs one
+  }
+};
+
+// ---- Context ------------------------------------------------------------------------
+
+std::optional<Error> Context::SetUpNegotiation() {
+  // The entries are moved out while sub-contexts copy the remaining options (so 10,000
+  // entries are not copied 10,000 times), and always put back with their secrets wiped.
+  std::vector<SniContext> entries = std::move(options_.sni_contexts);
+  options_.sni_contexts.clear();
+  struct Restore {
+    ContextOptions& options;
+    std::vector<SniContext>& entries;
+    ~Restore() {
+      for (SniContext& e : entries) {
+        Cleanse(e.credentials.key_pem);
+        Cleanse(e.credentials.passphrase);
+        OPENSSL_cleanse(e.credentials.pfx.data(), e.credentials.pfx.size());
+        e.credentials.pfx.clear();
+      }
+      options.sni_contexts = std::move(entries);
+    }
+  } restore{options_, entries};
+
+  const ContextOptions& o = options_;
+  auto n = std::make_shared<internal::Negotiation>();
+
+  std::vector<uint8_t> alpn_wire, npn_wire;
+  if (std::string m = EncodeProtocolList(o.alpn_protocols, &alpn_wire); !m.empty()) {
+    return ConfigError("ERR_TLS_INVALID_PROTOCOL_LIST", "alpn_protocols: " + m);
+  }
+  if (std::string m = EncodeProtocolList(o.npn_protocols, &npn_wire); !m.empty()) {
+    return ConfigError("ERR_TLS_INVALID_PROTOCOL_LIST", "npn_protocols: " + m);
+  }
+
+  if (o.role == Role::kClient) {
+    if (!entries.empty() || o.sni_callback) {
+      return ConfigError("ERR_TLS_INVALID_CONFIG",
+                         "sni_contexts and sni_callback are server options; a client sends "
+                         "its name with SessionOptions::servername");
+    }
+    // SSL_CTX_set_alpn_protos returns 0 on success.
+    if (!alpn_wire.empty() &&
+        SSL_CTX_set_alpn_protos(ssl_ctx_, alpn_wire.data(), static_cast<unsigned>(alpn_wire.size())) != 0) {
+      ERR_clear_error();
+      return ConfigError("ERR_TLS_INVALID_PROTOCOL_LIST", "BoringSSL refused alpn_protocols");
+    }
+    if (!npn_wire.empty()) {
+      SSL_CTX_set_next_proto_select_cb(ssl_ctx_, NegotiationCallbacks::OnNpnSelect, nullptr);
+    }
+    negotiation_ = std::move(n);
+    return std::nullopt;
+  }
+
+  if (!alpn_wire.empty()) SSL_CTX_set_alpn_select_cb(ssl_ctx_, NegotiationCallbacks::OnAlpn, this);
+  if (!npn_wire.empty()) {
+    SSL_CTX_set_next_protos_advertised_cb(ssl_ctx_, NegotiationCallbacks::OnNpnAdvertise, this);
+  }
+  n->npn_wire = std::move(npn_wire);
+  n->sni_session_id_context = PublicDigest(o.credentials, o.ca_pems);
+
+  std::unordered_map<std::string, std::shared_ptr<const Context>> by_entry;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const SniContext& e = entries[i];
+    const std::string where = "sni_contexts[" + std::to_string(i) + "]";
+    if (std::string m = ValidateSniPattern(e.pattern); !m.empty()) {
+      return ConfigError("ERR_TLS_INVALID_SNI_PATTERN", where + ": " + m);
+    }
+    std::shared_ptr<const Context>& sub = by_entry[EntryKey(e)];
+    if (!sub) {
+      ContextOptions sub_options = o;  // |entries| were moved out: no nested copies
+      sub_options.credentials = e.credentials;
+      sub_options.ca_pems = e.ca_pems;
+      sub_options.sni_callback = false;
+      auto built = Context::Create(sub_options);
+      Cleanse(sub_options.credentials.key_pem);
+      Cleanse(sub_options.credentials.passphrase);
+      OPENSSL_cleanse(sub_options.credentials.pfx.data(), sub_options.credentials.pfx.size());
+      if (!built.ok()) {
+        // The pattern passed validation: only [A-Za-z0-9-._*], safe to print.
+        return ConfigError(built.error().code,
+                           where + " (\"" + e.pattern + "\"): " + built.error().message);
+      }
+      sub = std::move(built).value();
+    }
+    n->sni.Add(e.pattern, sub);  // validated above: cannot fail
+  }
+  if (!n->sni.empty() || o.sni_callback) {
+    SSL_CTX_set_select_certificate_cb(ssl_ctx_, NegotiationCallbacks::OnSelectCertificate);
+  }
+  negotiation_ = std::move(n);
+  return std::nullopt;
+}
+
+std::shared_ptr<const Context> Context::ContextForServername(std::string_view servername) const {
+  if (!negotiation_ || negotiation_->sni.empty()) return nullptr;
+  const std::shared_ptr<const Context>* hit = negotiation_->sni.Lookup(servername);
+  return hit ? *hit : nullptr;
+}
+
+// ---- Session ------------------------------------------------------------------------
+
+int Session::SelectCertificate() {
+  switch (sni_state_) {
+    case SniState::kPending:
+      return ssl_select_cert_retry;
+    case SniState::kAnswered:
+      break;
+    case SniState::kNone: {
+      const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+      if (name == nullptr || *name == '\0') return ssl_select_cert_success;  // default
+      sni_context_ = context_->ContextForServername(name);
+      if (!sni_context_ && context_->options().sni_callback) {
+        sni_state_ = SniState::kPending;
+        Event e{EventKind::kSniRequest, {}, {}};
+        e.servername = name;
+        Push(std::move(e));
+        return ssl_select_cert_retry;
+      }
+      sni_state_ = SniState::kAnswered;
+      break;
+    }
+  }
+  if (!sni_context_) return ssl_select_cert_success;  // the default credentials serve
+  return NegotiationCallbacks::Switch(ssl_, *sni_context_) ? ssl_select_cert_success
+                                                            : ssl_select_cert_error;
+}
+
+std::optional<Error> Session::AnswerSni(SniAnswer answer) {
+  if (sni_state_ != SniState::kPending || failed()) {
+    return Error{"ERR_TLS_SNI_NOT_PENDING", "AnswerSni: no kSniRequest is waiting for an answer",
+                 std::nullopt, false};
+  }
+  switch (answer.kind) {
+    case SniAnswer::Kind::kUseContext:
+      if (!answer.context || answer.context->role() != Role::kServer) {
+        return Error{"ERR_INVALID_ARG_VALUE",
+                     "AnswerSni: kUseContext needs a server Context (with credentials)",
+                     std::nullopt, false};
+      }
+      sni_context_ = std::move(answer.context);
+      break;
+    case SniAnswer::Kind::kUseDefault:
+      sni_context_ = nullptr;
+      break;
+    case SniAnswer::Kind::kReject: {
+      sni_state_ = SniState::kAnswered;
+      Error error = std::move(answer.error);
+      if (error.code.empty()) error.code = "ERR_TLS_SNI_REJECTED";
+      error.alert = error.alert.value_or(SSL_AD_UNRECOGNIZED_NAME);
+      error.alert_from_peer = false;
+      ERR_clear_error();
+      SSL_send_fatal_alert(ssl_, *error.alert);
+      ERR_clear_error();
+      Fail(std::move(error));
+      return std::nullopt;
+    }
+  }
+  sni_state_ = SniState::kAnswered;
+  Drive();
+  return std::nullopt;
+}
+
+bool Session::sni_pending() const { return sni_state_ == SniState::kPending && !failed(); }
+
+X509_STORE* Session::verify_store() const {
+  return (sni_context_ ? sni_context_ : context_)->trust_store();
+}
+
+std::string Session::NegotiatedNpn() const {
+  if (role() == Role::kClient && npn_no_overlap_) return "none";
+  const uint8_t* data = nullptr;
+  unsigned len = 0;
+  SSL_get0_next_proto_negotiated(ssl_, &data, &len);
+  if (data == nullptr || len == 0) return "none";
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+}  // namespace sansio_tls

@@ -1,0 +1,793 @@
+// Internal to the Asio transport: the state a Stream keeps on the heap and the one driver
+// loop shared by its operations. Not part of the API.
+//
+// Each operation (handshake, read, write, shutdown) is a Step function that looks at the
+// session and answers what to do next: complete, write the pending ciphertext, or read more
+// from the next layer. The blocking path runs Step in a plain loop; the asynchronous path
+// runs the same Step inside an asio::async_compose operation (Op below). Either way, the
+// session's events are drained right after each call that can produce them.
+//
+// Concurrency (asynchronous path): Asio allows one read-side operation and one write-side
+// operation at a time on a stream, from one strand. Two roles keep them from stepping on
+// each other:
+//  - input: the operation allowed to read from the next layer. A read or handshake holds it
+//    for its whole life; a shutdown or write takes it only when it needs input.
+//  - writer: the operation with a write to the next layer in flight; held for that write only.
+// An operation that needs a busy role waits in that role's queue (cancellable); releasing a
+// role hands it to the oldest waiter, which resumes holding it. No operation waits for a
+// role while holding the other, so the two cannot deadlock. A read never waits for the
+// writer: if another operation is writing, that one flushes whatever the read produced.
+#ifndef SANSIO_TLS_TRANSPORTS_ASIO_INTERNAL_STREAM_CORE_H_
+#define SANSIO_TLS_TRANSPORTS_ASIO_INTERNAL_STREAM_CORE_H_
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <asio/associated_allocator.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/basic_stream_socket.hpp>
+#include <asio/buffer.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+#include <asio/socket_base.hpp>
+#include <asio/write.hpp>
+
+#include "core/session.h"
+#include "transports/asio/error.h"
+
+namespace sansio_tls::asio_tls {
+
+// How the peer's side of the stream ended (same names as the POSIX transport).
+enum class PeerEnd {
+  kOpen,       // not ended (yet)
+  kClean,      // close_notify received
+  kTruncated,  // the transport ended (EOF or an error) without close_notify
+};
+const char* PeerEndName(PeerEnd end);
+
+namespace detail {
+
+// Bytes read per socket read (into a per-thread buffer, see ThreadReadBuffer).
+inline constexpr size_t kSocketReadSize = 32 * 1024;
+// Bytes read per read of a generic next layer (into the stream's own buffer).
+inline constexpr size_t kGenericReadSize = 17 * 1024;
+// Scattered plaintext is gathered up to this size so that it becomes full records.
+inline constexpr size_t kGatherSize = 16 * 1024;
+
+// ThreadReadBuffer is this thread's scratch buffer of kSocketReadSize bytes. Valid until the
+// thread ends; only used between a read and the Feed() that consumes it, never across a wait.
+std::span<uint8_t> ThreadReadBuffer();
+
+// RecvNow reads what |fd| has now without waiting (MSG_DONTWAIT, EINTR retried). Returns the
+// byte count; 0 with |ec| == asio::error::eof at the end of the stream, 0 with
+// asio::error::would_block when nothing is there, 0 with another error on failure.
+size_t RecvNow(int fd, std::span<uint8_t> out, std::error_code& ec);
+
+// WaitReadable polls |fd| for input for at most |timeout| (negative: no limit). Returns true
+// when readable (or in error, which the next read reports), false on timeout.
+bool WaitReadable(int fd, std::chrono::milliseconds timeout);
+
+template <typename T>
+struct IsStreamSocket : std::false_type {};
+template <typename Protocol, typename Executor>
+struct IsStreamSocket<asio::basic_stream_socket<Protocol, Executor>> : std::true_type {};
+
+// Ciphertext read from the next layer but not yet taken by the session (it takes less when
+// its receive side is full). Releases its memory when emptied.
+class InputStash {
+ public:
+  bool empty() const { return pos_ == buf_.size(); }
+  size_t size() const { return buf_.size() - pos_; }
+  std::span<const uint8_t> data() const { return {buf_.data() + pos_, size()}; }
+  void Append(std::span<const uint8_t> bytes) { buf_.insert(buf_.end(), bytes.begin(), bytes.end()); }
+  void Consume(size_t n) {
+    pos_ += n;
+    if (pos_ >= buf_.size()) {
+      std::vector<uint8_t>().swap(buf_);
+      pos_ = 0;
+    }
+  }
+
+ private:
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0;
+};
+
+// A suspended asynchronous operation waiting for a role.
+class Waiter {
+ public:
+  virtual ~Waiter() = default;
+  // Posts the operation to its executor; it resumes with |ec| (success: it holds the role).
+  virtual void Resume(std::error_code ec) = 0;
+  uint64_t id = 0;
+};
+
+// Resumer invokes a suspended composed operation with (ec, n) through its own associated
+// executor and allocator.
+template <typename Self>
+struct Resumer {
+  Self self;
+  std::error_code ec;
+  size_t n = 0;
+  void operator()() { self(ec, n); }
+
+  using executor_type = asio::associated_executor_t<Self>;
+  executor_type get_executor() const noexcept { return asio::get_associated_executor(self); }
+  using allocator_type = asio::associated_allocator_t<Self>;
+  allocator_type get_allocator() const noexcept { return asio::get_associated_allocator(self); }
+};
+
+template <typename Self>
+void PostResume(Self&& self, std::error_code ec, size_t n) {
+  asio::post(Resumer<std::decay_t<Self>>{std::forward<Self>(self), ec, n});
+}
+
+template <typename Self>
+class WaiterOf final : public Waiter {
+ public:
+  explicit WaiterOf(Self&& self) : self_(std::move(self)) {}
+  // Destroyed unresumed only when the stream is destroyed: the operation is abandoned.
+  ~WaiterOf() override {
+    if (!resumed_) self_.get_cancellation_state().slot().clear();
+  }
+  void Resume(std::error_code ec) override {
+    resumed_ = true;
+    PostResume(std::move(self_), ec, 0);
+  }
+
+ private:
+  Self self_;
+  bool resumed_ = false;
+};
+
+// A role (input or writer) and the operations waiting for it, oldest first.
+class Role {
+ public:
+  bool held() const { return held_; }
+  bool has_waiters() const { return !waiters_.empty(); }
+  // Takes the role if it is free.
+  bool TryTake() {
+    if (held_) return false;
+    held_ = true;
+    return true;
+  }
+  // Hands the role to the oldest waiter (resumed holding it), or frees it.
+  void Release() {
+    if (waiters_.empty()) {
+      held_ = false;
+      return;
+    }
+    std::unique_ptr<Waiter> w = std::move(waiters_.front());
+    waiters_.pop_front();
+    w->Resume({});
+  }
+  void Enqueue(std::unique_ptr<Waiter> w) { waiters_.push_back(std::move(w)); }
+  // Removes waiter |id| and resumes it with operation_aborted (it did not get the role).
+  void Cancel(uint64_t id) {
+    for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+      if ((*it)->id != id) continue;
+      std::unique_ptr<Waiter> w = std::move(*it);
+      waiters_.erase(it);
+      w->Resume(asio::error::operation_aborted);
+      return;
+    }
+  }
+
+ private:
+  bool held_ = false;
+  std::deque<std::unique_ptr<Waiter>> waiters_;
+};
+
+// What a Step decided.
+struct Action {
+  enum Kind : uint8_t {
+    kComplete,     // finish with ec (and n)
+    kWrite,        // write the session's pending ciphertext (taking the writer role)
+    kRead,         // take the input role if not held (then step again), else read the next layer
+    kYieldInput,   // hand the input role to the operation waiting for it, and queue behind it
+  };
+  Kind kind;
+  std::error_code ec;
+  size_t n = 0;
+
+  static Action Complete(std::error_code ec, size_t n = 0) { return {kComplete, ec, n}; }
+  static Action Write() { return {kWrite, {}, 0}; }
+  static Action Read() { return {kRead, {}, 0}; }
+  static Action YieldInput() { return {kYieldInput, {}, 0}; }
+};
+
+// What a Step may assume about the roles.
+struct StepContext {
+  bool holds_input = false;  // this operation may read from the next layer
+  bool can_write = false;    // nobody else is writing to the next layer
+};
+
+// Result of one read from the next layer.
+enum class ReadResult {
+  kProgress,  // bytes were fed, or the end (EOF / error) was recorded: step again
+  kAgain,     // nothing there yet (socket): wait for readability
+  kAborted,   // the wait or read was cancelled
+};
+
+// The heap state of a Stream. Operations keep a pointer to it and a copy of |alive|, which
+// the destructor clears: handlers of the next layer's cancelled operations that run after the
+// stream is gone see it and touch nothing.
+template <typename NextLayer>
+class Core {
+ public:
+  static constexpr bool kIsSocket = IsStreamSocket<NextLayer>::value;
+
+  template <typename Arg>
+  Core(Arg&& next_arg, std::unique_ptr<Session> s)
+      : next(std::forward<Arg>(next_arg)), session(std::move(s)) {
+    DrainEvents();
+  }
+  ~Core() { *alive = false; }
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  NextLayer next;
+  std::unique_ptr<Session> session;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  InputStash stash;
+  std::unique_ptr<uint8_t[]> read_buffer;  // generic next layers: target of async reads
+  Role input, writer;
+  uint64_t next_waiter_id = 1;
+  PeerEnd peer_end = PeerEnd::kOpen;
+  std::error_code read_error;   // the next layer's read failure (other than EOF)
+  std::error_code write_error;  // the next layer's write failure: output is undeliverable
+  bool shutdown_started = false;
+  bool half_closed = false;
+  // Released with the stream (a server's connection count).
+  std::shared_ptr<void> owner_token;
+
+  Session& s() { return *session; }
+  const Session& s() const { return *session; }
+
+  // The session's sticky error as an error_code.
+  std::error_code SessionError() const { return ToErrorCode(*session->error()); }
+  // Ciphertext waiting that can still be delivered.
+  bool output_pending() const { return session->pending_output_bytes() > 0 && !write_error; }
+
+  void DrainEvents() {
+    while (std::optional<Event> e = session->NextEvent()) {
+      if (e->kind == EventKind::kPeerClosed) {
+        peer_end = PeerEnd::kClean;
+      } else if (e->kind == EventKind::kPeerTruncated) {
+        peer_end = PeerEnd::kTruncated;
+      }
+    }
+  }
+
+  // Feed gives ciphertext read from the next layer to the session, keeping what it does not
+  // take. Precondition: the stash is empty (order is kept).
+  void Feed(std::span<const uint8_t> data) {
+    size_t taken = session->Feed(data);
+    DrainEvents();
+    if (taken < data.size()) stash.Append(data.subspan(taken));
+  }
+
+  // FeedStash offers stashed ciphertext while the session takes it.
+  void FeedStash() {
+    while (!stash.empty() && session->wants_input()) {
+      size_t taken = session->Feed(stash.data());
+      DrainEvents();
+      if (taken == 0) break;
+      stash.Consume(taken);
+    }
+  }
+
+  // EndOfInput records the next layer's end (|ec| is eof or the read error).
+  void EndOfInput(std::error_code ec) {
+    if (ec != asio::error::eof) read_error = ec;
+    session->FeedEof();
+    DrainEvents();
+    if (peer_end == PeerEnd::kOpen && session->handshake_done()) peer_end = PeerEnd::kTruncated;
+  }
+
+  // HalfClose shuts the socket's sending side once our close_notify is out (sockets only).
+  void HalfClose() {
+    if (half_closed) return;
+    half_closed = true;
+    if constexpr (kIsSocket) {
+      std::error_code ignored;
+      next.shutdown(asio::socket_base::shutdown_send, ignored);
+    }
+  }
+
+  // ---- Asynchronous next-layer calls ------------------------------------------------
+  template <typename Handler>
+  void AsyncWrite(Handler&& handler) {
+    std::span<const uint8_t> out = session->PendingOutput();  // borrowed until consumed
+    next.async_write_some(asio::buffer(out.data(), out.size()), std::forward<Handler>(handler));
+  }
+  void OnWritten(std::error_code ec, size_t n) {
+    if (n > 0) session->ConsumeOutput(n);
+    if (ec && ec != asio::error::operation_aborted) write_error = ec;
+  }
+
+  // TryReadNow reads what a socket has without waiting; kAgain for generic next layers.
+  ReadResult TryReadNow() {
+    if constexpr (kIsSocket) {
+      std::span<uint8_t> buf = ThreadReadBuffer();
+      std::error_code ec;
+      size_t n = RecvNow(next.native_handle(), buf, ec);
+      if (ec == asio::error::would_block) return ReadResult::kAgain;
+      if (ec) {
+        EndOfInput(ec);
+      } else {
+        Feed(buf.first(n));
+      }
+      return ReadResult::kProgress;
+    } else {
+      return ReadResult::kAgain;
+    }
+  }
+
+  // AsyncRead waits for input: readability of a socket (then TryReadNow reads), or a read
+  // into read_buffer for other next layers. Complete with OnRead.
+  template <typename Handler>
+  void AsyncRead(Handler&& handler) {
+    if constexpr (kIsSocket) {
+      next.async_wait(asio::socket_base::wait_read, std::forward<Handler>(handler));
+    } else {
+      if (!read_buffer) read_buffer.reset(new uint8_t[kGenericReadSize]);
+      next.async_read_some(asio::buffer(read_buffer.get(), kGenericReadSize),
+                           std::forward<Handler>(handler));
+    }
+  }
+  ReadResult OnRead(std::error_code ec, size_t n) {
+    if (ec == asio::error::operation_aborted) return ReadResult::kAborted;
+    if constexpr (kIsSocket) {
+      if (ec) {
+        EndOfInput(ec);
+        return ReadResult::kProgress;
+      }
+      return TryReadNow();
+    } else {
+      if (n > 0) Feed({read_buffer.get(), n});
+      if (ec) EndOfInput(ec);
+      return ReadResult::kProgress;
+    }
+  }
+
+  // ---- Blocking next-layer calls ----------------------------------------------------
+  void SyncWrite() {
+    std::span<const uint8_t> out = session->PendingOutput();
+    std::error_code ec;
+    size_t n = asio::write(next, asio::buffer(out.data(), out.size()), ec);
+    OnWritten(ec, n);
+  }
+  // SyncRead reads once, blocking until input arrives (sockets: at most |timeout|, negative
+  // for no limit; a socket found readable is read by the next call). False on timeout.
+  bool SyncRead(std::chrono::milliseconds timeout) {
+    if constexpr (kIsSocket) {
+      if (TryReadNow() == ReadResult::kProgress) return true;
+      return WaitReadable(next.native_handle(), timeout);
+    } else {
+      std::span<uint8_t> buf = ThreadReadBuffer();
+      std::error_code ec;
+      size_t n = next.read_some(asio::buffer(buf.data(), buf.size()), ec);
+      if (n > 0) Feed(buf.first(n));
+      if (ec) EndOfInput(ec);
+      return true;
+    }
+  }
+};
+
+// ---- Plaintext between buffer sequences and the session -------------------------------
+
+// ReadPlaintext copies the session's plaintext into |buffers|; returns the count.
+template <typename MutableBufferSequence>
+size_t ReadPlaintext(Session& s, const MutableBufferSequence& buffers) {
+  size_t total = 0;
+  for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+       ++it) {
+    asio::mutable_buffer b = *it;
+    if (b.size() == 0) continue;
+    size_t n = s.Read({static_cast<uint8_t*>(b.data()), b.size()});
+    total += n;
+    if (n < b.size()) break;
+  }
+  return total;
+}
+
+// WritePlaintext gives |buffers| to the session (as much as it accepts). One buffer, or a
+// first buffer of at least kGatherSize, goes as is; smaller scattered pieces are gathered
+// first so that they make full records. Returns the bytes accepted (a prefix of |buffers|).
+template <typename ConstBufferSequence>
+size_t WritePlaintext(Session& s, const ConstBufferSequence& buffers) {
+  size_t total = asio::buffer_size(buffers);
+  asio::const_buffer first;
+  for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+       ++it) {
+    first = *it;
+    if (first.size() > 0) break;
+  }
+  if (first.size() == total || first.size() >= kGatherSize) {
+    return s.Write({static_cast<const uint8_t*>(first.data()), first.size()});
+  }
+  uint8_t gathered[kGatherSize];
+  size_t n = asio::buffer_copy(asio::buffer(gathered), buffers);
+  return s.Write({gathered, n});
+}
+
+// ---- Steps ------------------------------------------------------------------------------
+
+// NeedInput: the operation cannot progress without more ciphertext.
+template <typename C>
+Action NeedInput(C& c) {
+  // Stashed bytes the session will not take, or input after the end: nothing a read could
+  // fix (never expected; reported rather than spinning).
+  if (!c.stash.empty() || c.peer_end != PeerEnd::kOpen) return Action::Complete(errc::internal);
+  return Action::Read();
+}
+
+template <typename C>
+Action HandshakeStep(C& c, const StepContext& ctx) {
+  if (!ctx.holds_input) return Action::Read();
+  c.FeedStash();
+  Session& s = c.s();
+  if (c.output_pending()) return Action::Write();
+  if (s.failed()) return Action::Complete(c.SessionError());
+  if (c.write_error) return Action::Complete(c.write_error);
+  if (s.handshake_done()) return Action::Complete({});
+  return NeedInput(c);
+}
+
+template <typename C, typename MutableBufferSequence>
+Action ReadStep(C& c, const StepContext& ctx, const MutableBufferSequence& buffers) {
+  if (!ctx.holds_input) return Action::Read();
+  c.FeedStash();
+  Session& s = c.s();
+  if (c.output_pending() && ctx.can_write) return Action::Write();
+  if (s.readable_bytes() > 0) {
+    size_t n = ReadPlaintext(s, buffers);
+    c.DrainEvents();  // reading made room: held input may have been processed
+    return Action::Complete({}, n);
+  }
+  if (s.failed()) return Action::Complete(c.SessionError());
+  if (c.peer_end == PeerEnd::kClean) return Action::Complete(asio::error::eof);
+  if (c.peer_end == PeerEnd::kTruncated) {
+    return Action::Complete(c.read_error ? c.read_error : make_error_code(errc::truncated));
+  }
+  if (!s.handshake_done() && c.write_error) return Action::Complete(c.write_error);
+  return NeedInput(c);
+}
+
+// |accepted| is how much of |buffers| the session took (unset until it took some).
+template <typename C, typename ConstBufferSequence>
+Action WriteStep(C& c, const StepContext& ctx, const ConstBufferSequence& buffers,
+                 std::optional<size_t>& accepted) {
+  Session& s = c.s();
+  if (!accepted) {
+    if (c.shutdown_started) return Action::Complete(errc::write_after_end);
+    if (s.failed()) return Action::Complete(c.SessionError());
+    if (c.write_error) return Action::Complete(c.write_error);
+    if (size_t n = WritePlaintext(s, buffers); n > 0) {
+      accepted = n;
+    } else if (c.output_pending()) {
+      return Action::Write();  // the session's write buffer is full: flush, then retry
+    } else if (!s.handshake_done()) {
+      if (!ctx.holds_input) return Action::Read();
+      c.FeedStash();
+      return s.failed() ? Action::Complete(c.SessionError()) : NeedInput(c);
+    } else {
+      return Action::Complete(errc::internal);
+    }
+  }
+  if (c.output_pending()) return Action::Write();
+  if (c.write_error && s.pending_output_bytes() > 0) return Action::Complete(c.write_error);
+  if (!s.handshake_done()) {
+    // The plaintext is queued until the handshake completes: drive it.
+    if (s.failed()) return Action::Complete(c.SessionError());
+    if (!ctx.holds_input) return Action::Read();
+    c.FeedStash();
+    if (c.output_pending() || s.handshake_done() || s.failed()) return WriteStep(c, ctx, buffers, accepted);
+    return NeedInput(c);
+  }
+  return Action::Complete({}, *accepted);
+}
+
+// Shutdown: send close_notify after everything written, half-close a socket, then (unless
+// |send_only|) wait for the peer's close_notify. Plaintext arriving meanwhile stays readable;
+// when more than the session's read bound piles up unread, the wait needs reads to go on
+// (asynchronous: it lets the next read run, or times out; |discard_unread|, the blocking
+// path: it discards the plaintext).
+template <typename C>
+Action ShutdownStep(C& c, const StepContext& ctx, bool send_only, bool discard_unread,
+                    bool& started) {
+  Session& s = c.s();
+  if (!started) {
+    started = true;
+    if (!s.handshake_done() && !s.failed()) return Action::Complete(errc::handshake_not_done);
+    c.shutdown_started = true;
+    s.Close();
+    c.DrainEvents();
+  }
+  if (c.output_pending()) return Action::Write();
+  if (s.failed()) return Action::Complete(c.SessionError());
+  if (c.write_error) return Action::Complete(c.write_error);
+  c.HalfClose();
+  if (send_only) return Action::Complete({});
+  if (c.peer_end == PeerEnd::kClean) return Action::Complete({});
+  if (c.peer_end == PeerEnd::kTruncated) {
+    return Action::Complete(c.read_error ? c.read_error : make_error_code(errc::truncated));
+  }
+  if (!ctx.holds_input) return Action::Read();
+  if (c.input.has_waiters()) return Action::YieldInput();  // a read wants the plaintext
+  c.FeedStash();
+  if (!s.wants_input()) {
+    if (!discard_unread) return Action::YieldInput();  // resumes after the next read
+    uint8_t sink[4096];
+    while (s.Read(sink) > 0) {
+    }
+    c.DrainEvents();
+    return ShutdownStep(c, ctx, send_only, discard_unread, started);
+  }
+  return NeedInput(c);
+}
+
+// ---- The blocking driver ------------------------------------------------------------------
+
+// RunSync runs |step| to completion with blocking next-layer calls. |timeout| bounds each
+// wait for input on sockets (negative: none); on expiry it completes with |timeout_code|.
+template <typename C, typename StepFn>
+std::pair<std::error_code, size_t> RunSync(C& c, StepFn&& step,
+                                           std::chrono::milliseconds timeout =
+                                               std::chrono::milliseconds(-1),
+                                           std::error_code timeout_code = {}) {
+  const StepContext ctx{.holds_input = true, .can_write = true};
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    Action a = step(ctx);
+    switch (a.kind) {
+      case Action::kComplete:
+        return {a.ec, a.n};
+      case Action::kWrite:
+        c.SyncWrite();
+        break;
+      case Action::kRead:
+      case Action::kYieldInput: {
+        std::chrono::milliseconds left(-1);
+        if (timeout.count() >= 0) {
+          left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+          if (left.count() < 0) return {timeout_code, 0};
+        }
+        if (!c.SyncRead(left)) return {timeout_code, 0};
+        break;
+      }
+    }
+  }
+}
+
+// ---- The asynchronous driver ------------------------------------------------------------
+
+// Op runs |Derived|'s Step inside asio::async_compose. Derived provides:
+//   Action Step(const StepContext&);
+//   static constexpr bool kHasSize;   // completion signature void(ec, size_t) or void(ec)
+//   asio cancellation filter via Filter().
+template <typename NextLayer, typename Derived>
+class Op {
+ public:
+  explicit Op(Core<NextLayer>* core) : core_(core), alive_(core->alive) {}
+
+  template <typename Self>
+  void operator()(Self& self, std::error_code ec = {}, size_t n = 0) {
+    if (!*alive_) return Finish(self, asio::error::operation_aborted, 0);
+    Core<NextLayer>& c = *core_;
+    switch (std::exchange(await_, Await::kNone)) {
+      case Await::kNone:  // the initiating call
+        self.reset_cancellation_state(Derived::Filter());
+        break;
+      case Await::kPosted:
+        return Deliver(self);
+      case Await::kWrite:
+        c.OnWritten(ec, n);
+        holds_writer_ = false;
+        c.writer.Release();
+        if (ec == asio::error::operation_aborted) return Finish(self, ec, 0);
+        break;
+      case Await::kRead:
+        if (c.OnRead(ec, n) == ReadResult::kAborted) {
+          return Finish(self, asio::error::operation_aborted, 0);
+        }
+        break;
+      case Await::kInput:
+        if (ec) return Finish(self, ec, 0);
+        holds_input_ = true;
+        break;
+      case Await::kWriter:
+        if (ec) return Finish(self, ec, 0);
+        holds_writer_ = true;
+        break;
+    }
+    Run(self);
+  }
+
+ private:
+  enum class Await : uint8_t { kNone, kPosted, kWrite, kRead, kInput, kWriter };
+
+  template <typename Self>
+  void Run(Self& self) {
+    Core<NextLayer>& c = *core_;
+    for (;;) {
+      StepContext ctx{.holds_input = holds_input_,
+                      .can_write = holds_writer_ || !c.writer.held()};
+      Action a = static_cast<Derived*>(this)->Step(ctx);
+      switch (a.kind) {
+        case Action::kComplete:
+          return Finish(self, a.ec, a.n);
+        case Action::kWrite:
+          if (!holds_writer_ && !c.writer.TryTake()) return Wait(self, c.writer, Await::kWriter);
+          holds_writer_ = true;
+          if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
+            return Finish(self, asio::error::operation_aborted, 0);
+          }
+          await_ = Await::kWrite;
+          started_ = true;
+          return c.AsyncWrite(std::move(self));
+        case Action::kYieldInput:
+          holds_input_ = false;
+          c.input.Release();  // to the waiter; this operation queues behind it
+          return Wait(self, c.input, Await::kInput);
+        case Action::kRead:
+          if (!holds_input_) {
+            if (!c.input.TryTake()) return Wait(self, c.input, Await::kInput);
+            holds_input_ = true;
+            continue;  // step again now that the input role is held
+          }
+          if (c.TryReadNow() == ReadResult::kProgress) continue;
+          if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
+            return Finish(self, asio::error::operation_aborted, 0);
+          }
+          await_ = Await::kRead;
+          started_ = true;
+          return c.AsyncRead(std::move(self));
+      }
+    }
+  }
+
+  // Wait suspends the operation in |role|'s queue; the operation's cancellation slot (if
+  // any) removes it from there.
+  template <typename Self>
+  void Wait(Self& self, Role& role, Await what) {
+    if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
+      return Finish(self, asio::error::operation_aborted, 0);
+    }
+    Core<NextLayer>& c = *core_;
+    uint64_t id = c.next_waiter_id++;
+    asio::cancellation_slot slot = self.get_cancellation_state().slot();
+    if (slot.is_connected()) {
+      slot.assign([alive = alive_, role = &role, id](asio::cancellation_type_t) {
+        if (*alive) role->Cancel(id);
+      });
+    }
+    await_ = what;
+    started_ = true;
+    auto w = std::make_unique<WaiterOf<std::decay_t<Self>>>(std::move(self));
+    w->id = id;
+    role.Enqueue(std::move(w));
+  }
+
+  // Finish completes; when nothing asynchronous happened yet (still inside the initiating
+  // call), the completion is posted instead.
+  template <typename Self>
+  void Finish(Self& self, std::error_code ec, size_t n) {
+    result_ec_ = ec;
+    result_n_ = n;
+    if (!started_) {
+      started_ = true;
+      await_ = Await::kPosted;
+      return PostResume(std::move(self), ec, n);
+    }
+    Deliver(self);
+  }
+
+  // Deliver releases the roles held, then calls the completion handler: an operation the
+  // handler starts sees the roles as they now are (a read it issues queues before anything
+  // that resumes later).
+  template <typename Self>
+  void Deliver(Self& self) {
+    if (*alive_) {
+      if (holds_input_) core_->input.Release();
+      if (holds_writer_) core_->writer.Release();
+    }
+    holds_input_ = holds_writer_ = false;
+    if constexpr (Derived::kHasSize) {
+      self.complete(result_ec_, result_n_);
+    } else {
+      self.complete(result_ec_);
+    }
+  }
+
+ protected:
+  Core<NextLayer>* core_;
+
+ private:
+  std::shared_ptr<bool> alive_;
+  Await await_ = Await::kNone;
+  bool started_ = false;  // an asynchronous step was started (completion may be direct)
+  bool holds_input_ = false;
+  bool holds_writer_ = false;
+  std::error_code result_ec_;
+  size_t result_n_ = 0;
+};
+
+template <typename NextLayer>
+class HandshakeOp : public Op<NextLayer, HandshakeOp<NextLayer>> {
+ public:
+  static constexpr bool kHasSize = false;
+  static auto Filter() { return asio::enable_partial_cancellation(); }
+  explicit HandshakeOp(Core<NextLayer>* c) : Op<NextLayer, HandshakeOp>(c) {}
+  Action Step(const StepContext& ctx) { return HandshakeStep(*this->core_, ctx); }
+};
+
+template <typename NextLayer, typename MutableBufferSequence>
+class ReadOp : public Op<NextLayer, ReadOp<NextLayer, MutableBufferSequence>> {
+ public:
+  static constexpr bool kHasSize = true;
+  // Cancelling a read loses nothing: ciphertext read so far stays in the session.
+  static auto Filter() { return asio::enable_total_cancellation(); }
+  ReadOp(Core<NextLayer>* c, const MutableBufferSequence& buffers)
+      : Op<NextLayer, ReadOp>(c), buffers_(buffers) {}
+  Action Step(const StepContext& ctx) {
+    if (asio::buffer_size(buffers_) == 0) return Action::Complete({}, 0);
+    return ReadStep(*this->core_, ctx, buffers_);
+  }
+
+ private:
+  MutableBufferSequence buffers_;
+};
+
+template <typename NextLayer, typename ConstBufferSequence>
+class WriteOp : public Op<NextLayer, WriteOp<NextLayer, ConstBufferSequence>> {
+ public:
+  static constexpr bool kHasSize = true;
+  static auto Filter() { return asio::enable_partial_cancellation(); }
+  WriteOp(Core<NextLayer>* c, const ConstBufferSequence& buffers)
+      : Op<NextLayer, WriteOp>(c), buffers_(buffers) {}
+  Action Step(const StepContext& ctx) {
+    if (!accepted_ && asio::buffer_size(buffers_) == 0) return Action::Complete({}, 0);
+    return WriteStep(*this->core_, ctx, buffers_, accepted_);
+  }
+
+ private:
+  ConstBufferSequence buffers_;
+  std::optional<size_t> accepted_;
+};
+
+template <typename NextLayer>
+class ShutdownOp : public Op<NextLayer, ShutdownOp<NextLayer>> {
+ public:
+  static constexpr bool kHasSize = false;
+  static auto Filter() { return asio::enable_partial_cancellation(); }
+  ShutdownOp(Core<NextLayer>* c, bool send_only)
+      : Op<NextLayer, ShutdownOp>(c), send_only_(send_only) {}
+  Action Step(const StepContext& ctx) {
+    return ShutdownStep(*this->core_, ctx, send_only_, /*discard_unread=*/false, started_);
+  }
+
+ private:
+  bool send_only_;
+  bool started_ = false;
+};
+
+}  // namespace detail
+}  // namespace sansio_tls::asio_tls
+
+#endif  // SANSIO_TLS_TRANSPORTS_ASIO_INTERNAL_STREAM_CORE_H_

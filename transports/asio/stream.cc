@@ -1,0 +1,82 @@
+#include "transports/asio/stream.h"
+
+#include <openssl/pool.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace sansio_tls::asio_tls {
+
+const char* PeerEndName(PeerEnd end) {
+  switch (end) {
+    case PeerEnd::kOpen: return "open";
+    case PeerEnd::kClean: return "clean";
+    case PeerEnd::kTruncated: return "truncated";
+  }
+  return "?";
+}
+
+std::optional<PeerCertificate> PeerCertificateOf(const Session& session, bool detailed) {
+  const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(session.ssl());
+  size_t n = chain ? sk_CRYPTO_BUFFER_num(chain) : 0;
+  if (n == 0) return std::nullopt;
+  std::vector<std::vector<uint8_t>> der;
+  der.reserve(detailed ? n : 1);
+  for (size_t i = 0; i < (detailed ? n : 1); ++i) {
+    const CRYPTO_BUFFER* b = sk_CRYPTO_BUFFER_value(chain, i);
+    der.emplace_back(CRYPTO_BUFFER_data(b), CRYPTO_BUFFER_data(b) + CRYPTO_BUFFER_len(b));
+  }
+  return ParsePeerCertificate(der, detailed);
+}
+
+namespace detail {
+
+std::span<uint8_t> ThreadReadBuffer() {
+  thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kSocketReadSize]);
+  return {buffer.get(), kSocketReadSize};
+}
+
+size_t RecvNow(int fd, std::span<uint8_t> out, std::error_code& ec) {
+  for (;;) {
+    ssize_t n = ::recv(fd, out.data(), out.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      ec = {};
+      return static_cast<size_t>(n);
+    }
+    if (n == 0) {
+      ec = asio::error::eof;
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      ec = asio::error::would_block;
+    } else {
+      ec = std::error_code(errno, asio::error::get_system_category());
+    }
+    return 0;
+  }
+}
+
+bool WaitReadable(int fd, std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int ms = -1;
+    if (timeout.count() >= 0) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return false;
+      ms = static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX));
+    }
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, ms);
+    if (r > 0) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) return true;  // let the read report the problem
+  }
+}
+
+}  // namespace detail
+}  // namespace sansio_tls::asio_tls

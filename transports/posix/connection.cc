@@ -1,0 +1,351 @@
+#include "transports/posix/connection.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace sansio_tls::posix {
+
+namespace {
+
+// One socket read. The buffer is per thread and shared by every connection on it: an idle
+// connection holds no receive buffer; only bytes the session could not take yet are kept.
+constexpr size_t kRecvChunk = 64 * 1024;
+// Close() reads and discards at most this much before closing.
+constexpr size_t kMaxDrainOnClose = 1 << 20;
+
+std::span<uint8_t> Scratch() {
+  thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kRecvChunk]);
+  return {buf.get(), kRecvChunk};
+}
+
+Error MakeError(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), std::nullopt, false};
+}
+
+}  // namespace
+
+const char* PeerEndName(PeerEnd end) {
+  switch (end) {
+    case PeerEnd::kOpen: return "open";
+    case PeerEnd::kClean: return "clean";
+    case PeerEnd::kTruncated: return "truncated";
+  }
+  return "?";
+}
+
+Connection::Connection(UniqueFd fd, std::unique_ptr<Session> session)
+    : fd_(std::move(fd)), session_(std::move(session)) {}
+
+Connection::~Connection() { Close(); }
+
+std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, std::unique_ptr<Session> session,
+                                              std::span<const uint8_t> received) {
+  SetNonBlocking(fd.get());
+  SetNoDelay(fd.get());
+  std::unique_ptr<Connection> c(new Connection(std::move(fd), std::move(session)));
+  c->leftover_.assign(received.begin(), received.end());
+  // Events the session queued while it was created (none today) or before adoption stay
+  // queued for NextEvent().
+  return c;
+}
+
+std::optional<Error> Connection::error() const {
+  if (session_->error()) return session_->error();
+  return transport_error_;
+}
+
+size_t Connection::buffered_bytes() const {
+  return session_->pending_output_bytes() + session_->readable_bytes() +
+         (leftover_.size() - leftover_pos_);
+}
+
+// ---- The driver loop ------------------------------------------------------------------
+
+bool Connection::FeedLeftover() {
+  std::span<const uint8_t> rest(leftover_.data() + leftover_pos_,
+                                leftover_.size() - leftover_pos_);
+  size_t taken = session_->Feed(rest);
+  leftover_pos_ += taken;
+  if (leftover_pos_ == leftover_.size()) {
+    std::vector<uint8_t>().swap(leftover_);
+    leftover_pos_ = 0;
+  }
+  return taken > 0;
+}
+
+Interest Connection::Advance() {
+  bool blocked_write = false, blocked_read = false;
+  if (!fd_.valid()) return interest_ = {};
+  for (;;) {
+    bool progress = false;
+    // 1. Write the session's pending ciphertext; release what the kernel took.
+    blocked_write = false;
+    for (std::span<const uint8_t> out; !(out = session_->PendingOutput()).empty();) {
+      if (write_closed_) {  // the peer is gone: nothing can be delivered any more
+        session_->ConsumeOutput(out.size());
+        continue;
+      }
+      IoResult r = SendSome(fd_.get(), out);
+      if (r.bytes > 0) {
+        session_->ConsumeOutput(r.bytes);
+        progress = true;
+      } else if (r.err == EAGAIN) {
+        blocked_write = true;
+        break;
+      } else {
+        write_closed_ = true;
+        if (!transport_error_) transport_error_ = ErrnoError(r.err, "send");
+      }
+    }
+    // Our close_notify (or fatal alert) is out: half-close, as Node's end() does.
+    if (!shut_wr_ && !write_closed_ && session_->pending_output_bytes() == 0 &&
+        (session_->close_sent() || session_->failed())) {
+      ::shutdown(fd_.get(), SHUT_WR);
+      shut_wr_ = true;
+    }
+    // 2. Feed what the socket has while the session wants it.
+    blocked_read = false;
+    if (session_->wants_input()) {
+      if (leftover_pos_ < leftover_.size()) {
+        progress |= FeedLeftover();
+      } else if (!eof_) {
+        std::span<uint8_t> buf = Scratch();
+        IoResult r = RecvSome(fd_.get(), buf);
+        if (r.bytes > 0) {
+          size_t taken = session_->Feed(buf.first(r.bytes));
+          if (taken < r.bytes) leftover_.assign(buf.begin() + taken, buf.begin() + r.bytes);
+          progress = true;
+        } else if (r.eof) {
+          eof_ = true;
+          session_->FeedEof();
+          progress = true;
+        } else if (r.err == EAGAIN) {
+          blocked_read = true;
+        } else {  // ECONNRESET and the like: the stream ended abnormally
+          eof_ = true;
+          reset_ = true;
+          if (!transport_error_) transport_error_ = ErrnoError(r.err, "recv");
+          session_->FeedEof();
+          progress = true;
+        }
+      }
+    }
+    // 3. Events stay queued for the caller. 4. Repeat until nothing moves.
+    if (!progress) break;
+  }
+  interest_.want_write = blocked_write;
+  interest_.want_read = blocked_read;
+  if (advance_hook_) advance_hook_();
+  return interest_;
+}
+
+void Connection::Observe(const Event& e) {
+  if (e.kind == EventKind::kPeerClosed) peer_end_ = PeerEnd::kClean;
+  if (e.kind == EventKind::kPeerTruncated) peer_end_ = PeerEnd::kTruncated;
+}
+
+std::optional<Event> Connection::NextEvent() {
+  std::optional<Event> e = session_->NextEvent();
+  if (e) Observe(*e);
+  return e;
+}
+
+void Connection::DrainEvents() {
+  while (auto e = session_->NextEvent()) Observe(*e);
+}
+
+bool Connection::done() const {
+  if (!fd_.valid() || session_->finished()) return true;
+  if (write_closed_ && (eof_ || session_->failed())) return true;
+  // Failed and the alert flushed, or closed both ways and flushed: finished() covers both;
+  // a reset peer that also can no longer be written to is covered above.
+  return false;
+}
+
+// ---- Non-blocking use -----------------------------------------------------------------
+
+size_t Connection::TryRead(std::span<uint8_t> out) {
+  size_t n = session_->Read(out);
+  if (n > 0) Advance();
+  return n;
+}
+
+size_t Connection::TryWrite(std::span<const uint8_t> data) {
+  if (write_closed_ || session_->failed() || session_->close_sent() || !fd_.valid()) return 0;
+  size_t n = session_->Write(data);
+  if (n < data.size()) write_blocked_ = true;
+  Advance();
+  return n;
+}
+
+bool Connection::TakeWritable() {
+  if (!write_blocked_ || session_->pending_output_bytes() > 0) return false;
+  if (!session_->handshake_done() && !session_->failed()) return false;
+  write_blocked_ = false;
+  return true;
+}
+
+void Connection::TryEnd() {
+  session_->Close();
+  Advance();
+}
+
+// ---- Blocking use ---------------------------------------------------------------------
+
+Error Connection::TimeoutError(bool handshake) const {
+  if (handshake) {
+    return MakeError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
+                                               std::to_string(timeout_.count()) + " ms");
+  }
+  return MakeError("ETIMEDOUT", "no progress within " + std::to_string(timeout_.count()) + " ms");
+}
+
+std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) {
+  if (!interest_.want_read && !interest_.want_write) {
+    return MakeError("ERR_TLS_INTERNAL", "connection stalled: nothing to wait for");
+  }
+  int w = WaitFd(fd_.get(), interest_.want_read, interest_.want_write, deadline);
+  if (w == ETIMEDOUT) return TimeoutError(handshake);
+  if (w != 0) return ErrnoError(w, "poll");
+  return std::nullopt;
+}
+
+std::optional<Error> Connection::EndError() const {
+  if (reset_ && transport_error_) return transport_error_;
+  return MakeError(kErrTruncated,
+                   "the peer's stream ended without close_notify; its data may be truncated");
+}
+
+Result<HandshakeInfo> Connection::Handshake() {
+  if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
+  Deadline deadline = Deadline::After(timeout_);
+  for (;;) {
+    Advance();
+    DrainEvents();
+    if (session_->failed()) return *session_->error();  // Advance flushed the alert
+    if (session_->handshake_done()) return session_->handshake_info();
+    if (write_closed_) return *transport_error_;
+    if (auto e = Wait(deadline, /*handshake=*/true)) return *e;
+  }
+}
+
+Result<size_t> Connection::Read(std::span<uint8_t> out) {
+  if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
+  Deadline deadline = Deadline::After(timeout_);
+  for (;;) {
+    size_t n = session_->Read(out);
+    if (n > 0 || out.empty()) {
+      Advance();
+      DrainEvents();
+      return n;
+    }
+    DrainEvents();
+    if (session_->failed()) return *session_->error();
+    if (peer_end_ == PeerEnd::kClean) return size_t{0};
+    if (peer_end_ == PeerEnd::kTruncated) return *EndError();
+    Advance();
+    DrainEvents();
+    if (session_->readable_bytes() > 0 || session_->failed() || peer_end_ != PeerEnd::kOpen) {
+      continue;
+    }
+    if (write_closed_ && !session_->handshake_done()) return *transport_error_;
+    if (auto e = Wait(deadline, !session_->handshake_done())) return *e;
+  }
+}
+
+Result<size_t> Connection::Write(std::span<const uint8_t> data) {
+  if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
+  Deadline deadline = Deadline::After(timeout_);
+  size_t done = 0;
+  for (;;) {
+    if (session_->failed()) return *session_->error();
+    if (write_closed_) return *transport_error_;
+    if (session_->close_sent() && done < data.size()) {
+      return MakeError("ERR_STREAM_WRITE_AFTER_END", "write after end");
+    }
+    size_t accepted = session_->Write(data.subspan(done));
+    done += accepted;
+    size_t before = session_->pending_output_bytes();
+    Advance();
+    DrainEvents();
+    if (session_->failed()) return *session_->error();
+    if (write_closed_) return *transport_error_;
+    if (done == data.size() && session_->handshake_done() &&
+        session_->pending_output_bytes() == 0) {
+      return done;
+    }
+    // The timeout bounds a wait without progress, not the whole transfer.
+    if (accepted > 0 || session_->pending_output_bytes() < before) {
+      deadline = Deadline::After(timeout_);
+    }
+    if (auto e = Wait(deadline, !session_->handshake_done())) return *e;
+  }
+}
+
+std::optional<Error> Connection::End() {
+  if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
+  Deadline deadline = Deadline::After(timeout_);
+  session_->Close();
+  for (;;) {
+    Advance();
+    DrainEvents();
+    if (session_->failed()) return session_->error();
+    if (write_closed_) return transport_error_;
+    if (shut_wr_) return std::nullopt;
+    if (auto e = Wait(deadline, !session_->handshake_done())) return e;
+  }
+}
+
+void Connection::Close() {
+  if (!fd_.valid()) return;
+  if (!eof_) {
+    // Unread bytes at close() make the kernel send a reset; drain what is already here.
+    std::span<uint8_t> buf = Scratch();
+    for (size_t drained = 0; drained < kMaxDrainOnClose;) {
+      IoResult r = RecvSome(fd_.get(), buf);
+      if (r.bytes == 0) break;
+      drained += r.bytes;
+    }
+  }
+  fd_.reset();
+  interest_ = {};
+}
+
+// ---- Client and STARTTLS --------------------------------------------------------------
+
+Result<std::unique_ptr<Connection>> StartTls(int fd, std::shared_ptr<const Context> context,
+                                             SessionOptions options,
+                                             std::span<const uint8_t> received) {
+  if (fd < 0) return MakeError("EBADF", "StartTls: invalid file descriptor");
+  auto session = Session::Create(std::move(context), std::move(options));
+  if (!session.ok()) return session.error();
+  if (int e = SetNonBlocking(fd); e != 0) return ErrnoError(e, "fcntl O_NONBLOCK");
+  return Connection::Adopt(UniqueFd(fd), std::move(session).value(), received);
+}
+
+Result<std::unique_ptr<Connection>> Connect(const std::string& host, uint16_t port,
+                                            std::shared_ptr<const Context> context,
+                                            ConnectOptions options) {
+  if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "context is null");
+  SessionOptions session_options = options.session;
+  if (session_options.servername.empty()) session_options.servername = host;
+  if (session_options.host.empty()) session_options.host = host;
+  // The session first: a bad servername fails before any packet is sent.
+  auto session = Session::Create(std::move(context), std::move(session_options));
+  if (!session.ok()) return session.error();
+  auto fd = TcpConnect(host, port, options.connect_timeout);
+  if (!fd.ok()) return fd.error();
+  std::unique_ptr<Connection> conn =
+      Connection::Adopt(std::move(fd).value(), std::move(session).value());
+  if (options.complete_handshake) {
+    conn->set_timeout(options.handshake_timeout);
+    auto info = conn->Handshake();
+    conn->set_timeout(std::chrono::milliseconds(0));
+    if (!info.ok()) return info.error();
+  }
+  return conn;
+}
+
+}  // namespace sansio_tls::posix

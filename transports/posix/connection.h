@@ -1,0 +1,208 @@
+// Connection: one TLS session over one connected POSIX socket.
+//
+// The socket is always non-blocking underneath; Advance() is the transport's single driver
+// loop (core-shape.md, "Driving it"): write the session's pending ciphertext, read and feed
+// what the socket has, repeat until neither moves, and answer which readiness it waits for.
+// Two ways to use it, on the same object:
+//  - blocking, like a stream: Handshake(), Read(), Write(), End() wait with poll() (bounded
+//    by set_timeout()), retrying on EINTR;
+//  - non-blocking, for an application's own poll/epoll loop: wait for what Advance()
+//    returned (Interest), call Advance(), then drain NextEvent(); TryRead()/TryWrite()/
+//    TryEnd() never wait.
+// The blocking calls consume the session's events they pass (NextEvent() does not return
+// them). A Connection is not thread-safe; use it from one thread at a time.
+//
+// Sends use MSG_NOSIGNAL: a peer that went away is an EPIPE/ECONNRESET error, never a
+// SIGPIPE. Every socket gets TCP_NODELAY.
+#ifndef SANSIO_TLS_TRANSPORTS_POSIX_CONNECTION_H_
+#define SANSIO_TLS_TRANSPORTS_POSIX_CONNECTION_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/context.h"
+#include "core/error.h"
+#include "core/session.h"
+#include "transports/posix/socket.h"
+
+namespace sansio_tls::posix {
+
+// Error codes of the transport (besides errno names such as ECONNRESET and ETIMEDOUT).
+// The peer's stream ended without close_notify (its data may be cut short).
+inline constexpr char kErrTruncated[] = "ERR_TLS_TRUNCATED";
+// The handshake did not complete in time (Node's code).
+inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
+
+// Interest: what a non-blocking connection waits for before Advance() can make progress.
+// Neither: nothing will happen until the application acts (reads plaintext to make room,
+// writes, ends) or, when done(), ever.
+struct Interest {
+  bool want_read = false;   // wait until the socket is readable
+  bool want_write = false;  // wait until the socket is writable
+  friend bool operator==(const Interest&, const Interest&) = default;
+};
+
+// How the peer's side of the stream ended.
+enum class PeerEnd {
+  kOpen,       // not ended (yet)
+  kClean,      // close_notify received
+  kTruncated,  // the transport ended (EOF or reset) without close_notify
+};
+const char* PeerEndName(PeerEnd end);
+
+class Connection {
+ public:
+  // Adopt makes a connection of |fd| (a connected stream socket; owned from now on) and
+  // |session| (fresh or mid-handshake). Sets O_NONBLOCK and TCP_NODELAY on |fd|.
+  // |received| holds bytes already read from |fd| that belong to the TLS stream (STARTTLS
+  // over a buffered line reader); they are fed first.
+  static std::unique_ptr<Connection> Adopt(UniqueFd fd, std::unique_ptr<Session> session,
+                                           std::span<const uint8_t> received = {});
+  // Closes the socket (see Close()).
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const { return fd_.get(); }
+  Session& session() { return *session_; }
+  const Session& session() const { return *session_; }
+  // Valid once the handshake completed.
+  const HandshakeInfo& handshake_info() const { return session_->handshake_info(); }
+  PeerEnd peer_end() const { return peer_end_; }
+  SocketAddress local_address() const { return LocalAddress(fd_.get()); }
+  SocketAddress peer_address() const { return PeerAddress(fd_.get()); }
+  // The first failure: the session's sticky error, else a transport error (EPIPE,
+  // ECONNRESET, ...). Timeouts of blocking calls are not recorded here.
+  std::optional<Error> error() const;
+  // Bytes this connection holds in user space (session buffers + bytes read ahead). Bounded
+  // by the SessionOptions limits plus one socket read, whatever the peer does.
+  size_t buffered_bytes() const;
+
+  // ---- Blocking use --------------------------------------------------------------------
+  // Bounds the following blocking calls; <= 0 (the default) waits as long as it takes.
+  // Handshake(), Read() and End() fail when they have not completed within |timeout|;
+  // Write() fails when no byte moved for that long (a long transfer may take longer).
+  void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+
+  // Handshake runs the handshake to completion. Returns what it settled, the session's
+  // error (the pending alert is flushed first), ECONNRESET for a transport that ended, or
+  // ERR_TLS_HANDSHAKE_TIMEOUT. Returns at once when it already completed.
+  Result<HandshakeInfo> Handshake();
+  // Read waits until plaintext is available and copies up to |out.size()| bytes of it.
+  // Returns the count; 0 once the peer ended cleanly (close_notify). A truncated end is the
+  // error ERR_TLS_TRUNCATED (or ECONNRESET after a reset); a timeout is ETIMEDOUT. Runs the
+  // handshake first when needed.
+  Result<size_t> Read(std::span<uint8_t> out);
+  // Write sends all of |data| (handshaking first when needed) and returns once the
+  // ciphertext is in the kernel's send buffer. Returns data.size(), or the error; on error
+  // (ETIMEDOUT included) how much reached the peer is unknown.
+  Result<size_t> Write(std::span<const uint8_t> data);
+  // End sends close_notify after everything written, flushes it and half-closes the socket
+  // (shutdown SHUT_WR). The peer's data can still be Read() until it ends. Returns nullopt
+  // on success, else the error.
+  std::optional<Error> End();
+
+  // ---- Non-blocking use ----------------------------------------------------------------
+  // Advance moves bytes between the socket and the session until neither can progress
+  // without waiting, and returns what it now waits for (also kept in interest()). Drain
+  // NextEvent() afterwards. Never blocks.
+  Interest Advance();
+  Interest interest() const { return interest_; }
+  // NextEvent pops the session's next event (see core/session.h), or nullopt.
+  std::optional<Event> NextEvent();
+  // TryRead copies available plaintext (0 when none), then advances (room was made).
+  size_t TryRead(std::span<uint8_t> out);
+  // TryWrite queues as much of |data| as the session's write buffer takes and advances.
+  // Returns the count; less than data.size() means "full": wait for writable() (and keep
+  // advancing). 0 after a failure or End.
+  size_t TryWrite(std::span<const uint8_t> data);
+  // True when the last TryWrite was cut short and the session's output has since drained:
+  // the moment to write again (Node's 'drain'). Clears the flag when it returns true.
+  bool TakeWritable();
+  // TryEnd queues close_notify after everything written and advances; the socket is
+  // half-closed once it is flushed.
+  void TryEnd();
+  // True when nothing more will happen on this connection: both directions ended (or it
+  // failed) and the output is flushed or can no longer be sent. Close it then.
+  bool done() const;
+  // For an event loop that owns the connection: |hook| runs at the end of every Advance()
+  // (also those inside TryRead/TryWrite/TryEnd), so the loop learns that the interest may
+  // have changed when someone else used the connection.
+  void set_advance_hook(std::function<void()> hook) { advance_hook_ = std::move(hook); }
+
+  // Close releases the socket now. Unsent ciphertext is dropped (End() first for a clean
+  // close). Unread bytes in the socket are drained first (bounded), so the kernel does not
+  // answer them with a reset that could destroy what the peer has not yet read of ours.
+  // Idempotent.
+  void Close();
+
+ private:
+  Connection(UniqueFd fd, std::unique_ptr<Session> session);
+  void Observe(const Event& e);
+  void DrainEvents();
+  // Feeds read-ahead bytes; returns true on progress.
+  bool FeedLeftover();
+  std::optional<Error> EndError() const;
+  Error TimeoutError(bool handshake) const;
+  // Waits for interest_ (or, when empty, reports a stall); returns an error to give up.
+  std::optional<Error> Wait(const Deadline& deadline, bool handshake);
+
+  UniqueFd fd_;
+  std::unique_ptr<Session> session_;
+  std::vector<uint8_t> leftover_;  // read from the socket, not yet taken by Feed()
+  size_t leftover_pos_ = 0;
+  std::chrono::milliseconds timeout_{0};
+  Interest interest_;
+  PeerEnd peer_end_ = PeerEnd::kOpen;
+  std::optional<Error> transport_error_;
+  bool eof_ = false;           // the socket delivered EOF (or a reset)
+  bool reset_ = false;         // ... a reset
+  bool write_closed_ = false;  // sending failed; output is dropped from now on
+  bool shut_wr_ = false;       // shutdown(SHUT_WR) done
+  bool write_blocked_ = false;
+  std::function<void()> advance_hook_;
+};
+
+// What Connect() does beyond the Context's options.
+struct ConnectOptions {
+  // Per-connection session options. servername defaults to the host connected to (the
+  // session sends no SNI for an IP literal); host is set to it.
+  SessionOptions session;
+  // Bound on name resolution plus TCP connect (resolution itself is not interruptible).
+  std::chrono::milliseconds connect_timeout{30'000};
+  // Bound on the handshake (when complete_handshake).
+  std::chrono::milliseconds handshake_timeout{120'000};
+  // Run the handshake before returning. Off: the connection returns right after the TCP
+  // connect, its ClientHello pending, for a non-blocking loop to drive.
+  bool complete_handshake = true;
+};
+
+// Connect opens a TCP connection to |host|:|port| (IPv4 or IPv6, every resolved address in
+// turn) and starts a client session of |context| over it; by default it also completes the
+// handshake. Errors: resolution (ERR_DNS_LOOKUP), connect (ECONNREFUSED, ETIMEDOUT...),
+// session creation, or the handshake's error (a certificate code such as
+// DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_HANDSHAKE_TIMEOUT, ...).
+Result<std::unique_ptr<Connection>> Connect(const std::string& host, uint16_t port,
+                                            std::shared_ptr<const Context> context,
+                                            ConnectOptions options = {});
+
+// StartTls starts a session of |context| (client or server, as its role says) on |fd|, an
+// already-connected socket over which a plaintext exchange may have happened (STARTTLS).
+// |received| are bytes the application read from |fd| past its last plaintext message;
+// they are the first TLS bytes. On success the connection owns |fd|; on failure (session
+// options invalid) |fd| is left open and still the caller's. Does not run the handshake:
+// call Handshake() or drive Advance().
+Result<std::unique_ptr<Connection>> StartTls(int fd, std::shared_ptr<const Context> context,
+                                             SessionOptions options = {},
+                                             std::span<const uint8_t> received = {});
+
+}  // namespace sansio_tls::posix
+
+#endif  // SANSIO_TLS_TRANSPORTS_POSIX_CONNECTION_H_
