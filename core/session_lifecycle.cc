@@ -340,7 +340,7 @@ bool Session::StepEarlyData(int* r) {
     }
     return true;
   }
-  return true;
+  return !(*r == 1 && SSL_in_init(ssl_));  // never report an unfinished handshake as done
 }
 
 void Session::SendEarlyData() {

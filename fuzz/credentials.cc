@@ -1,7 +1,10 @@
-// Fuzz target: credential loading, Context::Create with arbitrary key/certificate PEM and
-// passphrase (PKCS#12 is not loaded by the core yet, so it is not fuzzed).
+// Fuzz target: credential loading, Context::Create with arbitrary key/certificate PEM,
+// PKCS#12, CRLs and passphrase.
 //
-// Input: mode byte, passphrase ShortString, key part, "\0\0", certificate part. Mode bits:
+// Input: mode byte, pfx byte, passphrase ShortString, key part, "\0\0", certificate part.
+// Pfx byte: bit 0: credentials come from a PKCS#12 instead: the factory's bundle (key,
+// certificate and root, passphrase "pass") with the key part's edits applied, or (bit 1) the
+// key part itself; bit 2: the certificate part is also given as crl_pems. Mode bits:
 //   0  key: a factory key's PEM instead of the key part
 //   1  that factory key encrypted (PKCS#8, passphrase "pass")
 //   2  certificate: the factory key's certificate prepended to the certificate part
@@ -13,7 +16,8 @@
 //
 // Invariants: no crash; a failure is an Error with an ERR_ code and a message; an unedited
 // factory key with its own certificate loads (with the right passphrase; with a wrong one
-// the error is ERR_TLS_BAD_PASSPHRASE); a context that loads makes sessions.
+// the error is ERR_TLS_BAD_PASSPHRASE); so does the factory's unedited PKCS#12; a context
+// that loads keeps no key, passphrase or pfx and makes sessions.
 #include <openssl/evp.h>
 
 #include <map>
@@ -31,6 +35,7 @@ namespace {
 
 struct FactoryCredential {
   std::string key_pem, encrypted_key_pem, cert_pem;
+  std::vector<uint8_t> pfx;
 };
 
 const FactoryCredential& Factory(int type) {
@@ -46,8 +51,17 @@ const FactoryCredential& Factory(int type) {
     spec.not_before = 1700000000;
     spec.not_after = 1900000000;
     spec.serial = {0x42};
+    testing::CertSpec root_spec;
+    root_spec.subject = {{"CN", "credentials fuzz root"}};
+    root_spec.is_ca = true;
+    root_spec.key = spec.key;
+    root_spec.not_before = spec.not_before;
+    root_spec.not_after = spec.not_after;
+    root_spec.serial = {0x43};
+    testing::Cert root = testing::MakeSelfSigned(root_spec);
     testing::Cert cert = testing::MakeSelfSigned(spec);
-    slot = {cert.key_pem, testing::EncryptedKeyPem(cert, "pass"), cert.cert_pem};
+    slot = {cert.key_pem, testing::EncryptedKeyPem(cert, "pass"), cert.cert_pem,
+            testing::MakePkcs12(cert, {root}, "pass")};
   }
   return slot;
 }
@@ -56,7 +70,8 @@ const FactoryCredential& Factory(int type) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
-  uint8_t mode = in.Byte();
+  uint8_t mode = in.Byte(), pfx_mode = in.Byte();
+  bool use_pfx = pfx_mode & 1, raw_pfx = pfx_mode & 2, crls = pfx_mode & 4;
   bool factory_key = mode & 1, encrypted = mode & 2, factory_cert = mode & 4;
   bool cert_as_ca = mode & 8, edits = mode & 16, server = mode & 128;
   int type = (mode >> 5) & 3;
@@ -87,6 +102,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (factory_cert) certs = Factory(type).cert_pem + certs;
   options.credentials = {key, passphrase, certs};
+  if (crls) options.crl_pems = {std::string(cert_part.begin(), cert_part.end())};
+  if (use_pfx) {
+    options.credentials.key_pem.clear();
+    options.credentials.cert_chain_pem.clear();
+    if (raw_pfx) {
+      options.credentials.pfx.assign(key_part.begin(), key_part.end());
+    } else {
+      options.credentials.pfx = Factory(type).pfx;
+      Input e(key_part.data(), key_part.size());
+      auto& pfx = options.credentials.pfx;
+      while (e.remaining() >= 3) {
+        size_t offset = e.U16();
+        uint8_t mask = e.Byte();
+        pfx[offset % pfx.size()] ^= mask;
+      }
+    }
+  }
 
   auto ctx = Context::Create(options);
   if (!ctx.ok()) {
@@ -94,7 +126,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(e.code.rfind("ERR_", 0) == 0, "error code \"%s\"", e.code.c_str());
     FUZZ_CHECK(!e.message.empty(), "error %s without a message", e.code.c_str());
   }
-  if (factory_key && factory_cert && !edits && !cert_as_ca && cert_part.empty()) {
+  if (use_pfx && !raw_pfx && key_part.size() < 3 && !cert_as_ca && !crls) {
+    if (passphrase == "pass") {
+      FUZZ_CHECK(ctx.ok(), "factory PKCS#12 %d failed: %s %s", type, ctx.error().code.c_str(),
+                 ctx.error().message.c_str());
+    } else {
+      FUZZ_CHECK(!ctx.ok() && ctx.error().code == "ERR_TLS_BAD_PASSPHRASE",
+                 "PKCS#12 with a wrong passphrase gave %s", ctx.ok() ? "success" : ctx.error().code.c_str());
+    }
+  }
+  if (!use_pfx && factory_key && factory_cert && !edits && !cert_as_ca && !crls && cert_part.empty()) {
     if (!encrypted || passphrase == "pass") {
       FUZZ_CHECK(ctx.ok(), "factory key %d (encrypted=%d) with its certificate failed: %s %s", type,
                  encrypted, ctx.error().code.c_str(), ctx.error().message.c_str());
@@ -104,9 +145,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (ctx.ok()) {
-    FUZZ_CHECK(ctx.value()->options().credentials.key_pem.empty() &&
-                   ctx.value()->options().credentials.passphrase.empty(),
-               "the context kept the private key or passphrase");
+    const Credentials& kept = ctx.value()->options().credentials;
+    FUZZ_CHECK(kept.key_pem.empty() && kept.passphrase.empty() && kept.pfx.empty(),
+               "the context kept the private key, passphrase or pfx");
     auto session = Session::Create(ctx.value(), {});
     FUZZ_CHECK(session.ok(), "a loaded context cannot make a session: %s",
                session.ok() ? "" : session.error().message.c_str());

@@ -5,8 +5,8 @@
 //   byte, checked here to replay into a lone session up to the exchanged data;
 // - pair/: operation scripts; sni_matcher/, protocol_list/, hostname/: small structured
 //   inputs; peer_certificate/: certificates from the factory; credentials/: factory modes.
-// Files are named by content hash, so rerunning adds nothing new when nothing changed.
-// Captured openssl/node ClientHellos are not written here (see fuzz/README.md).
+// Generated files are replaced on each run; captured ClientHellos ("capture-*") and fuzzer
+// findings ("regress-*") are kept. Rerun after the core changes its handshake bytes.
 #include <openssl/sha.h>
 
 #include <cstdio>
@@ -246,16 +246,22 @@ void PairSeeds() {
     return std::vector<uint8_t>{c0, 0x05, s0, 0x1f, rb, wb};
   };
   auto op = [](std::vector<uint8_t>& v, uint8_t code, int side, std::initializer_list<uint8_t> args) {
-    v.push_back(static_cast<uint8_t>(code | side << 3));
+    v.push_back(static_cast<uint8_t>(code | side << 4));
     v.insert(v.end(), args.begin(), args.end());
   };
-  enum { kWrite, kMove, kRead, kClose, kFlip, kEof, kDrop, kPump };
+  enum { kWrite, kMove, kRead, kClose, kFlip, kEof, kDrop, kPump, kKeyUpdate, kPeerCert };
   for (uint8_t versions : {0, 1, 2}) {
     {  // plain exchange both ways, then close both
       auto v = header(versions, versions, 255, 255);
       op(v, kWrite, 0, {0x01, 0x00});
       op(v, kPump, 0, {});
+      op(v, kPeerCert, 0, {1});
+      op(v, kPeerCert, 1, {0});
+      op(v, kKeyUpdate, 0, {1});
       op(v, kWrite, 1, {0x10, 0x00});
+      op(v, kPump, 0, {});
+      op(v, kKeyUpdate, 1, {0});
+      op(v, kWrite, 0, {0x00, 0x10});
       op(v, kPump, 0, {});
       op(v, kClose, 0, {});
       op(v, kPump, 0, {});
@@ -434,9 +440,9 @@ void PeerCertificateSeeds(const std::vector<testing::Cert>& certs) {
 }
 
 void CredentialSeeds() {
-  // [mode][passphrase][key PEM or edits] \0\0 [cert PEM] -- see credentials.cc.
-  auto seed = [](uint8_t mode, std::string pass, std::string key, std::string cert) {
-    std::vector<uint8_t> v{mode};
+  // [mode][pfx mode][passphrase][key PEM or edits] \0\0 [cert PEM] -- see credentials.cc.
+  auto seed = [](uint8_t mode, uint8_t pfx, std::string pass, std::string key, std::string cert) {
+    std::vector<uint8_t> v{mode, pfx};
     AppendShort(v, pass);
     Append(v, key);
     v.push_back(0);
@@ -447,24 +453,30 @@ void CredentialSeeds() {
   const Pki& pki = FixedPki();
   for (uint8_t kt = 0; kt < 4; ++kt) {
     uint8_t m = static_cast<uint8_t>(kt << 5);
-    Save("credentials", "factory", seed(m | 0x01 | 0x04, "", "", ""));
-    Save("credentials", "encrypted", seed(m | 0x01 | 0x02 | 0x04, "pass", "", ""));
-    Save("credentials", "badpass", seed(m | 0x01 | 0x02 | 0x04, "wrong", "", ""));
-    Save("credentials", "edited", seed(m | 0x01 | 0x04 | 0x10, "", std::string("\x00\x40\x01\x00\x80\x20", 6), ""));
+    Save("credentials", "factory", seed(m | 0x01 | 0x04, 0, "", "", ""));
+    Save("credentials", "encrypted", seed(m | 0x01 | 0x02 | 0x04, 0, "pass", "", ""));
+    Save("credentials", "badpass", seed(m | 0x01 | 0x02 | 0x04, 0, "wrong", "", ""));
+    Save("credentials", "edited", seed(m | 0x01 | 0x04 | 0x10, 0, "", std::string("\x00\x40\x01\x00\x80\x20", 6), ""));
+    Save("credentials", "pfx", seed(m, 1, "pass", "", ""));
+    Save("credentials", "pfx-badpass", seed(m, 1, "pas", "", ""));
+    Save("credentials", "pfx-edited", seed(m, 1, "pass", std::string("\x00\x30\x04\x01\x10\x80", 6), ""));
   }
-  Save("credentials", "cert-only", seed(0x00, "", "", pki.server_cert_pem));
-  Save("credentials", "mismatch", seed(0x01, "", "", pki.server_cert_pem + pki.root_pem));
-  Save("credentials", "ca", seed(0x01 | 0x04 | 0x08, "", "", pki.root_pem + pki.client_cert_pem));
+  Save("credentials", "cert-only", seed(0x00, 0, "", "", pki.server_cert_pem));
+  Save("credentials", "mismatch", seed(0x01, 0, "", "", pki.server_cert_pem + pki.root_pem));
+  Save("credentials", "ca", seed(0x01 | 0x04 | 0x08, 0, "", "", pki.root_pem + pki.client_cert_pem));
   Save("credentials", "garbage",
-       seed(0x00, "x", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+       seed(0x00, 0, "x", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
             "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"));
   Save("credentials", "encrypted-header",
-       seed(0x00, "pw", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
+       seed(0x00, 0, "pw", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
             pki.server_cert_pem));
   Save("credentials", "legacy-header",
-       seed(0x00, "pw",
+       seed(0x00, 0, "pw",
             "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
             pki.server_cert_pem));
+  Save("credentials", "pfx-raw", seed(0x00, 3, "pass", std::string("\x30\x82\x01\x00\x02\x01\x03", 7), ""));
+  Save("credentials", "crl", seed(0x01 | 0x04, 4, "", "",
+                                  "-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n"));
 }
 
 }  // namespace
@@ -475,6 +487,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   g_root = argv[1];
+  // Drop what a previous run generated; keep captures and regression inputs.
+  if (fs::exists(g_root)) {
+    for (const auto& dir : fs::directory_iterator(g_root)) {
+      if (!dir.is_directory()) continue;
+      for (const auto& f : fs::directory_iterator(dir.path())) {
+        std::string name = f.path().filename().string();
+        if (name.rfind("capture-", 0) != 0 && name.rfind("regress-", 0) != 0) fs::remove(f.path());
+      }
+    }
+  }
   RecordedSeeds();
   PairSeeds();
   SniSeeds();

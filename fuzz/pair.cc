@@ -11,6 +11,9 @@
 //   5 Eof    side is told its transport ended (FeedEof)
 //   6 Drop   U16 bytes of side's output are consumed and never delivered
 //   7 Pump   everything moves both ways until nothing moves (bounded)
+//   8 KeyUpdate  side calls KeyUpdate(Byte & 1); success only on an established TLS 1.3
+//                connection that is not failed
+//   9 PeerCert   side's peer_certificate(Byte & 1) is built (it must not crash)
 // Then everything is pumped to the end.
 //
 // Invariants, checked after every operation: each side's SessionChecker rules (event
@@ -187,8 +190,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (int ops = 0; !in.empty() && ops < 4096; ++ops) {
     uint8_t op = in.Byte();
-    End& e = d.end((op >> 3) & 1);
-    switch (op & 7) {
+    End& e = d.end((op >> 4) & 1);
+    switch (op & 15) {
       case 0: d.Write(e, in.U16() % 20000 + 1); break;
       case 1: d.Move(e, in.U16()); break;
       case 2: d.Read(e, in.U16() % 20000 + 1); break;
@@ -201,6 +204,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 5: d.Eof(e); break;
       case 6: d.Drop(e, in.U16()); break;
       case 7: d.Pump(); break;
+      case 8: {
+        bool was_failed = e.session->failed();
+        std::optional<Error> refused = e.session->KeyUpdate(in.Byte() & 1);
+        if (!refused) {
+          FUZZ_CHECK(!was_failed && e.checker->handshake_done() &&
+                         e.session->handshake_info().protocol == "TLSv1.3",
+                     "KeyUpdate accepted on a connection that is not established TLS 1.3");
+        } else {
+          FUZZ_CHECK(!refused->code.empty(), "KeyUpdate refused without a code");
+        }
+        d.Check(e);
+        break;
+      }
+      case 9: {
+        auto cert = e.session->peer_certificate(in.Byte() & 1);
+        if (cert) FUZZ_CHECK(!cert->raw.empty(), "peer certificate without DER");
+        break;
+      }
+      default: break;
     }
   }
   d.Pump();

@@ -32,7 +32,10 @@ int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* userdata) {
   auto* state = static_cast<PassphraseState*>(userdata);
   state->asked = true;
   const std::string& p = *state->passphrase;
-  if (p.empty() || static_cast<int>(p.size()) > size) return -1;
+  // A NUL byte cannot be part of a passphrase (BoringSSL would accept "pass\0" for "pass").
+  if (p.empty() || p.find('\0') != std::string::npos || static_cast<int>(p.size()) > size) {
+    return -1;
+  }
   std::memcpy(buf, p.data(), p.size());
   return static_cast<int>(p.size());
 }
@@ -85,7 +88,9 @@ Result<KeyAndChain> LoadKeyAndChain(const std::string& key_pem, const std::strin
     if (state.asked) {
       return PemError("ERR_TLS_BAD_PASSPHRASE",
                       passphrase.empty() ? "the private key is encrypted and no passphrase was given"
-                                         : "the passphrase does not decrypt the private key");
+                      : passphrase.find('\0') != std::string::npos
+                          ? "the passphrase contains a NUL byte"
+                          : "the passphrase does not decrypt the private key");
     }
     (void)err;
     return PemError("ERR_TLS_INVALID_KEY", "no valid private key found in PEM");
@@ -128,6 +133,10 @@ Result<KeyAndChain> LoadPkcs12(const std::vector<uint8_t>& pfx, const std::strin
       return PemError("ERR_TLS_BAD_PASSPHRASE",
                       passphrase.empty() ? "the pfx is protected by a passphrase and none was given"
                                          : "the passphrase does not open the pfx (PKCS#12)");
+    }
+    if (ERR_GET_LIB(err) == ERR_LIB_PKCS8 && ERR_GET_REASON(err) == PKCS8_R_INVALID_CHARACTERS) {
+      // PKCS#12 passwords are converted from UTF-8; the bundle itself may be fine.
+      return PemError("ERR_TLS_BAD_PASSPHRASE", "the pfx passphrase is not valid UTF-8");
     }
     return PemError("ERR_TLS_INVALID_PFX", "pfx is not a readable PKCS#12 bundle");
   }

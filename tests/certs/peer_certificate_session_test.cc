@@ -10,6 +10,7 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -155,9 +156,12 @@ TEST_P(PeerCertificateFields, MatchWhatTheFactoryMade) {
   EXPECT_EQ(got->nist_curve, kc.nist_curve);
   if (kc.type == KeyType::kRsa2048) {
     const RSA* rsa = EVP_PKEY_get0_RSA(leaf.key.get());
-    char* n = BN_bn2hex(RSA_get0_n(rsa));
-    EXPECT_EQ(got->modulus, std::string(n));
+    char* n = BN_bn2hex(RSA_get0_n(rsa));  // lower case in BoringSSL; Node prints upper
+    std::string modulus(n);
     OPENSSL_free(n);
+    for (char& ch : modulus) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+    EXPECT_EQ(got->modulus, modulus);
+    EXPECT_EQ(got->modulus.size(), 512u);  // 2048 bits, no leading zero
     EXPECT_EQ(got->exponent, "0x10001");
   } else {
     EXPECT_EQ(got->modulus, "");

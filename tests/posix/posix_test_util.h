@@ -33,6 +33,7 @@ Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
 
 // A connected TCP pair over 127.0.0.1 (client end, server end), both non-blocking with
 // TCP_NODELAY. |buffer| > 0 shrinks both ends' SO_SNDBUF/SO_RCVBUF (forces partial writes).
+// Below about 16 KiB, loopback TCP crawls (tens of KB/s: window updates wait for timers).
 std::pair<UniqueFd, UniqueFd> TcpPair(int buffer = 0);
 
 // Two connections driven without blocking from one thread.

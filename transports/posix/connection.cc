@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 namespace sansio_tls::posix {
@@ -203,6 +205,7 @@ Error Connection::TimeoutError(bool handshake) const {
 }
 
 std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) {
+  if (getenv("POSIX_DEBUG")) fprintf(stderr, "[%s %s] wait r=%d w=%d out=%zu readable=%zu wants_in=%d left=%zu hs=%d eof=%d\n", session_->role()==Role::kClient?"client":"server", handshake?"hs":"-", interest_.want_read, interest_.want_write, session_->pending_output_bytes(), session_->readable_bytes(), session_->wants_input(), leftover_.size()-leftover_pos_, session_->handshake_done(), eof_);
   if (!interest_.want_read && !interest_.want_write) {
     return MakeError("ERR_TLS_INTERNAL", "connection stalled: nothing to wait for");
   }
@@ -280,6 +283,7 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
     if (accepted > 0 || session_->pending_output_bytes() < before) {
       deadline = Deadline::After(timeout_);
     }
+    if (accepted > 0 && done < data.size()) continue;  // there may be room for more now
     if (auto e = Wait(deadline, !session_->handshake_done())) return *e;
   }
 }

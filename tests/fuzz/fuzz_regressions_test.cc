@@ -1,0 +1,58 @@
+// Bugs found by the fuzz targets, each pinned by a test that failed before its fix.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/context.h"
+#include "core/testing/cert_factory.h"
+
+namespace sansio_tls {
+namespace {
+
+// fuzz/corpus/credentials/regress-nul-passphrase: BoringSSL decrypted a key encrypted with
+// "pass" when given "pass\0", so a wrong passphrase loaded the key.
+TEST(FuzzRegressions, PassphraseWithNulByteDoesNotDecryptTheKey) {
+  testing::Cert cert = testing::MakeSelfSigned({});
+  for (const std::string& wrong : {std::string("pass\0", 5), std::string("pass\0x", 6),
+                                   std::string("\0pass", 5)}) {
+    ContextOptions options;
+    options.role = Role::kServer;
+    options.credentials = {testing::EncryptedKeyPem(cert, "pass"), wrong, cert.cert_pem};
+    auto ctx = Context::Create(options);
+    ASSERT_FALSE(ctx.ok()) << "passphrase of " << wrong.size() << " bytes loaded the key";
+    EXPECT_EQ(ctx.error().code, "ERR_TLS_BAD_PASSPHRASE");
+    EXPECT_EQ(ctx.error().message, "the passphrase contains a NUL byte");
+  }
+  ContextOptions right;
+  right.role = Role::kServer;
+  right.credentials = {testing::EncryptedKeyPem(cert, "pass"), "pass", cert.cert_pem};
+  EXPECT_TRUE(Context::Create(right).ok());
+}
+
+// The passphrase of an unencrypted key is ignored, NUL bytes included.
+TEST(FuzzRegressions, PassphraseOfAnUnencryptedKeyIsIgnoredEvenWithNul) {
+  testing::Cert cert = testing::MakeSelfSigned({});
+  ContextOptions options;
+  options.role = Role::kServer;
+  options.credentials = {cert.key_pem, std::string("a\0b", 3), cert.cert_pem};
+  EXPECT_TRUE(Context::Create(options).ok());
+}
+
+// fuzz/corpus/credentials/regress-pfx-passphrase-not-utf8: a passphrase that is not UTF-8
+// cannot open a PKCS#12 (BoringSSL converts it to BMPString); it was reported as an
+// unreadable bundle (ERR_TLS_INVALID_PFX) instead of a bad passphrase.
+TEST(FuzzRegressions, PfxPassphraseThatIsNotUtf8IsABadPassphrase) {
+  testing::Cert cert = testing::MakeSelfSigned({});
+  ContextOptions options;
+  options.role = Role::kServer;
+  options.credentials.pfx = testing::MakePkcs12(cert, {}, "pass");
+  options.credentials.passphrase = "pa\x80ss";
+  auto ctx = Context::Create(options);
+  ASSERT_FALSE(ctx.ok());
+  EXPECT_EQ(ctx.error().code, "ERR_TLS_BAD_PASSPHRASE") << ctx.error().message;
+  options.credentials.passphrase = "pass";
+  EXPECT_TRUE(Context::Create(options).ok());
+}
+
+}  // namespace
+}  // namespace sansio_tls
