@@ -129,6 +129,8 @@ const Fixture& GetFixture(const Scenario& sc) {
                         // There is no switch to skip verification: without rejection the
                         // chain and name are still checked to report `authorized` (Node).
                         .reject_unauthorized = sc.verify};
+  // TLS 1.2 by session ID: the server issues no tickets and keeps sessions in its cache.
+  if (sc.tls12_session_ids) server.session_tickets = false;
   f->server = MakeContext(server);
   f->client = MakeContext(client);
   slot = std::move(f);
@@ -166,8 +168,8 @@ void ReadExactly(Session& s, size_t n) {
 struct OurConnection {
   std::unique_ptr<Session> client, server;
 
-  explicit OurConnection(const Fixture& f) {
-    auto c = Session::Create(f.client, {.servername = "localhost"});
+  explicit OurConnection(const Fixture& f, std::optional<SavedSession> resume = std::nullopt) {
+    auto c = Session::Create(f.client, {.servername = "localhost", .session = std::move(resume)});
     auto s = Session::Create(f.server);
     if (!c.ok() || !s.ok()) Die("Session::Create");
     client = std::move(c).value();
@@ -265,9 +267,32 @@ void BM_ResumedRaw(benchmark::State& state, Scenario sc) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_ResumedOurs(benchmark::State& state, Scenario) {
-  // PENDING (issue 5): Session has no API to offer a stored session yet.
-  state.SkipWithError("pending: Session has no resumption API yet (issue 5)");
+void BM_ResumedOurs(benchmark::State& state, Scenario sc) {
+  const Fixture& f = GetFixture(sc);
+  std::optional<SavedSession> session;
+  {
+    OurConnection c(f);
+    c.Connect();
+    session = c.client->saved_session();
+  }
+  if (!session) {
+    state.SkipWithError("the client kept no resumable session");
+    return;
+  }
+  {
+    OurConnection c(f, session);
+    c.Connect();
+    if (!c.client->handshake_info().session_reused) {
+      state.SkipWithError("our session did not resume");
+      return;
+    }
+  }
+  AllocCounter count{state};
+  for (auto _ : state) {
+    OurConnection c(f, session);
+    c.Connect();
+  }
+  state.SetItemsProcessed(state.iterations());
 }
 
 enum class BulkSide { kRawBioPair, kRawMemoryBios, kOurs };
@@ -474,9 +499,6 @@ IdleMemory MeasureIdleOurs(const Fixture& f, int n) {
   HeapSnapshot s1 = TakeHeapSnapshot();
   servers.clear();
   HeapSnapshot s2 = TakeHeapSnapshot();
-  if (getenv("BENCH_DEBUG")) {
-    std::fprintf(stderr, "s0 %ld/%ld s1 %ld/%ld s2 %ld/%ld\n", s0.boringssl(), s0.ours(), s1.boringssl(), s1.ours(), s2.boringssl(), s2.ours());
-  }
   IdleMemory m;
   m.sessions = n;
   m.server_boringssl = double(s1.boringssl() - s2.boringssl()) / n;

@@ -53,8 +53,8 @@ enum class EventKind {
   kError,          // fatal; |error| is set; the session is dead (pending alert can be flushed)
   kSniRequest,     // server, sni_callback: the handshake waits for AnswerSni(); |servername| set
   kNewSession,     // |session| can resume a later connection. Client: a ticket or TLS 1.2
-                   // session arrived (also saved_session()). Server, kExternal cache: store
-                   // |session| under session->id()
+                   // session arrived (also saved_session()). Server, kExternal cache: a
+                   // TLS 1.2 session to store under session->id()
   kSessionLookup,  // server, kExternal cache: the handshake waits for AnswerSessionLookup();
                    // |data| is the session ID the client offered
   kEarlyData,      // server: 0-RTT data is readable (Read() it) before the handshake
@@ -67,7 +67,7 @@ enum class EventKind {
 
 struct Event {
   EventKind kind;
-  HandshakeInfo handshake;  // kHandshakeDone
+  HandshakeInfo handshake;  // kHandshakeDone; kVerifyRequested (authorized, authorization_error)
   Error error;              // kError
   std::string servername;   // kSniRequest: the name the client sent
   std::optional<SavedSession> session;  // kNewSession

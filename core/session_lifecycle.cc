@@ -28,7 +28,7 @@
 namespace sansio_tls {
 namespace {
 
-constexpr size_t kEarlyReadChunk = 16 * 1024;
+constexpr size_t kEarlyChunk = 16 * 1024;
 constexpr size_t kMaxTicketError = 255;
 constexpr size_t kTicketPrefixMax = 2 + kMaxTicketError;
 constexpr uint8_t kNothing = 0;
@@ -77,7 +77,6 @@ struct LifecycleCallbacks {
     SavedSession saved = SavedSession::Wrap(std::move(owned), s->CurrentAuth());
     const ContextOptions& o = s->context_->options();
     if (s->role() == Role::kClient) {
-      s->life_.latest = saved;
       s->QueueNewSession(std::move(saved));
     } else if (SSL_SESSION_get_protocol_version(saved.ssl_session()) < TLS1_3_VERSION &&
                !saved.id().empty()) {
@@ -298,10 +297,12 @@ internal::AuthInfo Session::CurrentAuth() const {
 }
 
 void Session::QueueNewSession(SavedSession saved) {
-  if (!handshake_done_) {
-    life_.stashed.push_back(std::move(saved));  // released after kHandshakeDone
+  if (!handshake_done_ || failed()) {
+    // Released after kHandshakeDone; dropped if the handshake is refused after all.
+    life_.stashed.push_back(std::move(saved));
     return;
   }
+  if (role() == Role::kClient) life_.latest = saved;
   Event e{EventKind::kNewSession, {}, {}};
   e.session = std::move(saved);
   Push(std::move(e));
@@ -354,7 +355,7 @@ void Session::SendEarlyData() {
   while (!pending_write_.empty() && life_.early_sent.size() < options_.max_write_buffer) {
     std::span<const uint8_t> data = pending_write_.data();
     size_t n = std::min({data.size(), options_.max_write_buffer - life_.early_sent.size(),
-                         kEarlyReadChunk});
+                         kEarlyChunk});
     ERR_clear_error();
     int w = SSL_write(ssl_, data.data(), static_cast<int>(n));
     if (w <= 0) {
@@ -382,8 +383,8 @@ bool Session::ReadEarlyData(int* r) {
   // max_read_buffer: the client's Finished cannot be reached without reading it.
   for (;;) {
     ERR_clear_error();
-    std::span<uint8_t> space = plaintext_in_.PrepareAppend(kEarlyReadChunk);
-    int n = SSL_read(ssl_, space.data(), static_cast<int>(std::min(space.size(), kEarlyReadChunk)));
+    std::span<uint8_t> space = plaintext_in_.PrepareAppend(kEarlyChunk);
+    int n = SSL_read(ssl_, space.data(), static_cast<int>(std::min(space.size(), kEarlyChunk)));
     bool done = !SSL_in_init(ssl_);
     if (n > 0) {
       bool was_empty = plaintext_in_.empty();

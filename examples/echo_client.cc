@@ -5,7 +5,7 @@
 //   echo_client [--transport=posix] [--host=127.0.0.1] [--port=8000] [--servername=NAME]
 //               [--ca=F]... [--key=F --cert=F [--passphrase=P]] [--reject-unauthorized=B]
 //               [--alpn=a,b] [--npn=a,b] [--min-version=V] [--max-version=V]
-//               [--end-timeout-ms=N] [--json]
+//               [--session-out=FILE] [--session-in=FILE] [--end-timeout-ms=N] [--json]
 // With --json, events go to stderr as JSON lines (secureConnect, error, end); data stays on
 // stdout. Exit status: 0 on a clean end; 1 on a handshake or authorization failure; 3 on
 // any other failure (truncated end, reset, timeout); 2 on bad usage.
@@ -58,9 +58,6 @@ int main(int argc, char** argv) {
   std::string transport = flags.GetOr("transport", "posix");
   if (transport != "posix") return Usage("--transport=" + transport + " is not available yet");
   g_json = flags.GetBool("json", false);
-  if (flags.Has("session-out") || flags.Has("session-in")) {
-    return Usage("--session-out/--session-in are not supported by the core yet");
-  }
 
   ContextOptions options{.role = Role::kClient};
   std::string error;
@@ -98,6 +95,14 @@ int main(int argc, char** argv) {
 
   posix::ConnectOptions connect_options;
   connect_options.session.servername = flags.GetOr("servername", "");
+  if (auto path = flags.Get("session-in")) {
+    auto bytes = ReadFile(*path, &error);
+    if (!bytes) return Usage(error);
+    auto saved = SavedSession::FromBytes(
+        {reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()});
+    if (!saved.ok()) return Usage("--session-in: " + saved.error().message);
+    connect_options.session.session = saved.value();
+  }
   auto conn_or = posix::Connect(flags.GetOr("host", "127.0.0.1"), static_cast<uint16_t>(*port),
                                 *context, connect_options);
   if (!conn_or.ok()) {
@@ -165,6 +170,21 @@ int main(int argc, char** argv) {
         conn.TryEnd();
         end_deadline = posix::Deadline::After(std::chrono::milliseconds(*end_timeout));
       }
+    }
+  }
+
+  if (auto path = flags.Get("session-out")) {
+    // The newest ticket or session the server sent (TLS 1.3 tickets come after the
+    // handshake, so this is taken at the end).
+    if (auto saved = conn.session().saved_session()) {
+      std::vector<uint8_t> bytes = saved->ToBytes();
+      std::FILE* f = std::fopen(path->c_str(), "wb");
+      if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+        PrintEvent("echo_client: cannot write --session-out file " + *path);
+      }
+      if (f) std::fclose(f);
+    } else {
+      PrintEvent("echo_client: the server sent no resumable session");
     }
   }
 

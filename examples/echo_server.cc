@@ -7,13 +7,14 @@
 //               [--passphrase=P] [--ca=F]... [--request-cert] [--reject-unauthorized=B]
 //               [--sni=PATTERN,KEYFILE,CERTFILE]... [--alpn=a,b] [--npn=a,b]
 //               [--max-connections=N] [--handshake-timeout-ms=N] [--min-version=1.2|1.3]
-//               [--max-version=1.2|1.3] [--json]
+//               [--max-version=1.2|1.3] [--pfx=F] [--keylog=FILE] [--json]
 // Without --key/--cert it makes an ephemeral self-signed certificate for localhost
 // (and 127.0.0.1, ::1) and prints its SHA-256 fingerprint.
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/context.h"
@@ -82,10 +83,14 @@ int main(int argc, char** argv) {
 
   ContextOptions options{.role = Role::kServer};
   std::string error, fingerprint;
-  if (flags.Has("pfx")) return Usage("--pfx is not supported by the core yet");
-  if (flags.Has("keylog")) return Usage("--keylog is not supported by the core yet");
   if (flags.Has("key") != flags.Has("cert")) return Usage("--key and --cert go together");
-  if (flags.Has("key")) {
+  if (flags.Has("pfx") && flags.Has("key")) return Usage("--pfx replaces --key/--cert");
+  if (flags.Has("pfx")) {
+    auto pfx = ReadFile(*flags.Get("pfx"), &error);
+    if (!pfx) return Usage(error);
+    options.credentials.pfx.assign(pfx->begin(), pfx->end());
+    options.credentials.passphrase = flags.GetOr("passphrase", "");
+  } else if (flags.Has("key")) {
     auto key = ReadFile(*flags.Get("key"), &error);
     auto cert = ReadFile(*flags.Get("cert"), &error);
     if (!key || !cert) return Usage(error);
@@ -129,6 +134,12 @@ int main(int argc, char** argv) {
       if (!parsed) return Usage(std::string("--") + flag + " takes 1.2 or 1.3");
       *field = *parsed;
     }
+  }
+  std::FILE* keylog = nullptr;
+  if (auto path = flags.Get("keylog")) {
+    keylog = std::fopen(path->c_str(), "a");
+    if (!keylog) return Usage("cannot open --keylog file " + *path);
+    options.key_log = true;
   }
   auto context = Context::Create(options);
   if (!context.ok()) return Usage(context.error().code + ": " + context.error().message);
@@ -179,6 +190,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "drop: %s:%u (max connections reached)\n",
                    info.remote.address.c_str(), info.remote.port);
     }
+  };
+
+  callbacks.key_log = [keylog](posix::Connection&, std::string_view line) {
+    if (!keylog) return;
+    std::fprintf(keylog, "%.*s\n", static_cast<int>(line.size()), line.data());
+    std::fflush(keylog);
   };
 
   auto server = posix::Server::Listen(*context, server_options, callbacks);

@@ -1,7 +1,6 @@
 #include "examples/example_util.h"
 
 #include <openssl/sha.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -162,11 +161,7 @@ std::string JsonStringOrNull(std::string_view s, std::string_view none) {
 }
 
 std::string PeerCertificateJson(const Session& session) {
-  const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(session.ssl());
-  if (!chain || sk_CRYPTO_BUFFER_num(chain) == 0) return "null";
-  const CRYPTO_BUFFER* leaf = sk_CRYPTO_BUFFER_value(chain, 0);
-  auto cert = ParsePeerCertificate(
-      std::span<const uint8_t>(CRYPTO_BUFFER_data(leaf), CRYPTO_BUFFER_len(leaf)));
+  std::optional<PeerCertificate> cert = session.peer_certificate(/*detailed=*/false);
   return cert ? ToJson(*cert) : "null";
 }
 

@@ -480,6 +480,41 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(TlsVersion::kTls13, TlsVersion::kTls12)),
     MatrixParamName);
 
+TEST(ServerRefusal, ASessionFromARefusedConnectionNeverResumesIntoAcceptance) {
+  // The server completes the handshake before refusing, so a client may hold a session from
+  // it; offering that session must end in the same refusal.
+  Pki pki("refused resumption");
+  Pki stranger("refused resumption stranger", KeyType::kEcdsaP256, 50);
+  for (TlsVersion v : {TlsVersion::kTls13, TlsVersion::kTls12}) {
+    for (bool with_cert : {true, false}) {
+      SCOPED_TRACE(VersionName(v) + (with_cert ? " untrusted cert" : " no cert"));
+      auto server = MustCreate({.role = Role::kServer,
+                                .credentials = pki.CredentialsFor(pki.Server()),
+                                .ca_pems = {pki.root.cert_pem},
+                                .min_version = v,
+                                .max_version = v,
+                                .request_cert = true});
+      ContextOptions client_options{.role = Role::kClient,
+                                    .ca_pems = {pki.root.cert_pem},
+                                    .min_version = v,
+                                    .max_version = v};
+      if (with_cert) client_options.credentials = stranger.CredentialsFor(stranger.Client());
+      auto client = MustCreate(client_options);
+      auto first = MustPair(client, server);
+      first->Pump();
+      ASSERT_TRUE(first->server().failed());
+      std::optional<SavedSession> saved = first->client().saved_session();
+      ASSERT_TRUE(saved.has_value()) << "the completed handshake gave the client a session";
+      auto again = MustPair(client, server, {.servername = "localhost", .session = saved});
+      again->Pump();
+      EXPECT_EQ(again->Find(Side::kServer, EventKind::kHandshakeDone), nullptr) << Summary(*again);
+      ASSERT_TRUE(again->server().failed());
+      EXPECT_EQ(again->server().error()->code,
+                with_cert ? "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" : "UNABLE_TO_GET_ISSUER_CERT");
+    }
+  }
+}
+
 // ---- Defaults -----------------------------------------------------------------------------
 
 TEST(AuthorizationDefaults, AreCurrentNodes) {

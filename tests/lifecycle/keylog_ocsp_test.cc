@@ -175,6 +175,9 @@ TEST_P(Ocsp, ARequiredStapleThatIsMissingFailsTheHandshake) {
   EXPECT_EQ(pair->client().error()->code, "ERR_TLS_OCSP_MISSING");
   EXPECT_EQ(pair->client().error()->alert, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
   EXPECT_FALSE(pair->Find(Side::kClient, EventKind::kHandshakeDone));
+  // A refused handshake leaves nothing to resume (TLS 1.2 made a session before the check).
+  EXPECT_FALSE(pair->client().saved_session().has_value());
+  EXPECT_EQ(Count(*pair, Side::kClient, EventKind::kNewSession), 0u);
   ASSERT_TRUE(pair->server().failed()) << Summary(*pair);
   EXPECT_EQ(pair->server().error()->alert, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
   EXPECT_TRUE(pair->server().error()->alert_from_peer);

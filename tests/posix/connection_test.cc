@@ -228,7 +228,6 @@ TEST(Blocking, SmallSocketBuffersForcePartialWritesAndLoseNoByte) {
     Connection& conn = **server;
     conn.set_timeout(milliseconds(30000));
     got_up = ReadToEnd(conn, &up_end);
-    fprintf(stderr, "server read %zu\n", got_up.size());
     auto w = conn.Write(Bytes(down));
     if (!w.ok()) server_err = w.error();
     if (auto e = conn.End()) server_err = e;
@@ -236,7 +235,6 @@ TEST(Blocking, SmallSocketBuffersForcePartialWritesAndLoseNoByte) {
   Connection& conn = **client;
   conn.set_timeout(milliseconds(30000));
   auto w = conn.Write(Bytes(up));
-  fprintf(stderr, "client wrote\n");
   EXPECT_TRUE(w.ok()) << ErrorText(w.error());
   EXPECT_FALSE(conn.End().has_value());
   got_down = ReadToEnd(conn, &down_end);
@@ -260,9 +258,17 @@ TEST(NonBlocking, BothDirectionsAtOnceFromOneLoopLoseNoByte) {
   size_t up_sent = 0, down_sent = 0;
   std::string up_got, down_got;
   uint8_t buf[32768];
+  // Write until each connection pushes back (then it waits for writability), read all.
+  auto write_all = [](Connection& c, const std::string& data, size_t& sent) {
+    while (sent < data.size()) {
+      size_t n = c.TryWrite(Bytes(std::string_view(data).substr(sent)));
+      if (n == 0) break;
+      sent += n;
+    }
+  };
   bool ok = pair.DriveUntil([&] {
-    up_sent += pair.client->TryWrite(Bytes(std::string_view(up).substr(up_sent)));
-    down_sent += pair.server->TryWrite(Bytes(std::string_view(down).substr(down_sent)));
+    write_all(*pair.client, up, up_sent);
+    write_all(*pair.server, down, down_sent);
     while (size_t n = pair.server->TryRead(buf)) up_got.append(reinterpret_cast<char*>(buf), n);
     while (size_t n = pair.client->TryRead(buf)) down_got.append(reinterpret_cast<char*>(buf), n);
     return up_got.size() == up.size() && down_got.size() == down.size();
@@ -320,8 +326,13 @@ TEST(NonBlocking, AnApplicationLoopSeesEventsInOrder) {
     return pair.client->peer_end() != PeerEnd::kOpen;
   }));
   EXPECT_EQ(got, "hello");
-  std::vector<EventKind> kinds;
-  for (const Event& e : pair.client_events) kinds.push_back(e.kind);
+  std::vector<EventKind> kinds;  // the kinds this test is about, in order
+  for (const Event& e : pair.client_events) {
+    if (e.kind == EventKind::kHandshakeDone || e.kind == EventKind::kReadable ||
+        e.kind == EventKind::kPeerClosed || e.kind == EventKind::kPeerTruncated) {
+      kinds.push_back(e.kind);
+    }
+  }
   EXPECT_EQ(kinds, (std::vector<EventKind>{EventKind::kHandshakeDone, EventKind::kReadable,
                                            EventKind::kPeerClosed}));
   pair.client->TryEnd();

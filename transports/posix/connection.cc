@@ -3,8 +3,6 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 #include <utility>
 
 namespace sansio_tls::posix {
@@ -155,7 +153,15 @@ std::optional<Event> Connection::NextEvent() {
 }
 
 void Connection::DrainEvents() {
-  while (auto e = session_->NextEvent()) Observe(*e);
+  while (auto e = session_->NextEvent()) {
+    Observe(*e);
+    if (event_hook_) event_hook_(*this, *e);
+  }
+}
+
+bool Connection::Paused() const {
+  return session_->sni_pending() || session_->verify_pending() ||
+         session_->session_lookup_pending();
 }
 
 bool Connection::done() const {
@@ -205,7 +211,10 @@ Error Connection::TimeoutError(bool handshake) const {
 }
 
 std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) {
-  if (getenv("POSIX_DEBUG")) fprintf(stderr, "[%s %s] wait r=%d w=%d out=%zu readable=%zu wants_in=%d left=%zu hs=%d eof=%d\n", session_->role()==Role::kClient?"client":"server", handshake?"hs":"-", interest_.want_read, interest_.want_write, session_->pending_output_bytes(), session_->readable_bytes(), session_->wants_input(), leftover_.size()-leftover_pos_, session_->handshake_done(), eof_);
+  if (Paused()) {
+    return MakeError(kErrPaused, "the handshake waits for an answer on session() "
+                                 "(an unanswered pause event)");
+  }
   if (!interest_.want_read && !interest_.want_write) {
     return MakeError("ERR_TLS_INTERNAL", "connection stalled: nothing to wait for");
   }
@@ -277,13 +286,14 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
     if (write_closed_) return *transport_error_;
     if (done == data.size() && session_->handshake_done() &&
         session_->pending_output_bytes() == 0) {
-      return done;
+          return done;
     }
-    // The timeout bounds a wait without progress, not the whole transfer.
+    // Wait only when nothing moved: a flush makes room for more without waiting. The
+    // timeout bounds a wait without progress, not the whole transfer.
     if (accepted > 0 || session_->pending_output_bytes() < before) {
       deadline = Deadline::After(timeout_);
+      continue;
     }
-    if (accepted > 0 && done < data.size()) continue;  // there may be room for more now
     if (auto e = Wait(deadline, !session_->handshake_done())) return *e;
   }
 }

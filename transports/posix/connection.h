@@ -39,6 +39,9 @@ namespace sansio_tls::posix {
 inline constexpr char kErrTruncated[] = "ERR_TLS_TRUNCATED";
 // The handshake did not complete in time (Node's code).
 inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
+// A blocking call met a handshake pause (an EventKind the application must answer) that
+// no event hook answered.
+inline constexpr char kErrPaused[] = "ERR_TLS_PAUSED";
 
 // Interest: what a non-blocking connection waits for before Advance() can make progress.
 // Neither: nothing will happen until the application acts (reads plaintext to make room,
@@ -86,6 +89,12 @@ class Connection {
   size_t buffered_bytes() const;
 
   // ---- Blocking use --------------------------------------------------------------------
+  // Events the blocking calls consume are shown to |hook| first: key-log lines, new
+  // sessions, pauses to answer on session() (kVerifyRequested ...). Without a hook they
+  // are dropped, and a pause makes the blocking call fail with ERR_TLS_PAUSED.
+  void set_event_hook(std::function<void(Connection&, const Event&)> hook) {
+    event_hook_ = std::move(hook);
+  }
   // Bounds the following blocking calls; <= 0 (the default) waits as long as it takes.
   // Handshake(), Read() and End() fail when they have not completed within |timeout|;
   // Write() fails when no byte moved for that long (a long transfer may take longer).
@@ -147,6 +156,7 @@ class Connection {
   Connection(UniqueFd fd, std::unique_ptr<Session> session);
   void Observe(const Event& e);
   void DrainEvents();
+  bool Paused() const;
   // Feeds read-ahead bytes; returns true on progress.
   bool FeedLeftover();
   std::optional<Error> EndError() const;
@@ -168,6 +178,7 @@ class Connection {
   bool shut_wr_ = false;       // shutdown(SHUT_WR) done
   bool write_blocked_ = false;
   std::function<void()> advance_hook_;
+  std::function<void(Connection&, const Event&)> event_hook_;
 };
 
 // What Connect() does beyond the Context's options.

@@ -281,7 +281,30 @@ bool Server::Dispatch(Entry& e) {
         if (e.state != Entry::State::kHandshaking) break;
         e.state = Entry::State::kEstablished;
         e.handler = callbacks_.secure_connection(conn);
-        if (!e.handler) conn.TryEnd();  // refused by the application
+        if (!e.handler) {
+          conn.TryEnd();  // refused by the application
+        } else if (conn.session().readable_bytes() > 0) {
+          e.handler->OnData(conn);  // early data, or data that came with the handshake
+        }
+        break;
+      case EventKind::kEarlyData:
+        break;  // buffered in the session; the handler reads it after secureConnection
+      case EventKind::kSniRequest:
+      case EventKind::kSessionLookup:
+      case EventKind::kVerifyRequested:
+      case EventKind::kNewSession:
+        if (callbacks_.session_event) {
+          callbacks_.session_event(conn, *ev);
+        } else if (ev->kind == EventKind::kSniRequest) {
+          conn.session().AnswerSni(SniAnswer::UseDefault());
+        } else if (ev->kind == EventKind::kSessionLookup) {
+          conn.session().AnswerSessionLookup(std::nullopt);
+        } else if (ev->kind == EventKind::kVerifyRequested) {
+          conn.session().CompleteVerification(false);
+        }
+        break;
+      case EventKind::kKeyLog:
+        if (callbacks_.key_log) callbacks_.key_log(conn, ev->data);
         break;
       case EventKind::kReadable:
         if (e.handler) {

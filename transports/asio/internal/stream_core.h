@@ -154,7 +154,7 @@ class WaiterOf final : public Waiter {
 };
 
 // A role (input or writer) and the operations waiting for it, oldest first.
-class Role {
+class RoleQueue {
  public:
   bool held() const { return held_; }
   bool has_waiters() const { return !waiters_.empty(); }
@@ -244,7 +244,7 @@ class Core {
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   InputStash stash;
   std::unique_ptr<uint8_t[]> read_buffer;  // generic next layers: target of async reads
-  Role input, writer;
+  RoleQueue input, writer;
   uint64_t next_waiter_id = 1;
   PeerEnd peer_end = PeerEnd::kOpen;
   std::error_code read_error;   // the next layer's read failure (other than EOF)
@@ -665,7 +665,7 @@ class Op {
   // Wait suspends the operation in |role|'s queue; the operation's cancellation slot (if
   // any) removes it from there.
   template <typename Self>
-  void Wait(Self& self, Role& role, Await what) {
+  void Wait(Self& self, RoleQueue& role, Await what) {
     if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
       return Finish(self, asio::error::operation_aborted, 0);
     }
