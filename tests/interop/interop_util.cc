@@ -33,7 +33,7 @@ std::string Hex(const uint8_t* md, size_t n) {
 
 void IgnoreSigpipeOnce() {
   static bool done = [] {
-    std::signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test
+    ::signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test
     return true;
   }();
   (void)done;
@@ -310,6 +310,7 @@ PkiFiles WritePki() {
     return path;
   };
   f.ca = put("ca.pem", f.pki.root.cert_pem);
+  f.intermediate = put("intermediate.pem", f.pki.intermediate.cert_pem);
   f.server_chain = put("server.pem", f.pki.server_chain_pem());
   f.server_key = put("server.key", f.pki.server.key_pem);
   f.client_chain = put("client.pem", f.pki.client_chain_pem());

@@ -109,6 +109,7 @@ struct PkiFiles {
   testing::Cert other;
   std::string dir;
   std::string ca;            // root certificate
+  std::string intermediate;  // the intermediate CA certificate (s_server/s_client -cert_chain)
   std::string server_chain;  // server + intermediate
   std::string server_key;
   std::string client_chain;  // client + intermediate

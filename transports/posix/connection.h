@@ -135,6 +135,8 @@ class Connection {
   // True when the last TryWrite was cut short and the session's output has since drained:
   // the moment to write again (Node's 'drain'). Clears the flag when it returns true.
   bool TakeWritable();
+  // True from a TryWrite that accepted less than offered until TakeWritable() returns true.
+  bool write_blocked() const { return write_blocked_; }
   // TryEnd queues close_notify after everything written and advances; the socket is
   // half-closed once it is flushed.
   void TryEnd();

@@ -37,6 +37,8 @@ struct Server::Entry {
   uint32_t registered = 0;    // epoll events registered (0: not in the epoll set)
   bool client_error_sent = false;
   bool end_timer_set = false;
+  bool end_reported = false;  // OnEnd delivered
+  bool ended = false;         // our side ended by the server
   bool servicing = false;
   bool dirty = false;
 };
@@ -317,9 +319,7 @@ bool Server::Dispatch(Entry& e) {
         break;
       case EventKind::kPeerClosed:
       case EventKind::kPeerTruncated:
-        if (e.handler) e.handler->OnEnd(conn, conn.peer_end());
-        if (!options_.allow_half_open || !e.handler) conn.TryEnd();
-        break;
+        break;  // reported below, once the plaintext before it was read
       case EventKind::kError:
         if (e.state == Entry::State::kHandshaking) ClientError(e, ev->error);
         break;
@@ -330,6 +330,21 @@ bool Server::Dispatch(Entry& e) {
   if (e.handler && conn.TakeWritable()) {
     any = true;
     e.handler->OnWritable(conn);
+  }
+  // Node's 'end': after the peer's last byte was read. Then, unless half-open connections
+  // are allowed, our side ends too, once the handler's writes were all accepted.
+  if (e.state == Entry::State::kEstablished && conn.peer_end() != PeerEnd::kOpen &&
+      conn.session().readable_bytes() == 0) {
+    if (!e.end_reported) {
+      e.end_reported = true;
+      any = true;
+      if (e.handler) e.handler->OnEnd(conn, conn.peer_end());
+    }
+    if (!e.ended && (!options_.allow_half_open || !e.handler) && !conn.write_blocked()) {
+      e.ended = true;
+      any = true;
+      conn.TryEnd();
+    }
   }
   return any;
 }

@@ -87,8 +87,9 @@ class ConnectionHandler {
   virtual void OnData(Connection& conn) = 0;
   // TryWrite accepted less than offered earlier, and the output has now drained.
   virtual void OnWritable(Connection& conn) { (void)conn; }
-  // The peer ended its side: kClean (close_notify) or kTruncated. Unless allow_half_open,
-  // the server ends this side right after this returns.
+  // The peer ended its side, kClean (close_notify) or kTruncated, and all its data was
+  // read. Unless allow_half_open, the server then ends this side as soon as the handler's
+  // last TryWrite was accepted in full (nothing of the handler's is cut off).
   virtual void OnEnd(Connection& conn, PeerEnd end) { (void)conn, (void)end; }
   // The last call: the socket is about to close. |error| is set when the connection failed
   // (TLS error, reset, end timeout, server close deadline).
