@@ -325,6 +325,7 @@ void Session::OnHandshakeDone() {
   // Server: missing or refused client certificate (core/verification.cc).
   if (role() == Role::kServer && RefuseUnauthorizedClient()) return;
 
+  handshake_reported_ = true;
   Event done{EventKind::kHandshakeDone, info_, {}};
   Push(std::move(done));
   AfterHandshakeEvent();  // kNewSession held back during the handshake

@@ -180,7 +180,9 @@ class Session : private internal::BioEndpoint {
   std::optional<Event> NextEvent();
 
   Role role() const { return context_->role(); }
-  bool handshake_done() const { return handshake_done_; }
+  // True once kHandshakeDone was queued: never for a connection refused at the end of its
+  // handshake (e.g. a server refusing an unauthorized client certificate).
+  bool handshake_done() const { return handshake_reported_; }
   bool failed() const { return error_.has_value(); }
   // The sticky fatal error, if any.
   const std::optional<Error>& error() const { return error_; }
@@ -319,7 +321,8 @@ class Session : private internal::BioEndpoint {
   enum class VerifyState : uint8_t { kNone, kPending, kAccepted, kRejected };
   VerifyState verify_state_ = VerifyState::kNone;  // verify_callback: the application's answer
   bool eof_ = false;
-  bool handshake_done_ = false;
+  bool handshake_done_ = false;      // BoringSSL finished the handshake
+  bool handshake_reported_ = false;  // ... and kHandshakeDone was queued
   bool peer_closed_ = false;
   bool close_requested_ = false;
   bool close_sent_ = false;

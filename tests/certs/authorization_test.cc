@@ -454,6 +454,7 @@ TEST_P(ServerMatrix, CompletesThenReportsOrRefusesAsNodeDoes) {
     EXPECT_EQ(pair->received(Side::kClient), "queued by the server before the verdict");
   } else {
     EXPECT_EQ(pair->event_kinds(Side::kServer), std::vector<EventKind>{EventKind::kError});
+    EXPECT_FALSE(s.handshake_done());  // refused: the application never had the connection
     ASSERT_TRUE(s.failed());
     EXPECT_EQ(s.error()->code, want.code);
     EXPECT_EQ(s.error()->alert, want.alert);

@@ -239,6 +239,15 @@ uint16_t ListeningPort(pid_t pid, milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     std::set<std::string> inodes;
+    std::string stat_path = "/proc/" + std::to_string(pid) + "/stat";
+    std::ifstream stat(stat_path);
+    std::string stat_line;
+    if (!std::getline(stat, stat_line)) return 0;  // gone
+    size_t paren = stat_line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat_line.size() &&
+        stat_line[paren + 2] == 'Z') {
+      return 0;  // exited, not yet reaped
+    }
     std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
     if (DIR* d = opendir(fd_dir.c_str())) {
       while (dirent* e = readdir(d)) {
@@ -302,7 +311,7 @@ PkiFiles WritePki() {
   f.other = testing::MakeSigned({.subject = {{"CN", "other.example"}},
                                  .dns_names = {"other.example"},
                                  .ext_key_usage = {testing::kServerAuth}},
-                                f.pki.intermediate);
+                                f.pki.root);  // straight from the root: no chain to send
   f.dir = TempDir();
   auto put = [&](const char* name, const std::string& data) {
     std::string path = f.dir + "/" + name;
@@ -315,7 +324,7 @@ PkiFiles WritePki() {
   f.server_key = put("server.key", f.pki.server.key_pem);
   f.client_chain = put("client.pem", f.pki.client_chain_pem());
   f.client_key = put("client.key", f.pki.client.key_pem);
-  f.other_chain = put("other.pem", f.other.cert_pem + f.pki.intermediate.cert_pem);
+  f.other_chain = put("other.pem", f.other.cert_pem);
   f.other_key = put("other.key", f.other.key_pem);
   std::vector<uint8_t> pfx = testing::MakePkcs12(f.pki.server, {f.pki.intermediate}, "secret");
   f.server_pfx = put("server.p12", std::string(pfx.begin(), pfx.end()));

@@ -97,13 +97,13 @@ class Process {
 };
 
 // The TCP port the process |pid| listens on (found through /proc), waiting up to
-// |timeout| for it to start listening; 0 on timeout.
+// |timeout| for it to start listening; 0 on timeout or when the process exited first.
 uint16_t ListeningPort(pid_t pid, milliseconds timeout = kStartTimeout);
 
 // A PKI in files under a fresh directory of TEST_TMPDIR: root CA -> intermediate ->
 // server "localhost" (DNS:localhost, IP:127.0.0.1, IP:::1) and client "client"; a second
-// server identity "other.example" from the same intermediate (for SNI); and the same
-// server identity as PKCS#12.
+// server identity "other.example" issued by the root itself (for SNI); and the server
+// identity as PKCS#12.
 struct PkiFiles {
   testing::TestPki pki;
   testing::Cert other;
@@ -114,7 +114,7 @@ struct PkiFiles {
   std::string server_key;
   std::string client_chain;  // client + intermediate
   std::string client_key;
-  std::string other_chain;   // other.example + intermediate
+  std::string other_chain;   // other.example (issued by the root)
   std::string other_key;
   std::string server_pfx;    // PKCS#12 of the server identity, passphrase "secret"
 };

@@ -39,12 +39,12 @@ struct Peer {
 // the bytes received, stdin is sent to the client (closing it ends the connection with
 // close_notify).
 Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra,
-                  Process::Options options = {}) {
-  // -cert reads only the leaf: the intermediate goes in -cert_chain; -chainCAfile lets
-  // -build_chain complete the chain of a -cert2 identity too.
+                  Process::Options options = {}, int connections = 1) {
+  // -cert reads only the leaf: the intermediate goes in -cert_chain.
   std::vector<std::string> argv = {kOpenssl, "s_server", "-accept", "127.0.0.1:0",
                                    "-cert", pki.server_chain, "-key", pki.server_key,
-                                   "-cert_chain", pki.intermediate, "-naccept", "1", "-quiet"};
+                                   "-cert_chain", pki.intermediate, "-naccept",
+                                   std::to_string(connections), "-quiet"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   Peer p;
   p.process = Process::Start(argv, options);
@@ -292,8 +292,7 @@ TEST(Alpn, OpensslClientAndOurServerAgree) {
 TEST(Sni, OurClientGetsTheCertificateOpensslServerPicksForTheName) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-servername", "other.example", "-cert2", pki.other_chain,
-                                   "-key2", pki.other_key, "-build_chain", "-chainCAfile",
-                                   pki.intermediate});
+                                   "-key2", pki.other_key});
   auto conn = posix::Connect("127.0.0.1", server.port, ClientContext(pki),
                              {.session = {.servername = "other.example"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error()) << server.process->Describe();
@@ -309,8 +308,7 @@ TEST(Sni, OpensslClientGetsTheCertificateOurServerPicksForTheName) {
   ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
                         o.sni_contexts = {{.pattern = "*.example",
                                            .credentials = {.key_pem = pki.other.key_pem,
-                                                           .cert_chain_pem = pki.other.cert_pem +
-                                                                             pki.pki.intermediate.cert_pem}}};
+                                                           .cert_chain_pem = pki.other.cert_pem}}};
                       }),
                       {}, Recording(&seen, "welcome!\n"));
   auto client = StartSClient(pki, server.port(), {"-servername", "other.example"});
@@ -411,8 +409,10 @@ TEST(Resumption, OurClientResumesWithOpensslServer) {
   PkiFiles pki = WritePki();
   auto ctx = ClientContext(pki);
   std::optional<SavedSession> saved;
+  // One s_server for both connections: its ticket keys live as long as the process.
+  Peer server = StartSServer(pki, {}, {}, /*connections=*/2);
+  ASSERT_NE(server.port, 0) << server.process->Describe();
   for (int round = 0; round < 2; ++round) {
-    Peer server = StartSServer(pki, {});
     posix::ConnectOptions options{.session = {.servername = "localhost", .session = saved}};
     auto conn = posix::Connect("127.0.0.1", server.port, ctx, options);
     ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
@@ -424,11 +424,12 @@ TEST(Resumption, OurClientResumesWithOpensslServer) {
     EXPECT_EQ(ReadExactly(c, 1), "x");
     saved = c.session().saved_session();
     ASSERT_TRUE(saved.has_value());
-    server.process->CloseStdin();
+    EXPECT_FALSE(c.End().has_value());  // s_server answers our close_notify with its own
     std::optional<Error> end;
     ReadToEnd(c, &end);
     EXPECT_FALSE(end.has_value());
   }
+  EXPECT_EQ(server.process->Wait(), 0) << server.process->Describe();
 }
 
 // ---- Closing --------------------------------------------------------------------------
