@@ -14,15 +14,12 @@
 #include <malloc.h>
 #include <openssl/aead.h>
 #include <openssl/ssl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>

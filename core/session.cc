@@ -361,6 +361,7 @@ void Session::ReadRecords() {
     if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
       ERR_clear_error();
       peer_closed_ = true;
+      peer_truncated_ = true;
       Push(Event{EventKind::kPeerTruncated, {}, {}});
       return;
     }

@@ -187,6 +187,7 @@ class Session : private internal::BioEndpoint {
   // The sticky fatal error, if any.
   const std::optional<Error>& error() const { return error_; }
   bool peer_closed() const { return peer_closed_; }    // close_notify or EOF received
+  bool peer_truncated() const { return peer_truncated_; }  // ... an EOF without close_notify
   bool close_sent() const { return close_sent_; }      // our close_notify is in the output
   // True when nothing more will happen: failed or closed both ways, and output flushed.
   bool finished() const;
@@ -324,6 +325,7 @@ class Session : private internal::BioEndpoint {
   bool handshake_done_ = false;      // BoringSSL finished the handshake
   bool handshake_reported_ = false;  // ... and kHandshakeDone was queued
   bool peer_closed_ = false;
+  bool peer_truncated_ = false;
   bool close_requested_ = false;
   bool close_sent_ = false;
   bool in_drive_ = false;

@@ -488,12 +488,14 @@ bool Session::SendKeyUpdate(int request_type) {
   life_.bytes_since_update = 0;
   life_.records_since_update = 0;
   ++life_.key_updates_sent;
+  ++life_.updates_without_data;
   SSL_write(ssl_, &kNothing, 0);  // send it now, ahead of any later data
   ERR_clear_error();
   return true;
 }
 
 void Session::CountWritten(size_t n) {
+  if (n > 0) life_.updates_without_data = 0;
   life_.bytes_since_update += n;
   life_.records_since_update += (n + SSL3_RT_MAX_PLAIN_LENGTH - 1) / SSL3_RT_MAX_PLAIN_LENGTH;
   const ContextOptions& o = context_->options();
@@ -528,6 +530,11 @@ std::optional<Error> Session::KeyUpdate(bool request_peer) {
   if (!handshake_done_) return refuse("the handshake has not completed");
   if (close_sent_) return refuse("close_notify was already sent");
   if (SSL_version(ssl_) < TLS1_3_VERSION) return refuse("key updates need TLS 1.3");
+  // A BoringSSL peer aborts (TOO_MANY_KEY_UPDATES) after 32 KeyUpdates in a row, counting
+  // our replies to its own requests: half of that budget is ours.
+  if (life_.updates_without_data >= 16) {
+    return refuse("16 key updates were sent without application data in between");
+  }
   if (!SendKeyUpdate(request_peer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED)) {
     return refuse("BoringSSL refused the key update");
   }

@@ -5,8 +5,9 @@
 //   byte, checked here to replay into a lone session up to the exchanged data;
 // - pair/: operation scripts; sni_matcher/, protocol_list/, hostname/: small structured
 //   inputs; peer_certificate/: certificates from the factory; credentials/: factory modes.
-// Generated files are replaced on each run; captured ClientHellos ("capture-*") and fuzzer
-// findings ("regress-*") are kept. Rerun after the core changes its handshake bytes.
+// Generated files ("<label>-<16 hex>") are replaced on each run; captured ClientHellos
+// ("capture-*"), fuzzer findings ("regress-*") and inputs merged in by `tools/fuzz -m`
+// (SHA-1 names) are kept. Rerun after the core changes its handshake bytes.
 #include <openssl/sha.h>
 
 #include <cstdio>
@@ -487,13 +488,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   g_root = argv[1];
-  // Drop what a previous run generated; keep captures and regression inputs.
+  // Drop what a previous run generated; keep captures, regression and merged inputs.
   if (fs::exists(g_root)) {
     for (const auto& dir : fs::directory_iterator(g_root)) {
       if (!dir.is_directory()) continue;
       for (const auto& f : fs::directory_iterator(dir.path())) {
         std::string name = f.path().filename().string();
-        if (name.rfind("capture-", 0) != 0 && name.rfind("regress-", 0) != 0) fs::remove(f.path());
+        size_t dash = name.rfind('-');
+        bool generated = dash != std::string::npos && name.size() - dash == 17 &&
+                         name.rfind("capture-", 0) != 0 && name.rfind("regress-", 0) != 0;
+        if (generated) fs::remove(f.path());
       }
     }
   }

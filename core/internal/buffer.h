@@ -15,6 +15,18 @@
 
 namespace sansio_tls::internal {
 
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 // Record-sized blocks: one TLS record with its overhead fits.
 inline constexpr size_t kRecordBlockSize = 17 * 1024;
 
@@ -36,9 +48,11 @@ class RecordBlocks {
   }
 
  private:
-  static constexpr size_t kSpare = 2;
+  // None under AddressSanitizer, which must see every block freed (a stale PendingOutput()
+  // span then faults instead of reading another session's bytes).
+  static constexpr size_t kSpare = kAddressSanitizer ? 0 : 2;
   struct Spares {
-    std::unique_ptr<uint8_t[]> blocks[kSpare];
+    std::unique_ptr<uint8_t[]> blocks[kSpare + 1];  // + 1: no zero-length array
     size_t count = 0;
   };
   static Spares& spares() {

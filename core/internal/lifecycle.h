@@ -82,6 +82,7 @@ struct Lifecycle {
   uint64_t bytes_since_update = 0;
   uint64_t records_since_update = 0;
   uint64_t key_updates_sent = 0;
+  uint32_t updates_without_data = 0;  // KeyUpdates sent since our last application data
 };
 
 }  // namespace sansio_tls::internal

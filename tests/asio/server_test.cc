@@ -62,7 +62,8 @@ ServerCallbacks EchoCallbacks(std::atomic<int>* secure = nullptr) {
 asio::awaitable<void> EchoClient(uint16_t port, std::shared_ptr<const Context> ctx, int id,
                                  std::atomic<int>& ok, std::string host = "localhost") {
   auto ex = co_await asio::this_coro::executor;
-  TlsStream tls = co_await AsyncConnect(ex, host, port, ctx, {}, asio::use_awaitable);
+  ConnectOptions options;  // named: see AsyncConnect about GCC 12 and braced temporaries
+  TlsStream tls = co_await AsyncConnect(ex, host, port, ctx, options, asio::use_awaitable);
   if (!tls.authorized()) throw std::runtime_error("unauthorized: " + tls.authorization_error());
   std::string msg = Payload(1000 + id, id);
   co_await asio::async_write(tls, asio::buffer(msg), asio::use_awaitable);

@@ -5,6 +5,7 @@
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "core/testing/pair.h"
 
 namespace sansio_tls {
 namespace {
@@ -52,6 +53,41 @@ TEST(FuzzRegressions, PfxPassphraseThatIsNotUtf8IsABadPassphrase) {
   EXPECT_EQ(ctx.error().code, "ERR_TLS_BAD_PASSPHRASE") << ctx.error().message;
   options.credentials.passphrase = "pass";
   EXPECT_TRUE(Context::Create(options).ok());
+}
+
+// fuzz/corpus/pair/regress-too-many-key-updates: KeyUpdate() called many times in a row
+// made the peer's BoringSSL abort (TOO_MANY_KEY_UPDATES, more than 32 without application
+// data). Now the 17th update in a row is refused and the connection stays up; data resets
+// the count.
+TEST(FuzzRegressions, KeyUpdatesInARowAreBoundedSoThePeerNeverAborts) {
+  testing::TestPki pki = testing::MakeTestPki();
+  ContextOptions server{.role = Role::kServer,
+                        .credentials = {.key_pem = pki.server.key_pem,
+                                        .cert_chain_pem = pki.server_chain_pem()}};
+  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  auto pair = testing::Pair::Create(Context::Create(client).value(),
+                                    Context::Create(server).value(), {.servername = "localhost"});
+  ASSERT_TRUE(pair.ok());
+  testing::Pair& p = *pair.value();
+  ASSERT_TRUE(p.Handshake());
+  for (int round = 0; round < 3; ++round) {
+    for (testing::Side side : {testing::Side::kClient, testing::Side::kServer}) {
+      for (int i = 0; i < 16; ++i) {
+        EXPECT_FALSE(p.session(side).KeyUpdate(true)) << "update " << i;
+        p.Pump();
+      }
+      std::optional<Error> refused = p.session(side).KeyUpdate(true);
+      ASSERT_TRUE(refused);
+      EXPECT_EQ(refused->code, "ERR_TLS_KEY_UPDATE");
+    }
+    ASSERT_FALSE(p.client().failed()) << p.EventSummary(testing::Side::kClient);
+    ASSERT_FALSE(p.server().failed()) << p.EventSummary(testing::Side::kServer);
+    p.Write(testing::Side::kClient, "ping");
+    p.Write(testing::Side::kServer, "pong");
+    p.Pump();
+  }
+  EXPECT_EQ(p.received(testing::Side::kServer), "pingpingping");
+  EXPECT_EQ(p.received(testing::Side::kClient), "pongpongpong");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 //   seed: payload seed
 //   echo: server echoes what it receives (instead of sinking it)
 //   connections: client, sequential connections reusing the previous TLS session
+//   hold: client, never end the connection (it lasts until the process is killed)
 // Prints one JSON object per line on stdout: listening {port}, secure {...}, end
 // {received, sha256, sentSha256}, error {code, message}, close. Exits after its work (the
 // client) or when its stdin ends (the server), and in any case after `lifetimeMs`.
@@ -108,11 +109,17 @@ if (config.role === 'server') {
       const out = outgoing();
       let sent = false;
       socket.on('end', () => { if (!sent) print({event: 'endBeforeSent'}); });
-      if (out.data.length) sendAll(socket, out.data, () => { sent = true; socket.end(); });
-      else { sent = true; socket.end(); }
+      const finish = () => { sent = true; if (!config.hold) socket.end(); };
+      if (out.data.length) sendAll(socket, out.data, finish);
+      else finish();
       track(socket, () => out.sha);
     });
     socket.on('session', (s) => { session = s; });
+    socket.once('error', (e) => {  // before secureConnect (after it, track() reports)
+      if (!socket.authorized && socket.listenerCount('data') === 0) {
+        print({event: 'error', code: e.code || null, message: String(e.message)});
+      }
+    });
     socket.on('close', () => {
       if (--remaining > 0) connectOnce();
       else setTimeout(() => process.exit(0), 50);

@@ -187,6 +187,37 @@ TEST(Connect, WrongNameFailsWithAltnameInvalid) {
   EXPECT_EQ(conn.error().code, "ERR_TLS_CERT_ALTNAME_INVALID");
 }
 
+TEST(Connect, AnUnansweredPauseFailsTheBlockingHandshake) {
+  Contexts ctx = MakeContexts(std::nullopt, nullptr,
+                              [](ContextOptions& o) { o.verify_callback = true; });
+  ServerThread server(ctx.server);
+  auto conn = Connect("127.0.0.1", server.port(), ctx.client);
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.error().code, kErrPaused);
+}
+
+TEST(Connect, AnEventHookAnswersAPauseDuringTheBlockingHandshake) {
+  Contexts ctx = MakeContexts(std::nullopt, nullptr,
+                              [](ContextOptions& o) { o.verify_callback = true; });
+  ServerThread server(ctx.server);
+  auto fd = TcpConnect("127.0.0.1", server.port(), milliseconds(10000));
+  ASSERT_TRUE(fd.ok());
+  auto conn = StartTls(fd->release(), ctx.client, {.servername = "localhost"});
+  ASSERT_TRUE(conn.ok());
+  int asked = 0;
+  (*conn)->set_event_hook([&](Connection& c, const Event& e) {
+    if (e.kind != EventKind::kVerifyRequested) return;
+    ++asked;
+    EXPECT_TRUE(e.handshake.authorized) << "our own verdict comes with the request";
+    c.session().CompleteVerification(true);
+  });
+  (*conn)->set_timeout(milliseconds(20000));
+  auto h = (*conn)->Handshake();
+  ASSERT_TRUE(h.ok()) << ErrorText(h.error());
+  EXPECT_TRUE(h->authorized);
+  EXPECT_EQ(asked, 1);
+}
+
 // ---- Blocking transfers -------------------------------------------------------------
 
 TEST(Blocking, EchoesSixteenMiBInChunksIntact) {

@@ -173,8 +173,8 @@ ServerThread::ServerThread(std::shared_ptr<const Context> context, ServerOptions
   ServerCallbacks callbacks;
   callbacks.secure_connection = [this, factory](Connection& conn)
       -> std::unique_ptr<ConnectionHandler> {
-    Log("secure");
     auto inner = factory(conn);
+    Log("secure");  // after the factory: a test that waits for it sees what it recorded
     if (!inner) return nullptr;
     return std::make_unique<Recorder>(this, std::move(inner));
   };

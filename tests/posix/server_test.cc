@@ -340,6 +340,108 @@ TEST(Server, SetContextServesNewConnectionsWithTheNewCertificate) {
   EXPECT_EQ(ReadExactly(**first, 2), "ok");
 }
 
+TEST(Server, APeerThatEndsFirstStillGetsEveryEchoedByte) {
+  Contexts ctx = MakeContexts();
+  ServerThread server(ctx.server);
+  auto conn = Connect("127.0.0.1", server.port(), ctx.client);
+  ASSERT_TRUE(conn.ok());
+  Connection& c = **conn;
+  // Send everything and end at once; the echo is still in flight (and held back by the
+  // handler's backpressure) when the server learns of our end.
+  const std::string data = Payload(8 << 20, 5);
+  size_t sent = 0;
+  bool ended = false;
+  std::string got;
+  uint8_t buf[65536];
+  Deadline deadline = Deadline::After(milliseconds(30000));
+  while (!deadline.expired() && !c.done()) {
+    while (sent < data.size()) {
+      size_t n = c.TryWrite(Bytes(std::string_view(data).substr(sent)));
+      if (n == 0) break;
+      sent += n;
+    }
+    if (sent == data.size() && !ended) {
+      c.TryEnd();
+      ended = true;
+    }
+    c.Advance();
+    while (c.NextEvent()) {
+    }
+    while (size_t n = c.TryRead(buf)) got.append(reinterpret_cast<char*>(buf), n);
+    Interest in = c.interest();
+    WaitFd(c.fd(), in.want_read, in.want_write, Deadline::After(milliseconds(50)));
+  }
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_EQ(Sha256Hex(got), Sha256Hex(data));
+  EXPECT_EQ(c.peer_end(), PeerEnd::kClean);
+  ASSERT_TRUE(server.WaitFor("close:ok"));
+}
+
+TEST(Server, PausesWithoutASessionEventCallbackGetDefaultAnswers) {
+  // An SNI callback context: a name matching no SNI context pauses the handshake; with no
+  // session_event callback the server answers "use the default credentials".
+  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
+                              [](ContextOptions& o) { o.reject_unauthorized = false; });
+  ServerThread server(ctx.server, {.handshake_timeout = milliseconds(20000)});
+  auto conn = Connect("127.0.0.1", server.port(), ctx.client,
+                      {.session = {.servername = "unknown.test"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
+  EXPECT_EQ((*conn)->handshake_info().authorization_error, "ERR_TLS_CERT_ALTNAME_INVALID")
+      << "served the default (localhost) certificate";
+  ASSERT_TRUE(server.WaitFor("secure"));
+}
+
+TEST(Server, SessionEventCallbackAnswersAPause) {
+  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
+                              [](ContextOptions& o) { o.reject_unauthorized = false; });
+  std::atomic<int> asked{0};
+  ServerCallbacks callbacks;
+  callbacks.secure_connection = [](Connection&) { return std::make_unique<test::EchoHandler>(); };
+  callbacks.session_event = [&](Connection& conn, const Event& e) {
+    if (e.kind != EventKind::kSniRequest) return;
+    asked.fetch_add(1);
+    conn.session().AnswerSni(SniAnswer::Reject("no such name here"));
+  };
+  auto server = Server::Listen(ctx.server, {}, callbacks);
+  ASSERT_TRUE(server.ok());
+  std::thread loop([&] { (*server)->Run(); });
+  auto conn = Connect("127.0.0.1", (*server)->port(), ctx.client,
+                      {.session = {.servername = "unknown.test"}});
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.error().code, "ERR_SSL_TLSV1_ALERT_UNRECOGNIZED_NAME") << ErrorText(conn.error());
+  EXPECT_EQ(asked.load(), 1);
+  (*server)->Close(milliseconds(1000));
+  loop.join();
+}
+
+TEST(Server, KeyLogLinesReachTheCallback) {
+  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.key_log = true; });
+  std::mutex mu;
+  std::vector<std::string> lines;
+  ServerCallbacks callbacks;
+  callbacks.secure_connection = [](Connection&) { return std::make_unique<test::EchoHandler>(); };
+  callbacks.key_log = [&](Connection&, std::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  };
+  auto server = Server::Listen(ctx.server, {}, callbacks);
+  ASSERT_TRUE(server.ok());
+  std::thread loop([&] { (*server)->Run(); });
+  auto conn = Connect("127.0.0.1", (*server)->port(), ctx.client);
+  ASSERT_TRUE(conn.ok());
+  (*conn)->set_timeout(milliseconds(20000));
+  ASSERT_TRUE((*conn)->Write(Bytes("x")).ok());
+  EXPECT_EQ(ReadExactly(**conn, 1), "x");
+  (*server)->Close(milliseconds(1000));
+  loop.join();
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(lines.size(), 5u) << "TLS 1.3: two handshake, two traffic secrets, exporter";
+  EXPECT_EQ(lines[0].rfind("SERVER_HANDSHAKE_TRAFFIC_SECRET ", 0) == 0 ||
+                lines[0].rfind("CLIENT_HANDSHAKE_TRAFFIC_SECRET ", 0) == 0,
+            true)
+      << lines[0];
+}
+
 TEST(Server, ServesManyConcurrentClientsFromOneThread) {
   Contexts ctx = MakeContexts();
   ServerThread server(ctx.server);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -149,14 +150,17 @@ class ConnectOp {
 // invalid session option or a non-client context (ERR_INVALID_ARG_VALUE), the handshake's
 // (a certificate code such as DEPTH_ZERO_SELF_SIGNED_CERT, errc::handshake_timeout, ...).
 // Terminal cancellation is supported.
+// |host| and |options| are copied before AsyncConnect returns.
+//
+// GCC 12 miscompiles a braced temporary of a class with std::string members inside a
+// co_await expression (it is copied bitwise, then freed twice): in coroutines, pass a named
+// ConnectOptions, not `{}` or `{.session = ...}`.
 template <typename Token>
-auto AsyncConnect(asio::any_io_executor executor, std::string host, uint16_t port,
-                  std::shared_ptr<const Context> context, ConnectOptions options, Token&& token) {
-  asio::any_io_executor io = executor;
+auto AsyncConnect(const asio::any_io_executor& executor, std::string_view host, uint16_t port,
+                  const std::shared_ptr<const Context>& context, const ConnectOptions& options,
+                  Token&& token) {
   return asio::async_compose<Token, void(std::error_code, TlsStream)>(
-      detail::ConnectOp(std::move(executor), std::move(host), port, std::move(context),
-                        std::move(options)),
-      token, io);
+      detail::ConnectOp(executor, std::string(host), port, context, options), token, executor);
 }
 
 }  // namespace sansio_tls::asio_tls

@@ -90,6 +90,7 @@ Interest Connection::Advance() {
       IoResult r = SendSome(fd_.get(), out);
       if (r.bytes > 0) {
         session_->ConsumeOutput(r.bytes);
+        bytes_sent_ += r.bytes;
         progress = true;
       } else if (r.err == EAGAIN) {
         blocked_write = true;
@@ -114,6 +115,7 @@ Interest Connection::Advance() {
         std::span<uint8_t> buf = Scratch();
         IoResult r = RecvSome(fd_.get(), buf);
         if (r.bytes > 0) {
+          bytes_received_ += r.bytes;
           size_t taken = session_->Feed(buf.first(r.bytes));
           if (taken < r.bytes) leftover_.assign(buf.begin() + taken, buf.begin() + r.bytes);
           progress = true;
@@ -141,20 +143,10 @@ Interest Connection::Advance() {
   return interest_;
 }
 
-void Connection::Observe(const Event& e) {
-  if (e.kind == EventKind::kPeerClosed) peer_end_ = PeerEnd::kClean;
-  if (e.kind == EventKind::kPeerTruncated) peer_end_ = PeerEnd::kTruncated;
-}
-
-std::optional<Event> Connection::NextEvent() {
-  std::optional<Event> e = session_->NextEvent();
-  if (e) Observe(*e);
-  return e;
-}
+std::optional<Event> Connection::NextEvent() { return session_->NextEvent(); }
 
 void Connection::DrainEvents() {
   while (auto e = session_->NextEvent()) {
-    Observe(*e);
     if (event_hook_) event_hook_(*this, *e);
   }
 }
@@ -255,11 +247,11 @@ Result<size_t> Connection::Read(std::span<uint8_t> out) {
     }
     DrainEvents();
     if (session_->failed()) return *session_->error();
-    if (peer_end_ == PeerEnd::kClean) return size_t{0};
-    if (peer_end_ == PeerEnd::kTruncated) return *EndError();
+    if (peer_end() == PeerEnd::kClean) return size_t{0};
+    if (peer_end() == PeerEnd::kTruncated) return *EndError();
     Advance();
     DrainEvents();
-    if (session_->readable_bytes() > 0 || session_->failed() || peer_end_ != PeerEnd::kOpen) {
+    if (session_->readable_bytes() > 0 || session_->failed() || peer_end() != PeerEnd::kOpen) {
       continue;
     }
     if (write_closed_ && !session_->handshake_done()) return *transport_error_;
@@ -279,7 +271,7 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
     }
     size_t accepted = session_->Write(data.subspan(done));
     done += accepted;
-    size_t before = session_->pending_output_bytes();
+    uint64_t sent_before = bytes_sent_;
     Advance();
     DrainEvents();
     if (session_->failed()) return *session_->error();
@@ -288,9 +280,10 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
         session_->pending_output_bytes() == 0) {
           return done;
     }
-    // Wait only when nothing moved: a flush makes room for more without waiting. The
-    // timeout bounds a wait without progress, not the whole transfer.
-    if (accepted > 0 || session_->pending_output_bytes() < before) {
+    // Wait only when nothing moved: a flush makes room for more without waiting (also
+    // when the handshake completed inside Advance() and its queued data went out at once).
+    // The timeout bounds a wait without progress, not the whole transfer.
+    if (accepted > 0 || bytes_sent_ > sent_before) {
       deadline = Deadline::After(timeout_);
       continue;
     }

@@ -78,12 +78,20 @@ class Connection {
   const Session& session() const { return *session_; }
   // Valid once the handshake completed.
   const HandshakeInfo& handshake_info() const { return session_->handshake_info(); }
-  PeerEnd peer_end() const { return peer_end_; }
+  // How the peer's stream ended (known as soon as the session saw it; plaintext that came
+  // before the end may still be waiting to be read).
+  PeerEnd peer_end() const {
+    if (!session_->peer_closed()) return PeerEnd::kOpen;
+    return session_->peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
+  }
   SocketAddress local_address() const { return LocalAddress(fd_.get()); }
   SocketAddress peer_address() const { return PeerAddress(fd_.get()); }
   // The first failure: the session's sticky error, else a transport error (EPIPE,
   // ECONNRESET, ...). Timeouts of blocking calls are not recorded here.
   std::optional<Error> error() const;
+  // Ciphertext bytes written to / read from the socket so far.
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t bytes_received() const { return bytes_received_; }
   // Bytes this connection holds in user space (session buffers + bytes read ahead). Bounded
   // by the SessionOptions limits plus one socket read, whatever the peer does.
   size_t buffered_bytes() const;
@@ -156,7 +164,6 @@ class Connection {
 
  private:
   Connection(UniqueFd fd, std::unique_ptr<Session> session);
-  void Observe(const Event& e);
   void DrainEvents();
   bool Paused() const;
   // Feeds read-ahead bytes; returns true on progress.
@@ -172,13 +179,13 @@ class Connection {
   size_t leftover_pos_ = 0;
   std::chrono::milliseconds timeout_{0};
   Interest interest_;
-  PeerEnd peer_end_ = PeerEnd::kOpen;
   std::optional<Error> transport_error_;
   bool eof_ = false;           // the socket delivered EOF (or a reset)
   bool reset_ = false;         // ... a reset
   bool write_closed_ = false;  // sending failed; output is dropped from now on
   bool shut_wr_ = false;       // shutdown(SHUT_WR) done
   bool write_blocked_ = false;
+  uint64_t bytes_sent_ = 0, bytes_received_ = 0;
   std::function<void()> advance_hook_;
   std::function<void(Connection&, const Event&)> event_hook_;
 };

@@ -1,0 +1,351 @@
+// The example programs as users run them: the seed's `openssl s_client -connect
+// 127.0.0.1:PORT` flow against echo_server, its --json events (listening,
+// secureConnection, clientError, drop), max connections, handshake timeout, junk, a client
+// that never reads, echo_client's exit status and events, resumption through session
+// files, key log, PKCS#12, SNI, ALPN, and the starttls and demo programs.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/context.h"
+#include "tests/interop/interop_util.h"
+#include "transports/posix/connection.h"
+#include "transports/posix/socket.h"
+
+namespace sansio_tls::interop {
+namespace {
+
+constexpr char kOpenssl[] = "/usr/bin/openssl";
+
+std::string EchoServer() { return Runfile("examples/echo_server"); }
+std::string EchoClient() { return Runfile("examples/echo_client"); }
+
+// Starts echo_server --port=0 --json with |flags|; returns it and its port.
+std::pair<std::unique_ptr<Process>, uint16_t> StartEchoServer(std::vector<std::string> flags) {
+  std::vector<std::string> argv = {EchoServer(), "--port=0", "--json"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  auto p = Process::Start(argv);
+  if (!p->WaitOut("\"event\":\"listening\"", kStartTimeout)) return {std::move(p), 0};
+  std::string out = p->out();
+  size_t at = out.find("\"port\":");
+  return {std::move(p), static_cast<uint16_t>(std::stoi(out.substr(at + 7)))};
+}
+
+size_t CountOf(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// SIGTERM closes echo_server gracefully: it exits 0 once its connections are gone.
+void StopEchoServer(Process& server) {
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0) << server.Describe();
+}
+
+TEST(EchoServer, TheSeedsOpensslFlowReceivesWelcome) {
+  auto server = Process::Start({EchoServer(), "--port=0"});
+  ASSERT_TRUE(server->WaitOut("ephemeral certificate SHA-256 ", kStartTimeout))
+      << server->Describe();
+  std::string out = server->out();
+  ASSERT_NE(out.find("listening on 127.0.0.1:"), std::string::npos) << out;
+  uint16_t port = static_cast<uint16_t>(std::stoi(out.substr(out.find("127.0.0.1:") + 10)));
+
+  // Exactly the seed's command.
+  auto client = Process::Start({kOpenssl, "s_client", "-connect",
+                                "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
+  ASSERT_TRUE(server->WaitOut("server connected unauthorized\n")) << server->Describe();
+  client->Feed("echo me\n");
+  ASSERT_TRUE(client->WaitOut("welcome!\necho me\n")) << client->Describe();
+  client->CloseStdin();  // s_client: DONE, close
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  StopEchoServer(*server);
+}
+
+TEST(EchoServer, JsonReportsListeningAndSecureConnectionWithNodeFieldNames) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain,
+                                         "--ca=" + pki.ca, "--request-cert",
+                                         "--alpn=h2,http/1.1"});
+  ASSERT_NE(port, 0) << server->Describe();
+  EXPECT_NE(server->out().find("{\"event\":\"listening\",\"transport\":\"posix\",\"host\":"
+                               "\"127.0.0.1\",\"port\":" + std::to_string(port) + "}"),
+            std::string::npos)
+      << server->out();
+  auto client = Process::Start({kOpenssl, "s_client", "-connect",
+                                "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
+                                "-servername", "localhost", "-cert", pki.client_chain, "-key",
+                                pki.client_key, "-cert_chain", pki.intermediate, "-alpn",
+                                "http/1.1", "-quiet", "-no_ign_eof", "-nocommands"});
+  ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
+  ASSERT_TRUE(server->WaitOut("\"event\":\"secureConnection\"")) << server->Describe();
+  std::string out = server->out();
+  std::string line = out.substr(out.find("{\"event\":\"secureConnection\""));
+  line = line.substr(0, line.find('\n'));
+  for (const char* field :
+       {"\"authorized\":true", "\"authorizationError\":null", "\"servername\":\"localhost\"",
+        "\"alpnProtocol\":\"http/1.1\"", "\"npnProtocol\":null", "\"protocol\":\"TLSv1.3\"",
+        "\"cipher\":\"TLS_", "\"sessionReused\":false", "\"peerCertificate\":{\"subject\":{"
+        "\"CN\":\"client\"}", "\"fingerprint256\":", "\"valid_from\":"}) {
+    EXPECT_NE(line.find(field), std::string::npos) << field << " in " << line;
+  }
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 0);
+  StopEchoServer(*server);
+}
+
+TEST(EchoServer, MaxConnectionsDropsTheNextConnectionWithADropEvent) {
+  auto [server, port] = StartEchoServer({"--max-connections=1"});
+  ASSERT_NE(port, 0) << server->Describe();
+  auto first = Process::Start({kOpenssl, "s_client", "-connect",
+                               "127.0.0.1:" + std::to_string(port), "-quiet", "-nocommands"});
+  ASSERT_TRUE(first->WaitOut("welcome!\n")) << first->Describe();
+  auto fd = posix::TcpConnect("127.0.0.1", port, kIoTimeout);
+  ASSERT_TRUE(fd.ok());
+  char buf[64];
+  ASSERT_EQ(posix::WaitFd(fd->get(), true, false, posix::Deadline::After(kIoTimeout)), 0);
+  ssize_t n = ::recv(fd->get(), buf, sizeof buf, 0);
+  EXPECT_LE(n, 0) << "closed without a TLS byte";
+  ASSERT_TRUE(server->WaitOut("\"event\":\"drop\"")) << server->Describe();
+  EXPECT_NE(server->out().find("\"remoteAddress\":\"127.0.0.1\""), std::string::npos);
+  EXPECT_EQ(CountOf(server->out(), "\"event\":\"secureConnection\""), 1u);
+  first->Kill(SIGKILL);
+  StopEchoServer(*server);
+}
+
+TEST(EchoServer, HandshakeTimeoutIsOneClientError) {
+  auto [server, port] = StartEchoServer({"--handshake-timeout-ms=300"});
+  ASSERT_NE(port, 0);
+  auto fd = posix::TcpConnect("127.0.0.1", port, kIoTimeout);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(server->WaitOut("\"code\":\"ERR_TLS_HANDSHAKE_TIMEOUT\"")) << server->Describe();
+  char buf[64];
+  ASSERT_EQ(posix::WaitFd(fd->get(), true, false, posix::Deadline::After(kIoTimeout)), 0);
+  EXPECT_LE(::recv(fd->get(), buf, sizeof buf, 0), 0) << "closed by the server";
+  EXPECT_EQ(CountOf(server->out(), "\"event\":\"clientError\""), 1u);
+  StopEchoServer(*server);
+}
+
+TEST(EchoServer, OneMiBOfJunkIsOneClientErrorAndNoSecureConnection) {
+  auto [server, port] = StartEchoServer({});
+  ASSERT_NE(port, 0);
+  auto fd = posix::TcpConnect("127.0.0.1", port, kIoTimeout);
+  ASSERT_TRUE(fd.ok());
+  std::string junk(1 << 20, '\x2a');
+  size_t off = 0;
+  posix::Deadline deadline = posix::Deadline::After(kIoTimeout);
+  while (off < junk.size() && !deadline.expired()) {
+    auto r = posix::SendSome(fd->get(), {reinterpret_cast<const uint8_t*>(junk.data()) + off,
+                                         junk.size() - off});
+    off += r.bytes;
+    if (r.err == EAGAIN) posix::WaitFd(fd->get(), false, true, deadline);
+    else if (r.err != 0) break;  // the server closed on us: expected
+  }
+  ASSERT_TRUE(server->WaitOut("\"event\":\"clientError\"")) << server->Describe();
+  fd->reset();
+  // A later, good connection is served, and nothing more was reported for the junk.
+  auto good = Process::Start({kOpenssl, "s_client", "-connect",
+                              "127.0.0.1:" + std::to_string(port), "-quiet", "-nocommands"});
+  ASSERT_TRUE(server->WaitOut("\"event\":\"secureConnection\"")) << server->Describe();
+  EXPECT_EQ(CountOf(server->out(), "\"event\":\"clientError\""), 1u);
+  EXPECT_EQ(CountOf(server->out(), "\"event\":\"secureConnection\""), 1u);
+  good->Kill(SIGKILL);
+  StopEchoServer(*server);
+}
+
+TEST(EchoServer, AClientThatNeverReadsDoesNotStopTheServer) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain});
+  ASSERT_NE(port, 0);
+  auto ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}});
+  auto hog = posix::Connect("127.0.0.1", port, *ctx, {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(hog.ok());
+  // Write until the server stops taking data (its echo is never read).
+  std::string chunk(256 * 1024, 'x');
+  auto start = std::chrono::steady_clock::now(), last = start;
+  size_t sent = 0;
+  while (std::chrono::steady_clock::now() - last < milliseconds(1000) &&
+         std::chrono::steady_clock::now() - start < milliseconds(15000) && sent < (256u << 20)) {
+    size_t n = (*hog)->TryWrite({reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()});
+    if (n > 0) {
+      sent += n;
+      last = std::chrono::steady_clock::now();
+    } else {
+      posix::WaitFd((*hog)->fd(), false, true, posix::Deadline::After(milliseconds(100)));
+    }
+  }
+  std::printf("a client that never reads: the server took %zu KiB, then held it back\n",
+              sent / 1024);
+  EXPECT_LT(sent, 256u << 20) << "the server held the client back";
+  auto other = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+                               "--servername=localhost"});
+  other->Feed("still served\n", /*close_after=*/true);
+  ASSERT_EQ(other->Wait(), 0) << other->Describe();
+  EXPECT_EQ(other->out(), "welcome!\nstill served\n");
+  hog->reset();
+  StopEchoServer(*server);
+}
+
+// ---- echo_client ------------------------------------------------------------------------
+
+std::pair<std::unique_ptr<Process>, uint16_t> StartSServer(const PkiFiles& pki,
+                                                           std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {kOpenssl, "s_server", "-accept", "127.0.0.1:0", "-cert",
+                                   pki.server_chain, "-key", pki.server_key, "-cert_chain",
+                                   pki.intermediate, "-naccept", "1", "-quiet"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = Process::Start(argv);
+  uint16_t port = ListeningPort(p->pid());
+  return {std::move(p), port};
+}
+
+TEST(EchoClient, CopiesStdinAndEndsCleanlyWithExitZero) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartSServer(pki);
+  ASSERT_NE(port, 0) << server->Describe();
+  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+                                "--servername=localhost", "--json"});
+  server->Feed("from s_server\n");
+  ASSERT_TRUE(client->WaitOut("from s_server\n")) << client->Describe();
+  client->Feed("from echo_client\n", /*close_after=*/true);
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  EXPECT_TRUE(server->WaitOut("from echo_client\n")) << server->Describe();
+  std::string err = client->err();
+  EXPECT_NE(err.find("{\"event\":\"secureConnect\",\"authorized\":true"), std::string::npos) << err;
+  EXPECT_NE(err.find("{\"event\":\"end\",\"clean\":true}"), std::string::npos) << err;
+  EXPECT_EQ(client->out(), "from s_server\n") << "stdout carries data only";
+}
+
+TEST(EchoClient, UntrustedServerIsExitOneWithTheCode) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartSServer(pki);
+  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port),
+                                "--servername=localhost", "--json"});
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 1) << client->Describe();
+  EXPECT_NE(client->err().find("{\"event\":\"error\",\"code\":\"UNABLE_TO_GET_ISSUER_CERT_LOCALLY\""),
+            std::string::npos)
+      << client->Describe();
+  // Human mode, without verification: unauthorized but connected.
+  auto [server2, port2] = StartSServer(pki);
+  auto loose = Process::Start({EchoClient(), "--port=" + std::to_string(port2),
+                               "--reject-unauthorized=false"});
+  loose->CloseStdin();
+  EXPECT_EQ(loose->Wait(), 0) << loose->Describe();
+  EXPECT_NE(loose->err().find("client connected unauthorized"), std::string::npos);
+}
+
+TEST(EchoClient, AKilledServerIsATruncatedEndAndANonZeroExit) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartSServer(pki);
+  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+                                "--servername=localhost", "--json"});
+  server->Feed("partial\n");
+  ASSERT_TRUE(client->WaitOut("partial\n")) << client->Describe();
+  server->Kill(SIGKILL);
+  EXPECT_EQ(client->Wait(), 3) << client->Describe();
+  EXPECT_NE(client->err().find("{\"event\":\"end\",\"clean\":false}"), std::string::npos);
+}
+
+TEST(EchoClient, ResumesWithEchoServerThroughSessionFiles) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain});
+  ASSERT_NE(port, 0);
+  std::string session = pki.dir + "/session.bin";
+  for (int round = 0; round < 2; ++round) {
+    auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port),
+                                  "--ca=" + pki.ca, "--servername=localhost", "--json",
+                                  round == 0 ? "--session-out=" + session
+                                             : "--session-in=" + session});
+    client->Feed("hi\n", /*close_after=*/true);
+    EXPECT_EQ(client->Wait(), 0) << client->Describe();
+    EXPECT_NE(client->err().find(round == 0 ? "\"sessionReused\":false" : "\"sessionReused\":true"),
+              std::string::npos)
+        << client->Describe();
+  }
+  EXPECT_EQ(CountOf(server->out(), "\"sessionReused\":true"), 1u) << server->out();
+  StopEchoServer(*server);
+}
+
+TEST(EchoClient, NegotiatesAlpnWithEchoServer) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain,
+                                         "--alpn=h2,http/1.1"});
+  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+                                "--servername=localhost", "--alpn=http/1.1", "--json"});
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  EXPECT_NE(client->err().find("\"alpnProtocol\":\"http/1.1\""), std::string::npos);
+  EXPECT_NE(server->out().find("\"alpnProtocol\":\"http/1.1\""), std::string::npos);
+  StopEchoServer(*server);
+}
+
+// ---- echo_server credentials: PKCS#12, SNI, key log ----------------------------------
+
+TEST(EchoServer, ServesAPkcs12IdentitySniContextsAndWritesAKeyLog) {
+  PkiFiles pki = WritePki();
+  std::string keylog = pki.dir + "/keys.log";
+  auto [server, port] = StartEchoServer({"--pfx=" + pki.server_pfx, "--passphrase=secret",
+                                         "--sni=*.example," + pki.other_key + "," +
+                                             pki.other_chain,
+                                         "--keylog=" + keylog});
+  ASSERT_NE(port, 0) << server->Describe();
+  for (const char* name : {"localhost", "other.example"}) {
+    auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port),
+                                  "--ca=" + pki.ca, std::string("--servername=") + name,
+                                  "--json"});
+    client->CloseStdin();
+    EXPECT_EQ(client->Wait(), 0) << client->Describe();
+    std::string err = client->err();
+    EXPECT_NE(err.find("\"authorized\":true"), std::string::npos) << name << ": " << err;
+    EXPECT_NE(err.find(std::string("\"subject\":{\"CN\":\"") + name + "\"}"), std::string::npos)
+        << name << ": " << err;
+  }
+  StopEchoServer(*server);
+  std::ifstream in(keylog);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(CountOf(text.str(), "CLIENT_HANDSHAKE_TRAFFIC_SECRET "), 2u) << text.str();
+  EXPECT_EQ(CountOf(text.str(), "CLIENT_TRAFFIC_SECRET_0 "), 2u);
+}
+
+TEST(EchoServer, BadFlagsAreAUsageError) {
+  for (std::vector<std::string> flags :
+       {std::vector<std::string>{"--no-such-flag"}, {"--port=70000"}, {"--min-version=1.1"},
+        {"--key=/nonexistent"}, {"--transport=carrier-pigeon"}}) {
+    std::vector<std::string> argv = {EchoServer()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto p = Process::Start(argv);
+    EXPECT_EQ(p->Wait(), 2) << flags[0] << ": " << p->Describe();
+  }
+}
+
+// ---- starttls and demo ---------------------------------------------------------------
+
+TEST(Starttls, UpgradesBothEndsAndClosesCleanly) {
+  auto p = Process::Start({Runfile("examples/starttls")});
+  EXPECT_EQ(p->Wait(), 0) << p->Describe();
+  std::string out = p->out();
+  for (const char* line : {"C: STARTTLS", "S: 220 go ahead", "-- TLS established: TLSv1.3",
+                           "authorized", "S: 250 hello, secure world (TLS)",
+                           "-- closed cleanly both ways"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
+  }
+}
+
+TEST(Demo, RunsWithNoArgumentsInMemoryThenOverLoopback) {
+  auto p = Process::Start({Runfile("examples/demo")});
+  EXPECT_EQ(p->Wait(), 0) << p->Describe();
+  std::string out = p->out();
+  EXPECT_EQ(CountOf(out, "closed cleanly both ways"), 2u) << out;
+  EXPECT_NE(out.find("[client] received: welcome!\nhello over TCP\n"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace sansio_tls::interop

@@ -1,0 +1,502 @@
+// Interop with Node.js's tls module (node_peer.js) over 127.0.0.1: handshakes in TLS 1.2 and
+// 1.3, 64 MiB each way with SHA-256 checks, ALPN, SNI, client certificates, resumption,
+// clean close and truncation, a client that rejects our certificate.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/context.h"
+#include "tests/interop/interop_util.h"
+#include "tests/posix/posix_test_util.h"
+#include "transports/posix/connection.h"
+#include "transports/posix/server.h"
+
+namespace sansio_tls::interop {
+namespace {
+
+using posix::Connection;
+using posix::PeerEnd;
+using posix::test::ServerThread;
+
+constexpr char kNode[] = "/usr/bin/node";
+constexpr size_t kBulk = 64 << 20;
+
+std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
+std::span<const uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+std::string Q(std::string_view s) {  // a JSON string (paths and names: no control chars)
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+const char* VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2"; }
+
+// One JSON line of node_peer.js, flattened: top-level key -> raw value (strings unquoted).
+using Line = std::map<std::string, std::string>;
+Line ParseLine(const std::string& line) {
+  Line out;
+  size_t i = 1;
+  while (i < line.size()) {
+    size_t kq = line.find('"', i);
+    if (kq == std::string::npos) break;
+    size_t ke = line.find('"', kq + 1);
+    std::string key = line.substr(kq + 1, ke - kq - 1);
+    size_t v = ke + 2;  // past ":
+    std::string value;
+    if (line[v] == '"') {
+      size_t e = v + 1;
+      while (e < line.size() && line[e] != '"') e += line[e] == '\\' ? 2 : 1;
+      value = line.substr(v + 1, e - v - 1);
+      i = e + 2;
+    } else {
+      size_t e = line.find_first_of(",}", v);
+      value = line.substr(v, e - v);
+      i = e + 1;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+std::vector<Line> Events(const Process& p, const std::string& event) {
+  std::vector<Line> out;
+  std::string text = p.out();
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) break;
+    Line l = ParseLine(text.substr(start, end - start));
+    if (l["event"] == event) out.push_back(l);
+    start = end + 1;
+  }
+  return out;
+}
+
+bool WaitEvent(const Process& p, const std::string& event, size_t n = 1,
+               milliseconds timeout = kIoTimeout) {
+  std::string needle = "\"event\":\"" + event + "\"";
+  return p.WaitOutput([&](const std::string& out, const std::string&) {
+    size_t count = 0;
+    for (size_t at = out.find(needle); at != std::string::npos; at = out.find(needle, at + 1)) {
+      ++count;
+    }
+    return count >= n;
+  }, timeout);
+}
+
+std::unique_ptr<Process> StartNode(const std::string& config) {
+  return Process::Start({kNode, Runfile("tests/interop/node_peer.js"), config});
+}
+
+// A node server; returns its port (0 if it did not start).
+uint16_t NodeServerPort(const Process& p) {
+  if (!WaitEvent(p, "listening", 1, kStartTimeout)) return 0;
+  return static_cast<uint16_t>(std::stoi(Events(p, "listening")[0]["port"]));
+}
+
+std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
+                                             std::function<void(ContextOptions&)> edit = {}) {
+  ContextOptions o{.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}};
+  if (edit) edit(o);
+  auto c = Context::Create(o);
+  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
+  return c.value();
+}
+
+std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
+                                             std::function<void(ContextOptions&)> edit = {}) {
+  ContextOptions o{.role = Role::kServer,
+                   .credentials = {.key_pem = pki.pki.server.key_pem,
+                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
+  if (edit) edit(o);
+  auto c = Context::Create(o);
+  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
+  return c.value();
+}
+
+std::string ServerTls(const PkiFiles& pki, const std::string& extra = "") {
+  return "{\"key\":" + Q(pki.server_key) + ",\"cert\":" + Q(pki.server_chain) + extra + "}";
+}
+std::string ClientTls(const PkiFiles& pki, const std::string& extra = "") {
+  return "{\"ca\":" + Q(pki.ca) + ",\"servername\":\"localhost\"" + extra + "}";
+}
+
+struct Seen {
+  std::mutex mu;
+  std::vector<HandshakeInfo> infos;
+  HandshakeInfo Last() {
+    std::lock_guard<std::mutex> lock(mu);
+    return infos.empty() ? HandshakeInfo{} : infos.back();
+  }
+};
+ServerThread::Factory Recording(Seen* seen) {
+  return [seen](Connection& conn) {
+    std::lock_guard<std::mutex> lock(seen->mu);
+    seen->infos.push_back(conn.handshake_info());
+    return std::make_unique<posix::test::EchoHandler>();
+  };
+}
+
+std::string ReadExactly(Connection& conn, size_t n) {
+  std::string out;
+  uint8_t buf[16384];
+  while (out.size() < n) {
+    auto r = conn.Read({buf, std::min(sizeof buf, n - out.size())});
+    if (!r.ok() || *r == 0) break;
+    out.append(reinterpret_cast<char*>(buf), *r);
+  }
+  return out;
+}
+
+std::optional<Error> ReadToEnd(Connection& conn) {
+  uint8_t buf[65536];
+  for (;;) {
+    auto r = conn.Read(buf);
+    if (!r.ok()) return r.error();
+    if (*r == 0) return std::nullopt;
+  }
+}
+
+// ---- Handshakes ----------------------------------------------------------------------
+
+class Versions : public ::testing::TestWithParam<TlsVersion> {};
+
+TEST_P(Versions, OurClientTalksToNodeServer) {
+  TlsVersion v = GetParam();
+  PkiFiles pki = WritePki();
+  std::string ver = Q(VersionName(v));
+  auto node = StartNode("{\"role\":\"server\",\"echo\":true,\"tls\":" +
+                        ServerTls(pki, ",\"minVersion\":" + ver + ",\"maxVersion\":" + ver) + "}");
+  uint16_t port = NodeServerPort(*node);
+  ASSERT_NE(port, 0) << node->Describe();
+  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki),
+                             {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error()) << node->Describe();
+  Connection& c = **conn;
+  c.set_timeout(kIoTimeout);
+  EXPECT_TRUE(c.handshake_info().authorized);
+  EXPECT_EQ(c.handshake_info().protocol, VersionName(v));
+  ASSERT_TRUE(c.Write(Bytes("ping")).ok());
+  EXPECT_EQ(ReadExactly(c, 4), "ping");
+  EXPECT_FALSE(c.End().has_value());
+  auto end = ReadToEnd(c);  // node ends its side when we end ours (allowHalfOpen false)
+  EXPECT_FALSE(end.has_value()) << ErrorText(*end);
+  EXPECT_EQ(c.peer_end(), PeerEnd::kClean);
+  ASSERT_TRUE(WaitEvent(*node, "end")) << node->Describe();
+  Line secure = Events(*node, "secure")[0];
+  EXPECT_EQ(secure["protocol"], VersionName(v));
+  EXPECT_EQ(secure["servername"], "localhost");
+}
+
+TEST_P(Versions, NodeClientTalksToOurServer) {
+  TlsVersion v = GetParam();
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki), {}, Recording(&seen));
+  std::string ver = Q(VersionName(v));
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"send\":100000,\"seed\":5,\"tls\":" +
+                        ClientTls(pki, ",\"minVersion\":" + ver + ",\"maxVersion\":" + ver) + "}");
+  ASSERT_TRUE(WaitEvent(*node, "end")) << node->Describe();
+  Line end = Events(*node, "end")[0];
+  EXPECT_EQ(end["received"], "100000");
+  EXPECT_EQ(end["sha256"], end["sentSha256"]) << "the echo is what node sent";
+  Line secure = Events(*node, "secure")[0];
+  EXPECT_EQ(secure["protocol"], VersionName(v));
+  EXPECT_EQ(secure["authorized"], "true");
+  EXPECT_EQ(node->Wait(), 0) << node->Describe();
+  ASSERT_TRUE(server.WaitFor("close:ok"));
+  EXPECT_EQ(server.Count("end:clean"), 1u);
+  EXPECT_EQ(seen.Last().protocol, VersionName(v));
+}
+
+INSTANTIATE_TEST_SUITE_P(Tls, Versions, ::testing::Values(TlsVersion::kTls12, TlsVersion::kTls13),
+                         [](const auto& info) {
+                           return info.param == TlsVersion::kTls13 ? "Tls13" : "Tls12";
+                         });
+
+// ---- 64 MiB each way --------------------------------------------------------------------
+
+TEST(Bulk, SixtyFourMiBEachWayFromNodeClientThroughOurEchoServer) {
+  PkiFiles pki = WritePki();
+  ServerThread server(ServerContext(pki));
+  auto start = std::chrono::steady_clock::now();
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"send\":" + std::to_string(kBulk) + ",\"seed\":9,\"lifetimeMs\":120000" +
+                        ",\"tls\":" + ClientTls(pki) + "}");
+  ASSERT_TRUE(WaitEvent(*node, "end", 1, milliseconds(120000))) << node->Describe();
+  std::printf("64 MiB each way, node client <-> our echo server: %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  Line end = Events(*node, "end")[0];
+  EXPECT_EQ(end["received"], std::to_string(kBulk));
+  EXPECT_EQ(end["sha256"], end["sentSha256"]);
+  EXPECT_EQ(end["sentSha256"], Sha256Hex(Payload(kBulk, 9))) << "same generator both sides";
+  ASSERT_TRUE(server.WaitFor("close:ok"));
+  EXPECT_LE(server.max_buffered(), 256u * 1024) << "bounded buffers under a fast peer";
+}
+
+TEST(Bulk, SixtyFourMiBEachWayBetweenOurClientAndNodeServer) {
+  PkiFiles pki = WritePki();
+  auto node = StartNode("{\"role\":\"server\",\"send\":" + std::to_string(kBulk) +
+                        ",\"seed\":31,\"lifetimeMs\":120000,\"tls\":" + ServerTls(pki) + "}");
+  uint16_t port = NodeServerPort(*node);
+  ASSERT_NE(port, 0) << node->Describe();
+  const std::string up = Payload(kBulk, 32);
+  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki),
+                             {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
+  Connection& c = **conn;
+  auto start = std::chrono::steady_clock::now();
+  size_t sent = 0, received = 0;
+  Sha256 got;
+  uint8_t buf[65536];
+  posix::Deadline deadline = posix::Deadline::After(milliseconds(120000));
+  bool ended = false;
+  while (!deadline.expired() && !c.done()) {
+    while (sent < up.size()) {
+      size_t n = c.TryWrite(Bytes(std::string_view(up).substr(sent)));
+      if (n == 0) break;
+      sent += n;
+    }
+    if (sent == up.size() && received == kBulk && !ended) {
+      c.TryEnd();  // all exchanged: our close_notify, node answers with its own
+      ended = true;
+    }
+    c.Advance();
+    while (c.NextEvent()) {
+    }
+    while (size_t n = c.TryRead(buf)) {
+      got.Update({reinterpret_cast<char*>(buf), n});
+      received += n;
+    }
+    if (c.done()) break;
+    posix::Interest in = c.interest();
+    posix::WaitFd(c.fd(), in.want_read, in.want_write, posix::Deadline::After(milliseconds(50)));
+  }
+  std::printf("64 MiB each way, our client <-> node server: %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  EXPECT_EQ(received, kBulk);
+  EXPECT_EQ(c.peer_end(), PeerEnd::kClean);
+  ASSERT_TRUE(WaitEvent(*node, "end")) << node->Describe();
+  Line end = Events(*node, "end")[0];
+  EXPECT_EQ(end["received"], std::to_string(kBulk));
+  EXPECT_EQ(end["sha256"], Sha256Hex(up)) << "node received what we sent";
+  EXPECT_EQ(got.Hex(), end["sentSha256"]) << "we received what node sent";
+}
+
+// ---- ALPN, SNI, client certificates, resumption ----------------------------------------
+
+TEST(Alpn, OurClientAndNodeServerAgree) {
+  PkiFiles pki = WritePki();
+  auto node = StartNode("{\"role\":\"server\",\"tls\":" +
+                        ServerTls(pki, ",\"ALPNProtocols\":[\"http/1.1\",\"h2\"]") + "}");
+  uint16_t port = NodeServerPort(*node);
+  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki, [](ContextOptions& o) {
+                               o.alpn_protocols = {"h2", "http/1.1"};
+                             }),
+                             {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
+  EXPECT_EQ((*conn)->handshake_info().alpn_protocol, "http/1.1") << "the server's order wins";
+  ASSERT_TRUE(WaitEvent(*node, "secure"));
+  EXPECT_EQ(Events(*node, "secure")[0]["alpnProtocol"], "http/1.1");
+}
+
+TEST(Alpn, NodeClientAndOurServerAgree) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki, [](ContextOptions& o) {
+                        o.alpn_protocols = {"h2", "http/1.1"};
+                      }),
+                      {}, Recording(&seen));
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"tls\":" + ClientTls(pki, ",\"ALPNProtocols\":[\"http/1.1\",\"h2\"]") +
+                        "}");
+  ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
+  EXPECT_EQ(Events(*node, "secure")[0]["alpnProtocol"], "h2");
+  ASSERT_TRUE(server.WaitFor("secure"));
+  EXPECT_EQ(seen.Last().alpn_protocol, "h2");
+}
+
+TEST(Alpn, NoOverlapIsAFatalAlertForNodeClient) {
+  PkiFiles pki = WritePki();
+  ServerThread server(ServerContext(pki, [](ContextOptions& o) { o.alpn_protocols = {"h2"}; }));
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"tls\":" + ClientTls(pki, ",\"ALPNProtocols\":[\"http/1.1\"]") + "}");
+  ASSERT_TRUE(WaitEvent(*node, "error")) << node->Describe();
+  EXPECT_EQ(Events(*node, "error")[0]["code"], "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL");
+  ASSERT_TRUE(server.WaitFor("clientError:ERR_SSL_NO_APPLICATION_PROTOCOL")) << [&] {
+    std::string all;
+    for (auto& l : server.log()) all += l + " ";
+    return all;
+  }();
+  EXPECT_EQ(server.Count("secure"), 0u);
+}
+
+TEST(Sni, OurClientGetsTheCertificateNodeServerPicksForTheName) {
+  PkiFiles pki = WritePki();
+  auto node = StartNode("{\"role\":\"server\",\"tls\":" + ServerTls(pki) +
+                        ",\"sni\":[{\"name\":\"other.example\",\"key\":" + Q(pki.other_key) +
+                        ",\"cert\":" + Q(pki.other_chain) + "}]}");
+  uint16_t port = NodeServerPort(*node);
+  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki),
+                             {.session = {.servername = "other.example"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
+  EXPECT_TRUE((*conn)->handshake_info().authorized);
+  auto cert = (*conn)->session().peer_certificate();
+  ASSERT_TRUE(cert.has_value());
+  EXPECT_EQ(cert->raw, pki.other.der);
+  ASSERT_TRUE(WaitEvent(*node, "secure"));
+  EXPECT_EQ(Events(*node, "secure")[0]["servername"], "other.example");
+}
+
+TEST(Sni, NodeClientGetsTheCertificateOurServerPicksForTheName) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
+                        o.sni_contexts = {{.pattern = "*.example",
+                                           .credentials = {.key_pem = pki.other.key_pem,
+                                                           .cert_chain_pem = pki.other.cert_pem}}};
+                      }),
+                      {}, Recording(&seen));
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"tls\":{\"ca\":" + Q(pki.ca) + ",\"servername\":\"other.example\"}}");
+  ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
+  Line secure = Events(*node, "secure")[0];
+  EXPECT_EQ(secure["peerCN"], "other.example");
+  EXPECT_EQ(secure["authorized"], "true");
+  ASSERT_TRUE(server.WaitFor("secure"));
+  EXPECT_EQ(seen.Last().servername, "other.example");
+}
+
+TEST(ClientCertificates, OurClientAuthenticatesToNodeServer) {
+  PkiFiles pki = WritePki();
+  auto node = StartNode("{\"role\":\"server\",\"echo\":true,\"tls\":" +
+                        ServerTls(pki, ",\"requestCert\":true,\"rejectUnauthorized\":true,\"ca\":" +
+                                           Q(pki.ca)) +
+                        "}");
+  uint16_t port = NodeServerPort(*node);
+  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki, [&](ContextOptions& o) {
+                               o.credentials = {.key_pem = pki.pki.client.key_pem,
+                                                .cert_chain_pem = pki.pki.client_chain_pem()};
+                             }),
+                             {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
+  ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
+  Line secure = Events(*node, "secure")[0];
+  EXPECT_EQ(secure["authorized"], "true");
+  EXPECT_EQ(secure["peerCN"], "client");
+}
+
+TEST(ClientCertificates, NodeClientAuthenticatesToOurServer) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
+                        o.request_cert = true;
+                        o.ca_pems = {pki.pki.root.cert_pem};
+                      }),
+                      {}, Recording(&seen));
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"tls\":" + ClientTls(pki, ",\"key\":" + Q(pki.client_key) +
+                                                         ",\"cert\":" + Q(pki.client_chain)) +
+                        "}");
+  ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
+  ASSERT_TRUE(server.WaitFor("secure"));
+  EXPECT_TRUE(seen.Last().authorized) << seen.Last().authorization_error;
+}
+
+TEST(Resumption, NodeClientResumesWithOurServer) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki), {}, Recording(&seen));
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"send\":10,\"connections\":2,\"tls\":" + ClientTls(pki) + "}");
+  ASSERT_TRUE(WaitEvent(*node, "secure", 2)) << node->Describe();
+  std::vector<Line> secure = Events(*node, "secure");
+  EXPECT_EQ(secure[0]["sessionReused"], "false");
+  EXPECT_EQ(secure[1]["sessionReused"], "true");
+  ASSERT_TRUE(server.WaitFor("close:ok", 2));
+  EXPECT_TRUE(seen.Last().session_reused);
+}
+
+TEST(Resumption, OurClientResumesWithNodeServer) {
+  PkiFiles pki = WritePki();
+  auto node = StartNode("{\"role\":\"server\",\"echo\":true,\"tls\":" + ServerTls(pki) + "}");
+  uint16_t port = NodeServerPort(*node);
+  auto ctx = ClientContext(pki);
+  std::optional<SavedSession> saved;
+  for (int round = 0; round < 2; ++round) {
+    auto conn = posix::Connect("127.0.0.1", port, ctx,
+                               {.session = {.servername = "localhost", .session = saved}});
+    ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
+    Connection& c = **conn;
+    c.set_timeout(kIoTimeout);
+    EXPECT_EQ(c.handshake_info().session_reused, round == 1);
+    ASSERT_TRUE(c.Write(Bytes("x")).ok());
+    EXPECT_EQ(ReadExactly(c, 1), "x");  // the tickets came before the echo
+    if (round == 0) {  // (Node issues no new ticket on a resumed TLS 1.3 connection)
+      saved = c.session().saved_session();
+      ASSERT_TRUE(saved.has_value());
+    }
+    EXPECT_FALSE(c.End().has_value());
+    EXPECT_FALSE(ReadToEnd(c).has_value());
+  }
+  ASSERT_TRUE(WaitEvent(*node, "secure", 2));
+  EXPECT_EQ(Events(*node, "secure")[1]["sessionReused"], "true");
+}
+
+// ---- Closing and failures -------------------------------------------------------------
+
+TEST(Close, KillingNodeServerIsATruncationForOurClient) {
+  PkiFiles pki = WritePki();
+  auto node = StartNode("{\"role\":\"server\",\"send\":5,\"tls\":" + ServerTls(pki) + "}");
+  uint16_t port = NodeServerPort(*node);
+  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki),
+                             {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok());
+  Connection& c = **conn;
+  c.set_timeout(kIoTimeout);
+  EXPECT_EQ(ReadExactly(c, 5).size(), 5u);
+  node->Kill(SIGKILL);
+  auto end = ReadToEnd(c);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->code == posix::kErrTruncated || end->code == "ECONNRESET") << ErrorText(*end);
+  EXPECT_EQ(c.peer_end(), PeerEnd::kTruncated);
+}
+
+TEST(Close, KillingNodeClientIsATruncationOnOurServer) {
+  PkiFiles pki = WritePki();
+  ServerThread server(ServerContext(pki));
+  auto client = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                          ",\"send\":5,\"hold\":true,\"tls\":" + ClientTls(pki) + "}");
+  ASSERT_TRUE(server.WaitFor("secure")) << client->Describe();
+  ASSERT_TRUE(WaitEvent(*client, "secure")) << client->Describe();
+  client->Kill(SIGKILL);
+  ASSERT_TRUE(server.WaitFor("end:truncated")) << client->Describe();
+  ASSERT_TRUE(server.WaitConnections(0));
+  EXPECT_EQ(server.Count("end:clean"), 0u);
+}
+
+TEST(Failures, NodeClientRejectingOurCertificateIsAClientError) {
+  PkiFiles pki = WritePki();
+  ServerThread server(ServerContext(pki));
+  // Node trusts nothing we present: it rejects the chain with a fatal alert.
+  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                        ",\"tls\":{\"servername\":\"localhost\"}}");
+  ASSERT_TRUE(WaitEvent(*node, "error")) << node->Describe();
+  EXPECT_EQ(Events(*node, "error")[0]["code"], "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
+  ASSERT_TRUE(server.WaitConnections(0));
+  EXPECT_EQ(server.Count("secure"), 0u);
+  std::vector<std::string> log = server.log();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].rfind("clientError:", 0), 0u) << log[0];
+}
+
+}  // namespace
+}  // namespace sansio_tls::interop
