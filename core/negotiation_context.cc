@@ -19,6 +19,7 @@
 
 #include "core/context.h"
 #include "core/internal/negotiation.h"
+#include "core/internal/session_rare.h"
 #include "core/negotiation/protocol_list.h"
 #include "core/negotiation/sni_matcher.h"
 #include "core/session.h"
@@ -242,8 +243,8 @@ int Session::SelectCertificate() {
     case SniState::kNone: {
       const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
       if (name == nullptr || *name == '\0') return ssl_select_cert_success;  // default
-      sni_context_ = context_->ContextForServername(name);
-      if (!sni_context_ && context_->options().sni_callback) {
+      std::shared_ptr<const Context> chosen = context_->ContextForServername(name);
+      if (!chosen && context_->options().sni_callback) {
         sni_state_ = SniState::kPending;
         Event e{EventKind::kSniRequest, {}, {}};
         e.servername = name;
@@ -251,12 +252,14 @@ int Session::SelectCertificate() {
         return ssl_select_cert_retry;
       }
       sni_state_ = SniState::kAnswered;
+      if (chosen) rare().sni_context = std::move(chosen);
       break;
     }
   }
-  if (!sni_context_) return ssl_select_cert_success;  // the default credentials serve
-  return NegotiationCallbacks::Switch(ssl_, *sni_context_) ? ssl_select_cert_success
-                                                            : ssl_select_cert_error;
+  const Context* chosen = rare_ ? rare_->sni_context.get() : nullptr;
+  if (!chosen) return ssl_select_cert_success;  // the default credentials serve
+  return NegotiationCallbacks::Switch(ssl_, *chosen) ? ssl_select_cert_success
+                                                     : ssl_select_cert_error;
 }
 
 std::optional<Error> Session::AnswerSni(SniAnswer answer) {
@@ -271,10 +274,10 @@ std::optional<Error> Session::AnswerSni(SniAnswer answer) {
                      "AnswerSni: kUseContext needs a server Context (with credentials)",
                      std::nullopt, false};
       }
-      sni_context_ = std::move(answer.context);
+      rare().sni_context = std::move(answer.context);
       break;
     case SniAnswer::Kind::kUseDefault:
-      sni_context_ = nullptr;
+      if (rare_) rare_->sni_context = nullptr;
       break;
     case SniAnswer::Kind::kReject: {
       sni_state_ = SniState::kAnswered;
@@ -297,7 +300,8 @@ std::optional<Error> Session::AnswerSni(SniAnswer answer) {
 bool Session::sni_pending() const { return sni_state_ == SniState::kPending && !failed(); }
 
 X509_STORE* Session::verify_store() const {
-  return (sni_context_ ? sni_context_ : context_)->trust_store();
+  const Context* chosen = rare_ ? rare_->sni_context.get() : nullptr;
+  return (chosen ? chosen : context_.get())->trust_store();
 }
 
 std::string Session::NegotiatedNpn() const {

@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstring>
 
+#include "core/internal/session_rare.h"
 #include "core/x509/hostname.h"
 #include "core/x509/verify_error.h"
 
@@ -48,6 +49,14 @@ struct SessionCallbacks {
   }
   static ssl_verify_result_t Verify(SSL* ssl, uint8_t* out_alert) {
     return static_cast<ssl_verify_result_t>(From(ssl)->VerifyPeer(out_alert));
+  }
+  // TLS 1.3, after the handshake: notes that a post-handshake message was read (a KeyUpdate
+  // whose reply BoringSSL holds back until the next write, or a ticket).
+  static void Message(int is_write, int /*version*/, int content_type, const void* /*buf*/,
+                      size_t /*len*/, SSL* /*ssl*/, void* arg) {
+    if (!is_write && content_type == SSL3_RT_HANDSHAKE) {
+      static_cast<Session*>(arg)->post_handshake_read_ = true;
+    }
   }
   static void Info(const SSL* ssl, int where, int value) {
     if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
@@ -98,6 +107,18 @@ Session::Session(std::shared_ptr<const Context> context, SessionOptions options)
     : context_(std::move(context)), options_(std::move(options)) {}
 
 Session::~Session() { SSL_free(ssl_); }
+
+Session::Rare& Session::rare() {
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  return *rare_;
+}
+
+const internal::Lifecycle& Session::life() const {
+  static const internal::Lifecycle kUnused;
+  return rare_ ? rare_->life : kUnused;
+}
+
+internal::Lifecycle& Session::mutable_life() { return rare().life; }
 
 bool Session::Init() {
   ERR_clear_error();
@@ -202,7 +223,8 @@ size_t Session::Write(std::span<const uint8_t> data) {
 
 size_t Session::WriteNow(std::span<const uint8_t> data) {
   internal::ScopedClock clock(options_.verify_time);
-  ERR_clear_error();
+  // No ERR_clear_error() before SSL_write, SSL_read or SSL_do_handshake: each clears the
+  // thread's error queue on entry (checked in this BoringSSL build).
   size_t done = 0;
   while (done < data.size()) {
     int chunk = static_cast<int>(std::min<size_t>(data.size() - done, INT_MAX));
@@ -223,6 +245,12 @@ size_t Session::Read(std::span<uint8_t> out) {
   return n;
 }
 
+void Session::ConsumePlaintext(size_t n) {
+  n = std::min(n, plaintext_in_.size());
+  plaintext_in_.Consume(n);
+  if (n > 0 && !failed() && handshake_done_) Drive();  // as Read()
+}
+
 void Session::Close() {
   if (close_requested_) return;
   close_requested_ = true;
@@ -240,14 +268,19 @@ void Session::MaybeSendClose() {
 
 // ---- Events -------------------------------------------------------------------------
 
-void Session::Push(Event event) { events_.push_back(std::move(event)); }
+void Session::Push(Event event) { events_.Push(std::move(event)); }
+
+void Session::PushKind(EventKind kind) { events_.PushKind(kind); }
 
 std::optional<Event> Session::NextEvent() {
-  if (events_head_ == events_.size()) return std::nullopt;
-  std::optional<Event> e(std::move(events_[events_head_++]));
-  if (events_head_ == events_.size()) {
-    std::vector<Event>().swap(events_);  // idle sessions hold no event storage
-    events_head_ = 0;
+  std::optional<Event> e;
+  bool stored = false;
+  if (!events_.Pop(e, &stored) || stored) return e;
+  // Queued by kind: the payload is the session's own, fixed once the event was queued.
+  if (e->kind == EventKind::kHandshakeDone) {
+    e->handshake = info_;
+  } else if (e->kind == EventKind::kError && error_) {
+    e->error = *error_;
   }
   return e;
 }
@@ -262,18 +295,24 @@ void Session::Drive() {
   if (in_drive_) return;
   in_drive_ = true;
   internal::ScopedClock clock(options_.verify_time);  // BoringSSL's time source
+  bool was_done = handshake_done_;
   if (!failed() && !handshake_done_) DriveHandshake();
   if (!failed() && handshake_done_) {
+    // Post-handshake messages BoringSSL holds back can only be new when the handshake just
+    // completed (a server's tickets) or a TLS 1.3 post-handshake message was read (a
+    // KeyUpdate reply): flush only then, not after every record.
     ReadRecords();
-    FlushPostHandshake();  // tickets, KeyUpdate replies (core/session_lifecycle.cc)
+    if (!was_done || post_handshake_read_) {
+      post_handshake_read_ = false;
+      FlushPostHandshake();  // core/session_lifecycle.cc
+    }
     MaybeSendClose();
   }
   in_drive_ = false;
 }
 
 void Session::DriveHandshake() {
-  ERR_clear_error();
-  int r = SSL_do_handshake(ssl_);
+  int r = SSL_do_handshake(ssl_);  // clears the error queue itself
   if (!StepEarlyData(&r)) return;  // 0-RTT (core/session_lifecycle.cc)
   if (r == 1) {
     OnHandshakeDone();
@@ -306,6 +345,10 @@ void Session::DriveHandshake() {
 
 void Session::OnHandshakeDone() {
   handshake_done_ = true;
+  if (SSL_version(ssl_) >= TLS1_3_VERSION) {  // TLS 1.2 has no post-handshake messages here
+    SSL_set_msg_callback_arg(ssl_, this);
+    SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
+  }
   info_.protocol = SSL_get_version(ssl_);
   if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_)) info_.cipher = SSL_CIPHER_standard_name(c);
   if (role() == Role::kServer) {
@@ -326,8 +369,7 @@ void Session::OnHandshakeDone() {
   if (role() == Role::kServer && RefuseUnauthorizedClient()) return;
 
   handshake_reported_ = true;
-  Event done{EventKind::kHandshakeDone, info_, {}};
-  Push(std::move(done));
+  PushKind(EventKind::kHandshakeDone);  // NextEvent() copies info_, final from here on
   AfterHandshakeEvent();  // kNewSession held back during the handshake
   if (!pending_write_.empty()) {
     internal::ByteQueue queued = std::move(pending_write_);
@@ -342,27 +384,26 @@ void Session::ReadRecords() {
     // Nothing new to read: skip SSL_read, which would allocate, wipe and free a 17 KiB
     // record buffer just to report WANT_READ (measured: 2 such calls per received record).
     if (!eof_ && input_.empty() && feed_.empty() && !SSL_has_pending(ssl_)) return;
-    ERR_clear_error();
     std::span<uint8_t> space = plaintext_in_.PrepareAppend(kReadChunk);
     int r = SSL_read(ssl_, space.data(), static_cast<int>(std::min<size_t>(space.size(), INT_MAX)));
     if (r > 0) {
       bool was_empty = plaintext_in_.empty();
       plaintext_in_.Commit(static_cast<size_t>(r));
-      if (was_empty) Push(Event{EventKind::kReadable, {}, {}});
+      if (was_empty) PushKind(EventKind::kReadable);
       continue;
     }
     if (plaintext_in_.empty()) plaintext_in_.Release();
     int err = SSL_get_error(ssl_, r);
     if (err == SSL_ERROR_ZERO_RETURN) {
       peer_closed_ = true;
-      Push(Event{EventKind::kPeerClosed, {}, {}});
+      PushKind(EventKind::kPeerClosed);
       return;
     }
     if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
       ERR_clear_error();
       peer_closed_ = true;
       peer_truncated_ = true;
-      Push(Event{EventKind::kPeerTruncated, {}, {}});
+      PushKind(EventKind::kPeerTruncated);
       return;
     }
     if (err == SSL_ERROR_WANT_READ) return;
@@ -402,9 +443,9 @@ void Session::Fail(Error error) {
   } else if (alert_sent_ && !error.alert) {
     error.alert = alert_sent_;
   }
-  error_ = error;
+  error_ = std::move(error);
   pending_write_.Release();
-  Push(Event{EventKind::kError, {}, std::move(error)});
+  PushKind(EventKind::kError);  // NextEvent() copies error_, sticky from here on
 }
 
 }  // namespace sansio_tls

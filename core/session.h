@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "core/internal/bio.h"
 #include "core/internal/buffer.h"
+#include "core/internal/event_queue.h"
 #include "core/internal/lifecycle.h"
 #include "core/resumption.h"
 #include "core/x509/peer_certificate.h"
@@ -164,6 +165,16 @@ class Session : private internal::BioEndpoint {
   // none is buffered). Reading makes room: the session may then take more input.
   size_t Read(std::span<uint8_t> out);
   size_t readable_bytes() const { return plaintext_in_.size(); }
+  // PeekPlaintext borrows all received plaintext not yet read, in order, as one contiguous
+  // view (empty when none): Read() without the copy. The view stays valid and unchanged
+  // until ConsumePlaintext(), Read(), or any call that processes input or writes (Feed(),
+  // FeedEof(), Write(), Close(), KeyUpdate(), AnswerSni(), AnswerSessionLookup(),
+  // CompleteVerification()); NextEvent(), PendingOutput(), ConsumeOutput() and the const
+  // accessors leave it valid.
+  std::span<const uint8_t> PeekPlaintext() const { return plaintext_in_.data(); }
+  // ConsumePlaintext releases the first |n| bytes of PeekPlaintext() (at most its size),
+  // like a Read() of |n| bytes: it makes room, so the session may take more input.
+  void ConsumePlaintext(size_t n);
 
   // Close starts a clean close: once everything written so far has been encrypted, a
   // close_notify follows it. The peer may keep sending until it closes too (half-close).
@@ -262,7 +273,8 @@ class Session : private internal::BioEndpoint {
   size_t WriteNow(std::span<const uint8_t> data);
   void Fail(Error error);
   Error ErrorFromSsl(int ssl_error, const char* during);
-  void Push(Event event);
+  void Push(Event event);          // an event with a payload of its own
+  void PushKind(EventKind kind);   // a payload-free event, or kHandshakeDone / kError
   size_t write_room() const;
 
   // Verification, called from BoringSSL's custom-verify callback; returns an
@@ -311,14 +323,12 @@ class Session : private internal::BioEndpoint {
   internal::ChunkQueue output_;       // ciphertext written by BoringSSL, not yet consumed
   internal::ByteQueue pending_write_;  // plaintext accepted before the handshake completed
   internal::ByteQueue plaintext_in_;  // decrypted, not yet Read()
-  std::vector<Event> events_;          // unread events start at events_head_
-  size_t events_head_ = 0;
+  internal::EventQueue events_;
 
   HandshakeInfo info_;
   std::optional<Error> error_;
   bool verify_done_ = false;
   bool verify_rejected_ = false;      // our verifier ended the handshake
-  std::string hostname_reason_;       // why the host-name check failed
   enum class VerifyState : uint8_t { kNone, kPending, kAccepted, kRejected };
   VerifyState verify_state_ = VerifyState::kNone;  // verify_callback: the application's answer
   bool eof_ = false;
@@ -329,12 +339,21 @@ class Session : private internal::BioEndpoint {
   bool close_requested_ = false;
   bool close_sent_ = false;
   bool in_drive_ = false;
+  bool post_handshake_read_ = false;  // TLS 1.3: a post-handshake message was read
   std::optional<uint8_t> alert_sent_, alert_received_;
   enum class SniState : uint8_t { kNone, kPending, kAnswered };
   SniState sni_state_ = SniState::kNone;
-  std::shared_ptr<const Context> sni_context_;  // credentials chosen by SNI; null: context_
   bool npn_no_overlap_ = false;                 // client: NPN fell back to our first choice
-  internal::Lifecycle life_;                    // resumption, 0-RTT, key updates
+  std::optional<SavedSession> latest_session_;  // client: saved_session()
+  internal::KeyUpdateCounters key_updates_;     // ContextOptions::key_update_after_*
+  std::vector<SavedSession> stashed_sessions_;  // new sessions seen before kHandshakeDone
+  // Rarely used state (resumption, 0-RTT, key updates, SNI choice, host-name failure text),
+  // allocated on first use (core/internal/session_rare.h): most sessions never need it.
+  struct Rare;
+  std::unique_ptr<Rare> rare_;
+  Rare& rare();                                      // allocates on first use
+  const internal::Lifecycle& life() const;           // read-only; defaults when unallocated
+  internal::Lifecycle& mutable_life();               // allocates on first use
 };
 
 }  // namespace sansio_tls

@@ -22,6 +22,7 @@
 
 #include "core/context.h"
 #include "core/internal/lifecycle.h"
+#include "core/internal/session_rare.h"
 #include "core/resumption.h"
 #include "core/session.h"
 
@@ -100,7 +101,7 @@ struct LifecycleCallbacks {
     if (o.session_cache == SessionCacheMode::kInternal && s->context_->session_store_) {
       found = s->context_->session_store_->Get(wanted, internal::ScopedClock::Now());
     } else if (o.session_cache == SessionCacheMode::kExternal) {
-      internal::Lifecycle& life = s->life_;
+      internal::Lifecycle& life = s->mutable_life();
       switch (life.lookup) {
         case internal::Lifecycle::Lookup::kNone: {
           life.lookup = internal::Lifecycle::Lookup::kPending;
@@ -119,12 +120,13 @@ struct LifecycleCallbacks {
       }
     }
     if (!found) return nullptr;
-    std::vector<uint8_t> found_id = found->id();
-    if (!std::equal(found_id.begin(), found_id.end(), wanted.begin(), wanted.end())) {
+    unsigned found_len = 0;
+    const uint8_t* found_id = SSL_SESSION_get_id(found->ssl_session(), &found_len);
+    if (!std::equal(found_id, found_id + found_len, wanted.begin(), wanted.end())) {
       return nullptr;  // the application answered with another session: a miss
     }
     if (!s->AcceptResumption(found->auth())) return nullptr;
-    s->life_.resumed_auth = found->auth();
+    s->mutable_life().resumed_auth = found->auth();
     SSL_SESSION_up_ref(found->ssl_session());
     return found->ssl_session();
   }
@@ -158,7 +160,7 @@ struct LifecycleCallbacks {
         s->AcceptResumption(auth)) {
       std::memcpy(out, rest.data(), rest.size());
       *out_len = rest.size();
-      s->life_.resumed_auth = std::move(auth);
+      s->mutable_life().resumed_auth = std::move(auth);
       result = ssl_ticket_aead_success;
     }
     OPENSSL_cleanse(plain.data(), plain.size());
@@ -180,8 +182,9 @@ struct LifecycleCallbacks {
     if (!s) return 1;
     const uint8_t* data = nullptr;
     size_t len = 0;
-    s->life_.early_offered =
+    bool offered =
         SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_early_data, &data, &len) == 1;
+    if (offered || s->rare_) s->mutable_life().early_offered = offered;
     return 1;
   }
 };
@@ -262,8 +265,7 @@ std::string Session::CheckedName() const {
 
 bool Session::InitLifecycle() {
   const ContextOptions& o = context_->options();
-  life_.early_enabled = options_.early_data.value_or(o.early_data);
-  SSL_set_early_data_enabled(ssl_, life_.early_enabled ? 1 : 0);
+  SSL_set_early_data_enabled(ssl_, options_.early_data.value_or(o.early_data) ? 1 : 0);
   if (role() == Role::kClient && options_.session) {
     const SavedSession& saved = *options_.session;
     const internal::AuthInfo& auth = saved.auth();
@@ -271,9 +273,10 @@ bool Session::InitLifecycle() {
     // context would accept. Otherwise a full handshake verifies afresh.
     if (auth.servername == CheckedName() && (auth.authorized || !o.reject_unauthorized)) {
       if (!SSL_set_session(ssl_, saved.ssl_session())) return false;
-      life_.offered = saved;
+      mutable_life().offered = std::move(options_.session);
     }
   }
+  options_.session.reset();  // kept (as offered) only when offered
   return true;
 }
 
@@ -284,8 +287,8 @@ bool Session::AcceptResumption(const internal::AuthInfo& auth) const {
 
 internal::AuthInfo Session::CurrentAuth() const {
   if (SSL_session_reused(ssl_)) {
-    if (role() == Role::kClient && life_.offered) return life_.offered->auth();
-    if (role() == Role::kServer && life_.resumed_auth) return *life_.resumed_auth;
+    if (role() == Role::kClient && life().offered) return life().offered->auth();
+    if (role() == Role::kServer && life().resumed_auth) return *life().resumed_auth;
     return {};
   }
   internal::AuthInfo a;
@@ -299,10 +302,10 @@ internal::AuthInfo Session::CurrentAuth() const {
 void Session::QueueNewSession(SavedSession saved) {
   if (!handshake_done_ || failed()) {
     // Released after kHandshakeDone; dropped if the handshake is refused after all.
-    life_.stashed.push_back(std::move(saved));
+    stashed_sessions_.push_back(std::move(saved));
     return;
   }
-  if (role() == Role::kClient) life_.latest = saved;
+  if (role() == Role::kClient) latest_session_ = saved;
   Event e{EventKind::kNewSession, {}, {}};
   e.session = std::move(saved);
   Push(std::move(e));
@@ -315,7 +318,7 @@ bool Session::StepEarlyData(int* r) {
     if (*r == 1 && SSL_in_init(ssl_)) {
       // BoringSSL returned early: the 0-RTT window of a handshake still in progress.
       if (role() == Role::kServer) return ReadEarlyData(r);
-      life_.early_window = life_.early_attempted = true;
+      mutable_life().early_window = mutable_life().early_attempted = true;
       SendEarlyData();
       if (failed()) return false;
       ERR_clear_error();
@@ -327,14 +330,15 @@ bool Session::StepEarlyData(int* r) {
       // once the handshake completes; the connection carries on as a 1-RTT handshake.
       ERR_clear_error();
       SSL_reset_early_data_reject(ssl_);
-      life_.early_rejected = true;
-      life_.early_window = false;
-      if (!life_.early_sent.empty()) {
+      internal::Lifecycle& life = mutable_life();
+      life.early_rejected = true;
+      life.early_window = false;
+      if (!life.early_sent.empty()) {
         internal::ByteQueue merged;
-        merged.Append(life_.early_sent.data());
+        merged.Append(life.early_sent.data());
         merged.Append(pending_write_.data());
         pending_write_ = std::move(merged);
-        life_.early_sent.Release();
+        life.early_sent.Release();
       }
       *r = SSL_do_handshake(ssl_);
       continue;
@@ -345,16 +349,17 @@ bool Session::StepEarlyData(int* r) {
 }
 
 void Session::SendEarlyData() {
-  if (role() != Role::kClient || !life_.early_window || handshake_done_ || failed()) return;
+  if (role() != Role::kClient || !life().early_window || handshake_done_ || failed()) return;
+  internal::Lifecycle& life = mutable_life();
   if (!SSL_in_early_data(ssl_)) {
-    life_.early_window = false;
+    life.early_window = false;
     return;
   }
   internal::ScopedClock clock(options_.verify_time);
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE);  // stop at the session's 0-RTT limit
-  while (!pending_write_.empty() && life_.early_sent.size() < options_.max_write_buffer) {
+  while (!pending_write_.empty() && life.early_sent.size() < options_.max_write_buffer) {
     std::span<const uint8_t> data = pending_write_.data();
-    size_t n = std::min({data.size(), options_.max_write_buffer - life_.early_sent.size(),
+    size_t n = std::min({data.size(), options_.max_write_buffer - life.early_sent.size(),
                          kEarlyChunk});
     ERR_clear_error();
     int w = SSL_write(ssl_, data.data(), static_cast<int>(n));
@@ -362,18 +367,18 @@ void Session::SendEarlyData() {
       // The session's early-data limit was reached (BoringSSL now waits for the server):
       // the rest goes after the handshake.
       ERR_clear_error();
-      life_.early_window = false;
+      life.early_window = false;
       break;
     }
-    life_.early_sent.Append(data.first(static_cast<size_t>(w)));
-    life_.early_bytes += static_cast<uint64_t>(w);
+    life.early_sent.Append(data.first(static_cast<size_t>(w)));
+    life.early_bytes += static_cast<uint64_t>(w);
     pending_write_.Consume(static_cast<size_t>(w));
   }
   SSL_clear_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE);
 }
 
 void Session::MaybeSendEarlyData() {
-  if (!life_.early_window) return;
+  if (!life().early_window) return;
   SendEarlyData();
   Drive();  // SSL_write may have moved the handshake on
 }
@@ -390,12 +395,12 @@ bool Session::ReadEarlyData(int* r) {
       bool was_empty = plaintext_in_.empty();
       plaintext_in_.Commit(static_cast<size_t>(n));
       if (done) {
-        life_.one_rtt_readable = true;  // 1-RTT data: kReadable follows kHandshakeDone
+        mutable_life().one_rtt_readable = true;  // 1-RTT data: kReadable follows kHandshakeDone
         *r = 1;
         return true;
       }
-      life_.early_bytes += static_cast<uint64_t>(n);
-      if (was_empty) Push(Event{EventKind::kEarlyData, {}, {}});
+      mutable_life().early_bytes += static_cast<uint64_t>(n);
+      if (was_empty) PushKind(EventKind::kEarlyData);
       continue;
     }
     if (plaintext_in_.empty()) plaintext_in_.Release();
@@ -420,25 +425,27 @@ bool Session::OnHandshakeLifecycle() {
   bool accepted = SSL_early_data_accepted(ssl_);
   if (role() == Role::kClient) {
     info_.early_data = accepted                                            ? EarlyData::kAccepted
-                       : (life_.early_rejected || life_.early_attempted) ? EarlyData::kRejected
-                                                                         : EarlyData::kNotOffered;
-    life_.early_window = false;
-    if (accepted) life_.early_sent.Release();
+                       : (life().early_rejected || life().early_attempted) ? EarlyData::kRejected
+                                                                           : EarlyData::kNotOffered;
+    if (rare_) {
+      rare_->life.early_window = false;
+      if (accepted) rare_->life.early_sent.Release();
+    }
   } else {
     info_.early_data = accepted              ? EarlyData::kAccepted
-                       : life_.early_offered ? EarlyData::kRejected
+                       : life().early_offered ? EarlyData::kRejected
                                              : EarlyData::kNotOffered;
   }
 
   // A resumed session reports the verification result it was created with.
   if (info_.session_reused) {
-    if (role() == Role::kClient && life_.offered) {
-      const internal::AuthInfo& a = life_.offered->auth();
+    if (role() == Role::kClient && life().offered) {
+      const internal::AuthInfo& a = life().offered->auth();
       verify_done_ = true;
       info_.authorized = a.authorized;
       info_.authorization_error = a.error;
     } else if (role() == Role::kServer && o.request_cert) {
-      internal::AuthInfo a = life_.resumed_auth.value_or(internal::AuthInfo{});
+      internal::AuthInfo a = life().resumed_auth.value_or(internal::AuthInfo{});
       verify_done_ = a.verified;
       info_.authorized = a.authorized;
       info_.authorization_error = a.error;
@@ -457,12 +464,12 @@ bool Session::OnHandshakeLifecycle() {
 }
 
 void Session::AfterHandshakeEvent() {
-  std::vector<SavedSession> stashed = std::move(life_.stashed);
-  life_.stashed.clear();
+  std::vector<SavedSession> stashed = std::move(stashed_sessions_);
+  stashed_sessions_ = {};
   for (SavedSession& saved : stashed) QueueNewSession(std::move(saved));
-  if (life_.one_rtt_readable) {
-    life_.one_rtt_readable = false;
-    Push(Event{EventKind::kReadable, {}, {}});
+  if (rare_ && rare_->life.one_rtt_readable) {
+    rare_->life.one_rtt_readable = false;
+    PushKind(EventKind::kReadable);
   }
 }
 
@@ -473,8 +480,7 @@ void Session::FlushPostHandshake() {
   // until the next write; a zero-length write sends them even if the application never
   // writes again.
   if (!handshake_done_ || failed() || close_sent_ || SSL_in_init(ssl_)) return;
-  ERR_clear_error();
-  SSL_write(ssl_, &kNothing, 0);
+  SSL_write(ssl_, &kNothing, 0);  // clears the error queue on entry
   ERR_clear_error();
 }
 
@@ -485,43 +491,45 @@ bool Session::SendKeyUpdate(int request_type) {
     ERR_clear_error();
     return false;
   }
-  life_.bytes_since_update = 0;
-  life_.records_since_update = 0;
-  ++life_.key_updates_sent;
-  ++life_.updates_without_data;
+  internal::KeyUpdateCounters& k = key_updates_;
+  k.bytes_since_update = 0;
+  k.records_since_update = 0;
+  ++k.key_updates_sent;
+  ++k.updates_without_data;
   SSL_write(ssl_, &kNothing, 0);  // send it now, ahead of any later data
   ERR_clear_error();
   return true;
 }
 
 void Session::CountWritten(size_t n) {
-  if (n > 0) life_.updates_without_data = 0;
-  life_.bytes_since_update += n;
-  life_.records_since_update += (n + SSL3_RT_MAX_PLAIN_LENGTH - 1) / SSL3_RT_MAX_PLAIN_LENGTH;
+  internal::KeyUpdateCounters& k = key_updates_;
+  if (n > 0) k.updates_without_data = 0;
+  k.bytes_since_update += n;
+  k.records_since_update += (n + SSL3_RT_MAX_PLAIN_LENGTH - 1) / SSL3_RT_MAX_PLAIN_LENGTH;
   const ContextOptions& o = context_->options();
-  bool due = (o.key_update_after_bytes && life_.bytes_since_update >= o.key_update_after_bytes) ||
+  bool due = (o.key_update_after_bytes && k.bytes_since_update >= o.key_update_after_bytes) ||
              (o.key_update_after_records &&
-              life_.records_since_update >= o.key_update_after_records);
+              k.records_since_update >= o.key_update_after_records);
   if (due && SSL_version(ssl_) >= TLS1_3_VERSION) SendKeyUpdate(SSL_KEY_UPDATE_NOT_REQUESTED);
 }
 
 // ---- Session: public API ------------------------------------------------------------
 
-std::optional<SavedSession> Session::saved_session() const { return life_.latest; }
+std::optional<SavedSession> Session::saved_session() const { return latest_session_; }
 
 std::optional<Error> Session::AnswerSessionLookup(std::optional<SavedSession> found) {
-  if (life_.lookup != internal::Lifecycle::Lookup::kPending || failed()) {
+  if (life().lookup != internal::Lifecycle::Lookup::kPending || failed()) {
     return MakeError("ERR_TLS_SESSION_LOOKUP_NOT_PENDING",
                      "AnswerSessionLookup: no kSessionLookup is waiting for an answer");
   }
-  life_.lookup = internal::Lifecycle::Lookup::kAnswered;
-  life_.lookup_answer = std::move(found);
+  mutable_life().lookup = internal::Lifecycle::Lookup::kAnswered;
+  mutable_life().lookup_answer = std::move(found);
   Drive();
   return std::nullopt;
 }
 
 bool Session::session_lookup_pending() const {
-  return life_.lookup == internal::Lifecycle::Lookup::kPending && !failed();
+  return life().lookup == internal::Lifecycle::Lookup::kPending && !failed();
 }
 
 std::optional<Error> Session::KeyUpdate(bool request_peer) {
@@ -532,7 +540,7 @@ std::optional<Error> Session::KeyUpdate(bool request_peer) {
   if (SSL_version(ssl_) < TLS1_3_VERSION) return refuse("key updates need TLS 1.3");
   // A BoringSSL peer aborts (TOO_MANY_KEY_UPDATES) after 32 KeyUpdates in a row, counting
   // our replies to its own requests: half of that budget is ours.
-  if (life_.updates_without_data >= 16) {
+  if (key_updates_.updates_without_data >= 16) {
     return refuse("16 key updates were sent without application data in between");
   }
   if (!SendKeyUpdate(request_peer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED)) {
@@ -541,7 +549,7 @@ std::optional<Error> Session::KeyUpdate(bool request_peer) {
   return std::nullopt;
 }
 
-uint64_t Session::key_updates_sent() const { return life_.key_updates_sent; }
+uint64_t Session::key_updates_sent() const { return key_updates_.key_updates_sent; }
 
 std::span<const uint8_t> Session::ocsp_response() const {
   const uint8_t* data = nullptr;
@@ -550,6 +558,6 @@ std::span<const uint8_t> Session::ocsp_response() const {
   return {data, len};
 }
 
-uint64_t Session::early_data_bytes() const { return life_.early_bytes; }
+uint64_t Session::early_data_bytes() const { return life().early_bytes; }
 
 }  // namespace sansio_tls

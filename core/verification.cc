@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "core/internal/session_rare.h"
 #include "core/session.h"
 #include "core/x509/hostname.h"
 #include "core/x509/peer_certificate.h"
@@ -161,11 +162,11 @@ void Session::ComputeVerdict() {
     const std::string& name = !options_.servername.empty() ? options_.servername
                               : !options_.host.empty()     ? options_.host
                                                            : std::string("localhost");
-    HostnameCheck check = CheckServerIdentity(name, Der(sk_CRYPTO_BUFFER_value(chain, 0)));
+    HostnameCheck check = CheckServerIdentityX509(name, leaf.get());  // authorized: |leaf| parsed
     if (!check.ok) {
       info_.authorized = false;
       info_.authorization_error = std::string(kHostnameMismatch);
-      hostname_reason_ = check.reason;
+      rare().hostname_reason = std::move(check.reason);
     }
   }
 }
@@ -223,7 +224,9 @@ std::string Session::VerifyFailureMessage() const {
   if (verify_state_ == VerifyState::kRejected) {
     return "the application rejected the peer certificate (" + code + ")";
   }
-  if (code == kHostnameMismatch && !hostname_reason_.empty()) return hostname_reason_;
+  if (code == kHostnameMismatch && rare_ && !rare_->hostname_reason.empty()) {
+    return rare_->hostname_reason;
+  }
   return "certificate verification failed: " + code;
 }
 
@@ -236,7 +239,7 @@ std::optional<Error> Session::CompleteVerification(bool accept, std::string code
     verify_state_ = VerifyState::kAccepted;
     info_.authorized = true;
     info_.authorization_error.clear();
-    hostname_reason_.clear();
+    if (rare_) rare_->hostname_reason.clear();
   } else {
     verify_state_ = VerifyState::kRejected;
     info_.authorized = false;

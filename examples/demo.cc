@@ -1,7 +1,8 @@
 // demo: the seed's createSecurePair story with no sockets. A client and a server session
 // talk through the in-memory pair with an ephemeral certificate; the events of both sides
 // are printed, then a line goes to the server and is echoed back. Then the same echo over
-// loopback TCP with the POSIX transport: an epoll server on a thread, a blocking client.
+// loopback TCP with the Asio transport (server and client coroutines on one io_context), or
+// with --transport=posix the POSIX one: an epoll server on a thread, a blocking client.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "core/context.h"
 #include "core/session.h"
 #include "core/testing/cert_factory.h"
+#include "examples/asio_backend.h"
 #include "core/testing/pair.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"
@@ -108,7 +110,17 @@ int LoopbackEcho(std::shared_ptr<const Context> server_ctx,
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  std::string transport = "asio";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--transport=asio" || arg == "--transport=posix") {
+      transport = arg.substr(12);
+    } else {
+      std::fprintf(stderr, "demo: usage: demo [--transport=asio|posix]\n");
+      return 2;
+    }
+  }
   std::printf("sansio-tls demo: a secure pair in memory (no sockets)\n");
   // An ephemeral CA and a server certificate for "localhost".
   testing::TestPki pki = testing::MakeTestPki();
@@ -151,5 +163,8 @@ int main() {
   bool clean = (*pair)->client().finished() && (*pair)->server().finished();
   std::printf("%s\n", clean ? "closed cleanly both ways" : "did not close cleanly");
   if (!clean) return 1;
+  if (transport == "asio") {
+    return examples::asio_backend::DemoLoopback(server_ctx.value(), client_ctx.value());
+  }
   return LoopbackEcho(server_ctx.value(), client_ctx.value());
 }

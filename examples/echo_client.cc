@@ -2,22 +2,27 @@
 // unauthorized" (stderr), copies stdin to the connection and received data to stdout until
 // stdin ends, then closes cleanly and waits (bounded) for the server's close.
 //
-//   echo_client [--transport=posix] [--host=127.0.0.1] [--port=8000] [--servername=NAME]
+//   echo_client [--transport=asio|posix] [--host=127.0.0.1] [--port=8000] [--servername=NAME]
 //               [--ca=F]... [--key=F --cert=F [--passphrase=P]] [--reject-unauthorized=B]
 //               [--alpn=a,b] [--npn=a,b] [--min-version=V] [--max-version=V]
 //               [--session-out=FILE] [--session-in=FILE] [--end-timeout-ms=N] [--json]
 // With --json, events go to stderr as JSON lines (secureConnect, error, end); data stays on
-// stdout. Exit status: 0 on a clean end; 1 on a handshake or authorization failure; 3 on
-// any other failure (truncated end, reset, timeout); 2 on bad usage.
+// stdout. With --session-out, the end of stdin waits up to 2 s for the server's session
+// ticket before ending (BoringSSL drops tickets that arrive after our close_notify).
+// Exit status: 0 on a clean end; 1 on a handshake or authorization failure; 3 on any other
+// failure (truncated end, reset, timeout); 2 on bad usage.
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/context.h"
+#include "examples/asio_backend.h"
 #include "examples/example_util.h"
 #include "transports/posix/connection.h"
 
@@ -55,8 +60,10 @@ int main(int argc, char** argv) {
                "end-timeout-ms"},
               {"reject-unauthorized", "json"});
   if (auto err = flags.Parse(argc, argv)) return Usage(*err);
-  std::string transport = flags.GetOr("transport", "posix");
-  if (transport != "posix") return Usage("--transport=" + transport + " is not available yet");
+  std::string transport = flags.GetOr("transport", "asio");  // asio: examples/asio_backend.cc
+  if (transport != "posix" && transport != "asio") {
+    return Usage("--transport=" + transport + " is not available (asio, posix)");
+  }
   g_json = flags.GetBool("json", false);
 
   ContextOptions options{.role = Role::kClient};
@@ -103,6 +110,15 @@ int main(int argc, char** argv) {
     if (!saved.ok()) return Usage("--session-in: " + saved.error().message);
     connect_options.session.session = saved.value();
   }
+  if (transport == "asio") {
+    return asio_backend::EchoClient(
+        *context, {.host = flags.GetOr("host", "127.0.0.1"),
+                   .port = static_cast<uint16_t>(*port),
+                   .session = connect_options.session,
+                   .end_timeout = std::chrono::milliseconds(*end_timeout),
+                   .json = g_json,
+                   .session_out = flags.Get("session-out")});
+  }
   auto conn_or = posix::Connect(flags.GetOr("host", "127.0.0.1"), static_cast<uint16_t>(*port),
                                 *context, connect_options);
   if (!conn_or.ok()) {
@@ -123,6 +139,10 @@ int main(int argc, char** argv) {
   size_t pending_pos = 0;
   std::optional<posix::Deadline> end_deadline;
   bool timed_out = false;
+  // BoringSSL ignores TLS 1.3 tickets that arrive after our close_notify: with
+  // --session-out, stdin's end waits (bounded) for one before ending the connection.
+  const bool want_ticket = flags.Has("session-out");
+  std::optional<posix::Deadline> ticket_deadline;
   uint8_t buf[16384];
   for (;;) {
     conn.Advance();
@@ -145,6 +165,11 @@ int main(int argc, char** argv) {
         pending_pos = 0;
       }
     }
+    if (ticket_deadline && (conn.session().saved_session() || ticket_deadline->expired() ||
+                            conn.peer_end() != posix::PeerEnd::kOpen)) {
+      ticket_deadline.reset();
+      conn.TryEnd();
+    }
     if (conn.done()) break;
     if (end_deadline && end_deadline->expired()) {
       timed_out = true;
@@ -157,7 +182,9 @@ int main(int argc, char** argv) {
                                        (in.want_write ? POLLOUT : 0));
     bool want_stdin = stdin_open && pending.empty() && !conn.session().close_sent();
     fds[1].events = want_stdin ? POLLIN : 0;
-    int timeout = end_deadline ? end_deadline->PollTimeoutMs() : -1;
+    int timeout = ticket_deadline ? std::min(ticket_deadline->PollTimeoutMs(), 50)
+                  : end_deadline  ? end_deadline->PollTimeoutMs()
+                                  : -1;
     int rc = ::poll(fds, 2, timeout);
     if (rc < 0 && errno != EINTR) break;
     if (want_stdin && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -167,8 +194,12 @@ int main(int argc, char** argv) {
         pending_pos = 0;
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         stdin_open = false;
-        conn.TryEnd();
         end_deadline = posix::Deadline::After(std::chrono::milliseconds(*end_timeout));
+        if (want_ticket) {  // end once the ticket is here, or after a short wait
+          ticket_deadline = posix::Deadline::After(std::chrono::milliseconds(2000));
+        } else {
+          conn.TryEnd();
+        }
       }
     }
   }
@@ -199,7 +230,9 @@ int main(int argc, char** argv) {
   }
   bool clean = !failure && conn.peer_end() == posix::PeerEnd::kClean;
   if (failure) ReportError(*failure);
-  if (g_json) PrintEvent(std::string("{\"event\":\"end\",\"clean\":") + (clean ? "true" : "false") + "}");
+  if (g_json) {
+    PrintEvent(std::string("{\"event\":\"end\",\"clean\":") + (clean ? "true" : "false") + "}");
+  }
   conn.Close();
   return clean ? 0 : 3;
 }

@@ -3,11 +3,13 @@
 // back. With --json, stdout carries one JSON object per line instead (listening,
 // secureConnection, clientError, drop). SIGINT/SIGTERM close it gracefully.
 //
-//   echo_server [--transport=posix] [--host=127.0.0.1] [--port=8000] [--key=F --cert=F]
+//   echo_server [--transport=asio|posix] [--host=127.0.0.1] [--port=8000] [--key=F --cert=F]
 //               [--passphrase=P] [--ca=F]... [--request-cert] [--reject-unauthorized=B]
 //               [--sni=PATTERN,KEYFILE,CERTFILE]... [--alpn=a,b] [--npn=a,b]
 //               [--max-connections=N] [--handshake-timeout-ms=N] [--min-version=1.2|1.3]
-//               [--max-version=1.2|1.3] [--pfx=F] [--keylog=FILE] [--json]
+//               [--max-version=1.2|1.3] [--pfx=F] [--keylog=FILE] [--json] [--threads=N]
+// --transport=asio (the default) runs examples/asio_backend.cc; --threads (asio) serves on N
+// io_contexts, one per thread.
 // Without --key/--cert it makes an ephemeral self-signed certificate for localhost
 // (and 127.0.0.1, ::1) and prints its SHA-256 fingerprint.
 #include <csignal>
@@ -19,6 +21,7 @@
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "examples/asio_backend.h"
 #include "examples/example_util.h"
 #include "transports/posix/server.h"
 
@@ -74,11 +77,13 @@ class Echo : public posix::ConnectionHandler {
 int main(int argc, char** argv) {
   Flags flags({"transport", "host", "port", "key", "cert", "passphrase", "pfx", "ca", "sni",
                "alpn", "npn", "max-connections", "handshake-timeout-ms", "min-version",
-               "max-version", "keylog"},
+               "max-version", "keylog", "threads"},
               {"request-cert", "reject-unauthorized", "json"});
   if (auto err = flags.Parse(argc, argv)) return Usage(*err);
-  std::string transport = flags.GetOr("transport", "posix");
-  if (transport != "posix") return Usage("--transport=" + transport + " is not available yet");
+  std::string transport = flags.GetOr("transport", "asio");
+  if (transport != "posix" && transport != "asio") {
+    return Usage("--transport=" + transport + " is not available (asio, posix)");
+  }
   const bool json = flags.GetBool("json", false);
 
   ContextOptions options{.role = Role::kServer};
@@ -158,6 +163,19 @@ int main(int argc, char** argv) {
     auto n = ParseUint(*v, 1u << 30);
     if (!n) return Usage("--handshake-timeout-ms takes a number");
     server_options.handshake_timeout = std::chrono::milliseconds(*n);
+  }
+
+  if (transport == "asio") {
+    auto threads = ParseUint(flags.GetOr("threads", "1"), 256);
+    if (!threads || *threads == 0) return Usage("--threads takes 1..256");
+    return asio_backend::EchoServer(*context, {.host = server_options.host,
+                                               .port = server_options.port,
+                                               .max_connections = server_options.max_connections,
+                                               .handshake_timeout = server_options.handshake_timeout,
+                                               .threads = static_cast<int>(*threads),
+                                               .json = json,
+                                               .fingerprint = fingerprint,
+                                               .keylog = keylog});
   }
 
   posix::ServerCallbacks callbacks;

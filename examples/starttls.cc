@@ -12,7 +12,7 @@
 //   starttls --mode=server [--port=8025]  a server with an ephemeral certificate
 //   starttls --mode=client --port=N [--host=127.0.0.1] [--ca=F] [--reject-unauthorized=B]
 // Bytes a line reader read past "STARTTLS"/"220 go ahead" are handed to StartTls(): they
-// are the first TLS bytes.
+// are the first TLS bytes. --transport=asio (the default; examples/asio_backend.cc) or posix.
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -22,6 +22,7 @@
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "examples/asio_backend.h"
 #include "examples/example_util.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/socket.h"
@@ -161,7 +162,9 @@ int RunClient(const std::string& host, uint16_t port, std::shared_ptr<const Cont
   fd->release();
   (*conn)->set_timeout(kTimeout);
   auto info = (*conn)->Handshake();
-  if (!info.ok()) return Fail("client handshake: " + info.error().code + ": " + info.error().message);
+  if (!info.ok()) {
+    return Fail("client handshake: " + info.error().code + ": " + info.error().message);
+  }
   PrintLine("-- TLS established: " + info->protocol + " " + info->cipher + ", " +
             (info->authorized ? "authorized" : "unauthorized " + info->authorization_error));
   std::string buffered;
@@ -184,12 +187,14 @@ int RunClient(const std::string& host, uint16_t port, std::shared_ptr<const Cont
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags flags({"mode", "host", "port", "ca"}, {"reject-unauthorized"});
+  Flags flags({"mode", "host", "port", "ca", "transport"}, {"reject-unauthorized"});
   if (auto err = flags.Parse(argc, argv)) return Fail(*err);
   std::string mode = flags.GetOr("mode", "both");
   std::string host = flags.GetOr("host", "127.0.0.1");
   auto port = ParseUint(flags.GetOr("port", mode == "server" ? "8025" : "0"), 65535);
   if (!port) return Fail("--port takes 0..65535");
+  std::string transport = flags.GetOr("transport", "asio");
+  if (transport != "posix" && transport != "asio") return Fail("--transport takes asio or posix");
 
   if (mode == "client") {
     ContextOptions options{.role = Role::kClient,
@@ -200,11 +205,17 @@ int main(int argc, char** argv) {
       if (!pem) return Fail(error);
       options.ca_pems.push_back(*pem);
     }
+    if (transport == "asio") {
+      return asio_backend::StartTls(mode, host, static_cast<uint16_t>(*port), options);
+    }
     auto ctx = Context::Create(options);
     if (!ctx.ok()) return Fail(ctx.error().message);
     return RunClient(host, static_cast<uint16_t>(*port), *ctx, "localhost");
   }
 
+  if (transport == "asio") {
+    return asio_backend::StartTls(mode, host, static_cast<uint16_t>(*port), {});
+  }
   // The server side: an ephemeral PKI (both mode: the client trusts its root).
   testing::TestPki pki = testing::MakeTestPki();
   auto server_ctx = Context::Create({.role = Role::kServer,

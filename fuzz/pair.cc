@@ -129,17 +129,29 @@ class Driver {
       size_t moved = 0;
       for (End& e : ends_) {
         while (size_t n = Move(e, 0)) moved += n;
-        ReadEverything(e);
       }
-      if (moved == 0) return;
+      // Reading makes room for input held back, and can make a session write (a KeyUpdate
+      // reply held behind unread data): both need another round.
+      size_t pending = PendingOutput(), read = 0;
+      for (End& e : ends_) read += ReadEverything(e);
+      if (moved == 0 && read == 0 && PendingOutput() <= pending) return;
     }
     FUZZ_CHECK(false, "pump did not settle");
   }
 
-  void ReadEverything(End& e) {
+  size_t PendingOutput() const {
+    return ends_[0].session->pending_output_bytes() + ends_[1].session->pending_output_bytes();
+  }
+
+  size_t ReadEverything(End& e) {
     uint8_t buf[8192];
-    while (size_t n = e.session->Read(buf)) Received(e, {buf, n});
+    size_t total = 0;
+    while (size_t n = e.session->Read(buf)) {
+      Received(e, {buf, n});
+      total += n;
+    }
     Check(e);
+    return total;
   }
 
   void Check(End& e) {
@@ -238,7 +250,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(e.received == peer.written, "%s received %llu of %llu bytes without a fault",
                  name, static_cast<unsigned long long>(e.received),
                  static_cast<unsigned long long>(peer.written));
-      FUZZ_CHECK(e.session->pending_output_bytes() == 0, "%s has output left after pumping", name);
+      Session& other = *peer.session;
+      FUZZ_CHECK(e.session->pending_output_bytes() == 0,
+                 "%s has %zu bytes of output left after pumping; the peer: wants_input=%d "
+                 "failed=%d peer_closed=%d close_sent=%d readable=%zu",
+                 name, e.session->pending_output_bytes(), other.wants_input(), other.failed(),
+                 other.peer_closed(), other.close_sent(), other.readable_bytes());
     }
   }
   return 0;

@@ -128,7 +128,9 @@ class ByteQueue {
 
 // ChunkQueue is a FIFO of bytes in fixed chunks. Bytes never move once appended, so the
 // span returned by Front() stays valid until those bytes are consumed, whatever is appended
-// meanwhile. This is what lets a transport write asynchronously without copying.
+// meanwhile. This is what lets a transport write asynchronously without copying. The first
+// chunk is held inline: the usual burst (one record, then consumed) makes no heap call
+// beyond the per-thread block cache.
 class ChunkQueue {
  public:
   // One TLS record with its overhead fits in a chunk.
@@ -138,24 +140,30 @@ class ChunkQueue {
   bool empty() const { return size_ == 0; }
 
   std::span<const uint8_t> Front() const {
-    if (chunks_.empty()) return {};
-    const Chunk& c = chunks_.front();
-    return {c.data.get() + c.head, c.tail - c.head};
+    if (!front_.data) return {};
+    return {front_.data.get() + front_.head, front_.tail - front_.head};
   }
 
   void Append(std::span<const uint8_t> bytes) {
     size_ += bytes.size();
     while (!bytes.empty()) {
-      if (chunks_.empty() || chunks_.back().tail == chunks_.back().cap) {
+      Chunk* last = !front_.data ? nullptr : rest_.empty() ? &front_ : &rest_.back();
+      if (!last || last->tail == last->cap) {
         size_t cap = std::max(kChunkSize, bytes.size());
-        chunks_.push_back(Chunk{cap == kChunkSize ? RecordBlocks::Take()
-                                                  : std::unique_ptr<uint8_t[]>(new uint8_t[cap]),
-                                cap, 0, 0});
+        Chunk fresh{cap == kChunkSize ? RecordBlocks::Take()
+                                      : std::unique_ptr<uint8_t[]>(new uint8_t[cap]),
+                    cap, 0, 0};
+        if (!last) {
+          front_ = std::move(fresh);
+          last = &front_;
+        } else {
+          rest_.push_back(std::move(fresh));
+          last = &rest_.back();
+        }
       }
-      Chunk& c = chunks_.back();
-      size_t n = std::min(bytes.size(), c.cap - c.tail);
-      std::memcpy(c.data.get() + c.tail, bytes.data(), n);
-      c.tail += n;
+      size_t n = std::min(bytes.size(), last->cap - last->tail);
+      std::memcpy(last->data.get() + last->tail, bytes.data(), n);
+      last->tail += n;
       bytes = bytes.subspan(n);
     }
   }
@@ -163,22 +171,27 @@ class ChunkQueue {
   // Consumes |n| bytes from the front; |n| must not exceed Front().size().
   void Consume(size_t n) {
     if (n == 0) return;
-    Chunk& c = chunks_.front();
-    c.head += n;
+    front_.head += n;
     size_ -= n;
-    if (c.head == c.tail) {
-      if (c.cap == kChunkSize) RecordBlocks::Give(std::move(c.data));
-      chunks_.erase(chunks_.begin());
-      if (chunks_.empty()) std::vector<Chunk>().swap(chunks_);
+    if (front_.head == front_.tail) {
+      if (front_.cap == kChunkSize) RecordBlocks::Give(std::move(front_.data));
+      if (rest_.empty()) {
+        front_ = Chunk{};
+      } else {
+        front_ = std::move(rest_.front());
+        rest_.erase(rest_.begin());
+        if (rest_.empty()) std::vector<Chunk>().swap(rest_);
+      }
     }
   }
 
  private:
   struct Chunk {
-    std::unique_ptr<uint8_t[]> data;
-    size_t cap, head, tail;
+    std::unique_ptr<uint8_t[]> data;  // null: no chunk
+    size_t cap = 0, head = 0, tail = 0;
   };
-  std::vector<Chunk> chunks_;
+  Chunk front_;              // the oldest chunk
+  std::vector<Chunk> rest_;  // the chunks after it, in order
   size_t size_ = 0;
 };
 

@@ -7,11 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -51,25 +53,27 @@ class SessionStore {
 
  private:
   using Entry = std::pair<std::string, SavedSession>;
+  struct IdHash {  // lets Get() look up a string_view of the ID without building a string
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
   const size_t capacity_;
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // most recent first
-  std::unordered_map<std::string, std::list<Entry>::iterator> by_id_;
+  std::unordered_map<std::string, std::list<Entry>::iterator, IdHash, std::equal_to<>> by_id_;
 };
 
-// Per-session lifecycle state (a member of Session).
+// Per-session lifecycle state (in Session::Rare, allocated on first use: every default
+// value here means "not used").
 struct Lifecycle {
   // ---- Resumption ----
   std::optional<SavedSession> offered;       // client: the session offered in the ClientHello
-  std::optional<SavedSession> latest;        // client: the newest resumable session received
   std::optional<AuthInfo> resumed_auth;      // server: what the ticket / cache entry carried
-  std::vector<SavedSession> stashed;         // new sessions seen before kHandshakeDone
   enum class Lookup : uint8_t { kNone, kPending, kAnswered } lookup = Lookup::kNone;
   std::string lookup_id;                     // server, external cache: the ID looked up
   std::optional<SavedSession> lookup_answer; // the application's answer (nullopt: miss)
 
   // ---- 0-RTT ----
-  bool early_enabled = false;     // this connection may send (client) / accept (server) it
   bool early_window = false;      // client: BoringSSL takes early data now
   bool early_attempted = false;   // client: the ClientHello offered early data
   bool early_offered = false;     // server: the client's ClientHello offered early data
@@ -77,8 +81,10 @@ struct Lifecycle {
   bool one_rtt_readable = false;  // server: 1-RTT data arrived with the last early read
   ByteQueue early_sent;           // client: early bytes kept until accepted or re-sent
   uint64_t early_bytes = 0;       // client: early bytes sent; server: received
+};
 
-  // ---- Key updates ----
+// Key update counters (a member of Session: the default record budget counts every write).
+struct KeyUpdateCounters {
   uint64_t bytes_since_update = 0;
   uint64_t records_since_update = 0;
   uint64_t key_updates_sent = 0;

@@ -102,10 +102,13 @@ size_t Pair::Pump(size_t max_steps) {
   for (size_t step = 0; step < max_steps; ++step) {
     size_t a = MoveOnce(Side::kClient);
     size_t b = MoveOnce(Side::kServer);
+    size_t pending = client_->pending_output_bytes() + server_->pending_output_bytes();
     Drain(Side::kClient);
     Drain(Side::kServer);
     moved += a + b;
-    if (a == 0 && b == 0) break;
+    // Reading can make a session write (e.g. a KeyUpdate reply held behind unread data).
+    bool wrote = client_->pending_output_bytes() + server_->pending_output_bytes() > pending;
+    if (a == 0 && b == 0 && !wrote) break;
   }
   return moved;
 }

@@ -165,16 +165,20 @@ HostnameCheck CheckServerIdentity(std::string_view host,
   ClearErrors clear;
   bssl::UniquePtr<X509> x = x509_internal::ParseDer(cert_der);
   if (!x) return {false, "Unable to parse certificate"};
+  return CheckServerIdentityX509(host, x.get());
+}
 
+HostnameCheck CheckServerIdentityX509(std::string_view host, const X509* cert) {
+  ClearErrors clear;
   // Subject alternative names, only when Node would see them (the string
   // form exists, i.e. the extension parsed and printed).
-  std::optional<std::string> alt_names = x509_internal::SubjectAltNameString(x.get());
+  std::optional<std::string> alt_names = x509_internal::SubjectAltNameString(cert);
   std::vector<std::string_view> dns_names;
   std::vector<std::string_view> ip_octets;
   std::unique_ptr<GENERAL_NAMES, FreeGeneralNames> names;
   if (alt_names) {
-    const int index = X509_get_ext_by_NID(x.get(), NID_subject_alt_name, -1);
-    const X509_EXTENSION* ext = index >= 0 ? X509_get_ext(x.get(), index) : nullptr;
+    const int index = X509_get_ext_by_NID(cert, NID_subject_alt_name, -1);
+    const X509_EXTENSION* ext = index >= 0 ? X509_get_ext(cert, index) : nullptr;
     if (ext != nullptr) names.reset(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
     if (!names) alt_names.reset();
   }
@@ -207,9 +211,12 @@ HostnameCheck CheckServerIdentity(std::string_view host,
     return result;
   }
 
-  // Subject CNs (none if the subject cannot be converted, as in Node).
+  // Subject CNs (none if the subject cannot be converted, as in Node). Only
+  // consulted when there is no DNS SAN, so only converted then.
   std::vector<std::string> cns;
-  if (auto subject = x509_internal::NameEntries(X509_get_subject_name(x.get()))) {
+  std::optional<std::vector<std::pair<std::string, std::string>>> subject;
+  if (dns_names.empty()) subject = x509_internal::NameEntries(X509_get_subject_name(cert));
+  if (subject) {
     for (auto& [key, value] : *subject) {
       if (key == "CN") cns.push_back(std::move(value));
     }

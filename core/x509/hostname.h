@@ -5,6 +5,8 @@
 #ifndef SANSIO_TLS_CORE_X509_HOSTNAME_H_
 #define SANSIO_TLS_CORE_X509_HOSTNAME_H_
 
+#include <openssl/base.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +38,9 @@ struct HostnameCheck {
 // URI, email and other SAN types never match.
 HostnameCheck CheckServerIdentity(std::string_view host,
                                   std::span<const uint8_t> cert_der);
+// CheckServerIdentity on a certificate already parsed (|cert| is borrowed, not null): saves
+// parsing the DER a second time where the caller holds the X509 (the verifier does).
+HostnameCheck CheckServerIdentityX509(std::string_view host, const X509* cert);
 
 // Node's per-pattern rule (lib/tls.js check(), wildcards allowed):
 // - host and pattern: one trailing dot removed, A-Z lowercased (only ASCII),

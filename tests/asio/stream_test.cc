@@ -634,6 +634,25 @@ TEST(AsioStream, DestroyingAStreamAbortsItsOutstandingRead) {
   EXPECT_EQ(rd, asio::error::operation_aborted);
 }
 
+TEST(AsioStream, DestroyingAStreamAbortsAReadQueuedBehindShutdown) {
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts();
+  StreamPair p = MakeStreams(ioc, ctx);
+  ASSERT_EQ(Handshake(ioc, p), std::make_pair(std::error_code(), std::error_code()));
+  char buf[8];
+  // The shutdown holds the input side waiting for the server's close_notify (the server
+  // never reads): the read queues behind it.
+  std::error_code sd = asio::error::would_block, queued = asio::error::would_block;
+  p.client->async_shutdown(5s, [&](std::error_code ec) { sd = ec; });
+  asio::post(ioc, [&] {
+    p.client->async_read_some(asio::buffer(buf), [&](std::error_code ec, size_t) { queued = ec; });
+    asio::post(ioc, [&] { p.client.reset(); });
+  });
+  RunFor(ioc);
+  EXPECT_EQ(queued, asio::error::operation_aborted);
+  EXPECT_EQ(sd, asio::error::operation_aborted);
+}
+
 // ---- STARTTLS ----------------------------------------------------------------------------
 
 TEST(AsioStream, StartTlsAfterAPlaintextExchange) {
@@ -840,6 +859,101 @@ TEST(AsioStream, MultiThreadedIoContextWithStrands) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), kConnections);
   EXPECT_EQ(failures.load(), 0);
+}
+
+// ---- Pauses answered by the application ------------------------------------------------
+
+TEST(AsioStream, SniPauseAnsweredLaterFromATimer) {
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts();
+  testing::Cert other = testing::MakeSigned(
+      {.subject = {{"CN", "other.test"}}, .dns_names = {"other.test"}}, ctx.pki.intermediate);
+  // (key_log on both: the secrets are logged by the context SNI switched to.)
+  auto other_ctx = test::MustCreate(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = other.key_pem,
+                       .cert_chain_pem = other.cert_pem + ctx.pki.intermediate.cert_pem},
+       .key_log = true});
+  auto server_ctx = test::MustCreate(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = ctx.pki.server.key_pem,
+                       .cert_chain_pem = ctx.pki.server_chain_pem()},
+       .sni_callback = true,
+       .key_log = true});
+  auto [c, s] = SocketPair(ioc);
+  TlsSocket client(std::move(c), ctx.client, {.servername = "other.test"});
+  TlsSocket server(std::move(s), server_ctx);
+  std::vector<std::string> asked, key_log;
+  asio::steady_timer later(ioc);
+  server.set_event_handler([&](TlsSocket& stream, const Event& e) {
+    if (e.kind == EventKind::kKeyLog) {
+      key_log.push_back(e.data);
+    } else if (e.kind == EventKind::kSniRequest) {
+      asked.push_back(e.servername);
+      // Answer after the handler returned, 30 ms later.
+      later.expires_after(30ms);
+      later.async_wait([&stream, &other_ctx](std::error_code) {
+        EXPECT_FALSE(stream.answer_sni(SniAnswer::Use(other_ctx)).has_value());
+      });
+    }
+  });
+  auto [cec, sec] = [&] {
+    std::error_code a = asio::error::would_block, b = asio::error::would_block;
+    client.async_handshake([&](std::error_code ec) { a = ec; });
+    server.async_handshake([&](std::error_code ec) { b = ec; });
+    RunFor(ioc);
+    return std::make_pair(a, b);
+  }();
+  ASSERT_FALSE(cec) << cec.message();
+  ASSERT_FALSE(sec) << sec.message();
+  EXPECT_EQ(asked, std::vector<std::string>{"other.test"});
+  EXPECT_EQ(client.peer_certificate()->subject.back().second, "other.test");
+  EXPECT_EQ(server.servername(), "other.test");
+  EXPECT_FALSE(key_log.empty());  // TLS 1.3 secrets, one NSS line each
+  for (const auto& line : key_log) EXPECT_EQ(line.find('\n'), std::string::npos);
+}
+
+TEST(AsioStream, UnansweredPauseEndsAtTheHandshakeTimeout) {
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts();
+  auto server_ctx = test::MustCreate(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = ctx.pki.server.key_pem,
+                       .cert_chain_pem = ctx.pki.server_chain_pem()},
+       .sni_callback = true});
+  auto [c, s] = SocketPair(ioc);
+  TlsSocket client(std::move(c), ctx.client, {.servername = "nobody.test"});
+  TlsSocket server(std::move(s), server_ctx);
+  int asked = 0;
+  server.set_event_handler([&](TlsSocket&, const Event& e) {
+    asked += e.kind == EventKind::kSniRequest;  // never answered
+  });
+  std::error_code sec = asio::error::would_block;
+  client.async_handshake(200ms, [](std::error_code) {});
+  server.async_handshake(100ms, [&](std::error_code ec) { sec = ec; });
+  RunFor(ioc);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(sec, make_error_code(errc::handshake_timeout));
+}
+
+TEST(AsioStream, PausesWithoutAHandlerGetDefaultAnswers) {
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts();
+  auto server_ctx = test::MustCreate(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = ctx.pki.server.key_pem,
+                       .cert_chain_pem = ctx.pki.server_chain_pem()},
+       .sni_callback = true});
+  auto verifying_client = test::MustCreate(
+      {.role = Role::kClient, .ca_pems = {ctx.pki.root.cert_pem}, .verify_callback = true});
+  auto [c, s] = SocketPair(ioc);
+  StreamPair p{std::make_unique<TlsSocket>(std::move(c), verifying_client,
+                                           SessionOptions{.servername = "localhost"}),
+               std::make_unique<TlsSocket>(std::move(s), server_ctx)};
+  auto [cec, sec] = Handshake(ioc, p);
+  // SNI: the default credentials served; verification: rejected by default.
+  EXPECT_EQ(cec.message(), "CERT_REJECTED");
+  EXPECT_TRUE(sec);
 }
 
 }  // namespace

@@ -90,5 +90,34 @@ TEST(FuzzRegressions, KeyUpdatesInARowAreBoundedSoThePeerNeverAborts) {
   EXPECT_EQ(p.received(testing::Side::kClient), "pongpongpong");
 }
 
+// fuzz/corpus/pair/regress-pump-leaves-output: reading can make a session write (here the
+// server answers a KeyUpdate it had held behind a full receive buffer). Pair::Pump stopped
+// as soon as no byte moved, even when its own reads had just produced output, so that
+// output was never delivered.
+TEST(FuzzRegressions, PumpDeliversOutputProducedWhileReading) {
+  testing::TestPki pki = testing::MakeTestPki();
+  ContextOptions server{.role = Role::kServer,
+                        .credentials = {.key_pem = pki.server.key_pem,
+                                        .cert_chain_pem = pki.server_chain_pem()}};
+  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  auto pair = testing::Pair::Create(Context::Create(client).value(),
+                                    Context::Create(server).value(), {.servername = "localhost"},
+                                    {.max_read_buffer = 1024});
+  ASSERT_TRUE(pair.ok());
+  testing::Pair& p = *pair.value();
+  ASSERT_TRUE(p.Handshake());
+  p.set_auto_read(false);
+  p.Write(testing::Side::kClient, std::string(8192, 'x'));
+  ASSERT_FALSE(p.client().KeyUpdate(/*request_peer=*/true));
+  p.Pump();  // the server holds the KeyUpdate behind 1 KiB of unread plaintext
+  p.set_auto_read(true);
+  p.Pump();
+  EXPECT_EQ(p.received(testing::Side::kServer), std::string(8192, 'x'));
+  EXPECT_EQ(p.server().pending_output_bytes(), 0u) << "the server's KeyUpdate reply was not delivered";
+  EXPECT_EQ(p.client().pending_output_bytes(), 0u);
+  EXPECT_FALSE(p.client().failed());
+  EXPECT_FALSE(p.server().failed());
+}
+
 }  // namespace
 }  // namespace sansio_tls

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -25,9 +26,17 @@ constexpr char kOpenssl[] = "/usr/bin/openssl";
 std::string EchoServer() { return Runfile("examples/echo_server"); }
 std::string EchoClient() { return Runfile("examples/echo_client"); }
 
+// The transport the programs run: $EXAMPLES_TRANSPORT (set per test target in BUILD),
+// else the programs' default, asio.
+std::string Transport() {
+  const char* t = std::getenv("EXAMPLES_TRANSPORT");
+  return t && *t ? t : "asio";
+}
+std::string TransportFlag() { return "--transport=" + Transport(); }
+
 // Starts echo_server --port=0 --json with |flags|; returns it and its port.
 std::pair<std::unique_ptr<Process>, uint16_t> StartEchoServer(std::vector<std::string> flags) {
-  std::vector<std::string> argv = {EchoServer(), "--port=0", "--json"};
+  std::vector<std::string> argv = {EchoServer(), TransportFlag(), "--port=0", "--json"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   auto p = Process::Start(argv);
   if (!p->WaitOut("\"event\":\"listening\"", kStartTimeout)) return {std::move(p), 0};
@@ -49,7 +58,7 @@ void StopEchoServer(Process& server) {
 }
 
 TEST(EchoServer, TheSeedsOpensslFlowReceivesWelcome) {
-  auto server = Process::Start({EchoServer(), "--port=0"});
+  auto server = Process::Start({EchoServer(), TransportFlag(), "--port=0"});
   ASSERT_TRUE(server->WaitOut("ephemeral certificate SHA-256 ", kStartTimeout))
       << server->Describe();
   std::string out = server->out();
@@ -74,7 +83,8 @@ TEST(EchoServer, JsonReportsListeningAndSecureConnectionWithNodeFieldNames) {
                                          "--ca=" + pki.ca, "--request-cert",
                                          "--alpn=h2,http/1.1"});
   ASSERT_NE(port, 0) << server->Describe();
-  EXPECT_NE(server->out().find("{\"event\":\"listening\",\"transport\":\"posix\",\"host\":"
+  EXPECT_NE(server->out().find("{\"event\":\"listening\",\"transport\":\"" + Transport() +
+                               "\",\"host\":"
                                "\"127.0.0.1\",\"port\":" + std::to_string(port) + "}"),
             std::string::npos)
       << server->out();
@@ -183,7 +193,7 @@ TEST(EchoServer, AClientThatNeverReadsDoesNotStopTheServer) {
   std::printf("a client that never reads: the server took %zu KiB, then held it back\n",
               sent / 1024);
   EXPECT_LT(sent, 256u << 20) << "the server held the client back";
-  auto other = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+  auto other = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
                                "--servername=localhost"});
   other->Feed("still served\n", /*close_after=*/true);
   ASSERT_EQ(other->Wait(), 0) << other->Describe();
@@ -209,7 +219,7 @@ TEST(EchoClient, CopiesStdinAndEndsCleanlyWithExitZero) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartSServer(pki);
   ASSERT_NE(port, 0) << server->Describe();
-  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
                                 "--servername=localhost", "--json"});
   server->Feed("from s_server\n");
   ASSERT_TRUE(client->WaitOut("from s_server\n")) << client->Describe();
@@ -225,16 +235,17 @@ TEST(EchoClient, CopiesStdinAndEndsCleanlyWithExitZero) {
 TEST(EchoClient, UntrustedServerIsExitOneWithTheCode) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartSServer(pki);
-  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port),
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
                                 "--servername=localhost", "--json"});
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 1) << client->Describe();
-  EXPECT_NE(client->err().find("{\"event\":\"error\",\"code\":\"UNABLE_TO_GET_ISSUER_CERT_LOCALLY\""),
+  EXPECT_NE(client->err().find(
+                "{\"event\":\"error\",\"code\":\"UNABLE_TO_GET_ISSUER_CERT_LOCALLY\""),
             std::string::npos)
       << client->Describe();
   // Human mode, without verification: unauthorized but connected.
   auto [server2, port2] = StartSServer(pki);
-  auto loose = Process::Start({EchoClient(), "--port=" + std::to_string(port2),
+  auto loose = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port2),
                                "--reject-unauthorized=false"});
   loose->CloseStdin();
   EXPECT_EQ(loose->Wait(), 0) << loose->Describe();
@@ -244,7 +255,7 @@ TEST(EchoClient, UntrustedServerIsExitOneWithTheCode) {
 TEST(EchoClient, AKilledServerIsATruncatedEndAndANonZeroExit) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartSServer(pki);
-  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
                                 "--servername=localhost", "--json"});
   server->Feed("partial\n");
   ASSERT_TRUE(client->WaitOut("partial\n")) << client->Describe();
@@ -259,7 +270,7 @@ TEST(EchoClient, ResumesWithEchoServerThroughSessionFiles) {
   ASSERT_NE(port, 0);
   std::string session = pki.dir + "/session.bin";
   for (int round = 0; round < 2; ++round) {
-    auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port),
+    auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
                                   "--ca=" + pki.ca, "--servername=localhost", "--json",
                                   round == 0 ? "--session-out=" + session
                                              : "--session-in=" + session});
@@ -277,7 +288,7 @@ TEST(EchoClient, NegotiatesAlpnWithEchoServer) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain,
                                          "--alpn=h2,http/1.1"});
-  auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
                                 "--servername=localhost", "--alpn=http/1.1", "--json"});
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 0) << client->Describe();
@@ -297,7 +308,7 @@ TEST(EchoServer, ServesAPkcs12IdentitySniContextsAndWritesAKeyLog) {
                                          "--keylog=" + keylog});
   ASSERT_NE(port, 0) << server->Describe();
   for (const char* name : {"localhost", "other.example"}) {
-    auto client = Process::Start({EchoClient(), "--port=" + std::to_string(port),
+    auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
                                   "--ca=" + pki.ca, std::string("--servername=") + name,
                                   "--json"});
     client->CloseStdin();
@@ -329,7 +340,7 @@ TEST(EchoServer, BadFlagsAreAUsageError) {
 // ---- starttls and demo ---------------------------------------------------------------
 
 TEST(Starttls, UpgradesBothEndsAndClosesCleanly) {
-  auto p = Process::Start({Runfile("examples/starttls")});
+  auto p = Process::Start({Runfile("examples/starttls"), TransportFlag()});
   EXPECT_EQ(p->Wait(), 0) << p->Describe();
   std::string out = p->out();
   for (const char* line : {"C: STARTTLS", "S: 220 go ahead", "-- TLS established: TLSv1.3",
@@ -340,7 +351,7 @@ TEST(Starttls, UpgradesBothEndsAndClosesCleanly) {
 }
 
 TEST(Demo, RunsWithNoArgumentsInMemoryThenOverLoopback) {
-  auto p = Process::Start({Runfile("examples/demo")});
+  auto p = Process::Start({Runfile("examples/demo"), TransportFlag()});
   EXPECT_EQ(p->Wait(), 0) << p->Describe();
   std::string out = p->out();
   EXPECT_EQ(CountOf(out, "closed cleanly both ways"), 2u) << out;

@@ -214,6 +214,9 @@ std::optional<int> Process::Wait(milliseconds timeout) {
     pid_t r = waitpid(pid_, &st, WNOHANG);
     if (r == pid_) {
       status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      // Everything it wrote is read before its status is reported.
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, deadline, [&] { return output_closed_; });
       return status_;
     }
     if (r < 0 && errno != EINTR) return std::nullopt;

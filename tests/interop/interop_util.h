@@ -70,8 +70,8 @@ class Process {
   bool WaitErr(const std::string& needle, milliseconds timeout = kIoTimeout) const;
   bool WaitOutBytes(size_t n, milliseconds timeout = kIoTimeout) const;
 
-  // Waits for the child to exit: its exit code, 128 + signal when killed, nullopt on
-  // timeout.
+  // Waits for the child to exit (and its output to be read): its exit code, 128 + signal
+  // when killed, nullopt on timeout.
   std::optional<int> Wait(milliseconds timeout = kIoTimeout);
   void Kill(int sig);
 

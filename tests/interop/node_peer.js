@@ -18,7 +18,10 @@ const crypto = require('crypto');
 
 const config = JSON.parse(process.argv[2]);
 const print = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-setTimeout(() => { print({event: 'lifetime'}); process.exit(3); }, config.lifetimeMs || 60000).unref();
+setTimeout(() => {
+  print({event: 'lifetime'});
+  process.exit(3);
+}, config.lifetimeMs || 60000).unref();
 
 function loadTls(opts) {
   const out = Object.assign({}, opts || {});
@@ -73,8 +76,12 @@ function track(socket, sentSha) {
   const hash = crypto.createHash('sha256');
   let received = 0;
   socket.on('data', (d) => { received += d.length; hash.update(d); });
-  socket.on('end', () => print({event: 'end', received, sha256: hash.digest('hex'), sentSha256: sentSha()}));
-  socket.on('error', (e) => print({event: 'error', code: e.code || null, message: String(e.message)}));
+  socket.on('end', () => {
+    print({event: 'end', received, sha256: hash.digest('hex'), sentSha256: sentSha()});
+  });
+  socket.on('error', (e) => {
+    print({event: 'error', code: e.code || null, message: String(e.message)});
+  });
   socket.on('close', () => print({event: 'close'}));
 }
 
@@ -94,7 +101,9 @@ if (config.role === 'server') {
     else sent = true;
   });
   for (const c of config.sni || []) server.addContext(c.name, loadTls({key: c.key, cert: c.cert}));
-  server.on('tlsClientError', (e) => print({event: 'clientError', code: e.code || null, message: String(e.message)}));
+  server.on('tlsClientError', (e) => {
+    print({event: 'clientError', code: e.code || null, message: String(e.message)});
+  });
   server.listen(0, '127.0.0.1', () => print({event: 'listening', port: server.address().port}));
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
@@ -102,7 +111,8 @@ if (config.role === 'server') {
   let remaining = config.connections || 1;
   let session;
   const connectOnce = () => {
-    const options = Object.assign(loadTls(config.tls), {host: config.host || '127.0.0.1', port: config.port});
+    const options = Object.assign(loadTls(config.tls),
+                                  {host: config.host || '127.0.0.1', port: config.port});
     if (session) options.session = session;
     const socket = tls.connect(options, () => {
       print(facts(socket));

@@ -226,7 +226,8 @@ TEST(Bulk, SixtyFourMiBEachWayBetweenOurClientAndOpensslServer) {
   size_t received = 0;
   uint8_t buf[65536];
   posix::Deadline deadline = posix::Deadline::After(milliseconds(120000));
-  while (!deadline.expired() && (received < down.size() || server.process->out_bytes() < up.size())) {
+  while (!deadline.expired() &&
+         (received < down.size() || server.process->out_bytes() < up.size())) {
     while (sent < up.size()) {
       size_t n = c.TryWrite(Bytes(std::string_view(up).substr(sent)));
       if (n == 0) break;
@@ -287,6 +288,36 @@ TEST(Alpn, OpensslClientAndOurServerAgree) {
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 0);
   EXPECT_EQ(seen.Last().alpn_protocol, "http/1.1");
+}
+
+TEST(Npn, OurClientAndOpensslServerAgreeInTls12) {
+  PkiFiles pki = WritePki();
+  Peer server = StartSServer(pki, {"-tls1_2", "-nextprotoneg", "spdy/3,http/1.1"});
+  auto conn = posix::Connect("127.0.0.1", server.port,
+                             ClientContext(pki, [](ContextOptions& o) {
+                               o.npn_protocols = {"http/1.1"};
+                               o.max_version = TlsVersion::kTls12;
+                             }),
+                             {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
+  EXPECT_EQ((*conn)->handshake_info().npn_protocol, "http/1.1");
+}
+
+TEST(Npn, OpensslClientAndOurServerAgreeInTls12) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki, [](ContextOptions& o) {
+                        o.npn_protocols = {"spdy/3", "http/1.1"};
+                      }),
+                      {}, Recording(&seen, "welcome!\n"));
+  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-tls1_2",
+                                                  "-nextprotoneg", "http/1.1"});
+  ASSERT_TRUE(client->WaitOut("welcome!")) << client->Describe();
+  EXPECT_NE(client->out().find("Next protocol: (1) http/1.1"), std::string::npos)
+      << client->Describe();
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 0);
+  EXPECT_EQ(seen.Last().npn_protocol, "http/1.1");
 }
 
 TEST(Sni, OurClientGetsTheCertificateOpensslServerPicksForTheName) {

@@ -76,7 +76,8 @@ double SecondsSince(Clock::time_point start) {
 TEST(Connect, HandshakesEchoesAndClosesCleanlyOverLoopback) {
   Contexts ctx = MakeContexts();
   ServerThread server(ctx.server);
-  auto conn = Connect("127.0.0.1", server.port(), ctx.client, {.session = {.servername = "localhost"}});
+  auto conn = Connect("127.0.0.1", server.port(), ctx.client,
+                      {.session = {.servername = "localhost"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   Connection& c = **conn;
   EXPECT_TRUE(c.handshake_info().authorized) << c.handshake_info().authorization_error;
@@ -132,7 +133,8 @@ TEST(Connect, RefusedPortIsEconnrefused) {
 
 TEST(Connect, UnknownHostIsADnsError) {
   Contexts ctx = MakeContexts();
-  auto conn = Connect("no-such-host.invalid", 443, ctx.client, {.connect_timeout = milliseconds(5000)});
+  auto conn = Connect("no-such-host.invalid", 443, ctx.client,
+                      {.connect_timeout = milliseconds(5000)});
   ASSERT_FALSE(conn.ok());
   EXPECT_EQ(conn.error().code, "ERR_DNS_LOOKUP");
 }

@@ -225,11 +225,12 @@ TEST(Server, AClientThatNeverReadsCannotGrowTheServersMemory) {
 TEST(Server, RejectedClientCertificateIsAClientErrorNotASecureConnection) {
   // The server asks for a certificate chaining to the test root; the client has none.
   Contexts with_ca = MakeContexts();
-  auto server_ctx = Context::Create({.role = Role::kServer,
-                                     .credentials = {.key_pem = with_ca.pki.server.key_pem,
-                                                     .cert_chain_pem = with_ca.pki.server_chain_pem()},
-                                     .ca_pems = {with_ca.pki.root.cert_pem},
-                                     .request_cert = true});
+  auto server_ctx = Context::Create(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = with_ca.pki.server.key_pem,
+                       .cert_chain_pem = with_ca.pki.server_chain_pem()},
+       .ca_pems = {with_ca.pki.root.cert_pem},
+       .request_cert = true});
   ASSERT_TRUE(server_ctx.ok());
   ServerThread server(*server_ctx);
   auto conn = Connect("127.0.0.1", server.port(), with_ca.client);
@@ -277,8 +278,10 @@ TEST(Server, GracefulCloseStopsAcceptingAndLetsConnectionsFinish) {
   Deadline deadline = Deadline::After(milliseconds(10000));
   std::optional<Error> refused;
   while (!deadline.expired() && !refused) {
+    // A probe caught in the backlog as the listener closes is reset (ECONNRESET); after
+    // that, connections are refused.
     auto probe = TcpConnect("127.0.0.1", port, milliseconds(2000));
-    if (!probe.ok()) refused = probe.error();
+    if (!probe.ok() && probe.error().code != "ECONNRESET") refused = probe.error();
   }
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->code, "ECONNREFUSED");

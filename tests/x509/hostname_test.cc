@@ -221,6 +221,13 @@ TEST(CheckServerIdentity, Table) {
     const HostnameCheck result = CheckServerIdentity(c.host, cert.der);
     EXPECT_EQ(result.ok, c.error.empty()) << Describe(c);
     EXPECT_EQ(result.reason, c.error) << Describe(c);
+    // The verifier's form, on the certificate it already parsed, says the same.
+    const uint8_t* p = cert.der.data();
+    bssl::UniquePtr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(cert.der.size())));
+    ASSERT_TRUE(x) << Describe(c);
+    const HostnameCheck parsed = CheckServerIdentityX509(c.host, x.get());
+    EXPECT_EQ(parsed.ok, result.ok) << Describe(c);
+    EXPECT_EQ(parsed.reason, result.reason) << Describe(c);
   }
 }
 

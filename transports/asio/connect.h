@@ -69,6 +69,7 @@ class ConnectOp {
   // Resolved: connect under connect_timeout.
   template <typename Self>
   void operator()(Self& self, std::error_code ec, tcp::resolver::results_type results) {
+    if (!ec && Cancelled(self)) ec = asio::error::operation_aborted;
     if (ec) return Fail(self, ec);
     tcp::socket* socket = &state_->socket;
     AsyncWithTimeout<void(std::error_code, tcp::endpoint)>(
@@ -82,6 +83,7 @@ class ConnectOp {
   // Connected: make the stream, then handshake under handshake_timeout.
   template <typename Self>
   void operator()(Self& self, std::error_code ec, tcp::endpoint) {
+    if (!ec && Cancelled(self)) ec = asio::error::operation_aborted;
     if (ec) return Fail(self, ec);
     State& st = *state_;
     std::error_code ignored;
@@ -114,6 +116,12 @@ class ConnectOp {
     std::unique_ptr<TlsStream> stream;
   };
 
+  // A cancellation that arrived between two stages (no inner operation saw it).
+  template <typename Self>
+  static bool Cancelled(Self& self) {
+    return self.get_cancellation_state().cancelled() != asio::cancellation_type::none;
+  }
+
   template <typename Self>
   void Fail(Self& self, std::error_code ec, bool posted = true) {
     if (!posted) {
@@ -127,7 +135,7 @@ class ConnectOp {
   template <typename Self>
   void Done(Self& self, std::error_code ec) {
     std::unique_ptr<State> st = std::move(state_);
-    if (ec || !st->stream) {
+    if (!st->stream) {
       self.complete(ec ? ec : make_error_code(errc::internal), TlsStream());
       return;
     }
@@ -145,7 +153,8 @@ class ConnectOp {
 
 // AsyncConnect connects to |host|:|port| (names, IPv4 and IPv6 literals; every resolved
 // address in turn) on |executor| and, by default, completes the handshake. Signature
-// void(std::error_code, TlsStream); on error the stream is empty. Errors: resolution
+// void(std::error_code, TlsStream). A failed handshake still hands over its stream (for
+// error(): message and alert; close it); earlier failures an empty one. Errors: resolution
 // (asio's netdb errors, e.g. host_not_found), connect (connection_refused, timed_out), an
 // invalid session option or a non-client context (ERR_INVALID_ARG_VALUE), the handshake's
 // (a certificate code such as DEPTH_ZERO_SELF_SIGNED_CERT, errc::handshake_timeout, ...).

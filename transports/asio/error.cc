@@ -91,7 +91,8 @@ std::error_code make_error_code(errc e) { return {static_cast<int>(e), category(
 Error ErrorFromCode(std::error_code ec) {
   if (!ec) return {};
   if (ec.category() == category()) return Error{ec.message(), ec.message(), std::nullopt, false};
-  if (ec.category() == std::system_category() || ec.category() == std::generic_category()) {
+  if (ec.category() == asio::error::get_system_category() ||
+      ec.category() == std::system_category() || ec.category() == std::generic_category()) {
     const char* name = strerrorname_np(ec.value());
     return Error{name ? name : "E" + std::to_string(ec.value()), ec.message(), std::nullopt, false};
   }

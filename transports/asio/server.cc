@@ -84,7 +84,7 @@ Result<std::shared_ptr<Server>> Server::Start(std::vector<asio::io_context*> io_
   }
   std::shared_ptr<Server> s(new Server());
   s->options_ = std::move(options);
-  s->callbacks_ = std::move(callbacks);
+  s->callbacks_ = std::make_shared<const ServerCallbacks>(std::move(callbacks));
   s->context_ = std::move(context);
   // A single io_context may be run by several threads: give each connection a strand.
   s->strand_per_connection_ = !reuse_port;
@@ -174,7 +174,7 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   if (options_.max_connections > 0 && before >= options_.max_connections) {
     socket.close(ec);
     token.reset();
-    if (callbacks_.drop) callbacks_.drop(DropInfo{local, remote});
+    if (callbacks_->drop) callbacks_->drop(DropInfo{local, remote});
     return;
   }
   socket.set_option(tcp::no_delay(true), ec);
@@ -188,11 +188,26 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   }
   auto tls = std::make_unique<TlsStream>(std::move(socket), std::move(session).value());
   tls->set_owner_token(std::move(token));
+  if (callbacks_->session_event || callbacks_->key_log) {
+    tls->set_event_handler([cb = callbacks_](TlsStream& stream, const Event& e) {
+      if (e.kind == EventKind::kKeyLog) {
+        if (cb->key_log) cb->key_log(stream, e.data);
+      } else if (cb->session_event) {
+        cb->session_event(stream, e);
+      } else if (e.kind == EventKind::kSniRequest) {
+        stream.answer_sni(SniAnswer::UseDefault());
+      } else if (e.kind == EventKind::kSessionLookup) {
+        stream.answer_session_lookup(std::nullopt);
+      } else if (e.kind == EventKind::kVerifyRequested) {
+        stream.complete_verification(false);
+      }
+    });
+  }
   TlsStream& stream = *tls;
   auto done = [self = shared_from_this(), tls = std::move(tls), local,
                remote](std::error_code ec) mutable {
     if (!ec) {
-      self->callbacks_.secure_connection(std::move(*tls));
+      self->callbacks_->secure_connection(std::move(*tls));
       return;
     }
     Error error;
@@ -218,8 +233,8 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
 
 void Server::ClientError(const tcp::endpoint& local, const tcp::endpoint& remote,
                          std::error_code code, Error error) {
-  if (callbacks_.client_error) {
-    callbacks_.client_error(ClientErrorInfo{code, std::move(error), local, remote});
+  if (callbacks_->client_error) {
+    callbacks_->client_error(ClientErrorInfo{code, std::move(error), local, remote});
   }
 }
 

@@ -34,6 +34,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -87,6 +88,16 @@ struct ServerCallbacks {
   std::function<void(const ClientErrorInfo& info)> client_error;
   // drop: an accepted socket was closed at once because max_connections was reached.
   std::function<void(const DropInfo& info)> drop;
+  // Session events that are not data: kSniRequest, kSessionLookup and kVerifyRequested
+  // pause the handshake until answered on the stream (answer_sni, answer_session_lookup,
+  // complete_verification), here or later on the stream's executor; kNewSession (external
+  // session cache) asks to store a session. When unset, pauses get default answers: SNI the
+  // default credentials, a lookup a miss, a verification a rejection. A pause never
+  // answered ends at the handshake timeout. Also called after secureConnection, with the
+  // stream the application then owns, unless it sets its own handler on it.
+  std::function<void(TlsStream& stream, const Event& event)> session_event;
+  // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log).
+  std::function<void(TlsStream& stream, std::string_view line)> key_log;
 };
 
 class Server : public std::enable_shared_from_this<Server> {
@@ -137,7 +148,7 @@ class Server : public std::enable_shared_from_this<Server> {
   std::shared_ptr<const Context> context() const;
 
   ServerOptions options_;
-  ServerCallbacks callbacks_;
+  std::shared_ptr<const ServerCallbacks> callbacks_;  // shared with the streams' handlers
   mutable std::mutex context_mu_;
   std::shared_ptr<const Context> context_;  // guarded by context_mu_
   std::vector<std::unique_ptr<Listener>> listeners_;

@@ -1,12 +1,11 @@
 #include "transports/asio/stream.h"
 
-#include <openssl/pool.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <vector>
+#include <climits>
 
 namespace sansio_tls::asio_tls {
 
@@ -17,19 +16,6 @@ const char* PeerEndName(PeerEnd end) {
     case PeerEnd::kTruncated: return "truncated";
   }
   return "?";
-}
-
-std::optional<PeerCertificate> PeerCertificateOf(const Session& session, bool detailed) {
-  const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(session.ssl());
-  size_t n = chain ? sk_CRYPTO_BUFFER_num(chain) : 0;
-  if (n == 0) return std::nullopt;
-  std::vector<std::vector<uint8_t>> der;
-  der.reserve(detailed ? n : 1);
-  for (size_t i = 0; i < (detailed ? n : 1); ++i) {
-    const CRYPTO_BUFFER* b = sk_CRYPTO_BUFFER_value(chain, i);
-    der.emplace_back(CRYPTO_BUFFER_data(b), CRYPTO_BUFFER_data(b) + CRYPTO_BUFFER_len(b));
-  }
-  return ParsePeerCertificate(der, detailed);
 }
 
 namespace detail {

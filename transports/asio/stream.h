@@ -38,6 +38,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,11 +64,6 @@ namespace sansio_tls::asio_tls {
 // How long async_shutdown(token) and shutdown() wait for the peer's close_notify.
 inline constexpr std::chrono::seconds kDefaultShutdownTimeout{30};
 
-// PeerCertificateOf returns |session|'s peer certificate as Node's getPeerCertificate()
-// object (core/x509/peer_certificate.h); with |detailed|, issuer_certificate links follow the
-// chain the peer sent. nullopt when the peer sent none (or before the handshake).
-std::optional<PeerCertificate> PeerCertificateOf(const Session& session, bool detailed = false);
-
 namespace detail {
 template <typename T>
 struct IsDuration : std::false_type {};
@@ -79,6 +75,8 @@ concept NotDuration = !IsDuration<std::decay_t<T>>::value;
 
 template <typename NextLayer>
 class Stream {
+  static_assert(!std::is_reference_v<NextLayer>, "NextLayer is held by value");
+
  public:
   using next_layer_type = std::remove_reference_t<NextLayer>;
   using executor_type = typename next_layer_type::executor_type;
@@ -101,10 +99,18 @@ class Stream {
   template <typename Arg>
   Stream(Arg&& next_layer_arg, std::unique_ptr<Session> session)
       : core_(std::make_unique<detail::Core<next_layer_type>>(std::forward<Arg>(next_layer_arg),
-                                                              std::move(session))) {}
+                                                              std::move(session))) {
+    core_->owner = this;
+  }
 
-  Stream(Stream&&) noexcept = default;
-  Stream& operator=(Stream&&) noexcept = default;
+  Stream(Stream&& other) noexcept : core_(std::move(other.core_)) {
+    if (core_) core_->owner = this;
+  }
+  Stream& operator=(Stream&& other) noexcept {
+    core_ = std::move(other.core_);
+    if (core_) core_->owner = this;
+    return *this;
+  }
   ~Stream() = default;
 
   bool valid() const { return core_ != nullptr; }
@@ -292,13 +298,43 @@ class Stream {
   const std::string& protocol() const { return handshake_info().protocol; }  // "TLSv1.3"
   const std::string& cipher() const { return handshake_info().cipher; }
   bool session_reused() const { return handshake_info().session_reused; }
+  // Node's getPeerCertificate(detailed); nullopt when the peer sent none.
   std::optional<PeerCertificate> peer_certificate(bool detailed = false) const {
-    return PeerCertificateOf(*core_->session, detailed);
+    return core_->session->peer_certificate(detailed);
   }
   // How the peer's side ended so far.
   PeerEnd peer_end() const { return core_->peer_end; }
   // The session's fatal error with its message and alert (error_codes carry only the code).
   const std::optional<Error>& error() const { return core_->session->error(); }
+
+  // ---- Events that are not data, and pauses -----------------------------------------------
+  // set_event_handler receives the session's events other than data and ends: kSniRequest,
+  // kSessionLookup and kVerifyRequested (the handshake pauses until answered with
+  // answer_sni, answer_session_lookup or complete_verification, from the handler or later,
+  // on the stream's strand), kNewSession, kKeyLog, kEarlyData. It runs inside whichever
+  // operation produced the event; it must not destroy the stream. Without a handler, pauses
+  // get default answers: SNI the default credentials, a lookup a miss, a verification a
+  // rejection. A blocking call whose pause is not answered by the handler fails with
+  // ERR_TLS_PAUSE_UNANSWERED; an asynchronous one waits (bound it with a handshake timeout).
+  using EventHandler = std::function<void(Stream& stream, const Event& event)>;
+  void set_event_handler(EventHandler handler) { core_->event_handler = std::move(handler); }
+  // Answers to pauses: the Session's calls, then the waiting operation goes on. Answer
+  // through these (not session() directly), or the operation is not woken.
+  std::optional<Error> answer_sni(SniAnswer answer) {
+    auto r = core_->session->AnswerSni(std::move(answer));
+    core_->AfterAnswer();
+    return r;
+  }
+  std::optional<Error> answer_session_lookup(std::optional<SavedSession> found) {
+    auto r = core_->session->AnswerSessionLookup(std::move(found));
+    core_->AfterAnswer();
+    return r;
+  }
+  std::optional<Error> complete_verification(bool accept, std::string code = {}) {
+    auto r = core_->session->CompleteVerification(accept, std::move(code));
+    core_->AfterAnswer();
+    return r;
+  }
 
   // Internal: an object released with the stream (used by Server for its connection count).
   void set_owner_token(std::shared_ptr<void> token) { core_->owner_token = std::move(token); }

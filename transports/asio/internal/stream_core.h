@@ -24,7 +24,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -49,6 +49,9 @@
 #include "transports/asio/error.h"
 
 namespace sansio_tls::asio_tls {
+
+template <typename NextLayer>
+class Stream;
 
 // How the peer's side of the stream ended (same names as the POSIX transport).
 enum class PeerEnd {
@@ -171,10 +174,22 @@ class RoleQueue {
       return;
     }
     std::unique_ptr<Waiter> w = std::move(waiters_.front());
-    waiters_.pop_front();
+    waiters_.erase(waiters_.begin());
     w->Resume({});
   }
   void Enqueue(std::unique_ptr<Waiter> w) { waiters_.push_back(std::move(w)); }
+  // Resumes every waiter (for a queue used only to wait for an event, not a role).
+  void ResumeAll() {
+    std::vector<std::unique_ptr<Waiter>> all = std::move(waiters_);
+    waiters_.clear();
+    for (auto& w : all) w->Resume({});
+  }
+  // Resumes every waiter with operation_aborted (the stream is going away).
+  void AbortAll() {
+    std::vector<std::unique_ptr<Waiter>> all = std::move(waiters_);
+    waiters_.clear();
+    for (auto& w : all) w->Resume(asio::error::operation_aborted);
+  }
   // Removes waiter |id| and resumes it with operation_aborted (it did not get the role).
   void Cancel(uint64_t id) {
     for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
@@ -188,7 +203,8 @@ class RoleQueue {
 
  private:
   bool held_ = false;
-  std::deque<std::unique_ptr<Waiter>> waiters_;
+  // Oldest first; rarely more than one. (A vector: an empty deque allocates.)
+  std::vector<std::unique_ptr<Waiter>> waiters_;
 };
 
 // What a Step decided.
@@ -198,6 +214,7 @@ struct Action {
     kWrite,        // write the session's pending ciphertext (taking the writer role)
     kRead,         // take the input role if not held (then step again), else read the next layer
     kYieldInput,   // hand the input role to the operation waiting for it, and queue behind it
+    kWaitApp,      // the handshake waits for the application's answer to a pause
   };
   Kind kind;
   std::error_code ec;
@@ -207,6 +224,7 @@ struct Action {
   static Action Write() { return {kWrite, {}, 0}; }
   static Action Read() { return {kRead, {}, 0}; }
   static Action YieldInput() { return {kYieldInput, {}, 0}; }
+  static Action WaitApp() { return {kWaitApp, {}, 0}; }
 };
 
 // What a Step may assume about the roles.
@@ -235,7 +253,14 @@ class Core {
       : next(std::forward<Arg>(next_arg)), session(std::move(s)) {
     DrainEvents();
   }
-  ~Core() { *alive = false; }
+  // Operations waiting for a role complete with operation_aborted (posted); those in the
+  // next layer are aborted by its destruction.
+  ~Core() {
+    *alive = false;
+    input.AbortAll();
+    writer.AbortAll();
+    app.AbortAll();
+  }
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
@@ -249,10 +274,17 @@ class Core {
   PeerEnd peer_end = PeerEnd::kOpen;
   std::error_code read_error;   // the next layer's read failure (other than EOF)
   std::error_code write_error;  // the next layer's write failure: output is undeliverable
+  std::optional<std::error_code> deferred_end;  // the next layer ended; the stash goes first
   bool shutdown_started = false;
   bool half_closed = false;
   // Released with the stream (a server's connection count).
   std::shared_ptr<void> owner_token;
+  // The Stream owning this core (kept current by its moves), for the event handler.
+  Stream<NextLayer>* owner = nullptr;
+  // Events that are not data; see Stream::set_event_handler.
+  std::function<void(Stream<NextLayer>&, const Event&)> event_handler;
+  // Operations waiting for the application to answer a pause (sni, lookup, verification).
+  RoleQueue app;
 
   Session& s() { return *session; }
   const Session& s() const { return *session; }
@@ -262,14 +294,41 @@ class Core {
   // Ciphertext waiting that can still be delivered.
   bool output_pending() const { return session->pending_output_bytes() > 0 && !write_error; }
 
+  // DrainEvents pops the session's events: the peer's end is recorded; events that are not
+  // data go to the event handler (pauses without one get default answers: SNI the default
+  // credentials, a session lookup a miss, a verification a rejection).
   void DrainEvents() {
     while (std::optional<Event> e = session->NextEvent()) {
-      if (e->kind == EventKind::kPeerClosed) {
-        peer_end = PeerEnd::kClean;
-      } else if (e->kind == EventKind::kPeerTruncated) {
-        peer_end = PeerEnd::kTruncated;
+      switch (e->kind) {
+        case EventKind::kPeerClosed:
+          peer_end = PeerEnd::kClean;
+          break;
+        case EventKind::kPeerTruncated:
+          peer_end = PeerEnd::kTruncated;
+          break;
+        case EventKind::kHandshakeDone:
+        case EventKind::kReadable:
+        case EventKind::kError:
+          break;  // the operations read the session's state
+        default:
+          if (event_handler && owner) {
+            event_handler(*owner, *e);
+          } else if (e->kind == EventKind::kSniRequest) {
+            session->AnswerSni(SniAnswer::UseDefault());
+          } else if (e->kind == EventKind::kSessionLookup) {
+            session->AnswerSessionLookup(std::nullopt);
+          } else if (e->kind == EventKind::kVerifyRequested) {
+            session->CompleteVerification(false);
+          }
+          break;
       }
     }
+  }
+
+  // AfterAnswer: the application answered a pause; the waiting operations go on.
+  void AfterAnswer() {
+    DrainEvents();
+    app.ResumeAll();
   }
 
   // Feed gives ciphertext read from the next layer to the session, keeping what it does not
@@ -280,7 +339,7 @@ class Core {
     if (taken < data.size()) stash.Append(data.subspan(taken));
   }
 
-  // FeedStash offers stashed ciphertext while the session takes it.
+  // FeedStash offers stashed ciphertext while the session takes it (then a deferred end).
   void FeedStash() {
     while (!stash.empty() && session->wants_input()) {
       size_t taken = session->Feed(stash.data());
@@ -288,10 +347,19 @@ class Core {
       if (taken == 0) break;
       stash.Consume(taken);
     }
+    if (stash.empty() && deferred_end) {
+      std::error_code ec = *std::exchange(deferred_end, std::nullopt);
+      EndOfInput(ec);
+    }
   }
 
-  // EndOfInput records the next layer's end (|ec| is eof or the read error).
+  // EndOfInput records the next layer's end (|ec| is eof or the read error), after the
+  // stashed bytes that came before it.
   void EndOfInput(std::error_code ec) {
+    if (!stash.empty()) {
+      deferred_end = ec;
+      return;
+    }
     if (ec != asio::error::eof) read_error = ec;
     session->FeedEof();
     DrainEvents();
@@ -427,6 +495,11 @@ size_t WritePlaintext(Session& s, const ConstBufferSequence& buffers) {
 
 // ---- Steps ------------------------------------------------------------------------------
 
+// Paused: the handshake waits for the application (see Stream::set_event_handler).
+inline bool Paused(const Session& s) {
+  return s.sni_pending() || s.verify_pending() || s.session_lookup_pending();
+}
+
 // NeedInput: the operation cannot progress without more ciphertext.
 template <typename C>
 Action NeedInput(C& c) {
@@ -445,6 +518,7 @@ Action HandshakeStep(C& c, const StepContext& ctx) {
   if (s.failed()) return Action::Complete(c.SessionError());
   if (c.write_error) return Action::Complete(c.write_error);
   if (s.handshake_done()) return Action::Complete({});
+  if (Paused(s)) return Action::WaitApp();
   return NeedInput(c);
 }
 
@@ -465,6 +539,7 @@ Action ReadStep(C& c, const StepContext& ctx, const MutableBufferSequence& buffe
     return Action::Complete(c.read_error ? c.read_error : make_error_code(errc::truncated));
   }
   if (!s.handshake_done() && c.write_error) return Action::Complete(c.write_error);
+  if (!s.handshake_done() && Paused(s)) return Action::WaitApp();
   return NeedInput(c);
 }
 
@@ -484,7 +559,8 @@ Action WriteStep(C& c, const StepContext& ctx, const ConstBufferSequence& buffer
     } else if (!s.handshake_done()) {
       if (!ctx.holds_input) return Action::Read();
       c.FeedStash();
-      return s.failed() ? Action::Complete(c.SessionError()) : NeedInput(c);
+      if (s.failed()) return Action::Complete(c.SessionError());
+      return Paused(s) ? Action::WaitApp() : NeedInput(c);
     } else {
       return Action::Complete(errc::internal);
     }
@@ -496,8 +572,10 @@ Action WriteStep(C& c, const StepContext& ctx, const ConstBufferSequence& buffer
     if (s.failed()) return Action::Complete(c.SessionError());
     if (!ctx.holds_input) return Action::Read();
     c.FeedStash();
-    if (c.output_pending() || s.handshake_done() || s.failed()) return WriteStep(c, ctx, buffers, accepted);
-    return NeedInput(c);
+    if (c.output_pending() || s.handshake_done() || s.failed()) {
+      return WriteStep(c, ctx, buffers, accepted);
+    }
+    return Paused(s) ? Action::WaitApp() : NeedInput(c);
   }
   return Action::Complete({}, *accepted);
 }
@@ -561,6 +639,9 @@ std::pair<std::error_code, size_t> RunSync(C& c, StepFn&& step,
       case Action::kWrite:
         c.SyncWrite();
         break;
+      case Action::kWaitApp:
+        // Nothing else runs while a blocking call waits: the event handler must answer.
+        return {ErrorCodeFor("ERR_TLS_PAUSE_UNANSWERED"), 0};
       case Action::kRead:
       case Action::kYieldInput: {
         std::chrono::milliseconds left(-1);
@@ -615,12 +696,15 @@ class Op {
         if (ec) return Finish(self, ec, 0);
         holds_writer_ = true;
         break;
+      case Await::kApp:
+        if (ec) return Finish(self, ec, 0);
+        break;
     }
     Run(self);
   }
 
  private:
-  enum class Await : uint8_t { kNone, kPosted, kWrite, kRead, kInput, kWriter };
+  enum class Await : uint8_t { kNone, kPosted, kWrite, kRead, kInput, kWriter, kApp };
 
   template <typename Self>
   void Run(Self& self) {
@@ -641,6 +725,8 @@ class Op {
           await_ = Await::kWrite;
           started_ = true;
           return c.AsyncWrite(std::move(self));
+        case Action::kWaitApp:
+          return Wait(self, c.app, Await::kApp);
         case Action::kYieldInput:
           holds_input_ = false;
           c.input.Release();  // to the waiter; this operation queues behind it

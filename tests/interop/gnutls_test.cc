@@ -1,0 +1,116 @@
+// Interop with GnuTLS's gnutls-cli against our server over 127.0.0.1: TLS 1.2 and 1.3,
+// ALPN, resumption, clean close. (gnutls-serv cannot be bound to loopback only, so GnuTLS
+// plays the client side here.)
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/context.h"
+#include "tests/interop/interop_util.h"
+#include "tests/posix/posix_test_util.h"
+#include "transports/posix/server.h"
+
+namespace sansio_tls::interop {
+namespace {
+
+using posix::Connection;
+using posix::test::ServerThread;
+
+constexpr char kGnutlsCli[] = "/usr/bin/gnutls-cli";
+
+std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
+                                             std::function<void(ContextOptions&)> edit = {}) {
+  ContextOptions o{.role = Role::kServer,
+                   .credentials = {.key_pem = pki.pki.server.key_pem,
+                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
+  if (edit) edit(o);
+  auto c = Context::Create(o);
+  EXPECT_TRUE(c.ok());
+  return c.value();
+}
+
+struct Seen {
+  std::mutex mu;
+  std::vector<HandshakeInfo> infos;
+  HandshakeInfo Last() {
+    std::lock_guard<std::mutex> lock(mu);
+    return infos.empty() ? HandshakeInfo{} : infos.back();
+  }
+};
+
+ServerThread::Factory Greeting(Seen* seen) {
+  return [seen](Connection& conn) {
+    {
+      std::lock_guard<std::mutex> lock(seen->mu);
+      seen->infos.push_back(conn.handshake_info());
+    }
+    static const std::string welcome = "welcome!\n";
+    conn.TryWrite({reinterpret_cast<const uint8_t*>(welcome.data()), welcome.size()});
+    return std::make_unique<posix::test::EchoHandler>();
+  };
+}
+
+std::unique_ptr<Process> StartCli(const PkiFiles& pki, uint16_t port,
+                                  std::vector<std::string> extra) {
+  std::vector<std::string> argv = {kGnutlsCli, "--x509cafile=" + pki.ca,
+                                   "-p", std::to_string(port)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back("127.0.0.1");  // the certificate has IP:127.0.0.1
+  return Process::Start(argv);
+}
+
+class Versions : public ::testing::TestWithParam<TlsVersion> {};
+
+TEST_P(Versions, GnutlsClientTalksToOurServerAndClosesCleanly) {
+  TlsVersion v = GetParam();
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki), {}, Greeting(&seen));
+  std::string priority = std::string("--priority=NORMAL:-VERS-ALL:+VERS-TLS1.") +
+                         (v == TlsVersion::kTls13 ? "3" : "2");
+  auto cli = StartCli(pki, server.port(), {priority});
+  cli->Feed("echo this\n");
+  ASSERT_TRUE(cli->WaitOut("welcome!\necho this\n")) << cli->Describe();
+  cli->CloseStdin();  // gnutls-cli says goodbye (close_notify) and exits
+  EXPECT_EQ(cli->Wait(), 0) << cli->Describe();
+  ASSERT_TRUE(server.WaitFor("close:ok")) << cli->Describe();
+  EXPECT_EQ(server.Count("end:clean"), 1u);
+  EXPECT_EQ(seen.Last().protocol, v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2");
+}
+
+INSTANTIATE_TEST_SUITE_P(Tls, Versions, ::testing::Values(TlsVersion::kTls12, TlsVersion::kTls13),
+                         [](const auto& info) {
+                           return info.param == TlsVersion::kTls13 ? "Tls13" : "Tls12";
+                         });
+
+TEST(Alpn, GnutlsClientAndOurServerAgree) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki, [](ContextOptions& o) {
+                        o.alpn_protocols = {"h2", "http/1.1"};
+                      }),
+                      {}, Greeting(&seen));
+  auto cli = StartCli(pki, server.port(), {"--alpn=http/1.1"});
+  ASSERT_TRUE(cli->WaitOut("welcome!\n")) << cli->Describe();
+  cli->CloseStdin();
+  EXPECT_EQ(cli->Wait(), 0);
+  EXPECT_EQ(seen.Last().alpn_protocol, "http/1.1");
+}
+
+TEST(Resumption, GnutlsClientResumesWithOurServer) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ServerThread server(ServerContext(pki), {}, Greeting(&seen));
+  auto cli = StartCli(pki, server.port(), {"--resume"});
+  ASSERT_TRUE(cli->WaitOutput([](const std::string& out, const std::string& err) {
+    return (out + err).find("This is a resumed session") != std::string::npos;
+  })) << cli->Describe();
+  cli->CloseStdin();
+  cli->Wait();
+  ASSERT_TRUE(server.WaitFor("secure", 2));
+  EXPECT_TRUE(seen.Last().session_reused);
+}
+
+}  // namespace
+}  // namespace sansio_tls::interop
