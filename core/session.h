@@ -315,6 +315,8 @@ class Session : private internal::BioEndpoint {
   void WriteCiphertext(std::span<const uint8_t> data) override;
 
   std::shared_ptr<const Context> context_;
+  // As given, except |session|: client, the session offered (reset when not offered); server,
+  // the session resumed from the session cache (set by its lookup).
   SessionOptions options_;
   SSL* ssl_ = nullptr;
 

@@ -126,9 +126,10 @@ struct LifecycleCallbacks {
       return nullptr;  // the application answered with another session: a miss
     }
     if (!s->AcceptResumption(found->auth())) return nullptr;
-    s->mutable_life().resumed_auth = found->auth();
-    SSL_SESSION_up_ref(found->ssl_session());
-    return found->ssl_session();
+    SSL_SESSION* resumed = found->ssl_session();
+    SSL_SESSION_up_ref(resumed);
+    s->options_.session = std::move(found);  // the server's resumed session (session.h)
+    return resumed;
   }
 
   static size_t TicketOverhead(SSL* /*ssl*/) { return TicketKeys::kOverhead + kTicketPrefixMax; }
@@ -273,10 +274,10 @@ bool Session::InitLifecycle() {
     // context would accept. Otherwise a full handshake verifies afresh.
     if (auth.servername == CheckedName() && (auth.authorized || !o.reject_unauthorized)) {
       if (!SSL_set_session(ssl_, saved.ssl_session())) return false;
-      mutable_life().offered = std::move(options_.session);
+      return true;  // kept in options_.session: the session offered
     }
   }
-  options_.session.reset();  // kept (as offered) only when offered
+  options_.session.reset();  // not offered: not kept
   return true;
 }
 
@@ -287,7 +288,7 @@ bool Session::AcceptResumption(const internal::AuthInfo& auth) const {
 
 internal::AuthInfo Session::CurrentAuth() const {
   if (SSL_session_reused(ssl_)) {
-    if (role() == Role::kClient && life().offered) return life().offered->auth();
+    if (options_.session) return options_.session->auth();  // offered / resumed from cache
     if (role() == Role::kServer && life().resumed_auth) return *life().resumed_auth;
     return {};
   }
@@ -439,13 +440,15 @@ bool Session::OnHandshakeLifecycle() {
 
   // A resumed session reports the verification result it was created with.
   if (info_.session_reused) {
-    if (role() == Role::kClient && life().offered) {
-      const internal::AuthInfo& a = life().offered->auth();
+    if (role() == Role::kClient && options_.session) {
+      const internal::AuthInfo& a = options_.session->auth();
       verify_done_ = true;
       info_.authorized = a.authorized;
       info_.authorization_error = a.error;
     } else if (role() == Role::kServer && o.request_cert) {
-      internal::AuthInfo a = life().resumed_auth.value_or(internal::AuthInfo{});
+      internal::AuthInfo a = options_.session ? options_.session->auth()
+                             : life().resumed_auth ? *life().resumed_auth
+                                                   : internal::AuthInfo{};
       verify_done_ = a.verified;
       info_.authorized = a.authorized;
       info_.authorization_error = a.error;

@@ -67,8 +67,7 @@ class SessionStore {
 // value here means "not used").
 struct Lifecycle {
   // ---- Resumption ----
-  std::optional<SavedSession> offered;       // client: the session offered in the ClientHello
-  std::optional<AuthInfo> resumed_auth;      // server: what the ticket / cache entry carried
+  std::optional<AuthInfo> resumed_auth;      // server: what the ticket carried
   enum class Lookup : uint8_t { kNone, kPending, kAnswered } lookup = Lookup::kNone;
   std::string lookup_id;                     // server, external cache: the ID looked up
   std::optional<SavedSession> lookup_answer; // the application's answer (nullopt: miss)
