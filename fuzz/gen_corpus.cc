@@ -126,11 +126,6 @@ Recording Record(const ClientConfig& cc, const ServerConfig& sc) {
       closed = true;
     }
   }
-  if (std::getenv("GEN_CORPUS_DEBUG")) {
-    std::printf("record: client done=%d failed=%s server done=%d failed=%s\n", client->handshake_done(),
-                client->failed() ? client->error()->message.c_str() : "-", server->handshake_done(),
-                server->failed() ? server->error()->message.c_str() : "-");
-  }
   return rec;
 }
 

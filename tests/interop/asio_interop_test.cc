@@ -22,6 +22,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -346,13 +347,19 @@ TEST(Bulk, SixtyFourMiBEachWayFullDuplexBetweenOurAsioClientAndOpensslServer) {
           got.Update({buf.data(), n});
           received += n;
         }
+        // Until our writes completed too (without blocking this thread: it runs them).
+        asio::steady_timer wait(co_await asio::this_coro::executor);
+        while (!written && std::chrono::steady_clock::now() - start < 120s) {
+          wait.expires_after(5ms);
+          co_await wait.async_wait(asio::use_awaitable);
+        }
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("64 MiB each way, our Asio client <-> s_server: %.2f s\n", seconds);
         EXPECT_EQ(received, down.size());
         EXPECT_EQ(got.Hex(), Sha256Hex(down));
-        EXPECT_TRUE(server.process->WaitOutBytes(up.size()));
         EXPECT_TRUE(written);
+        EXPECT_TRUE(server.process->WaitOutBytes(up.size()));
         EXPECT_EQ(server.process->out_prefix_sha256(), Sha256Hex(up));
         // Our close_notify; s_server answers with its own.
         auto [sec] = co_await tls.async_shutdown(10s, kAsTuple);
