@@ -170,7 +170,9 @@ struct LifecycleCallbacks {
 
   static void KeyLog(const SSL* ssl, const char* line) {
     Session* s = Session::FromSsl(ssl);
-    if (!s) return;
+    // The session's own context decides: after an SNI switch BoringSSL calls the callback
+    // of the chosen context, which may not have asked for key logging.
+    if (!s || !s->context_->options().key_log) return;
     Event e{EventKind::kKeyLog, {}, {}};
     e.data = line;
     s->Push(std::move(e));
@@ -210,7 +212,10 @@ std::optional<Error> Context::SetUpLifecycle() {
   SSL_CTX_set_timeout(ctx, o.session_timeout);
   SSL_CTX_set_session_psk_dhe_timeout(ctx, o.session_timeout);
   if (!o.session_tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-  if (o.key_log) SSL_CTX_set_keylog_callback(ctx, LifecycleCallbacks::KeyLog);
+  // Installed on every server context: a session switched to an SNI context (which may not
+  // have key_log) must keep logging if the context it started from asked for it. Clients
+  // install it only when asked (the lines cost a little formatting per handshake).
+  if (o.key_log || o.role == Role::kServer) SSL_CTX_set_keylog_callback(ctx, LifecycleCallbacks::KeyLog);
 
   if (o.role == Role::kClient) {
     if (!o.credentials.ocsp_response.empty()) {

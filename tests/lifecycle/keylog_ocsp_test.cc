@@ -146,6 +146,35 @@ TEST(KeyLog, IsOffUnlessConfigured) {
   EXPECT_EQ(Count(*pair, Side::kServer, EventKind::kKeyLog), 5u);
 }
 
+TEST(KeyLog, FollowsTheListeningContextAcrossAnSniCallbackSwitch) {
+  // The server asked for key logging; the SNI callback answers with a context that did not.
+  auto server = Server(TlsVersion::kTls13, [](ContextOptions& o) {
+    o.key_log = true;
+    o.sni_callback = true;
+  });
+  auto chosen = Server(TlsVersion::kTls13);
+  SessionOptions client_options = At(Now());
+  client_options.servername = "other.example";
+  client_options.host = "localhost";
+  auto client = Client(TlsVersion::kTls13, [](ContextOptions& o) { o.reject_unauthorized = false; });
+  auto pair = MakePair(client, server, client_options);
+  pair->Pump();
+  ASSERT_TRUE(pair->server().sni_pending()) << Summary(*pair);
+  EXPECT_EQ(pair->server().AnswerSni(SniAnswer::Use(chosen)), std::nullopt);
+  ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
+  EXPECT_EQ(Count(*pair, Side::kServer, EventKind::kKeyLog), 5u) << Summary(*pair);
+
+  // And the converse: a listening context without key_log never logs, whatever it switches to.
+  auto quiet = Server(TlsVersion::kTls13, [](ContextOptions& o) { o.sni_callback = true; });
+  auto logging = Server(TlsVersion::kTls13, KeyLogOn);
+  auto pair2 = MakePair(client, quiet, client_options);
+  pair2->Pump();
+  ASSERT_TRUE(pair2->server().sni_pending());
+  EXPECT_EQ(pair2->server().AnswerSni(SniAnswer::Use(logging)), std::nullopt);
+  ASSERT_TRUE(pair2->Handshake()) << Summary(*pair2);
+  EXPECT_EQ(Count(*pair2, Side::kServer, EventKind::kKeyLog), 0u);
+}
+
 // ---- OCSP stapling ------------------------------------------------------------------
 
 // Any bytes: the core carries the response, it does not validate it.
