@@ -39,35 +39,8 @@ using asio_tls::PeerEnd;
 using asio_tls::TlsStream;
 using namespace std::chrono_literals;
 
-constexpr char kOpenssl[] = "/usr/bin/openssl";
-constexpr char kNode[] = "/usr/bin/node";
-constexpr char kGnutlsCli[] = "/usr/bin/gnutls-cli";
 constexpr size_t kBulk = 64 << 20;
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
-
-const char* VersionFlag(TlsVersion v) { return v == TlsVersion::kTls13 ? "-tls1_3" : "-tls1_2"; }
-const char* VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2"; }
-std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
-
-std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {}) {
-  ContextOptions o{.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}};
-  if (edit) edit(o);
-  auto c = Context::Create(o);
-  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
-  return c.value();
-}
-
-std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {}) {
-  ContextOptions o{.role = Role::kServer,
-                   .credentials = {.key_pem = pki.pki.server.key_pem,
-                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
-  if (edit) edit(o);
-  auto c = Context::Create(o);
-  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
-  return c.value();
-}
 
 // ---- Our server: asio_tls::Server on an io_context thread, echoing after a greeting -----
 
@@ -223,34 +196,6 @@ asio::awaitable<std::pair<std::string, std::error_code>> ReadToEnd(TlsStream& tl
 
 // ---- OpenSSL ------------------------------------------------------------------------------
 
-struct Peer {
-  std::unique_ptr<Process> process;
-  uint16_t port = 0;
-};
-
-Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra,
-                  Process::Options options = {}, int connections = 1) {
-  std::vector<std::string> argv = {kOpenssl, "s_server", "-accept", "127.0.0.1:0",
-                                   "-cert", pki.server_chain, "-key", pki.server_key,
-                                   "-cert_chain", pki.intermediate, "-naccept",
-                                   std::to_string(connections), "-quiet"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  Peer p;
-  p.process = Process::Start(argv, options);
-  p.port = ListeningPort(p.process->pid());
-  return p;
-}
-
-std::unique_ptr<Process> StartSClient(const PkiFiles& pki, uint16_t port,
-                                      std::vector<std::string> extra,
-                                      Process::Options options = {}) {
-  std::vector<std::string> argv = {kOpenssl, "s_client", "-connect",
-                                   "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
-                                   "-verify_return_error", "-nocommands"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return Process::Start(argv, options);
-}
-
 class Versions : public ::testing::TestWithParam<TlsVersion> {};
 
 TEST_P(Versions, OurAsioClientTalksToOpensslServer) {
@@ -377,7 +322,9 @@ TEST(Alpn, OurAsioClientAndOpensslServerAgree) {
                                         o.alpn_protocols = {"h2", "http/1.1"};
                                       }));
     EXPECT_FALSE(ec) << ec.message();
-    if (!ec) EXPECT_EQ(tls.alpn_protocol(), "http/1.1");
+    if (!ec) {
+      EXPECT_EQ(tls.alpn_protocol(), "http/1.1");
+    }
   });
 }
 
@@ -406,7 +353,9 @@ TEST(Npn, OurAsioClientAndOpensslServerAgreeInTls12) {
                                         o.max_version = TlsVersion::kTls12;
                                       }));
     EXPECT_FALSE(ec) << ec.message();
-    if (!ec) EXPECT_EQ(tls.npn_protocol(), "http/1.1");
+    if (!ec) {
+      EXPECT_EQ(tls.npn_protocol(), "http/1.1");
+    }
   });
 }
 
@@ -583,15 +532,6 @@ TEST(Close, KillingOpensslClientIsATruncationOnOurAsioServer) {
 
 // ---- Node.js ---------------------------------------------------------------------------
 
-std::string Q(std::string_view s) {  // a JSON string (paths and names: no control chars)
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // The value of "key" in the first line of |p|'s stdout whose "event" is |event| ("" if none;
 // strings unquoted).
 std::string EventField(const Process& p, const std::string& event, const std::string& key,
@@ -610,31 +550,6 @@ std::string EventField(const Process& p, const std::string& event, const std::st
   size_t v = k + key.size() + 3;
   if (line[v] == '"') return line.substr(v + 1, line.find('"', v + 1) - v - 1);
   return line.substr(v, line.find_first_of(",}", v) - v);
-}
-
-bool WaitEvent(const Process& p, const std::string& event, size_t n = 1,
-               milliseconds timeout = kIoTimeout) {
-  std::string needle = "\"event\":\"" + event + "\"";
-  return p.WaitOutput(
-      [&](const std::string& out, const std::string&) {
-        size_t count = 0;
-        for (size_t at = out.find(needle); at != std::string::npos;
-             at = out.find(needle, at + 1)) {
-          ++count;
-        }
-        return count >= n;
-      },
-      timeout);
-}
-
-std::unique_ptr<Process> StartNode(const std::string& config) {
-  return Process::Start({kNode, Runfile("tests/interop/node_peer.js"), config});
-}
-std::string ServerTls(const PkiFiles& pki, const std::string& extra = "") {
-  return "{\"key\":" + Q(pki.server_key) + ",\"cert\":" + Q(pki.server_chain) + extra + "}";
-}
-std::string ClientTls(const PkiFiles& pki, const std::string& extra = "") {
-  return "{\"ca\":" + Q(pki.ca) + ",\"servername\":\"localhost\"" + extra + "}";
 }
 
 TEST_P(Versions, OurAsioClientTalksToNodeServer) {
@@ -802,9 +717,7 @@ TEST_P(Versions, GnutlsClientTalksToOurAsioServerAndClosesCleanly) {
   AsioServerThread server(ServerContext(pki), "welcome!\n");
   std::string priority = v == TlsVersion::kTls13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
                                                  : "NORMAL:-VERS-ALL:+VERS-TLS1.2";
-  auto cli = Process::Start({kGnutlsCli, "--x509cafile=" + pki.ca, "-p",
-                             std::to_string(server.port()), "--priority=" + priority,
-                             "127.0.0.1"});
+  auto cli = StartGnutlsCli(pki, server.port(), {"--priority=" + priority});
   ASSERT_TRUE(cli->WaitOut("welcome!")) << cli->Describe();
   cli->Feed("gnutls says hi\n");
   ASSERT_TRUE(cli->WaitOut("gnutls says hi\n")) << cli->Describe();
@@ -817,8 +730,7 @@ TEST_P(Versions, GnutlsClientTalksToOurAsioServerAndClosesCleanly) {
 TEST(Resumption, GnutlsClientResumesWithOurAsioServer) {
   PkiFiles pki = WritePki();
   AsioServerThread server(ServerContext(pki), "welcome!\n");
-  auto cli = Process::Start({kGnutlsCli, "--x509cafile=" + pki.ca, "-p",
-                             std::to_string(server.port()), "--resume", "127.0.0.1"});
+  auto cli = StartGnutlsCli(pki, server.port(), {"--resume"});
   ASSERT_TRUE(cli->WaitOutput([](const std::string& out, const std::string& err) {
     return (out + err).find("This is a resumed session") != std::string::npos;
   })) << cli->Describe();

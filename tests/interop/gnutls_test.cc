@@ -17,28 +17,6 @@ namespace {
 using posix::Connection;
 using posix::test::ServerThread;
 
-constexpr char kGnutlsCli[] = "/usr/bin/gnutls-cli";
-
-std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {}) {
-  ContextOptions o{.role = Role::kServer,
-                   .credentials = {.key_pem = pki.pki.server.key_pem,
-                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
-  if (edit) edit(o);
-  auto c = Context::Create(o);
-  EXPECT_TRUE(c.ok());
-  return c.value();
-}
-
-struct Seen {
-  std::mutex mu;
-  std::vector<HandshakeInfo> infos;
-  HandshakeInfo Last() {
-    std::lock_guard<std::mutex> lock(mu);
-    return infos.empty() ? HandshakeInfo{} : infos.back();
-  }
-};
-
 ServerThread::Factory Greeting(Seen* seen) {
   return [seen](Connection& conn) {
     {
@@ -51,15 +29,6 @@ ServerThread::Factory Greeting(Seen* seen) {
   };
 }
 
-std::unique_ptr<Process> StartCli(const PkiFiles& pki, uint16_t port,
-                                  std::vector<std::string> extra) {
-  std::vector<std::string> argv = {kGnutlsCli, "--x509cafile=" + pki.ca,
-                                   "-p", std::to_string(port)};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.push_back("127.0.0.1");  // the certificate has IP:127.0.0.1
-  return Process::Start(argv);
-}
-
 class Versions : public ::testing::TestWithParam<TlsVersion> {};
 
 TEST_P(Versions, GnutlsClientTalksToOurServerAndClosesCleanly) {
@@ -69,7 +38,7 @@ TEST_P(Versions, GnutlsClientTalksToOurServerAndClosesCleanly) {
   ServerThread server(ServerContext(pki), {}, Greeting(&seen));
   std::string priority = std::string("--priority=NORMAL:-VERS-ALL:+VERS-TLS1.") +
                          (v == TlsVersion::kTls13 ? "3" : "2");
-  auto cli = StartCli(pki, server.port(), {priority});
+  auto cli = StartGnutlsCli(pki, server.port(), {priority});
   cli->Feed("echo this\n");
   ASSERT_TRUE(cli->WaitOut("welcome!\necho this\n")) << cli->Describe();
   cli->CloseStdin();  // gnutls-cli says goodbye (close_notify) and exits
@@ -91,7 +60,7 @@ TEST(Alpn, GnutlsClientAndOurServerAgree) {
                         o.alpn_protocols = {"h2", "http/1.1"};
                       }),
                       {}, Greeting(&seen));
-  auto cli = StartCli(pki, server.port(), {"--alpn=http/1.1"});
+  auto cli = StartGnutlsCli(pki, server.port(), {"--alpn=http/1.1"});
   ASSERT_TRUE(cli->WaitOut("welcome!\n")) << cli->Describe();
   cli->CloseStdin();
   EXPECT_EQ(cli->Wait(), 0);
@@ -102,7 +71,7 @@ TEST(Resumption, GnutlsClientResumesWithOurServer) {
   PkiFiles pki = WritePki();
   Seen seen;
   ServerThread server(ServerContext(pki), {}, Greeting(&seen));
-  auto cli = StartCli(pki, server.port(), {"--resume"});
+  auto cli = StartGnutlsCli(pki, server.port(), {"--resume"});
   ASSERT_TRUE(cli->WaitOutput([](const std::string& out, const std::string& err) {
     return (out + err).find("This is a resumed session") != std::string::npos;
   })) << cli->Describe();

@@ -1,5 +1,7 @@
 #include "tests/interop/interop_util.h"
 
+#include <gtest/gtest.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -348,6 +350,97 @@ std::string Sha256Hex(std::string_view data) {
   uint8_t md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const uint8_t*>(data.data()), data.size(), md);
   return Hex(md, sizeof md);
+}
+
+std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
+const char* VersionFlag(TlsVersion v) { return v == TlsVersion::kTls13 ? "-tls1_3" : "-tls1_2"; }
+const char* VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2"; }
+
+std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
+                                             std::function<void(ContextOptions&)> edit) {
+  ContextOptions o{.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}};
+  if (edit) edit(o);
+  auto c = Context::Create(o);
+  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
+  return c.value();
+}
+
+std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
+                                             std::function<void(ContextOptions&)> edit) {
+  ContextOptions o{.role = Role::kServer,
+                   .credentials = {.key_pem = pki.pki.server.key_pem,
+                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
+  if (edit) edit(o);
+  auto c = Context::Create(o);
+  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
+  return c.value();
+}
+
+Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra,
+                  Process::Options options, int connections) {
+  // -cert reads only the leaf: the intermediate goes in -cert_chain.
+  std::vector<std::string> argv = {kOpenssl, "s_server", "-accept", "127.0.0.1:0",
+                                   "-cert", pki.server_chain, "-key", pki.server_key,
+                                   "-cert_chain", pki.intermediate, "-naccept",
+                                   std::to_string(connections), "-quiet"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Peer p;
+  p.process = Process::Start(argv, options);
+  p.port = ListeningPort(p.process->pid());
+  return p;
+}
+
+std::unique_ptr<Process> StartSClient(const PkiFiles& pki, uint16_t port,
+                                      std::vector<std::string> extra,
+                                      Process::Options options) {
+  std::vector<std::string> argv = {kOpenssl, "s_client", "-connect",
+                                   "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
+                                   "-verify_return_error", "-nocommands"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return Process::Start(argv, options);
+}
+
+std::unique_ptr<Process> StartGnutlsCli(const PkiFiles& pki, uint16_t port,
+                                        std::vector<std::string> extra) {
+  std::vector<std::string> argv = {kGnutlsCli, "--x509cafile=" + pki.ca,
+                                   "-p", std::to_string(port)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back("127.0.0.1");  // the certificate has IP:127.0.0.1
+  return Process::Start(argv);
+}
+
+std::unique_ptr<Process> StartNode(const std::string& config) {
+  return Process::Start({kNode, Runfile("tests/interop/node_peer.js"), config});
+}
+
+std::string Q(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+bool WaitEvent(const Process& p, const std::string& event, size_t n, milliseconds timeout) {
+  std::string needle = "\"event\":\"" + event + "\"";
+  return p.WaitOutput(
+      [&](const std::string& out, const std::string&) {
+        size_t count = 0;
+        for (size_t at = out.find(needle); at != std::string::npos;
+             at = out.find(needle, at + 1)) {
+          ++count;
+        }
+        return count >= n;
+      },
+      timeout);
+}
+
+std::string ServerTls(const PkiFiles& pki, const std::string& extra) {
+  return "{\"key\":" + Q(pki.server_key) + ",\"cert\":" + Q(pki.server_chain) + extra + "}";
+}
+std::string ClientTls(const PkiFiles& pki, const std::string& extra) {
+  return "{\"ca\":" + Q(pki.ca) + ",\"servername\":\"localhost\"" + extra + "}";
 }
 
 }  // namespace sansio_tls::interop

@@ -18,9 +18,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "core/context.h"
+#include "core/session.h"
 #include "core/testing/cert_factory.h"
 
 namespace sansio_tls::interop {
@@ -141,6 +144,73 @@ class Sha256 {
  private:
   SHA256_CTX ctx_;
 };
+
+// ---- Shared by the peer tests (openssl, node, gnutls; POSIX and Asio transports) ----------
+
+inline constexpr char kOpenssl[] = "/usr/bin/openssl";
+inline constexpr char kNode[] = "/usr/bin/node";
+inline constexpr char kGnutlsCli[] = "/usr/bin/gnutls-cli";
+
+std::string ErrorText(const Error& e);
+// s_client/s_server version flag and Node/OpenSSL protocol name of |v|.
+const char* VersionFlag(TlsVersion v);
+const char* VersionName(TlsVersion v);
+
+// Contexts trusting / presenting the PKI's server chain; |edit| adjusts the options first.
+// A Context::Create failure is a (non-fatal) test failure.
+std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
+                                             std::function<void(ContextOptions&)> edit = {});
+std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
+                                             std::function<void(ContextOptions&)> edit = {});
+
+// Handshake infos recorded by our server's callbacks (thread-safe).
+struct Seen {
+  std::mutex mu;
+  std::vector<HandshakeInfo> infos;
+  void Add(const HandshakeInfo& h) {
+    std::lock_guard<std::mutex> lock(mu);
+    infos.push_back(h);
+  }
+  // The latest info; a default one when none was recorded.
+  HandshakeInfo Last() {
+    std::lock_guard<std::mutex> lock(mu);
+    return infos.empty() ? HandshakeInfo{} : infos.back();
+  }
+};
+
+// A peer server process and the port it listens on (0 if it did not start listening).
+struct Peer {
+  std::unique_ptr<Process> process;
+  uint16_t port = 0;
+};
+
+// s_server on 127.0.0.1, port 0, serving |connections| connections; -quiet: stdout carries
+// exactly the bytes received, stdin is sent to the client (closing it ends the connection
+// with close_notify).
+Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra,
+                  Process::Options options = {}, int connections = 1);
+// s_client to 127.0.0.1:|port| verifying against the PKI's root, then |extra|; tests pass
+// -quiet (stdout is the data) -no_ign_eof (stdin EOF sends close_notify); -nocommands
+// (payload bytes are never commands) is always set.
+std::unique_ptr<Process> StartSClient(const PkiFiles& pki, uint16_t port,
+                                      std::vector<std::string> extra,
+                                      Process::Options options = {});
+
+// gnutls-cli to 127.0.0.1:|port| verifying against the PKI's root, with |extra| flags.
+std::unique_ptr<Process> StartGnutlsCli(const PkiFiles& pki, uint16_t port,
+                                        std::vector<std::string> extra);
+
+// node_peer.js (a data dependency of the test) with the JSON |config|.
+std::unique_ptr<Process> StartNode(const std::string& config);
+// A JSON string (paths and names: no control chars).
+std::string Q(std::string_view s);
+// Waits until |p|'s stdout holds |n| node_peer.js lines whose "event" is |event|.
+bool WaitEvent(const Process& p, const std::string& event, size_t n = 1,
+               milliseconds timeout = kIoTimeout);
+// node_peer.js "tls" objects: the server identity, and a client trusting the root for
+// "localhost"; |extra| is appended inside the object (",\"k\":v...").
+std::string ServerTls(const PkiFiles& pki, const std::string& extra = "");
+std::string ClientTls(const PkiFiles& pki, const std::string& extra = "");
 
 }  // namespace sansio_tls::interop
 

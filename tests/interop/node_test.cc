@@ -21,22 +21,11 @@ using posix::Connection;
 using posix::PeerEnd;
 using posix::test::ServerThread;
 
-constexpr char kNode[] = "/usr/bin/node";
 constexpr size_t kBulk = 64 << 20;
 
-std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
-std::string Q(std::string_view s) {  // a JSON string (paths and names: no control chars)
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-const char* VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2"; }
 
 // One JSON line of node_peer.js, flattened: top-level key -> raw value (strings unquoted).
 using Line = std::map<std::string, std::string>;
@@ -79,63 +68,12 @@ std::vector<Line> Events(const Process& p, const std::string& event) {
   return out;
 }
 
-bool WaitEvent(const Process& p, const std::string& event, size_t n = 1,
-               milliseconds timeout = kIoTimeout) {
-  std::string needle = "\"event\":\"" + event + "\"";
-  return p.WaitOutput([&](const std::string& out, const std::string&) {
-    size_t count = 0;
-    for (size_t at = out.find(needle); at != std::string::npos; at = out.find(needle, at + 1)) {
-      ++count;
-    }
-    return count >= n;
-  }, timeout);
-}
-
-std::unique_ptr<Process> StartNode(const std::string& config) {
-  return Process::Start({kNode, Runfile("tests/interop/node_peer.js"), config});
-}
-
 // A node server; returns its port (0 if it did not start).
 uint16_t NodeServerPort(const Process& p) {
   if (!WaitEvent(p, "listening", 1, kStartTimeout)) return 0;
   return static_cast<uint16_t>(std::stoi(Events(p, "listening")[0]["port"]));
 }
 
-std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {}) {
-  ContextOptions o{.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}};
-  if (edit) edit(o);
-  auto c = Context::Create(o);
-  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
-  return c.value();
-}
-
-std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {}) {
-  ContextOptions o{.role = Role::kServer,
-                   .credentials = {.key_pem = pki.pki.server.key_pem,
-                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
-  if (edit) edit(o);
-  auto c = Context::Create(o);
-  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
-  return c.value();
-}
-
-std::string ServerTls(const PkiFiles& pki, const std::string& extra = "") {
-  return "{\"key\":" + Q(pki.server_key) + ",\"cert\":" + Q(pki.server_chain) + extra + "}";
-}
-std::string ClientTls(const PkiFiles& pki, const std::string& extra = "") {
-  return "{\"ca\":" + Q(pki.ca) + ",\"servername\":\"localhost\"" + extra + "}";
-}
-
-struct Seen {
-  std::mutex mu;
-  std::vector<HandshakeInfo> infos;
-  HandshakeInfo Last() {
-    std::lock_guard<std::mutex> lock(mu);
-    return infos.empty() ? HandshakeInfo{} : infos.back();
-  }
-};
 ServerThread::Factory Recording(Seen* seen) {
   return [seen](Connection& conn) {
     std::lock_guard<std::mutex> lock(seen->mu);

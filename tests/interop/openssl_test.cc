@@ -20,56 +20,10 @@ using posix::Connection;
 using posix::PeerEnd;
 using posix::test::ServerThread;
 
-constexpr char kOpenssl[] = "/usr/bin/openssl";
 constexpr size_t kBulk = 64 << 20;
 
-std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-const char* VersionFlag(TlsVersion v) { return v == TlsVersion::kTls13 ? "-tls1_3" : "-tls1_2"; }
-const char* VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2"; }
-
-struct Peer {
-  std::unique_ptr<Process> process;
-  uint16_t port = 0;
-};
-
-// s_server on 127.0.0.1, port 0, serving one connection; -quiet: stdout carries exactly
-// the bytes received, stdin is sent to the client (closing it ends the connection with
-// close_notify).
-Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra,
-                  Process::Options options = {}, int connections = 1) {
-  // -cert reads only the leaf: the intermediate goes in -cert_chain.
-  std::vector<std::string> argv = {kOpenssl, "s_server", "-accept", "127.0.0.1:0",
-                                   "-cert", pki.server_chain, "-key", pki.server_key,
-                                   "-cert_chain", pki.intermediate, "-naccept",
-                                   std::to_string(connections), "-quiet"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  Peer p;
-  p.process = Process::Start(argv, options);
-  p.port = ListeningPort(p.process->pid());
-  return p;
-}
-
-std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {}) {
-  ContextOptions o{.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}};
-  if (edit) edit(o);
-  auto c = Context::Create(o);
-  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
-  return c.value();
-}
-
-std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {}) {
-  ContextOptions o{.role = Role::kServer,
-                   .credentials = {.key_pem = pki.pki.server.key_pem,
-                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
-  if (edit) edit(o);
-  auto c = Context::Create(o);
-  EXPECT_TRUE(c.ok()) << ErrorText(c.error());
-  return c.value();
 }
 
 std::string ReadExactly(Connection& conn, size_t n) {
@@ -101,38 +55,12 @@ std::string ReadToEnd(Connection& conn, std::optional<Error>* end) {
   }
 }
 
-// Records what our server saw of each connection.
-struct Seen {
-  std::mutex mu;
-  std::vector<HandshakeInfo> infos;
-  void Add(const HandshakeInfo& h) {
-    std::lock_guard<std::mutex> lock(mu);
-    infos.push_back(h);
-  }
-  HandshakeInfo Last() {
-    std::lock_guard<std::mutex> lock(mu);
-    return infos.empty() ? HandshakeInfo{} : infos.back();
-  }
-};
-
 ServerThread::Factory Recording(Seen* seen, std::string greeting = "") {
   return [seen, greeting](Connection& conn) {
     seen->Add(conn.handshake_info());
     if (!greeting.empty()) conn.TryWrite(Bytes(greeting));
     return std::make_unique<posix::test::EchoHandler>();
   };
-}
-
-// s_client: -quiet (stdout is the data) -no_ign_eof (stdin EOF sends close_notify)
-// -nocommands (payload bytes are never commands).
-std::unique_ptr<Process> StartSClient(const PkiFiles& pki, uint16_t port,
-                                      std::vector<std::string> extra,
-                                      Process::Options options = {}) {
-  std::vector<std::string> argv = {kOpenssl, "s_client", "-connect",
-                                   "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
-                                   "-verify_return_error", "-nocommands"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return Process::Start(argv, options);
 }
 
 // ---- Handshakes -------------------------------------------------------------------------
