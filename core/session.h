@@ -349,8 +349,8 @@ class Session : private internal::BioEndpoint {
   std::optional<SavedSession> latest_session_;  // client: saved_session()
   internal::KeyUpdateCounters key_updates_;     // ContextOptions::key_update_after_*
   std::vector<SavedSession> stashed_sessions_;  // new sessions seen before kHandshakeDone
-  // Rarely used state (resumption, 0-RTT, key updates, SNI choice, host-name failure text),
-  // allocated on first use (core/internal/session_rare.h): most sessions never need it.
+  // Rarely used state (external-cache lookups, 0-RTT, a ticket's verdict, SNI choice,
+  // host-name failure text), allocated on first use (core/internal/session_rare.h).
   struct Rare;
   std::unique_ptr<Rare> rare_;
   Rare& rare();                                      // allocates on first use

@@ -13,7 +13,7 @@
 namespace sansio_tls {
 
 struct Session::Rare {
-  internal::Lifecycle life;                    // resumption, 0-RTT, key updates
+  internal::Lifecycle life;                    // external-cache lookups, 0-RTT, ticket verdict
   std::string hostname_reason;                 // why the host-name check failed
   std::shared_ptr<const Context> sni_context;  // credentials chosen by SNI; null: context_
 };
