@@ -108,7 +108,9 @@ TEST_P(Closing, CloseNotifyIsTheLastRecordAndIsFlushedBeforeAHalfClose) {
     ASSERT_LE(i, wire.size());
   }
   EXPECT_EQ(records, 2u);
-  if (GetParam().version == TlsVersion::kTls12) EXPECT_EQ(wire[last_start], SSL3_RT_ALERT);
+  if (GetParam().version == TlsVersion::kTls12) {
+    EXPECT_EQ(wire[last_start], SSL3_RT_ALERT);
+  }
   // The peer gets exactly: the data, then a clean close.
   Session& p = pair->session(peer());
   EXPECT_EQ(p.Feed(wire), wire.size());

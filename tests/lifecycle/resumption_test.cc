@@ -94,7 +94,9 @@ TEST_P(Resumption, AServerThatNeverWritesStillGivesTheClientASession) {
   EXPECT_EQ(pair->bytes_sent(Side::kServer) > 0, true);
   std::vector<SavedSession> saved = NewSessions(*pair, Side::kClient);
   ASSERT_FALSE(saved.empty()) << Summary(*pair);
-  if (GetParam() == TlsVersion::kTls13) EXPECT_EQ(saved.size(), 2u);  // BoringSSL sends two
+  if (GetParam() == TlsVersion::kTls13) {
+    EXPECT_EQ(saved.size(), 2u);  // BoringSSL sends two
+  }
   auto again = Connect(client, server, Now() + 1, saved.front());
   ASSERT_TRUE(again);
   EXPECT_TRUE(Resumed(*again)) << Summary(*again);
@@ -559,7 +561,9 @@ TEST(SavedSession, GarbageIsAClearErrorNeverACrash) {
   // A flipped byte inside the BoringSSL encoding either fails to parse or parses into a
   // different session; never a crash.
   auto flipped = SavedSession::FromBytes(body);
-  if (flipped.ok()) EXPECT_NE(flipped->ToBytes(), good);
+  if (flipped.ok()) {
+    EXPECT_NE(flipped->ToBytes(), good);
+  }
 }
 
 TEST(TicketKeys, SetRefusesEmptyDuplicateAndOversizedRings) {
