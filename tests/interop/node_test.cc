@@ -17,6 +17,9 @@
 namespace sansio_tls::interop {
 namespace {
 
+using posix::test::ReadExactly;
+using posix::test::ReadToEnd;
+
 using posix::Connection;
 using posix::PeerEnd;
 using posix::test::ServerThread;
@@ -82,16 +85,6 @@ ServerThread::Factory Recording(Seen* seen) {
   };
 }
 
-std::string ReadExactly(Connection& conn, size_t n) {
-  std::string out;
-  uint8_t buf[16384];
-  while (out.size() < n) {
-    auto r = conn.Read({buf, std::min(sizeof buf, n - out.size())});
-    if (!r.ok() || *r == 0) break;
-    out.append(reinterpret_cast<char*>(buf), *r);
-  }
-  return out;
-}
 
 std::optional<Error> ReadToEnd(Connection& conn) {
   uint8_t buf[65536];

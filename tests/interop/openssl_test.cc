@@ -16,6 +16,9 @@
 namespace sansio_tls::interop {
 namespace {
 
+using posix::test::ReadExactly;
+using posix::test::ReadToEnd;
+
 using posix::Connection;
 using posix::PeerEnd;
 using posix::test::ServerThread;
@@ -26,34 +29,7 @@ std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-std::string ReadExactly(Connection& conn, size_t n) {
-  std::string out;
-  uint8_t buf[16384];
-  while (out.size() < n) {
-    auto r = conn.Read({buf, std::min(sizeof buf, n - out.size())});
-    if (!r.ok() || *r == 0) break;
-    out.append(reinterpret_cast<char*>(buf), *r);
-  }
-  return out;
-}
 
-// Reads until the end; returns the bytes and the end (nullopt: clean).
-std::string ReadToEnd(Connection& conn, std::optional<Error>* end) {
-  std::string out;
-  uint8_t buf[65536];
-  for (;;) {
-    auto r = conn.Read(buf);
-    if (!r.ok()) {
-      *end = r.error();
-      return out;
-    }
-    if (*r == 0) {
-      *end = std::nullopt;
-      return out;
-    }
-    out.append(reinterpret_cast<char*>(buf), *r);
-  }
-}
 
 ServerThread::Factory Recording(Seen* seen, std::string greeting = "") {
   return [seen, greeting](Connection& conn) {

@@ -26,6 +26,9 @@
 namespace sansio_tls::posix {
 namespace {
 
+using test::ReadExactly;
+using test::ReadToEnd;
+
 using std::chrono::milliseconds;
 using test::Bytes;
 using test::Contexts;
@@ -37,35 +40,7 @@ using test::Sha256Hex;
 
 std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
 
-// Reads with the blocking API until |n| bytes or the end; returns what arrived.
-std::string ReadExactly(Connection& conn, size_t n) {
-  std::string out;
-  uint8_t buf[16384];
-  while (out.size() < n) {
-    auto r = conn.Read({buf, std::min(sizeof buf, n - out.size())});
-    if (!r.ok() || *r == 0) break;
-    out.append(reinterpret_cast<char*>(buf), *r);
-  }
-  return out;
-}
 
-// Reads until a clean end (0) or an error; returns the data and sets |end|.
-std::string ReadToEnd(Connection& conn, std::optional<Error>* end) {
-  std::string out;
-  uint8_t buf[65536];
-  for (;;) {
-    auto r = conn.Read(buf);
-    if (!r.ok()) {
-      *end = r.error();
-      return out;
-    }
-    if (*r == 0) {
-      *end = std::nullopt;
-      return out;
-    }
-    out.append(reinterpret_cast<char*>(buf), *r);
-  }
-}
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

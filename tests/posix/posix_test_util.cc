@@ -251,4 +251,32 @@ std::chrono::milliseconds ServerThread::Stop(std::chrono::milliseconds grace) {
       std::chrono::steady_clock::now() - start);
 }
 
+std::string ReadExactly(Connection& conn, size_t n) {
+  std::string out;
+  uint8_t buf[16384];
+  while (out.size() < n) {
+    auto r = conn.Read({buf, std::min(sizeof buf, n - out.size())});
+    if (!r.ok() || *r == 0) break;
+    out.append(reinterpret_cast<char*>(buf), *r);
+  }
+  return out;
+}
+
+std::string ReadToEnd(Connection& conn, std::optional<Error>* end) {
+  std::string out;
+  uint8_t buf[65536];
+  for (;;) {
+    auto r = conn.Read(buf);
+    if (!r.ok()) {
+      *end = r.error();
+      return out;
+    }
+    if (*r == 0) {
+      *end = std::nullopt;
+      return out;
+    }
+    out.append(reinterpret_cast<char*>(buf), *r);
+  }
+}
+
 }  // namespace sansio_tls::posix::test

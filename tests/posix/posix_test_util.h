@@ -106,6 +106,11 @@ class ServerThread {
   bool stopped_ = false;
 };
 
+// Reads with the blocking API until |n| bytes or the end; returns what arrived.
+std::string ReadExactly(Connection& conn, size_t n);
+// Reads until a clean end (0) or an error; returns the data and sets |end| (nullopt: clean).
+std::string ReadToEnd(Connection& conn, std::optional<Error>* end);
+
 }  // namespace sansio_tls::posix::test
 
 #endif  // SANSIO_TLS_TESTS_POSIX_POSIX_TEST_UTIL_H_

@@ -23,6 +23,9 @@
 namespace sansio_tls::posix {
 namespace {
 
+using test::ReadExactly;
+using test::ReadToEnd;
+
 using std::chrono::milliseconds;
 using test::Bytes;
 using test::Contexts;
@@ -58,16 +61,6 @@ std::string ReadRawUntilClosed(int fd, bool* closed) {
   }
 }
 
-std::string ReadExactly(Connection& conn, size_t n) {
-  std::string out;
-  uint8_t buf[16384];
-  while (out.size() < n) {
-    auto r = conn.Read({buf, std::min(sizeof buf, n - out.size())});
-    if (!r.ok() || *r == 0) break;
-    out.append(reinterpret_cast<char*>(buf), *r);
-  }
-  return out;
-}
 
 TEST(Server, ListenRefusesAClientContextAndAMissingCallback) {
   Contexts ctx = MakeContexts();
