@@ -280,7 +280,9 @@ class Session : private internal::BioEndpoint {
   // Verification, called from BoringSSL's custom-verify callback; returns an
   // ssl_verify_result_t (core/verification.cc).
   int VerifyPeer(uint8_t* out_alert);
-  void ComputeVerdict();              // chain, then (client) host name, into info_
+  // Chain, then (client) host name, into info_. False (nothing set) when a certificate the
+  // peer sent does not parse.
+  bool ComputeVerdict();
   // Server, in OnHandshakeDone: reports a missing client certificate and refuses an
   // unauthorized client (reject_unauthorized). True when the session failed.
   bool RefuseUnauthorizedClient();

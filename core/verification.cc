@@ -17,6 +17,9 @@
 //    observes anyway (its handshake ends before the server judges its certificate). A
 //    ticket issued meanwhile carries the unauthorized verdict, which resumption refuses
 //    under reject_unauthorized (Session::AcceptResumption).
+//  - A certificate of the peer's chain that does not parse fails the handshake at once
+//    (kInvalidPeerCertificate, decode_error alert) on both sides, whatever the options,
+//    as in OpenSSL: there is nothing to judge, and verify_callback is not asked.
 //  - verify_callback: the verdict is shown to the application (kVerifyRequested) and its
 //    answer is final on both sides: accept authorizes the peer, reject fails the handshake
 //    at once (no ticket can carry a rejected certificate). BoringSSL calls the verify
@@ -123,19 +126,26 @@ void AppendTrustedIssuers(X509_STORE* store, std::vector<std::vector<uint8_t>>* 
 
 }  // namespace
 
-void Session::ComputeVerdict() {
+bool Session::ComputeVerdict() {
   verify_done_ = true;
   int x509_err = X509_V_ERR_UNSPECIFIED;
   const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl_);
   size_t n = chain ? sk_CRYPTO_BUFFER_num(chain) : 0;
   bssl::UniquePtr<X509> leaf;
   if (n > 0) leaf.reset(X509_parse_from_buffer(sk_CRYPTO_BUFFER_value(chain, 0)));
+  if (n > 0 && !leaf) {
+    ERR_clear_error();
+    return false;
+  }
   if (leaf) {
     bssl::UniquePtr<STACK_OF(X509)> intermediates(sk_X509_new_null());
     for (size_t i = 1; i < n && intermediates; ++i) {
-      if (X509* x = X509_parse_from_buffer(sk_CRYPTO_BUFFER_value(chain, i))) {
-        if (!sk_X509_push(intermediates.get(), x)) X509_free(x);
+      X509* x = X509_parse_from_buffer(sk_CRYPTO_BUFFER_value(chain, i));
+      if (!x) {
+        ERR_clear_error();
+        return false;
       }
+      if (!sk_X509_push(intermediates.get(), x)) X509_free(x);
     }
     bssl::UniquePtr<X509_STORE_CTX> sctx(X509_STORE_CTX_new());
     if (sctx && intermediates &&
@@ -169,6 +179,7 @@ void Session::ComputeVerdict() {
       rare().hostname_reason = std::move(check.reason);
     }
   }
+  return true;
 }
 
 int Session::VerifyPeer(uint8_t* out_alert) {
@@ -184,7 +195,13 @@ int Session::VerifyPeer(uint8_t* out_alert) {
     case VerifyState::kNone:
       break;
   }
-  ComputeVerdict();
+  if (!ComputeVerdict()) {
+    info_.authorized = false;
+    info_.authorization_error = std::string(kInvalidPeerCertificate);
+    *out_alert = SSL_AD_DECODE_ERROR;
+    verify_rejected_ = true;
+    return ssl_verify_invalid;
+  }
   const ContextOptions& o = context_->options();
   if (o.verify_callback) {
     verify_state_ = VerifyState::kPending;
@@ -223,6 +240,9 @@ std::string Session::VerifyFailureMessage() const {
   const std::string& code = info_.authorization_error;
   if (verify_state_ == VerifyState::kRejected) {
     return "the application rejected the peer certificate (" + code + ")";
+  }
+  if (code == kInvalidPeerCertificate) {
+    return "the peer sent a certificate that cannot be parsed (malformed DER)";
   }
   if (code == kHostnameMismatch && rare_ && !rare_->hostname_reason.empty()) {
     return rare_->hostname_reason;

@@ -144,14 +144,16 @@ void ApplyVersions(ContextOptions& o, int versions) {
 }
 
 // Harness settings on top of the options (see the header).
-void Tweak(const std::shared_ptr<const Context>& ctx) {
+void Tweak(const std::shared_ptr<const Context>& ctx, Harness harness) {
   SSL_CTX* ssl_ctx = ctx->ssl_ctx();
-  SSL_CTX_set_current_time_cb(ssl_ctx, FixedTime);
-  if (ctx->role() == Role::kServer) {
-    SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
-    uint8_t keys[48];
-    for (size_t i = 0; i < sizeof keys; ++i) keys[i] = static_cast<uint8_t>(i * 7 + 1);
-    FUZZ_CHECK(SSL_CTX_set_tlsext_ticket_keys(ssl_ctx, keys, sizeof keys), "ticket keys");
+  if (harness == Harness::kStateless) {
+    SSL_CTX_set_current_time_cb(ssl_ctx, FixedTime);
+    if (ctx->role() == Role::kServer) {
+      SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+      uint8_t keys[48];
+      for (size_t i = 0; i < sizeof keys; ++i) keys[i] = static_cast<uint8_t>(i * 7 + 1);
+      FUZZ_CHECK(SSL_CTX_set_tlsext_ticket_keys(ssl_ctx, keys, sizeof keys), "ticket keys");
+    }
   }
   // Peers' Ed25519 signatures (server and client certificates) are accepted.
   static const uint16_t kPrefs[] = {
@@ -162,19 +164,19 @@ void Tweak(const std::shared_ptr<const Context>& ctx) {
              "verify prefs");
 }
 
-std::shared_ptr<const Context> Build(const ContextOptions& options) {
-  ScopedRandomStream stream(RandomStream::kOther);
-  auto ctx = Context::Create(options);
-  FUZZ_CHECK(ctx.ok(), "fixture context: %s", ctx.ok() ? "" : ctx.error().message.c_str());
-  Tweak(ctx.value());
-  return ctx.value();
-}
-
 int Norm(int versions) { return versions == 3 ? 0 : versions; }
 
 const std::vector<std::string> kClientAlpn[] = {{}, {"h2", "http/1.1"}, {"foo"}, {"http/1.1"}};
 
 }  // namespace
+
+std::shared_ptr<const Context> BuildContext(const ContextOptions& options, Harness harness) {
+  ScopedRandomStream stream(RandomStream::kOther);
+  auto ctx = Context::Create(options);
+  FUZZ_CHECK(ctx.ok(), "fixture context: %s", ctx.ok() ? "" : ctx.error().message.c_str());
+  Tweak(ctx.value(), harness);
+  return ctx.value();
+}
 
 const Pki& FixedPki() {
   static const Pki* pki = new Pki(BuildPki());
@@ -221,29 +223,31 @@ std::vector<uint8_t> ClientConfig::ToBytes() const {
           static_cast<uint8_t>(alpn | npn << 2 | name << 3)};
 }
 
+ContextOptions ServerContextOptions(const ServerConfig& config) {
+  const Pki& pki = FixedPki();
+  ContextOptions o;
+  o.role = Role::kServer;
+  o.credentials = {pki.server_key_pem, "", pki.server_cert_pem};
+  o.ca_pems = {pki.root_pem};
+  o.request_cert = config.request_cert;
+  o.reject_unauthorized = config.reject_unauthorized;
+  ApplyVersions(o, config.versions);
+  if (config.sni_mode & 1) {
+    o.sni_contexts = {{"*.example.com", {pki.wild_key_pem, "", pki.wild_cert_pem}, {pki.root_pem}},
+                      {"sni.test", {pki.sni_key_pem, "", pki.sni_cert_pem}, {pki.root_pem}}};
+  }
+  o.sni_callback = config.sni_mode & 2;
+  if (config.alpn) o.alpn_protocols = {"h2", "http/1.1"};
+  if (config.npn) o.npn_protocols = {"http/1.1", "spdy/3"};
+  return o;
+}
+
 std::shared_ptr<const Context> ServerContext(const ServerConfig& config) {
   static auto* cache = new std::map<int, std::shared_ptr<const Context>>();
   int key = Norm(config.versions) | config.request_cert << 2 | config.reject_unauthorized << 3 |
             config.sni_mode << 4 | config.alpn << 6 | config.npn << 7;
   auto& slot = (*cache)[key];
-  if (!slot) {
-    const Pki& pki = FixedPki();
-    ContextOptions o;
-    o.role = Role::kServer;
-    o.credentials = {pki.server_key_pem, "", pki.server_cert_pem};
-    o.ca_pems = {pki.root_pem};
-    o.request_cert = config.request_cert;
-    o.reject_unauthorized = config.reject_unauthorized;
-    ApplyVersions(o, config.versions);
-    if (config.sni_mode & 1) {
-      o.sni_contexts = {{"*.example.com", {pki.wild_key_pem, "", pki.wild_cert_pem}, {pki.root_pem}},
-                        {"sni.test", {pki.sni_key_pem, "", pki.sni_cert_pem}, {pki.root_pem}}};
-    }
-    o.sni_callback = config.sni_mode & 2;
-    if (config.alpn) o.alpn_protocols = {"h2", "http/1.1"};
-    if (config.npn) o.npn_protocols = {"http/1.1", "spdy/3"};
-    slot = Build(o);
-  }
+  if (!slot) slot = BuildContext(ServerContextOptions(config), Harness::kStateless);
   return slot;
 }
 
@@ -255,7 +259,7 @@ std::shared_ptr<const Context> AltServerContext() {
     o.credentials = {pki.wild_key_pem, "", pki.wild_cert_pem};
     o.ca_pems = {pki.root_pem};
     o.alpn_protocols = {"http/1.1"};
-    return new std::shared_ptr<const Context>(Build(o));
+    return new std::shared_ptr<const Context>(BuildContext(o, Harness::kStateless));
   }();
   return *alt;
 }
@@ -268,23 +272,25 @@ SniAnswer SniAnswerFor(const ServerConfig& config) {
   }
 }
 
+ContextOptions ClientContextOptions(const ClientConfig& config) {
+  const Pki& pki = FixedPki();
+  ContextOptions o;
+  o.role = Role::kClient;
+  if (config.with_certificate) o.credentials = {pki.client_key_pem, "", pki.client_cert_pem};
+  o.ca_pems = {pki.root_pem};
+  o.reject_unauthorized = config.reject_unauthorized;
+  ApplyVersions(o, config.versions);
+  o.alpn_protocols = kClientAlpn[config.alpn];
+  if (config.npn) o.npn_protocols = {"http/1.1"};
+  return o;
+}
+
 std::shared_ptr<const Context> ClientContext(const ClientConfig& config) {
   static auto* cache = new std::map<int, std::shared_ptr<const Context>>();
   int key = Norm(config.versions) | config.with_certificate << 2 |
             config.reject_unauthorized << 3 | config.alpn << 4 | config.npn << 6;
   auto& slot = (*cache)[key];
-  if (!slot) {
-    const Pki& pki = FixedPki();
-    ContextOptions o;
-    o.role = Role::kClient;
-    if (config.with_certificate) o.credentials = {pki.client_key_pem, "", pki.client_cert_pem};
-    o.ca_pems = {pki.root_pem};
-    o.reject_unauthorized = config.reject_unauthorized;
-    ApplyVersions(o, config.versions);
-    o.alpn_protocols = kClientAlpn[config.alpn];
-    if (config.npn) o.npn_protocols = {"http/1.1"};
-    slot = Build(o);
-  }
+  if (!slot) slot = BuildContext(ClientContextOptions(config), Harness::kStateless);
   return slot;
 }
 
@@ -396,12 +402,68 @@ size_t SessionChecker::Drain() {
         sni_requested_ = true;
         if (session_.failed()) break;
         FUZZ_CHECK(session_.sni_pending(), "kSniRequest but !sni_pending()");
-        if (!sni_answer_) break;
-        std::optional<Error> refused = session_.AnswerSni(*sni_answer_);
-        FUZZ_CHECK(!refused, "AnswerSni refused: %s", refused->message.c_str());
-        FUZZ_CHECK(!session_.sni_pending(), "still sni_pending() after AnswerSni");
-        std::optional<Error> again = session_.AnswerSni(SniAnswer::UseDefault());
-        FUZZ_CHECK(again && again->code == "ERR_TLS_SNI_NOT_PENDING", "a second AnswerSni was accepted");
+        if (!deferred_) AnswerPending();
+        break;
+      }
+      case EventKind::kVerifyRequested:
+        FUZZ_CHECK(verify_answer_.has_value(), "kVerifyRequested without verify_callback");
+        FUZZ_CHECK(!verify_requested_ && !handshake_done_,
+                   "kVerifyRequested twice or after the handshake");
+        FUZZ_CHECK(e->handshake.authorized == e->handshake.authorization_error.empty(),
+                   "kVerifyRequested: authorized=%d with error \"%s\"", e->handshake.authorized,
+                   e->handshake.authorization_error.c_str());
+        verify_requested_ = true;
+        if (session_.failed()) break;
+        FUZZ_CHECK(session_.verify_pending(), "kVerifyRequested but !verify_pending()");
+        FUZZ_CHECK(session_.peer_certificate().has_value(),
+                   "%s: kVerifyRequested without a peer certificate (offered a session: %d, "
+                   "authorization_error \"%s\")",
+                   session_.role() == Role::kServer ? "server" : "client",
+                   SSL_session_reused(session_.ssl()), e->handshake.authorization_error.c_str());
+        if (!deferred_) AnswerPending();
+        break;
+      case EventKind::kSessionLookup:
+        FUZZ_CHECK(lookup_ != nullptr && session_.role() == Role::kServer,
+                   "kSessionLookup without an external cache");
+        FUZZ_CHECK(!handshake_done_, "kSessionLookup after the handshake");
+        if (session_.failed()) break;
+        FUZZ_CHECK(session_.session_lookup_pending(), "kSessionLookup but !session_lookup_pending()");
+        lookup_id_ = e->data;
+        if (!deferred_) AnswerPending();
+        break;
+      case EventKind::kEarlyData:
+        FUZZ_CHECK(session_.role() == Role::kServer, "kEarlyData on a client");
+        FUZZ_CHECK(!handshake_done_, "kEarlyData after kHandshakeDone");
+        FUZZ_CHECK(session_.early_data_bytes() > 0, "kEarlyData with no early bytes counted");
+        early_data_event_ = true;
+        break;
+      case EventKind::kNewSession: {
+        FUZZ_CHECK(e->session.has_value(), "kNewSession without a session");
+        std::vector<uint8_t> bytes = e->session->ToBytes();
+        Result<SavedSession> back = SavedSession::FromBytes(bytes);
+        FUZZ_CHECK(back.ok(), "kNewSession: FromBytes(ToBytes()) failed: %s",
+                   back.ok() ? "" : back.error().message.c_str());
+        FUZZ_CHECK(back.value().ToBytes() == bytes, "kNewSession: ToBytes() does not round-trip");
+        FUZZ_CHECK(e->session->protocol() == "TLSv1.2" || e->session->protocol() == "TLSv1.3",
+                   "kNewSession: protocol \"%s\"", e->session->protocol().c_str());
+        if (session_.role() == Role::kClient) {
+          FUZZ_CHECK(session_.saved_session().has_value(), "kNewSession but no saved_session()");
+        } else {
+          FUZZ_CHECK(!e->session->id().empty(), "server kNewSession without a session ID");
+        }
+        new_sessions_.push_back(*e->session);
+        break;
+      }
+      case EventKind::kKeyLog: {
+        // "LABEL <64 hex: client random> <hex secret>"
+        const std::string& line = e->data;
+        size_t a = line.find(' '), b = line.rfind(' ');
+        FUZZ_CHECK(a != std::string::npos && b == a + 65 && b + 1 < line.size() &&
+                       line.find('\n') == std::string::npos &&
+                       line.find_first_not_of("0123456789abcdefABCDEF", a + 1) == b &&
+                       line.find_first_not_of("0123456789abcdefABCDEF", b + 1) == std::string::npos,
+                   "kKeyLog line \"%s\"", line.c_str());
+        ++key_log_lines_;
         break;
       }
       case EventKind::kError:
@@ -411,11 +473,45 @@ size_t SessionChecker::Drain() {
                    "kError %s does not match error()", e->error.code.c_str());
         error_ = e->error;
         break;
-      default:  // session tickets, key log lines, ...: not used by these configurations
-        break;
     }
   }
   return n;
+}
+
+bool SessionChecker::AnswerPending() {
+  if (session_.sni_pending() && sni_answer_) {
+    std::optional<Error> refused = session_.AnswerSni(*sni_answer_);
+    FUZZ_CHECK(!refused, "AnswerSni refused: %s", refused->message.c_str());
+    FUZZ_CHECK(!session_.sni_pending(), "still sni_pending() after AnswerSni");
+    std::optional<Error> again = session_.AnswerSni(SniAnswer::UseDefault());
+    FUZZ_CHECK(again && again->code == "ERR_TLS_SNI_NOT_PENDING", "a second AnswerSni was accepted");
+    return true;
+  }
+  if (session_.verify_pending() && verify_answer_) {
+    std::optional<Error> refused =
+        session_.CompleteVerification(verify_answer_->first, verify_answer_->second);
+    FUZZ_CHECK(!refused, "CompleteVerification refused: %s", refused->message.c_str());
+    FUZZ_CHECK(!session_.verify_pending(), "still verify_pending() after CompleteVerification");
+    std::optional<Error> again = session_.CompleteVerification(true);
+    FUZZ_CHECK(again && again->code == "ERR_TLS_VERIFY_NOT_PENDING",
+               "a second CompleteVerification was accepted");
+    if (!verify_answer_->first) {
+      std::string code = verify_answer_->second.empty() ? "CERT_REJECTED" : verify_answer_->second;
+      FUZZ_CHECK(session_.failed() && session_.error()->code == code,
+                 "a rejected verification did not fail the session with %s", code.c_str());
+    }
+    return true;
+  }
+  if (session_.session_lookup_pending() && lookup_) {
+    std::optional<Error> refused = session_.AnswerSessionLookup(lookup_(lookup_arg_, lookup_id_));
+    FUZZ_CHECK(!refused, "AnswerSessionLookup refused: %s", refused->message.c_str());
+    FUZZ_CHECK(!session_.session_lookup_pending(), "still session_lookup_pending() after the answer");
+    std::optional<Error> again = session_.AnswerSessionLookup(std::nullopt);
+    FUZZ_CHECK(again && again->code == "ERR_TLS_SESSION_LOOKUP_NOT_PENDING",
+               "a second AnswerSessionLookup was accepted");
+    return true;
+  }
+  return false;
 }
 
 void SessionChecker::ReadAll(std::string* out) {

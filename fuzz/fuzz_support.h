@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/context.h"
@@ -147,10 +148,20 @@ struct ClientConfig {
   std::vector<uint8_t> ToBytes() const;
 };
 
-// Contexts built once per configuration and kept for the process. Besides the options,
-// the fuzz harness fixes BoringSSL's clock (kFuzzTime), turns the server's session cache
-// off (no state carried between inputs; tickets still work, their key is fixed) and lets
-// both sides accept Ed25519 signatures.
+// The options a configuration stands for (credentials from FixedPki()).
+ContextOptions ServerContextOptions(const ServerConfig& config);
+ContextOptions ClientContextOptions(const ClientConfig& config);
+
+// What the harness changes in a context built by BuildContext. Both: peers' Ed25519
+// signatures are accepted. kStateless also fixes BoringSSL's clock (kFuzzTime) and turns the
+// server's session cache off with fixed ticket keys, so no state is carried between inputs
+// (contexts can be kept for the process). kLifecycle leaves the session clock
+// (SessionOptions::verify_time), caches and ticket keys as configured: build its contexts
+// anew for every input.
+enum class Harness { kStateless, kLifecycle };
+std::shared_ptr<const Context> BuildContext(const ContextOptions& options, Harness harness);
+
+// Contexts built once per configuration (Harness::kStateless) and kept for the process.
 std::shared_ptr<const Context> ServerContext(const ServerConfig& config);
 std::shared_ptr<const Context> ClientContext(const ClientConfig& config);
 // The server context an SNI callback answer switches to: "*.example.com", ALPN {"http/1.1"}.
@@ -170,12 +181,28 @@ bool Compatible(const ClientConfig& client, const ServerConfig& server);
 // kHandshakeDone, with a name, while sni_pending(); kError at most once, last, with a
 // code, matching error() and failed(); at most one kPeerClosed/kPeerTruncated and no
 // kReadable after it; a fatal error is sticky (same error, Write() accepts nothing, Feed()
-// swallows everything, wants_input() false).
+// swallows everything, wants_input() false). Lifecycle events: kVerifyRequested at most
+// once, before kHandshakeDone, while verify_pending(), only when a verify answer is set;
+// kSessionLookup on a server before kHandshakeDone, while session_lookup_pending(), only
+// when a lookup is set; kEarlyData on a server before kHandshakeDone; kNewSession carries a
+// session whose ToBytes() survives FromBytes(); kKeyLog lines look like NSS key-log lines.
 class SessionChecker {
  public:
   explicit SessionChecker(Session& session) : session_(session) {}
   // Answers kSniRequest with |answer| as soon as it is drained (server sessions only).
   void set_sni_answer(SniAnswer answer) { sni_answer_ = std::move(answer); }
+  // Answers kVerifyRequested with CompleteVerification(accept, code).
+  void set_verify_answer(bool accept, std::string code) {
+    verify_answer_ = std::make_pair(accept, std::move(code));
+  }
+  // Answers kSessionLookup with lookup(id) (server, SessionCacheMode::kExternal).
+  using Lookup = std::optional<SavedSession> (*)(void* arg, std::string_view id);
+  void set_session_lookup(Lookup lookup, void* arg) { lookup_ = lookup, lookup_arg_ = arg; }
+  // Deferred: requests wait until AnswerPending() instead of being answered when drained.
+  void set_deferred(bool deferred) { deferred_ = deferred; }
+  // Answers whatever request is pending (SNI, verification, session lookup) with the
+  // configured answer. Returns true if one was answered.
+  bool AnswerPending();
   // Drains events and checks them; returns how many were popped.
   size_t Drain();
   // Reads all buffered plaintext into |out| (when non-null), draining events as it goes.
@@ -185,14 +212,28 @@ class SessionChecker {
   bool handshake_done() const { return handshake_done_; }
   bool errored() const { return error_.has_value(); }
   bool closed() const { return closed_; }
+  bool verify_requested() const { return verify_requested_; }
+  size_t key_log_lines() const { return key_log_lines_; }
+  bool early_data_event() const { return early_data_event_; }
+  // Sessions from kNewSession, in order.
+  const std::vector<SavedSession>& new_sessions() const { return new_sessions_; }
 
  private:
   Session& session_;
   bool handshake_done_ = false;
   bool closed_ = false;
   bool sni_requested_ = false;
+  bool verify_requested_ = false;
+  bool early_data_event_ = false;
+  bool deferred_ = false;
+  size_t key_log_lines_ = 0;
   std::optional<Error> error_;
   std::optional<SniAnswer> sni_answer_;
+  std::optional<std::pair<bool, std::string>> verify_answer_;
+  Lookup lookup_ = nullptr;
+  void* lookup_arg_ = nullptr;
+  std::string lookup_id_;  // the session ID of the pending kSessionLookup
+  std::vector<SavedSession> new_sessions_;
 };
 
 // Feeds |data| to |session| in fragments from |chunker|, consuming output (discarded) and

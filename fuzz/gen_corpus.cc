@@ -303,6 +303,69 @@ void PairSeeds() {
   }
 }
 
+// ---- Lifecycle scripts ----------------------------------------------------------------
+
+void LifecycleSeeds() {
+  enum { kWrite, kMove, kRead, kClose, kFlip, kEof, kDrop, kPump, kKeyUpdate, kPeerCert,
+         kAnswer, kNext = 15 };
+  auto op = [](std::vector<uint8_t>& v, uint8_t code, int side, std::initializer_list<uint8_t> args) {
+    v.push_back(static_cast<uint8_t>(code | side << 4));
+    v.insert(v.end(), args.begin(), args.end());
+  };
+  // A connection: the client writes first (0-RTT when the session allows), then both
+  // exchange and close.
+  auto connection = [&](std::vector<uint8_t>& v, bool answer) {
+    op(v, kWrite, 0, {0x00, 0x80});
+    op(v, kPump, 0, {});
+    if (answer) {
+      op(v, kAnswer, 0, {});
+      op(v, kAnswer, 1, {});
+      op(v, kPump, 0, {});
+      op(v, kAnswer, 1, {});
+      op(v, kPump, 0, {});
+    }
+    op(v, kWrite, 1, {0x01, 0x00});
+    op(v, kPump, 0, {});
+    op(v, kClose, 0, {});
+    op(v, kPump, 0, {});
+    op(v, kClose, 1, {});
+    op(v, kPump, 0, {});
+  };
+  struct Seed {
+    const char* label;
+    uint8_t c0, s0, l0, l1, l2, damage;
+  };
+  const Seed seeds[] = {
+      {"resume", 0, 0, 0x00, 0x00, 0x00, 0},
+      {"early-data", 0, 0, 0x08, 0x00, 0x00, 0},
+      {"early-data-not-offered", 0, 0, 0x08, 0x00, 0x04, 0},
+      {"external-cache", 0, 0, 0x05, 0x00, 0x00, 0},
+      {"external-miss", 0, 0, 0x05, 0x20, 0x00, 0},
+      {"no-cache-no-tickets", 0, 0, 0x03, 0x00, 0x00, 0},
+      {"ocsp-keylog", 0, 0, 0xb0, 0x00, 0x00, 0},
+      {"ocsp-required-missing", 0, 0, 0x40, 0x00, 0x00, 0},
+      {"verify-accept-deferred", 0, 0, 0x00, 0x13, 0x00, 0},
+      {"verify-reject", 0, 0, 0x00, 0x01, 0x00, 0},
+      {"client-cert-verify", 4, 12, 0x00, 0x0c, 0x00, 0},
+      {"expired", 0, 0, 0x00, 0x80, 0x01, 0},
+      {"almost-expired", 0, 0, 0x08, 0x40, 0x02, 0},
+      {"damaged", 0, 0, 0x00, 0x00, 0x00, 0x40},
+      {"cut", 0, 0, 0x00, 0x00, 0x00, 2},
+  };
+  for (uint8_t versions : {0, 1, 2}) {
+    for (const Seed& seed : seeds) {
+      std::vector<uint8_t> v = {static_cast<uint8_t>(seed.c0 | versions), 0x00,
+                                static_cast<uint8_t>(seed.s0 | versions), 0x00,
+                                seed.l0, seed.l1, seed.l2, 0x00, 0x30, seed.damage, 255, 255};
+      bool answer = seed.l1 & 0x10;
+      connection(v, answer);
+      op(v, kNext, 0, {});
+      connection(v, answer);
+      Save("lifecycle", seed.label, v);
+    }
+  }
+}
+
 // ---- Small structured inputs ----------------------------------------------------------
 
 void SniSeeds() {
@@ -498,6 +561,7 @@ int main(int argc, char** argv) {
   }
   RecordedSeeds();
   PairSeeds();
+  LifecycleSeeds();
   SniSeeds();
   ProtocolListSeeds();
   std::vector<testing::Cert> certs = FactoryCerts();

@@ -15,6 +15,11 @@ namespace sansio_tls {
 // (Node's checkServerIdentity error code).
 inline constexpr std::string_view kHostnameMismatch = "ERR_TLS_CERT_ALTNAME_INVALID";
 
+// Code reported when a certificate the peer sent cannot be parsed (DER): the handshake
+// fails with a decode_error alert whatever reject_unauthorized says, as OpenSSL (and so
+// Node) does; the application is not asked (there is nothing it could judge).
+inline constexpr std::string_view kInvalidPeerCertificate = "ERR_TLS_INVALID_PEER_CERTIFICATE";
+
 // Code for an unknown verification error.
 inline constexpr std::string_view kUnspecifiedVerifyError = "UNSPECIFIED";
 

@@ -1,0 +1,353 @@
+// Fuzz target: the session lifecycle across two connections of one client and one server
+// context: resumption (TLS 1.3 tickets, TLS 1.2 tickets and session IDs, internal and
+// external caches, expiry), 0-RTT, the verification pause (verify_callback), OCSP stapling
+// and key logging, with the saved session optionally damaged between the connections.
+//
+// Input: two ClientConfig bytes, two ServerConfig bytes (fuzz_support.h), three lifecycle
+// bytes, the damage (U16 offset, Byte mode), read-buffer byte, write-buffer byte, then the
+// first connection's operations (Driver::RunOps, fuzz/pair_driver.h) up to opcode 15, then
+// the second connection's. The second connection offers the session the first one saved.
+//   L0: bit 0 session_tickets off; bits 1-2 server session_cache (0, 3 internal, 1 off,
+//       2 external); bit 3 early_data; bit 4 the server staples OCSP; bit 5 the client asks
+//       (request_ocsp); bit 6 the client insists (require_ocsp); bit 7 key_log
+//   L1: bit 0 client verify_callback, bit 1 its answer is accept (else reject); bits 2-3 the
+//       same for the server; bit 4 answers wait for an Answer operation; bit 5 the external
+//       cache misses; bits 6-7 the second connection's clock: +0, +timeout-1, +timeout, +1 s
+//   L2: bits 0-1 session_timeout 300, 1, 2 or 86400 s; bit 2 the second client overrides
+//       early_data with bit 3
+//   damage mode: 0 none; 2 cut the saved bytes at offset; otherwise XOR the byte at offset
+//
+// Invariants: everything the pair target checks, for both connections; plus: a damaged
+// session either fails to parse with ERR_TLS_INVALID_SESSION or is a fault; and, when the
+// configurations are compatible and nothing was faulted: both connections complete with
+// every byte delivered once and in order (0-RTT data too, accepted or sent again); both
+// sides agree on session_reused and on the 0-RTT outcome; only an offered, unexpired
+// session resumes; a resumed connection reports the first connection's verification
+// result on both sides; 0-RTT is accepted only on a resumed connection; a requested
+// staple arrives intact, an unrequested one never; require_ocsp without a staple fails with
+// ERR_TLS_OCSP_MISSING; key-log lines appear exactly when key_log is set; a rejected
+// verification fails with the application's code.
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/session.h"
+#include "fuzz/fuzz_support.h"
+#include "fuzz/pair_driver.h"
+
+using namespace sansio_tls;
+using namespace sansio_tls::fuzz;
+
+namespace {
+
+const std::string kOcsp = std::string("\x30\x03\x0a\x01\x00", 5) + "fuzz-ocsp-response";
+constexpr uint32_t kTimeouts[4] = {300, 1, 2, 86400};
+
+struct Lifecycle {
+  bool tickets_off, early_data, staple, request_ocsp, require_ocsp, key_log;
+  SessionCacheMode cache;
+  bool client_verify, client_accept, server_verify, server_accept, deferred, lookup_miss;
+  int clock;  // 0..3, see the header
+  uint32_t timeout;
+  std::optional<bool> client_early_override;
+
+  static Lifecycle From(uint8_t l0, uint8_t l1, uint8_t l2) {
+    Lifecycle l;
+    l.tickets_off = l0 & 1;
+    int cache = (l0 >> 1) & 3;
+    l.cache = cache == 1   ? SessionCacheMode::kOff
+              : cache == 2 ? SessionCacheMode::kExternal
+                           : SessionCacheMode::kInternal;
+    l.early_data = l0 & 8;
+    l.staple = l0 & 16;
+    l.request_ocsp = l0 & 32;
+    l.require_ocsp = l0 & 64;
+    l.key_log = l0 & 128;
+    l.client_verify = l1 & 1;
+    l.client_accept = l1 & 2;
+    l.server_verify = l1 & 4;
+    l.server_accept = l1 & 8;
+    l.deferred = l1 & 16;
+    l.lookup_miss = l1 & 32;
+    l.clock = (l1 >> 6) & 3;
+    l.timeout = kTimeouts[l2 & 3];
+    if (l2 & 4) l.client_early_override = (l2 & 8) != 0;
+    return l;
+  }
+
+  int64_t Advance() const {
+    switch (clock) {
+      case 1: return timeout - 1;
+      case 2: return timeout;
+      case 3: return 1;
+      default: return 0;
+    }
+  }
+};
+
+// The server's external session cache: what kNewSession stored, found by ID.
+struct ExternalCache {
+  std::vector<SavedSession> sessions;
+  bool miss = false;
+
+  static std::optional<SavedSession> Find(void* arg, std::string_view id) {
+    auto* cache = static_cast<ExternalCache*>(arg);
+    if (cache->miss) return std::nullopt;
+    for (auto it = cache->sessions.rbegin(); it != cache->sessions.rend(); ++it) {
+      std::vector<uint8_t> sid = it->id();
+      if (std::string_view(reinterpret_cast<const char*>(sid.data()), sid.size()) == id) return *it;
+    }
+    return std::nullopt;
+  }
+};
+
+// True when connections of these configurations must complete (Compatible, with the
+// application's verification answers and the OCSP requirement applied).
+bool Expected(ClientConfig cc, ServerConfig sc, const Lifecycle& l) {
+  if (l.client_verify) {
+    if (!l.client_accept) return false;  // the server always presents a certificate
+    cc.reject_unauthorized = false;      // the application's answer is final
+  }
+  if (l.server_verify && sc.request_cert && cc.with_certificate) {
+    if (!l.server_accept) return false;
+    sc.reject_unauthorized = false;
+  }
+  // Only the default credentials staple; SNI may serve others.
+  if (l.require_ocsp && (!l.staple || sc.sni_mode != 0)) return false;
+  return Compatible(cc, sc);
+}
+
+struct Connection {
+  std::unique_ptr<Session> client, server;
+  std::unique_ptr<Driver> driver;
+};
+
+Connection Open(const std::shared_ptr<const Context>& client_ctx,
+                const std::shared_ptr<const Context>& server_ctx, SessionOptions co,
+                SessionOptions so, const ServerConfig& sc, const Lifecycle& l,
+                ExternalCache* cache) {
+  Connection c;
+  auto client = Session::Create(client_ctx, co);
+  auto server = Session::Create(server_ctx, so);
+  FUZZ_CHECK(client.ok() && server.ok(), "Session::Create failed");
+  c.client = std::move(client.value());
+  c.server = std::move(server.value());
+  c.driver = std::make_unique<Driver>(*c.client, *c.server);
+  SessionChecker& cch = *c.driver->end(0).checker;
+  SessionChecker& sch = *c.driver->end(1).checker;
+  sch.set_sni_answer(SniAnswerFor(sc));
+  if (l.client_verify) cch.set_verify_answer(l.client_accept, l.client_accept ? "" : "FUZZ_REJECTED");
+  if (l.server_verify) sch.set_verify_answer(l.server_accept, "");
+  if (l.cache == SessionCacheMode::kExternal) sch.set_session_lookup(&ExternalCache::Find, cache);
+  cch.set_deferred(l.deferred);
+  sch.set_deferred(l.deferred);
+  return c;
+}
+
+// Answers what waits (deferred answers) and pumps until nothing is pending.
+void Finish(Driver& d) {
+  for (int i = 0; i < 8; ++i) {
+    d.Pump();
+    bool answered = d.end(0).checker->AnswerPending();
+    answered = d.end(1).checker->AnswerPending() || answered;
+    if (!answered) break;
+  }
+  d.Pump();
+}
+
+// Checks that hold for every connection that completed without a fault.
+void CheckCompletedLifecycle(Connection& c, const ServerConfig& sc, const Lifecycle& l) {
+  c.driver->CheckCompleted();
+  const HandshakeInfo& ci = c.client->handshake_info();
+  const HandshakeInfo& si = c.server->handshake_info();
+  FUZZ_CHECK(ci.session_reused == si.session_reused, "session_reused: client %d, server %d",
+             ci.session_reused, si.session_reused);
+  FUZZ_CHECK(ci.early_data == si.early_data, "0-RTT: client %s, server %s",
+             EarlyDataName(ci.early_data), EarlyDataName(si.early_data));
+  FUZZ_CHECK(ci.early_data != EarlyData::kAccepted || ci.session_reused,
+             "0-RTT accepted on a full handshake");
+  FUZZ_CHECK(ci.early_data != EarlyData::kAccepted || l.early_data,
+             "0-RTT accepted though the server does not allow it");
+  for (int i = 0; i < 2; ++i) {
+    size_t lines = c.driver->end(i).checker->key_log_lines();
+    FUZZ_CHECK(l.key_log ? lines > 0 : lines == 0, "%s logged %zu key-log lines (key_log %d)",
+               i ? "server" : "client", lines, l.key_log);
+  }
+  std::span<const uint8_t> ocsp = c.client->ocsp_response();
+  std::string got(reinterpret_cast<const char*>(ocsp.data()), ocsp.size());
+  if (!(l.request_ocsp || l.require_ocsp)) {
+    FUZZ_CHECK(got.empty(), "an OCSP response arrived though none was asked for");
+  } else if (l.staple && sc.sni_mode == 0) {
+    FUZZ_CHECK(got == kOcsp, "the stapled OCSP response arrived as %zu other bytes", got.size());
+  }
+}
+
+// The checks of a connection after its script: completion, or the reason it could not.
+void CheckEnd(Connection& c, const ClientConfig& cc, const ServerConfig& sc, const Lifecycle& l,
+              bool expected) {
+  if (c.driver->faulted()) return;
+  if (expected) {
+    CheckCompletedLifecycle(c, sc, l);
+    return;
+  }
+  // The one refusal whose reason is certain: a missing staple with everything else fine.
+  Lifecycle no_require = l;
+  no_require.require_ocsp = false;
+  if (l.require_ocsp && !l.staple && Expected(cc, sc, no_require)) {
+    FUZZ_CHECK(c.client->failed() && c.client->error()->code == "ERR_TLS_OCSP_MISSING",
+               "require_ocsp without a staple ended with %s",
+               c.client->failed() ? c.client->error()->code.c_str() : "no error");
+  }
+  // A rejected verification with everything else fine fails with the application's code.
+  Lifecycle accepting = l;
+  accepting.client_accept = true;
+  if (l.client_verify && !l.client_accept && Expected(cc, sc, accepting) &&
+      c.driver->end(0).checker->verify_requested()) {
+    FUZZ_CHECK(c.client->failed() && c.client->error()->code == "FUZZ_REJECTED",
+               "a rejected verification ended with %s",
+               c.client->failed() ? c.client->error()->code.c_str() : "no error");
+  }
+}
+
+// One line per input on stderr (SANSIO_FUZZ_TRACE set): what each connection did.
+void Trace(Connection& first, Connection& second, bool offered, bool expected) {
+  auto describe = [](Connection& c) {
+    const HandshakeInfo& i = c.client->handshake_info();
+    std::string s = c.client->handshake_done() ? i.protocol : std::string("no handshake");
+    if (c.client->handshake_done()) {
+      s += i.session_reused ? " resumed" : " full";
+      s += std::string(" 0-RTT=") + EarlyDataName(i.early_data);
+      s += " ocsp=" + std::to_string(c.client->ocsp_response().size());
+      s += " keylog=" + std::to_string(c.driver->end(0).checker->key_log_lines()) + "/" +
+           std::to_string(c.driver->end(1).checker->key_log_lines());
+    }
+    for (Session* session : {c.client.get(), c.server.get()}) {
+      if (session->failed()) s += std::string(" ") + (session == c.client.get() ? "client" : "server") +
+                                  "=" + session->error()->code;
+    }
+    if (c.driver->faulted()) s += " faulted";
+    return s;
+  };
+  std::fprintf(stderr, "lifecycle: expected=%d | 1st: %s | offered=%d | 2nd: %s\n", expected,
+               describe(first).c_str(), offered, describe(second).c_str());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ResetRandom();
+  Input in(data, size);
+  uint8_t c0 = in.Byte(), c1 = in.Byte(), s0 = in.Byte(), s1 = in.Byte();
+  ClientConfig cc = ClientConfig::From(c0, c1);
+  ServerConfig sc = ServerConfig::From(s0, s1);
+  uint8_t l0 = in.Byte(), l1 = in.Byte(), l2 = in.Byte();
+  Lifecycle l = Lifecycle::From(l0, l1, l2);
+  uint16_t damage_at = in.U16();
+  uint8_t damage = in.Byte();
+  size_t read_buffer = (static_cast<size_t>(in.Byte()) + 1) * 256;
+  size_t write_buffer = (static_cast<size_t>(in.Byte()) + 1) * 256;
+
+  // Fresh contexts for every input: caches, ticket keys and 0-RTT state live in them.
+  ContextOptions sco = ServerContextOptions(sc), cco = ClientContextOptions(cc);
+  for (ContextOptions* o : {&sco, &cco}) {
+    o->session_tickets = !l.tickets_off;
+    o->early_data = l.early_data;
+    o->key_log = l.key_log;
+    o->session_timeout = l.timeout;
+  }
+  sco.session_cache = l.cache;
+  sco.verify_callback = l.server_verify;
+  if (l.staple) sco.credentials.ocsp_response = kOcsp;
+  cco.verify_callback = l.client_verify;
+  cco.request_ocsp = l.request_ocsp;
+  cco.require_ocsp = l.require_ocsp;
+  auto server_ctx = BuildContext(sco, Harness::kLifecycle);
+  auto client_ctx = BuildContext(cco, Harness::kLifecycle);
+  bool expected = Expected(cc, sc, l);
+
+  SessionOptions co = ClientSessionOptions(cc), so = ServerSessionOptions();
+  co.max_read_buffer = so.max_read_buffer = read_buffer;
+  co.max_write_buffer = so.max_write_buffer = write_buffer;
+  ExternalCache cache;
+  cache.miss = l.lookup_miss;
+
+  // ---- First connection --------------------------------------------------------------
+  Connection first = Open(client_ctx, server_ctx, co, so, sc, l, &cache);
+  first.driver->RunOps(in, 2048, /*stop_op=*/15);
+  Finish(*first.driver);
+  CheckEnd(first, cc, sc, l, expected);
+  FUZZ_CHECK(!first.client->handshake_info().session_reused, "the first connection resumed");
+  const auto& stored = first.driver->end(1).checker->new_sessions();
+  FUZZ_CHECK(stored.empty() || l.cache == SessionCacheMode::kExternal,
+             "the server reported %zu new sessions without an external cache", stored.size());
+  cache.sessions = stored;
+  bool faulted = first.driver->faulted();
+
+  // The saved session, possibly damaged on its way to the second connection.
+  std::optional<SavedSession> saved = first.client->saved_session();
+  if (!first.driver->faulted() && expected && saved) {
+    FUZZ_CHECK(saved->servername() == (kClientNames[cc.name][0] ? kClientNames[cc.name] : "localhost"),
+               "the saved session is for \"%s\"", saved->servername().c_str());
+  }
+  if (saved && damage != 0) {
+    std::vector<uint8_t> bytes = saved->ToBytes();
+    if (damage == 2) {
+      bytes.resize(damage_at % (bytes.size() + 1));
+    } else {
+      bytes[damage_at % bytes.size()] ^= damage;
+    }
+    Result<SavedSession> parsed = SavedSession::FromBytes(bytes);
+    if (std::getenv("SANSIO_FUZZ_TRACE")) {
+      std::fprintf(stderr, "lifecycle: damage %u at %u of %zu: %s\n", damage,
+                   damage == 2 ? static_cast<unsigned>(bytes.size()) : damage_at % bytes.size(),
+                   saved->ToBytes().size(), parsed.ok() ? "parses" : parsed.error().message.c_str());
+    }
+    if (parsed.ok()) {
+      saved = parsed.value();
+      faulted = true;  // it may carry anything now
+    } else {
+      FUZZ_CHECK(parsed.error().code == "ERR_TLS_INVALID_SESSION",
+                 "FromBytes of damaged bytes failed with %s", parsed.error().code.c_str());
+      FUZZ_CHECK(!parsed.error().message.empty(), "FromBytes failed without a message");
+      saved.reset();
+    }
+  }
+
+  // ---- Second connection -------------------------------------------------------------
+  int64_t now = kFuzzTime + l.Advance();
+  co.verify_time = so.verify_time = now;
+  co.session = saved;
+  if (l.client_early_override) co.early_data = *l.client_early_override;
+  if (std::getenv("SANSIO_FUZZ_TRACE")) std::fprintf(stderr, "lifecycle: second connection\n");
+  Connection second = Open(client_ctx, server_ctx, co, so, sc, l, &cache);
+  second.driver->RunOps(in, 2048);
+  Finish(*second.driver);
+  if (std::getenv("SANSIO_FUZZ_TRACE")) Trace(first, second, saved.has_value(), expected);
+  if (faulted) return 0;
+  CheckEnd(second, cc, sc, l, expected);
+  if (second.driver->faulted() || !expected) return 0;
+
+  const HandshakeInfo& ci = second.client->handshake_info();
+  const HandshakeInfo& si = second.server->handshake_info();
+  if (ci.session_reused) {
+    FUZZ_CHECK(saved.has_value(), "resumed without a session to offer");
+    FUZZ_CHECK(!saved->ExpiredAt(now), "resumed an expired session");
+    FUZZ_CHECK(ci.protocol == saved->protocol(), "resumed %s as %s", saved->protocol().c_str(),
+               ci.protocol.c_str());
+    const HandshakeInfo& fci = first.client->handshake_info();
+    const HandshakeInfo& fsi = first.server->handshake_info();
+    FUZZ_CHECK(ci.authorized == fci.authorized && ci.authorization_error == fci.authorization_error,
+               "resumed client reports authorized=%d \"%s\", the first connection %d \"%s\"",
+               ci.authorized, ci.authorization_error.c_str(), fci.authorized,
+               fci.authorization_error.c_str());
+    FUZZ_CHECK(si.authorized == fsi.authorized && si.authorization_error == fsi.authorization_error,
+               "resumed server reports authorized=%d \"%s\", the first connection %d \"%s\"",
+               si.authorized, si.authorization_error.c_str(), fsi.authorized,
+               fsi.authorization_error.c_str());
+    FUZZ_CHECK(!second.driver->end(0).checker->verify_requested(),
+               "a resumed client asked the application to verify");
+  }
+  return 0;
+}
