@@ -334,6 +334,7 @@ void LifecycleSeeds() {
   struct Seed {
     const char* label;
     uint8_t c0, s0, l0, l1, l2, damage;
+    uint8_t c1 = 0, s1 = 0;
   };
   const Seed seeds[] = {
       {"resume", 0, 0, 0x00, 0x00, 0x00, 0},
@@ -351,11 +352,17 @@ void LifecycleSeeds() {
       {"almost-expired", 0, 0, 0x08, 0x40, 0x02, 0},
       {"damaged", 0, 0, 0x00, 0x00, 0x00, 0x40},
       {"cut", 0, 0, 0x00, 0x00, 0x00, 2},
+      // a.example.com with ALPN to SNI contexts + callback (answered later), 0-RTT
+      {"sni-alpn-resume", 0, 0, 0x08, 0x10, 0x00, 0, 0x11, 0x17},
+      // the SNI callback serves another context: resumption must stay with it
+      {"sni-callback-resume", 0, 0, 0x00, 0x00, 0x00, 0, 0x39, 0x16},
+      // strict server, client certificate, external cache and key log
+      {"client-cert-strict-external", 4, 12, 0x84, 0x00, 0x00, 0},
   };
   for (uint8_t versions : {0, 1, 2}) {
     for (const Seed& seed : seeds) {
-      std::vector<uint8_t> v = {static_cast<uint8_t>(seed.c0 | versions), 0x00,
-                                static_cast<uint8_t>(seed.s0 | versions), 0x00,
+      std::vector<uint8_t> v = {static_cast<uint8_t>(seed.c0 | versions), seed.c1,
+                                static_cast<uint8_t>(seed.s0 | versions), seed.s1,
                                 seed.l0, seed.l1, seed.l2, 0x00, 0x30, seed.damage, 255, 255};
       bool answer = seed.l1 & 0x10;
       connection(v, answer);
