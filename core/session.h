@@ -167,10 +167,10 @@ class Session : private internal::BioEndpoint {
   size_t readable_bytes() const { return plaintext_in_.size(); }
   // PeekPlaintext borrows all received plaintext not yet read, in order, as one contiguous
   // view (empty when none): Read() without the copy. The view stays valid and unchanged
-  // until ConsumePlaintext(), Read(), or any call that processes input or writes (Feed(),
-  // FeedEof(), Write(), Close(), KeyUpdate(), AnswerSni(), AnswerSessionLookup(),
-  // CompleteVerification()); NextEvent(), PendingOutput(), ConsumeOutput() and the const
-  // accessors leave it valid.
+  // until ConsumePlaintext(), Read(), or any call that may process input (Feed(), FeedEof(),
+  // Close(), KeyUpdate(), AnswerSni(), AnswerSessionLookup(), CompleteVerification()).
+  // Write(), NextEvent(), PendingOutput(), ConsumeOutput() and the const accessors leave it
+  // valid: an application may Write() straight from the view (an echo) before consuming it.
   std::span<const uint8_t> PeekPlaintext() const { return plaintext_in_.data(); }
   // ConsumePlaintext releases the first |n| bytes of PeekPlaintext() (at most its size),
   // like a Read() of |n| bytes: it makes room, so the session may take more input.

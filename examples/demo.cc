@@ -2,7 +2,8 @@
 // talk through the in-memory pair with an ephemeral certificate; the events of both sides
 // are printed, then a line goes to the server and is echoed back. Then the same echo over
 // loopback TCP with the Asio transport (server and client coroutines on one io_context), or
-// with --transport=posix the POSIX one: an epoll server on a thread, a blocking client.
+// with --transport=posix the POSIX one: an epoll server on a thread, a blocking client, or
+// with --transport=uv the libuv one (server and client on one loop).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "core/session.h"
 #include "core/testing/cert_factory.h"
 #include "examples/asio_backend.h"
+#include "examples/uv_backend.h"
 #include "core/testing/pair.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"
@@ -114,10 +116,10 @@ int main(int argc, char** argv) {
   std::string transport = "asio";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--transport=asio" || arg == "--transport=posix") {
+    if (arg == "--transport=asio" || arg == "--transport=posix" || arg == "--transport=uv") {
       transport = arg.substr(12);
     } else {
-      std::fprintf(stderr, "demo: usage: demo [--transport=asio|posix]\n");
+      std::fprintf(stderr, "demo: usage: demo [--transport=asio|posix|uv]\n");
       return 2;
     }
   }
@@ -165,6 +167,9 @@ int main(int argc, char** argv) {
   if (!clean) return 1;
   if (transport == "asio") {
     return examples::asio_backend::DemoLoopback(server_ctx.value(), client_ctx.value());
+  }
+  if (transport == "uv") {
+    return examples::uv_backend::DemoLoopback(server_ctx.value(), client_ctx.value());
   }
   return LoopbackEcho(server_ctx.value(), client_ctx.value());
 }

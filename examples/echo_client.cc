@@ -2,7 +2,7 @@
 // unauthorized" (stderr), copies stdin to the connection and received data to stdout until
 // stdin ends, then closes cleanly and waits (bounded) for the server's close.
 //
-//   echo_client [--transport=asio|posix] [--host=127.0.0.1] [--port=8000] [--servername=NAME]
+//   echo_client [--transport=asio|posix|uv] [--host=127.0.0.1] [--port=8000] [--servername=NAME]
 //               [--ca=F]... [--key=F --cert=F [--passphrase=P]] [--reject-unauthorized=B]
 //               [--alpn=a,b] [--npn=a,b] [--min-version=V] [--max-version=V]
 //               [--session-out=FILE] [--session-in=FILE] [--end-timeout-ms=N] [--json]
@@ -24,6 +24,7 @@
 #include "core/context.h"
 #include "examples/asio_backend.h"
 #include "examples/example_util.h"
+#include "examples/uv_backend.h"
 #include "transports/posix/connection.h"
 
 using namespace sansio_tls;
@@ -61,8 +62,8 @@ int main(int argc, char** argv) {
               {"reject-unauthorized", "json"});
   if (auto err = flags.Parse(argc, argv)) return Usage(*err);
   std::string transport = flags.GetOr("transport", "asio");  // asio: examples/asio_backend.cc
-  if (transport != "posix" && transport != "asio") {
-    return Usage("--transport=" + transport + " is not available (asio, posix)");
+  if (transport != "posix" && transport != "asio" && transport != "uv") {
+    return Usage("--transport=" + transport + " is not available (asio, posix, uv)");
   }
   g_json = flags.GetBool("json", false);
 
@@ -112,6 +113,15 @@ int main(int argc, char** argv) {
   }
   if (transport == "asio") {
     return asio_backend::EchoClient(
+        *context, {.host = flags.GetOr("host", "127.0.0.1"),
+                   .port = static_cast<uint16_t>(*port),
+                   .session = connect_options.session,
+                   .end_timeout = std::chrono::milliseconds(*end_timeout),
+                   .json = g_json,
+                   .session_out = flags.Get("session-out")});
+  }
+  if (transport == "uv") {
+    return uv_backend::EchoClient(
         *context, {.host = flags.GetOr("host", "127.0.0.1"),
                    .port = static_cast<uint16_t>(*port),
                    .session = connect_options.session,

@@ -3,13 +3,13 @@
 // back. With --json, stdout carries one JSON object per line instead (listening,
 // secureConnection, clientError, drop). SIGINT/SIGTERM close it gracefully.
 //
-//   echo_server [--transport=asio|posix] [--host=127.0.0.1] [--port=8000] [--key=F --cert=F]
+//   echo_server [--transport=asio|posix|uv] [--host=127.0.0.1] [--port=8000] [--key=F --cert=F]
 //               [--passphrase=P] [--ca=F]... [--request-cert] [--reject-unauthorized=B]
 //               [--sni=PATTERN,KEYFILE,CERTFILE]... [--alpn=a,b] [--npn=a,b]
 //               [--max-connections=N] [--handshake-timeout-ms=N] [--min-version=1.2|1.3]
 //               [--max-version=1.2|1.3] [--pfx=F] [--keylog=FILE] [--json] [--threads=N]
-// --transport=asio (the default) runs examples/asio_backend.cc; --threads (asio) serves on N
-// io_contexts, one per thread.
+// --transport=asio (the default) runs examples/asio_backend.cc, --transport=uv
+// examples/uv_backend.cc; --threads (asio) serves on N io_contexts, one per thread.
 // Without --key/--cert it makes an ephemeral self-signed certificate for localhost
 // (and 127.0.0.1, ::1) and prints its SHA-256 fingerprint.
 #include <csignal>
@@ -23,6 +23,7 @@
 #include "core/testing/cert_factory.h"
 #include "examples/asio_backend.h"
 #include "examples/example_util.h"
+#include "examples/uv_backend.h"
 #include "transports/posix/server.h"
 
 using namespace sansio_tls;
@@ -81,8 +82,8 @@ int main(int argc, char** argv) {
               {"request-cert", "reject-unauthorized", "json"});
   if (auto err = flags.Parse(argc, argv)) return Usage(*err);
   std::string transport = flags.GetOr("transport", "asio");
-  if (transport != "posix" && transport != "asio") {
-    return Usage("--transport=" + transport + " is not available (asio, posix)");
+  if (transport != "posix" && transport != "asio" && transport != "uv") {
+    return Usage("--transport=" + transport + " is not available (asio, posix, uv)");
   }
   const bool json = flags.GetBool("json", false);
 
@@ -176,6 +177,16 @@ int main(int argc, char** argv) {
                                                .json = json,
                                                .fingerprint = fingerprint,
                                                .keylog = keylog});
+  }
+
+  if (transport == "uv") {
+    return uv_backend::EchoServer(*context, {.host = server_options.host,
+                                             .port = server_options.port,
+                                             .max_connections = server_options.max_connections,
+                                             .handshake_timeout = server_options.handshake_timeout,
+                                             .json = json,
+                                             .fingerprint = fingerprint,
+                                             .keylog = keylog});
   }
 
   posix::ServerCallbacks callbacks;

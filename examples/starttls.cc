@@ -12,7 +12,8 @@
 //   starttls --mode=server [--port=8025]  a server with an ephemeral certificate
 //   starttls --mode=client --port=N [--host=127.0.0.1] [--ca=F] [--reject-unauthorized=B]
 // Bytes a line reader read past "STARTTLS"/"220 go ahead" are handed to StartTls(): they
-// are the first TLS bytes. --transport=asio (the default; examples/asio_backend.cc) or posix.
+// are the first TLS bytes. --transport=asio (the default; examples/asio_backend.cc), posix,
+// or uv (examples/uv_backend.cc).
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include "core/testing/cert_factory.h"
 #include "examples/asio_backend.h"
 #include "examples/example_util.h"
+#include "examples/uv_backend.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/socket.h"
 
@@ -194,7 +196,9 @@ int main(int argc, char** argv) {
   auto port = ParseUint(flags.GetOr("port", mode == "server" ? "8025" : "0"), 65535);
   if (!port) return Fail("--port takes 0..65535");
   std::string transport = flags.GetOr("transport", "asio");
-  if (transport != "posix" && transport != "asio") return Fail("--transport takes asio or posix");
+  if (transport != "posix" && transport != "asio" && transport != "uv") {
+    return Fail("--transport takes asio, posix or uv");
+  }
 
   if (mode == "client") {
     ContextOptions options{.role = Role::kClient,
@@ -208,6 +212,9 @@ int main(int argc, char** argv) {
     if (transport == "asio") {
       return asio_backend::StartTls(mode, host, static_cast<uint16_t>(*port), options);
     }
+    if (transport == "uv") {
+      return uv_backend::StartTls(mode, host, static_cast<uint16_t>(*port), options);
+    }
     auto ctx = Context::Create(options);
     if (!ctx.ok()) return Fail(ctx.error().message);
     return RunClient(host, static_cast<uint16_t>(*port), *ctx, "localhost");
@@ -215,6 +222,9 @@ int main(int argc, char** argv) {
 
   if (transport == "asio") {
     return asio_backend::StartTls(mode, host, static_cast<uint16_t>(*port), {});
+  }
+  if (transport == "uv") {
+    return uv_backend::StartTls(mode, host, static_cast<uint16_t>(*port), {});
   }
   // The server side: an ephemeral PKI (both mode: the client trusts its root).
   testing::TestPki pki = testing::MakeTestPki();

@@ -126,6 +126,36 @@ TEST(PlaintextView, StaysValidAndUnchangedAcrossEventsAndOutputCalls) {
   EXPECT_EQ(AsString(view), data);
 }
 
+// Transports hand the view to the application, which often writes from it at once (an
+// echo): Write() must leave it in place, however much it writes.
+TEST(PlaintextView, StaysValidWhileTheSessionWritesFromIt) {
+  for (TlsVersion version : {TlsVersion::kTls13, TlsVersion::kTls12}) {
+    auto pair = Connected(MakeContexts(version));
+    const std::string data = Payload(30000, 5);
+    pair->Write(Side::kClient, data);
+    pair->Pump();
+    Session& s = pair->server();
+    std::span<const uint8_t> view = s.PeekPlaintext();
+    ASSERT_EQ(AsString(view), data);
+    const uint8_t* where = view.data();
+    size_t echoed = 0;
+    while (echoed < view.size()) {
+      size_t n = s.Write(view.subspan(echoed));
+      if (n == 0) {
+        ASSERT_FALSE(s.failed());
+        s.ConsumeOutput(s.pending_output_bytes() > 0 ? s.PendingOutput().size() : 0);
+        continue;
+      }
+      echoed += n;
+      EXPECT_EQ(s.PeekPlaintext().data(), where);
+      EXPECT_EQ(s.readable_bytes(), data.size());
+    }
+    EXPECT_EQ(AsString(view), data);  // unchanged (ASan reports it if it was freed)
+    s.ConsumePlaintext(view.size());
+    EXPECT_EQ(s.readable_bytes(), 0u);
+  }
+}
+
 TEST(PlaintextView, OneMebibyteArrivesIntactWhenConsumedInPlaceUnderBackpressure) {
   auto pair = Connected(MakeContexts());
   const std::string data = Payload(1 << 20, 5);

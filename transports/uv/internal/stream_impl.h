@@ -1,0 +1,204 @@
+// StreamImpl: the state behind a uv_tls::Stream. Internal: shared by stream.cc and server.cc.
+//
+// It lives on the heap apart from the Stream the application holds: the Stream can go at
+// any time (even inside a callback), while the libuv handles and requests still refer to
+// this object until their callbacks ran. It frees itself once it is detached from its
+// Stream, closed, every handle/request callback came back, and no call of its is on the
+// stack.
+#ifndef SANSIO_TLS_TRANSPORTS_UV_INTERNAL_STREAM_IMPL_H_
+#define SANSIO_TLS_TRANSPORTS_UV_INTERNAL_STREAM_IMPL_H_
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/session.h"
+#include "transports/uv/stream.h"
+
+namespace sansio_tls::uv_tls::internal {
+
+// What a server provides to the streams it accepted (transports/uv/server.cc). Shared with
+// them, so it outlives the Server object if they do.
+class ServerLink {
+ public:
+  virtual ~ServerLink() = default;
+  // Fallbacks for streams without their own session_event / key_log callback. True when
+  // the server handled the event.
+  virtual bool SessionEvent(Stream& stream, const Event& event) = 0;
+  virtual bool KeyLog(Stream& stream, std::string_view line) = 0;
+  // The stream's socket closed (before its close callback).
+  virtual void StreamClosed(StreamImpl* impl) = 0;
+};
+
+// libuv writes with write(2): a peer that reset would raise SIGPIPE, whose default action
+// kills the process. Sets SIGPIPE to ignored, once, when it still has its default action (as
+// Node does); an application's own disposition is left alone.
+void IgnoreSigpipe();
+Error MakeError(std::string code, std::string message);
+// An Error for a libuv error number: code = its name ("ECONNREFUSED"), message = "what: text".
+Error UvError(int err, const char* what);
+SocketAddress AddressOf(const struct sockaddr_storage& ss);
+
+class StreamImpl {
+ public:
+  enum class Phase : uint8_t { kConnecting, kOpen, kClosing, kClosed };
+
+  // A stream on a connected handle (owned from now on, allocated with new). |tcp|'s reads
+  // are stopped and its data pointer replaced.
+  // |received| are the first input bytes. The first turn runs from the loop (never inside
+  // this call).
+  static std::unique_ptr<Stream> Adopt(uv_tcp_t* tcp, std::unique_ptr<Session> session,
+                                       const StreamOptions& options, StreamCallbacks callbacks,
+                                       std::span<const uint8_t> received = {});
+  // A stream that connects first (Connect()).
+  static std::unique_ptr<Stream> StartConnect(uv_loop_t* loop, std::string host, uint16_t port,
+                                              std::unique_ptr<Session> session,
+                                              const ConnectOptions& options,
+                                              StreamCallbacks callbacks);
+
+  // Entry guard: every libuv callback and public call holds one; the last one out frees a
+  // detached, finished stream.
+  class Guard {
+   public:
+    explicit Guard(StreamImpl* s) : s_(s) { ++s_->busy_; }
+    ~Guard() {
+      if (--s_->busy_ == 0) s_->MaybeFree();
+    }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    StreamImpl* s_;
+  };
+
+  // ---- Called by Stream ----
+  void Detach();  // the application's Stream is gone
+  void SetCallbacks(StreamCallbacks callbacks);
+  bool Write(std::span<const uint8_t> data);
+  void End();
+  void CloseNow(std::optional<Error> error);
+  void Pause() { paused_ = true; }
+  void Resume();
+  void Pump();
+
+  // ---- Called by Server ----
+  void set_server(std::shared_ptr<ServerLink> server) { server_ = std::move(server); }
+  // Closes with close_notify when the socket takes it at once, then closes with |error|.
+  void ForceClose(Error error);
+
+  // ---- State ----
+  Session& session() { return *session_; }
+  const Session& session() const { return *session_; }
+  uv_loop_t* loop() const { return loop_; }
+  bool paused() const { return paused_ || !cb_.data; }
+  Phase phase() const { return phase_; }
+  PeerEnd peer_end() const;
+  std::optional<Error> error() const;
+  SocketAddress local_address() const;
+  SocketAddress peer_address() const;
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t bytes_received() const { return bytes_received_; }
+  size_t buffered_bytes() const;
+
+ private:
+  enum class TimerKind : uint8_t { kNone, kKick, kConnect, kHandshake, kEnd };
+
+  StreamImpl(uv_loop_t* loop, std::unique_ptr<Session> session, const StreamOptions& options,
+             StreamCallbacks callbacks);
+  ~StreamImpl();
+  void MaybeFree();
+
+  // libuv callbacks (data pointers carry |this|).
+  static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnShutdown(uv_shutdown_t* req, int status);
+  static void OnTimer(uv_timer_t* timer);
+  static void OnHandleClosed(uv_handle_t* handle);
+  static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
+  static void OnConnected(uv_connect_t* req, int status);
+
+  void AttachTcp(uv_tcp_t* tcp);
+  void TryNextAddress();
+  void Opened();  // TCP is connected: the session starts
+  void StartTimer(TimerKind kind, int64_t ms);
+  void StopTimer();
+  void CloseHandle(uv_handle_t* handle);
+  void AfterPending();
+
+  // One pass each; true when something moved.
+  bool Dispatch();
+  bool Deliver();
+  bool FeedBacklog();
+  bool FeedStash();
+  bool Flush();
+  void MaybeShutdown();
+  void UpdateReading();
+  void MaybeDrain();
+  void MaybeFinish();
+  void DefaultAnswer(const Event& event);
+  void DrainSocket();
+  void WriteFailed(int err);
+
+  // Runs an application callback: none once detached; set_callbacks inside it is deferred.
+  template <typename F, typename... Args>
+  void Invoke(F StreamCallbacks::*member, Args&&... args);
+  void ApplyPendingCallbacks();
+
+  uv_loop_t* loop_;
+  Stream* owner_ = nullptr;  // the application's Stream; null once detached
+  std::unique_ptr<Session> session_;
+  StreamCallbacks cb_;
+  std::unique_ptr<StreamCallbacks> next_cb_;  // set_callbacks during a callback
+  std::shared_ptr<ServerLink> server_;
+  int64_t handshake_timeout_ms_, end_timeout_ms_;
+  bool allow_half_open_;
+
+  uv_tcp_t* tcp_ = nullptr;      // heap; null before TCP exists and once its close began
+  uv_timer_t* timer_ = nullptr;  // heap; only while a deadline runs
+  TimerKind timer_kind_ = TimerKind::kNone;
+
+  // Connect: resolution and attempts (freed once connected).
+  struct Connecting;
+  std::unique_ptr<Connecting> connecting_;
+
+  std::vector<uint8_t> stash_;     // read from the socket, not yet taken by Feed()
+  size_t stash_pos_ = 0;
+  std::vector<uint8_t> backlog_;   // written by the application, not yet taken by Write()
+  size_t backlog_pos_ = 0;
+  size_t write_in_flight_ = 0;     // bytes of PendingOutput() handed to uv_write
+  // Rare: on the heap, so that an idle stream does not carry two empty Errors.
+  std::unique_ptr<Error> transport_error_;  // the first socket error
+  std::unique_ptr<Error> close_error_;      // what `close` reports
+  void SetTransportError(Error e) {
+    if (!transport_error_) transport_error_ = std::make_unique<Error>(std::move(e));
+  }
+  std::optional<Error> TransportError() const {
+    return transport_error_ ? std::optional<Error>(*transport_error_) : std::nullopt;
+  }
+  uint64_t bytes_sent_ = 0, bytes_received_ = 0;
+  int pending_ = 0;  // handles and requests whose callbacks have not come back
+  int busy_ = 0;     // Guards on the stack
+  int in_callback_ = 0;
+  Phase phase_ = Phase::kConnecting;
+  bool reading_ = false;
+  bool eof_ = false;      // the socket delivered EOF (or an error)
+  bool eof_fed_ = false;  // ... and FeedEof() was called (after the stash)
+  bool write_failed_ = false;
+  bool shutdown_started_ = false, shutdown_done_ = false;
+  bool end_requested_ = false;
+  bool end_reported_ = false;
+  bool secure_reported_ = false;
+  bool need_drain_ = false;
+  bool paused_ = false;
+  bool pumping_ = false, pump_again_ = false;
+  bool close_reported_ = false;
+};
+
+}  // namespace sansio_tls::uv_tls::internal
+
+#endif  // SANSIO_TLS_TRANSPORTS_UV_INTERNAL_STREAM_IMPL_H_
