@@ -102,6 +102,12 @@ Result<SavedSession> SavedSession::FromBytes(std::span<const uint8_t> bytes) {
   auth.verified = flags & 1;
   auth.authorized = flags & 2;
   auth.error.assign(reinterpret_cast<const char*>(CBS_data(&error)), CBS_len(&error));
+  // A verdict no handshake can produce: authorized without a checked certificate or with an
+  // error, or a checked and refused certificate without a code.
+  if (auth.authorized ? (!auth.verified || !auth.error.empty())
+                      : (auth.verified && auth.error.empty())) {
+    return InvalidSession("inconsistent verification result");
+  }
   auth.servername.assign(reinterpret_cast<const char*>(CBS_data(&name)), CBS_len(&name));
   return Wrap(std::move(session), std::move(auth));
 }

@@ -4,8 +4,9 @@
 // Resumption skips certificate verification, as in Node: a resumed session reports the
 // authorized / authorization_error of the handshake that created it, carried inside the
 // saved session (client) or the ticket / cache entry (server). Two safeguards are ours:
-//  - a client offers a saved session only to the name it was verified for, and only if its
-//    result would pass this context's reject_unauthorized; otherwise it does a full handshake;
+//  - a client offers a saved session only if it carries a checked server certificate, for
+//    the name it was verified for, with a result that would pass this context's
+//    reject_unauthorized; otherwise it does a full handshake;
 //  - a server resumes an unauthorized client only where it would accept one in a full
 //    handshake (reject_unauthorized false).
 #ifndef SANSIO_TLS_CORE_RESUMPTION_H_
@@ -64,7 +65,8 @@ struct SavedSessionState;
 class SavedSession {
  public:
   // FromBytes parses what ToBytes() produced (in any process running this library). Any
-  // other input is an Error ERR_TLS_INVALID_SESSION; nothing is kept from it.
+  // other input, including a verification result no handshake produces (e.g. authorized
+  // with an error code), is an Error ERR_TLS_INVALID_SESSION; nothing is kept from it.
   static Result<SavedSession> FromBytes(std::span<const uint8_t> bytes);
   // ToBytes serializes the session for storage (a versioned, self-describing format).
   std::vector<uint8_t> ToBytes() const;

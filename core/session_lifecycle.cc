@@ -275,9 +275,11 @@ bool Session::InitLifecycle() {
   if (role() == Role::kClient && options_.session) {
     const SavedSession& saved = *options_.session;
     const internal::AuthInfo& auth = saved.auth();
-    // Offered only where its verification result holds: same name, and a result this
+    // Offered only where its verification result holds: a server certificate was checked
+    // (a client's own sessions always have one), for the same name, with a result this
     // context would accept. Otherwise a full handshake verifies afresh.
-    if (auth.servername == CheckedName() && (auth.authorized || !o.reject_unauthorized)) {
+    if (auth.verified && auth.servername == CheckedName() &&
+        (auth.authorized || !o.reject_unauthorized)) {
       if (!SSL_set_session(ssl_, saved.ssl_session())) return false;
       return true;  // kept in options_.session: the session offered
     }

@@ -566,6 +566,50 @@ TEST(SavedSession, GarbageIsAClearErrorNeverACrash) {
   }
 }
 
+// Byte 5 of the saved form holds the verdict flags (bit 0 verified, bit 1 authorized).
+// Found by the lifecycle fuzz target: a stored session edited to "not verified" was offered,
+// and the resumed client reported unauthorized without a code.
+TEST(SavedSession, AnEditedVerdictIsRefusedOrNeverOffered) {
+  for (TlsVersion version : {TlsVersion::kTls13, TlsVersion::kTls12}) {
+    auto server = Server(version);
+    auto client = Client(version);
+    auto saved = SaveSession(client, server);
+    ASSERT_TRUE(saved);
+    ASSERT_TRUE(saved->authorized());
+    std::vector<uint8_t> good = saved->ToBytes();
+    ASSERT_EQ(good[5], 3);
+    // Authorized without a checked certificate: no handshake produces that.
+    std::vector<uint8_t> unverified_authorized = good;
+    unverified_authorized[5] = 2;
+    auto refused = SavedSession::FromBytes(unverified_authorized);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, "ERR_TLS_INVALID_SESSION");
+    EXPECT_NE(refused.error().message.find("inconsistent"), std::string::npos);
+    // Checked and refused without a code: also refused.
+    std::vector<uint8_t> refused_without_code = good;
+    refused_without_code[5] = 1;
+    EXPECT_FALSE(SavedSession::FromBytes(refused_without_code).ok());
+    // Nothing checked: what a server's session without a client certificate carries. It
+    // parses, but a client never offers it: a full handshake verifies the server again.
+    std::vector<uint8_t> unchecked = good;
+    unchecked[5] = 0;
+    auto parsed = SavedSession::FromBytes(unchecked);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    EXPECT_FALSE(parsed->authorized());
+    auto pair = Connect(client, server, Now(), *parsed);
+    ASSERT_TRUE(pair);
+    EXPECT_FALSE(pair->client().handshake_info().session_reused);
+    EXPECT_TRUE(pair->client().authorized());
+    EXPECT_EQ(pair->client().authorization_error(), "");
+    // The unedited bytes still resume.
+    auto again = SavedSession::FromBytes(good);
+    ASSERT_TRUE(again.ok());
+    auto resumed = Connect(client, server, Now(), *again);
+    ASSERT_TRUE(resumed);
+    EXPECT_TRUE(Resumed(*resumed)) << VersionName(version);
+  }
+}
+
 TEST(TicketKeys, SetRefusesEmptyDuplicateAndOversizedRings) {
   auto keys = TicketKeys::Create();
   std::vector<TicketKeys::Key> before = keys->Get();
