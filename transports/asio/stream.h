@@ -325,8 +325,8 @@ class Stream {
     core_->AfterAnswer();
     return r;
   }
-  std::optional<Error> answer_session_lookup(std::optional<SavedSession> found) {
-    auto r = core_->session->AnswerSessionLookup(std::move(found));
+  std::optional<Error> answer_session_lookup(const std::optional<SavedSession>& found) {
+    auto r = core_->session->AnswerSessionLookup(found);
     core_->AfterAnswer();
     return r;
   }
