@@ -336,22 +336,6 @@ PkiFiles WritePki() {
   return f;
 }
 
-std::string Payload(size_t n, uint32_t seed) {
-  std::string s(n, '\0');
-  uint32_t x = seed;
-  for (auto& ch : s) {
-    x = x * 1664525u + 1013904223u;
-    ch = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  uint8_t md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const uint8_t*>(data.data()), data.size(), md);
-  return Hex(md, sizeof md);
-}
-
 std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
 const char* VersionFlag(TlsVersion v) { return v == TlsVersion::kTls13 ? "-tls1_3" : "-tls1_2"; }
 const char* VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2"; }

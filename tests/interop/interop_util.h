@@ -25,6 +25,7 @@
 #include "core/context.h"
 #include "core/session.h"
 #include "core/testing/cert_factory.h"
+#include "tests/common/test_data.h"
 
 namespace sansio_tls::interop {
 
@@ -131,8 +132,8 @@ std::string Runfile(const std::string& path);
 std::string TempDir();
 
 // Deterministic payload, SHA-256 as lowercase hex.
-std::string Payload(size_t n, uint32_t seed);
-std::string Sha256Hex(std::string_view data);
+using test_data::Payload;
+using test_data::Sha256Hex;
 
 // Incremental SHA-256.
 class Sha256 {

@@ -18,6 +18,7 @@
 #include "core/session.h"
 #include "core/testing/cert_factory.h"
 #include "core/testing/pair.h"
+#include "tests/common/test_data.h"
 
 namespace sansio_tls::lifecycle_test {
 
@@ -121,21 +122,8 @@ inline std::unique_ptr<Pair> Connect(const std::shared_ptr<const Context>& clien
   return pair;
 }
 
-inline std::string Sha256(std::string_view data) {
-  uint8_t out[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const uint8_t*>(data.data()), data.size(), out);
-  return std::string(reinterpret_cast<char*>(out), sizeof out);
-}
-
-inline std::string Payload(size_t n, uint32_t seed = 7) {
-  std::string s(n, '\0');
-  uint32_t x = seed;
-  for (auto& c : s) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
+using test_data::Payload;
+using test_data::Sha256;
 
 inline std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

@@ -16,6 +16,7 @@
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "tests/common/test_data.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"
 
@@ -50,8 +51,8 @@ struct LivePair {
 LivePair MakeLivePair(const Contexts& contexts, int buffer = 0);
 
 // Deterministic pseudo-random bytes.
-std::string Payload(size_t n, uint32_t seed = 7);
-std::string Sha256Hex(std::string_view data);
+using test_data::Payload;
+using test_data::Sha256Hex;
 std::span<const uint8_t> Bytes(std::string_view s);
 
 // Echoes everything back, holding at most one read when the peer reads slowly.

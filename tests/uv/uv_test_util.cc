@@ -33,28 +33,6 @@ Contexts MakeContexts(std::optional<TlsVersion> version,
   return c;
 }
 
-std::string Payload(size_t n, uint32_t seed) {
-  std::string s(n, '\0');
-  uint32_t x = seed;
-  for (auto& ch : s) {
-    x = x * 1664525u + 1013904223u;
-    ch = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  uint8_t md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const uint8_t*>(data.data()), data.size(), md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : md) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
-
 std::string ErrorText(const std::optional<Error>& e) {
   return e ? e->code + ": " + e->message : std::string("(none)");
 }

@@ -17,6 +17,7 @@
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "tests/common/test_data.h"
 #include "transports/uv/server.h"
 #include "transports/uv/stream.h"
 
@@ -37,8 +38,8 @@ Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
                       std::function<void(ContextOptions&)> edit_server = nullptr,
                       std::function<void(ContextOptions&)> edit_client = nullptr);
 
-std::string Payload(size_t n, uint32_t seed = 7);
-std::string Sha256Hex(std::string_view data);
+using test_data::Payload;
+using test_data::Sha256Hex;
 std::string ErrorText(const std::optional<Error>& e);
 
 // Runs |loop| until |done| holds (true) or |timeout| passed (false). A 10 ms tick keeps the
