@@ -26,15 +26,6 @@ Error MakeError(std::string code, std::string message) {
 
 }  // namespace
 
-const char* PeerEndName(PeerEnd end) {
-  switch (end) {
-    case PeerEnd::kOpen: return "open";
-    case PeerEnd::kClean: return "clean";
-    case PeerEnd::kTruncated: return "truncated";
-  }
-  return "?";
-}
-
 Connection::Connection(UniqueFd fd, std::unique_ptr<Session> session)
     : fd_(std::move(fd)), session_(std::move(session)) {}
 

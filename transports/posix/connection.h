@@ -34,11 +34,12 @@
 
 namespace sansio_tls::posix {
 
-// Error codes of the transport (besides errno names such as ECONNRESET and ETIMEDOUT).
-// The peer's stream ended without close_notify (its data may be cut short).
-inline constexpr char kErrTruncated[] = "ERR_TLS_TRUNCATED";
-// The handshake did not complete in time (Node's code).
-inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
+// Shared with the other socket transports (transports/common/transport_types.h).
+using transport::kErrHandshakeTimeout;
+using transport::kErrTruncated;
+using transport::PeerEnd;
+using transport::PeerEndName;
+
 // A blocking call met a handshake pause (an EventKind the application must answer) that
 // no event hook answered.
 inline constexpr char kErrPaused[] = "ERR_TLS_PAUSED";
@@ -51,14 +52,6 @@ struct Interest {
   bool want_write = false;  // wait until the socket is writable
   friend bool operator==(const Interest&, const Interest&) = default;
 };
-
-// How the peer's side of the stream ended.
-enum class PeerEnd {
-  kOpen,       // not ended (yet)
-  kClean,      // close_notify received
-  kTruncated,  // the transport ended (EOF or reset) without close_notify
-};
-const char* PeerEndName(PeerEnd end);
 
 class Connection {
  public:

@@ -40,40 +40,11 @@
 
 namespace sansio_tls::posix {
 
-// Code reported for connections still open when a closing server's grace period ends.
-inline constexpr char kErrServerClosed[] = "ERR_TLS_SERVER_CLOSED";
-
-struct ServerOptions {
-  // Address to listen on: a literal or a name; empty = every address (IPv6 and IPv4).
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;  // 0: any free port (see Server::port())
-  int backlog = 511;
-  // Most sockets open at once, handshaking ones included; 0 = no limit. Connection N+1 is
-  // closed at the TCP level before any TLS byte, with a `drop` event.
-  size_t max_connections = 0;
-  // A connection that has not completed its handshake this long after accept() is closed
-  // with clientError ERR_TLS_HANDSHAKE_TIMEOUT. <= 0: no limit. Node's default, 120 s.
-  std::chrono::milliseconds handshake_timeout{120'000};
-  // After this side sent close_notify, how long the peer has to end its side before the
-  // socket is closed anyway (OnClose with ETIMEDOUT). <= 0: no limit.
-  std::chrono::milliseconds end_timeout{30'000};
-  // Node's allowHalfOpen: false (the default) ends our side as soon as the peer ended its
-  // own (after the handler's OnEnd), so the connection closes.
-  bool allow_half_open = false;
-  // Per-connection session options (buffer bounds, verification time).
-  SessionOptions session;
-};
-
-// A connection refused because of max_connections (Node's `drop` event data).
-struct DropInfo {
-  SocketAddress local, remote;
-};
-
-// A connection that failed before the application got it (Node's `clientError`).
-struct ClientErrorInfo {
-  Error error;
-  SocketAddress local, remote;
-};
+// Shared with the other socket transports (transports/common/transport_types.h).
+using transport::ClientErrorInfo;
+using transport::DropInfo;
+using transport::kErrServerClosed;
+using transport::ServerOptions;
 
 // What the application does with one established connection. Every method runs on the
 // Run() thread; |conn| stays valid until OnClose returns, then the connection is destroyed

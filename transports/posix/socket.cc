@@ -76,7 +76,7 @@ Result<AddrInfoPtr> Resolve(const std::string& host, uint16_t port, bool passive
   if (rc != 0) {
     std::string msg = "getaddrinfo " + (host.empty() ? std::string("(any)") : host) + ": ";
     msg += rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
-    return Error{"ERR_DNS_LOOKUP", msg, std::nullopt, false};
+    return Error{transport::kErrDnsLookup, msg, std::nullopt, false};
   }
   return AddrInfoPtr(res);
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "core/error.h"
+#include "transports/common/transport_types.h"
 
 namespace sansio_tls::posix {
 
@@ -73,11 +74,7 @@ class Deadline {
 Error ErrnoError(int err, std::string_view during);
 
 // An endpoint of a connected or listening socket, as Node reports it.
-struct SocketAddress {
-  std::string address;  // "127.0.0.1", "::1"; empty when unknown
-  uint16_t port = 0;
-  std::string family;   // "IPv4" / "IPv6"
-};
+using transport::SocketAddress;  // transports/common/transport_types.h
 SocketAddress LocalAddress(int fd);
 SocketAddress PeerAddress(int fd);
 

@@ -802,15 +802,6 @@ size_t StreamImpl::buffered_bytes() const {
 
 using internal::StreamImpl;
 
-const char* PeerEndName(PeerEnd end) {
-  switch (end) {
-    case PeerEnd::kOpen: return "open";
-    case PeerEnd::kClean: return "clean";
-    case PeerEnd::kTruncated: return "truncated";
-  }
-  return "?";
-}
-
 Stream::~Stream() {
   StreamImpl::Guard guard(impl_);
   impl_->Detach();

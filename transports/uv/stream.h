@@ -59,31 +59,17 @@
 #include "core/context.h"
 #include "core/error.h"
 #include "core/session.h"
+#include "transports/common/transport_types.h"
 
 namespace sansio_tls::uv_tls {
 
-// Error codes of the transport (besides the session's codes and libuv's error names).
-// The peer's stream ended without close_notify (its data may be cut short).
-inline constexpr char kErrTruncated[] = "ERR_TLS_TRUNCATED";
-// The handshake did not complete in time (Node's code).
-inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
-// Name resolution failed (Connect).
-inline constexpr char kErrDnsLookup[] = "ERR_DNS_LOOKUP";
-
-// How the peer's side of the stream ended.
-enum class PeerEnd {
-  kOpen,       // not ended (yet)
-  kClean,      // close_notify received
-  kTruncated,  // the transport ended (EOF or reset) without close_notify
-};
-const char* PeerEndName(PeerEnd end);
-
-// An endpoint of a TCP connection.
-struct SocketAddress {
-  std::string address;  // numeric, e.g. "127.0.0.1" or "::1"
-  uint16_t port = 0;
-  std::string family;   // "IPv4" or "IPv6"; empty when unknown
-};
+// Shared with the other socket transports (transports/common/transport_types.h).
+using transport::kErrDnsLookup;
+using transport::kErrHandshakeTimeout;
+using transport::kErrTruncated;
+using transport::PeerEnd;
+using transport::PeerEndName;
+using transport::SocketAddress;
 
 class Stream;
 

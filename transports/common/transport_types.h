@@ -1,0 +1,86 @@
+// Types and error codes shared by the socket transports (transports/posix, transports/uv):
+// how a peer's stream ended, socket addresses, and the server's options and Node-style event
+// data. Plain C++ (no socket or event-loop headers); each transport re-exports them in its
+// own namespace (posix::ServerOptions, uv_tls::ServerOptions, ...).
+#ifndef SANSIO_TLS_TRANSPORTS_COMMON_TRANSPORT_TYPES_H_
+#define SANSIO_TLS_TRANSPORTS_COMMON_TRANSPORT_TYPES_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "core/session.h"
+
+namespace sansio_tls::transport {
+
+// Error codes of the transports (besides the session's codes and errno names such as
+// ECONNRESET and ETIMEDOUT).
+// The peer's stream ended without close_notify (its data may be cut short).
+inline constexpr char kErrTruncated[] = "ERR_TLS_TRUNCATED";
+// The handshake did not complete in time (Node's code).
+inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
+// Connections still open when a closing server's grace period ended.
+inline constexpr char kErrServerClosed[] = "ERR_TLS_SERVER_CLOSED";
+// Name resolution failed (Connect, Listen).
+inline constexpr char kErrDnsLookup[] = "ERR_DNS_LOOKUP";
+
+// How the peer's side of the stream ended.
+enum class PeerEnd {
+  kOpen,       // not ended (yet)
+  kClean,      // close_notify received
+  kTruncated,  // the transport ended (EOF or reset) without close_notify
+};
+inline const char* PeerEndName(PeerEnd end) {
+  switch (end) {
+    case PeerEnd::kOpen: return "open";
+    case PeerEnd::kClean: return "clean";
+    case PeerEnd::kTruncated: return "truncated";
+  }
+  return "?";
+}
+
+// An endpoint of a TCP connection.
+struct SocketAddress {
+  std::string address;  // numeric, e.g. "127.0.0.1" or "::1"; empty when unknown
+  uint16_t port = 0;
+  std::string family;   // "IPv4" or "IPv6"; empty when unknown
+};
+
+// A server's options (Node's tls.createServer / net.Server options).
+struct ServerOptions {
+  // Address to listen on: a literal or a name; empty = every address (IPv6 and IPv4).
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port (see Server::port())
+  int backlog = 511;
+  // Most sockets open at once, handshaking ones included; 0 = no limit. Connection N+1 is
+  // closed at the TCP level before any TLS byte, with a `drop` event.
+  size_t max_connections = 0;
+  // A connection that has not completed its handshake this long after accept is closed with
+  // clientError ERR_TLS_HANDSHAKE_TIMEOUT. <= 0: no limit. Node's default, 120 s.
+  std::chrono::milliseconds handshake_timeout{120'000};
+  // After this side sent close_notify, how long the peer has to end its side before the
+  // socket is closed anyway (the close reports ETIMEDOUT). <= 0: no limit.
+  std::chrono::milliseconds end_timeout{30'000};
+  // Node's allowHalfOpen: false (the default) ends our side as soon as the peer ended its
+  // own (after the application saw the end), so the connection closes.
+  bool allow_half_open = false;
+  // Per-connection session options (buffer bounds, verification time).
+  SessionOptions session;
+};
+
+// A connection refused because of max_connections (Node's `drop` event data).
+struct DropInfo {
+  SocketAddress local, remote;
+};
+
+// A connection that failed before the application got it (Node's `clientError`).
+struct ClientErrorInfo {
+  Error error;
+  SocketAddress local, remote;
+};
+
+}  // namespace sansio_tls::transport
+
+#endif  // SANSIO_TLS_TRANSPORTS_COMMON_TRANSPORT_TYPES_H_
