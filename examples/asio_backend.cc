@@ -45,9 +45,7 @@ constexpr auto kEndTimeout = 30s;
 std::string Family(const tcp::endpoint& e) { return e.address().is_v4() ? "IPv4" : "IPv6"; }
 
 std::string AddressJson(const tcp::endpoint& e, const char* prefix) {
-  std::string p = prefix;
-  return "\"" + p + "Address\":" + JsonString(e.address().to_string()) + ",\"" + p +
-         "Port\":" + std::to_string(e.port()) + ",\"" + p + "Family\":" + JsonString(Family(e));
+  return examples::AddressJson(e.address().to_string(), e.port(), Family(e), prefix);
 }
 
 // The Error behind a failed operation: the session's (message and alert), else the code's.
@@ -192,21 +190,6 @@ int EchoServer(std::shared_ptr<const Context> context, const EchoServerConfig& c
 
 namespace {
 
-void PrintEvent(const std::string& line) { WriteAll(STDERR_FILENO, line + "\n"); }
-
-void ReportError(const Error& e, bool json) {
-  if (json) {
-    PrintEvent("{\"event\":\"error\",\"code\":" + JsonString(e.code) +
-               ",\"message\":" + JsonString(e.message) + "}");
-  } else {
-    PrintEvent("echo_client: " + e.code + ": " + e.message);
-  }
-}
-
-Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 // The client's connection once established: one reader (the connection to stdout) and one
 // sender (stdin chunks, then our close_notify) at a time, on the io_context's thread.
 class ClientConnection {
@@ -327,7 +310,7 @@ int EchoClient(std::shared_ptr<const Context> context, const EchoClientConfig& c
   ioc->run();
   ioc->restart();
   if (connect_ec) {
-    ReportError(ErrorOf(connected ? &*connected : nullptr, connect_ec), config.json);
+    ReportClientError(ErrorOf(connected ? &*connected : nullptr, connect_ec), config.json);
     return 1;
   }
   if (config.json) {
@@ -393,7 +376,7 @@ int EchoClient(std::shared_ptr<const Context> context, const EchoClientConfig& c
     failure = MakeError("ERR_TLS_TRUNCATED", "the server's stream ended without close_notify");
   }
   bool clean = !failure && tls.peer_end() == asio_tls::PeerEnd::kClean;
-  if (failure) ReportError(*failure, config.json);
+  if (failure) ReportClientError(*failure, config.json);
   if (config.json) {
     PrintEvent(std::string("{\"event\":\"end\",\"clean\":") + (clean ? "true" : "false") + "}");
   }
@@ -403,13 +386,6 @@ int EchoClient(std::shared_ptr<const Context> context, const EchoClientConfig& c
 // ---- starttls ---------------------------------------------------------------------------
 
 namespace {
-
-void Say(const char* who, const std::string& line) { PrintLine(std::string(who) + ": " + line); }
-
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "starttls: %s\n", what.c_str());
-  return 1;
-}
 
 // Reads one "\r\n"-terminated line from |stream| (plaintext socket or TLS) through
 // |buffered|, which keeps what was read past it. nullopt on error or end.
@@ -437,18 +413,18 @@ std::span<const uint8_t> Bytes(const std::string& s) {
 
 int ServeOne(tcp::socket socket, std::shared_ptr<const Context> context) {
   Say("S", "220 starttls-demo ready");
-  if (!SendLine(socket, "220 starttls-demo ready")) return Fail("server: send failed");
+  if (!SendLine(socket, "220 starttls-demo ready")) return StartTlsFail("server: send failed");
   std::string buffered;
   auto cmd = ReadLine(socket, buffered);
-  if (!cmd || *cmd != "STARTTLS") return Fail("server: expected STARTTLS");
+  if (!cmd || *cmd != "STARTTLS") return StartTlsFail("server: expected STARTTLS");
   Say("S", "220 go ahead");
-  if (!SendLine(socket, "220 go ahead")) return Fail("server: send failed");
+  if (!SendLine(socket, "220 go ahead")) return StartTlsFail("server: send failed");
   TlsStream tls(std::move(socket), context);
   tls.prime_input(Bytes(buffered));  // the client's first TLS bytes, if already read
   buffered.clear();
   std::error_code ec;
   tls.handshake(ec);
-  if (ec) return Fail("server handshake: " + ec.message());
+  if (ec) return StartTlsFail("server handshake: " + ec.message());
   while (auto line = ReadLine(tls, buffered)) {
     if (*line == "HELLO") {
       Say("S", "250 hello, secure world (TLS)");
@@ -462,7 +438,7 @@ int ServeOne(tcp::socket socket, std::shared_ptr<const Context> context) {
     }
   }
   tls.shutdown(10s, ec);  // until the client's close_notify
-  if (ec) return Fail("server end: " + ec.message());
+  if (ec) return StartTlsFail("server end: " + ec.message());
   return 0;
 }
 
@@ -472,21 +448,21 @@ int RunClient(asio::io_context& ioc, const std::string& host, uint16_t port,
   std::error_code ec;
   tcp::resolver resolver(ioc);
   asio::connect(socket, resolver.resolve(host, std::to_string(port), ec), ec);
-  if (ec) return Fail("client: " + ec.message());
+  if (ec) return StartTlsFail("client: " + ec.message());
   std::string buffered;
   auto greeting = ReadLine(socket, buffered);
-  if (!greeting || greeting->rfind("220", 0) != 0) return Fail("client: no greeting");
+  if (!greeting || greeting->rfind("220", 0) != 0) return StartTlsFail("client: no greeting");
   Say("C", "STARTTLS");
-  if (!SendLine(socket, "STARTTLS")) return Fail("client: send failed");
+  if (!SendLine(socket, "STARTTLS")) return StartTlsFail("client: send failed");
   auto go = ReadLine(socket, buffered);
-  if (!go || go->rfind("220", 0) != 0) return Fail("client: STARTTLS refused");
+  if (!go || go->rfind("220", 0) != 0) return StartTlsFail("client: STARTTLS refused");
   TlsStream tls(std::move(socket), context, {.servername = servername, .host = host});
   tls.prime_input(Bytes(buffered));
   buffered.clear();
   tls.handshake(ec);
   if (ec) {
     Error e = ErrorOf(&tls, ec);
-    return Fail("client handshake: " + e.code + ": " + e.message);
+    return StartTlsFail("client handshake: " + e.code + ": " + e.message);
   }
   const HandshakeInfo& info = tls.handshake_info();
   PrintLine("-- TLS established: " + info.protocol + " " + info.cipher + ", " +
@@ -494,13 +470,13 @@ int RunClient(asio::io_context& ioc, const std::string& host, uint16_t port,
   Say("C", "HELLO (TLS)");
   SendLine(tls, "HELLO");
   auto reply = ReadLine(tls, buffered);
-  if (!reply || reply->rfind("250", 0) != 0) return Fail("client: no reply to HELLO");
+  if (!reply || reply->rfind("250", 0) != 0) return StartTlsFail("client: no reply to HELLO");
   Say("C", "QUIT (TLS)");
   SendLine(tls, "QUIT");
   auto bye = ReadLine(tls, buffered);
-  if (!bye || bye->rfind("221", 0) != 0) return Fail("client: no reply to QUIT");
+  if (!bye || bye->rfind("221", 0) != 0) return StartTlsFail("client: no reply to QUIT");
   tls.shutdown(10s, ec);
-  if (ec) return Fail("client: the server did not close cleanly: " + ec.message());
+  if (ec) return StartTlsFail("client: the server did not close cleanly: " + ec.message());
   PrintLine("-- closed cleanly both ways");
   return 0;
 }
@@ -512,7 +488,7 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
   asio::io_context ioc;
   if (mode == "client") {
     auto ctx = Context::Create(client_options);
-    if (!ctx.ok()) return Fail(ctx.error().message);
+    if (!ctx.ok()) return StartTlsFail(ctx.error().message);
     return RunClient(ioc, host, port, *ctx, "localhost");
   }
   // The server side: an ephemeral PKI (both mode: the client trusts its root).
@@ -520,16 +496,16 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
   auto server_ctx = Context::Create({.role = Role::kServer,
                                      .credentials = {.key_pem = pki.server.key_pem,
                                                      .cert_chain_pem = pki.server_chain_pem()}});
-  if (!server_ctx.ok()) return Fail(server_ctx.error().message);
+  if (!server_ctx.ok()) return StartTlsFail(server_ctx.error().message);
   std::error_code ec;
   tcp::acceptor acceptor(ioc);
   tcp::endpoint ep(asio::ip::make_address(host, ec), port);
-  if (ec) return Fail("--host takes an address literal with --transport=asio");
+  if (ec) return StartTlsFail("--host takes an address literal with --transport=asio");
   acceptor.open(ep.protocol(), ec);
   acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(16, ec);
-  if (ec) return Fail("listen: " + ec.message());
+  if (ec) return StartTlsFail("listen: " + ec.message());
   uint16_t bound = acceptor.local_endpoint().port();
   PrintLine("listening on " + host + ":" + std::to_string(bound) + " (plaintext until STARTTLS)");
 
@@ -539,21 +515,21 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
     for (;;) {
       tcp::socket s(ioc);
       acceptor.accept(s, ec);
-      if (ec) return Fail("accept failed");
+      if (ec) return StartTlsFail("accept failed");
       ServeOne(std::move(s), *server_ctx);
     }
   }
-  if (mode != "both") return Fail("--mode takes both, server or client");
+  if (mode != "both") return StartTlsFail("--mode takes both, server or client");
 
   auto client_ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
-  if (!client_ctx.ok()) return Fail(client_ctx.error().message);
+  if (!client_ctx.ok()) return StartTlsFail(client_ctx.error().message);
   int server_rc = 1;
   std::thread server([&] {
     asio::io_context server_ioc;
     tcp::socket s(server_ioc);
     std::error_code aec;
     acceptor.accept(s, aec);
-    server_rc = aec ? Fail("accept failed") : ServeOne(std::move(s), *server_ctx);
+    server_rc = aec ? StartTlsFail("accept failed") : ServeOne(std::move(s), *server_ctx);
   });
   int client_rc = RunClient(ioc, host, bound, *client_ctx, "localhost");
   server.join();

@@ -39,20 +39,6 @@ int Usage(const std::string& error) {
   return 2;
 }
 
-void PrintEvent(const std::string& line) {
-  std::string l = line + "\n";
-  WriteAll(STDERR_FILENO, l);
-}
-
-void ReportError(const Error& e) {
-  if (g_json) {
-    PrintEvent("{\"event\":\"error\",\"code\":" + JsonString(e.code) +
-               ",\"message\":" + JsonString(e.message) + "}");
-  } else {
-    PrintEvent("echo_client: " + e.code + ": " + e.message);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,7 +118,7 @@ int main(int argc, char** argv) {
   auto conn_or = posix::Connect(flags.GetOr("host", "127.0.0.1"), static_cast<uint16_t>(*port),
                                 *context, connect_options);
   if (!conn_or.ok()) {
-    ReportError(conn_or.error());
+    ReportClientError(conn_or.error(), g_json);
     return 1;
   }
   posix::Connection& conn = **conn_or;
@@ -239,7 +225,7 @@ int main(int argc, char** argv) {
                     std::nullopt, false};
   }
   bool clean = !failure && conn.peer_end() == posix::PeerEnd::kClean;
-  if (failure) ReportError(*failure);
+  if (failure) ReportClientError(*failure, g_json);
   if (g_json) {
     PrintEvent(std::string("{\"event\":\"end\",\"clean\":") + (clean ? "true" : "false") + "}");
   }

@@ -42,12 +42,6 @@ int Usage(const std::string& error) {
   return 2;
 }
 
-std::string AddressJson(const posix::SocketAddress& a, const char* prefix) {
-  std::string p = prefix;
-  return "\"" + p + "Address\":" + JsonString(a.address) + ",\"" + p +
-         "Port\":" + std::to_string(a.port) + ",\"" + p + "Family\":" + JsonString(a.family);
-}
-
 // Echoes everything back, holding at most one read's worth when the peer reads slowly.
 class Echo : public posix::ConnectionHandler {
  public:

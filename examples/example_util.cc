@@ -216,4 +216,37 @@ void PrintLine(const std::string& line) {
   std::fflush(stdout);
 }
 
+void PrintEvent(const std::string& line) { WriteAll(STDERR_FILENO, line + "\n"); }
+
+Error MakeError(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), std::nullopt, false};
+}
+
+void ReportClientError(const Error& e, bool json) {
+  if (json) {
+    PrintEvent("{\"event\":\"error\",\"code\":" + JsonString(e.code) +
+               ",\"message\":" + JsonString(e.message) + "}");
+  } else {
+    PrintEvent("echo_client: " + e.code + ": " + e.message);
+  }
+}
+
+std::string AddressJson(std::string_view address, uint16_t port, std::string_view family,
+                        const char* prefix) {
+  std::string p = prefix;
+  return "\"" + p + "Address\":" + JsonString(address) + ",\"" + p +
+         "Port\":" + std::to_string(port) + ",\"" + p + "Family\":" + JsonString(family);
+}
+
+std::string AddressJson(const transport::SocketAddress& a, const char* prefix) {
+  return AddressJson(a.address, a.port, a.family, prefix);
+}
+
+void Say(const char* who, const std::string& line) { PrintLine(std::string(who) + ": " + line); }
+
+int StartTlsFail(const std::string& what) {
+  std::fprintf(stderr, "starttls: %s\n", what.c_str());
+  return 1;
+}
+
 }  // namespace sansio_tls::examples

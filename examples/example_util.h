@@ -3,7 +3,9 @@
 #ifndef SANSIO_TLS_EXAMPLES_EXAMPLE_UTIL_H_
 #define SANSIO_TLS_EXAMPLES_EXAMPLE_UTIL_H_
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/error.h"
 #include "core/session.h"
+#include "transports/common/transport_types.h"
 
 namespace sansio_tls::examples {
 
@@ -68,6 +72,40 @@ std::string Sha256Fingerprint(std::span<const uint8_t> der);
 bool WriteAll(int fd, std::string_view data);
 // Prints one line to stdout and flushes it.
 void PrintLine(const std::string& line);
+// Writes one line to stderr (the echo client's events go there; its stdout is the data).
+void PrintEvent(const std::string& line);
+
+// Error{code, message} without an alert.
+Error MakeError(std::string code, std::string message);
+// The echo client's failure: a JSON "error" event with |json|, else "echo_client: CODE: ...".
+void ReportClientError(const Error& e, bool json);
+// "PREFIXAddress":..,"PREFIXPort":..,"PREFIXFamily":.. (members of a JSON object).
+std::string AddressJson(std::string_view address, uint16_t port, std::string_view family,
+                        const char* prefix);
+std::string AddressJson(const transport::SocketAddress& a, const char* prefix);
+// starttls: "WHO: LINE" on stdout; Fail prints "starttls: WHAT" on stderr and returns 1.
+void Say(const char* who, const std::string& line);
+int StartTlsFail(const std::string& what);
+
+// The settings of the echo_server and echo_client programs, whatever the transport.
+struct EchoServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;
+  size_t max_connections = 0;
+  std::chrono::milliseconds handshake_timeout{120'000};
+  int threads = 1;              // Asio: io_contexts, one per thread (SO_REUSEPORT when > 1)
+  bool json = false;
+  std::string fingerprint;      // of an ephemeral certificate, printed when set
+  std::FILE* keylog = nullptr;  // NSS key-log lines are appended when set
+};
+struct EchoClientConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;
+  SessionOptions session;
+  std::chrono::milliseconds end_timeout{10'000};
+  bool json = false;
+  std::optional<std::string> session_out;  // file for the newest resumable session
+};
 
 }  // namespace sansio_tls::examples
 

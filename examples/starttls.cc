@@ -101,30 +101,21 @@ std::optional<std::string> ReadTlsLine(posix::Connection& conn, std::string& buf
   }
 }
 
-void Say(const char* who, const std::string& line) {
-  PrintLine(std::string(who) + ": " + line);
-}
-
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "starttls: %s\n", what.c_str());
-  return 1;
-}
-
 // Serves one client on |fd| (a connected socket, owned).
 int ServeOne(posix::UniqueFd fd, std::shared_ptr<const Context> context) {
   Say("S", "220 starttls-demo ready");
-  if (!SendPlain(fd.get(), "220 starttls-demo ready")) return Fail("server: send failed");
+  if (!SendPlain(fd.get(), "220 starttls-demo ready")) return StartTlsFail("server: send failed");
   LineReader reader(fd.get());
   auto cmd = reader.Next();
-  if (!cmd || *cmd != "STARTTLS") return Fail("server: expected STARTTLS");
+  if (!cmd || *cmd != "STARTTLS") return StartTlsFail("server: expected STARTTLS");
   Say("S", "220 go ahead");
-  if (!SendPlain(fd.get(), "220 go ahead")) return Fail("server: send failed");
+  if (!SendPlain(fd.get(), "220 go ahead")) return StartTlsFail("server: send failed");
   auto conn = posix::StartTls(fd.get(), context, {}, reader.rest());
-  if (!conn.ok()) return Fail("server: " + conn.error().message);
+  if (!conn.ok()) return StartTlsFail("server: " + conn.error().message);
   fd.release();  // the connection owns it now
   (*conn)->set_timeout(kTimeout);
   auto info = (*conn)->Handshake();
-  if (!info.ok()) return Fail("server handshake: " + info.error().code);
+  if (!info.ok()) return StartTlsFail("server handshake: " + info.error().code);
   std::string buffered;
   while (auto line = ReadTlsLine(**conn, buffered)) {
     if (*line == "HELLO") {
@@ -138,7 +129,7 @@ int ServeOne(posix::UniqueFd fd, std::shared_ptr<const Context> context) {
       SendTls(**conn, "500 unknown command");
     }
   }
-  if (auto e = (*conn)->End()) return Fail("server end: " + e->code);
+  if (auto e = (*conn)->End()) return StartTlsFail("server end: " + e->code);
   uint8_t sink[256];
   while (true) {  // until the client's close_notify
     auto r = (*conn)->Read(sink);
@@ -150,22 +141,22 @@ int ServeOne(posix::UniqueFd fd, std::shared_ptr<const Context> context) {
 int RunClient(const std::string& host, uint16_t port, std::shared_ptr<const Context> context,
               const std::string& servername) {
   auto fd = posix::TcpConnect(host, port, kTimeout);
-  if (!fd.ok()) return Fail("client: " + fd.error().message);
+  if (!fd.ok()) return StartTlsFail("client: " + fd.error().message);
   LineReader reader(fd->get());
   auto greeting = reader.Next();
-  if (!greeting || greeting->rfind("220", 0) != 0) return Fail("client: no greeting");
+  if (!greeting || greeting->rfind("220", 0) != 0) return StartTlsFail("client: no greeting");
   Say("C", "STARTTLS");
-  if (!SendPlain(fd->get(), "STARTTLS")) return Fail("client: send failed");
+  if (!SendPlain(fd->get(), "STARTTLS")) return StartTlsFail("client: send failed");
   auto go = reader.Next();
-  if (!go || go->rfind("220", 0) != 0) return Fail("client: STARTTLS refused");
+  if (!go || go->rfind("220", 0) != 0) return StartTlsFail("client: STARTTLS refused");
   auto conn = posix::StartTls(fd->get(), context, {.servername = servername, .host = host},
                               reader.rest());
-  if (!conn.ok()) return Fail("client: " + conn.error().message);
+  if (!conn.ok()) return StartTlsFail("client: " + conn.error().message);
   fd->release();
   (*conn)->set_timeout(kTimeout);
   auto info = (*conn)->Handshake();
   if (!info.ok()) {
-    return Fail("client handshake: " + info.error().code + ": " + info.error().message);
+    return StartTlsFail("client handshake: " + info.error().code + ": " + info.error().message);
   }
   PrintLine("-- TLS established: " + info->protocol + " " + info->cipher + ", " +
             (info->authorized ? "authorized" : "unauthorized " + info->authorization_error));
@@ -173,15 +164,15 @@ int RunClient(const std::string& host, uint16_t port, std::shared_ptr<const Cont
   Say("C", "HELLO (TLS)");
   SendTls(**conn, "HELLO");
   auto reply = ReadTlsLine(**conn, buffered);
-  if (!reply || reply->rfind("250", 0) != 0) return Fail("client: no reply to HELLO");
+  if (!reply || reply->rfind("250", 0) != 0) return StartTlsFail("client: no reply to HELLO");
   Say("C", "QUIT (TLS)");
   SendTls(**conn, "QUIT");
   auto bye = ReadTlsLine(**conn, buffered);
-  if (!bye || bye->rfind("221", 0) != 0) return Fail("client: no reply to QUIT");
-  if (auto e = (*conn)->End()) return Fail("client end: " + e->code);
+  if (!bye || bye->rfind("221", 0) != 0) return StartTlsFail("client: no reply to QUIT");
+  if (auto e = (*conn)->End()) return StartTlsFail("client end: " + e->code);
   uint8_t sink[256];
   auto r = (*conn)->Read(sink);
-  if (!r.ok() || *r != 0) return Fail("client: the server did not close cleanly");
+  if (!r.ok() || *r != 0) return StartTlsFail("client: the server did not close cleanly");
   PrintLine("-- closed cleanly both ways");
   return 0;
 }
@@ -190,14 +181,14 @@ int RunClient(const std::string& host, uint16_t port, std::shared_ptr<const Cont
 
 int main(int argc, char** argv) {
   Flags flags({"mode", "host", "port", "ca", "transport"}, {"reject-unauthorized"});
-  if (auto err = flags.Parse(argc, argv)) return Fail(*err);
+  if (auto err = flags.Parse(argc, argv)) return StartTlsFail(*err);
   std::string mode = flags.GetOr("mode", "both");
   std::string host = flags.GetOr("host", "127.0.0.1");
   auto port = ParseUint(flags.GetOr("port", mode == "server" ? "8025" : "0"), 65535);
-  if (!port) return Fail("--port takes 0..65535");
+  if (!port) return StartTlsFail("--port takes 0..65535");
   std::string transport = flags.GetOr("transport", "asio");
   if (transport != "posix" && transport != "asio" && transport != "uv") {
-    return Fail("--transport takes asio, posix or uv");
+    return StartTlsFail("--transport takes asio, posix or uv");
   }
 
   if (mode == "client") {
@@ -206,7 +197,7 @@ int main(int argc, char** argv) {
     std::string error;
     for (const std::string& path : flags.GetAll("ca")) {
       auto pem = ReadFile(path, &error);
-      if (!pem) return Fail(error);
+      if (!pem) return StartTlsFail(error);
       options.ca_pems.push_back(*pem);
     }
     if (transport == "asio") {
@@ -216,7 +207,7 @@ int main(int argc, char** argv) {
       return uv_backend::StartTls(mode, host, static_cast<uint16_t>(*port), options);
     }
     auto ctx = Context::Create(options);
-    if (!ctx.ok()) return Fail(ctx.error().message);
+    if (!ctx.ok()) return StartTlsFail(ctx.error().message);
     return RunClient(host, static_cast<uint16_t>(*port), *ctx, "localhost");
   }
 
@@ -231,9 +222,9 @@ int main(int argc, char** argv) {
   auto server_ctx = Context::Create({.role = Role::kServer,
                                      .credentials = {.key_pem = pki.server.key_pem,
                                                      .cert_chain_pem = pki.server_chain_pem()}});
-  if (!server_ctx.ok()) return Fail(server_ctx.error().message);
+  if (!server_ctx.ok()) return StartTlsFail(server_ctx.error().message);
   auto listener = posix::TcpListen(host, static_cast<uint16_t>(*port), 16);
-  if (!listener.ok()) return Fail(listener.error().message);
+  if (!listener.ok()) return StartTlsFail(listener.error().message);
   uint16_t bound = posix::LocalAddress(listener->get()).port;
   PrintLine("listening on " + host + ":" + std::to_string(bound) + " (plaintext until STARTTLS)");
 
@@ -246,18 +237,18 @@ int main(int argc, char** argv) {
               " (clients: --reject-unauthorized=false)");
     for (;;) {
       posix::UniqueFd fd = accept_one();
-      if (!fd.valid()) return Fail("accept failed");
+      if (!fd.valid()) return StartTlsFail("accept failed");
       ServeOne(std::move(fd), *server_ctx);
     }
   }
-  if (mode != "both") return Fail("--mode takes both, server or client");
+  if (mode != "both") return StartTlsFail("--mode takes both, server or client");
 
   auto client_ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
-  if (!client_ctx.ok()) return Fail(client_ctx.error().message);
+  if (!client_ctx.ok()) return StartTlsFail(client_ctx.error().message);
   int server_rc = 1;
   std::thread server([&] {
     posix::UniqueFd fd = accept_one();
-    server_rc = fd.valid() ? ServeOne(std::move(fd), *server_ctx) : Fail("accept failed");
+    server_rc = fd.valid() ? ServeOne(std::move(fd), *server_ctx) : StartTlsFail("accept failed");
   });
   int client_rc = RunClient(host, bound, *client_ctx, "localhost");
   server.join();

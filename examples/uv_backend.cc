@@ -31,16 +31,6 @@ using namespace std::chrono_literals;
 // echo_server: how long a closing server waits for its connections (as the POSIX one).
 constexpr auto kCloseGrace = 5s;
 
-Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
-std::string AddressJson(const uv_tls::SocketAddress& a, const char* prefix) {
-  std::string p = prefix;
-  return "\"" + p + "Address\":" + JsonString(a.address) + ",\"" + p +
-         "Port\":" + std::to_string(a.port) + ",\"" + p + "Family\":" + JsonString(a.family);
-}
-
 template <typename Handle>
 void CloseAndDelete(Handle* h) {
   uv_close(reinterpret_cast<uv_handle_t*>(h),
@@ -191,17 +181,6 @@ int EchoServer(std::shared_ptr<const Context> context, const EchoServerConfig& c
 // ---- echo_client ------------------------------------------------------------------------
 
 namespace {
-
-void PrintEvent(const std::string& line) { WriteAll(STDERR_FILENO, line + "\n"); }
-
-void ReportError(const Error& e, bool json) {
-  if (json) {
-    PrintEvent("{\"event\":\"error\",\"code\":" + JsonString(e.code) +
-               ",\"message\":" + JsonString(e.message) + "}");
-  } else {
-    PrintEvent("echo_client: " + e.code + ": " + e.message);
-  }
-}
 
 // Stdin on a thread (it may be a file, which libuv cannot poll), handed to the loop one
 // chunk at a time through a uv_async_t: the thread waits until the loop took its chunk.
@@ -364,14 +343,14 @@ int EchoClient(std::shared_ptr<const Context> context, const EchoClientConfig& c
   options.stream.end_timeout = config.end_timeout;
   auto connected = uv_tls::Connect(loop, config.host, config.port, context, options, cb);
   if (!connected.ok()) {
-    ReportError(connected.error(), json);
+    ReportClientError(connected.error(), json);
     return 1;
   }
   stream = std::move(connected).value();
   while (!done) uv_run(loop, UV_RUN_ONCE);
 
   if (!secure) {
-    ReportError(failure ? *failure : MakeError("ERR_TLS_INTERNAL", "closed before secure"), json);
+    ReportClientError(failure ? *failure : MakeError("ERR_TLS_INTERNAL", "closed before secure"), json);
     return 1;
   }
   if (config.session_out) {
@@ -389,7 +368,7 @@ int EchoClient(std::shared_ptr<const Context> context, const EchoClientConfig& c
     }
   }
   bool clean = !failure && stream->peer_end() == PeerEnd::kClean;
-  if (failure) ReportError(*failure, json);
+  if (failure) ReportClientError(*failure, json);
   if (json) {
     PrintEvent(std::string("{\"event\":\"end\",\"clean\":") + (clean ? "true" : "false") + "}");
   }
@@ -399,13 +378,6 @@ int EchoClient(std::shared_ptr<const Context> context, const EchoClientConfig& c
 // ---- starttls ---------------------------------------------------------------------------
 
 namespace {
-
-void Say(const char* who, const std::string& line) { PrintLine(std::string(who) + ": " + line); }
-
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "starttls: %s\n", what.c_str());
-  return 1;
-}
 
 // Writes a plaintext line on a TCP handle (the bytes are copied; freed when written).
 void SendPlain(uv_tcp_t* tcp, const std::string& line) {
@@ -497,7 +469,7 @@ class ServeOne {
     plain_ = std::make_unique<PlainLines>(
         tcp, [this](PlainLines& p, const std::string& line) { OnPlainLine(p, line); },
         [this](PlainLines& p) {
-          *rc_ = Fail("server: the client left before STARTTLS");
+          *rc_ = StartTlsFail("server: the client left before STARTTLS");
           uv_loop_t* loop = p.tcp()->loop;
           CloseAndDelete(p.tcp());
           DeleteLater(loop, this);
@@ -532,14 +504,14 @@ class ServeOne {
       });
     };
     cb.close = [this](Stream&, const std::optional<Error>& error) {
-      *rc_ = error ? Fail("server: " + error->code + ": " + error->message) : 0;
+      *rc_ = error ? StartTlsFail("server: " + error->code + ": " + error->message) : 0;
       delete this;  // destroys the stream inside its close callback: allowed
     };
     auto started = uv_tls::StartTls(tcp, context_, {},
                                     {reinterpret_cast<const uint8_t*>(rest.data()), rest.size()},
                                     cb);
     if (!started.ok()) {
-      *rc_ = Fail("server: " + started.error().message);
+      *rc_ = StartTlsFail("server: " + started.error().message);
       CloseAndDelete(tcp);
       return;
     }
@@ -565,7 +537,7 @@ class Client {
     sockaddr_storage addr{};
     if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
         uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
-      Finish(Fail("client: --host takes an address literal with --transport=uv"));
+      Finish(StartTlsFail("client: --host takes an address literal with --transport=uv"));
       CloseAndDelete(tcp);
       return;
     }
@@ -573,21 +545,21 @@ class Client {
     plain_ = std::make_unique<PlainLines>(
         tcp, [this](PlainLines& p, const std::string& line) { OnPlainLine(p, line); },
         [this](PlainLines& p) {
-          Finish(Fail("client: the server closed before TLS"));
+          Finish(StartTlsFail("client: the server closed before TLS"));
           CloseAndDelete(p.tcp());
         });
     int r = uv_tcp_connect(&connect_, tcp, reinterpret_cast<const sockaddr*>(&addr),
                            [](uv_connect_t* req, int status) {
                              auto* self = static_cast<Client*>(req->data);
                              if (status < 0) {
-                               self->Finish(Fail(std::string("client: ") + uv_strerror(status)));
+                               self->Finish(StartTlsFail(std::string("client: ") + uv_strerror(status)));
                                CloseAndDelete(self->plain_->tcp());
                                return;
                              }
                              self->plain_->Start();
                            });
     if (r != 0) {
-      Finish(Fail(std::string("client: ") + uv_strerror(r)));
+      Finish(StartTlsFail(std::string("client: ") + uv_strerror(r)));
       CloseAndDelete(tcp);
     }
   }
@@ -601,13 +573,13 @@ class Client {
 
   void OnPlainLine(PlainLines& p, const std::string& line) {
     if (!greeted_) {
-      if (line.rfind("220", 0) != 0) return Finish(Fail("client: no greeting"));
+      if (line.rfind("220", 0) != 0) return Finish(StartTlsFail("client: no greeting"));
       greeted_ = true;
       Say("C", "STARTTLS");
       SendPlain(p.tcp(), "STARTTLS");
       return;
     }
-    if (line.rfind("220", 0) != 0) return Finish(Fail("client: STARTTLS refused"));
+    if (line.rfind("220", 0) != 0) return Finish(StartTlsFail("client: STARTTLS refused"));
     auto [tcp, rest] = p.Handover();
     StreamCallbacks cb;
     cb.secure = [](Stream& s, const HandshakeInfo& info) {
@@ -629,9 +601,9 @@ class Client {
     };
     cb.close = [this](Stream& s, const std::optional<Error>& error) {
       if (error) {
-        Finish(Fail("client: " + error->code + ": " + error->message));
+        Finish(StartTlsFail("client: " + error->code + ": " + error->message));
       } else if (!got_bye_ || s.peer_end() != PeerEnd::kClean) {
-        Finish(Fail("client: the server did not close cleanly"));
+        Finish(StartTlsFail("client: the server did not close cleanly"));
       } else {
         PrintLine("-- closed cleanly both ways");
         Finish(0);
@@ -642,7 +614,7 @@ class Client {
                                     cb);
     if (!started.ok()) {
       CloseAndDelete(tcp);
-      return Finish(Fail("client: " + started.error().message));
+      return Finish(StartTlsFail("client: " + started.error().message));
     }
     tls_ = std::move(started).value();
   }
@@ -673,7 +645,7 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
   uv_loop_t* loop = uv_default_loop();
   if (mode == "client") {
     auto ctx = Context::Create(client_options);
-    if (!ctx.ok()) return Fail(ctx.error().message);
+    if (!ctx.ok()) return StartTlsFail(ctx.error().message);
     int rc = 1;
     bool done = false;
     Client client(loop, host, port, *ctx, "localhost", &rc, &done);
@@ -683,13 +655,13 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
     uv_run(loop, UV_RUN_DEFAULT);
     return rc;
   }
-  if (mode != "both" && mode != "server") return Fail("--mode takes both, server or client");
+  if (mode != "both" && mode != "server") return StartTlsFail("--mode takes both, server or client");
   // The server side: an ephemeral PKI (both mode: the client trusts its root).
   testing::TestPki pki = testing::MakeTestPki();
   auto server_ctx = Context::Create({.role = Role::kServer,
                                      .credentials = {.key_pem = pki.server.key_pem,
                                                      .cert_chain_pem = pki.server_chain_pem()}});
-  if (!server_ctx.ok()) return Fail(server_ctx.error().message);
+  if (!server_ctx.ok()) return StartTlsFail(server_ctx.error().message);
 
   Listener listener;
   int server_rc = 1;
@@ -703,7 +675,7 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
       uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
     CloseAndDelete(listener.tcp);
     uv_run(loop, UV_RUN_DEFAULT);
-    return Fail("--host takes an address literal with --transport=uv");
+    return StartTlsFail("--host takes an address literal with --transport=uv");
   }
   int r = uv_tcp_bind(listener.tcp, reinterpret_cast<const sockaddr*>(&addr), 0);
   if (r == 0) {
@@ -724,7 +696,7 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
   if (r != 0) {
     CloseAndDelete(listener.tcp);
     uv_run(loop, UV_RUN_DEFAULT);
-    return Fail(std::string("listen: ") + uv_strerror(r));
+    return StartTlsFail(std::string("listen: ") + uv_strerror(r));
   }
   sockaddr_storage bound{};
   int len = sizeof bound;
@@ -741,7 +713,7 @@ int StartTls(const std::string& mode, const std::string& host, uint16_t port,
     return 0;
   }
   auto client_ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
-  if (!client_ctx.ok()) return Fail(client_ctx.error().message);
+  if (!client_ctx.ok()) return StartTlsFail(client_ctx.error().message);
   int client_rc = 1;
   bool client_done = false;
   {

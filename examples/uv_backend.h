@@ -13,29 +13,16 @@
 
 #include "core/context.h"
 #include "core/session.h"
+#include "examples/example_util.h"
 
 namespace sansio_tls::examples::uv_backend {
 
-struct EchoServerConfig {
-  std::string host = "127.0.0.1";
-  uint16_t port = 8000;
-  size_t max_connections = 0;
-  std::chrono::milliseconds handshake_timeout{120'000};
-  bool json = false;
-  std::string fingerprint;      // of an ephemeral certificate, printed when set
-  std::FILE* keylog = nullptr;  // NSS key-log lines are appended when set
-};
+using examples::EchoClientConfig;  // example_util.h
+using examples::EchoServerConfig;
+
 // echo_server: welcome line, echo, Node-style events (see examples/echo_server.cc).
 int EchoServer(std::shared_ptr<const Context> context, const EchoServerConfig& config);
 
-struct EchoClientConfig {
-  std::string host = "127.0.0.1";
-  uint16_t port = 8000;
-  SessionOptions session;
-  std::chrono::milliseconds end_timeout{10'000};
-  bool json = false;
-  std::optional<std::string> session_out;  // file for the newest resumable session
-};
 // echo_client: stdin to the connection, the connection to stdout (see echo_client.cc).
 int EchoClient(std::shared_ptr<const Context> context, const EchoClientConfig& config);
 
