@@ -16,21 +16,15 @@
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "tests/common/test_contexts.h"
 #include "tests/common/test_data.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"
 
 namespace sansio_tls::posix::test {
 
-struct Contexts {
-  testing::TestPki pki;
-  std::shared_ptr<const Context> server, client;
-};
-// A server context for "localhost" (chain: leaf + intermediate) and a client context
-// trusting the root, both limited to |version| when given.
-Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
-                      std::function<void(ContextOptions&)> edit_server = nullptr,
-                      std::function<void(ContextOptions&)> edit_client = nullptr);
+using test_contexts::Contexts;  // tests/common/test_contexts.h
+using test_contexts::MakeContexts;
 
 // A connected TCP pair over 127.0.0.1 (client end, server end), both non-blocking with
 // TCP_NODELAY. |buffer| > 0 shrinks both ends' SO_SNDBUF/SO_RCVBUF (forces partial writes).

@@ -8,31 +8,6 @@
 
 namespace sansio_tls::uv_tls::test {
 
-Contexts MakeContexts(std::optional<TlsVersion> version,
-                      std::function<void(ContextOptions&)> edit_server,
-                      std::function<void(ContextOptions&)> edit_client) {
-  Contexts c{testing::MakeTestPki(), nullptr, nullptr};
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = c.pki.server.key_pem,
-                                        .cert_chain_pem = c.pki.server_chain_pem()}};
-  ContextOptions client{.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}};
-  if (version) {
-    server.min_version = server.max_version = *version;
-    client.min_version = client.max_version = *version;
-  }
-  if (edit_server) edit_server(server);
-  if (edit_client) edit_client(client);
-  auto s = Context::Create(server);
-  auto k = Context::Create(client);
-  if (!s.ok() || !k.ok()) {
-    std::fprintf(stderr, "MakeContexts: %s\n", (!s.ok() ? s.error() : k.error()).message.c_str());
-    std::abort();
-  }
-  c.server = s.value();
-  c.client = k.value();
-  return c;
-}
-
 std::string ErrorText(const std::optional<Error>& e) {
   return e ? e->code + ": " + e->message : std::string("(none)");
 }

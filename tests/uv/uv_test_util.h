@@ -17,6 +17,7 @@
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "tests/common/test_contexts.h"
 #include "tests/common/test_data.h"
 #include "transports/uv/server.h"
 #include "transports/uv/stream.h"
@@ -28,15 +29,8 @@ using std::chrono::milliseconds;
 // Bound on any wait of a test (a loaded 2-core machine).
 inline constexpr milliseconds kWait{20000};
 
-struct Contexts {
-  testing::TestPki pki;
-  std::shared_ptr<const Context> server, client;
-};
-// A server context for "localhost" (leaf + intermediate) and a client context trusting the
-// root, both limited to |version| when given.
-Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
-                      std::function<void(ContextOptions&)> edit_server = nullptr,
-                      std::function<void(ContextOptions&)> edit_client = nullptr);
+using test_contexts::Contexts;  // tests/common/test_contexts.h
+using test_contexts::MakeContexts;
 
 using test_data::Payload;
 using test_data::Sha256Hex;

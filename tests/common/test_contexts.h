@@ -1,0 +1,51 @@
+// A server and a client Context over one in-memory test PKI, for transport tests.
+#ifndef SANSIO_TLS_TESTS_COMMON_TEST_CONTEXTS_H_
+#define SANSIO_TLS_TESTS_COMMON_TEST_CONTEXTS_H_
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "core/context.h"
+#include "core/testing/cert_factory.h"
+
+namespace sansio_tls::test_contexts {
+
+struct Contexts {
+  testing::TestPki pki;
+  std::shared_ptr<const Context> server, client;
+};
+
+// A server context for "localhost" (chain: leaf + intermediate) and a client context
+// trusting the root, both limited to |version| when given; the edits run on the options
+// before the contexts are built. Aborts (a broken fixture) if either cannot be built.
+inline Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
+                             std::function<void(ContextOptions&)> edit_server = nullptr,
+                             std::function<void(ContextOptions&)> edit_client = nullptr) {
+  Contexts c{testing::MakeTestPki(), nullptr, nullptr};
+  ContextOptions server{.role = Role::kServer,
+                        .credentials = {.key_pem = c.pki.server.key_pem,
+                                        .cert_chain_pem = c.pki.server_chain_pem()}};
+  ContextOptions client{.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}};
+  if (version) {
+    server.min_version = server.max_version = *version;
+    client.min_version = client.max_version = *version;
+  }
+  if (edit_server) edit_server(server);
+  if (edit_client) edit_client(client);
+  auto s = Context::Create(server);
+  auto k = Context::Create(client);
+  if (!s.ok() || !k.ok()) {
+    std::fprintf(stderr, "MakeContexts: %s\n", (!s.ok() ? s.error() : k.error()).message.c_str());
+    std::abort();
+  }
+  c.server = s.value();
+  c.client = k.value();
+  return c;
+}
+
+}  // namespace sansio_tls::test_contexts
+
+#endif  // SANSIO_TLS_TESTS_COMMON_TEST_CONTEXTS_H_
