@@ -25,6 +25,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "bench/bench_util.h"
 #include "bench/heap_counter.h"
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
@@ -35,26 +36,6 @@ namespace {
 
 using asio::ip::tcp;
 using Tls = asio_tls::Stream<tcp::socket>;
-
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-struct Contexts {
-  std::shared_ptr<const Context> client, server;
-};
-
-Contexts MakeContexts() {
-  testing::TestPki pki = testing::MakeTestPki();
-  auto s = Context::Create({.role = Role::kServer,
-                            .credentials = {.key_pem = pki.server.key_pem,
-                                            .cert_chain_pem = pki.server_chain_pem()}});
-  auto c = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
-  if (!s.ok() || !c.ok()) std::abort();
-  return {c.value(), s.value()};
-}
 
 struct Conn {
   std::unique_ptr<Tls> client, server;
