@@ -155,6 +155,9 @@ class Session : private internal::BioEndpoint {
   void ConsumeOutput(size_t n);
   // Total ciphertext waiting to be sent (possibly spanning several runs).
   size_t pending_output_bytes() const { return output_.size(); }
+  // Plaintext Write() accepted that is not yet encrypted (held until the handshake
+  // completes). With pending_output_bytes() it counts against max_write_buffer.
+  size_t pending_write_bytes() const { return pending_write_.size(); }
 
   // ---- Plaintext -----------------------------------------------------------------------
   // Write queues |data| to be encrypted and sent; before the handshake completes it is held

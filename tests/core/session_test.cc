@@ -146,8 +146,23 @@ TEST(Session, WritesBeforeTheHandshakeAreQueuedAndSentInOrder) {
   auto pair = MakePair(MakeContexts());
   EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>("early "), 6}), 6u);
   EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>("bytes"), 5}), 5u);
+  EXPECT_EQ(pair->client().pending_write_bytes(), 11u);  // held, not yet encrypted
   ASSERT_TRUE(pair->Handshake());
+  EXPECT_EQ(pair->client().pending_write_bytes(), 0u);
   EXPECT_EQ(pair->received(Side::kServer), "early bytes");
+}
+
+TEST(Session, PlaintextHeldBeforeTheHandshakeCountsAgainstTheWriteBound) {
+  Contexts ctx = MakeContexts();
+  auto pair = MakePair(ctx, {.servername = "localhost", .max_write_buffer = 4096});
+  std::string big = Payload(10000);
+  size_t accepted = pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()});
+  EXPECT_EQ(accepted, 4096u - pair->client().pending_output_bytes());  // the ClientHello counts
+  EXPECT_EQ(pair->client().pending_write_bytes(), accepted);
+  EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), 1}), 0u);
+  ASSERT_TRUE(pair->Handshake());
+  EXPECT_EQ(pair->client().pending_write_bytes(), 0u);
+  EXPECT_EQ(pair->received(Side::kServer), big.substr(0, accepted));
 }
 
 // ---- Closing ------------------------------------------------------------------------

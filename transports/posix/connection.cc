@@ -48,8 +48,8 @@ std::optional<Error> Connection::error() const {
 }
 
 size_t Connection::buffered_bytes() const {
-  return session_->pending_output_bytes() + session_->readable_bytes() +
-         (leftover_.size() - leftover_pos_);
+  return session_->pending_output_bytes() + session_->pending_write_bytes() +
+         session_->readable_bytes() + (leftover_.size() - leftover_pos_);
 }
 
 // ---- The driver loop ------------------------------------------------------------------

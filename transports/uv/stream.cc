@@ -792,8 +792,9 @@ SocketAddress StreamImpl::peer_address() const {
 }
 
 size_t StreamImpl::buffered_bytes() const {
-  return session_->pending_output_bytes() + session_->readable_bytes() +
-         (stash_.size() - stash_pos_) + (backlog_.size() - backlog_pos_);
+  return session_->pending_output_bytes() + session_->pending_write_bytes() +
+         session_->readable_bytes() + (stash_.size() - stash_pos_) +
+         (backlog_.size() - backlog_pos_);
 }
 
 }  // namespace internal

@@ -183,11 +183,10 @@ class Stream {
   // Ciphertext bytes handed to / read from the socket so far.
   uint64_t bytes_sent() const;
   uint64_t bytes_received() const;
-  // Bytes this stream holds in user space: the session's ciphertext out and plaintext in,
-  // plaintext written but not yet accepted by the session, and input read but not yet
-  // taken (plaintext the session queues before the handshake is not reported by the core
-  // and not counted). Bounded by the SessionOptions limits plus one socket read, except
-  // for what the application Write()s past a false return.
+  // Bytes this stream holds in user space: the session's ciphertext out, plaintext in and
+  // plaintext held until the handshake completes, plaintext written but not yet accepted by
+  // the session, and input read but not yet taken. Bounded by the SessionOptions limits plus
+  // one socket read, except for what the application Write()s past a false return.
   size_t buffered_bytes() const;
 
  private:
