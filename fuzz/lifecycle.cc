@@ -300,8 +300,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     Result<SavedSession> parsed = SavedSession::FromBytes(bytes);
     if (std::getenv("SANSIO_FUZZ_TRACE")) {
-      std::fprintf(stderr, "lifecycle: damage %u at %u of %zu: %s\n", damage,
-                   damage == 2 ? static_cast<unsigned>(bytes.size()) : damage_at % bytes.size(),
+      std::fprintf(stderr, "lifecycle: damage %u at %zu of %zu: %s\n", damage,
+                   damage == 2 ? bytes.size() : damage_at % bytes.size(),
                    saved->ToBytes().size(), parsed.ok() ? "parses" : parsed.error().message.c_str());
     }
     if (parsed.ok()) {

@@ -325,8 +325,14 @@ class Stream {
     core_->AfterAnswer();
     return r;
   }
-  std::optional<Error> answer_session_lookup(const std::optional<SavedSession>& found) {
-    auto r = core_->session->AnswerSessionLookup(found);
+  std::optional<Error> answer_session_lookup(std::optional<SavedSession> found) {
+    auto r = core_->session->AnswerSessionLookup(std::move(found));
+    core_->AfterAnswer();
+    return r;
+  }
+  // A miss (also what the server answers when the application does not).
+  std::optional<Error> answer_session_lookup(std::nullopt_t) {
+    auto r = core_->session->AnswerSessionLookup(std::nullopt);
     core_->AfterAnswer();
     return r;
   }
