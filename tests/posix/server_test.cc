@@ -146,7 +146,7 @@ TEST(Server, HandshakeTimeoutIsOneClientErrorAndACloseSocket) {
 
 TEST(Server, HandshakeTimeoutSparesCompletedHandshakes) {
   Contexts ctx = MakeContexts();
-  ServerThread server(ctx.server, {.handshake_timeout = milliseconds(200)});
+  ServerThread server(ctx.server, {.handshake_timeout = milliseconds(1000)});
   auto conn = Connect("127.0.0.1", server.port(), ctx.client);
   ASSERT_TRUE(conn.ok());
   UniqueFd idle = RawConnect(server.port());
