@@ -196,24 +196,9 @@ int main(int argc, char** argv) {
     return std::make_unique<Echo>();
   };
   callbacks.client_error = [json](const posix::ClientErrorInfo& info) {
-    if (json) {
-      PrintLine("{\"event\":\"clientError\",\"code\":" + JsonString(info.error.code) +
-                ",\"message\":" + JsonString(info.error.message) + "," +
-                AddressJson(info.remote, "remote") + "}");
-    } else {
-      std::fprintf(stderr, "clientError from %s:%u: %s: %s\n", info.remote.address.c_str(),
-                   info.remote.port, info.error.code.c_str(), info.error.message.c_str());
-    }
+    PrintClientError(info, json);
   };
-  callbacks.drop = [json](const posix::DropInfo& info) {
-    if (json) {
-      PrintLine("{\"event\":\"drop\"," + AddressJson(info.local, "local") + "," +
-                AddressJson(info.remote, "remote") + "}");
-    } else {
-      std::fprintf(stderr, "drop: %s:%u (max connections reached)\n",
-                   info.remote.address.c_str(), info.remote.port);
-    }
-  };
+  callbacks.drop = [json](const posix::DropInfo& info) { PrintDrop(info, json); };
 
   callbacks.key_log = [keylog](posix::Connection&, std::string_view line) {
     if (!keylog) return;

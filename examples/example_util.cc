@@ -242,6 +242,27 @@ std::string AddressJson(const transport::SocketAddress& a, const char* prefix) {
   return AddressJson(a.address, a.port, a.family, prefix);
 }
 
+void PrintClientError(const transport::ClientErrorInfo& info, bool json) {
+  if (json) {
+    PrintLine("{\"event\":\"clientError\",\"code\":" + JsonString(info.error.code) +
+              ",\"message\":" + JsonString(info.error.message) + "," +
+              AddressJson(info.remote, "remote") + "}");
+  } else {
+    std::fprintf(stderr, "clientError from %s:%u: %s: %s\n", info.remote.address.c_str(),
+                 info.remote.port, info.error.code.c_str(), info.error.message.c_str());
+  }
+}
+
+void PrintDrop(const transport::DropInfo& info, bool json) {
+  if (json) {
+    PrintLine("{\"event\":\"drop\"," + AddressJson(info.local, "local") + "," +
+              AddressJson(info.remote, "remote") + "}");
+  } else {
+    std::fprintf(stderr, "drop: %s:%u (max connections reached)\n", info.remote.address.c_str(),
+                 info.remote.port);
+  }
+}
+
 void Say(const char* who, const std::string& line) { PrintLine(std::string(who) + ": " + line); }
 
 int StartTlsFail(const std::string& what) {

@@ -83,6 +83,10 @@ void ReportClientError(const Error& e, bool json);
 std::string AddressJson(std::string_view address, uint16_t port, std::string_view family,
                         const char* prefix);
 std::string AddressJson(const transport::SocketAddress& a, const char* prefix);
+// echo_server's clientError and drop events (POSIX and uv servers): a JSON line on stdout
+// with |json|, else a line on stderr.
+void PrintClientError(const transport::ClientErrorInfo& info, bool json);
+void PrintDrop(const transport::DropInfo& info, bool json);
 // starttls: "WHO: LINE" on stdout; Fail prints "starttls: WHAT" on stderr and returns 1.
 void Say(const char* who, const std::string& line);
 int StartTlsFail(const std::string& what);

@@ -102,24 +102,9 @@ int EchoServer(std::shared_ptr<const Context> context, const EchoServerConfig& c
     s->Write("welcome!\n");
   };
   callbacks.client_error = [json](const uv_tls::ClientErrorInfo& info) {
-    if (json) {
-      PrintLine("{\"event\":\"clientError\",\"code\":" + JsonString(info.error.code) +
-                ",\"message\":" + JsonString(info.error.message) + "," +
-                AddressJson(info.remote, "remote") + "}");
-    } else {
-      std::fprintf(stderr, "clientError from %s:%u: %s: %s\n", info.remote.address.c_str(),
-                   info.remote.port, info.error.code.c_str(), info.error.message.c_str());
-    }
+    PrintClientError(info, json);
   };
-  callbacks.drop = [json](const uv_tls::DropInfo& info) {
-    if (json) {
-      PrintLine("{\"event\":\"drop\"," + AddressJson(info.local, "local") + "," +
-                AddressJson(info.remote, "remote") + "}");
-    } else {
-      std::fprintf(stderr, "drop: %s:%u (max connections reached)\n",
-                   info.remote.address.c_str(), info.remote.port);
-    }
-  };
+  callbacks.drop = [json](const uv_tls::DropInfo& info) { PrintDrop(info, json); };
   if (std::FILE* keylog = config.keylog) {
     callbacks.key_log = [keylog](Stream&, std::string_view line) {
       std::fprintf(keylog, "%.*s\n", static_cast<int>(line.size()), line.data());
