@@ -423,7 +423,7 @@ size_t SessionChecker::Drain() {
         if (!deferred_) AnswerPending();
         break;
       case EventKind::kSessionLookup:
-        FUZZ_CHECK(lookup_ != nullptr && session_.role() == Role::kServer,
+        FUZZ_CHECK(lookup_ && session_.role() == Role::kServer,
                    "kSessionLookup without an external cache");
         FUZZ_CHECK(!handshake_done_, "kSessionLookup after the handshake");
         if (session_.failed()) break;
@@ -503,7 +503,7 @@ bool SessionChecker::AnswerPending() {
     return true;
   }
   if (session_.session_lookup_pending() && lookup_) {
-    std::optional<Error> refused = session_.AnswerSessionLookup(lookup_(lookup_arg_, lookup_id_));
+    std::optional<Error> refused = session_.AnswerSessionLookup(lookup_(lookup_id_));
     FUZZ_CHECK(!refused, "AnswerSessionLookup refused: %s", refused->message.c_str());
     FUZZ_CHECK(!session_.session_lookup_pending(), "still session_lookup_pending() after the answer");
     std::optional<Error> again = session_.AnswerSessionLookup(std::nullopt);

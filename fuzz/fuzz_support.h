@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -196,8 +197,8 @@ class SessionChecker {
     verify_answer_ = std::make_pair(accept, std::move(code));
   }
   // Answers kSessionLookup with lookup(id) (server, SessionCacheMode::kExternal).
-  using Lookup = std::optional<SavedSession> (*)(void* arg, std::string_view id);
-  void set_session_lookup(Lookup lookup, void* arg) { lookup_ = lookup, lookup_arg_ = arg; }
+  using Lookup = std::function<std::optional<SavedSession>(std::string_view id)>;
+  void set_session_lookup(Lookup lookup) { lookup_ = std::move(lookup); }
   // Deferred: requests wait until AnswerPending() instead of being answered when drained.
   void set_deferred(bool deferred) { deferred_ = deferred; }
   // Answers whatever request is pending (SNI, verification, session lookup) with the
@@ -230,8 +231,7 @@ class SessionChecker {
   std::optional<Error> error_;
   std::optional<SniAnswer> sni_answer_;
   std::optional<std::pair<bool, std::string>> verify_answer_;
-  Lookup lookup_ = nullptr;
-  void* lookup_arg_ = nullptr;
+  Lookup lookup_;
   std::string lookup_id_;  // the session ID of the pending kSessionLookup
   std::vector<SavedSession> new_sessions_;
 };

@@ -92,10 +92,9 @@ struct ExternalCache {
   std::vector<SavedSession> sessions;
   bool miss = false;
 
-  static std::optional<SavedSession> Find(void* arg, std::string_view id) {
-    auto* cache = static_cast<ExternalCache*>(arg);
-    if (cache->miss) return std::nullopt;
-    for (auto it = cache->sessions.rbegin(); it != cache->sessions.rend(); ++it) {
+  std::optional<SavedSession> Find(std::string_view id) const {
+    if (miss) return std::nullopt;
+    for (auto it = sessions.rbegin(); it != sessions.rend(); ++it) {
       std::vector<uint8_t> sid = it->id();
       if (std::string_view(reinterpret_cast<const char*>(sid.data()), sid.size()) == id) return *it;
     }
@@ -140,7 +139,9 @@ Connection Open(const std::shared_ptr<const Context>& client_ctx,
   sch.set_sni_answer(SniAnswerFor(sc));
   if (l.client_verify) cch.set_verify_answer(l.client_accept, l.client_accept ? "" : "FUZZ_REJECTED");
   if (l.server_verify) sch.set_verify_answer(l.server_accept, "");
-  if (l.cache == SessionCacheMode::kExternal) sch.set_session_lookup(&ExternalCache::Find, cache);
+  if (l.cache == SessionCacheMode::kExternal) {
+    sch.set_session_lookup([cache](std::string_view id) { return cache->Find(id); });
+  }
   cch.set_deferred(l.deferred);
   sch.set_deferred(l.deferred);
   return c;
