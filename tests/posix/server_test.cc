@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/testing/cert_factory.h"
+#include "tests/common/stuck_peer.h"
 #include "tests/posix/posix_test_util.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/socket.h"
@@ -460,6 +461,75 @@ TEST(Server, ServesManyConcurrentClientsFromOneThread) {
   EXPECT_EQ(ok.load(), kClients);
   ASSERT_TRUE(server.WaitFor("close:ok", kClients));
   ASSERT_TRUE(server.WaitConnections(0));
+}
+
+// Regression: a client that filled the pipeline (the server stopped reading because its
+// echo could not be sent) and then went away was kept forever with its descriptor, and
+// with max_connections such clients locked every later one out.
+class ServerStuckPeer : public ::testing::TestWithParam<test_stuck_peer::Ending> {};
+
+TEST_P(ServerStuckPeer, IsReleasedWithItsDescriptorAndLocksNobodyOut) {
+  using test_stuck_peer::Ending;
+  Contexts ctx = MakeContexts(TlsVersion::kTls13);
+  ServerThread server(ctx.server, {.max_connections = 2});
+  const size_t baseline = test_stuck_peer::OpenFds();
+  for (int i = 0; i < 2; ++i) {
+    auto left = Clock::now();
+    auto o = test_stuck_peer::WriteWithoutReadingThenLeave(server.port(), ctx.client, GetParam());
+    ASSERT_TRUE(o.handshake_ok) << o.error;
+    EXPECT_EQ(o.error, "");
+    if (GetParam() == Ending::kFinAndDrain) {
+      EXPECT_TRUE(o.clean_end) << "the server answers the end with close_notify";
+      ASSERT_EQ(o.echoed.size(), o.written) << "every byte the client wrote comes back";
+      EXPECT_EQ(Sha256Hex(o.echoed), Sha256Hex(Payload(64 << 20, 11).substr(0, o.written)));
+    }
+    left = Clock::now();
+    ASSERT_TRUE(server.WaitConnections(0, milliseconds(10000)))
+        << "still held: " << server.server().connections();
+    std::printf("posix stuck peer %d: wrote %zu B, released %lld ms after it left\n",
+                static_cast<int>(GetParam()), o.written,
+                static_cast<long long>(std::chrono::duration_cast<milliseconds>(
+                                           Clock::now() - left).count()));
+  }
+  EXPECT_EQ(test_stuck_peer::OpenFds(), baseline) << "every descriptor is back";
+  auto other = Connect("127.0.0.1", server.port(), ctx.client);
+  ASSERT_TRUE(other.ok()) << ErrorText(other.error());
+  (*other)->set_timeout(milliseconds(20000));
+  ASSERT_TRUE((*other)->Write(Bytes("hi")).ok());
+  EXPECT_EQ(ReadExactly(**other, 2), "hi");
+  EXPECT_EQ(server.Count("drop"), 0u);
+  EXPECT_FALSE((*other)->End().has_value());
+  other->reset();
+  ASSERT_TRUE(server.WaitConnections(0));
+  EXPECT_LT(server.Stop(milliseconds(5000)), milliseconds(4000))
+      << "closing waits for no departed client";
+}
+
+INSTANTIATE_TEST_SUITE_P(Endings, ServerStuckPeer,
+                         ::testing::Values(test_stuck_peer::Ending::kReset,
+                                           test_stuck_peer::Ending::kFinThenGone,
+                                           test_stuck_peer::Ending::kFinAndDrain));
+
+// A reset reaches a connection that waits for nothing (its application holds the data
+// unread, so the session takes no more): it is released, not parked forever.
+TEST(Server, AResetReachesAConnectionWhoseApplicationHoldsItsData) {
+  struct Holder : ConnectionHandler {
+    void OnData(Connection&) override {}  // never reads
+  };
+  Contexts ctx = MakeContexts(TlsVersion::kTls13);
+  ServerThread server(ctx.server, {},
+                      [](Connection&) -> std::unique_ptr<ConnectionHandler> {
+                        return std::make_unique<Holder>();
+                      });
+  const size_t baseline = test_stuck_peer::OpenFds();
+  auto o = test_stuck_peer::WriteWithoutReadingThenLeave(server.port(), ctx.client,
+                                                         test_stuck_peer::Ending::kReset);
+  ASSERT_TRUE(o.handshake_ok) << o.error;
+  EXPECT_EQ(o.error, "");
+  ASSERT_TRUE(server.WaitConnections(0, milliseconds(10000)))
+      << "still held: " << server.server().connections();
+  EXPECT_EQ(test_stuck_peer::OpenFds(), baseline);
+  EXPECT_TRUE(server.WaitFor("close:ECONNRESET")) << server.log().back();
 }
 
 }  // namespace

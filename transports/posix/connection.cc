@@ -66,6 +66,23 @@ bool Connection::FeedLeftover() {
   return taken > 0;
 }
 
+void Connection::Broken(int err, const char* op) {
+  write_closed_ = true;
+  if (!transport_error_) transport_error_ = ErrnoError(err, op);
+  // A reset also ends the input once the kernel's queue is read (recv() then reports the
+  // end); reset_ makes that end ECONNRESET rather than a plain truncation.
+  if (err == ECONNRESET || err == EPIPE) reset_ = true;
+}
+
+bool Connection::CheckSocket() {
+  if (!fd_.valid() || write_closed_) return false;
+  int err = SocketError(fd_.get());
+  if (err == 0) return false;
+  Broken(err, "socket");
+  Advance();
+  return true;
+}
+
 Interest Connection::Advance() {
   bool blocked_write = false, blocked_read = false;
   if (!fd_.valid()) return interest_ = {};
@@ -87,8 +104,10 @@ Interest Connection::Advance() {
         blocked_write = true;
         break;
       } else {
-        write_closed_ = true;
-        if (!transport_error_) transport_error_ = ErrnoError(r.err, "send");
+        // EPIPE, ECONNRESET...: nothing more can be delivered. Progress: the input side
+        // gets one more look (done() decides whether it still can move).
+        Broken(r.err, "send");
+        progress = true;
       }
     }
     // Our close_notify (or fatal alert) is out: half-close, as Node's end() does.
@@ -148,11 +167,12 @@ bool Connection::Paused() const {
 }
 
 bool Connection::done() const {
-  if (!fd_.valid() || session_->finished()) return true;
-  if (write_closed_ && (eof_ || session_->failed())) return true;
-  // Failed and the alert flushed, or closed both ways and flushed: finished() covers both;
-  // a reset peer that also can no longer be written to is covered above.
-  return false;
+  if (!fd_.valid() || session_->finished()) return true;  // failed or closed, and flushed
+  // Nothing can be sent any more (a send failed, or the socket reported an error): over
+  // once the input cannot move on its own either, at its end or held by a session that
+  // takes no more (its plaintext unread). Waiting for the application to read would wait
+  // for an answer that can never be delivered.
+  return write_closed_ && (eof_ || session_->failed() || !session_->wants_input());
 }
 
 // ---- Non-blocking use -----------------------------------------------------------------

@@ -143,8 +143,16 @@ class Connection {
   // half-closed once it is flushed.
   void TryEnd();
   // True when nothing more will happen on this connection: both directions ended (or it
-  // failed) and the output is flushed or can no longer be sent. Close it then.
+  // failed) and the output is flushed; or nothing can be sent any more (a send failed, or
+  // CheckSocket found an error such as ECONNRESET) and the input is at its end or held
+  // unread by a full session. Close it then.
   bool done() const;
+  // CheckSocket reads the socket's pending error (SO_ERROR) without reading data. For an
+  // event loop told that the socket failed (EPOLLERR) while the connection waits for
+  // nothing (interest() empty, e.g. the application holds its plaintext unread): a reset
+  // breaks the connection (error() is the socket's error, done() becomes true). Returns
+  // true when it found an error.
+  bool CheckSocket();
   // For an event loop that owns the connection: |hook| runs at the end of every Advance()
   // (also those inside TryRead/TryWrite/TryEnd), so the loop learns that the interest may
   // have changed when someone else used the connection.
@@ -162,6 +170,8 @@ class Connection {
   bool Paused() const;
   // Feeds read-ahead bytes; returns true on progress.
   bool FeedLeftover();
+  // The socket failed (|err| from |op|): nothing can be sent or received any more.
+  void Broken(int err, const char* op);
   std::optional<Error> EndError() const;
   Error TimeoutError(bool handshake) const;
   // Waits for interest_ (or, when empty, reports a stall); returns an error to give up.

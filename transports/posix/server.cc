@@ -142,6 +142,7 @@ std::optional<Error> Server::Run() {
         ssize_t ignored = ::read(wake_fd_.get(), &count, sizeof count);
         (void)ignored;
       } else if (auto it = entries_.find(id); it != entries_.end()) {
+        if (events[i].events & EPOLLERR) it->second->conn->CheckSocket();
         Service(*it->second);
       }
     }
@@ -353,18 +354,16 @@ void Server::UpdateInterest(Entry& e) {
   Interest in = e.conn->interest();
   uint32_t want = (in.want_read ? uint32_t{EPOLLIN} : 0u) |
                   (in.want_write ? uint32_t{EPOLLOUT} : 0u);
+  // A connection that waits for nothing (the application holds its plaintext unread)
+  // stays in the set edge-triggered: EPOLLERR/EPOLLHUP arrive once, not over and over, and
+  // a reset meanwhile still reaches it (CheckSocket) instead of leaving it parked forever.
+  if (want == 0) want = EPOLLET;
   if (want == e.registered) return;
-  // An empty interest leaves the epoll set: a shut-down socket would otherwise report
-  // EPOLLHUP over and over while the application holds the session's input unread.
-  if (want == 0) {
-    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, e.conn->fd(), nullptr);
-  } else {
-    epoll_event ev{};
-    ev.events = want;
-    ev.data.u64 = e.id;
-    epoll_ctl(epoll_fd_.get(), e.registered == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, e.conn->fd(),
-              &ev);
-  }
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = e.id;
+  epoll_ctl(epoll_fd_.get(), e.registered == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, e.conn->fd(),
+            &ev);
   e.registered = want;
 }
 

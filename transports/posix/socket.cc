@@ -112,6 +112,13 @@ int SetNonBlocking(int fd) {
   return 0;
 }
 
+int SocketError(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
 int SetNoDelay(int fd) {
   int one = 1;
   if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
@@ -151,10 +158,7 @@ Result<UniqueFd> TcpConnect(const std::string& host, uint16_t port,
         last = ErrnoError(w, where);
         continue;
       }
-      int soerr = 0;
-      socklen_t len = sizeof soerr;
-      if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) soerr = errno;
-      if (soerr != 0) {
+      if (int soerr = SocketError(fd.get()); soerr != 0) {
         last = ErrnoError(soerr, where);
         continue;
       }

@@ -83,6 +83,9 @@ int SetNonBlocking(int fd);
 // Sets TCP_NODELAY (without it a TLS 1.3 server's tickets followed by a small write stall
 // about 40 ms on delayed ACKs). Ignored on non-TCP sockets. Returns errno or 0.
 int SetNoDelay(int fd);
+// The socket's pending error (SO_ERROR, which reading clears), e.g. ECONNRESET after the
+// peer's reset; 0 when none.
+int SocketError(int fd);
 
 // TcpConnect resolves |host| (getaddrinfo: names, IPv4 and IPv6 literals) and connects to
 // the first address that accepts within what is left of |timeout| (<= 0: no limit; name
