@@ -16,6 +16,8 @@
 #include <vector>
 
 #include <asio/bind_cancellation_slot.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -24,6 +26,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "tests/common/stuck_peer.h"
 #include "transports/asio/connect.h"
 #include "tests/asio/test_util.h"
 
@@ -363,6 +366,54 @@ TEST(AsioServer, OneIoContextRunByThreadsWithAStrandPerConnection) {
 }
 
 // ---- AsyncConnect ----------------------------------------------------------------------
+
+// Regression (found on POSIX): a client that filled the pipeline and then went away must
+// be released at once, with its descriptor, and lock nobody out under max_connections.
+class AsioStuckPeer : public ::testing::TestWithParam<test_stuck_peer::Ending> {};
+
+TEST_P(AsioStuckPeer, IsReleasedWithItsDescriptorAndLocksNobodyOut) {
+  using test_stuck_peer::Ending;
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts(TlsVersion::kTls13);
+  std::atomic<int> drops{0};
+  ServerCallbacks callbacks = EchoCallbacks();
+  callbacks.drop = [&](const DropInfo&) { ++drops; };
+  auto server = MustListen(ioc, ctx, {.max_connections = 2}, callbacks);
+  ASSERT_TRUE(server);
+  auto work = asio::make_work_guard(ioc);
+  std::thread runner([&] { ioc.run(); });
+  auto held = [&] { return server->connections(); };
+  EXPECT_EQ(test_stuck_peer::EchoRoundTrip(server->port(), ctx.client), "");
+  ASSERT_TRUE(test_stuck_peer::WaitForZero(held));
+  const size_t baseline = test_stuck_peer::OpenFds();
+  for (int i = 0; i < 2; ++i) {
+    auto o = test_stuck_peer::WriteWithoutReadingThenLeave(server->port(), ctx.client, GetParam());
+    EXPECT_TRUE(o.handshake_ok) << o.error;
+    EXPECT_EQ(o.error, "");
+    if (GetParam() == Ending::kFinAndDrain) {
+      EXPECT_TRUE(o.clean_end) << "the server answers the end with close_notify";
+      EXPECT_EQ(o.echoed.size(), o.written) << "every byte the client wrote comes back";
+      EXPECT_EQ(o.echoed == Payload(64 << 20, 11).substr(0, o.written), true);
+    }
+    auto left = std::chrono::steady_clock::now();
+    EXPECT_TRUE(test_stuck_peer::WaitForZero(held)) << "still held: " << held();
+    std::printf("asio stuck peer %d: wrote %zu B, released %lld ms after it left\n",
+                static_cast<int>(GetParam()), o.written,
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - left).count()));
+  }
+  EXPECT_EQ(test_stuck_peer::OpenFds(), baseline) << "every descriptor is back";
+  EXPECT_EQ(test_stuck_peer::EchoRoundTrip(server->port(), ctx.client), "");
+  EXPECT_EQ(drops.load(), 0);
+  asio::post(ioc, [&] { server->Close(); });
+  work.reset();
+  runner.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(Endings, AsioStuckPeer,
+                         ::testing::Values(test_stuck_peer::Ending::kReset,
+                                           test_stuck_peer::Ending::kFinThenGone,
+                                           test_stuck_peer::Ending::kFinAndDrain));
 
 TEST(AsioConnect, RefusedAndTimedOutAndCancelled) {
   asio::io_context ioc;

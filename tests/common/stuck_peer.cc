@@ -117,6 +117,42 @@ Outcome WriteWithoutReadingThenLeave(uint16_t port, std::shared_ptr<const Contex
   return out;
 }
 
+std::string EchoRoundTrip(uint16_t port, std::shared_ptr<const Context> client) {
+  posix::ConnectOptions options;
+  options.session.servername = "localhost";
+  options.handshake_timeout = milliseconds(20000);
+  auto connected = posix::Connect("127.0.0.1", port, std::move(client), options);
+  if (!connected.ok()) return connected.error().code + ": " + connected.error().message;
+  posix::Connection& conn = **connected;
+  conn.set_timeout(milliseconds(20000));
+  const std::string hi = "hi";
+  if (auto w = conn.Write(AsBytes(hi, 0)); !w.ok()) return "write: " + w.error().code;
+  std::string echoed;
+  uint8_t buf[16];
+  while (echoed.size() < hi.size()) {
+    auto r = conn.Read(buf);
+    if (!r.ok()) return "read: " + r.error().code;
+    if (*r == 0) return "the server ended before echoing";
+    echoed.append(reinterpret_cast<char*>(buf), *r);
+  }
+  if (echoed != hi) return "echo mismatch: " + echoed;
+  if (auto e = conn.End()) return "end: " + e->code;
+  for (;;) {
+    auto r = conn.Read(buf);
+    if (!r.ok()) return "reading the server's end: " + r.error().code;
+    if (*r == 0) return "";
+  }
+}
+
+bool WaitForZero(const std::function<size_t()>& held, milliseconds timeout) {
+  Deadline deadline = Deadline::After(timeout);
+  while (held() != 0) {
+    if (deadline.expired()) return false;
+    ::usleep(5000);
+  }
+  return true;
+}
+
 size_t OpenFds() {
   size_t n = 0;
   DIR* dir = ::opendir("/proc/self/fd");

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,15 @@ struct Outcome {
 Outcome WriteWithoutReadingThenLeave(uint16_t port, std::shared_ptr<const Context> client,
                                      Ending ending,
                                      std::chrono::milliseconds stall = std::chrono::milliseconds(500));
+
+// A well-behaved client: connects like WriteWithoutReadingThenLeave, writes "hi", reads the
+// echo, ends with close_notify and reads until the server's. Returns "" on success, else
+// what went wrong.
+std::string EchoRoundTrip(uint16_t port, std::shared_ptr<const Context> client);
+
+// Waits until |held| returns 0 (polling every few ms); false after |timeout|.
+bool WaitForZero(const std::function<size_t()>& held,
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
 // The number of this process's open file descriptors (entries of /proc/self/fd).
 size_t OpenFds();

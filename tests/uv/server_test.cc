@@ -6,9 +6,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "tests/common/stuck_peer.h"
 #include "tests/uv/uv_test_util.h"
 #include "transports/uv/stream.h"
 
@@ -300,6 +305,71 @@ TEST_F(UvServer, DestroyingTheServerKeepsEstablishedStreamsAndClosesHandshakingO
   ASSERT_TRUE(RunUntil([&] { return log.closed; }));
   EXPECT_FALSE(log.close_error.has_value()) << ErrorText(log.close_error);
 }
+
+// Regression (found on POSIX): a client that filled the pipeline and then went away must
+// be released at once, with its descriptor, and lock nobody out under max_connections.
+// The clients run on their own thread (plain blocking sockets); the loop runs here.
+class UvStuckPeer : public test::LoopTest,
+                    public ::testing::WithParamInterface<test_stuck_peer::Ending> {
+ protected:
+  // Runs |client| on a thread while the loop runs; returns once it finished and the server
+  // holds no connection (false on timeout).
+  template <typename F>
+  bool RunClient(EchoServer& server, F client) {
+    std::atomic<bool> finished{false};
+    std::thread t([&] {
+      client();
+      finished = true;
+    });
+    bool ok = RunUntil([&] { return finished.load(); }, milliseconds(60000));
+    t.join();
+    auto left = std::chrono::steady_clock::now();
+    ok = ok && RunUntil([&] { return server.server().connections() == 0; }, milliseconds(10000));
+    released_ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - left)
+                      .count();
+    return ok;
+  }
+  long long released_ms = 0;
+};
+
+TEST_P(UvStuckPeer, IsReleasedWithItsDescriptorAndLocksNobodyOut) {
+  using test_stuck_peer::Ending;
+  Contexts ctx = MakeContexts(TlsVersion::kTls13);
+  EchoServer server(loop(), ctx.server, {.max_connections = 2});
+  std::string warmup;
+  ASSERT_TRUE(RunClient(server, [&] {
+    warmup = test_stuck_peer::EchoRoundTrip(server.port(), ctx.client);
+  }));
+  EXPECT_EQ(warmup, "");
+  const size_t baseline = test_stuck_peer::OpenFds();
+  for (int i = 0; i < 2; ++i) {
+    test_stuck_peer::Outcome o;
+    EXPECT_TRUE(RunClient(server, [&] {
+      o = test_stuck_peer::WriteWithoutReadingThenLeave(server.port(), ctx.client, GetParam());
+    })) << "still held: " << server.server().connections();
+    EXPECT_TRUE(o.handshake_ok) << o.error;
+    EXPECT_EQ(o.error, "");
+    if (GetParam() == Ending::kFinAndDrain) {
+      EXPECT_TRUE(o.clean_end) << "the server answers the end with close_notify";
+      EXPECT_EQ(o.echoed.size(), o.written) << "every byte the client wrote comes back";
+      EXPECT_EQ(Sha256Hex(o.echoed), Sha256Hex(Payload(64 << 20, 11).substr(0, o.written)));
+    }
+    std::printf("uv stuck peer %d: wrote %zu B, released %lld ms after it left\n",
+                static_cast<int>(GetParam()), o.written, released_ms);
+  }
+  EXPECT_EQ(test_stuck_peer::OpenFds(), baseline) << "every descriptor is back";
+  std::string after;
+  EXPECT_TRUE(RunClient(server, [&] {
+    after = test_stuck_peer::EchoRoundTrip(server.port(), ctx.client);
+  }));
+  EXPECT_EQ(after, "");
+  EXPECT_EQ(server.Count("drop"), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Endings, UvStuckPeer,
+                         ::testing::Values(test_stuck_peer::Ending::kReset,
+                                           test_stuck_peer::Ending::kFinThenGone,
+                                           test_stuck_peer::Ending::kFinAndDrain));
 
 }  // namespace
 }  // namespace sansio_tls::uv_tls
