@@ -17,10 +17,6 @@
 namespace sansio_tls {
 namespace {
 
-Error ConfigError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 std::string_view VersionName(TlsVersion v) {
   return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2";
 }
@@ -48,14 +44,14 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   ctx->options_.credentials.pfx.clear();
 
   if (options.min_version > options.max_version) {
-    return ConfigError("ERR_TLS_INVALID_PROTOCOL_VERSION",
+    return MakeError("ERR_TLS_INVALID_PROTOCOL_VERSION",
                        std::string("min_version ") + std::string(VersionName(options.min_version)) +
                            " is above max_version " +
                            std::string(VersionName(options.max_version)));
   }
 
   ctx->ssl_ctx_ = SSL_CTX_new(TLS_with_buffers_method());
-  if (!ctx->ssl_ctx_) return ConfigError("ERR_TLS_INVALID_CONFIG", "SSL_CTX_new failed");
+  if (!ctx->ssl_ctx_) return MakeError("ERR_TLS_INVALID_CONFIG", "SSL_CTX_new failed");
   SSL_CTX* ssl_ctx = ctx->ssl_ctx_;
   SSL_CTX_set0_buffer_pool(ssl_ctx, internal::SharedBufferPool());
   SSL_CTX_set_min_proto_version(ssl_ctx, static_cast<uint16_t>(options.min_version));
@@ -64,7 +60,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   if (!options.ciphers.empty() &&
       !SSL_CTX_set_strict_cipher_list(ssl_ctx, options.ciphers.c_str())) {
     ERR_clear_error();
-    return ConfigError("ERR_TLS_INVALID_CIPHERS",
+    return MakeError("ERR_TLS_INVALID_CIPHERS",
                        "cipher list \"" + options.ciphers + "\" is invalid or names an unknown cipher");
   }
 
@@ -72,17 +68,17 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   const Credentials& cred = options.credentials;
   bool has_key = !cred.key_pem.empty(), has_cert = !cred.cert_chain_pem.empty();
   if (has_key != has_cert) {
-    return ConfigError("ERR_TLS_INVALID_CREDENTIALS",
+    return MakeError("ERR_TLS_INVALID_CREDENTIALS",
                        has_key ? "a private key was given without a certificate"
                                : "a certificate was given without its private key");
   }
   bool has_pfx = !cred.pfx.empty();
   if (has_pfx && has_cert) {
-    return ConfigError("ERR_TLS_INVALID_CREDENTIALS",
+    return MakeError("ERR_TLS_INVALID_CREDENTIALS",
                        "give either pfx or key_pem + cert_chain_pem, not both");
   }
   if (!has_cert && !has_pfx && options.role == Role::kServer) {
-    return ConfigError("ERR_TLS_MISSING_CERTIFICATE",
+    return MakeError("ERR_TLS_MISSING_CERTIFICATE",
                        "a server needs a certificate and private key");
   }
   if (has_cert || has_pfx) {
@@ -94,7 +90,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     for (auto& b : loaded->chain) raw.push_back(b.get());
     if (!SSL_CTX_set_chain_and_key(ssl_ctx, raw.data(), raw.size(), loaded->key.get(), nullptr)) {
       ERR_clear_error();
-      return ConfigError("ERR_TLS_INVALID_CREDENTIALS",
+      return MakeError("ERR_TLS_INVALID_CREDENTIALS",
                          "BoringSSL refused the certificate chain and key");
     }
   }
@@ -105,7 +101,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   for (size_t i = 0; i < options.ca_pems.size(); ++i) {
     auto certs = internal::ParseCertificates(options.ca_pems[i]);
     if (!certs.ok()) {
-      return ConfigError("ERR_TLS_INVALID_CA",
+      return MakeError("ERR_TLS_INVALID_CA",
                          "ca[" + std::to_string(i) + "]: " + certs.error().message);
     }
     for (auto& x509 : certs.value()) {

@@ -27,10 +27,6 @@
 namespace sansio_tls {
 namespace {
 
-Error ConfigError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 void Cleanse(std::string& s) {
   OPENSSL_cleanse(s.data(), s.size());
   s.clear();
@@ -161,15 +157,15 @@ std::optional<Error> Context::SetUpNegotiation() {
 
   std::vector<uint8_t> alpn_wire, npn_wire;
   if (std::string m = EncodeProtocolList(o.alpn_protocols, &alpn_wire); !m.empty()) {
-    return ConfigError("ERR_TLS_INVALID_PROTOCOL_LIST", "alpn_protocols: " + m);
+    return MakeError("ERR_TLS_INVALID_PROTOCOL_LIST", "alpn_protocols: " + m);
   }
   if (std::string m = EncodeProtocolList(o.npn_protocols, &npn_wire); !m.empty()) {
-    return ConfigError("ERR_TLS_INVALID_PROTOCOL_LIST", "npn_protocols: " + m);
+    return MakeError("ERR_TLS_INVALID_PROTOCOL_LIST", "npn_protocols: " + m);
   }
 
   if (o.role == Role::kClient) {
     if (!entries.empty() || o.sni_callback) {
-      return ConfigError("ERR_TLS_INVALID_CONFIG",
+      return MakeError("ERR_TLS_INVALID_CONFIG",
                          "sni_contexts and sni_callback are server options; a client sends "
                          "its name with SessionOptions::servername");
     }
@@ -177,7 +173,7 @@ std::optional<Error> Context::SetUpNegotiation() {
     if (!alpn_wire.empty() &&
         SSL_CTX_set_alpn_protos(ssl_ctx_, alpn_wire.data(), static_cast<unsigned>(alpn_wire.size())) != 0) {
       ERR_clear_error();
-      return ConfigError("ERR_TLS_INVALID_PROTOCOL_LIST", "BoringSSL refused alpn_protocols");
+      return MakeError("ERR_TLS_INVALID_PROTOCOL_LIST", "BoringSSL refused alpn_protocols");
     }
     if (!npn_wire.empty()) {
       SSL_CTX_set_next_proto_select_cb(ssl_ctx_, NegotiationCallbacks::OnNpnSelect, nullptr);
@@ -198,7 +194,7 @@ std::optional<Error> Context::SetUpNegotiation() {
     const SniContext& e = entries[i];
     const std::string where = "sni_contexts[" + std::to_string(i) + "]";
     if (std::string m = ValidateSniPattern(e.pattern); !m.empty()) {
-      return ConfigError("ERR_TLS_INVALID_SNI_PATTERN", where + ": " + m);
+      return MakeError("ERR_TLS_INVALID_SNI_PATTERN", where + ": " + m);
     }
     std::shared_ptr<const Context>& sub = by_entry[EntryKey(e)];
     if (!sub) {
@@ -212,7 +208,7 @@ std::optional<Error> Context::SetUpNegotiation() {
       OPENSSL_cleanse(sub_options.credentials.pfx.data(), sub_options.credentials.pfx.size());
       if (!built.ok()) {
         // The pattern passed validation: only [A-Za-z0-9-._*], safe to print.
-        return ConfigError(built.error().code,
+        return MakeError(built.error().code,
                            where + " (\"" + e.pattern + "\"): " + built.error().message);
       }
       sub = std::move(built).value();

@@ -25,10 +25,6 @@ int SessionIndex() {
   return index;
 }
 
-Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 // The most specific queued error: the first from the SSL library (e.g. a bad record MAC,
 // rather than the cipher failure beneath it), else the first of any library; 0 if none.
 uint32_t FirstSslError() {
@@ -420,6 +416,7 @@ Error Session::ErrorFromSsl(int ssl_error, const char* during) {
   if (verify_rejected_) {
     e.code = info_.authorization_error;
     e.message = VerifyFailureMessage();
+    e.verification = true;
   } else if (uint32_t packed = FirstSslError(); packed != 0) {
     const char* reason = ERR_reason_error_string(packed);
     std::string r = reason ? reason : "UNKNOWN";

@@ -34,10 +34,6 @@ constexpr size_t kMaxTicketError = 255;
 constexpr size_t kTicketPrefixMax = 2 + kMaxTicketError;
 constexpr uint8_t kNothing = 0;
 
-Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 std::vector<uint8_t> EncodeTicketPrefix(const internal::AuthInfo& auth) {
   size_t n = std::min(auth.error.size(), kMaxTicketError);
   std::vector<uint8_t> out;

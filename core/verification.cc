@@ -18,7 +18,7 @@
 //    ticket issued meanwhile carries the unauthorized verdict, which resumption refuses
 //    under reject_unauthorized (Session::AcceptResumption).
 //  - A certificate of the peer's chain that does not parse fails the handshake at once
-//    (kInvalidPeerCertificate, decode_error alert) on both sides, whatever the options,
+//    (errc::kInvalidPeerCertificate, decode_error alert) on both sides, whatever the options,
 //    as in OpenSSL: there is nothing to judge, and verify_callback is not asked.
 //  - verify_callback: the verdict is shown to the application (kVerifyRequested) and its
 //    answer is final on both sides: accept authorizes the peer, reject fails the handshake
@@ -42,10 +42,6 @@
 
 namespace sansio_tls {
 namespace {
-
-Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
 
 // The alert sent when a certificate is rejected with |code| (an X509 name or ours).
 uint8_t AlertForCode(const std::string& code) {
@@ -175,7 +171,7 @@ bool Session::ComputeVerdict() {
     HostnameCheck check = CheckServerIdentityX509(name, leaf.get());  // authorized: |leaf| parsed
     if (!check.ok) {
       info_.authorized = false;
-      info_.authorization_error = std::string(kHostnameMismatch);
+      info_.authorization_error = std::string(errc::kHostnameMismatch);
       rare().hostname_reason = std::move(check.reason);
     }
   }
@@ -197,7 +193,7 @@ int Session::VerifyPeer(uint8_t* out_alert) {
   }
   if (!ComputeVerdict()) {
     info_.authorized = false;
-    info_.authorization_error = std::string(kInvalidPeerCertificate);
+    info_.authorization_error = std::string(errc::kInvalidPeerCertificate);
     *out_alert = SSL_AD_DECODE_ERROR;
     verify_rejected_ = true;
     return ssl_verify_invalid;
@@ -241,10 +237,10 @@ std::string Session::VerifyFailureMessage() const {
   if (verify_state_ == VerifyState::kRejected) {
     return "the application rejected the peer certificate (" + code + ")";
   }
-  if (code == kInvalidPeerCertificate) {
+  if (code == errc::kInvalidPeerCertificate) {
     return "the peer sent a certificate that cannot be parsed (malformed DER)";
   }
-  if (code == kHostnameMismatch && rare_ && !rare_->hostname_reason.empty()) {
+  if (code == errc::kHostnameMismatch && rare_ && !rare_->hostname_reason.empty()) {
     return rare_->hostname_reason;
   }
   return "certificate verification failed: " + code;

@@ -15,10 +15,6 @@
 namespace sansio_tls::internal {
 namespace {
 
-Error PemError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 bssl::UniquePtr<BIO> MemBio(const std::string& s) {
   return bssl::UniquePtr<BIO>(BIO_new_mem_buf(s.data(), static_cast<int>(s.size())));
 }
@@ -68,11 +64,11 @@ Result<std::vector<bssl::UniquePtr<X509>>> ParseCertificates(const std::string& 
   // Reaching the end of the input is the normal way out of the loop.
   bool clean_end = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
   if (err != 0 && !clean_end) {
-    return PemError("ERR_TLS_INVALID_PEM",
+    return MakeError("ERR_TLS_INVALID_PEM",
                     "malformed certificate PEM after " + std::to_string(out.size()) +
                         " certificate(s)");
   }
-  if (out.empty()) return PemError("ERR_TLS_INVALID_PEM", "no certificate found in PEM");
+  if (out.empty()) return MakeError("ERR_TLS_INVALID_PEM", "no certificate found in PEM");
   return out;
 }
 
@@ -86,28 +82,28 @@ Result<KeyAndChain> LoadKeyAndChain(const std::string& key_pem, const std::strin
     uint32_t err = ERR_peek_last_error();
     ERR_clear_error();
     if (state.asked) {
-      return PemError("ERR_TLS_BAD_PASSPHRASE",
+      return MakeError("ERR_TLS_BAD_PASSPHRASE",
                       passphrase.empty() ? "the private key is encrypted and no passphrase was given"
                       : passphrase.find('\0') != std::string::npos
                           ? "the passphrase contains a NUL byte"
                           : "the passphrase does not decrypt the private key");
     }
     (void)err;
-    return PemError("ERR_TLS_INVALID_KEY", "no valid private key found in PEM");
+    return MakeError("ERR_TLS_INVALID_KEY", "no valid private key found in PEM");
   }
 
   auto certs = ParseCertificates(chain_pem);
   if (!certs.ok()) {
-    return PemError(certs.error().code, "certificate chain: " + certs.error().message);
+    return MakeError(certs.error().code, "certificate chain: " + certs.error().message);
   }
   if (!X509_check_private_key(certs.value().front().get(), out.key.get())) {
     ERR_clear_error();
-    return PemError("ERR_TLS_KEY_MISMATCH",
+    return MakeError("ERR_TLS_KEY_MISMATCH",
                     "the private key does not match the first certificate of the chain");
   }
   for (auto& x509 : certs.value()) {
     if (!AppendDer(x509.get(), &out.chain)) {
-      return PemError("ERR_TLS_INVALID_PEM", "certificate could not be re-encoded");
+      return MakeError("ERR_TLS_INVALID_PEM", "certificate could not be re-encoded");
     }
   }
   return out;
@@ -115,14 +111,14 @@ Result<KeyAndChain> LoadKeyAndChain(const std::string& key_pem, const std::strin
 
 Result<KeyAndChain> LoadPkcs12(const std::vector<uint8_t>& pfx, const std::string& passphrase) {
   if (passphrase.find('\0') != std::string::npos) {
-    return PemError("ERR_TLS_BAD_PASSPHRASE", "the pfx passphrase contains a NUL byte");
+    return MakeError("ERR_TLS_BAD_PASSPHRASE", "the pfx passphrase contains a NUL byte");
   }
   ERR_clear_error();
   CBS cbs;
   CBS_init(&cbs, pfx.data(), pfx.size());
   EVP_PKEY* raw_key = nullptr;
   bssl::UniquePtr<STACK_OF(X509)> certs(sk_X509_new_null());
-  if (!certs) return PemError("ERR_TLS_INVALID_PFX", "out of memory reading the pfx");
+  if (!certs) return MakeError("ERR_TLS_INVALID_PFX", "out of memory reading the pfx");
   int ok = PKCS12_get_key_and_certs(&raw_key, certs.get(), &cbs, passphrase.c_str());
   KeyAndChain out;
   out.key.reset(raw_key);
@@ -130,32 +126,32 @@ Result<KeyAndChain> LoadPkcs12(const std::vector<uint8_t>& pfx, const std::strin
     uint32_t err = ERR_peek_last_error();
     ERR_clear_error();
     if (ERR_GET_LIB(err) == ERR_LIB_PKCS8 && ERR_GET_REASON(err) == PKCS8_R_INCORRECT_PASSWORD) {
-      return PemError("ERR_TLS_BAD_PASSPHRASE",
+      return MakeError("ERR_TLS_BAD_PASSPHRASE",
                       passphrase.empty() ? "the pfx is protected by a passphrase and none was given"
                                          : "the passphrase does not open the pfx (PKCS#12)");
     }
     if (ERR_GET_LIB(err) == ERR_LIB_PKCS8 && ERR_GET_REASON(err) == PKCS8_R_INVALID_CHARACTERS) {
       // PKCS#12 passwords are converted from UTF-8; the bundle itself may be fine.
-      return PemError("ERR_TLS_BAD_PASSPHRASE", "the pfx passphrase is not valid UTF-8");
+      return MakeError("ERR_TLS_BAD_PASSPHRASE", "the pfx passphrase is not valid UTF-8");
     }
-    return PemError("ERR_TLS_INVALID_PFX", "pfx is not a readable PKCS#12 bundle");
+    return MakeError("ERR_TLS_INVALID_PFX", "pfx is not a readable PKCS#12 bundle");
   }
-  if (!out.key) return PemError("ERR_TLS_INVALID_PFX", "the pfx holds no private key");
+  if (!out.key) return MakeError("ERR_TLS_INVALID_PFX", "the pfx holds no private key");
   size_t n = sk_X509_num(certs.get());
-  if (n == 0) return PemError("ERR_TLS_INVALID_PFX", "the pfx holds no certificate");
+  if (n == 0) return MakeError("ERR_TLS_INVALID_PFX", "the pfx holds no certificate");
   size_t leaf = n;
   for (size_t i = 0; i < n && leaf == n; ++i) {
     if (X509_check_private_key(sk_X509_value(certs.get(), i), out.key.get())) leaf = i;
   }
   ERR_clear_error();
   if (leaf == n) {
-    return PemError("ERR_TLS_KEY_MISMATCH", "no certificate in the pfx matches its private key");
+    return MakeError("ERR_TLS_KEY_MISMATCH", "no certificate in the pfx matches its private key");
   }
   bool encoded = AppendDer(sk_X509_value(certs.get(), leaf), &out.chain);
   for (size_t i = 0; i < n && encoded; ++i) {
     if (i != leaf) encoded = AppendDer(sk_X509_value(certs.get(), i), &out.chain);
   }
-  if (!encoded) return PemError("ERR_TLS_INVALID_PFX", "a pfx certificate could not be re-encoded");
+  if (!encoded) return MakeError("ERR_TLS_INVALID_PFX", "a pfx certificate could not be re-encoded");
   return out;
 }
 
@@ -187,10 +183,10 @@ Result<std::vector<bssl::UniquePtr<X509_CRL>>> ParseCrls(const std::string& pem)
   ERR_clear_error();
   bool clean_end = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
   if (err != 0 && !clean_end) {
-    return PemError("ERR_TLS_INVALID_CRL",
+    return MakeError("ERR_TLS_INVALID_CRL",
                     "malformed CRL PEM after " + std::to_string(out.size()) + " CRL(s)");
   }
-  if (out.empty()) return PemError("ERR_TLS_INVALID_CRL", "no X509 CRL found in PEM");
+  if (out.empty()) return MakeError("ERR_TLS_INVALID_CRL", "no X509 CRL found in PEM");
   return out;
 }
 

@@ -17,10 +17,6 @@ namespace {
 
 constexpr uintmax_t kMaxBundleBytes = 16 * 1024 * 1024;
 
-Error TrustError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 // BoringSSL's default verification preferences (this version) with Ed25519 added, so
 // Ed25519 certificates work as in Node/OpenSSL.
 constexpr uint16_t kVerifyAlgorithms[] = {
@@ -46,8 +42,8 @@ Result<std::shared_ptr<const CertificateList>> SystemCaCertificates(const std::s
   std::error_code ec;
   auto mtime = std::filesystem::last_write_time(path, ec);
   uintmax_t size = ec ? 0 : std::filesystem::file_size(path, ec);
-  if (ec) return TrustError("ERR_TLS_INVALID_CA", where + "cannot be read (" + ec.message() + ")");
-  if (size > kMaxBundleBytes) return TrustError("ERR_TLS_INVALID_CA", where + "larger than 16 MiB");
+  if (ec) return MakeError("ERR_TLS_INVALID_CA", where + "cannot be read (" + ec.message() + ")");
+  if (size > kMaxBundleBytes) return MakeError("ERR_TLS_INVALID_CA", where + "larger than 16 MiB");
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = cache->find(path);
@@ -57,10 +53,10 @@ Result<std::shared_ptr<const CertificateList>> SystemCaCertificates(const std::s
   }
   std::ifstream in(path, std::ios::binary);
   std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return TrustError("ERR_TLS_INVALID_CA", where + "cannot be read");
-  if (pem.size() > kMaxBundleBytes) return TrustError("ERR_TLS_INVALID_CA", where + "larger than 16 MiB");
+  if (!in.good() && !in.eof()) return MakeError("ERR_TLS_INVALID_CA", where + "cannot be read");
+  if (pem.size() > kMaxBundleBytes) return MakeError("ERR_TLS_INVALID_CA", where + "larger than 16 MiB");
   auto parsed = ParseCertificates(pem);
-  if (!parsed.ok()) return TrustError("ERR_TLS_INVALID_CA", where + parsed.error().message);
+  if (!parsed.ok()) return MakeError("ERR_TLS_INVALID_CA", where + parsed.error().message);
   auto certs = std::make_shared<const CertificateList>(std::move(parsed).value());
   std::lock_guard<std::mutex> lock(mu);
   (*cache)[path] = CachedBundle{mtime, size, certs};
@@ -72,7 +68,7 @@ std::optional<Error> ConfigureVerification(SSL_CTX* ssl_ctx, X509_STORE* store,
   for (size_t i = 0; i < options.crl_pems.size(); ++i) {
     auto crls = ParseCrls(options.crl_pems[i]);
     if (!crls.ok()) {
-      return TrustError("ERR_TLS_INVALID_CRL", "crl[" + std::to_string(i) + "]: " + crls.error().message);
+      return MakeError("ERR_TLS_INVALID_CRL", "crl[" + std::to_string(i) + "]: " + crls.error().message);
     }
     for (auto& crl : crls.value()) {
       X509_STORE_add_crl(store, crl.get());
@@ -95,7 +91,7 @@ std::optional<Error> ConfigureVerification(SSL_CTX* ssl_ctx, X509_STORE* store,
   if (!SSL_CTX_set_verify_algorithm_prefs(ssl_ctx, kVerifyAlgorithms,
                                           std::size(kVerifyAlgorithms))) {
     ERR_clear_error();
-    return TrustError("ERR_TLS_INVALID_CONFIG", "BoringSSL refused the signature algorithms");
+    return MakeError("ERR_TLS_INVALID_CONFIG", "BoringSSL refused the signature algorithms");
   }
   return std::nullopt;
 }

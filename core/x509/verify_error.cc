@@ -91,7 +91,7 @@ std::string_view VerifyErrorCode(int x509_v_err) {
   for (const Entry& e : kEntries) {
     if (e.value == x509_v_err) return e.name;
   }
-  return kUnspecifiedVerifyError;
+  return "UNSPECIFIED";  // the name of X509_V_ERR_UNSPECIFIED too
 }
 
 std::optional<int> VerifyErrorFromCode(std::string_view code) {

@@ -11,17 +11,9 @@
 
 namespace sansio_tls {
 
-// Code reported when the host name does not match the certificate
-// (Node's checkServerIdentity error code).
-inline constexpr std::string_view kHostnameMismatch = "ERR_TLS_CERT_ALTNAME_INVALID";
-
-// Code reported when a certificate the peer sent cannot be parsed (DER): the handshake
-// fails with a decode_error alert whatever reject_unauthorized says, as OpenSSL (and so
-// Node) does; the application is not asked (there is nothing it could judge).
-inline constexpr std::string_view kInvalidPeerCertificate = "ERR_TLS_INVALID_PEER_CERTIFICATE";
-
-// Code for an unknown verification error.
-inline constexpr std::string_view kUnspecifiedVerifyError = "UNSPECIFIED";
+// The codes of ours next to these (ERR_TLS_CERT_ALTNAME_INVALID for a host-name mismatch,
+// ERR_TLS_INVALID_PEER_CERTIFICATE for an unparseable certificate) are errc constants in
+// core/error.h.
 
 // Maps an X509_V_ERR_* value to its name without the "X509_V_ERR_" prefix,
 // e.g. X509_V_ERR_CERT_HAS_EXPIRED -> "CERT_HAS_EXPIRED". Every code BoringSSL

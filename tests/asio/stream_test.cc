@@ -4,6 +4,9 @@
 #include "transports/asio/stream.h"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <atomic>
 #include <functional>
@@ -308,6 +311,33 @@ TEST(AsioStream, ErrorCategoryCarriesCodes) {
   EXPECT_EQ(make_error_code(errc::shutdown_timeout), std::errc::timed_out);
   EXPECT_EQ(make_error_code(errc::handshake_timeout).message(), "ERR_TLS_HANDSHAKE_TIMEOUT");
   EXPECT_EQ(make_error_code(errc::truncated).message(), "ERR_TLS_TRUNCATED");
+}
+
+// Values are fixed by the code, not by the order codes are first met: every code the
+// library produces maps to the same number in every process, and back to its string.
+TEST(AsioStream, ErrorCategoryValuesAreStatic) {
+  struct Case {
+    const char* code;
+    int value;
+  } cases[] = {
+      {"ERR_TLS_HANDSHAKE_TIMEOUT", OwnErrorValue(sansio_tls::errc::kHandshakeTimeout)},
+      {"CERT_HAS_EXPIRED", 1000 + X509_V_ERR_CERT_HAS_EXPIRED},
+      {"DEPTH_ZERO_SELF_SIGNED_CERT", 1000 + X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT},
+      {"EPIPE", 0x8000 + EPIPE},
+      {"ERR_SSL_WRONG_VERSION_NUMBER", 0x10000 + (ERR_LIB_SSL << 12) + SSL_R_WRONG_VERSION_NUMBER},
+      {"ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", 0x10000 + (ERR_LIB_SSL << 12) + SSL_R_TLSV1_ALERT_UNKNOWN_CA},
+  };
+  for (const Case& c : cases) {
+    std::error_code ec = ErrorCodeFor(c.code);
+    EXPECT_EQ(ec.value(), c.value) << c.code;
+    EXPECT_EQ(ec.message(), c.code);
+    EXPECT_EQ(std::error_code(c.value, category()).message(), c.code) << "no lookup needed first";
+  }
+  EXPECT_EQ(ErrorCodeFor("EPIPE"), std::errc::broken_pipe);
+  std::error_code invented = ErrorCodeFor("ERR_MY_PINNING_POLICY");
+  EXPECT_GE(invented.value(), 0x1000000) << "only invented codes are numbered on first sight";
+  EXPECT_EQ(invented.message(), "ERR_MY_PINNING_POLICY");
+  EXPECT_EQ(ErrorCodeFor("ERR_MY_PINNING_POLICY"), invented);
 }
 
 TEST(AsioStream, PeerClosingWithoutCloseNotifyIsTruncated) {

@@ -113,7 +113,7 @@ TEST_P(MalformedPeerCertificate, FailsTheHandshakeWithDecodeErrorWithoutAskingAn
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), EventKind::kVerifyRequested), 0);
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), EventKind::kHandshakeDone), 0);
   ASSERT_TRUE(verifier.failed());
-  EXPECT_EQ(verifier.error()->code, kInvalidPeerCertificate);
+  EXPECT_EQ(verifier.error()->code, errc::kInvalidPeerCertificate);
   EXPECT_NE(verifier.error()->message.find("cannot be parsed"), std::string::npos)
       << verifier.error()->message;
   EXPECT_EQ(verifier.error()->alert, SSL_AD_DECODE_ERROR);

@@ -51,7 +51,6 @@ TEST(VerifyErrorCode, OkAndUnknown) {
   EXPECT_EQ(VerifyErrorFromCode("NOT_A_CODE"), std::nullopt);
   EXPECT_EQ(VerifyErrorFromCode("cert_has_expired"), std::nullopt);  // exact match
   EXPECT_EQ(VerifyErrorFromCode("X509_V_ERR_CERT_HAS_EXPIRED"), std::nullopt);
-  EXPECT_EQ(kHostnameMismatch, "ERR_TLS_CERT_ALTNAME_INVALID");
 }
 
 TEST(VerifyErrorCode, EveryCodeHasAUniqueNameThatRoundTrips) {
