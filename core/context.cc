@@ -57,11 +57,14 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   SSL_CTX_set_min_proto_version(ssl_ctx, static_cast<uint16_t>(options.min_version));
   SSL_CTX_set_max_proto_version(ssl_ctx, static_cast<uint16_t>(options.max_version));
 
-  if (!options.ciphers.empty() &&
-      !SSL_CTX_set_strict_cipher_list(ssl_ctx, options.ciphers.c_str())) {
+  const char* ciphers = options.ciphers.empty() ? kDefaultCiphers : options.ciphers.c_str();
+  if (!SSL_CTX_set_strict_cipher_list(ssl_ctx, ciphers)) {
     ERR_clear_error();
     return MakeError("ERR_TLS_INVALID_CIPHERS",
                        "cipher list \"" + options.ciphers + "\" is invalid or names an unknown cipher");
+  }
+  if (options.role == Role::kServer && options.honor_cipher_order) {
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   }
 
   // Our certificate and key.

@@ -49,6 +49,16 @@ struct SniContext {
                                       // list: the default's ca_pems are not inherited)
 };
 
+// The TLS 1.2 cipher suites used when ContextOptions::ciphers is empty, in server preference
+// order: ECDHE key exchange with AEAD encryption only (AES-GCM, ChaCha20-Poly1305), Mozilla's
+// "intermediate" TLS 1.2 list. No CBC (Lucky13, padding oracles), no static RSA key exchange
+// (no forward secrecy), no 3DES, RC4 or SHA-1 MACs. Every TLS 1.2 client of the last decade
+// supports one of these.
+inline constexpr char kDefaultCiphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // ContextOptions configures a Context. Defaults are the secure ones.
 struct ContextOptions {
   Role role = Role::kClient;
@@ -72,9 +82,16 @@ struct ContextOptions {
   // no longer applies to a certificate it judged). Off: our verdict stands.
   bool verify_callback = false;
 
-  // TLS 1.2 cipher suites, OpenSSL syntax ("ECDHE-ECDSA-AES128-GCM-SHA256:..."). Empty keeps
-  // BoringSSL's defaults. TLS 1.3 suites are not configurable in this BoringSSL.
+  // TLS 1.2 cipher suites, OpenSSL syntax ("ECDHE-ECDSA-AES128-GCM-SHA256:..."), most
+  // preferred first. Empty: kDefaultCiphers (ECDHE with AEAD only: forward secrecy, no CBC,
+  // so no Lucky13-style padding oracles; see docs/security.md). Any other list replaces it,
+  // which is how a user widens it on purpose (e.g. for TLS 1.2 clients without AES-GCM or
+  // ChaCha20). TLS 1.3 suites are not configurable in this BoringSSL (all three are AEAD).
   std::string ciphers;
+  // Server: choose the cipher suite by our order, not the client's (Node's honorCipherOrder,
+  // SSL_OP_CIPHER_SERVER_PREFERENCE). On by default, unlike Node, so a client cannot pick
+  // the weakest suite we accept. Client: unused.
+  bool honor_cipher_order = true;
 
   TlsVersion min_version = TlsVersion::kTls12;
   TlsVersion max_version = TlsVersion::kTls13;

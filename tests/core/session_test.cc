@@ -6,7 +6,9 @@
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
@@ -439,6 +441,92 @@ TEST(Context, UnknownCipherIsAConfigurationError) {
   auto r = Context::Create({.role = Role::kClient, .ciphers = "NOT-A-CIPHER"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ERR_TLS_INVALID_CIPHERS");
+}
+
+// Contexts for |version| whose options |edit_server| and |edit_client| adjust.
+Contexts MakeEditedContexts(TlsVersion version,
+                            const std::function<void(ContextOptions&)>& edit_server,
+                            const std::function<void(ContextOptions&)>& edit_client) {
+  testing::TestPki pki = testing::MakeTestPki(KeyType::kEcdsaP256);
+  ContextOptions server{.role = Role::kServer,
+                        .credentials = {.key_pem = pki.server.key_pem,
+                                        .cert_chain_pem = pki.server_chain_pem()},
+                        .min_version = version,
+                        .max_version = version};
+  ContextOptions client{.role = Role::kClient,
+                        .ca_pems = {pki.root.cert_pem},
+                        .min_version = version,
+                        .max_version = version};
+  edit_server(server);
+  edit_client(client);
+  auto s = Context::Create(server);
+  auto c = Context::Create(client);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+  return {c.value(), s.value()};
+}
+
+TEST(Context, DefaultTls12SuitesAreEcdheWithAeadOnly) {
+  for (Role role : {Role::kServer, Role::kClient}) {
+    Contexts ctx = MakeContexts();
+    const Context& c = role == Role::kServer ? *ctx.server : *ctx.client;
+    STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(c.ssl_ctx());
+    ASSERT_NE(list, nullptr);
+    std::vector<std::string> names;
+    for (size_t i = 0; i < sk_SSL_CIPHER_num(list); ++i) {
+      const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(list, i);
+      names.push_back(SSL_CIPHER_get_name(cipher));
+      if (SSL_CIPHER_get_min_version(cipher) >= TLS1_3_VERSION) continue;
+      EXPECT_TRUE(SSL_CIPHER_is_aead(cipher)) << names.back();
+      EXPECT_EQ(SSL_CIPHER_get_kx_nid(cipher), NID_kx_ecdhe) << names.back();
+    }
+    // In server preference order: AES-128-GCM first, ChaCha20 for clients without AES-GCM.
+    EXPECT_EQ(names, (std::vector<std::string>{
+                         "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+                         "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+                         "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"}));
+  }
+}
+
+TEST(Context, DefaultServerRefusesATls12ClientOfferingOnlyCbc) {
+  auto only_cbc = [](ContextOptions& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
+  Contexts ctx = MakeEditedContexts(TlsVersion::kTls12, [](ContextOptions&) {}, only_cbc);
+  auto pair = MakePair(ctx);
+  EXPECT_FALSE(pair->Handshake());
+  ASSERT_TRUE(pair->server().error().has_value());
+  EXPECT_EQ(pair->server().error()->code, "ERR_SSL_NO_SHARED_CIPHER");
+}
+
+TEST(Context, AServerWidensTheCipherListOnPurpose) {
+  auto widened = [](ContextOptions& o) {
+    o.ciphers = std::string(kDefaultCiphers) + ":ECDHE-ECDSA-AES128-SHA";
+  };
+  auto only_cbc = [](ContextOptions& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
+  Contexts ctx = MakeEditedContexts(TlsVersion::kTls12, widened, only_cbc);
+  auto pair = MakePair(ctx);
+  ASSERT_TRUE(pair->Handshake());
+  EXPECT_EQ(pair->server().handshake_info().cipher, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+}
+
+TEST(Context, TheServersCipherOrderWinsByDefault) {
+  auto chacha_first = [](ContextOptions& o) {
+    o.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256";
+  };
+  {
+    Contexts ctx = MakeEditedContexts(TlsVersion::kTls12, [](ContextOptions&) {}, chacha_first);
+    auto pair = MakePair(ctx);
+    ASSERT_TRUE(pair->Handshake());
+    EXPECT_EQ(pair->client().handshake_info().cipher, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+  }
+  {  // honor_cipher_order = false: the client's order (Node's default).
+    Contexts ctx = MakeEditedContexts(
+        TlsVersion::kTls12, [](ContextOptions& o) { o.honor_cipher_order = false; },
+        chacha_first);
+    auto pair = MakePair(ctx);
+    ASSERT_TRUE(pair->Handshake());
+    EXPECT_EQ(pair->client().handshake_info().cipher,
+              "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+  }
 }
 
 TEST(Context, KeyThatDoesNotMatchTheCertificateIsRejected) {
