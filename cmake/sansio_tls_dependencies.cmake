@@ -39,8 +39,11 @@ if(NOT SANSIO_TLS_BORINGSSL_INCLUDE_DIR OR NOT SANSIO_TLS_BORINGSSL_SSL_LIBRARY
     "SANSIO_TLS_BORINGSSL_ROOT, or SANSIO_TLS_BORINGSSL_INCLUDE_DIR, "
     "SANSIO_TLS_BORINGSSL_SSL_LIBRARY and SANSIO_TLS_BORINGSSL_CRYPTO_LIBRARY.")
 endif()
-file(STRINGS "${SANSIO_TLS_BORINGSSL_INCLUDE_DIR}/openssl/base.h" _sansio_tls_api
-     REGEX "^#define BORINGSSL_API_VERSION")
+set(_sansio_tls_api "")
+if(EXISTS "${SANSIO_TLS_BORINGSSL_INCLUDE_DIR}/openssl/base.h")
+  file(STRINGS "${SANSIO_TLS_BORINGSSL_INCLUDE_DIR}/openssl/base.h" _sansio_tls_api
+       REGEX "^#define BORINGSSL_API_VERSION")
+endif()
 if(NOT _sansio_tls_api)
   message(FATAL_ERROR "sansio-tls: ${SANSIO_TLS_BORINGSSL_INCLUDE_DIR}/openssl/base.h is not "
                       "BoringSSL's (no BORINGSSL_API_VERSION)")

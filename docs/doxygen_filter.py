@@ -3,7 +3,8 @@
 
 Usage (by doxygen): doxygen_filter.py FILE  -> the filtered text on stdout.
 - The comment block before the include guard describes the file (\\file).
-- A comment on lines of its own documents the declaration that follows (///).
+- A comment on lines of its own documents the declaration that follows (///), except
+  section dividers (`// ---- Reading ----`).
 - A comment after a member or enumerator (`x;  // ...`, `kFoo,  // ...`) documents that
   member (///<), and so do the comment lines aligned under it.
 """
@@ -36,6 +37,9 @@ def filter_lines(lines):
             out.append(own.group(1) + "///< " + doc(own.group(2)))
             continue
         trailing_col = None
+        if own and own.group(2).startswith("---"):
+            out.append(body)  # a section divider ("// ---- Reading ----"), not documentation
+            continue
         if own:
             out.append(own.group(1) + "/// " + doc(own.group(2)))
             continue

@@ -42,8 +42,7 @@ asio::awaitable<void> Client(std::shared_ptr<asio_tls::Server> server,
   asio_tls::ConnectOptions options;  // named, not braced (see connect.h)
   options.session.servername = "localhost";
   auto tls = co_await asio_tls::AsyncConnect(co_await asio::this_coro::executor, "127.0.0.1",
-                                             server->port(), context, options,
-                                             asio::use_awaitable);
+                                             server->port(), context, options, asio::use_awaitable);
   const std::string message = "hello over asio";
   co_await asio::async_write(tls, asio::buffer(message), asio::use_awaitable);
   std::string echoed(message.size(), '\0');
@@ -59,12 +58,12 @@ asio::awaitable<void> Client(std::shared_ptr<asio_tls::Server> server,
 int main() {
   Contexts ctx = MakeContexts();
   asio::io_context ioc;
-  auto server = asio_tls::Server::Listen(
-      ioc, ctx.server, {.host = "127.0.0.1", .port = 0},
-      {.secure_connection = [](asio_tls::TlsStream stream) {
-        auto executor = stream.get_executor();
-        asio::co_spawn(executor, Echo(std::move(stream)), asio::detached);
-      }});
+  auto server =
+      asio_tls::Server::Listen(ioc, ctx.server, {.host = "127.0.0.1", .port = 0},
+                               {.secure_connection = [](asio_tls::TlsStream stream) {
+                                 auto executor = stream.get_executor();
+                                 asio::co_spawn(executor, Echo(std::move(stream)), asio::detached);
+                               }});
   CHECK(server.ok(), server.error().message);
   bool done = false;
   asio::co_spawn(ioc, Client(server.value(), ctx.client, &done), [](std::exception_ptr e) {

@@ -12,13 +12,13 @@
 #include "sansio_tls/core/testing/cert_factory.h"
 
 // CHECK(cond, what): prints |what| and exits 1 when |cond| is false.
-#define CHECK(cond, what)                                                          \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
+#define CHECK(cond, what)                                                               \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: CHECK failed: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                   std::string(what).c_str());                                     \
-      std::exit(1);                                                                \
-    }                                                                              \
+                   std::string(what).c_str());                                          \
+      std::exit(1);                                                                     \
+    }                                                                                   \
   } while (0)
 
 struct Contexts {
@@ -29,9 +29,9 @@ struct Contexts {
 inline Contexts MakeContexts() {
   using namespace sansio_tls;
   testing::TestPki pki = testing::MakeTestPki();
-  auto server = Context::Create({.role = Role::kServer,
-                                 .credentials = {.key_pem = pki.server.key_pem,
-                                                 .cert_chain_pem = pki.server_chain_pem()}});
+  auto server = Context::Create(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
   CHECK(server.ok(), server.error().message);
   auto client = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
   CHECK(client.ok(), client.error().message);

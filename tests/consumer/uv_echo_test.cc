@@ -22,13 +22,12 @@ int main() {
   std::vector<std::unique_ptr<uv_tls::Stream>> accepted;
   uv_tls::ServerCallbacks server_cb;
   server_cb.secure_connection = [&](std::unique_ptr<uv_tls::Stream> s) {
-    s->set_callbacks({.data = [](uv_tls::Stream& self, std::span<const uint8_t> bytes) {
-      self.Write(bytes);
-    }});
+    s->set_callbacks(
+        {.data = [](uv_tls::Stream& self, std::span<const uint8_t> bytes) { self.Write(bytes); }});
     accepted.push_back(std::move(s));
   };
-  auto server = uv_tls::Server::Listen(&loop, ctx.server, {.host = "127.0.0.1", .port = 0},
-                                       server_cb);
+  auto server =
+      uv_tls::Server::Listen(&loop, ctx.server, {.host = "127.0.0.1", .port = 0}, server_cb);
   CHECK(server.ok(), server.error().message);
 
   const std::string message = "hello over libuv";
@@ -48,14 +47,15 @@ int main() {
   };
   uv_tls::ConnectOptions options;
   options.session.servername = "localhost";
-  auto client = uv_tls::Connect(&loop, "127.0.0.1", server.value()->port(), ctx.client, options,
-                                client_cb);
+  auto client =
+      uv_tls::Connect(&loop, "127.0.0.1", server.value()->port(), ctx.client, options, client_cb);
   CHECK(client.ok(), client.error().message);
 
   // Bounded: a timer stops the loop after 20 s if the exchange hangs.
   uv_timer_t deadline;
   uv_timer_init(&loop, &deadline);
-  uv_timer_start(&deadline, [](uv_timer_t* t) { uv_stop(t->loop); }, 20'000, 0);
+  uv_timer_start(
+      &deadline, [](uv_timer_t* t) { uv_stop(t->loop); }, 20'000, 0);
   uv_unref(reinterpret_cast<uv_handle_t*>(&deadline));
   uv_run(&loop, UV_RUN_DEFAULT);
 
