@@ -1,19 +1,38 @@
 """System libraries from Debian 12 packages, as Bazel repositories.
 
 The single place that names system paths. Packages are installed by ./bazelw.
+Each repository is declared only if the workspace has not declared one of that name already
+(see repositories.bzl): a consumer can bring its own @boringssl, @asio, @libuv...
 """
 
+# BoringSSL with upstream BoringSSL's target names (:ssl, :crypto), so that a BoringSSL built
+# from source can take its place; :boringssl is both, for this project's tests and tools.
 _BORINGSSL = """
 cc_library(
-    name = "boringssl",
+    name = "crypto",
     hdrs = glob(["include/android/openssl/*.h"]),
     includes = ["include/android"],
+    linkopts = [
+        "-L/usr/lib/x86_64-linux-gnu/android",
+        "-lcrypto",
+        "-Wl,-rpath,/usr/lib/x86_64-linux-gnu/android",
+    ],
+    visibility = ["//visibility:public"],
+)
+cc_library(
+    name = "ssl",
     linkopts = [
         "-L/usr/lib/x86_64-linux-gnu/android",
         "-lssl",
         "-lcrypto",
         "-Wl,-rpath,/usr/lib/x86_64-linux-gnu/android",
     ],
+    deps = [":crypto"],
+    visibility = ["//visibility:public"],
+)
+alias(
+    name = "boringssl",
+    actual = ":ssl",
     visibility = ["//visibility:public"],
 )
 """
@@ -56,10 +75,15 @@ cc_library(
 )
 """
 
+def _maybe_new_local(name, path, build_file_content):
+    if not native.existing_rule(name):
+        native.new_local_repository(name = name, path = path, build_file_content = build_file_content)
+
 def system_libs():
-    native.new_local_repository(name = "boringssl", path = "/usr", build_file_content = _BORINGSSL)
+    _maybe_new_local("boringssl", "/usr", _BORINGSSL)
+
     # Headers of these live in /usr/include, which the compiler searches by default.
-    native.new_local_repository(name = "googletest", path = "/usr/include/gtest", build_file_content = _GTEST)
-    native.new_local_repository(name = "benchmark", path = "/usr/include/benchmark", build_file_content = _BENCHMARK)
-    native.new_local_repository(name = "asio", path = "/usr/include/asio", build_file_content = _ASIO)
-    native.new_local_repository(name = "libuv", path = "/usr/include/uv", build_file_content = _LIBUV)
+    _maybe_new_local("googletest", "/usr/include/gtest", _GTEST)
+    _maybe_new_local("benchmark", "/usr/include/benchmark", _BENCHMARK)
+    _maybe_new_local("asio", "/usr/include/asio", _ASIO)
+    _maybe_new_local("libuv", "/usr/include/uv", _LIBUV)
