@@ -56,6 +56,21 @@ cc_library(
 )
 """
 
+# Header-only; used by examples/ only (the core has no such dependency).
+_CLI11 = """
+cc_library(
+    name = "cli11",
+    visibility = ["//visibility:public"],
+)
+"""
+
+_NLOHMANN_JSON = """
+cc_library(
+    name = "nlohmann_json",
+    visibility = ["//visibility:public"],
+)
+"""
+
 def system_libs():
     native.new_local_repository(name = "boringssl", path = "/usr", build_file_content = _BORINGSSL)
     # Headers of these live in /usr/include, which the compiler searches by default.
@@ -63,3 +78,5 @@ def system_libs():
     native.new_local_repository(name = "benchmark", path = "/usr/include/benchmark", build_file_content = _BENCHMARK)
     native.new_local_repository(name = "asio", path = "/usr/include/asio", build_file_content = _ASIO)
     native.new_local_repository(name = "libuv", path = "/usr/include/uv", build_file_content = _LIBUV)
+    native.new_local_repository(name = "cli11", path = "/usr/include/CLI", build_file_content = _CLI11)
+    native.new_local_repository(name = "nlohmann_json", path = "/usr/include/nlohmann", build_file_content = _NLOHMANN_JSON)
