@@ -19,7 +19,7 @@ class Formatter : public CLI::Formatter {
  public:
   std::string make_option_opts(const CLI::Option* opt) const override {
     const std::string& def = opt->get_default_str();
-    if (opt->get_type_size() == 0) return def.empty() ? "" : "[=BOOL]=" + def;
+    if (opt->get_expected_max() == 0) return def.empty() ? "" : "[=BOOL]=" + def;  // a flag
     const bool list = opt->get_expected_max() == CLI::detail::expected_max_vector_size;
     return " " + opt->get_type_name() + "=" + (def.empty() || def == "[]" ? "none" : def) +
            (list ? " ..." : "");
@@ -36,8 +36,7 @@ Cli::Cli(std::string name, std::string description, std::string exit_statuses)
       CLI::MultiOptionPolicy::TakeLast);
   app_.set_version_flag("--version", std::string(name_ + " (sansio-tls) ") + kVersion,
                         "Print the version and exit");
-  app_.footer("BOOL is true or false (a bare flag is true).\n" +
-              (exit_statuses.empty() ? std::string(kExitStatuses) : exit_statuses));
+  exit_statuses_ = exit_statuses.empty() ? kExitStatuses : std::move(exit_statuses);
 }
 
 void Cli::AddTransport(std::string* transport) {
@@ -46,11 +45,47 @@ void Cli::AddTransport(std::string* transport) {
       ->check(CLI::IsMember({"asio", "posix", "uv"}).description(""));
 }
 
+void Cli::AddHostPort(std::string* host, const std::string& host_help, uint16_t* port,
+                      const std::string& port_help) {
+  app_.add_option("--host", *host, host_help)->type_name("HOST");
+  app_.add_option("--port", *port, port_help)
+      ->type_name("PORT")
+      ->check(CLI::Range(0, 65535).description(""));
+}
+
+CLI::Option* Cli::AddFile(const std::string& name, std::string* path, const std::string& help) {
+  return app_.add_option(name, *path, help)
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile.description(""));
+}
+
+CLI::Option* Cli::AddFiles(const std::string& name, std::vector<std::string>* paths,
+                           const std::string& help) {
+  return app_.add_option(name, *paths, help)
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile.description(""))
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+CLI::Option* Cli::AddMilliseconds(const std::string& name, std::chrono::milliseconds* value,
+                                  const std::string& help) {
+  return app_
+      .add_option_function<uint64_t>(
+          name, [value](uint64_t ms) { *value = std::chrono::milliseconds(ms); }, help)
+      ->type_name("MS")
+      ->default_str(std::to_string(value->count()))
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30).description(""));
+}
+
 CLI::Option* Cli::AddBool(const std::string& name, bool* value, const std::string& help) {
+  has_bool_ = true;
   return app_.add_flag(name, *value, help)->default_str(*value ? "true" : "false");
 }
 
 std::optional<int> Cli::Parse(int argc, char** argv) {
+  app_.footer((has_bool_ ? "BOOL is true or false (a bare flag is true).\n" : "") +
+              exit_statuses_);
   try {
     app_.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -80,23 +115,16 @@ int Fail(std::string_view what, const Error& e) {
 void TlsFlags::Add(Cli& cli, Role role) {
   CLI::App& app = cli.app();
   const bool server = role == Role::kServer;
-  app.add_option("--ca", ca,
-                 server ? "CA certificates (PEM) that client certificates are checked against"
-                        : "CA certificates (PEM) the server is checked against (the only "
-                          "ones trusted)")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile.description(""))
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--key", key,
-                 server ? "private key (PEM); none: an ephemeral self-signed certificate"
-                        : "client certificate's private key (PEM)")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile.description(""));
-  app.add_option("--cert", cert, "certificate chain (PEM), leaf first")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile.description(""));
-  app.add_option("--passphrase", passphrase, "passphrase of --key (and --pfx, --sni keys)")
+  cli.AddFiles("--ca", &ca,
+               server ? "CA certificates (PEM) that client certificates are checked against"
+                      : "CA certificates (PEM) the server is checked against (the only ones "
+                        "trusted)");
+  cli.AddFile("--key", &key,
+              server ? "private key (PEM); none: an ephemeral self-signed certificate"
+                     : "client certificate's private key (PEM)");
+  cli.AddFile("--cert", &cert, "certificate chain (PEM), leaf first");
+  app.add_option("--passphrase", passphrase,
+                 server ? "passphrase of --key (and --pfx, --sni keys)" : "passphrase of --key")
       ->type_name("TEXT");
   app.add_option("--alpn", alpn,
                  server ? "ALPN protocols the server accepts, in preference order"

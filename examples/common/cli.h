@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,16 @@ class Cli {
 
   // --transport=asio|posix|uv; |*transport| holds the default (asio).
   void AddTransport(std::string* transport);
+  // --host and --port; |*host| and |*port| hold the defaults.
+  void AddHostPort(std::string* host, const std::string& host_help, uint16_t* port,
+                   const std::string& port_help);
+  // An existing file's path; AddFiles: repeatable, every occurrence kept.
+  CLI::Option* AddFile(const std::string& name, std::string* path, const std::string& help);
+  CLI::Option* AddFiles(const std::string& name, std::vector<std::string>* paths,
+                        const std::string& help);
+  // A duration in whole milliseconds, 0 to 2^30; |*value| holds the default.
+  CLI::Option* AddMilliseconds(const std::string& name, std::chrono::milliseconds* value,
+                               const std::string& help);
   // A boolean flag: bare means true; also NAME=true|false. |*value| holds the default.
   CLI::Option* AddBool(const std::string& name, bool* value, const std::string& help);
 
@@ -49,6 +60,8 @@ class Cli {
  private:
   std::string name_;
   CLI::App app_;
+  std::string exit_statuses_;
+  bool has_bool_ = false;
 };
 
 // The TLS flags echo_server and echo_client share (--ca, --key, --cert, --passphrase,

@@ -35,6 +35,17 @@ void AddAddress(Json& j, const transport::SocketAddress& a, const std::string& p
   j[prefix + "Family"] = JsonText(a.family);
 }
 
+// HandshakeJson(|event|), or "WHO connected authorized|unauthorized", through |print|.
+void PrintHandshake(const Session& session, bool json, const char* event, const char* who,
+                    void (*print)(const std::string&)) {
+  if (json) {
+    print(JsonLine(HandshakeJson(event, session)));
+  } else {
+    print(std::string(who) + " connected " +
+          (session.handshake_info().authorized ? "authorized" : "unauthorized"));
+  }
+}
+
 }  // namespace
 
 Json JsonText(std::string_view s) {
@@ -135,12 +146,7 @@ void PrintListening(std::string_view transport, const transport::SocketAddress& 
 }
 
 void PrintSecureConnection(const Session& session, bool json) {
-  if (json) {
-    PrintLine(JsonLine(HandshakeJson("secureConnection", session)));
-  } else {
-    PrintLine(std::string("server connected ") +
-              (session.handshake_info().authorized ? "authorized" : "unauthorized"));
-  }
+  PrintHandshake(session, json, "secureConnection", "server", PrintLine);
 }
 
 void PrintClientError(const transport::ClientErrorInfo& info, bool json) {
@@ -169,12 +175,7 @@ void PrintDrop(const transport::DropInfo& info, bool json) {
 }
 
 void PrintSecureConnect(const Session& session, bool json) {
-  if (json) {
-    PrintEvent(JsonLine(HandshakeJson("secureConnect", session)));
-  } else {
-    PrintEvent(std::string("client connected ") +
-               (session.handshake_info().authorized ? "authorized" : "unauthorized"));
-  }
+  PrintHandshake(session, json, "secureConnect", "client", PrintEvent);
 }
 
 void PrintClientFailure(const Error& e, bool json) {

@@ -23,13 +23,9 @@ int main(int argc, char** argv) {
   EchoClientConfig config;
   std::string transport = "asio", session_in, session_out;
   TlsFlags tls;
-  uint64_t end_timeout_ms = config.end_timeout.count();
   cli.AddTransport(&transport);
   CLI::App& app = cli.app();
-  app.add_option("--host", config.host, "server address or name")->type_name("HOST");
-  app.add_option("--port", config.port, "server port")
-      ->type_name("PORT")
-      ->check(CLI::Range(0, 65535).description(""));
+  cli.AddHostPort(&config.host, "server address or name", &config.port, "server port");
   app.add_option("--servername", config.session.servername,
                  "SNI name, also the name checked in the certificate (none: --host)")
       ->type_name("NAME");
@@ -37,16 +33,11 @@ int main(int argc, char** argv) {
   app.add_option("--session-out", session_out,
                  "write the server's newest resumable session to this file at the end")
       ->type_name("FILE");
-  app.add_option("--session-in", session_in, "resume the session saved in this file")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile.description(""));
-  app.add_option("--end-timeout-ms", end_timeout_ms,
-                 "how long our close waits for the server's")
-      ->type_name("MS")
-      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30).description(""));
+  cli.AddFile("--session-in", &session_in, "resume the session saved in this file");
+  cli.AddMilliseconds("--end-timeout-ms", &config.end_timeout,
+                      "how long our close waits for the server's");
   cli.AddBool("--json", &config.json, "events as JSON lines on stderr");
   if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
-  config.end_timeout = std::chrono::milliseconds(end_timeout_ms);
   if (!session_out.empty()) config.session_out = session_out;
 
   ContextOptions options{.role = Role::kClient};

@@ -26,17 +26,12 @@ int main(int argc, char** argv) {
   TlsFlags tls;
   std::vector<std::string> sni;
   bool request_cert = false;
-  uint64_t handshake_timeout_ms = config.handshake_timeout.count();
   cli.AddTransport(&transport);
   CLI::App& app = cli.app();
-  app.add_option("--host", config.host, "address to listen on")->type_name("ADDRESS");
-  app.add_option("--port", config.port, "port to listen on (0: any free port)")
-      ->type_name("PORT")
-      ->check(CLI::Range(0, 65535).description(""));
+  cli.AddHostPort(&config.host, "address to listen on", &config.port,
+                  "port to listen on (0: any free port)");
   tls.Add(cli, Role::kServer);
-  app.add_option("--pfx", pfx, "PKCS#12 identity (key and chain) instead of --key/--cert")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile.description(""));
+  cli.AddFile("--pfx", &pfx, "PKCS#12 identity (key and chain) instead of --key/--cert");
   app.add_option("--sni", sni,
                  "another identity for client names matching PATTERN (*.example.com)")
       ->type_name("PATTERN,KEYFILE,CERTFILE")
@@ -47,10 +42,8 @@ int main(int argc, char** argv) {
                  "most connections at once; more are dropped (0: no limit)")
       ->type_name("N")
       ->check(CLI::Range(size_t{0}, size_t{1} << 30).description(""));
-  app.add_option("--handshake-timeout-ms", handshake_timeout_ms,
-                 "a handshake not done in this time is a clientError (0: no limit)")
-      ->type_name("MS")
-      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30).description(""));
+  cli.AddMilliseconds("--handshake-timeout-ms", &config.handshake_timeout,
+                      "a handshake not done in this time is a clientError (0: no limit)");
   app.add_option("--keylog", keylog_path, "append NSS key-log lines (secrets!) to this file")
       ->type_name("FILE");
   cli.AddBool("--json", &config.json, "one JSON object per line on stdout instead of text");
@@ -58,7 +51,6 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(1, 256).description(""));
   if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
-  config.handshake_timeout = std::chrono::milliseconds(handshake_timeout_ms);
 
   ContextOptions options{.role = Role::kServer, .request_cert = request_cert};
   if (auto error = tls.Apply(&options)) return cli.Usage(*error);

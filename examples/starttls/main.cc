@@ -35,11 +35,7 @@ int main(int argc, char** argv) {
       ->type_name("PORT")
       ->default_str("8025 with --mode=server, else 0")
       ->check(CLI::Range(0, 65535).description(""));
-  app.add_option("--ca", ca, "client: CA certificates (PEM) the server is checked against")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile.description(""))
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cli.AddFiles("--ca", &ca, "client: CA certificates (PEM) the server is checked against");
   cli.AddBool("--reject-unauthorized", &reject_unauthorized,
               "client: refuse a server whose certificate does not verify");
   if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
