@@ -2,18 +2,21 @@
 // 127.0.0.1:PORT` flow against echo_server, its --json events (listening,
 // secureConnection, clientError, drop), max connections, handshake timeout, junk, a client
 // that never reads, echo_client's exit status and events, resumption through session
-// files, key log, PKCS#12, SNI, ALPN, and the starttls and demo programs.
+// files, key log, PKCS#12, SNI, ALPN, the starttls and demo programs, and every program's
+// command line (--help, -h, --version, usage errors).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/context.h"
+#include "core/version.h"
 #include "tests/interop/interop_util.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/socket.h"
@@ -356,6 +359,98 @@ TEST(Demo, RunsWithNoArgumentsInMemoryThenOverLoopback) {
   std::string out = p->out();
   EXPECT_EQ(CountOf(out, "closed cleanly both ways"), 2u) << out;
   EXPECT_NE(out.find("[client] received: welcome!\nhello over TCP\n"), std::string::npos) << out;
+}
+
+// ---- every program's command line ---------------------------------------------------
+
+// The example programs and a flag each takes with its default, as --help shows it.
+struct Program {
+  const char* name;
+  const char* flag_with_default;
+};
+constexpr Program kPrograms[] = {{"demo", "--transport NAME=asio"},
+                                 {"echo_server", "--port PORT=8000"},
+                                 {"echo_client", "--end-timeout-ms MS=10000"},
+                                 {"starttls", "--mode MODE=both"}};
+
+// Runs |program| with |args| to completion.
+std::unique_ptr<Process> RunProgram(const std::string& program, std::vector<std::string> args) {
+  args.insert(args.begin(), Runfile("examples/" + program));
+  auto p = Process::Start(args);
+  p->CloseStdin();
+  return p;
+}
+
+TEST(CommandLine, HelpListsEveryFlagWithItsDefaultAndTheExitStatuses) {
+  for (const Program& program : kPrograms) {
+    auto p = RunProgram(program.name, {"--help"});
+    ASSERT_EQ(p->Wait(), 0) << program.name << ": " << p->Describe();
+    std::string help = p->out();
+    EXPECT_NE(help.find(std::string("Usage: ") + program.name), std::string::npos) << help;
+    EXPECT_NE(help.find(program.flag_with_default), std::string::npos) << help;
+    EXPECT_NE(help.find("--transport NAME=asio"), std::string::npos) << help;
+    EXPECT_NE(help.find("Exit status: 0 "), std::string::npos) << help;
+    EXPECT_NE(help.find("; 2 a bad flag or value"), std::string::npos) << help;
+    // Every option line but --help and --version shows its default right after its name:
+    // "--port PORT=8000", "--ca FILE=none ...", "--json[=BOOL]=false".
+    const std::regex with_default(R"(--[a-z-]+( [^ =]+=[^ ].*|\[=BOOL\]=(true|false)))");
+    std::istringstream lines(help);
+    size_t flags = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("  --", 0) != 0 || line.rfind("  --version", 0) == 0) continue;
+      ++flags;
+      std::string opts = line.substr(2, line.find("  ", 2) - 2);
+      EXPECT_TRUE(std::regex_match(opts, with_default)) << program.name << ": " << line;
+    }
+    EXPECT_GE(flags, 1u) << help;
+    EXPECT_TRUE(p->err().empty()) << p->err();
+  }
+}
+
+TEST(CommandLine, ShortHelpIsTheSameHelp) {
+  for (const Program& program : kPrograms) {
+    auto long_help = RunProgram(program.name, {"--help"});
+    auto short_help = RunProgram(program.name, {"-h"});
+    ASSERT_EQ(long_help->Wait(), 0) << long_help->Describe();
+    ASSERT_EQ(short_help->Wait(), 0) << short_help->Describe();
+    EXPECT_EQ(short_help->out(), long_help->out()) << program.name;
+    EXPECT_NE(short_help->out().find("-h,--help"), std::string::npos);
+  }
+}
+
+TEST(CommandLine, VersionIsTheLibrarysVersion) {
+  for (const Program& program : kPrograms) {
+    auto p = RunProgram(program.name, {"--version"});
+    ASSERT_EQ(p->Wait(), 0) << p->Describe();
+    EXPECT_EQ(p->out(), std::string(program.name) + " (sansio-tls) " + kVersion + "\n");
+  }
+}
+
+TEST(CommandLine, AnUnknownFlagOrABadValueIsExitTwoWithAMessage) {
+  for (const Program& program : kPrograms) {
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"--no-such-flag"}, {"stray-argument"},
+          {"--transport=carrier-pigeon"}, {"--transport"}}) {
+      auto p = RunProgram(program.name, args);
+      EXPECT_EQ(p->Wait(), 2) << program.name << " " << args[0] << ": " << p->Describe();
+      std::string err = p->err();
+      EXPECT_EQ(err.rfind(std::string(program.name) + ": ", 0), 0u) << err;
+      EXPECT_NE(err.find(args[0].substr(0, args[0].find('='))), std::string::npos)
+          << "names the flag: " << err;
+      EXPECT_NE(err.find("--help"), std::string::npos) << err;
+      EXPECT_TRUE(p->out().empty()) << p->out();
+    }
+  }
+  // Each program's own values.
+  for (auto [program, arg] :
+       {std::pair{"echo_client", "--port=65536"}, {"echo_client", "--min-version=1.0"},
+        {"echo_client", "--json=maybe"}, {"echo_client", "--ca=/nonexistent"},
+        {"echo_server", "--threads=0"}, {"echo_server", "--sni=a,b"},
+        {"starttls", "--mode=sideways"}, {"starttls", "--port=-1"}}) {
+    auto p = RunProgram(program, {arg});
+    EXPECT_EQ(p->Wait(), 2) << program << " " << arg << ": " << p->Describe();
+    EXPECT_FALSE(p->err().empty()) << program << " " << arg;
+  }
 }
 
 }  // namespace

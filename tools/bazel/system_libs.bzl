@@ -75,6 +75,21 @@ cc_library(
 )
 """
 
+# Header-only; used by examples/ only (the core has no such dependency).
+_CLI11 = """
+cc_library(
+    name = "cli11",
+    visibility = ["//visibility:public"],
+)
+"""
+
+_NLOHMANN_JSON = """
+cc_library(
+    name = "nlohmann_json",
+    visibility = ["//visibility:public"],
+)
+"""
+
 def _maybe_new_local(name, path, build_file_content):
     if not native.existing_rule(name):
         native.new_local_repository(name = name, path = path, build_file_content = build_file_content)
@@ -87,3 +102,5 @@ def system_libs():
     _maybe_new_local("benchmark", "/usr/include/benchmark", _BENCHMARK)
     _maybe_new_local("asio", "/usr/include/asio", _ASIO)
     _maybe_new_local("libuv", "/usr/include/uv", _LIBUV)
+    _maybe_new_local("cli11", "/usr/include/CLI", _CLI11)
+    _maybe_new_local("nlohmann_json", "/usr/include/nlohmann", _NLOHMANN_JSON)

@@ -1,0 +1,201 @@
+#include "examples/common/cli.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "core/version.h"
+
+namespace sansio_tls::examples {
+namespace {
+
+constexpr char kExitStatuses[] =
+    "Exit status: 0 success; 1 a TLS or connection failure; 2 a bad flag or value.";
+
+// CLI11's help with every flag's default: "--port PORT=8000", "--ca FILE=none ...",
+// "--json[=BOOL]=false".
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    const std::string& def = opt->get_default_str();
+    if (opt->get_expected_max() == 0) return def.empty() ? "" : "[=BOOL]=" + def;  // a flag
+    const bool list = opt->get_expected_max() == CLI::detail::expected_max_vector_size;
+    return " " + opt->get_type_name() + "=" + (def.empty() || def == "[]" ? "none" : def) +
+           (list ? " ..." : "");
+  }
+};
+
+}  // namespace
+
+Cli::Cli(std::string name, std::string description, std::string exit_statuses)
+    : name_(std::move(name)), app_(std::move(description), name_) {
+  app_.formatter(std::make_shared<Formatter>());
+  app_.get_formatter()->column_width(34);
+  app_.option_defaults()->always_capture_default()->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeLast);
+  app_.set_version_flag("--version", std::string(name_ + " (sansio-tls) ") + kVersion,
+                        "Print the version and exit");
+  exit_statuses_ = exit_statuses.empty() ? kExitStatuses : std::move(exit_statuses);
+}
+
+void Cli::AddTransport(std::string* transport) {
+  app_.add_option("--transport", *transport, "the transport: asio, posix or uv")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"asio", "posix", "uv"}).description(""));
+}
+
+void Cli::AddHostPort(std::string* host, const std::string& host_help, uint16_t* port,
+                      const std::string& port_help) {
+  app_.add_option("--host", *host, host_help)->type_name("HOST");
+  app_.add_option("--port", *port, port_help)
+      ->type_name("PORT")
+      ->check(CLI::Range(0, 65535).description(""));
+}
+
+CLI::Option* Cli::AddFile(const std::string& name, std::string* path, const std::string& help) {
+  return app_.add_option(name, *path, help)
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile.description(""));
+}
+
+CLI::Option* Cli::AddFiles(const std::string& name, std::vector<std::string>* paths,
+                           const std::string& help) {
+  return app_.add_option(name, *paths, help)
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile.description(""))
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+CLI::Option* Cli::AddMilliseconds(const std::string& name, std::chrono::milliseconds* value,
+                                  const std::string& help) {
+  return app_
+      .add_option_function<uint64_t>(
+          name, [value](uint64_t ms) { *value = std::chrono::milliseconds(ms); }, help)
+      ->type_name("MS")
+      ->default_str(std::to_string(value->count()))
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30).description(""));
+}
+
+CLI::Option* Cli::AddBool(const std::string& name, bool* value, const std::string& help) {
+  has_bool_ = true;
+  return app_.add_flag(name, *value, help)->default_str(*value ? "true" : "false");
+}
+
+std::optional<int> Cli::Parse(int argc, char** argv) {
+  app_.footer((has_bool_ ? "BOOL is true or false (a bare flag is true).\n" : "") +
+              exit_statuses_);
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app_.help().c_str(), stdout);
+    return kExitOk;
+  } catch (const CLI::CallForVersion& e) {
+    std::printf("%s\n", e.what());
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "%s: %s\nRun with --help for the flags.\n", name_.c_str(), e.what());
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+int Cli::Usage(const std::string& what) const {
+  std::fprintf(stderr, "%s: %s\n", name_.c_str(), what.c_str());
+  return kExitUsage;
+}
+
+int Fail(std::string_view what, const Error& e) {
+  std::fprintf(stderr, "%.*s: %s: %s\n", static_cast<int>(what.size()), what.data(),
+               e.code.c_str(), e.message.c_str());
+  return kExitFailure;
+}
+
+void TlsFlags::Add(Cli& cli, Role role) {
+  CLI::App& app = cli.app();
+  const bool server = role == Role::kServer;
+  cli.AddFiles("--ca", &ca,
+               server ? "CA certificates (PEM) that client certificates are checked against"
+                      : "CA certificates (PEM) the server is checked against (the only ones "
+                        "trusted)");
+  cli.AddFile("--key", &key,
+              server ? "private key (PEM); none: an ephemeral self-signed certificate"
+                     : "client certificate's private key (PEM)");
+  cli.AddFile("--cert", &cert, "certificate chain (PEM), leaf first");
+  app.add_option("--passphrase", passphrase,
+                 server ? "passphrase of --key (and --pfx, --sni keys)" : "passphrase of --key")
+      ->type_name("TEXT");
+  app.add_option("--alpn", alpn,
+                 server ? "ALPN protocols the server accepts, in preference order"
+                        : "ALPN protocols offered")
+      ->type_name("a,b,...");
+  app.add_option("--npn", npn,
+                 server ? "NPN protocols advertised (TLS 1.2)" : "NPN protocols (TLS 1.2)")
+      ->type_name("a,b,...");
+  for (auto [flag, field] : {std::pair{"--min-version", &min_version},
+                             std::pair{"--max-version", &max_version}}) {
+    app.add_option(flag, *field,
+                   std::string(flag == std::string("--min-version") ? "lowest" : "highest") +
+                       " TLS version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3)")
+        ->type_name("VERSION")
+        ->default_str(flag == std::string("--min-version") ? "1.2" : "1.3")
+        ->check(CLI::IsMember({"1.2", "1.3", "TLSv1.2", "TLSv1.3"}).description(""));
+  }
+  cli.AddBool("--reject-unauthorized", &reject_unauthorized,
+              server ? "with --request-cert, refuse clients whose certificate does not verify"
+                     : "refuse a server whose certificate or name does not verify");
+}
+
+std::optional<std::string> TlsFlags::Apply(ContextOptions* options) const {
+  std::string error;
+  for (const std::string& path : ca) {
+    auto pem = ReadFile(path, &error);
+    if (!pem) return error;
+    options->ca_pems.push_back(*pem);
+  }
+  if (key.empty() != cert.empty()) return "--key and --cert go together";
+  if (!key.empty()) {
+    auto key_pem = ReadFile(key, &error);
+    auto cert_pem = ReadFile(cert, &error);
+    if (!key_pem || !cert_pem) return error;
+    options->credentials = {
+        .key_pem = *key_pem, .passphrase = passphrase, .cert_chain_pem = *cert_pem};
+  }
+  options->alpn_protocols = SplitCommas(alpn);
+  options->npn_protocols = SplitCommas(npn);
+  options->reject_unauthorized = reject_unauthorized;
+  for (auto [text, field] : {std::pair{&min_version, &options->min_version},
+                             std::pair{&max_version, &options->max_version}}) {
+    if (!text->empty()) {  // checked by the flag: 1.2, 1.3, TLSv1.2 or TLSv1.3
+      *field = text->ends_with("1.2") ? TlsVersion::kTls12 : TlsVersion::kTls13;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadFile(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot read " + path;
+    return std::nullopt;
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    out.emplace_back(text.substr(start, comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace sansio_tls::examples

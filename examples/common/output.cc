@@ -1,0 +1,210 @@
+#include "examples/common/output.h"
+
+#include <openssl/sha.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/x509/peer_certificate.h"
+
+namespace sansio_tls::examples {
+namespace {
+
+// Length of the valid UTF-8 sequence at |s[i]|, 0 if invalid.
+size_t Utf8Length(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t c = b(i);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  }
+  if (n == 2 && c < 0xC2) return 0;                          // overlong
+  if (n == 3 && c == 0xE0 && b(i + 1) < 0xA0) return 0;      // overlong
+  if (n == 3 && c == 0xED && b(i + 1) >= 0xA0) return 0;     // surrogate
+  if (n == 4 && (c > 0xF4 || (c == 0xF0 && b(i + 1) < 0x90) || (c == 0xF4 && b(i + 1) >= 0x90))) {
+    return 0;
+  }
+  return n;
+}
+
+void AddAddress(Json& j, const transport::SocketAddress& a, const std::string& prefix) {
+  j[prefix + "Address"] = JsonText(a.address);
+  j[prefix + "Port"] = a.port;
+  j[prefix + "Family"] = JsonText(a.family);
+}
+
+// HandshakeJson(|event|), or "WHO connected authorized|unauthorized", through |print|.
+void PrintHandshake(const Session& session, bool json, const char* event, const char* who,
+                    void (*print)(const std::string&)) {
+  if (json) {
+    print(JsonLine(HandshakeJson(event, session)));
+  } else {
+    print(std::string(who) + " connected " +
+          (session.handshake_info().authorized ? "authorized" : "unauthorized"));
+  }
+}
+
+}  // namespace
+
+Json JsonText(std::string_view s) {
+  std::string utf8;
+  utf8.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    if (size_t n = Utf8Length(s, i)) {
+      utf8.append(s.substr(i, n));
+      i += n;
+    } else {  // not UTF-8: the byte as a Latin-1 code point
+      auto c = static_cast<uint8_t>(s[i++]);
+      utf8 += static_cast<char>(0xC0 | (c >> 6));
+      utf8 += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return utf8;
+}
+
+Json JsonTextOrNull(std::string_view s, std::string_view none) {
+  if (s.empty() || (!none.empty() && s == none)) return nullptr;
+  return JsonText(s);
+}
+
+std::string JsonLine(const Json& j) { return j.dump(); }
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, -1);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+void PrintLine(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void PrintEvent(const std::string& line) { WriteAll(STDERR_FILENO, line + "\n"); }
+
+std::string Sha256Fingerprint(std::span<const uint8_t> der) {
+  uint8_t md[SHA256_DIGEST_LENGTH];
+  SHA256(der.data(), der.size(), md);
+  std::string out;
+  char hex[4];
+  for (size_t i = 0; i < sizeof md; ++i) {
+    std::snprintf(hex, sizeof hex, "%02X", md[i]);
+    if (i) out += ':';
+    out += hex;
+  }
+  return out;
+}
+
+Error MakeError(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), std::nullopt, false};
+}
+
+Json HandshakeJson(std::string_view event, const Session& session) {
+  const HandshakeInfo& h = session.handshake_info();
+  // The core's getPeerCertificate() JSON (always valid JSON and UTF-8), kept in its order.
+  std::optional<PeerCertificate> cert = session.peer_certificate(/*detailed=*/false);
+  return Json{{"event", JsonText(event)},
+              {"authorized", h.authorized},
+              {"authorizationError", JsonTextOrNull(h.authorization_error)},
+              {"servername", JsonTextOrNull(h.servername)},
+              {"alpnProtocol", JsonTextOrNull(h.alpn_protocol, "none")},
+              {"npnProtocol", JsonTextOrNull(h.npn_protocol, "none")},
+              {"protocol", JsonTextOrNull(h.protocol)},
+              {"cipher", JsonTextOrNull(h.cipher)},
+              {"sessionReused", h.session_reused},
+              {"peerCertificate", cert ? Json::parse(ToJson(*cert)) : Json(nullptr)}};
+}
+
+void PrintListening(std::string_view transport, const transport::SocketAddress& local,
+                    const std::string& fingerprint, bool json) {
+  if (json) {
+    Json j{{"event", "listening"},
+           {"transport", JsonText(transport)},
+           {"host", JsonText(local.address)},
+           {"port", local.port}};
+    if (!fingerprint.empty()) j["fingerprint256"] = fingerprint;
+    PrintLine(JsonLine(j));
+  } else {
+    PrintLine("listening on " + local.address + ":" + std::to_string(local.port) + " (" +
+              std::string(transport) + ")");
+    if (!fingerprint.empty()) PrintLine("ephemeral certificate SHA-256 " + fingerprint);
+  }
+}
+
+void PrintSecureConnection(const Session& session, bool json) {
+  PrintHandshake(session, json, "secureConnection", "server", PrintLine);
+}
+
+void PrintClientError(const transport::ClientErrorInfo& info, bool json) {
+  if (json) {
+    Json j{{"event", "clientError"},
+           {"code", JsonText(info.error.code)},
+           {"message", JsonText(info.error.message)}};
+    AddAddress(j, info.remote, "remote");
+    PrintLine(JsonLine(j));
+  } else {
+    std::fprintf(stderr, "clientError from %s:%u: %s: %s\n", info.remote.address.c_str(),
+                 info.remote.port, info.error.code.c_str(), info.error.message.c_str());
+  }
+}
+
+void PrintDrop(const transport::DropInfo& info, bool json) {
+  if (json) {
+    Json j{{"event", "drop"}};
+    AddAddress(j, info.local, "local");
+    AddAddress(j, info.remote, "remote");
+    PrintLine(JsonLine(j));
+  } else {
+    std::fprintf(stderr, "drop: %s:%u (max connections reached)\n", info.remote.address.c_str(),
+                 info.remote.port);
+  }
+}
+
+void PrintSecureConnect(const Session& session, bool json) {
+  PrintHandshake(session, json, "secureConnect", "client", PrintEvent);
+}
+
+void PrintClientFailure(const Error& e, bool json) {
+  if (json) {
+    PrintEvent(JsonLine(
+        {{"event", "error"}, {"code", JsonText(e.code)}, {"message", JsonText(e.message)}}));
+  } else {
+    PrintEvent("echo_client: " + e.code + ": " + e.message);
+  }
+}
+
+void PrintEnd(bool clean, bool json) {
+  if (json) PrintEvent(JsonLine({{"event", "end"}, {"clean", clean}}));
+}
+
+bool KeyLogFile::Open(const std::string& path) {
+  file_ = std::fopen(path.c_str(), "a");
+  return file_ != nullptr;
+}
+
+void KeyLogFile::Write(std::string_view line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!file_) return;
+  std::fprintf(file_, "%.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(file_);
+}
+
+KeyLogFile::~KeyLogFile() {
+  if (file_) std::fclose(file_);
+}
+
+}  // namespace sansio_tls::examples

@@ -1,0 +1,88 @@
+// What the example programs print: human lines, or with --json one JSON object per line
+// (nlohmann-json). The JSON events and their fields (Node's names) are a contract that
+// tests/interop/examples_test.cc checks; every event is built here. Not part of the library.
+#ifndef SANSIO_TLS_EXAMPLES_COMMON_OUTPUT_H_
+#define SANSIO_TLS_EXAMPLES_COMMON_OUTPUT_H_
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/session.h"
+#include "transports/common/transport_types.h"
+
+namespace sansio_tls::examples {
+
+// Members keep the order they were added in.
+using Json = nlohmann::ordered_json;
+
+// |s| as a JSON string; bytes that are not UTF-8 become the Latin-1 code point (U+0000..FF).
+Json JsonText(std::string_view s);
+// JsonText(s), or null when |s| is empty or equals |none|.
+Json JsonTextOrNull(std::string_view s, std::string_view none = {});
+// One line of JSON (no newline).
+std::string JsonLine(const Json& j);
+
+// Writes all of |data| to |fd| (waiting when it is non-blocking); false on error.
+bool WriteAll(int fd, std::string_view data);
+// One line on stdout, flushed.
+void PrintLine(const std::string& line);
+// One line on stderr (the echo client's events; its stdout carries the data).
+void PrintEvent(const std::string& line);
+
+// Upper-case hex bytes joined by ':' of the SHA-256 of |der|.
+std::string Sha256Fingerprint(std::span<const uint8_t> der);
+// Error{code, message} without an alert.
+Error MakeError(std::string code, std::string message);
+
+// Node's secureConnection/secureConnect facts: {"event":EVENT,"authorized":..,
+// "authorizationError":..,"servername":..,"alpnProtocol":..,"npnProtocol":..,"protocol":..,
+// "cipher":..,"sessionReused":..,"peerCertificate":{getPeerCertificate()}|null}.
+Json HandshakeJson(std::string_view event, const Session& session);
+
+// ---- echo_server: stdout; clientError and drop go to stderr without --json -------------
+
+// {"event":"listening","transport":..,"host":..,"port":..[,"fingerprint256":..]}, or
+// "listening on HOST:PORT (TRANSPORT)" [+ "ephemeral certificate SHA-256 FP"].
+void PrintListening(std::string_view transport, const transport::SocketAddress& local,
+                    const std::string& fingerprint, bool json);
+// HandshakeJson("secureConnection"), or "server connected authorized|unauthorized".
+void PrintSecureConnection(const Session& session, bool json);
+// {"event":"clientError","code":..,"message":..,"remoteAddress":..,"remotePort":..,
+// "remoteFamily":..}, or "clientError from ADDRESS:PORT: CODE: MESSAGE".
+void PrintClientError(const transport::ClientErrorInfo& info, bool json);
+// {"event":"drop","localAddress":..,..,"remoteFamily":..}, or "drop: ADDRESS:PORT ...".
+void PrintDrop(const transport::DropInfo& info, bool json);
+
+// ---- echo_client: stderr ---------------------------------------------------------------
+
+// HandshakeJson("secureConnect"), or "client connected authorized|unauthorized".
+void PrintSecureConnect(const Session& session, bool json);
+// {"event":"error","code":..,"message":..}, or "echo_client: CODE: MESSAGE".
+void PrintClientFailure(const Error& e, bool json);
+// {"event":"end","clean":..} (nothing without --json).
+void PrintEnd(bool clean, bool json);
+
+// NSS key-log lines appended to a file, one writer at a time (threads may share it).
+class KeyLogFile {
+ public:
+  // Opens |path| for appending; false when it cannot.
+  bool Open(const std::string& path);
+  bool is_open() const { return file_ != nullptr; }
+  void Write(std::string_view line);
+  ~KeyLogFile();
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace sansio_tls::examples
+
+#endif  // SANSIO_TLS_EXAMPLES_COMMON_OUTPUT_H_

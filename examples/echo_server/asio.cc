@@ -1,0 +1,104 @@
+// echo_server on Asio: asio_tls::Server on one io_context per thread (--threads), a
+// coroutine per connection.
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "examples/common/asio_util.h"
+#include "examples/common/cli.h"
+#include "examples/common/output.h"
+#include "examples/echo_server/echo_server.h"
+#include "transports/asio/server.h"
+
+namespace sansio_tls::examples::echo_server {
+
+using namespace std::chrono_literals;
+using asio_tls::TlsStream;
+
+// How long our close_notify waits for the peer's (the POSIX server's end_timeout).
+constexpr auto kEndTimeout = 30s;
+
+int RunAsio(const EchoServerConfig& config) {
+  const int threads = std::max(1, config.threads);
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<asio::io_context*> raw;
+  for (int i = 0; i < threads; ++i) {
+    iocs.push_back(std::make_unique<asio::io_context>(1));
+    raw.push_back(iocs.back().get());
+  }
+  const bool json = config.json;
+
+  asio_tls::ServerCallbacks callbacks;
+  callbacks.secure_connection = [json](TlsStream tls) {
+    PrintSecureConnection(tls.session(), json);
+    auto ex = tls.get_executor();
+    asio::co_spawn(ex, AsioEcho(std::move(tls), kWelcome, kEndTimeout), asio::detached);
+  };
+  callbacks.client_error = [json](const asio_tls::ClientErrorInfo& info) {
+    PrintClientError({info.error, ToAddress(info.local), ToAddress(info.remote)}, json);
+  };
+  callbacks.drop = [json](const asio_tls::DropInfo& info) {
+    PrintDrop({ToAddress(info.local), ToAddress(info.remote)}, json);
+  };
+  if (KeyLogFile* keylog = config.keylog) {  // threads share the file: it locks
+    callbacks.key_log = [keylog](TlsStream&, std::string_view line) { keylog->Write(line); };
+  }
+
+  asio_tls::ServerOptions options{.host = config.host,
+                                  .port = config.port,
+                                  .max_connections = config.max_connections,
+                                  .handshake_timeout = config.handshake_timeout};
+  auto server = threads == 1
+                    ? asio_tls::Server::Listen(*raw[0], config.context, options, callbacks)
+                    : asio_tls::Server::Listen(raw, config.context, options, callbacks);
+  if (!server.ok()) {
+    return Fail("echo_server", server.error());
+  }
+  std::shared_ptr<asio_tls::Server> s = server.value();
+
+  // SIGINT/SIGTERM: stop accepting; stop once every connection ended or the grace passed.
+  asio::signal_set signals(*raw[0], SIGINT, SIGTERM);
+  asio::steady_timer poll(*raw[0]);
+  auto deadline = std::chrono::steady_clock::now();
+  std::function<void()> check = [&] {
+    if (s->connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
+      for (auto* ioc : raw) ioc->stop();
+      return;
+    }
+    poll.expires_after(20ms);
+    poll.async_wait([&](std::error_code ec) {
+      if (!ec) check();
+    });
+  };
+  signals.async_wait([&](std::error_code ec, int) {
+    if (ec) return;
+    s->Close();
+    deadline = std::chrono::steady_clock::now() + kCloseGrace;
+    check();
+  });
+
+  PrintListening("asio", ToAddress(s->local_endpoint()), config.fingerprint, json);
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) workers.emplace_back([ioc = raw[i]] { ioc->run(); });
+  raw[0]->run();
+  for (auto* ioc : raw) ioc->stop();
+  for (auto& t : workers) t.join();
+  // Let the listeners' cancelled accepts finish, so that nothing holds the server when the
+  // io_contexts go.
+  s->Close();
+  for (auto* ioc : raw) {
+    ioc->restart();
+    ioc->poll();
+  }
+  return kExitOk;
+}
+
+}  // namespace sansio_tls::examples::echo_server

@@ -1,0 +1,40 @@
+// echo_server: one function per transport, each in its own file (asio.cc, posix.cc, uv.cc);
+// main.cc turns the flags into an EchoServerConfig. Each returns the exit status.
+#ifndef SANSIO_TLS_EXAMPLES_ECHO_SERVER_ECHO_SERVER_H_
+#define SANSIO_TLS_EXAMPLES_ECHO_SERVER_ECHO_SERVER_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/context.h"
+#include "examples/common/output.h"
+
+namespace sansio_tls::examples::echo_server {
+
+// How long a closing server (SIGINT/SIGTERM) waits for its connections.
+inline constexpr std::chrono::seconds kCloseGrace{5};
+// What the server writes first on every secure connection.
+inline constexpr char kWelcome[] = "welcome!\n";
+
+struct EchoServerConfig {
+  std::shared_ptr<const Context> context;
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;
+  size_t max_connections = 0;                  // 0: no limit
+  std::chrono::milliseconds handshake_timeout{120'000};
+  int threads = 1;                             // asio: one io_context per thread
+  bool json = false;
+  std::string fingerprint;                     // of an ephemeral certificate, printed when set
+  KeyLogFile* keylog = nullptr;                // NSS key-log lines go there when set
+};
+
+int RunAsio(const EchoServerConfig& config);
+int RunPosix(const EchoServerConfig& config);
+int RunUv(const EchoServerConfig& config);
+
+}  // namespace sansio_tls::examples::echo_server
+
+#endif  // SANSIO_TLS_EXAMPLES_ECHO_SERVER_ECHO_SERVER_H_

@@ -1,0 +1,95 @@
+// echo_server: the seed's echo server. On each secure connection it prints
+// "server connected authorized|unauthorized", writes "welcome!\n" and echoes everything
+// back. With --json, stdout carries one JSON object per line instead (listening,
+// secureConnection, clientError, drop). SIGINT/SIGTERM close it gracefully. `--help` lists
+// the flags; the transport's code is in asio.cc, posix.cc or uv.cc beside this file.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/context.h"
+#include "core/testing/cert_factory.h"
+#include "examples/common/cli.h"
+#include "examples/common/output.h"
+#include "examples/echo_server/echo_server.h"
+
+using namespace sansio_tls;
+using namespace sansio_tls::examples;
+using namespace sansio_tls::examples::echo_server;
+
+int main(int argc, char** argv) {
+  Cli cli("echo_server",
+          "A TLS echo server: writes \"welcome!\\n\" on each secure connection, then echoes "
+          "what it receives.");
+  EchoServerConfig config;
+  std::string transport = "asio", pfx, keylog_path;
+  TlsFlags tls;
+  std::vector<std::string> sni;
+  bool request_cert = false;
+  cli.AddTransport(&transport);
+  CLI::App& app = cli.app();
+  cli.AddHostPort(&config.host, "address to listen on", &config.port,
+                  "port to listen on (0: any free port)");
+  tls.Add(cli, Role::kServer);
+  cli.AddFile("--pfx", &pfx, "PKCS#12 identity (key and chain) instead of --key/--cert");
+  app.add_option("--sni", sni,
+                 "another identity for client names matching PATTERN (*.example.com)")
+      ->type_name("PATTERN,KEYFILE,CERTFILE")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cli.AddBool("--request-cert", &request_cert, "ask clients for a certificate");
+  app.add_option("--max-connections", config.max_connections,
+                 "most connections at once; more are dropped (0: no limit)")
+      ->type_name("N")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 30).description(""));
+  cli.AddMilliseconds("--handshake-timeout-ms", &config.handshake_timeout,
+                      "a handshake not done in this time is a clientError (0: no limit)");
+  app.add_option("--keylog", keylog_path, "append NSS key-log lines (secrets!) to this file")
+      ->type_name("FILE");
+  cli.AddBool("--json", &config.json, "one JSON object per line on stdout instead of text");
+  app.add_option("--threads", config.threads, "asio: io_contexts, one per thread")
+      ->type_name("N")
+      ->check(CLI::Range(1, 256).description(""));
+  if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
+
+  ContextOptions options{.role = Role::kServer, .request_cert = request_cert};
+  if (auto error = tls.Apply(&options)) return cli.Usage(*error);
+  std::string error;
+  if (!pfx.empty()) {
+    if (!tls.key.empty()) return cli.Usage("--pfx replaces --key/--cert");
+    auto bytes = ReadFile(pfx, &error);
+    if (!bytes) return cli.Usage(error);
+    options.credentials.pfx.assign(bytes->begin(), bytes->end());
+    options.credentials.passphrase = tls.passphrase;
+  } else if (tls.key.empty()) {
+    testing::Cert self = testing::MakeSelfSigned({.subject = {{"CN", "localhost"}},
+                                                  .dns_names = {"localhost"},
+                                                  .ip_addresses = {"127.0.0.1", "::1"}});
+    options.credentials = {.key_pem = self.key_pem, .cert_chain_pem = self.cert_pem};
+    config.fingerprint = Sha256Fingerprint(self.der);
+  }
+  for (const std::string& spec : sni) {
+    std::vector<std::string> parts = SplitCommas(spec);
+    if (parts.size() != 3) return cli.Usage("--sni takes PATTERN,KEYFILE,CERTFILE");
+    auto key = ReadFile(parts[1], &error);
+    auto cert = ReadFile(parts[2], &error);
+    if (!key || !cert) return cli.Usage(error);
+    options.sni_contexts.push_back(
+        {.pattern = parts[0],
+         .credentials = {.key_pem = *key, .passphrase = tls.passphrase, .cert_chain_pem = *cert},
+         .ca_pems = options.ca_pems});
+  }
+  KeyLogFile keylog;
+  if (!keylog_path.empty()) {
+    if (!keylog.Open(keylog_path)) return cli.Usage("cannot open --keylog file " + keylog_path);
+    options.key_log = true;
+    config.keylog = &keylog;
+  }
+  auto context = Context::Create(options);
+  if (!context.ok()) return cli.Usage(context.error().code + ": " + context.error().message);
+  config.context = *context;
+
+  if (transport == "posix") return RunPosix(config);
+  if (transport == "uv") return RunUv(config);
+  return RunAsio(config);
+}

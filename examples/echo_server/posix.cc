@@ -1,0 +1,63 @@
+// echo_server on the POSIX transport: posix::Server's epoll loop on the main thread.
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "examples/common/cli.h"
+#include "examples/common/output.h"
+#include "examples/common/posix_echo.h"
+#include "examples/echo_server/echo_server.h"
+#include "transports/posix/server.h"
+
+namespace sansio_tls::examples::echo_server {
+namespace {
+
+posix::Server* g_server = nullptr;
+
+void OnSignal(int) {
+  if (g_server) g_server->Close(kCloseGrace);  // allowed in a signal handler
+}
+
+}  // namespace
+
+int RunPosix(const EchoServerConfig& config) {
+  const bool json = config.json;
+  posix::ServerCallbacks callbacks;
+  callbacks.secure_connection = [json](posix::Connection& conn) {
+    PrintSecureConnection(conn.session(), json);
+    conn.TryWrite({reinterpret_cast<const uint8_t*>(kWelcome), sizeof kWelcome - 1});
+    return std::make_unique<PosixEcho>();
+  };
+  callbacks.client_error = [json](const posix::ClientErrorInfo& info) {
+    PrintClientError(info, json);
+  };
+  callbacks.drop = [json](const posix::DropInfo& info) { PrintDrop(info, json); };
+  if (KeyLogFile* keylog = config.keylog) {
+    callbacks.key_log = [keylog](posix::Connection&, std::string_view line) {
+      keylog->Write(line);
+    };
+  }
+
+  auto server = posix::Server::Listen(config.context,
+                                      {.host = config.host,
+                                       .port = config.port,
+                                       .max_connections = config.max_connections,
+                                       .handshake_timeout = config.handshake_timeout},
+                                      callbacks);
+  if (!server.ok()) {
+    return Fail("echo_server", server.error());
+  }
+  g_server = server->get();
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  PrintListening("posix", (*server)->address(), config.fingerprint, json);
+  auto run_error = (*server)->Run();  // until Close() and every connection has finished
+  g_server = nullptr;
+  return run_error ? Fail("echo_server", *run_error) : kExitOk;
+}
+
+}  // namespace sansio_tls::examples::echo_server
