@@ -68,6 +68,13 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
                        "cipher list \"" + options.ciphers + "\" is invalid or names an unknown cipher");
   }
 
+  if (!options.ecdh_curve.empty() &&
+      !SSL_CTX_set1_curves_list(ssl_ctx, options.ecdh_curve.c_str())) {
+    ERR_clear_error();
+    return ConfigError("ERR_TLS_INVALID_ECDH_CURVE",
+                       "ecdh_curve \"" + options.ecdh_curve + "\" is invalid or names an unknown group");
+  }
+
   // Our certificate and key.
   const Credentials& cred = options.credentials;
   bool has_key = !cred.key_pem.empty(), has_cert = !cred.cert_chain_pem.empty();

@@ -75,6 +75,10 @@ struct ContextOptions {
   // TLS 1.2 cipher suites, OpenSSL syntax ("ECDHE-ECDSA-AES128-GCM-SHA256:..."). Empty keeps
   // BoringSSL's defaults. TLS 1.3 suites are not configurable in this BoringSSL.
   std::string ciphers;
+  // Key-exchange groups, most preferred first, colon-separated BoringSSL names (Node's
+  // ecdhCurve): "X25519:P-256:P-384". Empty keeps BoringSSL's defaults. An unknown name is
+  // an Error ERR_TLS_INVALID_ECDH_CURVE of Create.
+  std::string ecdh_curve;
 
   TlsVersion min_version = TlsVersion::kTls12;
   TlsVersion max_version = TlsVersion::kTls13;

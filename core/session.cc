@@ -363,6 +363,13 @@ void Session::OnHandshakeDone() {
   if (alpn_len > 0) info_.alpn_protocol.assign(reinterpret_cast<const char*>(alpn), alpn_len);
   info_.npn_protocol = NegotiatedNpn();
   info_.session_reused = SSL_session_reused(ssl_);
+  info_.group_id = SSL_get_curve_id(ssl_);
+  if (info_.group_id != 0) {
+    const char* name = SSL_get_curve_name(info_.group_id);
+    info_.group = name ? name : "";
+  }
+  info_.peer_signature_algorithm = SSL_get_peer_signature_algorithm(ssl_);
+  info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
 
   // Server: missing or refused client certificate (core/verification.cc).
@@ -409,6 +416,23 @@ void Session::ReadRecords() {
     if (err == SSL_ERROR_WANT_READ) return;
     Fail(ErrorFromSsl(err, "read"));
   }
+}
+
+Result<std::vector<uint8_t>> Session::ExportKeyingMaterial(
+    size_t length, std::string_view label, std::optional<std::span<const uint8_t>> context) const {
+  if (!handshake_reported_ || failed()) {
+    return MakeError("ERR_TLS_EXPORT_KEYING_MATERIAL",
+                     "keying material can only be exported from an established connection");
+  }
+  std::vector<uint8_t> out(length);
+  ERR_clear_error();
+  if (!SSL_export_keying_material(ssl_, out.data(), out.size(), label.data(), label.size(),
+                                  context ? context->data() : nullptr,
+                                  context ? context->size() : 0, context.has_value())) {
+    ERR_clear_error();
+    return MakeError("ERR_TLS_EXPORT_KEYING_MATERIAL", "BoringSSL refused to export keying material");
+  }
+  return out;
 }
 
 // ---- Verification: core/verification.cc -----------------------------------------------
