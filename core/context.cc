@@ -131,6 +131,17 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   // CRLs, the system bundle, accepted signature algorithms (core/internal/trust.cc).
   if (auto error = internal::ConfigureVerification(ssl_ctx, ctx->store_, options)) return *std::move(error);
 
+  if ((!options.verify_algorithms.empty() &&
+       !SSL_CTX_set_verify_algorithm_prefs(ssl_ctx, options.verify_algorithms.data(),
+                                           options.verify_algorithms.size())) ||
+      (!options.signing_algorithms.empty() &&
+       !SSL_CTX_set_signing_algorithm_prefs(ssl_ctx, options.signing_algorithms.data(),
+                                            options.signing_algorithms.size()))) {
+    ERR_clear_error();
+    return ConfigError("ERR_TLS_INVALID_SIGALGS",
+                       "a signature algorithm list names an unknown algorithm");
+  }
+
   if (options.role == Role::kServer) {
     if (options.request_cert) SSL_CTX_set0_client_CAs(ssl_ctx, ca_names.release());
     SSL_CTX_set_session_id_context(ssl_ctx, reinterpret_cast<const uint8_t*>("sansio_tls"), 10);

@@ -79,6 +79,12 @@ struct ContextOptions {
   // ecdhCurve): "X25519:P-256:P-384". Empty keeps BoringSSL's defaults. An unknown name is
   // an Error ERR_TLS_INVALID_ECDH_CURVE of Create.
   std::string ecdh_curve;
+  // Signature algorithms as IANA SignatureScheme code points (0x0804 = rsa_pss_rsae_sha256),
+  // most preferred first. |verify_algorithms|: what the peer may sign with; empty: our
+  // defaults (BoringSSL's plus Ed25519). |signing_algorithms|: what we may sign with;
+  // empty: BoringSSL's defaults. An unknown code point is an Error ERR_TLS_INVALID_SIGALGS.
+  std::vector<uint16_t> verify_algorithms;
+  std::vector<uint16_t> signing_algorithms;
 
   TlsVersion min_version = TlsVersion::kTls12;
   TlsVersion max_version = TlsVersion::kTls13;

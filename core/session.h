@@ -45,6 +45,9 @@ struct HandshakeInfo {
   std::string npn_protocol = "none";
   bool session_reused = false;
   EarlyData early_data = EarlyData::kNotOffered;  // TLS 1.3 0-RTT outcome (resumption.h)
+  // Why 0-RTT went as it did, in BoringSSL's words: "accept", "disabled", "no_session_offered",
+  // "session_not_resumed", "unsupported_for_session", "alpn_mismatch", "ticket_age_skew", ...
+  std::string early_data_reason;
   std::string group;                // key-exchange group, e.g. "X25519"; empty: none (resumed
                                     // TLS 1.2, or a TLS 1.3 PSK-only resumption)
   uint16_t group_id = 0;            // its IANA code point (0: none)

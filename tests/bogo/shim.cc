@@ -98,7 +98,7 @@ const std::set<std::string>& SupportedFlags() {
       "-expect-next-proto", "-expect-cipher-aes", "-expect-cipher-no-aes", "-expect-cipher",
       "-read-size", "-enable-early-data", "-expect-ticket-supports-early-data",
       "-expect-accept-early-data", "-expect-reject-early-data", "-expect-no-offer-early-data",
-      "-expect-early-data-reason", "-expect-peer-cert-file",
+      "-expect-early-data-reason", "-expect-peer-cert-file", "-verify-prefs", "-signing-prefs",
       "-is-handshaker-supported"};
   return k;
 }
@@ -280,6 +280,10 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.ecdh_curve += GroupName(g);
   }
   k << "curves=" << o.ecdh_curve << ";";
+  for (int a : c.Ints("-verify-prefs")) o.verify_algorithms.push_back(static_cast<uint16_t>(a));
+  for (int a : c.Ints("-signing-prefs")) o.signing_algorithms.push_back(static_cast<uint16_t>(a));
+  for (auto a : o.verify_algorithms) k << "vp=" << a << ";";
+  for (auto a : o.signing_algorithms) k << "sp=" << a << ";";
   if (c.Has("-advertise-alpn")) {
     if (server) Unimplemented("server -advertise-alpn");
     o.alpn_protocols = ParseWireList(c.Str("-advertise-alpn"));
@@ -308,10 +312,8 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.early_data = true;
     k << "early;";
   }
-  if (c.Has("-enable-ocsp-stapling")) {
-    if (server) Unimplemented("server -enable-ocsp-stapling");
-    o.request_ocsp = true;
-  }
+  // A server staples whenever it has a response; the flag matters to clients only.
+  if (c.Has("-enable-ocsp-stapling") && !server) o.request_ocsp = true;
   k << "role=" << server << ";verify=" << o.request_cert << o.reject_unauthorized << ";";
   *key = k.str();
   return o;
@@ -320,21 +322,26 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
 // One TLS connection over a connected, blocking socket.
 class Connection {
  public:
-  Connection(int fd, const Config& c, State& state, bool is_resume)
-      : fd_(fd), c_(c), state_(state), is_resume_(is_resume), server_(c.Has("-server")) {}
+  Connection(int fd, const Config& c, const Config& retry, State& state, bool is_resume)
+      : fd_(fd), c_(&c), retry_(retry), state_(state), is_resume_(is_resume),
+        server_(c.Has("-server")) {}
 
   void Run() {
     SessionOptions so;
     so.verify_time = state_.clock;
     if (!server_) {
       so.host = "test";  // the only SAN of the runner's certificates
-      so.servername = c_.Str("-host-name");
+      so.servername = c_->Str("-host-name");
       if (is_resume_ && state_.client_session) so.session = state_.client_session;
     }
+    if (c_->Has("-enable-early-data")) so.early_data = true;
     auto created = Session::Create(state_.context, so);
     if (!created.ok()) FailWithError(created.error());
     s_ = std::move(created.value());
-    if (c_.Has("-shim-writes-first") && c_.Has("-implicit-handshake")) Write("hello");
+    // Written before the handshake completes: early data where 0-RTT is on, else held.
+    early_write_ = c_->Has("-shim-writes-first") &&
+                   (c_->Has("-implicit-handshake") || (!server_ && c_->Has("-enable-early-data")));
+    if (early_write_) Write("hello");
     for (;;) {
       Flush();
       ProcessEvents();
@@ -378,6 +385,18 @@ class Connection {
     }
   }
 
+  // Best effort: sends what output is pending, ignoring a runner that stopped reading.
+  void FlushQuietly() {
+    for (;;) {
+      auto out = s_->PendingOutput();
+      if (out.empty()) return;
+      ssize_t n = send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;
+      s_->ConsumeOutput(static_cast<size_t>(n));
+    }
+  }
+
   void Write(const std::string& data) {
     size_t off = 0;
     while (off < data.size()) {
@@ -396,7 +415,7 @@ class Connection {
       switch (ev->kind) {
         case EventKind::kVerifyRequested:
           verified_ = true;
-          if (auto e = s_->CompleteVerification(!c_.Has("-verify-fail"), "CERT_REJECTED")) {
+          if (auto e = s_->CompleteVerification(!c_->Has("-verify-fail"), "CERT_REJECTED")) {
             FailWithError(*e);
           }
           break;
@@ -413,6 +432,7 @@ class Connection {
           done_ = true;
           break;
         case EventKind::kError:
+          FlushQuietly();  // the alert, if any, goes to the runner first
           FailWithError(ev->error);
         case EventKind::kNewSession:
           if (server_) {
@@ -421,7 +441,6 @@ class Connection {
           } else {
             state_.client_session = ev->session;
             ++client_sessions_;
-            if (!handshake_seen_) ++client_sessions_in_handshake_;
           }
           break;
         case EventKind::kSessionLookup: {
@@ -444,14 +463,14 @@ class Connection {
       auto view = s_->PeekPlaintext();
       if (view.empty()) return;
       size_t chunk = view.size();
-      if (c_.Has("-read-size")) chunk = std::min<size_t>(chunk, c_.Int("-read-size"));
+      if (c_->Has("-read-size")) chunk = std::min<size_t>(chunk, c_->Int("-read-size"));
       std::string out(reinterpret_cast<const char*>(view.data()), chunk);
       s_->ConsumePlaintext(chunk);
-      if (c_.Has("-expect-reject-early-data") && is_resume_ && !server_ &&
+      if (c_->Has("-expect-reject-early-data") && is_resume_ && !server_ &&
           !handshake_seen_) {
         Fail("unexpectedly received data instead of 0-RTT reject");
       }
-      if (c_.Has("-key-update")) {
+      if (c_->Has("-key-update")) {
         if (auto e = s_->KeyUpdate(false)) FailWithError(*e);
       }
       for (char& ch : out) ch = static_cast<char>(ch ^ 0xff);
@@ -461,109 +480,124 @@ class Connection {
 
   void OnHandshake(const HandshakeInfo& h) {
     handshake_seen_ = true;
+    if (!server_ && h.early_data == EarlyData::kRejected) {
+      // BoringSSL's client reports the rejection, then goes on under the retry flags; ours
+      // resends the early data itself, which puts the same bytes on the wire.
+      if (!c_->Has("-expect-reject-early-data")) Fail("unexpected early data rejection");
+      c_ = &retry_;
+    }
     auto mismatch = [](const std::string& what, const std::string& got, const std::string& want) {
       Fail(what + " mismatch: got \"" + got + "\", want \"" + want + "\"");
     };
-    bool expect_resume = is_resume_ && !c_.Has("-expect-session-miss");
+    bool expect_resume = is_resume_ && !c_->Has("-expect-session-miss");
     if (h.session_reused != expect_resume) {
       Fail(std::string("session unexpectedly was") + (h.session_reused ? "" : " not") + " reused");
     }
     int version = h.protocol == "TLSv1.3" ? 0x0304 : h.protocol == "TLSv1.2" ? 0x0303 : 0;
     version_ = version;
-    if (c_.Has("-expect-version") && c_.Int("-expect-version") != version) {
-      mismatch("version", h.protocol, c_.Str("-expect-version"));
+    reused_ = h.session_reused;
+    if (c_->Has("-expect-version") && c_->Int("-expect-version") != version) {
+      mismatch("version", h.protocol, c_->Str("-expect-version"));
     }
-    if (c_.Has("-expect-hrr") && !h.hello_retry_request) Fail("no HelloRetryRequest, but wanted one");
-    if (c_.Has("-expect-no-hrr") && h.hello_retry_request) Fail("HelloRetryRequest, but wanted none");
-    if (c_.Has("-expect-server-name") && h.servername != c_.Str("-expect-server-name")) {
-      mismatch("servername", h.servername, c_.Str("-expect-server-name"));
+    if (c_->Has("-expect-hrr") && !h.hello_retry_request) Fail("no HelloRetryRequest, but wanted one");
+    if (c_->Has("-expect-no-hrr") && h.hello_retry_request) Fail("HelloRetryRequest, but wanted none");
+    if (c_->Has("-expect-server-name") && h.servername != c_->Str("-expect-server-name")) {
+      mismatch("servername", h.servername, c_->Str("-expect-server-name"));
     }
-    std::string want_alpn = server_ ? c_.Str("-select-alpn") : c_.Str("-expect-alpn");
+    std::string want_alpn = server_ ? c_->Str("-select-alpn") : c_->Str("-expect-alpn");
     std::string got_alpn = h.alpn_protocol == "none" ? "" : h.alpn_protocol;
     if (got_alpn != want_alpn) mismatch("ALPN", got_alpn, want_alpn);
-    if (c_.Has("-expect-next-proto") && h.npn_protocol != c_.Str("-expect-next-proto")) {
-      mismatch("NPN", h.npn_protocol, c_.Str("-expect-next-proto"));
+    if (c_->Has("-expect-next-proto") && h.npn_protocol != c_->Str("-expect-next-proto")) {
+      mismatch("NPN", h.npn_protocol, c_->Str("-expect-next-proto"));
     }
-    if (c_.Has("-expect-curve-id") && c_.Int("-expect-curve-id") != h.group_id) {
-      mismatch("group", std::to_string(h.group_id), c_.Str("-expect-curve-id"));
+    if (c_->Has("-expect-curve-id") && c_->Int("-expect-curve-id") != h.group_id) {
+      mismatch("group", std::to_string(h.group_id), c_->Str("-expect-curve-id"));
     }
-    if (c_.Has("-expect-peer-signature-algorithm") &&
-        c_.Int("-expect-peer-signature-algorithm") != h.peer_signature_algorithm) {
+    if (c_->Has("-expect-peer-signature-algorithm") &&
+        c_->Int("-expect-peer-signature-algorithm") != h.peer_signature_algorithm) {
       mismatch("peer signature algorithm", std::to_string(h.peer_signature_algorithm),
-               c_.Str("-expect-peer-signature-algorithm"));
+               c_->Str("-expect-peer-signature-algorithm"));
     }
-    if (c_.Has("-expect-cipher") || c_.Has("-expect-cipher-aes") || c_.Has("-expect-cipher-no-aes")) {
+    if (c_->Has("-expect-cipher") || c_->Has("-expect-cipher-aes") || c_->Has("-expect-cipher-no-aes")) {
       Unimplemented("cipher code point checks");  // HandshakeInfo names the cipher only
     }
-    if (c_.Has("-expect-verify-result")) {
-      bool want = !c_.Has("-verify-fail");
+    if (c_->Has("-expect-verify-result")) {
+      bool want = !c_->Has("-verify-fail");
       if (h.authorized != want) {
         Fail(std::string("authorized is ") + (h.authorized ? "true" : "false") + " (" +
              h.authorization_error + ")");
       }
     }
     // A client always gets the runner's certificate; a server one only when it asked.
-    bool cert_expected = !server_ || c_.Has("-require-any-client-certificate");
+    bool cert_expected = !server_ || c_->Has("-require-any-client-certificate");
     if (cert_expected && !h.session_reused && !verified_) {
       Fail("received no peer certificate but expected one");
     }
-    if (c_.Has("-expect-peer-cert-file")) {
+    if (c_->Has("-expect-peer-cert-file")) {
       auto cert = s_->peer_certificate();
       if (!cert) Fail("no peer certificate");
     }
     if (!is_resume_) {
-      if (c_.Has("-expect-session-id") && server_sessions_ == 0) Fail("session was not cached on the server");
-      if (c_.Has("-expect-no-session-id") && server_sessions_ > 0) Fail("session was unexpectedly cached on the server");
+      if (c_->Has("-expect-session-id") && server_sessions_ == 0) Fail("session was not cached on the server");
+      if (c_->Has("-expect-no-session-id") && server_sessions_ > 0) Fail("session was unexpectedly cached on the server");
     }
-    if (!server_ && version < 0x0304) {
-      bool expect_new = !c_.Has("-expect-no-session") &&
-                        (!h.session_reused || c_.Has("-expect-ticket-renewal"));
-      if (expect_new != (client_sessions_in_handshake_ > 0)) {
-        Fail(std::string("new session was") + (client_sessions_in_handshake_ ? "" : " not") +
-             " cached, but we expected the opposite");
-      }
-    }
-    if (c_.Has("-expect-ocsp-response")) {
-      std::string want = DecodeBase64(c_.Str("-expect-ocsp-response"));
+    if (c_->Has("-expect-ocsp-response")) {
+      std::string want = DecodeBase64(c_->Str("-expect-ocsp-response"));
       auto got = s_->ocsp_response();
       if (std::string(got.begin(), got.end()) != want) Fail("OCSP response mismatch");
     }
-    if (c_.Has("-expect-accept-early-data") && h.early_data != EarlyData::kAccepted) {
+    if (c_->Has("-expect-accept-early-data") && h.early_data != EarlyData::kAccepted) {
       Fail(std::string("early data was not accepted: ") + EarlyDataName(h.early_data));
     }
-    if (c_.Has("-expect-reject-early-data") && h.early_data == EarlyData::kAccepted) {
+    if (c_->Has("-expect-reject-early-data") && h.early_data == EarlyData::kAccepted) {
       Fail("early data was accepted, but we expected the opposite");
     }
-    if (c_.Has("-expect-early-data-reason")) Unimplemented("early data reasons");
-    if (c_.Has("-expect-total-renegotiations") && c_.Int("-expect-total-renegotiations") != 0) {
+    if (c_->Has("-expect-early-data-reason") &&
+        h.early_data_reason != c_->Str("-expect-early-data-reason")) {
+      mismatch("early data reason", h.early_data_reason, c_->Str("-expect-early-data-reason"));
+    }
+    if (c_->Has("-expect-no-offer-early-data") && is_resume_ && !server_ &&
+        h.early_data != EarlyData::kNotOffered) {
+      Fail("client unexpectedly offered early data");
+    }
+    if (c_->Has("-expect-total-renegotiations") && c_->Int("-expect-total-renegotiations") != 0) {
       Unimplemented("renegotiation");
     }
 
-    if (c_.Has("-export-keying-material")) {
-      std::string context = c_.Str("-export-context");
+    if (c_->Has("-export-keying-material")) {
+      std::string context = c_->Str("-export-context");
       std::optional<std::span<const uint8_t>> ctx;
-      if (c_.Has("-use-export-context")) {
+      if (c_->Has("-use-export-context")) {
         ctx = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(context.data()), context.size());
       }
-      auto km = s_->ExportKeyingMaterial(c_.Int("-export-keying-material"), c_.Str("-export-label"), ctx);
+      auto km = s_->ExportKeyingMaterial(c_->Int("-export-keying-material"), c_->Str("-export-label"), ctx);
       if (!km.ok()) FailWithError(km.error());
       Write(std::string(km->begin(), km->end()));
     }
-    if (c_.Has("-shim-writes-first") && !c_.Has("-implicit-handshake")) Write("hello");
-    if (c_.Has("-shim-shuts-down")) {
+    if (c_->Has("-shim-writes-first") && !early_write_) Write("hello");
+    if (c_->Has("-shim-shuts-down")) {
       s_->Close();
     }
   }
 
   void Finish() {
     if (!handshake_seen_) Fail("the connection ended before the handshake completed");
-    if (!server_ && version_ >= 0x0304) {
-      bool expect_new = !c_.Has("-expect-no-session") && !c_.Has("-shim-shuts-down");
+    // TLS 1.2 sessions arrive in the handshake (kNewSession follows kHandshakeDone).
+    if (!server_ && version_ < 0x0304) {
+      bool expect_new = !c_->Has("-expect-no-session") &&
+                        (!reused_ || c_->Has("-expect-ticket-renewal"));
       if (expect_new != (client_sessions_ > 0)) {
         Fail(std::string("new session was") + (client_sessions_ ? "" : " not") +
              " cached, but we expected the opposite");
       }
-      if (expect_new && c_.Has("-expect-ticket-supports-early-data") !=
+    }
+    if (!server_ && version_ >= 0x0304) {
+      bool expect_new = !c_->Has("-expect-no-session") && !c_->Has("-shim-shuts-down");
+      if (expect_new != (client_sessions_ > 0)) {
+        Fail(std::string("new session was") + (client_sessions_ ? "" : " not") +
+             " cached, but we expected the opposite");
+      }
+      if (expect_new && c_->Has("-expect-ticket-supports-early-data") !=
                             state_.client_session->early_data_capable()) {
         Fail("new session's early-data support is not what was expected");
       }
@@ -573,7 +607,9 @@ class Connection {
   }
 
   int fd_;
-  const Config& c_;
+  const Config* c_;  // the connection's flags; the retry flags after a 0-RTT rejection
+  const Config& retry_;
+  bool early_write_ = false;
   State& state_;
   bool is_resume_;
   bool server_;
@@ -582,9 +618,9 @@ class Connection {
   bool handshake_seen_ = false;
   bool verified_ = false;
   int version_ = 0;
+  bool reused_ = false;
   int server_sessions_ = 0;
   int client_sessions_ = 0;
-  int client_sessions_in_handshake_ = 0;
 };
 
 int Connect(const Config& c) {
@@ -627,9 +663,7 @@ int Main(int argc, char** argv) {
   if (initial.Has("-dtls") || initial.Has("-quic")) Unimplemented("DTLS and QUIC");
   CheckSupported(initial);
   CheckSupported(resume);
-  if (initial.Has("-enable-early-data") || resume.Has("-enable-early-data")) {
-    Unimplemented("0-RTT tests");  // not wired up yet
-  }
+  CheckSupported(retry);
   State state;
   int count = initial.Int("-resume-count") + 1;
   for (int i = 0; i < count; ++i) {
@@ -645,7 +679,7 @@ int Main(int argc, char** argv) {
       state.context_key = key;
     }
     int fd = Connect(c);
-    Connection conn(fd, c, state, i > 0);
+    Connection conn(fd, c, retry, state, i > 0);
     conn.Run();
     shutdown(fd, SHUT_WR);
     close(fd);
