@@ -68,6 +68,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
                        "cipher list \"" + options.ciphers + "\" is invalid or names an unknown cipher");
   }
 
+  if (options.honor_cipher_order) SSL_CTX_set_options(ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (!options.ecdh_curve.empty() &&
       !SSL_CTX_set1_curves_list(ssl_ctx, options.ecdh_curve.c_str())) {
     ERR_clear_error();

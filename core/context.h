@@ -79,6 +79,9 @@ struct ContextOptions {
   // ecdhCurve): "X25519:P-256:P-384". Empty keeps BoringSSL's defaults. An unknown name is
   // an Error ERR_TLS_INVALID_ECDH_CURVE of Create.
   std::string ecdh_curve;
+  // Server: choose the TLS 1.2 cipher suite by our |ciphers| order rather than the client's
+  // (Node's honorCipherOrder). Equal-preference groups ("[A|B]") still follow the client.
+  bool honor_cipher_order = false;
   // Signature algorithms as IANA SignatureScheme code points (0x0804 = rsa_pss_rsae_sha256),
   // most preferred first. |verify_algorithms|: what the peer may sign with; empty: our
   // defaults (BoringSSL's plus Ed25519). |signing_algorithms|: what we may sign with;

@@ -250,16 +250,28 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.credentials.ocsp_response = DecodeBase64(c.Str("-ocsp-response"));
     k << "ocsp=" << c.Str("-ocsp-response") << ";";
   }
-  if (c.Has("-trust-cert")) o.ca_pems.push_back(ReadFile(c.Str("-trust-cert")));
-  // BoringSSL's shim accepts any certificate unless told otherwise; so does ours, by
-  // answering every verification request itself (-verify-fail: reject).
-  o.verify_callback = true;
-  o.reject_unauthorized = true;
+  // BoringSSL's shim verifies with a callback that accepts any certificate, or none with
+  // -verify-fail. A failure ends the handshake only in SSL_VERIFY_PEER mode (client:
+  // -verify-peer; server: either flag); otherwise it is only reported ("soft fail").
+  bool hard = c.Has("-verify-peer") || (server && c.Has("-require-any-client-certificate"));
+  bool soft_fail = c.Has("-verify-fail") && !hard;
+  if (soft_fail) {
+    // Our own verifier with nothing trusted: the certificate fails verification, and
+    // reject_unauthorized false lets the handshake go on with authorized false.
+    o.verify_callback = false;
+    o.reject_unauthorized = false;
+  } else {
+    if (!c.Str("-trust-cert").empty()) o.ca_pems.push_back(ReadFile(c.Str("-trust-cert")));
+    o.verify_callback = true;  // answered in Connection: accept, or reject (-verify-fail)
+    o.reject_unauthorized = true;
+  }
   if (server) {
     o.request_cert = c.Has("-verify-peer") || c.Has("-require-any-client-certificate");
-    // Without -require-any-client-certificate a client may send no certificate.
-    o.reject_unauthorized = c.Has("-require-any-client-certificate");
+    // -verify-peer overrides -require-any-client-certificate's FAIL_IF_NO_PEER_CERT, as in
+    // BoringSSL's shim; reject_unauthorized refuses a client that sent no certificate.
+    o.reject_unauthorized = c.Has("-require-any-client-certificate") && !c.Has("-verify-peer");
   }
+  k << "verify=" << soft_fail << ";";
   // Versions: our floor is TLS 1.2 by design.
   int min = c.Int("-min-version", 0), max = c.Int("-max-version", 0);
   if (max != 0 && max < 0x0303) Unimplemented("versions below TLS 1.2");
@@ -273,6 +285,7 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
   k << "ver=" << static_cast<int>(o.min_version) << "-" << static_cast<int>(o.max_version) << ";";
   if (c.Has("-cipher")) {
     o.ciphers = c.Str("-cipher");
+    o.honor_cipher_order = server;  // as BoringSSL's shim does with -cipher
     k << "cipher=" << o.ciphers << ";";
   }
   for (int g : c.Ints("-curves")) {
@@ -427,8 +440,12 @@ class Connection {
           Echo();
           break;
         case EventKind::kPeerClosed:
+          Echo();
+          done_ = true;
+          break;
         case EventKind::kPeerTruncated:
           Echo();
+          if (c_->Has("-check-close-notify")) Fail("kPeerTruncated: the peer closed without close_notify");
           done_ = true;
           break;
         case EventKind::kError:
@@ -521,7 +538,8 @@ class Connection {
     if (c_->Has("-expect-cipher") || c_->Has("-expect-cipher-aes") || c_->Has("-expect-cipher-no-aes")) {
       Unimplemented("cipher code point checks");  // HandshakeInfo names the cipher only
     }
-    if (c_->Has("-expect-verify-result")) {
+    // BoringSSL's verify result is X509_V_OK when no certificate was verified.
+    if (c_->Has("-expect-verify-result") && (verified_ || !h.authorization_error.empty())) {
       bool want = !c_->Has("-verify-fail");
       if (h.authorized != want) {
         Fail(std::string("authorized is ") + (h.authorized ? "true" : "false") + " (" +
@@ -530,16 +548,12 @@ class Connection {
     }
     // A client always gets the runner's certificate; a server one only when it asked.
     bool cert_expected = !server_ || c_->Has("-require-any-client-certificate");
-    if (cert_expected && !h.session_reused && !verified_) {
+    if (cert_expected && !h.session_reused && !s_->peer_certificate()) {
       Fail("received no peer certificate but expected one");
     }
     if (c_->Has("-expect-peer-cert-file")) {
       auto cert = s_->peer_certificate();
       if (!cert) Fail("no peer certificate");
-    }
-    if (!is_resume_) {
-      if (c_->Has("-expect-session-id") && server_sessions_ == 0) Fail("session was not cached on the server");
-      if (c_->Has("-expect-no-session-id") && server_sessions_ > 0) Fail("session was unexpectedly cached on the server");
     }
     if (c_->Has("-expect-ocsp-response")) {
       std::string want = DecodeBase64(c_->Str("-expect-ocsp-response"));
@@ -582,6 +596,11 @@ class Connection {
 
   void Finish() {
     if (!handshake_seen_) Fail("the connection ended before the handshake completed");
+    // The server's TLS 1.2 session (kNewSession follows kHandshakeDone).
+    if (!is_resume_) {
+      if (c_->Has("-expect-session-id") && server_sessions_ == 0) Fail("session was not cached on the server");
+      if (c_->Has("-expect-no-session-id") && server_sessions_ > 0) Fail("session was unexpectedly cached on the server");
+    }
     // TLS 1.2 sessions arrive in the handshake (kNewSession follows kHandshakeDone).
     if (!server_ && version_ < 0x0304) {
       bool expect_new = !c_->Has("-expect-no-session") &&
