@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds BoGo's runner, runs it against our shim, and judges the results.
 
-Usage: ./bazelw run //tests/bogo:run [-- [--json=PATH] [--workers=N] [--test=GLOBS] [RUNNER FLAGS...]]
+Usage: ./bazelw run //tests/bogo:run [-- [--json=PATH] [--workers=N] [--test=GLOBS]
+                                        [--timeout=SECONDS] [RUNNER FLAGS...]]
 
 Prints "bogo: N passed, N failed, N unimplemented, N disabled" and writes the runner's JSON
 results to --json (default: $TMPDIR/bogo-results.json). Exits non-zero when a test fails
@@ -14,6 +15,7 @@ import fnmatch
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -67,17 +69,27 @@ def matches(name, globs):
     return any(fnmatch.fnmatchcase(name, g) for g in globs)
 
 
-def run_runner(runner, shim, workdir, args, json_path):
+def run_runner(runner, shim, workdir, args, json_path, timeout):
+    """Runs the runner in its own process group; on timeout the group (runner and shims)
+    is killed and the run fails."""
     cmd = [runner, "-shim-path=" + shim, "-allow-unimplemented", "-pipe",
            "-json-output=" + json_path] + args
-    proc = subprocess.run(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, errors="replace")
-    return proc.returncode, proc.stdout
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace", start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        print(out[-4000:])
+        sys.exit("bogo: the runner did not finish within %d s" % timeout)
+    return proc.returncode, out
 
 
 def main():
     json_out = os.path.join(tempfile.gettempdir(), "bogo-results.json")
     workers = "2"
+    timeout = 900
     test_globs = None
     extra = []
     for a in sys.argv[1:]:
@@ -85,6 +97,8 @@ def main():
             json_out = os.path.abspath(a[len("--json="):])
         elif a.startswith("--workers="):
             workers = a[len("--workers="):]
+        elif a.startswith("--timeout="):
+            timeout = int(a[len("--timeout="):])
         elif a.startswith("--test="):
             test_globs = a[len("--test="):]
         else:
@@ -119,7 +133,8 @@ def main():
         os.chmod(lister, 0o755)
         all_json = os.path.join(workdir, "all.json")
         rc, out = run_runner(runner, lister, workdir,
-                             ["-include-disabled", "-num-workers=" + workers] + selection, all_json)
+                             ["-include-disabled", "-num-workers=" + workers] + selection, all_json,
+                             timeout)
         if rc != 0:
             print(out)
             sys.exit("bogo: listing the tests failed")
@@ -129,7 +144,7 @@ def main():
 
         rc, out = run_runner(runner, shim, workdir,
                              ["-shim-config=" + config_path, "-num-workers=" + workers] +
-                             selection + extra, json_out)
+                             selection + extra, json_out, timeout)
         try:
             with open(json_out) as f:
                 results = json.load(f)["tests"]
