@@ -132,6 +132,14 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   // CRLs, the system bundle, accepted signature algorithms (core/internal/trust.cc).
   if (auto error = internal::ConfigureVerification(ssl_ctx, ctx->store_, options)) return *std::move(error);
 
+  for (const auto* list : {&options.verify_algorithms, &options.signing_algorithms}) {
+    for (uint16_t alg : *list) {
+      if (SSL_get_signature_algorithm_name(alg, 0) == nullptr) {
+        return ConfigError("ERR_TLS_INVALID_SIGALGS",
+                           "unknown signature algorithm " + std::to_string(alg));
+      }
+    }
+  }
   if ((!options.verify_algorithms.empty() &&
        !SSL_CTX_set_verify_algorithm_prefs(ssl_ctx, options.verify_algorithms.data(),
                                            options.verify_algorithms.size())) ||

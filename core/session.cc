@@ -138,6 +138,9 @@ bool Session::Init() {
   if (role() == Role::kClient) {
     SSL_set_connect_state(ssl_);
     SSL_set_custom_verify(ssl_, SSL_VERIFY_PEER, SessionCallbacks::Verify);
+    // An RSA server certificate whose keyUsage lacks digitalSignature cannot sign the
+    // handshake (RFC 5280 4.2.1.3); this BoringSSL does not check it unless asked.
+    SSL_set_enforce_rsa_key_usage(ssl_, 1);
     const std::string& sni = options_.servername;
     if (!sni.empty() && !IsIpAddress(sni) &&
         !SSL_set_tlsext_host_name(ssl_, sni.c_str())) {
