@@ -99,7 +99,7 @@ const std::set<std::string>& SupportedFlags() {
       "-expect-next-proto", "-expect-cipher-aes", "-expect-cipher-no-aes", "-expect-cipher",
       "-read-size", "-server-preference", "-enable-early-data", "-expect-ticket-supports-early-data",
       "-expect-accept-early-data", "-expect-reject-early-data", "-expect-no-offer-early-data",
-      "-expect-early-data-reason", "-expect-peer-cert-file", "-verify-prefs", "-signing-prefs",
+      "-expect-early-data-reason", "-verify-prefs", "-signing-prefs",
       "-is-handshaker-supported"};
   return k;
 }
@@ -559,10 +559,6 @@ class Connection {
     bool cert_expected = !server_ || c_->Has("-require-any-client-certificate");
     if (cert_expected && !h.session_reused && !s_->peer_certificate()) {
       Fail("received no peer certificate but expected one");
-    }
-    if (c_->Has("-expect-peer-cert-file")) {
-      auto cert = s_->peer_certificate();
-      if (!cert) Fail("no peer certificate");
     }
     if (c_->Has("-expect-ocsp-response")) {
       std::string want = DecodeBase64(c_->Str("-expect-ocsp-response"));
