@@ -80,7 +80,9 @@ const std::set<std::string>& BoolFlags() {
 }
 
 // Flags this shim implements (or for which doing nothing is the right behaviour: -async is
-// BoringSSL's non-blocking BIO mode, which a sans-IO session is already in). Any other flag
+// BoringSSL's non-blocking BIO mode, which a sans-IO session is already in;
+// -use-old-client-cert-callback and -use-ocsp-callback pick which BoringSSL callback hands
+// over a certificate or OCSP response that our options hand over up front). Any other flag
 // makes the test unimplemented.
 const std::set<std::string>& SupportedFlags() {
   static const std::set<std::string> k = {
@@ -97,7 +99,8 @@ const std::set<std::string>& SupportedFlags() {
       "-expect-peer-signature-algorithm", "-no-ticket", "-key-update", "-resumption-delay",
       "-expect-version", "-expect-total-renegotiations", "-advertise-npn", "-select-next-proto",
       "-expect-next-proto", "-expect-cipher-aes", "-expect-cipher-no-aes", "-expect-cipher",
-      "-read-size", "-server-preference", "-enable-early-data", "-expect-ticket-supports-early-data",
+      "-read-size", "-server-preference", "-use-ocsp-callback", "-set-ocsp-in-callback",
+      "-decline-ocsp-callback", "-use-old-client-cert-callback", "-enable-early-data", "-expect-ticket-supports-early-data",
       "-expect-accept-early-data", "-expect-reject-early-data", "-expect-no-offer-early-data",
       "-expect-early-data-reason", "-verify-prefs", "-signing-prefs",
       "-is-handshaker-supported"};
@@ -246,7 +249,12 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.credentials.cert_chain_pem = ReadFile(c.Str("-cert-file"));
     k << "cred=" << c.Str("-key-file") << "," << c.Str("-cert-file") << ";";
   }
-  if (c.Has("-ocsp-response")) {
+  // BoringSSL's legacy OCSP callback (-use-ocsp-callback) is where its server staples
+  // (-set-ocsp-in-callback) or declines to (-decline-ocsp-callback); ours staples the
+  // configured response, so declining is configuring none. On a client the callback only
+  // accepts, or fails (-fail-ocsp-callback, not offered by our API).
+  bool staple = !(server && c.Has("-use-ocsp-callback") && c.Has("-decline-ocsp-callback"));
+  if (c.Has("-ocsp-response") && staple) {
     if (!server) Unimplemented("client OCSP response");
     o.credentials.ocsp_response = DecodeBase64(c.Str("-ocsp-response"));
     k << "ocsp=" << c.Str("-ocsp-response") << ";";
