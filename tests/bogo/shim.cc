@@ -706,7 +706,8 @@ int Main(int argc, char** argv) {
     std::string key;
     ContextOptions o = BuildContextOptions(c, state, &key);
     if (!state.context || key != state.context_key) {
-      if (state.context && c.Has("-server")) Unimplemented("a server context changing between connections");
+      // A new server context still resumes the old one's sessions: the ticket keys are
+      // shared (State::ticket_keys) and the session-ID cache is ours (kExternal).
       auto ctx = Context::Create(o);
       if (!ctx.ok()) FailWithError(ctx.error());
       state.context = ctx.value();
