@@ -67,6 +67,13 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     SSL_CTX_set_options(ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   }
 
+  if (!options.ecdh_curve.empty() &&
+      !SSL_CTX_set1_curves_list(ssl_ctx, options.ecdh_curve.c_str())) {
+    ERR_clear_error();
+    return MakeError("ERR_TLS_INVALID_ECDH_CURVE",
+                       "ecdh_curve \"" + options.ecdh_curve + "\" is invalid or names an unknown group");
+  }
+
   // Our certificate and key.
   const Credentials& cred = options.credentials;
   bool has_key = !cred.key_pem.empty(), has_cert = !cred.cert_chain_pem.empty();
@@ -122,6 +129,25 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
 
   // CRLs, the system bundle, accepted signature algorithms (core/internal/trust.cc).
   if (auto error = internal::ConfigureVerification(ssl_ctx, ctx->store_, options)) return *std::move(error);
+
+  for (const auto* list : {&options.verify_algorithms, &options.signing_algorithms}) {
+    for (uint16_t alg : *list) {
+      if (SSL_get_signature_algorithm_name(alg, 0) == nullptr) {
+        return MakeError("ERR_TLS_INVALID_SIGALGS",
+                           "unknown signature algorithm " + std::to_string(alg));
+      }
+    }
+  }
+  if ((!options.verify_algorithms.empty() &&
+       !SSL_CTX_set_verify_algorithm_prefs(ssl_ctx, options.verify_algorithms.data(),
+                                           options.verify_algorithms.size())) ||
+      (!options.signing_algorithms.empty() &&
+       !SSL_CTX_set_signing_algorithm_prefs(ssl_ctx, options.signing_algorithms.data(),
+                                            options.signing_algorithms.size()))) {
+    ERR_clear_error();
+    return MakeError("ERR_TLS_INVALID_SIGALGS",
+                       "a signature algorithm list names an unknown algorithm");
+  }
 
   if (options.role == Role::kServer) {
     if (options.request_cert) SSL_CTX_set0_client_CAs(ssl_ctx, ca_names.release());

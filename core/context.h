@@ -92,6 +92,16 @@ struct ContextOptions {
   // SSL_OP_CIPHER_SERVER_PREFERENCE). On by default, unlike Node, so a client cannot pick
   // the weakest suite we accept. Client: unused.
   bool honor_cipher_order = true;
+  // Key-exchange groups, most preferred first, colon-separated BoringSSL names (Node's
+  // ecdhCurve): "X25519:P-256:P-384". Empty keeps BoringSSL's defaults. An unknown name is
+  // an Error ERR_TLS_INVALID_ECDH_CURVE of Create.
+  std::string ecdh_curve;
+  // Signature algorithms as IANA SignatureScheme code points (0x0804 = rsa_pss_rsae_sha256),
+  // most preferred first. |verify_algorithms|: what the peer may sign with; empty: our
+  // defaults (BoringSSL's plus Ed25519). |signing_algorithms|: what we may sign with;
+  // empty: BoringSSL's defaults. An unknown code point is an Error ERR_TLS_INVALID_SIGALGS.
+  std::vector<uint16_t> verify_algorithms;
+  std::vector<uint16_t> signing_algorithms;
 
   TlsVersion min_version = TlsVersion::kTls12;
   TlsVersion max_version = TlsVersion::kTls13;

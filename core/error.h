@@ -81,7 +81,10 @@ std::string_view ErrorKindName(ErrorKind kind);
   X(kServerAlreadyRunning, "ERR_SERVER_ALREADY_RUNNING", kMisuse)                 \
   X(kBadFileDescriptor, "EBADF", kMisuse)                                         \
   X(kInternal, "ERR_TLS_INTERNAL", kInternal)                                     \
-  X(kUnknownCode, "ERR_TLS_UNKNOWN_CODE", kInternal)
+  X(kUnknownCode, "ERR_TLS_UNKNOWN_CODE", kInternal)                             \
+  X(kInvalidEcdhCurve, "ERR_TLS_INVALID_ECDH_CURVE", kConfiguration)              \
+  X(kInvalidSigalgs, "ERR_TLS_INVALID_SIGALGS", kConfiguration)                   \
+  X(kExportKeyingMaterial, "ERR_TLS_EXPORT_KEYING_MATERIAL", kMisuse)
 
 // errc::kX is the code string of one of the library's own errors, e.g.
 // errc::kHandshakeTimeout == "ERR_TLS_HANDSHAKE_TIMEOUT". Compare with Error::code.

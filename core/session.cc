@@ -134,6 +134,9 @@ bool Session::Init() {
   if (role() == Role::kClient) {
     SSL_set_connect_state(ssl_);
     SSL_set_custom_verify(ssl_, SSL_VERIFY_PEER, SessionCallbacks::Verify);
+    // An RSA server certificate whose keyUsage lacks digitalSignature cannot sign the
+    // handshake (RFC 5280 4.2.1.3); this BoringSSL does not check it unless asked.
+    SSL_set_enforce_rsa_key_usage(ssl_, 1);
     const std::string& sni = options_.servername;
     if (!sni.empty() && !IsIpAddress(sni) &&
         !SSL_set_tlsext_host_name(ssl_, sni.c_str())) {
@@ -359,6 +362,13 @@ void Session::OnHandshakeDone() {
   if (alpn_len > 0) info_.alpn_protocol.assign(reinterpret_cast<const char*>(alpn), alpn_len);
   info_.npn_protocol = NegotiatedNpn();
   info_.session_reused = SSL_session_reused(ssl_);
+  info_.group_id = SSL_get_curve_id(ssl_);
+  if (info_.group_id != 0) {
+    const char* name = SSL_get_curve_name(info_.group_id);
+    info_.group = name ? name : "";
+  }
+  info_.peer_signature_algorithm = SSL_get_peer_signature_algorithm(ssl_);
+  info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
 
   // Server: missing or refused client certificate (core/verification.cc).
@@ -405,6 +415,23 @@ void Session::ReadRecords() {
     if (err == SSL_ERROR_WANT_READ) return;
     Fail(ErrorFromSsl(err, "read"));
   }
+}
+
+Result<std::vector<uint8_t>> Session::ExportKeyingMaterial(
+    size_t length, std::string_view label, std::optional<std::span<const uint8_t>> context) const {
+  if (!handshake_reported_ || failed()) {
+    return MakeError("ERR_TLS_EXPORT_KEYING_MATERIAL",
+                     "keying material can only be exported from an established connection");
+  }
+  std::vector<uint8_t> out(length);
+  ERR_clear_error();
+  if (!SSL_export_keying_material(ssl_, out.data(), out.size(), label.data(), label.size(),
+                                  context ? context->data() : nullptr,
+                                  context ? context->size() : 0, context.has_value())) {
+    ERR_clear_error();
+    return MakeError("ERR_TLS_EXPORT_KEYING_MATERIAL", "BoringSSL refused to export keying material");
+  }
+  return out;
 }
 
 // ---- Verification: core/verification.cc -----------------------------------------------

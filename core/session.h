@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/context.h"
@@ -44,6 +45,14 @@ struct HandshakeInfo {
   std::string npn_protocol = "none";
   bool session_reused = false;
   EarlyData early_data = EarlyData::kNotOffered;  // TLS 1.3 0-RTT outcome (resumption.h)
+  // Why 0-RTT went as it did, in BoringSSL's words: "accept", "disabled", "no_session_offered",
+  // "session_not_resumed", "unsupported_for_session", "alpn_mismatch", "ticket_age_skew", ...
+  std::string early_data_reason;
+  std::string group;                // key-exchange group, e.g. "X25519"; empty: none (resumed
+                                    // TLS 1.2, or a TLS 1.3 PSK-only resumption)
+  uint16_t group_id = 0;            // its IANA code point (0: none)
+  uint16_t peer_signature_algorithm = 0;  // IANA SignatureScheme the peer signed with (0: none)
+  bool hello_retry_request = false;       // TLS 1.3: the server sent a HelloRetryRequest
 };
 
 enum class EventKind {
@@ -237,6 +246,14 @@ class Session : private internal::BioEndpoint {
   std::optional<Error> AnswerSni(SniAnswer answer);
   // True from kSniRequest until AnswerSni() (or a failure).
   bool sni_pending() const;
+
+  // ExportKeyingMaterial derives |length| bytes from the connection's secrets (RFC 5705 /
+  // RFC 8446, 7.5; Node's exportKeyingMaterial). |context| absent and empty differ in
+  // TLS 1.2. Error ERR_TLS_EXPORT_KEYING_MATERIAL before the handshake completed, after a
+  // failure, or when BoringSSL refuses.
+  Result<std::vector<uint8_t>> ExportKeyingMaterial(
+      size_t length, std::string_view label,
+      std::optional<std::span<const uint8_t>> context = std::nullopt) const;
 
   // ---- Session lifecycle (core/session_lifecycle.cc) -----------------------------------
   // Client: the newest resumable session received (see kNewSession), else nullopt. Server:

@@ -427,6 +427,8 @@ bool Session::ReadEarlyData(int* r) {
 bool Session::OnHandshakeLifecycle() {
   const ContextOptions& o = context_->options();
   bool accepted = SSL_early_data_accepted(ssl_);
+  const char* reason = SSL_early_data_reason_string(SSL_get_early_data_reason(ssl_));
+  info_.early_data_reason = reason ? reason : "";
   if (role() == Role::kClient) {
     info_.early_data = accepted                                            ? EarlyData::kAccepted
                        : (life().early_rejected || life().early_attempted) ? EarlyData::kRejected

@@ -302,6 +302,14 @@ Cert Build(const CertSpec& spec, X509* issuer, EVP_PKEY* issuer_key) {
   Check(X509_set_pubkey(x509.get(), cert.key.get()), "X509_set_pubkey");
 
   if (spec.is_ca) AddCaExtensions(x509.get(), spec.path_length);
+  if (!spec.is_ca && !spec.key_usage_bits.empty()) {
+    bssl::UniquePtr<ASN1_BIT_STRING> ku(ASN1_BIT_STRING_new());
+    Check(ku != nullptr, "ASN1_BIT_STRING_new");
+    for (int bit : spec.key_usage_bits) {
+      Check(ASN1_BIT_STRING_set_bit(ku.get(), bit, 1) == 1, "keyUsage bits");
+    }
+    AddExtension(x509.get(), NID_key_usage, ku.get(), /*critical=*/true, "keyUsage");
+  }
   bssl::UniquePtr<ASN1_OCTET_STRING> skid = ComputeKeyId(x509.get());
   AddExtension(x509.get(), NID_subject_key_identifier, skid.get(), /*critical=*/false,
                "subjectKeyIdentifier");

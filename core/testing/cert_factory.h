@@ -60,6 +60,9 @@ struct CertSpec {
   // extendedKeyUsage OIDs (dotted, e.g. "1.3.6.1.5.5.7.3.1", or short names
   // such as "serverAuth"); empty = no EKU extension.
   std::vector<std::string> ext_key_usage;
+  // Non-CA certificates: keyUsage bits (RFC 5280 numbering: 0 digitalSignature,
+  // 2 keyEncipherment, ...) in a critical extension; empty = no keyUsage extension.
+  std::vector<int> key_usage_bits;
   // Serial number, big-endian unsigned magnitude. Empty = 16 random bytes with
   // the top bit clear and a non-zero first byte.
   std::vector<uint8_t> serial;
