@@ -47,9 +47,11 @@ struct HandshakeInfo {
   EarlyData early_data = EarlyData::kNotOffered;  // TLS 1.3 0-RTT outcome (resumption.h)
   // Why 0-RTT went as it did, in BoringSSL's words: "accept", "disabled", "no_session_offered",
   // "session_not_resumed", "unsupported_for_session", "alpn_mismatch", "ticket_age_skew", ...
-  std::string early_data_reason;
-  std::string group;                // key-exchange group, e.g. "X25519"; empty: none (resumed
-                                    // TLS 1.2, or a TLS 1.3 PSK-only resumption)
+  // Static storage (no allocation per handshake).
+  std::string_view early_data_reason;
+  // Key-exchange group, e.g. "X25519" (static storage); empty: none (resumed TLS 1.2, or a
+  // TLS 1.3 PSK-only resumption).
+  std::string_view group;
   uint16_t group_id = 0;            // its IANA code point (0: none)
   uint16_t peer_signature_algorithm = 0;  // IANA SignatureScheme the peer signed with (0: none)
   bool hello_retry_request = false;       // TLS 1.3: the server sent a HelloRetryRequest

@@ -587,7 +587,9 @@ class Connection {
       // The runner's BoringSSL renamed "accepted" to "accept"; the other names are the same.
       std::string want = c_->Str("-expect-early-data-reason");
       if (want == "accept") want = "accepted";
-      if (h.early_data_reason != want) mismatch("early data reason", h.early_data_reason, want);
+      if (h.early_data_reason != want) {
+        mismatch("early data reason", std::string(h.early_data_reason), want);
+      }
     }
     if (c_->Has("-expect-no-offer-early-data") && is_resume_ && !server_ &&
         h.early_data != EarlyData::kNotOffered) {
