@@ -348,7 +348,7 @@ class Stream {
  private:
   static std::unique_ptr<Session> MakeSession(std::shared_ptr<const Context> context,
                                               SessionOptions options) {
-    auto s = Session::Create(std::move(context), std::move(options));
+    auto s = Session::Create(std::move(context), transport::WithNow(std::move(options)));
     if (!s.ok()) throw std::system_error(ToErrorCode(s.error()), s.error().message);
     return std::move(s).value();
   }
