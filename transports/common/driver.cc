@@ -17,6 +17,12 @@ SessionOptions WithNow(SessionOptions options) {
   return options;
 }
 
+SessionOptions ClientOptions(SessionOptions options, const std::string& host) {
+  if (options.servername.empty()) options.servername = host;
+  if (options.host.empty()) options.host = host;
+  return WithNow(std::move(options));
+}
+
 std::span<uint8_t> ReadBuffer() {
   thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kReadChunk]);
   return {buf.get(), kReadChunk};

@@ -41,6 +41,9 @@ Timestamp WallNow();
 void Tick(Session& session);
 // |options| with |now| set to the wall clock unless the caller set it.
 SessionOptions WithNow(SessionOptions options);
+// A client's options for a connection to |host|: servername and host default to it (the
+// session sends no SNI for an IP literal), and the wall clock as WithNow().
+SessionOptions ClientOptions(SessionOptions options, const std::string& host);
 
 // This thread's receive buffer of kReadChunk bytes, shared by every connection on the
 // thread: valid only between a read and the Feed() of what it read, never across a wait.

@@ -337,12 +337,9 @@ Result<std::unique_ptr<Connection>> Connect(const std::string& host, uint16_t po
                                             std::shared_ptr<const Context> context,
                                             ConnectOptions options) {
   if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "context is null");
-  SessionOptions session_options = options.session;
-  if (session_options.servername.empty()) session_options.servername = host;
-  if (session_options.host.empty()) session_options.host = host;
   // The session first: a bad servername fails before any packet is sent.
   auto session =
-      Session::Create(std::move(context), transport::WithNow(std::move(session_options)));
+      Session::Create(std::move(context), transport::ClientOptions(options.session, host));
   if (!session.ok()) return session.error();
   auto fd = TcpConnect(host, port, options.connect_timeout);
   if (!fd.ok()) return fd.error();

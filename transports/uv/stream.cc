@@ -842,12 +842,9 @@ Result<std::unique_ptr<Stream>> Connect(uv_loop_t* loop, const std::string& host
   if (!context || context->role() != Role::kClient) {
     return internal::MakeError("ERR_INVALID_ARG_VALUE", "Connect needs a client context");
   }
-  SessionOptions session_options = options.session;
-  if (session_options.servername.empty()) session_options.servername = host;
-  if (session_options.host.empty()) session_options.host = host;
   // The session first: a bad servername fails before any packet is sent.
   auto session =
-      Session::Create(std::move(context), transport::WithNow(std::move(session_options)));
+      Session::Create(std::move(context), transport::ClientOptions(options.session, host));
   if (!session.ok()) return session.error();
   return StreamImpl::StartConnect(loop, host, port, std::move(session).value(), options,
                                   std::move(callbacks));
