@@ -213,8 +213,9 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
     Error error;
     if (tls->error()) {
       error = *tls->error();
-    } else if (ec == errc::handshake_timeout) {
-      error = transport::HandshakeTimeoutError(self->options_.handshake_timeout);
+    } else if (ec == errc::handshake_timeout ||
+               ec == ErrorCodeFor(transport::kErrPauseUnanswered)) {
+      error = transport::HandshakeTimeoutError(tls->session(), self->options_.handshake_timeout);
     } else {
       error = ErrorFromCode(ec);
     }

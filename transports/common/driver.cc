@@ -57,6 +57,14 @@ Error MakeTransportError(std::string code, std::string message) {
   return Error{std::move(code), std::move(message), std::nullopt, false};
 }
 
+std::optional<Error> CloseError(const Session& session,
+                                const std::optional<Error>& transport_error) {
+  if (session.error()) return session.error();
+  if (transport_error) return transport_error;
+  if (session.peer_truncated()) return TruncatedError();
+  return std::nullopt;
+}
+
 Error TruncatedError() {
   return MakeTransportError(kErrTruncated,
                             "the peer's stream ended without close_notify; its data may be "
@@ -66,6 +74,13 @@ Error TruncatedError() {
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout) {
   return MakeTransportError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
                                                       std::to_string(timeout.count()) + " ms");
+}
+
+Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout) {
+  if (!Paused(session)) return HandshakeTimeoutError(timeout);
+  return MakeTransportError(kErrPauseUnanswered, "the handshake waited " +
+                                                     std::to_string(timeout.count()) +
+                                                     " ms for the application to answer a pause");
 }
 
 Error EndTimeoutError(std::chrono::milliseconds timeout) {

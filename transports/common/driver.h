@@ -58,8 +58,16 @@ bool Paused(const Session& session);
 void DefaultAnswer(Session& session, const Event& event);
 
 Error MakeTransportError(std::string code, std::string message);
+// The error a connection that ended both ways closes with: the session's error, else the
+// transport's (a reset...), else ERR_TLS_TRUNCATED when the peer ended without close_notify,
+// else none (a clean close).
+std::optional<Error> CloseError(const Session& session,
+                                const std::optional<Error>& transport_error);
 Error TruncatedError();
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout);
+// The error a handshake bound ends |session| with: ERR_TLS_PAUSE_UNANSWERED when a pause was
+// waiting for the application, else ERR_TLS_HANDSHAKE_TIMEOUT (as Session::OnTimer does).
+Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout);
 Error EndTimeoutError(std::chrono::milliseconds timeout);
 Error PauseUnansweredError();
 

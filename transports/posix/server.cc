@@ -183,7 +183,8 @@ void Server::ExpireTimers() {
     auto it = entries_.find(id);
     if (it == entries_.end() || it->second->state != Entry::State::kHandshaking) continue;
     ClientError(*it->second,
-                transport::HandshakeTimeoutError(options_.handshake_timeout));
+                transport::HandshakeTimeoutError(it->second->conn->session(),
+                                                 options_.handshake_timeout));
     Destroy(id, std::nullopt);
   }
   while (!end_timers_.empty() && end_timers_.front().first <= now) {
@@ -381,7 +382,8 @@ void Server::Destroy(uint64_t id, const std::optional<Error>& error) {
   e.registered = 0;
   e.conn->set_advance_hook(nullptr);
   if (e.handler) {
-    std::optional<Error> reported = error ? error : e.conn->error();
+    std::optional<Error> reported =
+        error ? error : transport::CloseError(e.conn->session(), e.conn->error());
     e.handler->OnClose(*e.conn, reported);
   }
   e.conn->Close();

@@ -226,7 +226,7 @@ void StreamImpl::OnTimer(uv_timer_t* timer) {
     }
     case TimerKind::kHandshake:
       self->CloseNow(transport::HandshakeTimeoutError(
-          std::chrono::milliseconds(self->handshake_timeout_ms_)));
+          *self->session_, std::chrono::milliseconds(self->handshake_timeout_ms_)));
       return;
     case TimerKind::kEnd:
       self->CloseNow(transport::EndTimeoutError(std::chrono::milliseconds(self->end_timeout_ms_)));
@@ -604,13 +604,7 @@ void StreamImpl::MaybeFinish() {
   }
   // Both ways ended: the peer's end was delivered and our half-close completed.
   if (end_reported_ && shutdown_done_) {
-    if (transport_error_) {
-      CloseNow(TransportError());
-    } else if (peer_end() == PeerEnd::kTruncated) {
-      CloseNow(transport::TruncatedError());
-    } else {
-      CloseNow(std::nullopt);
-    }
+    CloseNow(transport::CloseError(*session_, transport_error_ ? TransportError() : std::nullopt));
   }
 }
 
