@@ -166,8 +166,10 @@ struct OurConnection {
   std::unique_ptr<Session> client, server;
 
   explicit OurConnection(const Fixture& f, std::optional<SavedSession> resume = std::nullopt) {
-    auto c = Session::Create(f.client, {.servername = "localhost", .session = std::move(resume)});
-    auto s = Session::Create(f.server);
+    auto c = Session::Create(
+        f.client,
+        {.servername = "localhost", .now = testing::WallNow(), .session = std::move(resume)});
+    auto s = Session::Create(f.server, {.now = testing::WallNow()});
     if (!c.ok() || !s.ok()) Die("Session::Create");
     client = std::move(c).value();
     server = std::move(s).value();

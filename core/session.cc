@@ -92,6 +92,7 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> 
     return MakeError("ERR_INVALID_ARG_VALUE", "servername is not a valid host name");
   }
   std::unique_ptr<Session> s(new Session(std::move(context), std::move(options)));
+  if (s->options_.now) s->set_now(*s->options_.now);
   if (!s->Init()) {
     ERR_clear_error();
     return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
@@ -100,7 +101,7 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> 
 }
 
 Session::Session(std::shared_ptr<const Context> context, SessionOptions options)
-    : context_(std::move(context)), options_(std::move(options)) {}
+    : context_(std::move(context)), options_(std::move(options)), clock_(options_.verify_time) {}
 
 Session::~Session() { SSL_free(ssl_); }
 
@@ -195,6 +196,57 @@ bool Session::wants_input() const {
   return !failed() && !peer_closed_ && !eof_ && input_.size() < kMaxInput;
 }
 
+// Feed keeps up to kMaxInput - input_.size() bytes BoringSSL did not read (see Feed).
+size_t Session::input_capacity() const { return wants_input() ? kMaxInput - input_.size() : 0; }
+
+// ---- Time ---------------------------------------------------------------------------
+
+void Session::set_now(Timestamp now) {
+  if (now_ && now < *now_) return;
+  now_ = now;
+  if (!options_.verify_time) {
+    clock_ = std::chrono::floor<std::chrono::seconds>(now).count();
+  }
+  StartDeadlines();
+}
+
+void Session::StartDeadlines() {
+  if (!now_) return;
+  if (!handshake_deadline_ && options_.handshake_timeout.count() > 0) {
+    handshake_deadline_ = *now_ + options_.handshake_timeout;
+  }
+  if (!close_deadline_ && close_sent_ && options_.close_timeout.count() > 0) {
+    close_deadline_ = *now_ + options_.close_timeout;
+  }
+}
+
+std::optional<Timestamp> Session::next_deadline() const {
+  if (failed()) return std::nullopt;
+  std::optional<Timestamp> next;
+  if (handshake_deadline_ && !handshake_done_) next = handshake_deadline_;
+  if (close_deadline_ && !peer_closed_ && !eof_ && (!next || *close_deadline_ < *next)) {
+    next = close_deadline_;
+  }
+  return next;
+}
+
+void Session::OnTimer(Timestamp now) {
+  set_now(now);
+  if (failed()) return;
+  if (handshake_deadline_ && !handshake_done_ && *now_ >= *handshake_deadline_) {
+    std::string ms = std::to_string(options_.handshake_timeout.count());
+    if (sni_pending() || verify_pending() || session_lookup_pending()) {
+      Fail(MakeError(kErrPauseUnanswered, "the handshake waited " + ms +
+                                              " ms for the application to answer a pause"));
+    } else {
+      Fail(MakeError(kErrHandshakeTimeout,
+                     "the TLS handshake did not complete within " + ms + " ms"));
+    }
+    return;
+  }
+  if (close_deadline_ && !peer_closed_ && !eof_ && *now_ >= *close_deadline_) FeedEof();
+}
+
 // ---- Output -------------------------------------------------------------------------
 
 std::span<const uint8_t> Session::PendingOutput() const { return output_.Front(); }
@@ -221,7 +273,7 @@ size_t Session::Write(std::span<const uint8_t> data) {
 }
 
 size_t Session::WriteNow(std::span<const uint8_t> data) {
-  internal::ScopedClock clock(options_.verify_time);
+  internal::ScopedClock clock(clock_);
   // No ERR_clear_error() before SSL_write, SSL_read or SSL_do_handshake: each clears the
   // thread's error queue on entry (checked in this BoringSSL build).
   size_t done = 0;
@@ -263,6 +315,7 @@ void Session::MaybeSendClose() {
   SSL_shutdown(ssl_);  // queues close_notify into the output; never waits for the peer's
   ERR_clear_error();
   close_sent_ = true;
+  StartDeadlines();  // the close grace
 }
 
 // ---- Events -------------------------------------------------------------------------
@@ -293,7 +346,7 @@ bool Session::finished() const {
 void Session::Drive() {
   if (in_drive_) return;
   in_drive_ = true;
-  internal::ScopedClock clock(options_.verify_time);  // BoringSSL's time source
+  internal::ScopedClock clock(clock_);  // BoringSSL's time source
   bool was_done = handshake_done_;
   if (!failed() && !handshake_done_) DriveHandshake();
   if (!failed() && handshake_done_) {

@@ -6,13 +6,15 @@
 // Read(). After any call, NextEvent() yields what happened, in order.
 //
 // A Session never opens a socket, starts a thread, reads a clock or calls into the
-// application: BoringSSL's callbacks only record facts and queue events. It is not
+// application: BoringSSL's callbacks only record facts and queue events. Time is an input
+// (set_now(), OnTimer()); the session says when it next needs it (next_deadline()). It is not
 // thread-safe; use one session from one thread at a time.
 #ifndef SANSIO_TLS_CORE_SESSION_H_
 #define SANSIO_TLS_CORE_SESSION_H_
 
 #include <openssl/base.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -108,6 +110,16 @@ struct SniAnswer {
 
 const char* EventKindName(EventKind kind);
 
+// A point in time as the application's clock tells it: milliseconds since the unix epoch.
+// The core never reads a clock; transports pass the wall clock, tests any time they like.
+using Timestamp = std::chrono::milliseconds;
+
+// The errors the session's deadlines end it with (SessionOptions::handshake_timeout).
+inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
+// ... when the handshake was waiting for the application's answer to a pause
+// (kSniRequest, kSessionLookup, kVerifyRequested) as the deadline passed.
+inline constexpr char kErrPauseUnanswered[] = "ERR_TLS_PAUSE_UNANSWERED";
+
 // Per-connection options.
 struct SessionOptions {
   // Client: the name sent as SNI (not sent for IP literals) and checked against the server's
@@ -115,10 +127,24 @@ struct SessionOptions {
   std::string servername;
   // Client: the host connected to, checked when |servername| is empty ("localhost" if both are).
   std::string host;
-  // This session's clock (unix seconds): certificate validity, and the creation, lifetime
-  // and age of sessions and tickets (resumption.h). Unset: the wall clock. Tests set it to
-  // check expiry without waiting.
+  // Pins this session's clock (unix seconds) for certificate validity and the creation,
+  // lifetime and age of sessions and tickets (resumption.h), whatever set_now() says. Unset:
+  // the time last given to set_now()/OnTimer(); a session never given any time judges at
+  // the epoch (0), where every certificate is not yet valid (CERT_NOT_YET_VALID).
   std::optional<int64_t> verify_time;
+  // The time at creation, as set_now() would give it. A client writes its ClientHello when
+  // it is created: without a time then, a session it offers looks like one from the future
+  // and is not offered.
+  std::optional<Timestamp> now;
+  // Bound on the handshake, counted from the first time the session is given (set_now() or
+  // OnTimer()). When OnTimer() sees it passed, the session fails with
+  // ERR_TLS_HANDSHAKE_TIMEOUT, or ERR_TLS_PAUSE_UNANSWERED when a pause was waiting for
+  // the application. Zero: no bound.
+  std::chrono::milliseconds handshake_timeout{0};
+  // Close grace: how long after our close_notify was queued (Close()) the peer may take to
+  // end its side. When OnTimer() sees it passed, the session acts as on FeedEof(): the
+  // peer's end is kPeerTruncated. Zero: no bound.
+  std::chrono::milliseconds close_timeout{0};
   // Client: a session to resume (Node's options.session). Offered only to the name it was
   // verified for and only if its verification result passes reject_unauthorized; expired
   // or refused sessions end in a full handshake. HandshakeInfo::session_reused tells.
@@ -155,6 +181,9 @@ class Session : private internal::BioEndpoint {
   void FeedEof();
   // True when Feed() would take at least one byte and the session may need it.
   bool wants_input() const;
+  // How many bytes Feed() takes now for certain (0 when !wants_input()): a transport that
+  // reads no more than this never holds ciphertext the session did not take.
+  size_t input_capacity() const;
 
   // ---- Ciphertext out ------------------------------------------------------------------
   // PendingOutput borrows the oldest contiguous run of ciphertext waiting to be sent (empty
@@ -199,6 +228,20 @@ class Session : private internal::BioEndpoint {
   void Close();
   // True once our close_notify was handed to the transport (close_sent(), output empty).
   bool close_flushed() const { return close_sent_ && output_.empty(); }
+
+  // ---- Time ------------------------------------------------------------------------------
+  // set_now tells the session the current time; it only records it (the first call also
+  // starts the handshake bound). Times going backwards are ignored.
+  void set_now(Timestamp now);
+  // The last time given, if any.
+  std::optional<Timestamp> now() const { return now_; }
+  // When the session next needs OnTimer(): the earliest pending deadline (handshake bound,
+  // close grace), or nullopt when none is pending. Changes after calls that move the
+  // handshake or the close; a transport re-arms its one timer after each.
+  std::optional<Timestamp> next_deadline() const;
+  // OnTimer is set_now(now), then acts on every deadline at or before |now| (see
+  // SessionOptions::handshake_timeout and close_timeout). Events may follow.
+  void OnTimer(Timestamp now);
 
   // ---- Events and state ----------------------------------------------------------------
   // NextEvent pops the oldest unread event, or nullopt when there is none.
@@ -365,6 +408,12 @@ class Session : private internal::BioEndpoint {
   bool close_requested_ = false;
   bool close_sent_ = false;
   bool in_drive_ = false;
+  // Time (set_now): the last time given; BoringSSL's clock (unix seconds, |verify_time| or
+  // from now_); the deadlines, once started.
+  std::optional<Timestamp> now_;
+  std::optional<int64_t> clock_;
+  std::optional<Timestamp> handshake_deadline_, close_deadline_;
+  void StartDeadlines();
   bool post_handshake_read_ = false;  // TLS 1.3: a post-handshake message was read
   std::optional<uint8_t> alert_sent_, alert_received_;
   enum class SniState : uint8_t { kNone, kPending, kAnswered };

@@ -359,7 +359,7 @@ void Session::SendEarlyData() {
     life.early_window = false;
     return;
   }
-  internal::ScopedClock clock(options_.verify_time);
+  internal::ScopedClock clock(clock_);
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE);  // stop at the session's 0-RTT limit
   while (!pending_write_.empty() && life.early_sent.size() < options_.max_write_buffer) {
     std::span<const uint8_t> data = pending_write_.data();
@@ -493,7 +493,7 @@ void Session::FlushPostHandshake() {
 }
 
 bool Session::SendKeyUpdate(int request_type) {
-  internal::ScopedClock clock(options_.verify_time);
+  internal::ScopedClock clock(clock_);
   ERR_clear_error();
   if (!SSL_key_update(ssl_, request_type)) {
     ERR_clear_error();

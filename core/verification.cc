@@ -2,7 +2,7 @@
 // declared in session.h (VerifyPeer, CompleteVerification, peer_certificate).
 //
 // Our verdict (ComputeVerdict): the chain against the trust store (verify_store(): the SNI
-// context's or the context's; CRLs as configured; at SessionOptions::verify_time), then, on
+// context's or the context's; CRLs as configured; at the session clock: SessionOptions::verify_time, else set_now()), then, on
 // a client whose chain verified, the host name (servername, else host, else "localhost").
 //
 // What happens with it, as in Node:
@@ -147,7 +147,8 @@ bool Session::ComputeVerdict() {
     if (sctx && intermediates &&
         X509_STORE_CTX_init(sctx.get(), verify_store(), leaf.get(), intermediates.get())) {
       X509_STORE_CTX_set_default(sctx.get(), role() == Role::kClient ? "ssl_server" : "ssl_client");
-      if (options_.verify_time) X509_STORE_CTX_set_time(sctx.get(), 0, *options_.verify_time);
+      // The session's clock, never BoringSSL's own (the epoch when no time was given).
+      X509_STORE_CTX_set_time(sctx.get(), 0, clock_.value_or(0));
       x509_err = X509_verify_cert(sctx.get()) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(sctx.get());
       // Node runs OpenSSL 3, which names a lone untrusted leaf with an unknown issuer
       // UNABLE_TO_VERIFY_LEAF_SIGNATURE; BoringSSL's verifier (of OpenSSL 1.0.2 lineage)

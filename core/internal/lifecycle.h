@@ -25,7 +25,7 @@ namespace sansio_tls::internal {
 // ScopedClock sets, for the calling thread, the time BoringSSL's current-time callback
 // reports (session lifetimes, ticket ages) while a Session runs BoringSSL code; nested
 // scopes restore the outer value. Without one, or with |now| unset, the callback reports
-// the wall clock.
+// the epoch (0): the core reads no clock.
 class ScopedClock {
  public:
   explicit ScopedClock(const std::optional<int64_t>& now);

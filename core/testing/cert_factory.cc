@@ -528,4 +528,9 @@ int64_t ToUnixTime(const ASN1_TIME* time) {
   return static_cast<int64_t>(days) * kDay + seconds;
 }
 
+std::chrono::milliseconds WallNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+}
+
 }  // namespace sansio_tls::testing

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +25,10 @@
 #include <vector>
 
 namespace sansio_tls::testing {
+
+// The wall clock as a Session takes it (Session::set_now, SessionOptions::now): milliseconds
+// since the unix epoch. Test support: the core itself reads no clock.
+std::chrono::milliseconds WallNow();
 
 enum class KeyType { kEcdsaP256, kEcdsaP384, kRsa2048, kEd25519 };
 

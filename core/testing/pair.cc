@@ -1,5 +1,7 @@
 #include "core/testing/pair.h"
 
+#include <chrono>
+
 #include <algorithm>
 
 namespace sansio_tls::testing {
@@ -7,12 +9,33 @@ namespace sansio_tls::testing {
 const char* SideName(Side s) { return s == Side::kClient ? "client" : "server"; }
 
 Pair::Pair(std::unique_ptr<Session> client, std::unique_ptr<Session> server)
-    : client_(std::move(client)), server_(std::move(server)) {}
+    : client_(std::move(client)), server_(std::move(server)) {
+  now_ = std::max(client_->now().value_or(Timestamp{0}), server_->now().value_or(Timestamp{0}));
+  if (now_ == Timestamp{0}) {
+    now_ = std::chrono::duration_cast<Timestamp>(
+        std::chrono::system_clock::now().time_since_epoch());
+  }
+  client_->set_now(now_);
+  server_->set_now(now_);
+}
+
+void Pair::AdvanceTime(std::chrono::milliseconds d) {
+  now_ += d;
+  client_->OnTimer(now_);
+  server_->OnTimer(now_);
+  Drain(Side::kClient);
+  Drain(Side::kServer);
+}
 
 Result<std::unique_ptr<Pair>> Pair::Create(std::shared_ptr<const Context> client_context,
                                            std::shared_ptr<const Context> server_context,
                                            SessionOptions client_options,
                                            SessionOptions server_options) {
+  // The pair's clock starts at the wall clock (test support; the core reads none).
+  Timestamp now = std::chrono::duration_cast<Timestamp>(
+      std::chrono::system_clock::now().time_since_epoch());
+  if (!client_options.now) client_options.now = now;
+  if (!server_options.now) server_options.now = now;
   auto c = Session::Create(std::move(client_context), std::move(client_options));
   if (!c.ok()) return c.error();
   auto s = Session::Create(std::move(server_context), std::move(server_options));

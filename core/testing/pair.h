@@ -36,6 +36,8 @@ struct Fragmentation {
 
 class Pair {
  public:
+  // Like the socket transports, the pair is where time comes from: both sessions start at
+  // the wall clock (read here, never in the core); AdvanceTime() moves it without sleeping.
   Pair(std::unique_ptr<Session> client, std::unique_ptr<Session> server);
   // Makes both sessions. Fails only if a session cannot be created.
   static Result<std::unique_ptr<Pair>> Create(std::shared_ptr<const Context> client_context,
@@ -81,6 +83,12 @@ class Pair {
   // The first event of |kind| on |side|, or nullptr.
   const Event* Find(Side side, EventKind kind) const;
 
+  // ---- Time ----
+  Timestamp now() const { return now_; }
+  // Moves the pair's clock forward by |d| and gives it to both sessions (Session::OnTimer:
+  // deadlines that passed fire), then drains their events into the logs. Does not pump.
+  void AdvanceTime(std::chrono::milliseconds d);
+
   // Ciphertext bytes |from| has put on the wire so far (delivered or not).
   uint64_t bytes_sent(Side from) const { return sent_[Index(from)]; }
 
@@ -100,6 +108,7 @@ class Pair {
   std::string received_[2];
   std::vector<Event> events_[2];
   std::vector<uint8_t> scratch_;
+  Timestamp now_{0};
 };
 
 }  // namespace sansio_tls::testing

@@ -285,8 +285,8 @@ std::pair<std::unique_ptr<Session>, std::unique_ptr<Session>> PausedClient(const
                         .verify_callback = true,
                         .min_version = version,
                         .max_version = version};
-  auto c = Session::Create(MustCreate(client), {.servername = "localhost"}).value();
-  auto s = Session::Create(MustCreate(server)).value();
+  auto c = Session::Create(MustCreate(client), {.servername = "localhost", .now = testing::WallNow()}).value();
+  auto s = Session::Create(MustCreate(server), {.now = testing::WallNow()}).value();
   return {std::move(c), std::move(s)};
 }
 
@@ -306,8 +306,8 @@ TEST(VerifyPauseInput, TheRestOfThePeersFlightIsKeptAndUsedAfterTheAnswer) {
                                 .ca_pems = {m.pki.root.cert_pem},
                                 .min_version = TlsVersion::kTls12,
                                 .max_version = TlsVersion::kTls12};
-  auto client = Session::Create(MustCreate(client_options), {.servername = "localhost"}).value();
-  auto server = Session::Create(MustCreate(server_options)).value();
+  auto client = Session::Create(MustCreate(client_options), {.servername = "localhost", .now = testing::WallNow()}).value();
+  auto server = Session::Create(MustCreate(server_options), {.now = testing::WallNow()}).value();
   Move(*client, *server);
   Move(*server, *client);
   // One byte at a time until the server pauses, then the rest: every byte is taken.

@@ -206,8 +206,8 @@ Seen Flatten(const Event& e) {
 // Runs a handshake, one write each way and a close; the client's events are drained after
 // every step when |drain_often|, else only at the end (they all wait in its queue).
 std::vector<Seen> ClientEvents(const Contexts& ctx, bool drain_often) {
-  auto c = Session::Create(ctx.client, {.servername = "localhost"});
-  auto s = Session::Create(ctx.server);
+  auto c = Session::Create(ctx.client, {.servername = "localhost", .now = testing::WallNow()});
+  auto s = Session::Create(ctx.server, {.now = testing::WallNow()});
   EXPECT_TRUE(c.ok() && s.ok());
   Session& client = **c;
   Session& server = **s;

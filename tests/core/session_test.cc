@@ -301,7 +301,7 @@ TEST(Session, TamperedHandshakeFailsWithoutCrashAtEveryOffset) {
 
 TEST(Session, AnHttpRequestToATlsServerIsAFatalError) {
   Contexts ctx = MakeContexts();
-  auto server = Session::Create(ctx.server);
+  auto server = Session::Create(ctx.server, {.now = testing::WallNow()});
   ASSERT_TRUE(server.ok());
   std::string junk = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
   EXPECT_EQ((*server)->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}), junk.size());
@@ -314,7 +314,7 @@ TEST(Session, AnHttpRequestToATlsServerIsAFatalError) {
 
 TEST(Session, OneMebibyteOfStarsIsOneErrorAndAllTaken) {
   Contexts ctx = MakeContexts();
-  auto server = Session::Create(ctx.server);
+  auto server = Session::Create(ctx.server, {.now = testing::WallNow()});
   ASSERT_TRUE(server.ok());
   std::string stars(1 << 20, '\x2a');
   size_t taken = 0;

@@ -50,7 +50,7 @@ struct Fixture {
 // The client end of a pair whose server session came from |slot|.
 std::unique_ptr<Pair> Accept(const ContextSlot& slot, std::shared_ptr<const Context> client,
                              const std::string& servername) {
-  auto client_session = Session::Create(std::move(client), {.servername = servername});
+  auto client_session = Session::Create(std::move(client), {.servername = servername, .now = testing::WallNow()});
   auto server_session = slot.NewSession();
   EXPECT_TRUE(client_session.ok() && server_session.ok());
   return std::make_unique<Pair>(std::move(client_session).value(),

@@ -88,10 +88,7 @@ class ConnectOp {
     State& st = *state_;
     std::error_code ignored;
     st.socket.set_option(tcp::no_delay(true), ignored);
-    SessionOptions so = options_.session;
-    if (so.servername.empty()) so.servername = host_;
-    if (so.host.empty()) so.host = host_;
-    auto session = Session::Create(context_, std::move(so));
+    auto session = Session::Create(context_, transport::ClientOptions(options_.session, host_));
     if (!session.ok()) return Fail(self, ToErrorCode(session.error()));
     st.stream = std::make_unique<TlsStream>(std::move(st.socket), std::move(session).value());
     if (!options_.complete_handshake) return Done(self, {});

@@ -23,7 +23,7 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
+  return transport::MakeTransportError(std::move(code), std::move(message));
 }
 
 // GracefulClose closes |socket| without a reset: half-close, drain, close.
@@ -33,10 +33,10 @@ void GracefulClose(tcp::socket& socket) {
   socket.shutdown(tcp::socket::shutdown_send, ignored);
   // Unread input makes the kernel answer close() with a reset, which can destroy what the
   // peer has not read yet (our alert): drain what is there, bounded.
-  uint8_t sink[4096];
-  for (int i = 0; i < 16; ++i) {
+  std::span<uint8_t> sink = transport::ReadBuffer();
+  for (size_t drained = 0; drained < transport::kMaxDrainOnClose;) {
     std::error_code ec;
-    detail::RecvNow(socket.native_handle(), sink, ec);
+    drained += detail::RecvNow(socket.native_handle(), sink, ec);
     if (ec) break;
   }
   socket.close(ignored);
@@ -179,7 +179,7 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   }
   socket.set_option(tcp::no_delay(true), ec);
 
-  auto session = Session::Create(context(), options_.session);
+  auto session = Session::Create(context(), transport::WithNow(options_.session));
   if (!session.ok()) {
     GracefulClose(socket);
     token.reset();
@@ -213,10 +213,9 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
     Error error;
     if (tls->error()) {
       error = *tls->error();
-    } else if (ec == errc::handshake_timeout) {
-      error = MakeError(ec.message(), "the TLS handshake did not complete within " +
-                                          std::to_string(self->options_.handshake_timeout.count()) +
-                                          " ms");
+    } else if (ec == errc::handshake_timeout ||
+               ec == ErrorCodeFor(transport::kErrPauseUnanswered)) {
+      error = transport::HandshakeTimeoutError(tls->session(), self->options_.handshake_timeout);
     } else {
       error = ErrorFromCode(ec);
     }

@@ -20,11 +20,6 @@ const char* PeerEndName(PeerEnd end) {
 
 namespace detail {
 
-std::span<uint8_t> ThreadReadBuffer() {
-  thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kSocketReadSize]);
-  return {buffer.get(), kSocketReadSize};
-}
-
 size_t RecvNow(int fd, std::span<uint8_t> out, std::error_code& ec) {
   for (;;) {
     ssize_t n = ::recv(fd, out.data(), out.size(), MSG_DONTWAIT);

@@ -159,13 +159,18 @@ class Stream {
         detail::HandshakeOp<next_layer_type>(core_.get()), token, core_->next);
   }
   // The same, failing with errc::handshake_timeout ("ERR_TLS_HANDSHAKE_TIMEOUT") when it
-  // does not complete within |timeout|; the stream is then unusable (close it).
+  // does not complete within |timeout| (ERR_TLS_PAUSE_UNANSWERED when a pause was waiting
+  // for the application); the stream is then unusable (close it).
   template <typename Token = default_token>
   auto async_handshake(std::chrono::steady_clock::duration timeout,
                        Token&& token = default_token()) {
     auto* core = core_.get();
     return detail::AsyncWithTimeout<void(std::error_code)>(
-        core->next.get_executor(), timeout, make_error_code(errc::handshake_timeout),
+        core->next.get_executor(), timeout,
+        [core]() -> std::error_code {  // a pause left unanswered has its own code
+          if (transport::Paused(core->s())) return ErrorCodeFor(transport::kErrPauseUnanswered);
+          return make_error_code(errc::handshake_timeout);
+        },
         [core](auto handler) {
           asio::async_compose<decltype(handler), void(std::error_code)>(
               detail::HandshakeOp<next_layer_type>(core), handler, core->next);
@@ -348,7 +353,7 @@ class Stream {
  private:
   static std::unique_ptr<Session> MakeSession(std::shared_ptr<const Context> context,
                                               SessionOptions options) {
-    auto s = Session::Create(std::move(context), std::move(options));
+    auto s = Session::Create(std::move(context), transport::WithNow(std::move(options)));
     if (!s.ok()) throw std::system_error(ToErrorCode(s.error()), s.error().message);
     return std::move(s).value();
   }

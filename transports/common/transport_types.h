@@ -19,8 +19,8 @@ namespace sansio_tls::transport {
 // ECONNRESET and ETIMEDOUT).
 // The peer's stream ended without close_notify (its data may be cut short).
 inline constexpr char kErrTruncated[] = "ERR_TLS_TRUNCATED";
-// The handshake did not complete in time (Node's code).
-inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
+// The handshake did not complete in time (Node's code; core/session.h).
+using ::sansio_tls::kErrHandshakeTimeout;
 // Connections still open when a closing server's grace period ended.
 inline constexpr char kErrServerClosed[] = "ERR_TLS_SERVER_CLOSED";
 // Name resolution failed (Connect, Listen).

@@ -9,19 +9,12 @@ namespace sansio_tls::posix {
 
 namespace {
 
-// One socket read. The buffer is per thread and shared by every connection on it: an idle
-// connection holds no receive buffer; only bytes the session could not take yet are kept.
-constexpr size_t kRecvChunk = 64 * 1024;
-// Close() reads and discards at most this much before closing.
-constexpr size_t kMaxDrainOnClose = 1 << 20;
-
-std::span<uint8_t> Scratch() {
-  thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kRecvChunk]);
-  return {buf.get(), kRecvChunk};
-}
+using transport::ReadBuffer;
+using transport::ReadLimit;
+using transport::Tick;
 
 Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
+  return transport::MakeTransportError(std::move(code), std::move(message));
 }
 
 }  // namespace
@@ -35,6 +28,7 @@ std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, std::unique_ptr<Sessi
                                               std::span<const uint8_t> received) {
   SetNonBlocking(fd.get());
   SetNoDelay(fd.get());
+  Tick(*session);
   std::unique_ptr<Connection> c(new Connection(std::move(fd), std::move(session)));
   c->leftover_.assign(received.begin(), received.end());
   // Events the session queued while it was created (none today) or before adoption stay
@@ -86,6 +80,7 @@ bool Connection::CheckSocket() {
 Interest Connection::Advance() {
   bool blocked_write = false, blocked_read = false;
   if (!fd_.valid()) return interest_ = {};
+  Tick(*session_);
   for (;;) {
     bool progress = false;
     // 1. Write the session's pending ciphertext; release what the kernel took.
@@ -122,12 +117,12 @@ Interest Connection::Advance() {
       if (leftover_pos_ < leftover_.size()) {
         progress |= FeedLeftover();
       } else if (!eof_) {
-        std::span<uint8_t> buf = Scratch();
+        // No more than the session takes: nothing is left over.
+        std::span<uint8_t> buf = ReadBuffer().first(ReadLimit(*session_));
         IoResult r = RecvSome(fd_.get(), buf);
         if (r.bytes > 0) {
           bytes_received_ += r.bytes;
-          size_t taken = session_->Feed(buf.first(r.bytes));
-          if (taken < r.bytes) leftover_.assign(buf.begin() + taken, buf.begin() + r.bytes);
+          session_->Feed(buf.first(r.bytes));
           progress = true;
         } else if (r.eof) {
           eof_ = true;
@@ -206,17 +201,13 @@ void Connection::TryEnd() {
 // ---- Blocking use ---------------------------------------------------------------------
 
 Error Connection::TimeoutError(bool handshake) const {
-  if (handshake) {
-    return MakeError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
-                                               std::to_string(timeout_.count()) + " ms");
-  }
+  if (handshake) return transport::HandshakeTimeoutError(timeout_);
   return MakeError("ETIMEDOUT", "no progress within " + std::to_string(timeout_.count()) + " ms");
 }
 
 std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) {
   if (Paused()) {
-    return MakeError(kErrPaused, "the handshake waits for an answer on session() "
-                                 "(an unanswered pause event)");
+    return transport::PauseUnansweredError();
   }
   if (!interest_.want_read && !interest_.want_write) {
     return MakeError("ERR_TLS_INTERNAL", "connection stalled: nothing to wait for");
@@ -229,8 +220,7 @@ std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) 
 
 std::optional<Error> Connection::EndError() const {
   if (reset_ && transport_error_) return transport_error_;
-  return MakeError(kErrTruncated,
-                   "the peer's stream ended without close_notify; its data may be truncated");
+  return transport::TruncatedError();
 }
 
 Result<HandshakeInfo> Connection::Handshake() {
@@ -320,8 +310,8 @@ void Connection::Close() {
   if (!fd_.valid()) return;
   if (!eof_) {
     // Unread bytes at close() make the kernel send a reset; drain what is already here.
-    std::span<uint8_t> buf = Scratch();
-    for (size_t drained = 0; drained < kMaxDrainOnClose;) {
+    std::span<uint8_t> buf = ReadBuffer();
+    for (size_t drained = 0; drained < transport::kMaxDrainOnClose;) {
       IoResult r = RecvSome(fd_.get(), buf);
       if (r.bytes == 0) break;
       drained += r.bytes;
@@ -337,7 +327,7 @@ Result<std::unique_ptr<Connection>> StartTls(int fd, std::shared_ptr<const Conte
                                              SessionOptions options,
                                              std::span<const uint8_t> received) {
   if (fd < 0) return MakeError("EBADF", "StartTls: invalid file descriptor");
-  auto session = Session::Create(std::move(context), std::move(options));
+  auto session = Session::Create(std::move(context), transport::WithNow(std::move(options)));
   if (!session.ok()) return session.error();
   if (int e = SetNonBlocking(fd); e != 0) return ErrnoError(e, "fcntl O_NONBLOCK");
   return Connection::Adopt(UniqueFd(fd), std::move(session).value(), received);
@@ -347,11 +337,9 @@ Result<std::unique_ptr<Connection>> Connect(const std::string& host, uint16_t po
                                             std::shared_ptr<const Context> context,
                                             ConnectOptions options) {
   if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "context is null");
-  SessionOptions session_options = options.session;
-  if (session_options.servername.empty()) session_options.servername = host;
-  if (session_options.host.empty()) session_options.host = host;
   // The session first: a bad servername fails before any packet is sent.
-  auto session = Session::Create(std::move(context), std::move(session_options));
+  auto session =
+      Session::Create(std::move(context), transport::ClientOptions(options.session, host));
   if (!session.ok()) return session.error();
   auto fd = TcpConnect(host, port, options.connect_timeout);
   if (!fd.ok()) return fd.error();

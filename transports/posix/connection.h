@@ -30,6 +30,7 @@
 #include "core/context.h"
 #include "core/error.h"
 #include "core/session.h"
+#include "transports/common/driver.h"
 #include "transports/posix/socket.h"
 
 namespace sansio_tls::posix {
@@ -41,8 +42,9 @@ using transport::PeerEnd;
 using transport::PeerEndName;
 
 // A blocking call met a handshake pause (an EventKind the application must answer) that
-// no event hook answered.
-inline constexpr char kErrPaused[] = "ERR_TLS_PAUSED";
+// no event hook answered: ERR_TLS_PAUSE_UNANSWERED, as on every transport
+// (transports/common/driver.h).
+inline constexpr const char* kErrPaused = transport::kErrPauseUnanswered;
 
 // Interest: what a non-blocking connection waits for before Advance() can make progress.
 // Neither: nothing will happen until the application acts (reads plaintext to make room,
@@ -85,14 +87,15 @@ class Connection {
   // Ciphertext bytes written to / read from the socket so far.
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
-  // Bytes this connection holds in user space (session buffers + bytes read ahead). Bounded
-  // by the SessionOptions limits plus one socket read, whatever the peer does.
+  // Bytes this connection holds in user space (session buffers, plus STARTTLS bytes given
+  // to StartTls not yet taken). Bounded by the SessionOptions limits: a socket read takes
+  // no more than the session can take (transports/common/driver.h).
   size_t buffered_bytes() const;
 
   // ---- Blocking use --------------------------------------------------------------------
   // Events the blocking calls consume are shown to |hook| first: key-log lines, new
   // sessions, pauses to answer on session() (kVerifyRequested ...). Without a hook they
-  // are dropped, and a pause makes the blocking call fail with ERR_TLS_PAUSED.
+  // are dropped, and a pause makes the blocking call fail with ERR_TLS_PAUSE_UNANSWERED.
   void set_event_hook(std::function<void(Connection&, const Event&)> hook) {
     event_hook_ = std::move(hook);
   }
@@ -179,7 +182,7 @@ class Connection {
 
   UniqueFd fd_;
   std::unique_ptr<Session> session_;
-  std::vector<uint8_t> leftover_;  // read from the socket, not yet taken by Feed()
+  std::vector<uint8_t> leftover_;  // StartTls |received| bytes not yet taken by Feed()
   size_t leftover_pos_ = 0;
   std::chrono::milliseconds timeout_{0};
   Interest interest_;

@@ -183,9 +183,8 @@ void Server::ExpireTimers() {
     auto it = entries_.find(id);
     if (it == entries_.end() || it->second->state != Entry::State::kHandshaking) continue;
     ClientError(*it->second,
-                MakeError(kErrHandshakeTimeout,
-                          "the TLS handshake did not complete within " +
-                              std::to_string(options_.handshake_timeout.count()) + " ms"));
+                transport::HandshakeTimeoutError(it->second->conn->session(),
+                                                 options_.handshake_timeout));
     Destroy(id, std::nullopt);
   }
   while (!end_timers_.empty() && end_timers_.front().first <= now) {
@@ -193,9 +192,7 @@ void Server::ExpireTimers() {
     end_timers_.pop_front();
     auto it = entries_.find(id);
     if (it == entries_.end()) continue;
-    Destroy(id, MakeError("ETIMEDOUT", "the peer did not end its side within " +
-                                           std::to_string(options_.end_timeout.count()) +
-                                           " ms of our close_notify"));
+    Destroy(id, transport::EndTimeoutError(options_.end_timeout));
   }
 }
 
@@ -222,7 +219,7 @@ void Server::Accept() {
       continue;
     }
     SocketAddress remote = PeerAddress(fd);
-    auto session = Session::Create(context(), options_.session);
+    auto session = Session::Create(context(), transport::WithNow(options_.session));
     if (!session.ok()) {
       ClientErrorInfo info{session.error(), LocalAddress(fd), remote};
       sock.reset();
@@ -385,7 +382,8 @@ void Server::Destroy(uint64_t id, const std::optional<Error>& error) {
   e.registered = 0;
   e.conn->set_advance_hook(nullptr);
   if (e.handler) {
-    std::optional<Error> reported = error ? error : e.conn->error();
+    std::optional<Error> reported =
+        error ? error : transport::CloseError(e.conn->session(), e.conn->error());
     e.handler->OnClose(*e.conn, reported);
   }
   e.conn->Close();

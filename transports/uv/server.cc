@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "transports/common/driver.h"
 #include "transports/uv/internal/stream_impl.h"
 
 namespace sansio_tls::uv_tls {
@@ -124,7 +125,7 @@ class Server::State : public internal::ServerLink, public std::enable_shared_fro
       if (!detached && callbacks.drop) callbacks.drop(DropInfo{here, remote});
       return;
     }
-    auto session = Session::Create(context, options.session);
+    auto session = Session::Create(context, transport::WithNow(options.session));
     if (!session.ok()) {
       uv_close(reinterpret_cast<uv_handle_t*>(tcp), DeleteTcp);
       if (!detached && callbacks.client_error) {

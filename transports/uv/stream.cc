@@ -9,6 +9,7 @@
 #include <mutex>
 #include <utility>
 
+#include "transports/common/driver.h"
 #include "transports/uv/internal/stream_impl.h"
 
 namespace sansio_tls::uv_tls {
@@ -17,17 +18,8 @@ namespace internal {
 
 namespace {
 
-// One socket read. The buffer is per thread and shared by every stream of every loop on it
-// (it is only used between alloc_cb and the end of the read_cb's Feed): an idle stream holds
-// no receive buffer.
-constexpr size_t kReadChunk = 64 * 1024;
-// Closing reads and discards at most this much first (see DrainSocket).
-constexpr size_t kMaxDrainOnClose = 1 << 20;
-
-char* ReadBuffer() {
-  thread_local std::unique_ptr<char[]> buf(new char[kReadChunk]);
-  return buf.get();
-}
+using transport::ReadBuffer;
+using transport::ReadLimit;
 
 }  // namespace
 
@@ -45,7 +37,7 @@ void IgnoreSigpipe() {
 }
 
 Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
+  return transport::MakeTransportError(std::move(code), std::move(message));
 }
 
 Error UvError(int err, const char* what) {
@@ -233,14 +225,11 @@ void StreamImpl::OnTimer(uv_timer_t* timer) {
       return;
     }
     case TimerKind::kHandshake:
-      self->CloseNow(MakeError(kErrHandshakeTimeout,
-                               "the TLS handshake did not complete within " +
-                                   std::to_string(self->handshake_timeout_ms_) + " ms"));
+      self->CloseNow(transport::HandshakeTimeoutError(
+          *self->session_, std::chrono::milliseconds(self->handshake_timeout_ms_)));
       return;
     case TimerKind::kEnd:
-      self->CloseNow(MakeError("ETIMEDOUT", "the peer did not end its side within " +
-                                                std::to_string(self->end_timeout_ms_) +
-                                                " ms of our close_notify"));
+      self->CloseNow(transport::EndTimeoutError(std::chrono::milliseconds(self->end_timeout_ms_)));
       return;
     case TimerKind::kNone:
       return;
@@ -373,6 +362,7 @@ void StreamImpl::Pump() {
     return;
   }
   pumping_ = true;
+  transport::Tick(*session_);
   for (;;) {
     pump_again_ = false;
     bool moved = Dispatch();
@@ -433,21 +423,7 @@ bool StreamImpl::Dispatch() {
   return any;
 }
 
-void StreamImpl::DefaultAnswer(const Event& event) {
-  switch (event.kind) {
-    case EventKind::kSniRequest:
-      session_->AnswerSni(SniAnswer::UseDefault());
-      break;
-    case EventKind::kSessionLookup:
-      session_->AnswerSessionLookup(std::nullopt);
-      break;
-    case EventKind::kVerifyRequested:
-      session_->CompleteVerification(false);
-      break;
-    default:
-      break;
-  }
-}
+void StreamImpl::DefaultAnswer(const Event& event) { transport::DefaultAnswer(*session_, event); }
 
 bool StreamImpl::Deliver() {
   if (!session_->handshake_done()) return false;
@@ -628,15 +604,7 @@ void StreamImpl::MaybeFinish() {
   }
   // Both ways ended: the peer's end was delivered and our half-close completed.
   if (end_reported_ && shutdown_done_) {
-    if (transport_error_) {
-      CloseNow(TransportError());
-    } else if (peer_end() == PeerEnd::kTruncated) {
-      CloseNow(MakeError(kErrTruncated,
-                         "the peer's stream ended without close_notify; its data may be "
-                         "truncated"));
-    } else {
-      CloseNow(std::nullopt);
-    }
+    CloseNow(transport::CloseError(*session_, transport_error_ ? TransportError() : std::nullopt));
   }
 }
 
@@ -658,21 +626,29 @@ void StreamImpl::UpdateReading() {
   }
 }
 
-void StreamImpl::OnAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
-  *buf = uv_buf_init(ReadBuffer(), kReadChunk);
+void StreamImpl::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  // No more than the session takes now: nothing read is left over (0 makes libuv report
+  // UV_ENOBUFS, which OnRead ignores; reading stops in the pump then).
+  auto* self = static_cast<StreamImpl*>(handle->data);
+  std::span<uint8_t> b = ReadBuffer();
+  size_t n = self->phase_ == Phase::kOpen ? ReadLimit(*self->session_) : 0;
+  *buf = uv_buf_init(reinterpret_cast<char*>(b.data()), static_cast<unsigned int>(n));
 }
 
 void StreamImpl::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<StreamImpl*>(stream->data);
   Guard guard(self);
-  if (nread == 0 || self->phase_ != Phase::kOpen) return;
+  if (nread == 0 || nread == UV_ENOBUFS || self->phase_ != Phase::kOpen) {
+    if (nread == UV_ENOBUFS) self->Pump();  // the session is full: the pump stops reading
+    return;
+  }
   if (nread > 0) {
     size_t n = static_cast<size_t>(nread);
     self->bytes_received_ += n;
     const auto* bytes = reinterpret_cast<const uint8_t*>(buf->base);
+    // The read was bounded by the session's capacity, after any STARTTLS bytes.
     if (self->stash_.empty()) {
-      size_t taken = self->session_->Feed({bytes, n});
-      if (taken < n) self->stash_.assign(bytes + taken, bytes + n);
+      self->session_->Feed({bytes, n});
     } else {
       self->stash_.insert(self->stash_.end(), bytes, bytes + n);
     }
@@ -690,9 +666,9 @@ void StreamImpl::DrainSocket() {
   // has not read yet of ours (a final alert or close_notify). Drain what is already here.
   uv_os_fd_t fd;
   if (!tcp_ || uv_fileno(reinterpret_cast<uv_handle_t*>(tcp_), &fd) != 0) return;
-  char* buf = ReadBuffer();
-  for (size_t drained = 0; drained < kMaxDrainOnClose;) {
-    ssize_t n = ::recv(fd, buf, kReadChunk, MSG_DONTWAIT);
+  std::span<uint8_t> buf = ReadBuffer();
+  for (size_t drained = 0; drained < transport::kMaxDrainOnClose;) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
     if (n <= 0) break;
     drained += static_cast<size_t>(n);
   }
@@ -860,11 +836,9 @@ Result<std::unique_ptr<Stream>> Connect(uv_loop_t* loop, const std::string& host
   if (!context || context->role() != Role::kClient) {
     return internal::MakeError("ERR_INVALID_ARG_VALUE", "Connect needs a client context");
   }
-  SessionOptions session_options = options.session;
-  if (session_options.servername.empty()) session_options.servername = host;
-  if (session_options.host.empty()) session_options.host = host;
   // The session first: a bad servername fails before any packet is sent.
-  auto session = Session::Create(std::move(context), std::move(session_options));
+  auto session =
+      Session::Create(std::move(context), transport::ClientOptions(options.session, host));
   if (!session.ok()) return session.error();
   return StreamImpl::StartConnect(loop, host, port, std::move(session).value(), options,
                                   std::move(callbacks));
@@ -877,7 +851,7 @@ Result<std::unique_ptr<Stream>> StartTls(uv_tcp_t* tcp, std::shared_ptr<const Co
     return internal::MakeError("ERR_INVALID_ARG_VALUE", "StartTls: no open TCP handle");
   }
   if (!context) return internal::MakeError("ERR_INVALID_ARG_VALUE", "StartTls: context is null");
-  auto s = Session::Create(std::move(context), std::move(session));
+  auto s = Session::Create(std::move(context), transport::WithNow(std::move(session)));
   if (!s.ok()) return s.error();
   return StreamImpl::Adopt(tcp, std::move(s).value(), options, std::move(callbacks), received);
 }

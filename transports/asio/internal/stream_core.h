@@ -47,6 +47,7 @@
 
 #include "core/session.h"
 #include "transports/asio/error.h"
+#include "transports/common/driver.h"
 
 namespace sansio_tls::asio_tls {
 
@@ -63,16 +64,12 @@ const char* PeerEndName(PeerEnd end);
 
 namespace detail {
 
-// Bytes read per socket read (into a per-thread buffer, see ThreadReadBuffer).
-inline constexpr size_t kSocketReadSize = 32 * 1024;
-// Bytes read per read of a generic next layer (into the stream's own buffer).
-inline constexpr size_t kGenericReadSize = 17 * 1024;
+// Reads take at most transport::ReadLimit(session) bytes (transports/common/driver.h): the
+// session takes all of them. Sockets read into the per-thread transport::ReadBuffer(); a
+// generic next layer reads into the stream's own buffer of transport::kReadChunk bytes.
 // Scattered plaintext is gathered up to this size so that it becomes full records.
 inline constexpr size_t kGatherSize = 16 * 1024;
 
-// ThreadReadBuffer is this thread's scratch buffer of kSocketReadSize bytes. Valid until the
-// thread ends; only used between a read and the Feed() that consumes it, never across a wait.
-std::span<uint8_t> ThreadReadBuffer();
 
 // RecvNow reads what |fd| has now without waiting (MSG_DONTWAIT, EINTR retried). Returns the
 // byte count; 0 with |ec| == asio::error::eof at the end of the stream, 0 with
@@ -251,6 +248,7 @@ class Core {
   template <typename Arg>
   Core(Arg&& next_arg, std::unique_ptr<Session> s)
       : next(std::forward<Arg>(next_arg)), session(std::move(s)) {
+    transport::Tick(*session);
     DrainEvents();
   }
   // Operations waiting for a role complete with operation_aborted (posted); those in the
@@ -313,12 +311,8 @@ class Core {
         default:
           if (event_handler && owner) {
             event_handler(*owner, *e);
-          } else if (e->kind == EventKind::kSniRequest) {
-            session->AnswerSni(SniAnswer::UseDefault());
-          } else if (e->kind == EventKind::kSessionLookup) {
-            session->AnswerSessionLookup(std::nullopt);
-          } else if (e->kind == EventKind::kVerifyRequested) {
-            session->CompleteVerification(false);
+          } else {
+            transport::DefaultAnswer(*session, *e);
           }
           break;
       }
@@ -334,6 +328,7 @@ class Core {
   // Feed gives ciphertext read from the next layer to the session, keeping what it does not
   // take. Precondition: the stash is empty (order is kept).
   void Feed(std::span<const uint8_t> data) {
+    transport::Tick(*session);
     size_t taken = session->Feed(data);
     DrainEvents();
     if (taken < data.size()) stash.Append(data.subspan(taken));
@@ -390,7 +385,8 @@ class Core {
   // TryReadNow reads what a socket has without waiting; kAgain for generic next layers.
   ReadResult TryReadNow() {
     if constexpr (kIsSocket) {
-      std::span<uint8_t> buf = ThreadReadBuffer();
+      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(*session));
+      if (buf.empty()) return ReadResult::kAgain;  // NeedInput reports a full session
       std::error_code ec;
       size_t n = RecvNow(next.native_handle(), buf, ec);
       if (ec == asio::error::would_block) return ReadResult::kAgain;
@@ -412,8 +408,8 @@ class Core {
     if constexpr (kIsSocket) {
       next.async_wait(asio::socket_base::wait_read, std::forward<Handler>(handler));
     } else {
-      if (!read_buffer) read_buffer.reset(new uint8_t[kGenericReadSize]);
-      next.async_read_some(asio::buffer(read_buffer.get(), kGenericReadSize),
+      if (!read_buffer) read_buffer.reset(new uint8_t[transport::kReadChunk]);
+      next.async_read_some(asio::buffer(read_buffer.get(), transport::ReadLimit(*session)),
                            std::forward<Handler>(handler));
     }
   }
@@ -446,7 +442,7 @@ class Core {
       if (TryReadNow() == ReadResult::kProgress) return true;
       return WaitReadable(next.native_handle(), timeout);
     } else {
-      std::span<uint8_t> buf = ThreadReadBuffer();
+      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(*session));
       std::error_code ec;
       size_t n = next.read_some(asio::buffer(buf.data(), buf.size()), ec);
       if (n > 0) Feed(buf.first(n));
@@ -505,7 +501,9 @@ template <typename C>
 Action NeedInput(C& c) {
   // Stashed bytes the session will not take, or input after the end: nothing a read could
   // fix (never expected; reported rather than spinning).
-  if (!c.stash.empty() || c.peer_end != PeerEnd::kOpen) return Action::Complete(errc::internal);
+  if (!c.stash.empty() || c.peer_end != PeerEnd::kOpen || c.s().input_capacity() == 0) {
+    return Action::Complete(errc::internal);
+  }
   return Action::Read();
 }
 
@@ -641,7 +639,7 @@ std::pair<std::error_code, size_t> RunSync(C& c, StepFn&& step,
         break;
       case Action::kWaitApp:
         // Nothing else runs while a blocking call waits: the event handler must answer.
-        return {ErrorCodeFor("ERR_TLS_PAUSE_UNANSWERED"), 0};
+        return {ErrorCodeFor(transport::kErrPauseUnanswered), 0};
       case Action::kRead:
       case Action::kYieldInput: {
         std::chrono::milliseconds left(-1);

@@ -3,6 +3,7 @@
 #define SANSIO_TLS_TRANSPORTS_ASIO_INTERNAL_TIMEOUT_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -25,7 +26,7 @@ template <typename Executor, typename Initiation>
 class TimeoutOp {
  public:
   TimeoutOp(const Executor& executor, std::chrono::steady_clock::duration timeout,
-            std::error_code timeout_code, Initiation initiation)
+            std::function<std::error_code()> timeout_code, Initiation initiation)
       : executor_(executor),
         timeout_(timeout),
         timeout_code_(timeout_code),
@@ -59,7 +60,7 @@ class TimeoutOp {
     std::shared_ptr<State> st = std::move(state_);
     st->done = true;
     st->timer.cancel();
-    if (st->fired && ec == asio::error::operation_aborted) ec = timeout_code_;
+    if (st->fired && ec == asio::error::operation_aborted) ec = timeout_code_();
     st.reset();
     self.complete(ec, std::forward<Args>(args)...);
   }
@@ -77,7 +78,7 @@ class TimeoutOp {
 
   Executor executor_;
   std::chrono::steady_clock::duration timeout_;
-  std::error_code timeout_code_;
+  std::function<std::error_code()> timeout_code_;  // asked when the deadline cancelled it
   Initiation initiation_;
   std::shared_ptr<State> state_;
 };
@@ -86,11 +87,19 @@ class TimeoutOp {
 // see TimeoutOp. Signature is the operation's completion signature (error_code first).
 template <typename Signature, typename Executor, typename Initiation, typename Token>
 auto AsyncWithTimeout(const Executor& executor, std::chrono::steady_clock::duration timeout,
-                      std::error_code timeout_code, Initiation&& initiation, Token&& token) {
+                      std::function<std::error_code()> timeout_code, Initiation&& initiation,
+                      Token&& token) {
   return asio::async_compose<Token, Signature>(
-      TimeoutOp<Executor, std::decay_t<Initiation>>(executor, timeout, timeout_code,
+      TimeoutOp<Executor, std::decay_t<Initiation>>(executor, timeout, std::move(timeout_code),
                                                     std::forward<Initiation>(initiation)),
       token, executor);
+}
+template <typename Signature, typename Executor, typename Initiation, typename Token>
+auto AsyncWithTimeout(const Executor& executor, std::chrono::steady_clock::duration timeout,
+                      std::error_code timeout_code, Initiation&& initiation, Token&& token) {
+  return AsyncWithTimeout<Signature>(
+      executor, timeout, [timeout_code] { return timeout_code; },
+      std::forward<Initiation>(initiation), std::forward<Token>(token));
 }
 
 }  // namespace sansio_tls::asio_tls::detail

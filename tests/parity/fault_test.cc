@@ -1,0 +1,298 @@
+// The same fault gives the same event and error code on the POSIX, libuv and Asio servers
+// (transports/common/driver.h): a handshake that never starts (handshake timeout), a pause
+// nobody answers (pause timeout), a client that ends without close_notify (truncation), and
+// a client that resets while the server closes. Loopback only; each case is bounded.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/common/test_contexts.h"
+#include "transports/asio/server.h"
+#include "transports/posix/connection.h"
+#include "transports/posix/server.h"
+#include "transports/uv/server.h"
+#include "transports/uv/stream.h"
+
+namespace sansio_tls {
+namespace {
+
+using std::chrono::milliseconds;
+using test_contexts::Contexts;
+using test_contexts::MakeContexts;
+
+enum class Fault { kHandshakeTimeout, kPauseUnanswered, kTruncation, kResetDuringClose };
+const char* FaultName(Fault f) {
+  switch (f) {
+    case Fault::kHandshakeTimeout: return "HandshakeTimeout";
+    case Fault::kPauseUnanswered: return "PauseUnanswered";
+    case Fault::kTruncation: return "Truncation";
+    case Fault::kResetDuringClose: return "ResetDuringClose";
+  }
+  return "?";
+}
+
+// What each fault must produce on every transport: the callback and the code.
+std::string Expected(Fault f) {
+  switch (f) {
+    case Fault::kHandshakeTimeout: return "clientError:ERR_TLS_HANDSHAKE_TIMEOUT";
+    case Fault::kPauseUnanswered: return "clientError:ERR_TLS_PAUSE_UNANSWERED";
+    case Fault::kTruncation: return "close:ERR_TLS_TRUNCATED";
+    case Fault::kResetDuringClose: return "close:ECONNRESET";
+  }
+  return "?";
+}
+
+constexpr milliseconds kHandshakeTimeout{300};
+
+transport::ServerOptions Options() {
+  transport::ServerOptions o;
+  o.handshake_timeout = kHandshakeTimeout;
+  return o;
+}
+
+Contexts FaultContexts(Fault fault) {
+  // kPauseUnanswered: the SNI callback is on, so the client's name pauses the handshake
+  // (kSniRequest) and the server's session_event never answers.
+  bool pause = fault == Fault::kPauseUnanswered;
+  return MakeContexts(std::nullopt, [pause](ContextOptions& s) { s.sni_callback = pause; });
+}
+
+// Waits until |fd| reports the end (EOF or error); bounded.
+void WaitForEnd(int fd) {
+  char buf[4096];
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    if (::recv(fd, buf, sizeof buf, 0) <= 0) return;
+  }
+}
+
+// The client side of |fault|, against 127.0.0.1:|port|. Blocks; bounded.
+void RunClient(Fault fault, uint16_t port, std::shared_ptr<const Context> client) {
+  if (fault == Fault::kHandshakeTimeout) {  // connects and says nothing
+    auto fd = posix::TcpConnect("127.0.0.1", port, std::chrono::seconds(5));
+    ASSERT_TRUE(fd.ok());
+    WaitForEnd(fd.value().get());
+    return;
+  }
+  posix::ConnectOptions o;
+  o.handshake_timeout = std::chrono::seconds(10);
+  o.session.servername = fault == Fault::kPauseUnanswered ? "pause.example" : "localhost";
+  auto conn = posix::Connect("127.0.0.1", port, client, o);
+  if (fault == Fault::kPauseUnanswered) {
+    EXPECT_FALSE(conn.ok());  // the server gives up on the handshake
+    return;
+  }
+  ASSERT_TRUE(conn.ok()) << conn.error().message;
+  posix::Connection& c = *conn.value();
+  if (fault == Fault::kTruncation) {
+    ::shutdown(c.fd(), SHUT_WR);  // a FIN without close_notify
+    WaitForEnd(c.fd());
+    return;
+  }
+  // kResetDuringClose: wait for the server's close_notify, then reset instead of answering.
+  c.set_timeout(std::chrono::seconds(10));
+  uint8_t buf[256];
+  auto r = c.Read(buf);
+  EXPECT_TRUE(r.ok() && r.value() == 0) << (r.ok() ? "data" : r.error().code);
+  linger l{1, 0};
+  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  conn.value().reset();  // close() with SO_LINGER {1, 0}: a reset
+}
+
+// Records the first outcome; later ones are ignored.
+class Outcome {
+ public:
+  void Set(std::string s) {
+    std::lock_guard lock(mu_);
+    if (value_.empty()) value_ = std::move(s);
+  }
+  std::string Get() const {
+    std::lock_guard lock(mu_);
+    return value_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string value_;
+};
+
+std::string CloseText(const std::optional<Error>& e) { return "close:" + (e ? e->code : "ok"); }
+
+// ---- POSIX ------------------------------------------------------------------------------
+
+class PosixHandler : public posix::ConnectionHandler {
+ public:
+  explicit PosixHandler(Outcome* out) : out_(out) {}
+  void OnData(posix::Connection& conn) override {
+    uint8_t buf[4096];
+    while (conn.TryRead(buf) > 0) {
+    }
+  }
+  void OnClose(posix::Connection&, const std::optional<Error>& error) override {
+    out_->Set(CloseText(error));
+  }
+
+ private:
+  Outcome* out_;
+};
+
+std::string RunPosix(Fault fault) {
+  Contexts ctx = FaultContexts(fault);
+  Outcome out;
+  posix::ServerCallbacks cb;
+  cb.secure_connection = [&](posix::Connection& conn) {
+    if (fault == Fault::kResetDuringClose) conn.TryEnd();
+    return std::make_unique<PosixHandler>(&out);
+  };
+  cb.client_error = [&](const transport::ClientErrorInfo& i) {
+    out.Set("clientError:" + i.error.code);
+  };
+  cb.session_event = [](posix::Connection&, const Event&) {};  // never answers
+  auto server = posix::Server::Listen(ctx.server, Options(), std::move(cb));
+  EXPECT_TRUE(server.ok());
+  if (!server.ok()) return "listen failed";
+  std::thread loop([&] { server.value()->Run(); });
+  RunClient(fault, server.value()->port(), ctx.client);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (out.Get().empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  server.value()->Close(milliseconds(1));
+  loop.join();
+  return out.Get();
+}
+
+// ---- libuv ------------------------------------------------------------------------------
+
+std::string RunUv(Fault fault) {
+  Contexts ctx = FaultContexts(fault);
+  Outcome out;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::vector<std::unique_ptr<uv_tls::Stream>> streams;
+  uv_tls::ServerCallbacks cb;
+  cb.secure_connection = [&](std::unique_ptr<uv_tls::Stream> s) {
+    uv_tls::StreamCallbacks scb;
+    scb.close = [&](uv_tls::Stream&, const std::optional<Error>& e) { out.Set(CloseText(e)); };
+    s->set_callbacks(std::move(scb));
+    if (fault == Fault::kResetDuringClose) s->End();
+    streams.push_back(std::move(s));
+  };
+  cb.client_error = [&](const transport::ClientErrorInfo& i) {
+    out.Set("clientError:" + i.error.code);
+  };
+  cb.session_event = [](uv_tls::Stream&, const Event&) {};  // never answers
+  std::string result;
+  {
+    auto server = uv_tls::Server::Listen(&loop, ctx.server, Options(), std::move(cb));
+    EXPECT_TRUE(server.ok());
+    if (!server.ok()) return "listen failed";
+    std::atomic<bool> done{false};
+    std::thread client([&] {
+      RunClient(fault, server.value()->port(), ctx.client);
+      done = true;
+    });
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while ((!done || out.Get().empty()) && std::chrono::steady_clock::now() < until) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    client.join();
+    result = out.Get();
+    streams.clear();
+    server.value()->Close(milliseconds(1));
+    for (int i = 0; i < 1000 && uv_loop_alive(&loop); ++i) uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  for (int i = 0; i < 1000 && uv_loop_alive(&loop); ++i) uv_run(&loop, UV_RUN_NOWAIT);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+  return result;
+}
+
+// ---- Asio -------------------------------------------------------------------------------
+
+std::string RunAsio(Fault fault) {
+  Contexts ctx = FaultContexts(fault);
+  Outcome out;
+  asio::io_context ioc;
+  asio_tls::ServerOptions o;
+  o.handshake_timeout = kHandshakeTimeout;
+  asio_tls::ServerCallbacks cb;
+  auto code = [](std::error_code ec) {
+    return ec == asio::error::eof ? std::string("ok") : asio_tls::ErrorFromCode(ec).code;
+  };
+  cb.secure_connection = [&](asio_tls::TlsStream stream) {
+    auto s = std::make_shared<asio_tls::TlsStream>(std::move(stream));
+    if (fault == Fault::kResetDuringClose) {
+      s->async_shutdown([&, s](std::error_code ec) { out.Set("close:" + code(ec)); });
+      return;
+    }
+    auto buf = std::make_shared<std::vector<uint8_t>>(4096);
+    auto read = std::make_shared<std::function<void()>>();
+    *read = [&, s, buf, read] {
+      s->async_read_some(asio::buffer(*buf), [&, s, buf, read](std::error_code ec, size_t) {
+        if (ec) {
+          out.Set("close:" + code(ec));
+          *read = nullptr;  // breaks the cycle
+          return;
+        }
+        (*read)();
+      });
+    };
+    (*read)();
+  };
+  cb.client_error = [&](const asio_tls::ClientErrorInfo& i) {
+    out.Set("clientError:" + i.error.code);
+  };
+  cb.session_event = [](asio_tls::TlsStream&, const Event&) {};  // never answers
+  auto server = asio_tls::Server::Listen(ioc, ctx.server, o, std::move(cb));
+  EXPECT_TRUE(server.ok());
+  if (!server.ok()) return "listen failed";
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    RunClient(fault, server.value()->port(), ctx.client);
+    done = true;
+  });
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((!done || out.Get().empty()) && std::chrono::steady_clock::now() < until) {
+    ioc.run_for(milliseconds(5));
+    if (ioc.stopped()) ioc.restart();
+  }
+  client.join();
+  server.value()->Close();
+  ioc.run_for(milliseconds(50));
+  return out.Get();
+}
+
+class FaultParity : public ::testing::TestWithParam<Fault> {};
+
+TEST_P(FaultParity, PosixReportsTheCommonEventAndCode) {
+  EXPECT_EQ(RunPosix(GetParam()), Expected(GetParam()));
+}
+TEST_P(FaultParity, UvReportsTheCommonEventAndCode) {
+  EXPECT_EQ(RunUv(GetParam()), Expected(GetParam()));
+}
+TEST_P(FaultParity, AsioReportsTheCommonEventAndCode) {
+  EXPECT_EQ(RunAsio(GetParam()), Expected(GetParam()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, FaultParity,
+                         ::testing::Values(Fault::kHandshakeTimeout, Fault::kPauseUnanswered,
+                                           Fault::kTruncation, Fault::kResetDuringClose),
+                         [](const ::testing::TestParamInfo<Fault>& i) {
+                           return std::string(FaultName(i.param));
+                         });
+
+}  // namespace
+}  // namespace sansio_tls

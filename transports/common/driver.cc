@@ -1,0 +1,98 @@
+#include "transports/common/driver.h"
+
+#include <memory>
+#include <utility>
+
+namespace sansio_tls::transport {
+
+Timestamp WallNow() {
+  return std::chrono::duration_cast<Timestamp>(
+      std::chrono::system_clock::now().time_since_epoch());
+}
+
+void Tick(Session& session) { session.set_now(WallNow()); }
+
+SessionOptions WithNow(SessionOptions options) {
+  if (!options.now) options.now = WallNow();
+  return options;
+}
+
+SessionOptions ClientOptions(SessionOptions options, const std::string& host) {
+  if (options.servername.empty()) options.servername = host;
+  if (options.host.empty()) options.host = host;
+  return WithNow(std::move(options));
+}
+
+std::span<uint8_t> ReadBuffer() {
+  thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kReadChunk]);
+  return {buf.get(), kReadChunk};
+}
+
+size_t ReadLimit(const Session& session) {
+  size_t n = session.input_capacity();
+  return n < kReadChunk ? n : kReadChunk;
+}
+
+bool Paused(const Session& s) {
+  return s.sni_pending() || s.verify_pending() || s.session_lookup_pending();
+}
+
+void DefaultAnswer(Session& session, const Event& event) {
+  switch (event.kind) {
+    case EventKind::kSniRequest:
+      session.AnswerSni(SniAnswer::UseDefault());
+      break;
+    case EventKind::kSessionLookup:
+      session.AnswerSessionLookup(std::nullopt);
+      break;
+    case EventKind::kVerifyRequested:
+      session.CompleteVerification(false);
+      break;
+    default:
+      break;
+  }
+}
+
+Error MakeTransportError(std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), std::nullopt, false};
+}
+
+std::optional<Error> CloseError(const Session& session,
+                                const std::optional<Error>& transport_error) {
+  if (session.error()) return session.error();
+  if (transport_error) return transport_error;
+  if (session.peer_truncated()) return TruncatedError();
+  return std::nullopt;
+}
+
+Error TruncatedError() {
+  return MakeTransportError(kErrTruncated,
+                            "the peer's stream ended without close_notify; its data may be "
+                            "truncated");
+}
+
+Error HandshakeTimeoutError(std::chrono::milliseconds timeout) {
+  return MakeTransportError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
+                                                      std::to_string(timeout.count()) + " ms");
+}
+
+Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout) {
+  if (!Paused(session)) return HandshakeTimeoutError(timeout);
+  return MakeTransportError(kErrPauseUnanswered, "the handshake waited " +
+                                                     std::to_string(timeout.count()) +
+                                                     " ms for the application to answer a pause");
+}
+
+Error EndTimeoutError(std::chrono::milliseconds timeout) {
+  return MakeTransportError("ETIMEDOUT", "the peer did not end its side within " +
+                                             std::to_string(timeout.count()) +
+                                             " ms of our close_notify");
+}
+
+Error PauseUnansweredError() {
+  return MakeTransportError(kErrPauseUnanswered,
+                            "the handshake waits for the application's answer to a pause "
+                            "and nothing answers it");
+}
+
+}  // namespace sansio_tls::transport
