@@ -236,10 +236,10 @@ void Session::OnTimer(Timestamp now) {
   if (handshake_deadline_ && !handshake_done_ && *now_ >= *handshake_deadline_) {
     std::string ms = std::to_string(options_.handshake_timeout.count());
     if (sni_pending() || verify_pending() || session_lookup_pending()) {
-      Fail(MakeError(kErrPauseUnanswered, "the handshake waited " + ms +
+      Fail(MakeError(errc::kPauseUnanswered, "the handshake waited " + ms +
                                               " ms for the application to answer a pause"));
     } else {
-      Fail(MakeError(kErrHandshakeTimeout,
+      Fail(MakeError(errc::kHandshakeTimeout,
                      "the TLS handshake did not complete within " + ms + " ms"));
     }
     return;

@@ -114,11 +114,9 @@ const char* EventKindName(EventKind kind);
 // The core never reads a clock; transports pass the wall clock, tests any time they like.
 using Timestamp = std::chrono::milliseconds;
 
-// The errors the session's deadlines end it with (SessionOptions::handshake_timeout).
-inline constexpr char kErrHandshakeTimeout[] = "ERR_TLS_HANDSHAKE_TIMEOUT";
-// ... when the handshake was waiting for the application's answer to a pause
-// (kSniRequest, kSessionLookup, kVerifyRequested) as the deadline passed.
-inline constexpr char kErrPauseUnanswered[] = "ERR_TLS_PAUSE_UNANSWERED";
+// The session's deadlines end it with errc::kHandshakeTimeout, or errc::kPauseUnanswered
+// when the handshake was waiting for the application's answer to a pause (kSniRequest,
+// kSessionLookup, kVerifyRequested) as the deadline passed (core/error.h).
 
 // Per-connection options.
 struct SessionOptions {

@@ -53,9 +53,9 @@ TEST(SessionTime, HandshakeTimeoutFiresWhenTimeReachesTheDeadline) {
   EXPECT_FALSE(pair->client().failed());
   pair->AdvanceTime(milliseconds(1));
   ASSERT_TRUE(pair->client().failed());
-  EXPECT_EQ(pair->client().error()->code, kErrHandshakeTimeout);
+  EXPECT_EQ(pair->client().error()->code, errc::kHandshakeTimeout);
   ASSERT_NE(pair->Find(Side::kClient, EventKind::kError), nullptr);
-  EXPECT_EQ(pair->Find(Side::kClient, EventKind::kError)->error.code, kErrHandshakeTimeout);
+  EXPECT_EQ(pair->Find(Side::kClient, EventKind::kError)->error.code, errc::kHandshakeTimeout);
   EXPECT_EQ(pair->client().next_deadline(), std::nullopt);
   EXPECT_FALSE(pair->server().failed());  // no bound on the server side
 }
@@ -82,7 +82,7 @@ TEST(SessionTime, AnUnansweredPauseEndsAtTheHandshakeDeadlineWithItsOwnCode) {
   EXPECT_FALSE(pair->server().failed());
   pair->AdvanceTime(milliseconds(1));
   ASSERT_TRUE(pair->server().failed());
-  EXPECT_EQ(pair->server().error()->code, kErrPauseUnanswered);
+  EXPECT_EQ(pair->server().error()->code, errc::kPauseUnanswered);
 }
 
 TEST(SessionTime, CloseGraceEndsAPeerThatNeverClosesAsATruncation) {

@@ -22,10 +22,6 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-Error MakeError(std::string code, std::string message) {
-  return transport::MakeTransportError(std::move(code), std::move(message));
-}
-
 // GracefulClose closes |socket| without a reset: half-close, drain, close.
 void GracefulClose(tcp::socket& socket) {
   std::error_code ignored;

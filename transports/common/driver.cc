@@ -53,10 +53,6 @@ void DefaultAnswer(Session& session, const Event& event) {
   }
 }
 
-Error MakeTransportError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 std::optional<Error> CloseError(const Session& session,
                                 const std::optional<Error>& transport_error) {
   if (session.error()) return session.error();
@@ -66,31 +62,31 @@ std::optional<Error> CloseError(const Session& session,
 }
 
 Error TruncatedError() {
-  return MakeTransportError(kErrTruncated,
+  return MakeError(kErrTruncated,
                             "the peer's stream ended without close_notify; its data may be "
                             "truncated");
 }
 
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout) {
-  return MakeTransportError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
+  return MakeError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
                                                       std::to_string(timeout.count()) + " ms");
 }
 
 Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout) {
   if (!Paused(session)) return HandshakeTimeoutError(timeout);
-  return MakeTransportError(kErrPauseUnanswered, "the handshake waited " +
+  return MakeError(kErrPauseUnanswered, "the handshake waited " +
                                                      std::to_string(timeout.count()) +
                                                      " ms for the application to answer a pause");
 }
 
 Error EndTimeoutError(std::chrono::milliseconds timeout) {
-  return MakeTransportError("ETIMEDOUT", "the peer did not end its side within " +
+  return MakeError("ETIMEDOUT", "the peer did not end its side within " +
                                              std::to_string(timeout.count()) +
                                              " ms of our close_notify");
 }
 
 Error PauseUnansweredError() {
-  return MakeTransportError(kErrPauseUnanswered,
+  return MakeError(kErrPauseUnanswered,
                             "the handshake waits for the application's answer to a pause "
                             "and nothing answers it");
 }

@@ -32,7 +32,6 @@ namespace sansio_tls::transport {
 
 inline constexpr size_t kReadChunk = 32 * 1024;
 inline constexpr size_t kMaxDrainOnClose = 1 << 20;
-using ::sansio_tls::kErrPauseUnanswered;
 
 // The wall clock as the session takes it. The transports are where time is read; the core
 // reads none.
@@ -57,7 +56,6 @@ bool Paused(const Session& session);
 // miss, a verification request a rejection. Other events are left alone.
 void DefaultAnswer(Session& session, const Event& event);
 
-Error MakeTransportError(std::string code, std::string message);
 // The error a connection that ended both ways closes with: the session's error, else the
 // transport's (a reset...), else ERR_TLS_TRUNCATED when the peer ended without close_notify,
 // else none (a clean close).

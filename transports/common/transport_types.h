@@ -9,22 +9,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/session.h"
 
 namespace sansio_tls::transport {
 
-// Error codes of the transports (besides the session's codes and errno names such as
-// ECONNRESET and ETIMEDOUT).
-// The peer's stream ended without close_notify (its data may be cut short).
-inline constexpr char kErrTruncated[] = "ERR_TLS_TRUNCATED";
-// The handshake did not complete in time (Node's code; core/session.h).
-using ::sansio_tls::kErrHandshakeTimeout;
+// The transports' error codes under their historical names: aliases of the core's errc
+// constants (core/error.h), where each is defined once. Besides these: the session's codes
+// and errno names such as ECONNRESET and ETIMEDOUT.
+inline constexpr std::string_view kErrTruncated = errc::kTruncated;  // no close_notify
+inline constexpr std::string_view kErrHandshakeTimeout = errc::kHandshakeTimeout;
+inline constexpr std::string_view kErrPauseUnanswered = errc::kPauseUnanswered;
 // Connections still open when a closing server's grace period ended.
-inline constexpr char kErrServerClosed[] = "ERR_TLS_SERVER_CLOSED";
+inline constexpr std::string_view kErrServerClosed = errc::kServerClosed;
 // Name resolution failed (Connect, Listen).
-inline constexpr char kErrDnsLookup[] = "ERR_DNS_LOOKUP";
+inline constexpr std::string_view kErrDnsLookup = errc::kDnsLookup;
 
 // How the peer's side of the stream ended.
 enum class PeerEnd {

@@ -13,10 +13,6 @@ using transport::ReadBuffer;
 using transport::ReadLimit;
 using transport::Tick;
 
-Error MakeError(std::string code, std::string message) {
-  return transport::MakeTransportError(std::move(code), std::move(message));
-}
-
 }  // namespace
 
 Connection::Connection(UniqueFd fd, std::unique_ptr<Session> session)

@@ -44,7 +44,7 @@ using transport::PeerEndName;
 // A blocking call met a handshake pause (an EventKind the application must answer) that
 // no event hook answered: ERR_TLS_PAUSE_UNANSWERED, as on every transport
 // (transports/common/driver.h).
-inline constexpr const char* kErrPaused = transport::kErrPauseUnanswered;
+inline constexpr std::string_view kErrPaused = transport::kErrPauseUnanswered;
 
 // Interest: what a non-blocking connection waits for before Advance() can make progress.
 // Neither: nothing will happen until the application acts (reads plaintext to make room,

@@ -21,10 +21,6 @@ constexpr int kMaxRoundsPerTurn = 32;
 // How long accepting pauses when the process is out of descriptors or memory.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 }  // namespace
 
 struct Server::Entry {

@@ -35,8 +35,8 @@ int Deadline::PollTimeoutMs() const {
 
 Error ErrnoError(int err, std::string_view during) {
   const char* name = strerrorname_np(err);
-  return Error{name ? name : "E" + std::to_string(err),
-               std::string(during) + ": " + std::strerror(err), std::nullopt, false};
+  return MakeError(name ? name : "E" + std::to_string(err),
+                   std::string(during) + ": " + std::strerror(err));
 }
 
 namespace {
@@ -76,7 +76,7 @@ Result<AddrInfoPtr> Resolve(const std::string& host, uint16_t port, bool passive
   if (rc != 0) {
     std::string msg = "getaddrinfo " + (host.empty() ? std::string("(any)") : host) + ": ";
     msg += rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
-    return Error{transport::kErrDnsLookup, msg, std::nullopt, false};
+    return MakeError(errc::kDnsLookup, msg);
   }
   return AddrInfoPtr(res);
 }

@@ -36,10 +36,6 @@ void IgnoreSigpipe() {
   });
 }
 
-Error MakeError(std::string code, std::string message) {
-  return transport::MakeTransportError(std::move(code), std::move(message));
-}
-
 Error UvError(int err, const char* what) {
   return MakeError(uv_err_name(err), std::string(what) + ": " + uv_strerror(err));
 }

@@ -38,7 +38,6 @@ class ServerLink {
 // kills the process. Sets SIGPIPE to ignored, once, when it still has its default action (as
 // Node does); an application's own disposition is left alone.
 void IgnoreSigpipe();
-Error MakeError(std::string code, std::string message);
 // An Error for a libuv error number: code = its name ("ECONNREFUSED"), message = "what: text".
 Error UvError(int err, const char* what);
 SocketAddress AddressOf(const struct sockaddr_storage& ss);
