@@ -109,10 +109,6 @@ std::string Sha256Fingerprint(std::span<const uint8_t> der) {
   return out;
 }
 
-Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message), std::nullopt, false};
-}
-
 Json HandshakeJson(std::string_view event, const Session& session) {
   const HandshakeInfo& h = session.handshake_info();
   // The core's getPeerCertificate() JSON (always valid JSON and UTF-8), kept in its order.

@@ -38,8 +38,6 @@ void PrintEvent(const std::string& line);
 
 // Upper-case hex bytes joined by ':' of the SHA-256 of |der|.
 std::string Sha256Fingerprint(std::span<const uint8_t> der);
-// Error{code, message} without an alert.
-Error MakeError(std::string code, std::string message);
 
 // Node's secureConnection/secureConnect facts: {"event":EVENT,"authorized":..,
 // "authorizationError":..,"servername":..,"alpnProtocol":..,"npnProtocol":..,"protocol":..,

@@ -177,7 +177,7 @@ int RunUv(const EchoClientConfig& config) {
   while (!done) uv_run(loop, UV_RUN_ONCE);
 
   if (!secure) {
-    PrintClientFailure(failure ? *failure : MakeError("ERR_TLS_INTERNAL", "closed before secure"),
+    PrintClientFailure(failure ? *failure : MakeError(errc::kInternal, "closed before secure"),
                        json);
     return kExitFailure;
   }
