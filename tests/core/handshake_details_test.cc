@@ -142,12 +142,20 @@ TEST(ContextOptions, UnknownSignatureAlgorithmIsAConfigError) {
 
 TEST(ContextOptions, HonorCipherOrderPicksTheServersFirstChoice) {
   for (bool honor : {false, true}) {
-    auto ctx = Make(LocalhostSpec(), [honor](ContextOptions& c, ContextOptions& s) {
+    static constexpr auto orders = [](ContextOptions& c, ContextOptions& s) {
       c.max_version = s.max_version = TlsVersion::kTls12;
       c.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384";
       s.ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256";
-      s.honor_cipher_order = honor;  // on by default (docs/security.md)
-    });
+    };
+    auto client_order = [](ContextOptions& c, ContextOptions& s) {
+      orders(c, s);
+      s.honor_cipher_order = false;  // on by default (docs/security.md)
+    };
+    auto server_order = [](ContextOptions& c, ContextOptions& s) {
+      orders(c, s);
+      s.honor_cipher_order = true;
+    };
+    auto ctx = Make(LocalhostSpec(), honor ? +server_order : +client_order);
     auto pair = MakePair(ctx);
     ASSERT_TRUE(pair->Handshake());
     EXPECT_EQ(pair->client().handshake_info().cipher,
