@@ -14,7 +14,6 @@
 
 namespace sansio_tls::uv_tls {
 
-using internal::MakeError;
 using internal::StreamImpl;
 
 namespace {

@@ -828,9 +828,9 @@ size_t Stream::buffered_bytes() const { return impl_->buffered_bytes(); }
 Result<std::unique_ptr<Stream>> Connect(uv_loop_t* loop, const std::string& host, uint16_t port,
                                         std::shared_ptr<const Context> context,
                                         ConnectOptions options, StreamCallbacks callbacks) {
-  if (!loop) return internal::MakeError("ERR_INVALID_ARG_VALUE", "Connect: loop is null");
+  if (!loop) return MakeError("ERR_INVALID_ARG_VALUE", "Connect: loop is null");
   if (!context || context->role() != Role::kClient) {
-    return internal::MakeError("ERR_INVALID_ARG_VALUE", "Connect needs a client context");
+    return MakeError("ERR_INVALID_ARG_VALUE", "Connect needs a client context");
   }
   // The session first: a bad servername fails before any packet is sent.
   auto session =
@@ -844,9 +844,9 @@ Result<std::unique_ptr<Stream>> StartTls(uv_tcp_t* tcp, std::shared_ptr<const Co
                                          SessionOptions session, std::span<const uint8_t> received,
                                          StreamCallbacks callbacks, StreamOptions options) {
   if (!tcp || uv_is_closing(reinterpret_cast<uv_handle_t*>(tcp))) {
-    return internal::MakeError("ERR_INVALID_ARG_VALUE", "StartTls: no open TCP handle");
+    return MakeError("ERR_INVALID_ARG_VALUE", "StartTls: no open TCP handle");
   }
-  if (!context) return internal::MakeError("ERR_INVALID_ARG_VALUE", "StartTls: context is null");
+  if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "StartTls: context is null");
   auto s = Session::Create(std::move(context), transport::WithNow(std::move(session)));
   if (!s.ok()) return s.error();
   return StreamImpl::Adopt(tcp, std::move(s).value(), options, std::move(callbacks), received);
