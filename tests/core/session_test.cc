@@ -26,8 +26,12 @@ struct Contexts {
   std::shared_ptr<const Context> client, server;
 };
 
+// Contexts for |key_type| and |version|, whose options |edit_server| and |edit_client|
+// adjust when given.
 Contexts MakeContexts(KeyType key_type = KeyType::kEcdsaP256,
-                      TlsVersion version = TlsVersion::kTls13) {
+                      TlsVersion version = TlsVersion::kTls13,
+                      const std::function<void(ContextOptions&)>& edit_server = nullptr,
+                      const std::function<void(ContextOptions&)>& edit_client = nullptr) {
   testing::TestPki pki = testing::MakeTestPki(key_type);
   ContextOptions server{.role = Role::kServer,
                         .credentials = {.key_pem = pki.server.key_pem,
@@ -38,6 +42,8 @@ Contexts MakeContexts(KeyType key_type = KeyType::kEcdsaP256,
                         .ca_pems = {pki.root.cert_pem},
                         .min_version = version,
                         .max_version = version};
+  if (edit_server) edit_server(server);
+  if (edit_client) edit_client(client);
   auto s = Context::Create(server);
   auto c = Context::Create(client);
   EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
@@ -443,29 +449,6 @@ TEST(Context, UnknownCipherIsAConfigurationError) {
   EXPECT_EQ(r.error().code, "ERR_TLS_INVALID_CIPHERS");
 }
 
-// Contexts for |version| whose options |edit_server| and |edit_client| adjust.
-Contexts MakeEditedContexts(TlsVersion version,
-                            const std::function<void(ContextOptions&)>& edit_server,
-                            const std::function<void(ContextOptions&)>& edit_client) {
-  testing::TestPki pki = testing::MakeTestPki(KeyType::kEcdsaP256);
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = pki.server.key_pem,
-                                        .cert_chain_pem = pki.server_chain_pem()},
-                        .min_version = version,
-                        .max_version = version};
-  ContextOptions client{.role = Role::kClient,
-                        .ca_pems = {pki.root.cert_pem},
-                        .min_version = version,
-                        .max_version = version};
-  edit_server(server);
-  edit_client(client);
-  auto s = Context::Create(server);
-  auto c = Context::Create(client);
-  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
-  return {c.value(), s.value()};
-}
-
 TEST(Context, DefaultTls12SuitesAreEcdheWithAeadOnly) {
   for (Role role : {Role::kServer, Role::kClient}) {
     Contexts ctx = MakeContexts();
@@ -490,7 +473,7 @@ TEST(Context, DefaultTls12SuitesAreEcdheWithAeadOnly) {
 
 TEST(Context, DefaultServerRefusesATls12ClientOfferingOnlyCbc) {
   auto only_cbc = [](ContextOptions& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
-  Contexts ctx = MakeEditedContexts(TlsVersion::kTls12, [](ContextOptions&) {}, only_cbc);
+  Contexts ctx = MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, only_cbc);
   auto pair = MakePair(ctx);
   EXPECT_FALSE(pair->Handshake());
   ASSERT_TRUE(pair->server().error().has_value());
@@ -502,7 +485,7 @@ TEST(Context, AServerWidensTheCipherListOnPurpose) {
     o.ciphers = std::string(kDefaultCiphers) + ":ECDHE-ECDSA-AES128-SHA";
   };
   auto only_cbc = [](ContextOptions& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
-  Contexts ctx = MakeEditedContexts(TlsVersion::kTls12, widened, only_cbc);
+  Contexts ctx = MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls12, widened, only_cbc);
   auto pair = MakePair(ctx);
   ASSERT_TRUE(pair->Handshake());
   EXPECT_EQ(pair->server().handshake_info().cipher, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
@@ -513,13 +496,13 @@ TEST(Context, TheServersCipherOrderWinsByDefault) {
     o.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256";
   };
   {
-    Contexts ctx = MakeEditedContexts(TlsVersion::kTls12, [](ContextOptions&) {}, chacha_first);
+    Contexts ctx = MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, chacha_first);
     auto pair = MakePair(ctx);
     ASSERT_TRUE(pair->Handshake());
     EXPECT_EQ(pair->client().handshake_info().cipher, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
   }
   {  // honor_cipher_order = false: the client's order (Node's default).
-    Contexts ctx = MakeEditedContexts(
+    Contexts ctx = MakeContexts(KeyType::kEcdsaP256,
         TlsVersion::kTls12, [](ContextOptions& o) { o.honor_cipher_order = false; },
         chacha_first);
     auto pair = MakePair(ctx);
