@@ -48,8 +48,9 @@ Conn Make(asio::io_context& ioc, tcp::acceptor& acceptor, const Contexts& ctx) {
   acceptor.accept(s);
   c.set_option(tcp::no_delay(true));
   s.set_option(tcp::no_delay(true));
-  return {std::make_unique<Tls>(std::move(c), ctx.client, SessionOptions{.servername = "localhost"}),
-          std::make_unique<Tls>(std::move(s), ctx.server)};
+  return {
+      std::make_unique<Tls>(std::move(c), ctx.client, SessionOptions{.servername = "localhost"}),
+      std::make_unique<Tls>(std::move(s), ctx.server)};
 }
 
 // Handshake, one byte each way (the client gets its TLS 1.3 tickets), then a read
@@ -59,22 +60,24 @@ void StartIdle(Conn& c, char* cbuf, char* sbuf, int* idle = nullptr) {
     if (ec) std::abort();
     asio::async_read(*c.server, asio::buffer(sbuf, 1), [&c, sbuf, idle](std::error_code e, size_t) {
       if (e) std::abort();
-      asio::async_write(*c.server, asio::buffer("s", 1), [&c, sbuf, idle](std::error_code e2, size_t) {
-        if (e2) std::abort();
-        if (idle) ++*idle;
-        c.server->async_read_some(asio::buffer(sbuf, 1), [](std::error_code, size_t) {});
-      });
+      asio::async_write(
+          *c.server, asio::buffer("s", 1), [&c, sbuf, idle](std::error_code e2, size_t) {
+            if (e2) std::abort();
+            if (idle) ++*idle;
+            c.server->async_read_some(asio::buffer(sbuf, 1), [](std::error_code, size_t) {});
+          });
     });
   });
   c.client->async_handshake([&c, cbuf, idle](std::error_code ec) {
     if (ec) std::abort();
     asio::async_write(*c.client, asio::buffer("c", 1), [&c, cbuf, idle](std::error_code e, size_t) {
       if (e) std::abort();
-      asio::async_read(*c.client, asio::buffer(cbuf, 1), [&c, cbuf, idle](std::error_code e2, size_t) {
-        if (e2) std::abort();
-        if (idle) ++*idle;
-        c.client->async_read_some(asio::buffer(cbuf, 1), [](std::error_code, size_t) {});
-      });
+      asio::async_read(
+          *c.client, asio::buffer(cbuf, 1), [&c, cbuf, idle](std::error_code e2, size_t) {
+            if (e2) std::abort();
+            if (idle) ++*idle;
+            c.client->async_read_some(asio::buffer(cbuf, 1), [](std::error_code, size_t) {});
+          });
     });
   });
 }
@@ -144,9 +147,10 @@ void Handshakes(const Contexts& ctx, int n) {
   }
   double cpu = CpuSeconds() - cpu0;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  std::printf("full handshakes over loopback, both ends on one thread: %.0f /CPU s (%.0f us CPU "
-              "per client+server pair; wall %.2f s for %d)\n",
-              n / cpu, cpu / n * 1e6, wall, n);
+  std::printf(
+      "full handshakes over loopback, both ends on one thread: %.0f /CPU s (%.0f us CPU "
+      "per client+server pair; wall %.2f s for %d)\n",
+      n / cpu, cpu / n * 1e6, wall, n);
   std::printf("{\"figure\":\"asio_handshakes_per_cpu_second\",\"value\":%.0f}\n", n / cpu);
 }
 
@@ -189,9 +193,10 @@ void Bulk(const Contexts& ctx, size_t mib) {
   ioc.run();
   double cpu = CpuSeconds() - cpu0;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  std::printf("bulk one way over loopback, 16 KiB writes, both ends on one thread: %.0f MB/CPU s "
-              "(%zu MiB in %.2f s wall)\n",
-              total / 1e6 / cpu, mib, wall);
+  std::printf(
+      "bulk one way over loopback, 16 KiB writes, both ends on one thread: %.0f MB/CPU s "
+      "(%zu MiB in %.2f s wall)\n",
+      total / 1e6 / cpu, mib, wall);
   std::printf("{\"figure\":\"asio_bulk_mb_per_cpu_second\",\"value\":%.0f}\n", total / 1e6 / cpu);
 }
 

@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "benchmark/benchmark.h"
 #include "bench/heap_counter.h"
 #include "bench/raw_tls.h"
+#include "benchmark/benchmark.h"
 #include "core/context.h"
 #include "core/negotiation/sni_matcher.h"
 #include "core/session.h"
@@ -226,9 +226,9 @@ struct AllocCounter {
   HeapSnapshot start = TakeHeapSnapshot();
   ~AllocCounter() {
     HeapSnapshot end = TakeHeapSnapshot();
-    state.counters["allocs"] = benchmark::Counter(
-        double(end.total_allocations() - start.total_allocations()),
-        benchmark::Counter::kAvgIterations);
+    state.counters["allocs"] =
+        benchmark::Counter(double(end.total_allocations() - start.total_allocations()),
+                           benchmark::Counter::kAvgIterations);
   }
 };
 
@@ -324,9 +324,8 @@ void BM_Bulk(benchmark::State& state, BulkCipher cipher, BulkSide side, size_t w
       for (auto _ : state) c.SendToServerView(data.data(), data.size());
     }
   } else {
-    RawConnection c(f.raw, side == BulkSide::kRawBioPair
-                               ? RawConnection::Transport::kBioPair
-                               : RawConnection::Transport::kMemoryBios);
+    RawConnection c(f.raw, side == BulkSide::kRawBioPair ? RawConnection::Transport::kBioPair
+                                                         : RawConnection::Transport::kMemoryBios);
     c.Connect();
     AllocCounter count{state};
     for (auto _ : state) c.SendToServer(data.data(), data.size());
@@ -398,9 +397,9 @@ std::shared_ptr<const Context> SniServer(int n) {
   auto& slot = cache[n];
   if (slot) return slot;
   const Fixture& f = SniFixture();
-  ContextOptions options{.role = Role::kServer,
-                         .credentials = {.key_pem = f.pki.server.key_pem,
-                                         .cert_chain_pem = f.pki.server_chain_pem()}};
+  ContextOptions options{
+      .role = Role::kServer,
+      .credentials = {.key_pem = f.pki.server.key_pem, .cert_chain_pem = f.pki.server_chain_pem()}};
   for (int i = 0; i < n / 2; ++i) {
     options.sni_contexts.push_back({ExactName(i), options.credentials, {}});
     options.sni_contexts.push_back({WildcardPattern(i), options.credentials, {}});
@@ -425,9 +424,12 @@ enum class SniQuery { kExact, kWildcard, kMiss };
 std::string SniName(SniQuery q, int n) {
   int i = n / 4;  // added a quarter of the way in: the scan visits 3/4 of the table
   switch (q) {
-    case SniQuery::kExact: return ExactName(i);
-    case SniQuery::kWildcard: return "node-17.svc" + std::to_string(i) + ".example.net";
-    case SniQuery::kMiss: return "unknown.nowhere.example.com";
+    case SniQuery::kExact:
+      return ExactName(i);
+    case SniQuery::kWildcard:
+      return "node-17.svc" + std::to_string(i) + ".example.net";
+    case SniQuery::kMiss:
+      return "unknown.nowhere.example.com";
   }
   return "";
 }
@@ -458,8 +460,8 @@ struct IdleMemory {
   int sessions = 0;  // pairs
   // Live heap bytes per session, by owner.
   double client_boringssl = 0, client_ours = 0, server_boringssl = 0, server_ours = 0;
-  double transport = 0;       // raw only: the BIOs' share per pair (dropped before the rest)
-  double malloc_in_use = 0;   // per pair, glibc's view (chunk headers and all), everything
+  double transport = 0;      // raw only: the BIOs' share per pair (dropped before the rest)
+  double malloc_in_use = 0;  // per pair, glibc's view (chunk headers and all), everything
   double client() const { return client_boringssl + client_ours; }
   double server() const { return server_boringssl + server_ours; }
   double pair() const { return client() + server(); }
@@ -581,15 +583,15 @@ class Collector : public benchmark::ConsoleReporter {
 };
 
 struct Figure {
-  std::string id;          // e.g. "handshake/tls13_x25519_ecdsa_p256/verify"
-  std::string unit;        // "handshakes/s", "MB/s", "bytes", "ns"
-  double baseline = NAN;   // the raw BoringSSL figure
+  std::string id;         // e.g. "handshake/tls13_x25519_ecdsa_p256/verify"
+  std::string unit;       // "handshakes/s", "MB/s", "bytes", "ns"
+  double baseline = NAN;  // the raw BoringSSL figure
   double ours = NAN;
-  double ratio = NAN;      // ours / baseline (what the target is about)
-  std::string target;      // e.g. ">= 0.97x"
+  double ratio = NAN;  // ours / baseline (what the target is about)
+  std::string target;  // e.g. ">= 0.97x"
   bool met = false;
-  bool checked = false;    // has a target
-  std::string note;        // pending reasons, extra columns
+  bool checked = false;                               // has a target
+  std::string note;                                   // pending reasons, extra columns
   std::vector<std::pair<std::string, double>> extra;  // more JSON fields
 };
 
@@ -676,7 +678,8 @@ std::string SniName(const char* side, SniQuery q, int n) {
 void RegisterAll() {
   for (const NamedScenario& s : kHandshakeScenarios) {
     benchmark::RegisterBenchmark(HandshakeName("raw", s.name).c_str(), BM_HandshakeRaw, s.scenario);
-    benchmark::RegisterBenchmark(HandshakeName("ours", s.name).c_str(), BM_HandshakeOurs, s.scenario);
+    benchmark::RegisterBenchmark(HandshakeName("ours", s.name).c_str(), BM_HandshakeOurs,
+                                 s.scenario);
   }
   for (const NamedScenario& s : kResumeScenarios) {
     benchmark::RegisterBenchmark(ResumedName("raw", s.name).c_str(), BM_ResumedRaw, s.scenario);
@@ -717,8 +720,7 @@ std::vector<Figure> BuildFigures(const Collector& c) {
   }
   for (const NamedScenario& s : kResumeScenarios) {
     figures.push_back(RateFigure(c, std::string("handshake_resumed/") + s.name, "handshakes/s",
-                                 ResumedName("raw", s.name), ResumedName("ours", s.name), 1,
-                                 0.97));
+                                 ResumedName("raw", s.name), ResumedName("ours", s.name), 1, 0.97));
   }
   for (const BulkCipher& b : kBulkCiphers) {
     for (size_t size : kWriteSizes) {
@@ -743,10 +745,9 @@ std::vector<Figure> BuildFigures(const Collector& c) {
       figures.push_back(f);
 
       // The same with the plaintext view (PeekPlaintext/ConsumePlaintext) instead of Read().
-      Figure v = RateFigure(c, std::string("bulk_view/") + b.name + "/" +
-                                   std::to_string(size / 1024) + "KiB",
-                            "MB/s", BulkName("raw_bio_pair", b.name, size),
-                            BulkName("ours_view", b.name, size), mb, 1.10);
+      Figure v = RateFigure(
+          c, std::string("bulk_view/") + b.name + "/" + std::to_string(size / 1024) + "KiB", "MB/s",
+          BulkName("raw_bio_pair", b.name, size), BulkName("ours_view", b.name, size), mb, 1.10);
       double view_of_limit = v.ours / limit;
       v.extra.push_back({"baseline_memory_bios", membio});
       v.extra.push_back({"ratio_vs_memory_bios", v.ours / membio});
@@ -811,8 +812,10 @@ void AddMemoryFigures(std::vector<Figure>& figures, const IdleMemory& raw, const
   add("idle_heap/our_overhead_server", NAN, ours.server_ours, "<= 1024", true,
       ours.server_ours <= 1024, "bytes we allocate ourselves, per server session");
   add("idle_malloc_in_use/client+server", raw.malloc_in_use, ours.malloc_in_use, "", false, false,
-      "glibc in-use bytes per pair at " + n + " idle pairs (chunk headers included); baseline "
-      "includes its memory BIOs (" + Num(raw.transport) + " B/pair)");
+      "glibc in-use bytes per pair at " + n +
+          " idle pairs (chunk headers included); baseline "
+          "includes its memory BIOs (" +
+          Num(raw.transport) + " B/pair)");
 }
 
 }  // namespace
@@ -849,7 +852,8 @@ int main(int argc, char** argv) {
 
   std::vector<Figure> figures = BuildFigures(collector);
   if (run_memory) {
-    const Fixture& f = GetFixture({sansio_tls::testing::KeyType::kEcdsaP256, TLS1_3_VERSION, "", true});
+    const Fixture& f =
+        GetFixture({sansio_tls::testing::KeyType::kEcdsaP256, TLS1_3_VERSION, "", true});
     IdleMemory raw = MeasureIdleRaw(f, idle_sessions);
     IdleMemory ours = MeasureIdleOurs(f, idle_sessions);
     AddMemoryFigures(figures, raw, ours);

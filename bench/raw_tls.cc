@@ -65,8 +65,7 @@ RawContexts RawContexts::Make(const testing::TestPki& pki, const Scenario& scena
 
   bssl::UniquePtr<X509> root = testing::ToX509(pki.root);
   Check(X509_STORE_add_cert(SSL_CTX_get_cert_store(r.client.get()), root.get()), "trust root");
-  SSL_CTX_set_verify(r.client.get(), scenario.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-                     nullptr);
+  SSL_CTX_set_verify(r.client.get(), scenario.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   SSL_CTX_set_session_cache_mode(r.client.get(), SSL_SESS_CACHE_CLIENT);
   SSL_CTX_sess_set_new_cb(r.client.get(), bench::OnNewSession);
   return r;
@@ -184,8 +183,8 @@ AeadLoop::AeadLoop(const EVP_AEAD* aead, size_t record_size)
       plaintext_(record_size, 0x5a),
       record_(record_size + EVP_AEAD_max_overhead(aead)) {
   uint8_t key[32] = {1, 2, 3};
-  Check(EVP_AEAD_CTX_init(&ctx_, aead, key, EVP_AEAD_key_length(aead),
-                          EVP_AEAD_DEFAULT_TAG_LENGTH, nullptr),
+  Check(EVP_AEAD_CTX_init(&ctx_, aead, key, EVP_AEAD_key_length(aead), EVP_AEAD_DEFAULT_TAG_LENGTH,
+                          nullptr),
         "EVP_AEAD_CTX_init");
 }
 

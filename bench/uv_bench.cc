@@ -61,7 +61,8 @@ class ServerThread {
         s->Write("s");
         streams_.push_back(std::move(s));
       };
-      auto server = uv_tls::Server::Listen(&loop_, ctx, {.handshake_timeout = std::chrono::milliseconds(0)}, cb);
+      auto server = uv_tls::Server::Listen(&loop_, ctx,
+                                           {.handshake_timeout = std::chrono::milliseconds(0)}, cb);
       if (!server.ok()) std::abort();
       server_ = std::move(server).value();
       port.set_value(server_->port());
@@ -192,15 +193,20 @@ void PosixIdleHeap(const Contexts& ctx, int n) {
         while (c->NextEvent()) {
         }
       }
-      if (!cw && p.client->session().handshake_done()) cw = p.client->TryWrite({(const uint8_t*)"c", 1}) == 1;
-      if (!sw && p.server->session().handshake_done()) sw = p.server->TryWrite({(const uint8_t*)"s", 1}) == 1;
+      if (!cw && p.client->session().handshake_done())
+        cw = p.client->TryWrite({(const uint8_t*)"c", 1}) == 1;
+      if (!sw && p.server->session().handshake_done())
+        sw = p.server->TryWrite({(const uint8_t*)"s", 1}) == 1;
       got_c += p.client->TryRead(buf);
       got_s += p.server->TryRead(buf);
       pollfd fds[2] = {{p.client->fd(), POLLIN, 0}, {p.server->fd(), POLLIN, 0}};
       ::poll(fds, 2, 1);
     }
   };
-  { Pair w = make(); drive(w); }
+  {
+    Pair w = make();
+    drive(w);
+  }
   HeapSnapshot before = TakeHeapSnapshot();
   std::vector<Pair> pairs;
   pairs.reserve(n);
@@ -219,8 +225,8 @@ void PosixIdleHeap(const Contexts& ctx, int n) {
   double pair = double(all.total() - before.total()) / n;
   double server_end = double(servers.total() - before.total()) / n;
   std::printf("posix: idle heap per connection (%d connections, TLS 1.3 ECDSA):\n", n);
-  std::printf("  client + server ends: %.0f B\n  server end: %.0f B\n  client end: %.0f B\n",
-              pair, server_end, pair - server_end);
+  std::printf("  client + server ends: %.0f B\n  server end: %.0f B\n  client end: %.0f B\n", pair,
+              server_end, pair - server_end);
   std::printf("{\"figure\":\"posix_idle_heap_server_end\",\"bytes\":%.0f}\n", server_end);
   std::printf("{\"figure\":\"posix_idle_heap_client_end\",\"bytes\":%.0f}\n", pair - server_end);
 }
@@ -258,9 +264,10 @@ void UvHandshakes(const Contexts& ctx, int n) {
   }
   double cpu = CpuSeconds() - cpu0;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  std::printf("uv: full handshakes over loopback, both ends on one loop: %.0f /CPU s (%.0f us CPU "
-              "per client+server pair; wall %.2f s for %d)\n",
-              n / cpu, cpu / n * 1e6, wall, n);
+  std::printf(
+      "uv: full handshakes over loopback, both ends on one loop: %.0f /CPU s (%.0f us CPU "
+      "per client+server pair; wall %.2f s for %d)\n",
+      n / cpu, cpu / n * 1e6, wall, n);
   std::printf("{\"figure\":\"uv_handshakes_per_cpu_second\",\"value\":%.0f}\n", n / cpu);
   server_streams.clear();
   server->reset();
@@ -305,9 +312,10 @@ void UvBulk(const Contexts& ctx, size_t mib) {
   while (received < total) uv_run(&loop, UV_RUN_ONCE);
   double cpu = CpuSeconds() - cpu0;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  std::printf("uv: bulk one way over loopback, 16 KiB writes, both ends on one loop: %.0f MB/CPU s "
-              "(%zu MiB in %.2f s wall)\n",
-              total / 1e6 / cpu, mib, wall);
+  std::printf(
+      "uv: bulk one way over loopback, 16 KiB writes, both ends on one loop: %.0f MB/CPU s "
+      "(%zu MiB in %.2f s wall)\n",
+      total / 1e6 / cpu, mib, wall);
   std::printf("{\"figure\":\"uv_bulk_mb_per_cpu_second\",\"value\":%.0f}\n", total / 1e6 / cpu);
   c->reset();
   server_streams.clear();

@@ -45,9 +45,8 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
 
   if (options.min_version > options.max_version) {
     return MakeError("ERR_TLS_INVALID_PROTOCOL_VERSION",
-                       std::string("min_version ") + std::string(VersionName(options.min_version)) +
-                           " is above max_version " +
-                           std::string(VersionName(options.max_version)));
+                     std::string("min_version ") + std::string(VersionName(options.min_version)) +
+                         " is above max_version " + std::string(VersionName(options.max_version)));
   }
 
   ctx->ssl_ctx_ = SSL_CTX_new(TLS_with_buffers_method());
@@ -60,8 +59,8 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   const char* ciphers = options.ciphers.empty() ? kDefaultCiphers : options.ciphers.c_str();
   if (!SSL_CTX_set_strict_cipher_list(ssl_ctx, ciphers)) {
     ERR_clear_error();
-    return MakeError("ERR_TLS_INVALID_CIPHERS",
-                       "cipher list \"" + options.ciphers + "\" is invalid or names an unknown cipher");
+    return MakeError("ERR_TLS_INVALID_CIPHERS", "cipher list \"" + options.ciphers +
+                                                    "\" is invalid or names an unknown cipher");
   }
   if (options.role == Role::kServer && options.honor_cipher_order) {
     SSL_CTX_set_options(ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -70,8 +69,8 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   if (!options.ecdh_curve.empty() &&
       !SSL_CTX_set1_curves_list(ssl_ctx, options.ecdh_curve.c_str())) {
     ERR_clear_error();
-    return MakeError("ERR_TLS_INVALID_ECDH_CURVE",
-                       "ecdh_curve \"" + options.ecdh_curve + "\" is invalid or names an unknown group");
+    return MakeError("ERR_TLS_INVALID_ECDH_CURVE", "ecdh_curve \"" + options.ecdh_curve +
+                                                       "\" is invalid or names an unknown group");
   }
 
   // Our certificate and key.
@@ -79,21 +78,21 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   bool has_key = !cred.key_pem.empty(), has_cert = !cred.cert_chain_pem.empty();
   if (has_key != has_cert) {
     return MakeError("ERR_TLS_INVALID_CREDENTIALS",
-                       has_key ? "a private key was given without a certificate"
-                               : "a certificate was given without its private key");
+                     has_key ? "a private key was given without a certificate"
+                             : "a certificate was given without its private key");
   }
   bool has_pfx = !cred.pfx.empty();
   if (has_pfx && has_cert) {
     return MakeError("ERR_TLS_INVALID_CREDENTIALS",
-                       "give either pfx or key_pem + cert_chain_pem, not both");
+                     "give either pfx or key_pem + cert_chain_pem, not both");
   }
   if (!has_cert && !has_pfx && options.role == Role::kServer) {
-    return MakeError("ERR_TLS_MISSING_CERTIFICATE",
-                       "a server needs a certificate and private key");
+    return MakeError("ERR_TLS_MISSING_CERTIFICATE", "a server needs a certificate and private key");
   }
   if (has_cert || has_pfx) {
-    auto loaded = has_pfx ? internal::LoadPkcs12(cred.pfx, cred.passphrase)
-                          : internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
+    auto loaded =
+        has_pfx ? internal::LoadPkcs12(cred.pfx, cred.passphrase)
+                : internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
     if (!loaded.ok()) return loaded.error();
     if (has_pfx) ctx->options_.credentials.cert_chain_pem = internal::ChainToPem(loaded->chain);
     std::vector<CRYPTO_BUFFER*> raw;
@@ -101,7 +100,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     if (!SSL_CTX_set_chain_and_key(ssl_ctx, raw.data(), raw.size(), loaded->key.get(), nullptr)) {
       ERR_clear_error();
       return MakeError("ERR_TLS_INVALID_CREDENTIALS",
-                         "BoringSSL refused the certificate chain and key");
+                       "BoringSSL refused the certificate chain and key");
     }
   }
 
@@ -112,7 +111,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     auto certs = internal::ParseCertificates(options.ca_pems[i]);
     if (!certs.ok()) {
       return MakeError("ERR_TLS_INVALID_CA",
-                         "ca[" + std::to_string(i) + "]: " + certs.error().message);
+                       "ca[" + std::to_string(i) + "]: " + certs.error().message);
     }
     for (auto& x509 : certs.value()) {
       X509_STORE_add_cert(ctx->store_, x509.get());
@@ -128,13 +127,14 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   }
 
   // CRLs, the system bundle, accepted signature algorithms (core/internal/trust.cc).
-  if (auto error = internal::ConfigureVerification(ssl_ctx, ctx->store_, options)) return *std::move(error);
+  if (auto error = internal::ConfigureVerification(ssl_ctx, ctx->store_, options))
+    return *std::move(error);
 
   for (const auto* list : {&options.verify_algorithms, &options.signing_algorithms}) {
     for (uint16_t alg : *list) {
       if (SSL_get_signature_algorithm_name(alg, 0) == nullptr) {
         return MakeError("ERR_TLS_INVALID_SIGALGS",
-                           "unknown signature algorithm " + std::to_string(alg));
+                         "unknown signature algorithm " + std::to_string(alg));
       }
     }
   }
@@ -146,7 +146,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
                                             options.signing_algorithms.size()))) {
     ERR_clear_error();
     return MakeError("ERR_TLS_INVALID_SIGALGS",
-                       "a signature algorithm list names an unknown algorithm");
+                     "a signature algorithm list names an unknown algorithm");
   }
 
   if (options.role == Role::kServer) {

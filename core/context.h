@@ -36,17 +36,17 @@ struct Credentials {
   // A Context keeps no secret: it clears key_pem, passphrase and pfx, and for a pfx fills
   // cert_chain_pem with the chain loaded from it.
   std::vector<uint8_t> pfx;
-  std::string ocsp_response;   // server: DER OCSPResponse stapled for clients asking; empty: none
+  std::string ocsp_response;  // server: DER OCSPResponse stapled for clients asking; empty: none
 };
 
 // SniContext: credentials a server presents to clients asking for names matching |pattern|
 // (Node's server.addContext). Pattern rules: core/negotiation/sni_matcher.h (`*` within one
 // label, ASCII case-insensitive, trailing dot ignored, most recently added wins).
 struct SniContext {
-  std::string pattern;                // e.g. "example.com", "*.example.com"
-  Credentials credentials;            // required
-  std::vector<std::string> ca_pems;   // verify client certificates on these connections (own
-                                      // list: the default's ca_pems are not inherited)
+  std::string pattern;               // e.g. "example.com", "*.example.com"
+  Credentials credentials;           // required
+  std::vector<std::string> ca_pems;  // verify client certificates on these connections (own
+                                     // list: the default's ca_pems are not inherited)
 };
 
 // The TLS 1.2 cipher suites used when ContextOptions::ciphers is empty, in server preference
@@ -198,7 +198,7 @@ class Context {
   ContextOptions options_;
   SSL_CTX* ssl_ctx_ = nullptr;
   X509_STORE* store_ = nullptr;
-  std::shared_ptr<internal::SessionStore> session_store_;  // server, SessionCacheMode::kInternal
+  std::shared_ptr<internal::SessionStore> session_store_;     // server, SessionCacheMode::kInternal
   std::shared_ptr<const internal::Negotiation> negotiation_;  // set by SetUpNegotiation
 };
 

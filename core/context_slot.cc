@@ -12,8 +12,9 @@ std::shared_ptr<const Context> ContextSlot::Get() const {
 }
 
 std::optional<Error> ContextSlot::Set(std::shared_ptr<const Context> next) {
-  if (!next) return Error{"ERR_INVALID_ARG_VALUE", "ContextSlot::Set: the context is null",
-                          std::nullopt, false};
+  if (!next)
+    return Error{"ERR_INVALID_ARG_VALUE", "ContextSlot::Set: the context is null", std::nullopt,
+                 false};
   std::shared_ptr<const Context> old;  // released outside the lock
   std::lock_guard<std::mutex> lock(mu_);
   if (current_ && current_->role() != next->role()) {

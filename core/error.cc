@@ -29,14 +29,22 @@ bool IsErrnoName(std::string_view code) {
 
 std::string_view ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kConfiguration: return "configuration";
-    case ErrorKind::kCertificate: return "certificate";
-    case ErrorKind::kProtocol: return "protocol";
-    case ErrorKind::kPeerAlert: return "peer_alert";
-    case ErrorKind::kTransport: return "transport";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kMisuse: return "misuse";
-    case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kConfiguration:
+      return "configuration";
+    case ErrorKind::kCertificate:
+      return "certificate";
+    case ErrorKind::kProtocol:
+      return "protocol";
+    case ErrorKind::kPeerAlert:
+      return "peer_alert";
+    case ErrorKind::kTransport:
+      return "transport";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kMisuse:
+      return "misuse";
+    case ErrorKind::kInternal:
+      return "internal";
   }
   return "internal";
 }

@@ -90,7 +90,8 @@ struct NegotiationCallbacks {
   // (no_application_protocol).
   static int OnAlpn(SSL* /*ssl*/, const uint8_t** out, uint8_t* out_len, const uint8_t* in,
                     unsigned in_len, void* arg) {
-    const std::vector<std::string>& prefs = static_cast<const Context*>(arg)->options().alpn_protocols;
+    const std::vector<std::string>& prefs =
+        static_cast<const Context*>(arg)->options().alpn_protocols;
     if (prefs.empty()) return SSL_TLSEXT_ERR_NOACK;
     std::optional<size_t> i = SelectAlpn(prefs, {in, in_len});
     if (!i) return SSL_TLSEXT_ERR_ALERT_FATAL;
@@ -166,12 +167,13 @@ std::optional<Error> Context::SetUpNegotiation() {
   if (o.role == Role::kClient) {
     if (!entries.empty() || o.sni_callback) {
       return MakeError("ERR_TLS_INVALID_CONFIG",
-                         "sni_contexts and sni_callback are server options; a client sends "
-                         "its name with SessionOptions::servername");
+                       "sni_contexts and sni_callback are server options; a client sends "
+                       "its name with SessionOptions::servername");
     }
     // SSL_CTX_set_alpn_protos returns 0 on success.
     if (!alpn_wire.empty() &&
-        SSL_CTX_set_alpn_protos(ssl_ctx_, alpn_wire.data(), static_cast<unsigned>(alpn_wire.size())) != 0) {
+        SSL_CTX_set_alpn_protos(ssl_ctx_, alpn_wire.data(),
+                                static_cast<unsigned>(alpn_wire.size())) != 0) {
       ERR_clear_error();
       return MakeError("ERR_TLS_INVALID_PROTOCOL_LIST", "BoringSSL refused alpn_protocols");
     }
@@ -209,7 +211,7 @@ std::optional<Error> Context::SetUpNegotiation() {
       if (!built.ok()) {
         // The pattern passed validation: only [A-Za-z0-9-._*], safe to print.
         return MakeError(built.error().code,
-                           where + " (\"" + e.pattern + "\"): " + built.error().message);
+                         where + " (\"" + e.pattern + "\"): " + built.error().message);
       }
       sub = std::move(built).value();
     }

@@ -8,7 +8,6 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
-
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -54,9 +53,12 @@ const SSL_CTX* ParsingContext() {
 
 const char* EarlyDataName(EarlyData e) {
   switch (e) {
-    case EarlyData::kNotOffered: return "none";
-    case EarlyData::kAccepted: return "accepted";
-    case EarlyData::kRejected: return "rejected";
+    case EarlyData::kNotOffered:
+      return "none";
+    case EarlyData::kAccepted:
+      return "accepted";
+    case EarlyData::kRejected:
+      return "rejected";
   }
   return "?";
 }
@@ -85,11 +87,10 @@ Result<SavedSession> SavedSession::FromBytes(std::span<const uint8_t> bytes) {
   if (!CBS_get_u8(&in, &version) || version != kFormatVersion) {
     return InvalidSession("unsupported format version");
   }
-  if (!CBS_get_u8(&in, &flags) || (flags & ~3u) != 0 ||
-      !CBS_get_u16_length_prefixed(&in, &error) || CBS_len(&error) > kMaxField ||
-      !CBS_get_u16_length_prefixed(&in, &name) || CBS_len(&name) > kMaxField ||
-      !CBS_get_u32(&in, &body_len) || !CBS_get_bytes(&in, &body, body_len) ||
-      CBS_len(&in) != 0) {
+  if (!CBS_get_u8(&in, &flags) || (flags & ~3u) != 0 || !CBS_get_u16_length_prefixed(&in, &error) ||
+      CBS_len(&error) > kMaxField || !CBS_get_u16_length_prefixed(&in, &name) ||
+      CBS_len(&name) > kMaxField || !CBS_get_u32(&in, &body_len) ||
+      !CBS_get_bytes(&in, &body, body_len) || CBS_len(&in) != 0) {
     return InvalidSession("malformed");
   }
   bssl::UniquePtr<SSL_SESSION> session(

@@ -47,10 +47,10 @@ enum class SessionCacheMode : uint8_t {
 namespace internal {
 // The verification result a session carries, so that resuming it reports the original one.
 struct AuthInfo {
-  bool verified = false;    // a peer certificate was checked (false: none was sent/checked)
+  bool verified = false;  // a peer certificate was checked (false: none was sent/checked)
   bool authorized = false;
-  std::string error;        // authorization_error when !authorized
-  std::string servername;   // client: the name the certificate was checked against
+  std::string error;       // authorization_error when !authorized
+  std::string servername;  // client: the name the certificate was checked against
 
   friend bool operator==(const AuthInfo&, const AuthInfo&) = default;
 };
@@ -73,12 +73,12 @@ class SavedSession {
 
   // The TLS 1.2 session ID a server looks it up by (empty for ticket-only sessions).
   std::vector<uint8_t> id() const;
-  std::string protocol() const;         // "TLSv1.2" / "TLSv1.3"
-  int64_t time() const;                 // creation, unix seconds (the creating session's clock)
-  uint32_t timeout() const;             // lifetime in seconds from time()
-  bool ExpiredAt(int64_t now) const;    // now outside [time(), time() + timeout())
-  bool has_ticket() const;              // client: resumes by ticket
-  bool early_data_capable() const;      // the server allowed 0-RTT on this session
+  std::string protocol() const;       // "TLSv1.2" / "TLSv1.3"
+  int64_t time() const;               // creation, unix seconds (the creating session's clock)
+  uint32_t timeout() const;           // lifetime in seconds from time()
+  bool ExpiredAt(int64_t now) const;  // now outside [time(), time() + timeout())
+  bool has_ticket() const;            // client: resumes by ticket
+  bool early_data_capable() const;    // the server allowed 0-RTT on this session
 
   // The verification result of the handshake that made the session.
   bool authorized() const;
@@ -111,7 +111,7 @@ class SavedSession {
 // session_timeout, with window >= 1 so tickets issued just before a rotation still open.
 class TicketKeys {
  public:
-  static constexpr size_t kKeySize = 48;         // 16-byte name || 32-byte secret
+  static constexpr size_t kKeySize = 48;  // 16-byte name || 32-byte secret
   static constexpr size_t kMaxKeys = 64;
   using Key = std::array<uint8_t, kKeySize>;
 

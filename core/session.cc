@@ -17,7 +17,7 @@ namespace sansio_tls {
 
 namespace {
 
-constexpr size_t kMaxInput = 32 * 1024;  // ciphertext kept while the receive side is full
+constexpr size_t kMaxInput = 32 * 1024;   // ciphertext kept while the receive side is full
 constexpr size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext
 
 int SessionIndex() {
@@ -32,7 +32,8 @@ uint32_t FirstSslError() {
   for (;;) {
     uint32_t e = ERR_get_error();
     if (e == 0) return first;
-    if (first == 0 || (ERR_GET_LIB(first) != ERR_LIB_SSL && ERR_GET_LIB(e) == ERR_LIB_SSL)) first = e;
+    if (first == 0 || (ERR_GET_LIB(first) != ERR_LIB_SSL && ERR_GET_LIB(e) == ERR_LIB_SSL))
+      first = e;
   }
 }
 
@@ -70,17 +71,28 @@ Session* Session::FromSsl(const SSL* ssl) { return SessionCallbacks::From(ssl); 
 
 const char* EventKindName(EventKind kind) {
   switch (kind) {
-    case EventKind::kHandshakeDone: return "HandshakeDone";
-    case EventKind::kReadable: return "Readable";
-    case EventKind::kPeerClosed: return "PeerClosed";
-    case EventKind::kPeerTruncated: return "PeerTruncated";
-    case EventKind::kError: return "Error";
-    case EventKind::kSniRequest: return "SniRequest";
-    case EventKind::kNewSession: return "NewSession";
-    case EventKind::kSessionLookup: return "SessionLookup";
-    case EventKind::kEarlyData: return "EarlyData";
-    case EventKind::kKeyLog: return "KeyLog";
-    case EventKind::kVerifyRequested: return "VerifyRequested";
+    case EventKind::kHandshakeDone:
+      return "HandshakeDone";
+    case EventKind::kReadable:
+      return "Readable";
+    case EventKind::kPeerClosed:
+      return "PeerClosed";
+    case EventKind::kPeerTruncated:
+      return "PeerTruncated";
+    case EventKind::kError:
+      return "Error";
+    case EventKind::kSniRequest:
+      return "SniRequest";
+    case EventKind::kNewSession:
+      return "NewSession";
+    case EventKind::kSessionLookup:
+      return "SessionLookup";
+    case EventKind::kEarlyData:
+      return "EarlyData";
+    case EventKind::kKeyLog:
+      return "KeyLog";
+    case EventKind::kVerifyRequested:
+      return "VerifyRequested";
   }
   return "?";
 }
@@ -139,8 +151,7 @@ bool Session::Init() {
     // handshake (RFC 5280 4.2.1.3); this BoringSSL does not check it unless asked.
     SSL_set_enforce_rsa_key_usage(ssl_, 1);
     const std::string& sni = options_.servername;
-    if (!sni.empty() && !IsIpAddress(sni) &&
-        !SSL_set_tlsext_host_name(ssl_, sni.c_str())) {
+    if (!sni.empty() && !IsIpAddress(sni) && !SSL_set_tlsext_host_name(ssl_, sni.c_str())) {
       return false;
     }
   } else {
@@ -236,8 +247,8 @@ void Session::OnTimer(Timestamp now) {
   if (handshake_deadline_ && !handshake_done_ && *now_ >= *handshake_deadline_) {
     std::string ms = std::to_string(options_.handshake_timeout.count());
     if (sni_pending() || verify_pending() || session_lookup_pending()) {
-      Fail(MakeError(errc::kPauseUnanswered, "the handshake waited " + ms +
-                                              " ms for the application to answer a pause"));
+      Fail(MakeError(errc::kPauseUnanswered,
+                     "the handshake waited " + ms + " ms for the application to answer a pause"));
     } else {
       Fail(MakeError(errc::kHandshakeTimeout,
                      "the TLS handshake did not complete within " + ms + " ms"));
@@ -372,9 +383,11 @@ void Session::DriveHandshake() {
   }
   int err = SSL_get_error(ssl_, r);
   if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
-  if (err == SSL_ERROR_PENDING_SESSION) {  // paused until AnswerSessionLookup()
+  if (err == SSL_ERROR_PENDING_SESSION) {              // paused until AnswerSessionLookup()
     ERR_clear_error();
-    if (eof_) Fail(MakeError("ECONNRESET", "the transport ended while the handshake waited for AnswerSessionLookup"));
+    if (eof_)
+      Fail(MakeError("ECONNRESET",
+                     "the transport ended while the handshake waited for AnswerSessionLookup"));
     return;
   }
   if (err == SSL_ERROR_WANT_CERTIFICATE_VERIFY) {  // paused until CompleteVerification()
@@ -383,13 +396,13 @@ void Session::DriveHandshake() {
   }
   if (err == SSL_ERROR_PENDING_CERTIFICATE) {  // paused until AnswerSni()
     ERR_clear_error();
-    if (eof_) Fail(MakeError("ECONNRESET", "the transport ended while the handshake waited for AnswerSni"));
+    if (eof_)
+      Fail(MakeError("ECONNRESET", "the transport ended while the handshake waited for AnswerSni"));
     return;
   }
   if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
     ERR_clear_error();
-    Fail(MakeError("ECONNRESET",
-                   "the transport ended before the TLS handshake completed"));
+    Fail(MakeError("ECONNRESET", "the transport ended before the TLS handshake completed"));
     return;
   }
   Fail(ErrorFromSsl(err, "handshake"));
@@ -402,7 +415,8 @@ void Session::OnHandshakeDone() {
     SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
   }
   info_.protocol = SSL_get_version(ssl_);
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_)) info_.cipher = SSL_CIPHER_standard_name(c);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_))
+    info_.cipher = SSL_CIPHER_standard_name(c);
   if (role() == Role::kServer) {
     const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
     info_.servername = sni ? sni : "";
@@ -429,7 +443,7 @@ void Session::OnHandshakeDone() {
 
   handshake_reported_ = true;
   PushKind(EventKind::kHandshakeDone);  // NextEvent() copies info_, final from here on
-  AfterHandshakeEvent();  // kNewSession held back during the handshake
+  AfterHandshakeEvent();                // kNewSession held back during the handshake
   if (!pending_write_.empty()) {
     internal::ByteQueue queued = std::move(pending_write_);
     pending_write_ = internal::ByteQueue();
@@ -482,7 +496,8 @@ Result<std::vector<uint8_t>> Session::ExportKeyingMaterial(
                                   context ? context->data() : nullptr,
                                   context ? context->size() : 0, context.has_value())) {
     ERR_clear_error();
-    return MakeError("ERR_TLS_EXPORT_KEYING_MATERIAL", "BoringSSL refused to export keying material");
+    return MakeError("ERR_TLS_EXPORT_KEYING_MATERIAL",
+                     "BoringSSL refused to export keying material");
   }
   return out;
 }

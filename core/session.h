@@ -54,26 +54,26 @@ struct HandshakeInfo {
   // Key-exchange group, e.g. "X25519" (static storage); empty: none (resumed TLS 1.2, or a
   // TLS 1.3 PSK-only resumption).
   std::string_view group;
-  uint16_t group_id = 0;            // its IANA code point (0: none)
+  uint16_t group_id = 0;                  // its IANA code point (0: none)
   uint16_t peer_signature_algorithm = 0;  // IANA SignatureScheme the peer signed with (0: none)
   bool hello_retry_request = false;       // TLS 1.3: the server sent a HelloRetryRequest
 };
 
 enum class EventKind {
-  kHandshakeDone,  // |handshake| is set; plaintext may flow both ways now
-  kReadable,       // plaintext became available: Read() until it returns 0
-  kPeerClosed,     // the peer sent close_notify: a clean end of its data
-  kPeerTruncated,  // the transport ended without close_notify: the peer's data may be cut short
-  kError,          // fatal; |error| is set; the session is dead (pending alert can be flushed)
-  kSniRequest,     // server, sni_callback: the handshake waits for AnswerSni(); |servername| set
-  kNewSession,     // |session| can resume a later connection. Client: a ticket or TLS 1.2
-                   // session arrived (also saved_session()). Server, kExternal cache: a
-                   // TLS 1.2 session to store under session->id()
-  kSessionLookup,  // server, kExternal cache: the handshake waits for AnswerSessionLookup();
-                   // |data| is the session ID the client offered
-  kEarlyData,      // server: 0-RTT data is readable (Read() it) before the handshake
-                   // completed; an attacker may replay it
-  kKeyLog,         // ContextOptions::key_log: |data| is one NSS key-log line (no newline)
+  kHandshakeDone,    // |handshake| is set; plaintext may flow both ways now
+  kReadable,         // plaintext became available: Read() until it returns 0
+  kPeerClosed,       // the peer sent close_notify: a clean end of its data
+  kPeerTruncated,    // the transport ended without close_notify: the peer's data may be cut short
+  kError,            // fatal; |error| is set; the session is dead (pending alert can be flushed)
+  kSniRequest,       // server, sni_callback: the handshake waits for AnswerSni(); |servername| set
+  kNewSession,       // |session| can resume a later connection. Client: a ticket or TLS 1.2
+                     // session arrived (also saved_session()). Server, kExternal cache: a
+                     // TLS 1.2 session to store under session->id()
+  kSessionLookup,    // server, kExternal cache: the handshake waits for AnswerSessionLookup();
+                     // |data| is the session ID the client offered
+  kEarlyData,        // server: 0-RTT data is readable (Read() it) before the handshake
+                     // completed; an attacker may replay it
+  kKeyLog,           // ContextOptions::key_log: |data| is one NSS key-log line (no newline)
   kVerifyRequested,  // ContextOptions::verify_callback: the handshake waits for
                      // CompleteVerification(); |handshake|.authorized/authorization_error
                      // hold our own verdict, peer_certificate() the certificate
@@ -85,7 +85,7 @@ struct Event {
   Error error;              // kError
   std::string servername;   // kSniRequest: the name the client sent
   std::optional<SavedSession> session;  // kNewSession
-  std::string data;         // kSessionLookup: session ID (raw bytes); kKeyLog: the line
+  std::string data;                     // kSessionLookup: session ID (raw bytes); kKeyLog: the line
 };
 
 // SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).
@@ -252,9 +252,9 @@ class Session : private internal::BioEndpoint {
   bool failed() const { return error_.has_value(); }
   // The sticky fatal error, if any.
   const std::optional<Error>& error() const { return error_; }
-  bool peer_closed() const { return peer_closed_; }    // close_notify or EOF received
+  bool peer_closed() const { return peer_closed_; }        // close_notify or EOF received
   bool peer_truncated() const { return peer_truncated_; }  // ... an EOF without close_notify
-  bool close_sent() const { return close_sent_; }      // our close_notify is in the output
+  bool close_sent() const { return close_sent_; }          // our close_notify is in the output
   // True when nothing more will happen: failed or closed both ways, and output flushed.
   bool finished() const;
 
@@ -336,8 +336,8 @@ class Session : private internal::BioEndpoint {
   size_t WriteNow(std::span<const uint8_t> data);
   void Fail(Error error);
   Error ErrorFromSsl(int ssl_error, const char* during);
-  void Push(Event event);          // an event with a payload of its own
-  void PushKind(EventKind kind);   // a payload-free event, or kHandshakeDone / kError
+  void Push(Event event);         // an event with a payload of its own
+  void PushKind(EventKind kind);  // a payload-free event, or kHandshakeDone / kError
   size_t write_room() const;
 
   // Verification, called from BoringSSL's custom-verify callback; returns an
@@ -360,12 +360,12 @@ class Session : private internal::BioEndpoint {
 
   // Session lifecycle (core/session_lifecycle.cc).
   bool InitLifecycle();
-  bool StepEarlyData(int* r);      // after SSL_do_handshake; false: DriveHandshake stops
+  bool StepEarlyData(int* r);  // after SSL_do_handshake; false: DriveHandshake stops
   bool ReadEarlyData(int* r);
   void SendEarlyData();
-  void MaybeSendEarlyData();       // Write() before the handshake
-  bool OnHandshakeLifecycle();     // in OnHandshakeDone; false: the session failed
-  void AfterHandshakeEvent();      // right after kHandshakeDone is queued
+  void MaybeSendEarlyData();    // Write() before the handshake
+  bool OnHandshakeLifecycle();  // in OnHandshakeDone; false: the session failed
+  void AfterHandshakeEvent();   // right after kHandshakeDone is queued
   void FlushPostHandshake();
   bool SendKeyUpdate(int request_type);
   void CountWritten(size_t n);
@@ -385,17 +385,17 @@ class Session : private internal::BioEndpoint {
   SessionOptions options_;
   SSL* ssl_ = nullptr;
 
-  internal::ByteQueue input_;         // ciphertext taken but not yet read by BoringSSL
-  std::span<const uint8_t> feed_;     // the Feed() argument, read in place during Feed()
-  internal::ChunkQueue output_;       // ciphertext written by BoringSSL, not yet consumed
+  internal::ByteQueue input_;          // ciphertext taken but not yet read by BoringSSL
+  std::span<const uint8_t> feed_;      // the Feed() argument, read in place during Feed()
+  internal::ChunkQueue output_;        // ciphertext written by BoringSSL, not yet consumed
   internal::ByteQueue pending_write_;  // plaintext accepted before the handshake completed
-  internal::ByteQueue plaintext_in_;  // decrypted, not yet Read()
+  internal::ByteQueue plaintext_in_;   // decrypted, not yet Read()
   internal::EventQueue events_;
 
   HandshakeInfo info_;
   std::optional<Error> error_;
   bool verify_done_ = false;
-  bool verify_rejected_ = false;      // our verifier ended the handshake
+  bool verify_rejected_ = false;  // our verifier ended the handshake
   enum class VerifyState : uint8_t { kNone, kPending, kAccepted, kRejected };
   VerifyState verify_state_ = VerifyState::kNone;  // verify_callback: the application's answer
   bool eof_ = false;
@@ -424,9 +424,9 @@ class Session : private internal::BioEndpoint {
   // host-name failure text), allocated on first use (core/internal/session_rare.h).
   struct Rare;
   std::unique_ptr<Rare> rare_;
-  Rare& rare();                                      // allocates on first use
-  const internal::Lifecycle& life() const;           // read-only; defaults when unallocated
-  internal::Lifecycle& mutable_life();               // allocates on first use
+  Rare& rare();                             // allocates on first use
+  const internal::Lifecycle& life() const;  // read-only; defaults when unallocated
+  internal::Lifecycle& mutable_life();      // allocates on first use
 };
 
 }  // namespace sansio_tls

@@ -14,7 +14,6 @@
 #include <openssl/mem.h>
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
-
 #include <sys/time.h>
 
 #include <algorithm>
@@ -142,8 +141,7 @@ struct LifecycleCallbacks {
   }
 
   static ssl_ticket_aead_result_t TicketOpen(SSL* ssl, uint8_t* out, size_t* out_len,
-                                             size_t max_out_len, const uint8_t* in,
-                                             size_t in_len) {
+                                             size_t max_out_len, const uint8_t* in, size_t in_len) {
     Session* s = Session::FromSsl(ssl);
     if (!s || !s->context_->options().ticket_keys) return ssl_ticket_aead_ignore_ticket;
     std::vector<uint8_t> plain;
@@ -211,7 +209,8 @@ std::optional<Error> Context::SetUpLifecycle() {
   // Installed on every server context: a session switched to an SNI context (which may not
   // have key_log) must keep logging if the context it started from asked for it. Clients
   // install it only when asked (the lines cost a little formatting per handshake).
-  if (o.key_log || o.role == Role::kServer) SSL_CTX_set_keylog_callback(ctx, LifecycleCallbacks::KeyLog);
+  if (o.key_log || o.role == Role::kServer)
+    SSL_CTX_set_keylog_callback(ctx, LifecycleCallbacks::KeyLog);
 
   if (o.role == Role::kClient) {
     if (!o.credentials.ocsp_response.empty()) {
@@ -363,8 +362,8 @@ void Session::SendEarlyData() {
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE);  // stop at the session's 0-RTT limit
   while (!pending_write_.empty() && life.early_sent.size() < options_.max_write_buffer) {
     std::span<const uint8_t> data = pending_write_.data();
-    size_t n = std::min({data.size(), options_.max_write_buffer - life.early_sent.size(),
-                         kEarlyChunk});
+    size_t n =
+        std::min({data.size(), options_.max_write_buffer - life.early_sent.size(), kEarlyChunk});
     ERR_clear_error();
     int w = SSL_write(ssl_, data.data(), static_cast<int>(n));
     if (w <= 0) {
@@ -438,9 +437,9 @@ bool Session::OnHandshakeLifecycle() {
       if (accepted) rare_->life.early_sent.Release();
     }
   } else {
-    info_.early_data = accepted              ? EarlyData::kAccepted
+    info_.early_data = accepted               ? EarlyData::kAccepted
                        : life().early_offered ? EarlyData::kRejected
-                                             : EarlyData::kNotOffered;
+                                              : EarlyData::kNotOffered;
   }
 
   // A resumed session reports the verification result it was created with.
@@ -451,7 +450,7 @@ bool Session::OnHandshakeLifecycle() {
       info_.authorized = a.authorized;
       info_.authorization_error = a.error;
     } else if (role() == Role::kServer && o.request_cert) {
-      internal::AuthInfo a = options_.session ? options_.session->auth()
+      internal::AuthInfo a = options_.session      ? options_.session->auth()
                              : life().resumed_auth ? *life().resumed_auth
                                                    : internal::AuthInfo{};
       verify_done_ = a.verified;
@@ -516,8 +515,7 @@ void Session::CountWritten(size_t n) {
   k.records_since_update += (n + SSL3_RT_MAX_PLAIN_LENGTH - 1) / SSL3_RT_MAX_PLAIN_LENGTH;
   const ContextOptions& o = context_->options();
   bool due = (o.key_update_after_bytes && k.bytes_since_update >= o.key_update_after_bytes) ||
-             (o.key_update_after_records &&
-              k.records_since_update >= o.key_update_after_records);
+             (o.key_update_after_records && k.records_since_update >= o.key_update_after_records);
   if (due && SSL_version(ssl_) >= TLS1_3_VERSION) SendKeyUpdate(SSL_KEY_UPDATE_NOT_REQUESTED);
 }
 
@@ -541,7 +539,9 @@ bool Session::session_lookup_pending() const {
 }
 
 std::optional<Error> Session::KeyUpdate(bool request_peer) {
-  auto refuse = [](std::string why) { return MakeError("ERR_TLS_KEY_UPDATE", "KeyUpdate: " + why); };
+  auto refuse = [](std::string why) {
+    return MakeError("ERR_TLS_KEY_UPDATE", "KeyUpdate: " + why);
+  };
   if (failed()) return refuse("the session has failed");
   if (!handshake_done_) return refuse("the handshake has not completed");
   if (close_sent_) return refuse("close_notify was already sent");

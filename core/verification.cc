@@ -2,8 +2,9 @@
 // declared in session.h (VerifyPeer, CompleteVerification, peer_certificate).
 //
 // Our verdict (ComputeVerdict): the chain against the trust store (verify_store(): the SNI
-// context's or the context's; CRLs as configured; at the session clock: SessionOptions::verify_time, else set_now()), then, on
-// a client whose chain verified, the host name (servername, else host, else "localhost").
+// context's or the context's; CRLs as configured; at the session clock:
+// SessionOptions::verify_time, else set_now()), then, on a client whose chain verified, the host
+// name (servername, else host, else "localhost").
 //
 // What happens with it, as in Node:
 //  - Client: reject_unauthorized turns a bad verdict into a failed handshake at once,
@@ -149,7 +150,8 @@ bool Session::ComputeVerdict() {
       X509_STORE_CTX_set_default(sctx.get(), role() == Role::kClient ? "ssl_server" : "ssl_client");
       // The session's clock, never BoringSSL's own (the epoch when no time was given).
       X509_STORE_CTX_set_time(sctx.get(), 0, clock_.value_or(0));
-      x509_err = X509_verify_cert(sctx.get()) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(sctx.get());
+      x509_err =
+          X509_verify_cert(sctx.get()) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(sctx.get());
       // Node runs OpenSSL 3, which names a lone untrusted leaf with an unknown issuer
       // UNABLE_TO_VERIFY_LEAF_SIGNATURE; BoringSSL's verifier (of OpenSSL 1.0.2 lineage)
       // says UNABLE_TO_GET_ISSUER_CERT_LOCALLY at depth 0.
@@ -221,7 +223,7 @@ bool Session::RefuseUnauthorizedClient() {
     info_.authorization_error = std::string(VerifyErrorCode(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT));
   }
   if (info_.authorized || !o.reject_unauthorized) return false;
-  uint8_t alert = !missing ? AlertForCode(info_.authorization_error)
+  uint8_t alert = !missing                              ? AlertForCode(info_.authorization_error)
                   : SSL_version(ssl_) >= TLS1_3_VERSION ? SSL_AD_CERTIFICATE_REQUIRED
                                                         : SSL_AD_HANDSHAKE_FAILURE;
   ERR_clear_error();
@@ -266,9 +268,7 @@ std::optional<Error> Session::CompleteVerification(bool accept, std::string code
   return std::nullopt;
 }
 
-bool Session::verify_pending() const {
-  return verify_state_ == VerifyState::kPending && !failed();
-}
+bool Session::verify_pending() const { return verify_state_ == VerifyState::kPending && !failed(); }
 
 std::optional<PeerCertificate> Session::peer_certificate(bool detailed) const {
   const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl_);

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t b0 = in.Byte(), b1 = in.Byte();
   ClientConfig config = ClientConfig::From(b0, b1);
   auto created = Session::Create(ClientContext(config), ClientSessionOptions(config));
-  FUZZ_CHECK(created.ok(), "Session::Create: %s", created.ok() ? "" : created.error().message.c_str());
+  FUZZ_CHECK(created.ok(), "Session::Create: %s",
+             created.ok() ? "" : created.error().message.c_str());
   Session& session = *created.value();
   SessionChecker checker(session);
   checker.Drain();

@@ -43,9 +43,9 @@ const FactoryCredential& Factory(int type) {
   auto& slot = (*cache)[type];
   if (slot.cert_pem.empty()) {
     ScopedRandomStream stream(RandomStream::kOther);
-    static const testing::KeyType kTypes[] = {testing::KeyType::kEcdsaP256,
-                                              testing::KeyType::kEcdsaP384,
-                                              testing::KeyType::kRsa2048, testing::KeyType::kEd25519};
+    static const testing::KeyType kTypes[] = {
+        testing::KeyType::kEcdsaP256, testing::KeyType::kEcdsaP384, testing::KeyType::kRsa2048,
+        testing::KeyType::kEd25519};
     testing::CertSpec spec;
     spec.key = testing::CachedKey(kTypes[type], 0);
     spec.not_before = 1700000000;
@@ -132,10 +132,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  ctx.error().message.c_str());
     } else {
       FUZZ_CHECK(!ctx.ok() && ctx.error().code == "ERR_TLS_BAD_PASSPHRASE",
-                 "PKCS#12 with a wrong passphrase gave %s", ctx.ok() ? "success" : ctx.error().code.c_str());
+                 "PKCS#12 with a wrong passphrase gave %s",
+                 ctx.ok() ? "success" : ctx.error().code.c_str());
     }
   }
-  if (!use_pfx && factory_key && factory_cert && !edits && !cert_as_ca && !crls && cert_part.empty()) {
+  if (!use_pfx && factory_key && factory_cert && !edits && !cert_as_ca && !crls &&
+      cert_part.empty()) {
     if (!encrypted || passphrase == "pass") {
       FUZZ_CHECK(ctx.ok(), "factory key %d (encrypted=%d) with its certificate failed: %s %s", type,
                  encrypted, ctx.error().code.c_str(), ctx.error().message.c_str());

@@ -15,6 +15,7 @@
 #endif
 
 #include <cctype>
+
 #include "core/testing/cert_factory.h"
 
 namespace sansio_tls::fuzz {
@@ -113,10 +114,10 @@ Pki BuildPki() {
                               "sansio-tls fuzz server key", 2);
   testing::Cert wild = leaf("*.example.com", {"*.example.com"}, {}, testing::kServerAuth,
                             "sansio-tls fuzz wildcard key", 3);
-  testing::Cert sni = leaf("sni.test", {"sni.test"}, {}, testing::kServerAuth,
-                           "sansio-tls fuzz sni key", 4);
-  testing::Cert client = leaf("client", {}, {}, testing::kClientAuth,
-                              "sansio-tls fuzz client key", 5);
+  testing::Cert sni =
+      leaf("sni.test", {"sni.test"}, {}, testing::kServerAuth, "sansio-tls fuzz sni key", 4);
+  testing::Cert client =
+      leaf("client", {}, {}, testing::kClientAuth, "sansio-tls fuzz client key", 5);
   Pki pki;
   pki.root_pem = root.cert_pem;
   pki.server_cert_pem = server.cert_pem;
@@ -157,9 +158,9 @@ void Tweak(const std::shared_ptr<const Context>& ctx, Harness harness) {
   }
   // Peers' Ed25519 signatures (server and client certificates) are accepted.
   static const uint16_t kPrefs[] = {
-      SSL_SIGN_ED25519,           SSL_SIGN_ECDSA_SECP256R1_SHA256, SSL_SIGN_RSA_PSS_RSAE_SHA256,
-      SSL_SIGN_RSA_PKCS1_SHA256,  SSL_SIGN_ECDSA_SECP384R1_SHA384, SSL_SIGN_RSA_PSS_RSAE_SHA384,
-      SSL_SIGN_RSA_PKCS1_SHA384,  SSL_SIGN_RSA_PSS_RSAE_SHA512,    SSL_SIGN_RSA_PKCS1_SHA512};
+      SSL_SIGN_ED25519,          SSL_SIGN_ECDSA_SECP256R1_SHA256, SSL_SIGN_RSA_PSS_RSAE_SHA256,
+      SSL_SIGN_RSA_PKCS1_SHA256, SSL_SIGN_ECDSA_SECP384R1_SHA384, SSL_SIGN_RSA_PSS_RSAE_SHA384,
+      SSL_SIGN_RSA_PKCS1_SHA384, SSL_SIGN_RSA_PSS_RSAE_SHA512,    SSL_SIGN_RSA_PKCS1_SHA512};
   FUZZ_CHECK(SSL_CTX_set_verify_algorithm_prefs(ssl_ctx, kPrefs, std::size(kPrefs)),
              "verify prefs");
 }
@@ -266,9 +267,12 @@ std::shared_ptr<const Context> AltServerContext() {
 
 SniAnswer SniAnswerFor(const ServerConfig& config) {
   switch (config.sni_answer) {
-    case 0: return SniAnswer::UseDefault();
-    case 2: return SniAnswer::Reject("fuzz: rejected");
-    default: return SniAnswer::Use(AltServerContext());
+    case 0:
+      return SniAnswer::UseDefault();
+    case 2:
+      return SniAnswer::Reject("fuzz: rejected");
+    default:
+      return SniAnswer::Use(AltServerContext());
   }
 }
 
@@ -287,8 +291,8 @@ ContextOptions ClientContextOptions(const ClientConfig& config) {
 
 std::shared_ptr<const Context> ClientContext(const ClientConfig& config) {
   static auto* cache = new std::map<int, std::shared_ptr<const Context>>();
-  int key = Norm(config.versions) | config.with_certificate << 2 |
-            config.reject_unauthorized << 3 | config.alpn << 4 | config.npn << 6;
+  int key = Norm(config.versions) | config.with_certificate << 2 | config.reject_unauthorized << 3 |
+            config.alpn << 4 | config.npn << 6;
   auto& slot = (*cache)[key];
   if (!slot) slot = BuildContext(ClientContextOptions(config), Harness::kStateless);
   return slot;
@@ -345,8 +349,12 @@ bool Compatible(const ClientConfig& c, const ServerConfig& s) {
       case kDefault:
         ok = checked == "localhost" || checked == "LOCALHOST." || checked == "127.0.0.1";
         break;
-      case kWild: ok = checked == "a.example.com" || checked == "b.example.com"; break;
-      case kSniTest: ok = checked == "sni.test"; break;
+      case kWild:
+        ok = checked == "a.example.com" || checked == "b.example.com";
+        break;
+      case kSniTest:
+        ok = checked == "sni.test";
+        break;
     }
     if (!ok) return false;
   }
@@ -354,7 +362,8 @@ bool Compatible(const ClientConfig& c, const ServerConfig& s) {
   if (!client_alpn.empty() && !server_alpn.empty()) {
     bool overlap = false;
     for (const auto& p : client_alpn)
-      overlap = overlap || std::find(server_alpn.begin(), server_alpn.end(), p) != server_alpn.end();
+      overlap =
+          overlap || std::find(server_alpn.begin(), server_alpn.end(), p) != server_alpn.end();
     if (!overlap) return false;
   }
   return true;
@@ -427,7 +436,8 @@ size_t SessionChecker::Drain() {
                    "kSessionLookup without an external cache");
         FUZZ_CHECK(!handshake_done_, "kSessionLookup after the handshake");
         if (session_.failed()) break;
-        FUZZ_CHECK(session_.session_lookup_pending(), "kSessionLookup but !session_lookup_pending()");
+        FUZZ_CHECK(session_.session_lookup_pending(),
+                   "kSessionLookup but !session_lookup_pending()");
         lookup_id_ = e->data;
         if (!deferred_) AnswerPending();
         break;
@@ -484,7 +494,8 @@ bool SessionChecker::AnswerPending() {
     FUZZ_CHECK(!refused, "AnswerSni refused: %s", refused->message.c_str());
     FUZZ_CHECK(!session_.sni_pending(), "still sni_pending() after AnswerSni");
     std::optional<Error> again = session_.AnswerSni(SniAnswer::UseDefault());
-    FUZZ_CHECK(again && again->code == "ERR_TLS_SNI_NOT_PENDING", "a second AnswerSni was accepted");
+    FUZZ_CHECK(again && again->code == "ERR_TLS_SNI_NOT_PENDING",
+               "a second AnswerSni was accepted");
     return true;
   }
   if (session_.verify_pending() && verify_answer_) {
@@ -505,7 +516,8 @@ bool SessionChecker::AnswerPending() {
   if (session_.session_lookup_pending() && lookup_) {
     std::optional<Error> refused = session_.AnswerSessionLookup(lookup_(lookup_id_));
     FUZZ_CHECK(!refused, "AnswerSessionLookup refused: %s", refused->message.c_str());
-    FUZZ_CHECK(!session_.session_lookup_pending(), "still session_lookup_pending() after the answer");
+    FUZZ_CHECK(!session_.session_lookup_pending(),
+               "still session_lookup_pending() after the answer");
     std::optional<Error> again = session_.AnswerSessionLookup(std::nullopt);
     FUZZ_CHECK(again && again->code == "ERR_TLS_SESSION_LOOKUP_NOT_PENDING",
                "a second AnswerSessionLookup was accepted");

@@ -28,14 +28,14 @@
 
 // FUZZ_CHECK aborts with a message when |cond| is false: libFuzzer reports it as a crash,
 // the replay test as a failure.
-#define FUZZ_CHECK(cond, ...)                                                        \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
+#define FUZZ_CHECK(cond, ...)                                                            \
+  do {                                                                                   \
+    if (!(cond)) {                                                                       \
       std::fprintf(stderr, "%s:%d: FUZZ_CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                             \
-      std::fprintf(stderr, "\n");                                                    \
-      std::abort();                                                                  \
-    }                                                                                \
+      std::fprintf(stderr, __VA_ARGS__);                                                 \
+      std::fprintf(stderr, "\n");                                                        \
+      std::abort();                                                                      \
+    }                                                                                    \
   } while (0)
 
 namespace sansio_tls::fuzz {
@@ -50,7 +50,7 @@ class Input {
   bool empty() const { return data_.empty(); }
   size_t remaining() const { return data_.size(); }
   uint8_t Byte();
-  uint16_t U16();  // big-endian
+  uint16_t U16();                           // big-endian
   std::span<const uint8_t> Take(size_t n);  // up to n bytes
   std::span<const uint8_t> Rest();
   // A string of Byte() bytes (0..255).
@@ -104,9 +104,9 @@ inline constexpr int64_t kFuzzTime = 1767225600;
 // Keys are derived from fixed seeds at run time (never stored in the repository).
 struct Pki {
   std::string root_pem;
-  std::string server_cert_pem, server_key_pem;    // localhost
-  std::string wild_cert_pem, wild_key_pem;        // *.example.com
-  std::string sni_cert_pem, sni_key_pem;          // sni.test
+  std::string server_cert_pem, server_key_pem;  // localhost
+  std::string wild_cert_pem, wild_key_pem;      // *.example.com
+  std::string sni_cert_pem, sni_key_pem;        // sni.test
   std::string client_cert_pem, client_key_pem;
   std::vector<uint8_t> root_der, server_der, client_der;
 };
@@ -114,37 +114,37 @@ const Pki& FixedPki();
 
 // Server configuration from a fuzz input's first two bytes.
 struct ServerConfig {
-  int versions = 0;             // 0, 3: TLS 1.2-1.3; 1: TLS 1.3 only; 2: TLS 1.2 only
+  int versions = 0;  // 0, 3: TLS 1.2-1.3; 1: TLS 1.3 only; 2: TLS 1.2 only
   bool request_cert = false;
   bool reject_unauthorized = false;
   Chunker::Mode chunking = Chunker::Mode::kWhole;
   bool eof_at_end = false;
-  bool echo = false;            // write back what is read, then Close()
+  bool echo = false;  // write back what is read, then Close()
   // 0: no SNI contexts; 1: contexts "*.example.com" and "sni.test"; 2: sni_callback only;
   // 3: contexts and sni_callback.
   int sni_mode = 0;
-  bool alpn = false;            // alpn_protocols {"h2", "http/1.1"}
-  bool npn = false;             // npn_protocols {"http/1.1", "spdy/3"}
+  bool alpn = false;  // alpn_protocols {"h2", "http/1.1"}
+  bool npn = false;   // npn_protocols {"http/1.1", "spdy/3"}
   // Answer to kSniRequest: 0 UseDefault, 1 and 3 Use(AltServerContext()), 2 Reject.
   int sni_answer = 0;
   static ServerConfig From(uint8_t b0, uint8_t b1);
   std::vector<uint8_t> ToBytes() const;
 };
 
-inline constexpr const char* kClientNames[8] = {
-    "localhost", "wrong.example", "a.example.com", "sni.test",
-    "127.0.0.1", "",              "LOCALHOST.",    "b.example.com"};
+inline constexpr const char* kClientNames[8] = {"localhost",  "wrong.example", "a.example.com",
+                                                "sni.test",   "127.0.0.1",     "",
+                                                "LOCALHOST.", "b.example.com"};
 
 struct ClientConfig {
-  int versions = 0;             // as ServerConfig
+  int versions = 0;  // as ServerConfig
   bool with_certificate = false;
   bool reject_unauthorized = false;
   Chunker::Mode chunking = Chunker::Mode::kWhole;
   bool eof_at_end = false;
   // 0: no ALPN; 1: {"h2", "http/1.1"}; 2: {"foo"}; 3: {"http/1.1"}.
   int alpn = 0;
-  bool npn = false;             // npn_protocols {"http/1.1"}
-  int name = 0;                 // servername: kClientNames[name]
+  bool npn = false;  // npn_protocols {"http/1.1"}
+  int name = 0;      // servername: kClientNames[name]
   static ClientConfig From(uint8_t b0, uint8_t b1);
   std::vector<uint8_t> ToBytes() const;
 };

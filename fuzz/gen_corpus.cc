@@ -45,8 +45,8 @@ void Save(const std::string& target, const std::string& label, const std::vector
   fs::path dir = g_root / target;
   fs::create_directories(dir);
   fs::path file = dir / (label + "-" + Hex(digest, 8));
-  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
-                                              static_cast<std::streamsize>(data.size()));
+  std::ofstream(file, std::ios::binary)
+      .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
 void Append(std::vector<uint8_t>& v, std::string_view s) { v.insert(v.end(), s.begin(), s.end()); }
@@ -155,7 +155,8 @@ void RecordedSeeds() {
       cc.alpn = 1;
       cc.npn = sc.alpn = sc.npn = true;
       switch (variant) {
-        case 0: break;
+        case 0:
+          break;
         case 1:  // client certificate requested and sent
           sc.request_cert = sc.reject_unauthorized = true;
           cc.with_certificate = true;
@@ -224,9 +225,11 @@ void RecordedSeeds() {
       made += 2;
       if (Compatible(cc, sc)) {
         expected += 2;
-        bool s_ok = Replays(true, cc, sc, rec.to_server), c_ok = Replays(false, cc, sc, rec.to_client);
+        bool s_ok = Replays(true, cc, sc, rec.to_server),
+             c_ok = Replays(false, cc, sc, rec.to_client);
         replayed += s_ok + c_ok;
-        if (!s_ok || !c_ok) std::printf("%s: replay server=%d client=%d\n", tag.c_str(), s_ok, c_ok);
+        if (!s_ok || !c_ok)
+          std::printf("%s: replay server=%d client=%d\n", tag.c_str(), s_ok, c_ok);
       }
     }
   }
@@ -241,7 +244,8 @@ void PairSeeds() {
     // ALPN, NPN on both sides; SNI contexts and callback on the server.
     return std::vector<uint8_t>{c0, 0x05, s0, 0x1f, rb, wb};
   };
-  auto op = [](std::vector<uint8_t>& v, uint8_t code, int side, std::initializer_list<uint8_t> args) {
+  auto op = [](std::vector<uint8_t>& v, uint8_t code, int side,
+               std::initializer_list<uint8_t> args) {
     v.push_back(static_cast<uint8_t>(code | side << 4));
     v.insert(v.end(), args.begin(), args.end());
   };
@@ -291,7 +295,8 @@ void PairSeeds() {
       Save("pair", "eof", v);
     }
     {  // client certificate, drop of the tail, close before the handshake
-      auto v = header(static_cast<uint8_t>(versions | 4), static_cast<uint8_t>(versions | 12), 8, 8);
+      auto v =
+          header(static_cast<uint8_t>(versions | 4), static_cast<uint8_t>(versions | 12), 8, 8);
       op(v, kClose, 0, {});
       op(v, kWrite, 1, {0x00, 0x20});
       op(v, kPump, 0, {});
@@ -306,9 +311,22 @@ void PairSeeds() {
 // ---- Lifecycle scripts ----------------------------------------------------------------
 
 void LifecycleSeeds() {
-  enum { kWrite, kMove, kRead, kClose, kFlip, kEof, kDrop, kPump, kKeyUpdate, kPeerCert,
-         kAnswer, kNext = 15 };
-  auto op = [](std::vector<uint8_t>& v, uint8_t code, int side, std::initializer_list<uint8_t> args) {
+  enum {
+    kWrite,
+    kMove,
+    kRead,
+    kClose,
+    kFlip,
+    kEof,
+    kDrop,
+    kPump,
+    kKeyUpdate,
+    kPeerCert,
+    kAnswer,
+    kNext = 15
+  };
+  auto op = [](std::vector<uint8_t>& v, uint8_t code, int side,
+               std::initializer_list<uint8_t> args) {
     v.push_back(static_cast<uint8_t>(code | side << 4));
     v.insert(v.end(), args.begin(), args.end());
   };
@@ -361,9 +379,18 @@ void LifecycleSeeds() {
   };
   for (uint8_t versions : {0, 1, 2}) {
     for (const Seed& seed : seeds) {
-      std::vector<uint8_t> v = {static_cast<uint8_t>(seed.c0 | versions), seed.c1,
-                                static_cast<uint8_t>(seed.s0 | versions), seed.s1,
-                                seed.l0, seed.l1, seed.l2, 0x00, 0x30, seed.damage, 255, 255};
+      std::vector<uint8_t> v = {static_cast<uint8_t>(seed.c0 | versions),
+                                seed.c1,
+                                static_cast<uint8_t>(seed.s0 | versions),
+                                seed.s1,
+                                seed.l0,
+                                seed.l1,
+                                seed.l2,
+                                0x00,
+                                0x30,
+                                seed.damage,
+                                255,
+                                255};
       bool answer = seed.l1 & 0x10;
       connection(v, answer);
       op(v, kNext, 0, {});
@@ -382,17 +409,22 @@ void SniSeeds() {
     for (auto& n : names) AppendShort(v, n);
     return v;
   };
-  Save("sni_matcher", "basic", seed({"*.test.com", "a.test.com", "*.test.com"},
-                                    {"b.test.com", "a.test.com", "a.b.test.com", "test.com"}));
-  Save("sni_matcher", "partial", seed({"a*.x.com", "*b.x.com", "a*b.x.com", "www.*.com"},
-                                      {"ab.x.com", "b.x.com", "axxb.x.com", "www.foo.com"}));
-  Save("sni_matcher", "case-dot", seed({"Example.COM.", "*.Example.com"},
-                                       {"example.com", "EXAMPLE.com.", "www.example.COM."}));
-  Save("sni_matcher", "invalid", seed({"", "1.2.3.4", "a..b", ".a", "**.a.com", "a b", "[::1]",
-                                       "0x7f.0.0.1", std::string(64, 'a') + ".com"},
-                                      {"127.1", "::1", "", ".x.com", "a_b.x.com"}));
-  Save("sni_matcher", "general", seed({"*.*.example.com", "a.*.example.com", "x*.*.y.*"},
-                                      {"a.b.example.com", "xx.q.y.z", "a.example.com"}));
+  Save("sni_matcher", "basic",
+       seed({"*.test.com", "a.test.com", "*.test.com"},
+            {"b.test.com", "a.test.com", "a.b.test.com", "test.com"}));
+  Save("sni_matcher", "partial",
+       seed({"a*.x.com", "*b.x.com", "a*b.x.com", "www.*.com"},
+            {"ab.x.com", "b.x.com", "axxb.x.com", "www.foo.com"}));
+  Save(
+      "sni_matcher", "case-dot",
+      seed({"Example.COM.", "*.Example.com"}, {"example.com", "EXAMPLE.com.", "www.example.COM."}));
+  Save("sni_matcher", "invalid",
+       seed({"", "1.2.3.4", "a..b", ".a", "**.a.com", "a b", "[::1]", "0x7f.0.0.1",
+             std::string(64, 'a') + ".com"},
+            {"127.1", "::1", "", ".x.com", "a_b.x.com"}));
+  Save("sni_matcher", "general",
+       seed({"*.*.example.com", "a.*.example.com", "x*.*.y.*"},
+            {"a.b.example.com", "xx.q.y.z", "a.example.com"}));
 }
 
 void ProtocolListSeeds() {
@@ -405,7 +437,10 @@ void ProtocolListSeeds() {
   Save("protocol_list", "alpn", seed({"h2", "http/1.1"}, std::string("\x08http/1.1\x02h2", 12)));
   Save("protocol_list", "none", seed({"spdy/3"}, std::string("\x02h2", 3)));
   Save("protocol_list", "malformed", seed({"h2"}, std::string("\x05h2", 3)));
-  Save("protocol_list", "empty-entry", seed({"", "a"}, std::string("\x00\x01" "a", 3)));
+  Save("protocol_list", "empty-entry",
+       seed({"", "a"}, std::string("\x00\x01"
+                                   "a",
+                                   3)));
 }
 
 void HostnameSeeds(const std::vector<testing::Cert>& certs) {
@@ -420,7 +455,8 @@ void HostnameSeeds(const std::vector<testing::Cert>& certs) {
   Save("hostname", "pattern", pattern_seed("foo.com", "f*o.com"));
   Save("hostname", "pattern", pattern_seed("FOO.example.com.", "foo.EXAMPLE.com"));
   for (const auto& cert : certs) {
-    for (std::string host : {"localhost", "127.0.0.1", "::1", "www.example.com", "a.b.example.com"}) {
+    for (std::string host :
+         {"localhost", "127.0.0.1", "::1", "www.example.com", "a.b.example.com"}) {
       std::vector<uint8_t> v{1};
       AppendShort(v, host);
       v.insert(v.end(), cert.der.begin(), cert.der.end());
@@ -445,8 +481,14 @@ std::vector<testing::Cert> FactoryCerts() {
   out.push_back(pki.server);
   out.push_back(pki.client);
   CertSpec rich;
-  rich.subject = {{"C", "US"}, {"ST", "CA"}, {"L", "SF"}, {"O", "Org, Inc."}, {"OU", "a"},
-                  {"OU", "b"}, {"CN", "rich.example"}, {"emailAddress", "x@example.com"},
+  rich.subject = {{"C", "US"},
+                  {"ST", "CA"},
+                  {"L", "SF"},
+                  {"O", "Org, Inc."},
+                  {"OU", "a"},
+                  {"OU", "b"},
+                  {"CN", "rich.example"},
+                  {"emailAddress", "x@example.com"},
                   {"1.2.3.4", "oid value"}};
   rich.dns_names = {"www.example.com", "*.example.com", "xn--bcher-kva.example"};
   rich.ip_addresses = {"127.0.0.1", "::1", "fe80::1"};
@@ -456,7 +498,8 @@ std::vector<testing::Cert> FactoryCerts() {
   rich.ocsp_url = "http://ocsp.example.com";
   rich.ca_issuers_url = "http://ca.example.com/ca.crt";
   rich.serial = {0x00, 0xff, 0x01};
-  for (KeyType kt : {KeyType::kEcdsaP256, KeyType::kEcdsaP384, KeyType::kRsa2048, KeyType::kEd25519}) {
+  for (KeyType kt :
+       {KeyType::kEcdsaP256, KeyType::kEcdsaP384, KeyType::kRsa2048, KeyType::kEd25519}) {
     rich.key_type = kt;
     rich.key = testing::CachedKey(kt, 0);
     out.push_back(testing::MakeSelfSigned(rich));
@@ -522,27 +565,33 @@ void CredentialSeeds() {
     Save("credentials", "factory", seed(m | 0x01 | 0x04, 0, "", "", ""));
     Save("credentials", "encrypted", seed(m | 0x01 | 0x02 | 0x04, 0, "pass", "", ""));
     Save("credentials", "badpass", seed(m | 0x01 | 0x02 | 0x04, 0, "wrong", "", ""));
-    Save("credentials", "edited", seed(m | 0x01 | 0x04 | 0x10, 0, "", std::string("\x00\x40\x01\x00\x80\x20", 6), ""));
+    Save("credentials", "edited",
+         seed(m | 0x01 | 0x04 | 0x10, 0, "", std::string("\x00\x40\x01\x00\x80\x20", 6), ""));
     Save("credentials", "pfx", seed(m, 1, "pass", "", ""));
     Save("credentials", "pfx-badpass", seed(m, 1, "pas", "", ""));
-    Save("credentials", "pfx-edited", seed(m, 1, "pass", std::string("\x00\x30\x04\x01\x10\x80", 6), ""));
+    Save("credentials", "pfx-edited",
+         seed(m, 1, "pass", std::string("\x00\x30\x04\x01\x10\x80", 6), ""));
   }
   Save("credentials", "cert-only", seed(0x00, 0, "", "", pki.server_cert_pem));
   Save("credentials", "mismatch", seed(0x01, 0, "", "", pki.server_cert_pem + pki.root_pem));
-  Save("credentials", "ca", seed(0x01 | 0x04 | 0x08, 0, "", "", pki.root_pem + pki.client_cert_pem));
+  Save("credentials", "ca",
+       seed(0x01 | 0x04 | 0x08, 0, "", "", pki.root_pem + pki.client_cert_pem));
   Save("credentials", "garbage",
        seed(0x00, 0, "x", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
             "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"));
   Save("credentials", "encrypted-header",
-       seed(0x00, 0, "pw", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
+       seed(0x00, 0, "pw",
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
             pki.server_cert_pem));
   Save("credentials", "legacy-header",
        seed(0x00, 0, "pw",
-            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: "
+            "AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
             pki.server_cert_pem));
-  Save("credentials", "pfx-raw", seed(0x00, 3, "pass", std::string("\x30\x82\x01\x00\x02\x01\x03", 7), ""));
-  Save("credentials", "crl", seed(0x01 | 0x04, 4, "", "",
-                                  "-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n"));
+  Save("credentials", "pfx-raw",
+       seed(0x00, 3, "pass", std::string("\x30\x82\x01\x00\x02\x01\x03", 7), ""));
+  Save("credentials", "crl",
+       seed(0x01 | 0x04, 4, "", "", "-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n"));
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 //   1: host ShortString, then certificate DER (arbitrary): CheckServerIdentity must not
 //      crash, gives a reason exactly when it fails, and ignores case and one trailing dot;
 //   2: host (the rest) against three fixed certificates whose names the reference knows.
+#include "core/x509/hostname.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "core/testing/cert_factory.h"
-#include "core/x509/hostname.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace sansio_tls;
@@ -167,8 +168,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  check.reason.c_str());
       std::string_view bare = StripDot(host);
       if (!IsIpAddress(bare) && bare.size() == host.size()) {
-        FUZZ_CHECK(CheckServerIdentity(host + ".", der).ok == check.ok, "trailing dot changes \"%s\"",
-                   host.c_str());
+        FUZZ_CHECK(CheckServerIdentity(host + ".", der).ok == check.ok,
+                   "trailing dot changes \"%s\"", host.c_str());
         FUZZ_CHECK(CheckServerIdentity(Upper(host), der).ok == check.ok, "case changes \"%s\"",
                    host.c_str());
       }
@@ -185,7 +186,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (IsIpAddress(bare)) {
           if (bare.find('%') != std::string::npos) continue;  // zones: not compared here
           std::vector<uint8_t> addr = Binary(bare);
-          for (const std::string& ip : cert.ips) want = want || (Binary(ip) == addr && !addr.empty());
+          for (const std::string& ip : cert.ips)
+            want = want || (Binary(ip) == addr && !addr.empty());
         } else if (!cert.dns.empty()) {
           for (const std::string& p : cert.dns) want = want || RefMatch(bare, p);
         } else {

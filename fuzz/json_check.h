@@ -35,13 +35,20 @@ class JsonCheck {
   bool Value(int depth) {
     if (depth > 200) return false;
     switch (Peek()) {
-      case '{': return Object(depth);
-      case '[': return Array(depth);
-      case '"': return String();
-      case 't': return Lit("true");
-      case 'f': return Lit("false");
-      case 'n': return Lit("null");
-      default: return Number();
+      case '{':
+        return Object(depth);
+      case '[':
+        return Array(depth);
+      case '"':
+        return String();
+      case 't':
+        return Lit("true");
+      case 'f':
+        return Lit("false");
+      case 'n':
+        return Lit("null");
+      default:
+        return Number();
     }
   }
   bool Object(int depth) {
@@ -57,7 +64,10 @@ class JsonCheck {
       Ws();
       if (!Value(depth + 1)) return false;
       Ws();
-      if (Peek() == ',') { ++i_; continue; }
+      if (Peek() == ',') {
+        ++i_;
+        continue;
+      }
       if (Peek() == '}') return ++i_, true;
       return false;
     }
@@ -70,7 +80,10 @@ class JsonCheck {
       Ws();
       if (!Value(depth + 1)) return false;
       Ws();
-      if (Peek() == ',') { ++i_; continue; }
+      if (Peek() == ',') {
+        ++i_;
+        continue;
+      }
       if (Peek() == ']') return ++i_, true;
       return false;
     }
@@ -100,7 +113,10 @@ class JsonCheck {
         }
         continue;
       }
-      if (c < 0x80) { ++i_; continue; }
+      if (c < 0x80) {
+        ++i_;
+        continue;
+      }
       // UTF-8: shortest form, no surrogates, <= U+10FFFF.
       int n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
       if (n < 0 || c > 0xF4 || i_ + n >= s_.size()) return false;

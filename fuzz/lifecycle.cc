@@ -79,10 +79,14 @@ struct Lifecycle {
 
   int64_t Advance() const {
     switch (clock) {
-      case 1: return timeout - 1;
-      case 2: return timeout;
-      case 3: return 1;
-      default: return 0;
+      case 1:
+        return timeout - 1;
+      case 2:
+        return timeout;
+      case 3:
+        return 1;
+      default:
+        return 0;
     }
   }
 };
@@ -137,7 +141,8 @@ Connection Open(const std::shared_ptr<const Context>& client_ctx,
   SessionChecker& cch = *c.driver->end(0).checker;
   SessionChecker& sch = *c.driver->end(1).checker;
   sch.set_sni_answer(SniAnswerFor(sc));
-  if (l.client_verify) cch.set_verify_answer(l.client_accept, l.client_accept ? "" : "FUZZ_REJECTED");
+  if (l.client_verify)
+    cch.set_verify_answer(l.client_accept, l.client_accept ? "" : "FUZZ_REJECTED");
   if (l.server_verify) sch.set_verify_answer(l.server_accept, "");
   if (l.cache == SessionCacheMode::kExternal) {
     sch.set_session_lookup([cache](std::string_view id) { return cache->Find(id); });
@@ -225,8 +230,9 @@ void Trace(Connection& first, Connection& second, bool offered, bool expected) {
            std::to_string(c.driver->end(1).checker->key_log_lines());
     }
     for (Session* session : {c.client.get(), c.server.get()}) {
-      if (session->failed()) s += std::string(" ") + (session == c.client.get() ? "client" : "server") +
-                                  "=" + session->error()->code;
+      if (session->failed())
+        s += std::string(" ") + (session == c.client.get() ? "client" : "server") + "=" +
+             session->error()->code;
     }
     if (c.driver->faulted()) s += " faulted";
     return s;
@@ -289,8 +295,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The saved session, possibly damaged on its way to the second connection.
   std::optional<SavedSession> saved = first.client->saved_session();
   if (!first.driver->faulted() && expected && saved) {
-    FUZZ_CHECK(saved->servername() == (kClientNames[cc.name][0] ? kClientNames[cc.name] : "localhost"),
-               "the saved session is for \"%s\"", saved->servername().c_str());
+    FUZZ_CHECK(
+        saved->servername() == (kClientNames[cc.name][0] ? kClientNames[cc.name] : "localhost"),
+        "the saved session is for \"%s\"", saved->servername().c_str());
   }
   if (saved && damage != 0) {
     std::vector<uint8_t> bytes = saved->ToBytes();
@@ -302,8 +309,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Result<SavedSession> parsed = SavedSession::FromBytes(bytes);
     if (std::getenv("SANSIO_FUZZ_TRACE")) {
       std::fprintf(stderr, "lifecycle: damage %u at %zu of %zu: %s\n", damage,
-                   damage == 2 ? bytes.size() : damage_at % bytes.size(),
-                   saved->ToBytes().size(), parsed.ok() ? "parses" : parsed.error().message.c_str());
+                   damage == 2 ? bytes.size() : damage_at % bytes.size(), saved->ToBytes().size(),
+                   parsed.ok() ? "parses" : parsed.error().message.c_str());
     }
     if (parsed.ok()) {
       saved = parsed.value();

@@ -14,7 +14,8 @@ uint8_t PatternByte(int side, uint64_t i) {
 }  // namespace
 
 Driver::Driver(Session& client, Session& server)
-    : client_checker_(client), server_checker_(server),
+    : client_checker_(client),
+      server_checker_(server),
       ends_{End{0, &client, &client_checker_}, End{1, &server, &server_checker_}} {}
 
 void Driver::Write(End& e, size_t n) {
@@ -41,7 +42,8 @@ size_t Driver::Move(End& from, size_t limit) {
   }
   size_t taken = to.session->Feed(fragment);
   FUZZ_CHECK(taken <= n, "Feed took %zu of %zu", taken, n);
-  if (taken < n) FUZZ_CHECK(!to.session->wants_input(), "Feed took %zu of %zu but wants_input()", taken, n);
+  if (taken < n)
+    FUZZ_CHECK(!to.session->wants_input(), "Feed took %zu of %zu but wants_input()", taken, n);
   for (auto& [offset, mask] : from.flips) {
     if (offset >= from.out_offset && offset < from.out_offset + taken) faulted_ = true;
   }
@@ -120,9 +122,8 @@ void Driver::Check(End& e) {
 void Driver::Received(End& e, std::span<const uint8_t> data) {
   const End& peer = ends_[1 - e.index];
   for (size_t i = 0; i < data.size(); ++i) {
-    FUZZ_CHECK(e.received + i < peer.written,
-               "%s received byte %llu but the peer only wrote %llu", e.index ? "server" : "client",
-               static_cast<unsigned long long>(e.received + i),
+    FUZZ_CHECK(e.received + i < peer.written, "%s received byte %llu but the peer only wrote %llu",
+               e.index ? "server" : "client", static_cast<unsigned long long>(e.received + i),
                static_cast<unsigned long long>(peer.written));
     FUZZ_CHECK(data[i] == PatternByte(peer.index, e.received + i),
                "%s received a wrong byte at %llu", e.index ? "server" : "client",
@@ -137,18 +138,33 @@ void Driver::RunOps(Input& in, int max_ops, int stop_op) {
     if (stop_op >= 0 && (op & 15) == stop_op) return;
     End& e = end((op >> 4) & 1);
     switch (op & 15) {
-      case 0: Write(e, in.U16() % 20000 + 1); break;
-      case 1: Move(e, in.U16()); break;
-      case 2: Read(e, in.U16() % 20000 + 1); break;
-      case 3: e.session->Close(); Check(e); break;
+      case 0:
+        Write(e, in.U16() % 20000 + 1);
+        break;
+      case 1:
+        Move(e, in.U16());
+        break;
+      case 2:
+        Read(e, in.U16() % 20000 + 1);
+        break;
+      case 3:
+        e.session->Close();
+        Check(e);
+        break;
       case 4: {
         uint64_t ahead = in.U16();
         e.flips.emplace_back(e.out_offset + ahead, static_cast<uint8_t>(in.Byte() | 1));
         break;
       }
-      case 5: Eof(e); break;
-      case 6: Drop(e, in.U16()); break;
-      case 7: Pump(); break;
+      case 5:
+        Eof(e);
+        break;
+      case 6:
+        Drop(e, in.U16());
+        break;
+      case 7:
+        Pump();
+        break;
       case 8: {
         bool was_failed = e.session->failed();
         std::optional<Error> refused = e.session->KeyUpdate(in.Byte() & 1);
@@ -171,7 +187,8 @@ void Driver::RunOps(Input& in, int max_ops, int stop_op) {
         e.checker->AnswerPending();
         Check(e);
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -184,8 +201,8 @@ void Driver::CheckCompleted() {
                e.session->error()->code.c_str(), e.session->error()->message.c_str());
     FUZZ_CHECK(e.checker->handshake_done(), "%s: no handshake without a fault", name);
     const End& peer = ends_[1 - i];
-    FUZZ_CHECK(e.received == peer.written, "%s received %llu of %llu bytes without a fault",
-               name, static_cast<unsigned long long>(e.received),
+    FUZZ_CHECK(e.received == peer.written, "%s received %llu of %llu bytes without a fault", name,
+               static_cast<unsigned long long>(e.received),
                static_cast<unsigned long long>(peer.written));
     Session& other = *peer.session;
     FUZZ_CHECK(e.session->pending_output_bytes() == 0,

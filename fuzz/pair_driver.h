@@ -17,7 +17,7 @@
 namespace sansio_tls::fuzz {
 
 struct End {
-  int index;                // 0: client, 1: server
+  int index;  // 0: client, 1: server
   Session* session;
   SessionChecker* checker;
   uint64_t written = 0;     // plaintext accepted by Write()

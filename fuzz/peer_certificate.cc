@@ -7,11 +7,12 @@
 // Invariants: no crash; a parsed certificate keeps its DER in raw, fingerprints have the
 // documented shape, issuer links end within kMaxIssuerChainLength, and ToJson is valid
 // JSON (UTF-8) for every parsed certificate.
+#include "core/x509/peer_certificate.h"
+
 #include <string>
 #include <vector>
 
 #include "core/x509/hostname.h"
-#include "core/x509/peer_certificate.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/json_check.h"
 
@@ -71,11 +72,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!cert) return 0;
   FUZZ_CHECK(cert->raw == chain.front(), "the leaf is not the first certificate");
   size_t length = 0;
-  for (const PeerCertificate* c = cert.operator->(); c != nullptr; c = c->issuer_certificate.get()) {
+  for (const PeerCertificate* c = cert.operator->(); c != nullptr;
+       c = c->issuer_certificate.get()) {
     CheckCert(*c);
     ++length;
     FUZZ_CHECK(length <= kMaxIssuerChainLength, "issuer chain longer than the limit");
-    if (!detailed) FUZZ_CHECK(!c->issuer_certificate && !c->issuer_is_self, "issuer links without detail");
+    if (!detailed)
+      FUZZ_CHECK(!c->issuer_certificate && !c->issuer_is_self, "issuer links without detail");
     if (c->issuer_is_self) FUZZ_CHECK(!c->issuer_certificate, "self-issued with an issuer object");
     FUZZ_CHECK(length <= chain.size(), "more issuer objects than certificates");
   }

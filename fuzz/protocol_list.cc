@@ -3,11 +3,12 @@
 //
 // Input: a count byte (0..15), that many ShortStrings (local preferences), then the rest as
 // a peer's wire-format list.
+#include "core/negotiation/protocol_list.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "core/negotiation/protocol_list.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace sansio_tls;

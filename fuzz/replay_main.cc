@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   size_t bytes = 0;
   for (const fs::path& file : files) {
     std::ifstream in(file, std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
     if (!in.good() && !in.eof()) {
       std::fprintf(stderr, "replay: cannot read %s\n", file.c_str());
       return 1;

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t b0 = in.Byte(), b1 = in.Byte();
   ServerConfig config = ServerConfig::From(b0, b1);
   auto created = Session::Create(ServerContext(config), ServerSessionOptions());
-  FUZZ_CHECK(created.ok(), "Session::Create: %s", created.ok() ? "" : created.error().message.c_str());
+  FUZZ_CHECK(created.ok(), "Session::Create: %s",
+             created.ok() ? "" : created.error().message.c_str());
   Session& session = *created.value();
   SessionChecker checker(session);
   checker.set_sni_answer(SniAnswerFor(config));
@@ -41,8 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FeedAll(session, checker, in.Rest(), chunker, &plaintext);
 
   if (config.echo && !session.failed()) {
-    size_t accepted = session.Write({reinterpret_cast<const uint8_t*>(plaintext.data()),
-                                     plaintext.size()});
+    size_t accepted =
+        session.Write({reinterpret_cast<const uint8_t*>(plaintext.data()), plaintext.size()});
     FUZZ_CHECK(accepted <= plaintext.size(), "Write accepted more than offered");
     session.Close();
     checker.Drain();

@@ -4,11 +4,12 @@
 // then ShortStrings to look up. The reference (below) validates by the header's rules,
 // keeps patterns in a list and scans it newest first with a per-label glob; ids,
 // validity, size() and every lookup must agree with SniMatcher and SniTable.
+#include "core/negotiation/sni_matcher.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "core/negotiation/sni_matcher.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace sansio_tls;
@@ -142,7 +143,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     std::string norm = Lower(StripDot(pattern));
-    auto it = std::find_if(ref.begin(), ref.end(), [&](const RefEntry& e) { return e.pattern == norm; });
+    auto it =
+        std::find_if(ref.begin(), ref.end(), [&](const RefEntry& e) { return e.pattern == norm; });
     size_t want = next_id;
     if (it != ref.end()) {
       want = it->id;
@@ -176,10 +178,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string* value = table.Lookup(name);
     FUZZ_CHECK((value != nullptr) == want.has_value(), "SniTable::Lookup(\"%s\")", name.c_str());
     if (value) {
-      FUZZ_CHECK(Lower(StripDot(*value)) == std::find_if(ref.begin(), ref.end(), [&](const RefEntry& e) {
-                   return e.id == *want;
-                 })->pattern,
-                 "SniTable::Lookup(\"%s\") returned another pattern's value", name.c_str());
+      FUZZ_CHECK(
+          Lower(StripDot(*value)) ==
+              std::find_if(ref.begin(), ref.end(), [&](const RefEntry& e) { return e.id == *want; })
+                  ->pattern,
+          "SniTable::Lookup(\"%s\") returned another pattern's value", name.c_str());
     }
     FUZZ_CHECK(IsIpAddressLiteral(name) == RefIsIpLiteral(name),
                "IsIpAddressLiteral(\"%s\") disagrees with the reference", name.c_str());

@@ -150,9 +150,9 @@ class ChunkQueue {
       Chunk* last = !front_.data ? nullptr : rest_.empty() ? &front_ : &rest_.back();
       if (!last || last->tail == last->cap) {
         size_t cap = std::max(kChunkSize, bytes.size());
-        Chunk fresh{cap == kChunkSize ? RecordBlocks::Take()
-                                      : std::unique_ptr<uint8_t[]>(new uint8_t[cap]),
-                    cap, 0, 0};
+        Chunk fresh{
+            cap == kChunkSize ? RecordBlocks::Take() : std::unique_ptr<uint8_t[]>(new uint8_t[cap]),
+            cap, 0, 0};
         if (!last) {
           front_ = std::move(fresh);
           last = &front_;

@@ -10,7 +10,7 @@ namespace sansio_tls::internal {
 struct EventQueue::Spill {
   std::vector<uint8_t> entries;  // queued after the ring's entries, oldest at entries_head
   size_t entries_head = 0;
-  std::vector<Event> events;     // payloads of kStored entries, oldest at events_head
+  std::vector<Event> events;  // payloads of kStored entries, oldest at events_head
   size_t events_head = 0;
 
   bool has_entries() const { return entries_head < entries.size(); }

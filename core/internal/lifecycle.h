@@ -67,10 +67,10 @@ class SessionStore {
 // value here means "not used").
 struct Lifecycle {
   // ---- Resumption ----
-  std::optional<AuthInfo> resumed_auth;      // server: what the ticket carried
+  std::optional<AuthInfo> resumed_auth;  // server: what the ticket carried
   enum class Lookup : uint8_t { kNone, kPending, kAnswered } lookup = Lookup::kNone;
-  std::string lookup_id;                     // server, external cache: the ID looked up
-  std::optional<SavedSession> lookup_answer; // the application's answer (nullopt: miss)
+  std::string lookup_id;                      // server, external cache: the ID looked up
+  std::optional<SavedSession> lookup_answer;  // the application's answer (nullopt: miss)
 
   // ---- 0-RTT ----
   bool early_window = false;      // client: BoringSSL takes early data now

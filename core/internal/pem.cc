@@ -64,9 +64,8 @@ Result<std::vector<bssl::UniquePtr<X509>>> ParseCertificates(const std::string& 
   // Reaching the end of the input is the normal way out of the loop.
   bool clean_end = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
   if (err != 0 && !clean_end) {
-    return MakeError("ERR_TLS_INVALID_PEM",
-                    "malformed certificate PEM after " + std::to_string(out.size()) +
-                        " certificate(s)");
+    return MakeError("ERR_TLS_INVALID_PEM", "malformed certificate PEM after " +
+                                                std::to_string(out.size()) + " certificate(s)");
   }
   if (out.empty()) return MakeError("ERR_TLS_INVALID_PEM", "no certificate found in PEM");
   return out;
@@ -83,10 +82,11 @@ Result<KeyAndChain> LoadKeyAndChain(const std::string& key_pem, const std::strin
     ERR_clear_error();
     if (state.asked) {
       return MakeError("ERR_TLS_BAD_PASSPHRASE",
-                      passphrase.empty() ? "the private key is encrypted and no passphrase was given"
-                      : passphrase.find('\0') != std::string::npos
-                          ? "the passphrase contains a NUL byte"
-                          : "the passphrase does not decrypt the private key");
+                       passphrase.empty()
+                           ? "the private key is encrypted and no passphrase was given"
+                       : passphrase.find('\0') != std::string::npos
+                           ? "the passphrase contains a NUL byte"
+                           : "the passphrase does not decrypt the private key");
     }
     (void)err;
     return MakeError("ERR_TLS_INVALID_KEY", "no valid private key found in PEM");
@@ -99,7 +99,7 @@ Result<KeyAndChain> LoadKeyAndChain(const std::string& key_pem, const std::strin
   if (!X509_check_private_key(certs.value().front().get(), out.key.get())) {
     ERR_clear_error();
     return MakeError("ERR_TLS_KEY_MISMATCH",
-                    "the private key does not match the first certificate of the chain");
+                     "the private key does not match the first certificate of the chain");
   }
   for (auto& x509 : certs.value()) {
     if (!AppendDer(x509.get(), &out.chain)) {
@@ -127,8 +127,9 @@ Result<KeyAndChain> LoadPkcs12(const std::vector<uint8_t>& pfx, const std::strin
     ERR_clear_error();
     if (ERR_GET_LIB(err) == ERR_LIB_PKCS8 && ERR_GET_REASON(err) == PKCS8_R_INCORRECT_PASSWORD) {
       return MakeError("ERR_TLS_BAD_PASSPHRASE",
-                      passphrase.empty() ? "the pfx is protected by a passphrase and none was given"
-                                         : "the passphrase does not open the pfx (PKCS#12)");
+                       passphrase.empty()
+                           ? "the pfx is protected by a passphrase and none was given"
+                           : "the passphrase does not open the pfx (PKCS#12)");
     }
     if (ERR_GET_LIB(err) == ERR_LIB_PKCS8 && ERR_GET_REASON(err) == PKCS8_R_INVALID_CHARACTERS) {
       // PKCS#12 passwords are converted from UTF-8; the bundle itself may be fine.
@@ -151,7 +152,8 @@ Result<KeyAndChain> LoadPkcs12(const std::vector<uint8_t>& pfx, const std::strin
   for (size_t i = 0; i < n && encoded; ++i) {
     if (i != leaf) encoded = AppendDer(sk_X509_value(certs.get(), i), &out.chain);
   }
-  if (!encoded) return MakeError("ERR_TLS_INVALID_PFX", "a pfx certificate could not be re-encoded");
+  if (!encoded)
+    return MakeError("ERR_TLS_INVALID_PFX", "a pfx certificate could not be re-encoded");
   return out;
 }
 
@@ -184,7 +186,7 @@ Result<std::vector<bssl::UniquePtr<X509_CRL>>> ParseCrls(const std::string& pem)
   bool clean_end = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
   if (err != 0 && !clean_end) {
     return MakeError("ERR_TLS_INVALID_CRL",
-                    "malformed CRL PEM after " + std::to_string(out.size()) + " CRL(s)");
+                     "malformed CRL PEM after " + std::to_string(out.size()) + " CRL(s)");
   }
   if (out.empty()) return MakeError("ERR_TLS_INVALID_CRL", "no X509 CRL found in PEM");
   return out;

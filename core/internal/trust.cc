@@ -54,7 +54,8 @@ Result<std::shared_ptr<const CertificateList>> SystemCaCertificates(const std::s
   std::ifstream in(path, std::ios::binary);
   std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) return MakeError("ERR_TLS_INVALID_CA", where + "cannot be read");
-  if (pem.size() > kMaxBundleBytes) return MakeError("ERR_TLS_INVALID_CA", where + "larger than 16 MiB");
+  if (pem.size() > kMaxBundleBytes)
+    return MakeError("ERR_TLS_INVALID_CA", where + "larger than 16 MiB");
   auto parsed = ParseCertificates(pem);
   if (!parsed.ok()) return MakeError("ERR_TLS_INVALID_CA", where + parsed.error().message);
   auto certs = std::make_shared<const CertificateList>(std::move(parsed).value());
@@ -68,7 +69,8 @@ std::optional<Error> ConfigureVerification(SSL_CTX* ssl_ctx, X509_STORE* store,
   for (size_t i = 0; i < options.crl_pems.size(); ++i) {
     auto crls = ParseCrls(options.crl_pems[i]);
     if (!crls.ok()) {
-      return MakeError("ERR_TLS_INVALID_CRL", "crl[" + std::to_string(i) + "]: " + crls.error().message);
+      return MakeError("ERR_TLS_INVALID_CRL",
+                       "crl[" + std::to_string(i) + "]: " + crls.error().message);
     }
     for (auto& crl : crls.value()) {
       X509_STORE_add_crl(store, crl.get());

@@ -30,8 +30,7 @@ bool WireContains(std::span<const uint8_t> wire, std::string_view protocol) {
 
 }  // namespace
 
-std::string EncodeProtocolList(std::span<const std::string> protocols,
-                               std::vector<uint8_t>* out) {
+std::string EncodeProtocolList(std::span<const std::string> protocols, std::vector<uint8_t>* out) {
   size_t total = 0;
   for (size_t i = 0; i < protocols.size(); ++i) {
     size_t len = protocols[i].size();
@@ -41,8 +40,7 @@ std::string EncodeProtocolList(std::span<const std::string> protocols,
     }
     if (len > kMaxProtocolNameLength) {
       return "The byte length of the protocol at index " + std::to_string(i) +
-             " exceeds the maximum length. It must be <= 255. Received " +
-             std::to_string(len);
+             " exceeds the maximum length. It must be <= 255. Received " + std::to_string(len);
     }
     total += 1 + len;
   }
@@ -60,8 +58,7 @@ std::string EncodeProtocolList(std::span<const std::string> protocols,
   return {};
 }
 
-std::optional<std::vector<std::string>> DecodeProtocolList(
-    std::span<const uint8_t> wire) {
+std::optional<std::vector<std::string>> DecodeProtocolList(std::span<const uint8_t> wire) {
   std::vector<std::string> result;
   if (!ForEachEntry(wire, [&](std::string_view e) { result.emplace_back(e); })) {
     return std::nullopt;

@@ -35,14 +35,12 @@ inline constexpr size_t kMaxProtocolListLength = 65535;
 // replaces *out); on error returns a message naming the offending entry and
 // leaves *out untouched. Errors: an empty entry, an entry over 255 bytes, a
 // total over 65535 bytes.
-std::string EncodeProtocolList(std::span<const std::string> protocols,
-                               std::vector<uint8_t>* out);
+std::string EncodeProtocolList(std::span<const std::string> protocols, std::vector<uint8_t>* out);
 
 // Decodes a wire-format list. Zero bytes decode to an empty list. nullopt when
 // malformed: a length running past the end, a zero-length entry, or a list
 // over 65535 bytes.
-std::optional<std::vector<std::string>> DecodeProtocolList(
-    std::span<const uint8_t> wire);
+std::optional<std::vector<std::string>> DecodeProtocolList(std::span<const uint8_t> wire);
 
 // True when `wire` is a well-formed, non-empty list (what may be sent).
 bool IsValidProtocolList(std::span<const uint8_t> wire);

@@ -9,18 +9,15 @@ namespace {
 constexpr size_t kMaxNameLength = 253;
 constexpr size_t kMaxLabelLength = 63;
 
-char ToLowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool IsHostChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 bool IsHexDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F');
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 std::string_view StripOneTrailingDot(std::string_view s) {
@@ -32,11 +29,9 @@ std::string_view StripOneTrailingDot(std::string_view s) {
 // 0x/0X followed by hex digits. Such a host is parsed as IPv4.
 bool LastLabelIsNumeric(std::string_view host) {
   size_t dot = host.rfind('.');
-  std::string_view last =
-      dot == std::string_view::npos ? host : host.substr(dot + 1);
+  std::string_view last = dot == std::string_view::npos ? host : host.substr(dot + 1);
   if (last.empty()) return false;
-  if (std::all_of(last.begin(), last.end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
+  if (std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return true;
   }
   if (last.size() >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X')) {
@@ -143,9 +138,8 @@ std::string ValidateSniPattern(std::string_view pattern) {
   for (size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     if (!IsHostChar(c) && c != '.' && c != '*') {
-      return "SNI pattern " + Quote(pattern) + " contains " + DescribeChar(c) +
-             " at offset " + std::to_string(i) +
-             "; only letters, digits, '-', '_', '.' and '*' are allowed";
+      return "SNI pattern " + Quote(pattern) + " contains " + DescribeChar(c) + " at offset " +
+             std::to_string(i) + "; only letters, digits, '-', '_', '.' and '*' are allowed";
     }
   }
   size_t start = 0;
@@ -158,8 +152,8 @@ std::string ValidateSniPattern(std::string_view pattern) {
              " has an empty label (a leading dot, or two dots in a row)";
     }
     if (label.size() > kMaxLabelLength) {
-      return "SNI pattern " + Quote(pattern) + " has a label of " +
-             std::to_string(label.size()) + " characters; the maximum is 63";
+      return "SNI pattern " + Quote(pattern) + " has a label of " + std::to_string(label.size()) +
+             " characters; the maximum is 63";
     }
     if (std::count(label.begin(), label.end(), '*') > 1) {
       return "SNI pattern " + Quote(pattern) + " has more than one '*' in the label \"" +
@@ -201,8 +195,7 @@ std::string SniMatcher::Add(std::string_view pattern, size_t* id_out) {
 
   size_t first_dot = norm.find('.');
   bool first_label_only =
-      norm.find('*', first_dot == std::string::npos ? norm.size() : first_dot) ==
-      std::string::npos;
+      norm.find('*', first_dot == std::string::npos ? norm.size() : first_dot) == std::string::npos;
   Kind kind = first_label_only ? Kind::kFirstLabel : Kind::kGeneral;
 
   size_t id = next_id_;
@@ -212,10 +205,8 @@ std::string SniMatcher::Add(std::string_view pattern, size_t* id_out) {
   }
 
   if (kind == Kind::kFirstLabel) {
-    std::string rest =
-        first_dot == std::string::npos ? std::string() : norm.substr(first_dot + 1);
-    std::string first =
-        norm.substr(0, first_dot == std::string::npos ? norm.size() : first_dot);
+    std::string rest = first_dot == std::string::npos ? std::string() : norm.substr(first_dot + 1);
+    std::string first = norm.substr(0, first_dot == std::string::npos ? norm.size() : first_dot);
     size_t s = first.find('*');
     std::vector<FirstLabelWildcard>& bucket = first_label_[rest];
     if (existing != wildcards_.end()) {
@@ -305,8 +296,7 @@ std::optional<size_t> SniMatcher::Lookup(std::string_view servername) const {
       const std::string_view pattern = w->pattern;
       if (name.size() >= w->head_len + w->tail_len &&
           name.substr(0, w->head_len) == pattern.substr(0, w->head_len) &&
-          name.substr(name.size() - w->tail_len) ==
-              pattern.substr(pattern.size() - w->tail_len) &&
+          name.substr(name.size() - w->tail_len) == pattern.substr(pattern.size() - w->tail_len) &&
           MatchLabels(pattern, name)) {
         best_seq = w->seq;
         best_id = w->id;

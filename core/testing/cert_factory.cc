@@ -90,7 +90,7 @@ std::vector<uint8_t> IntegerToBytes(const ASN1_INTEGER* integer) {
 std::vector<uint8_t> RandomSerial() {
   std::vector<uint8_t> serial(16);
   RAND_bytes(serial.data(), serial.size());
-  serial[0] &= 0x7f;               // positive without a sign byte
+  serial[0] &= 0x7f;                  // positive without a sign byte
   if (serial[0] == 0) serial[0] = 1;  // always 16 bytes
   return serial;
 }
@@ -146,8 +146,7 @@ bssl::UniquePtr<AUTHORITY_KEYID> MakeAkid(X509* issuer) {
   return akid;
 }
 
-bssl::UniquePtr<X509_NAME> MakeName(
-    const std::vector<std::pair<std::string, std::string>>& rdns) {
+bssl::UniquePtr<X509_NAME> MakeName(const std::vector<std::pair<std::string, std::string>>& rdns) {
   bssl::UniquePtr<X509_NAME> name(X509_NAME_new());
   Check(name != nullptr, "X509_NAME_new");
   for (const auto& [field, value] : rdns) {
@@ -213,8 +212,7 @@ void AddSubjectAltNames(X509* x509, const CertSpec& spec) {
   for (const auto& uri : spec.uris) push(MakeIa5GeneralName(GEN_URI, uri));
   if (sk_GENERAL_NAME_num(names.get()) == 0) return;
   // RFC 5280 4.2.1.6: critical when the subject is empty.
-  AddExtension(x509, NID_subject_alt_name, names.get(), spec.subject.empty(),
-               "subjectAltName");
+  AddExtension(x509, NID_subject_alt_name, names.get(), spec.subject.empty(), "subjectAltName");
 }
 
 void AddExtKeyUsage(X509* x509, const std::vector<std::string>& oids) {
@@ -245,8 +243,7 @@ void AddAuthorityInfoAccess(X509* x509, const CertSpec& spec) {
   add(NID_ad_OCSP, spec.ocsp_url);
   add(NID_ad_ca_issuers, spec.ca_issuers_url);
   if (sk_ACCESS_DESCRIPTION_num(aia.get()) == 0) return;
-  AddExtension(x509, NID_info_access, aia.get(), /*critical=*/false,
-               "authorityInfoAccess");
+  AddExtension(x509, NID_info_access, aia.get(), /*critical=*/false, "authorityInfoAccess");
 }
 
 std::vector<uint8_t> EncodeDer(X509* x509) {
@@ -265,8 +262,7 @@ std::string CertPem(X509* x509) {
 
 std::string KeyPem(EVP_PKEY* key) {
   bssl::UniquePtr<BIO> bio = NewMemBio();
-  Check(PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
-                                      nullptr),
+  Check(PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr),
         "PEM_write_bio_PKCS8PrivateKey");
   return BioContents(bio.get());
 }
@@ -296,8 +292,7 @@ Cert Build(const CertSpec& spec, X509* issuer, EVP_PKEY* issuer_key) {
   bssl::UniquePtr<X509_NAME> subject = MakeName(spec.subject);
   Check(X509_set_subject_name(x509.get(), subject.get()), "X509_set_subject_name");
   Check(X509_set_issuer_name(x509.get(),
-                             issuer != nullptr ? X509_get_subject_name(issuer)
-                                               : subject.get()),
+                             issuer != nullptr ? X509_get_subject_name(issuer) : subject.get()),
         "X509_set_issuer_name");
   Check(X509_set_pubkey(x509.get(), cert.key.get()), "X509_set_pubkey");
 
@@ -313,8 +308,7 @@ Cert Build(const CertSpec& spec, X509* issuer, EVP_PKEY* issuer_key) {
   bssl::UniquePtr<ASN1_OCTET_STRING> skid = ComputeKeyId(x509.get());
   AddExtension(x509.get(), NID_subject_key_identifier, skid.get(), /*critical=*/false,
                "subjectKeyIdentifier");
-  bssl::UniquePtr<AUTHORITY_KEYID> akid =
-      MakeAkid(issuer != nullptr ? issuer : x509.get());
+  bssl::UniquePtr<AUTHORITY_KEYID> akid = MakeAkid(issuer != nullptr ? issuer : x509.get());
   AddExtension(x509.get(), NID_authority_key_identifier, akid.get(), /*critical=*/false,
                "authorityKeyIdentifier");
   AddSubjectAltNames(x509.get(), spec);
@@ -357,8 +351,7 @@ std::shared_ptr<EVP_PKEY> GenerateKey(KeyType type) {
           "EVP_PKEY_CTX_set_ec_paramgen_curve_nid");
   }
   if (id == EVP_PKEY_RSA) {
-    Check(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), 2048),
-          "EVP_PKEY_CTX_set_rsa_keygen_bits");
+    Check(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), 2048), "EVP_PKEY_CTX_set_rsa_keygen_bits");
   }
   EVP_PKEY* raw = nullptr;
   Check(EVP_PKEY_keygen(ctx.get(), &raw), "EVP_PKEY_keygen");
@@ -395,9 +388,8 @@ std::string EncryptedKeyPem(const Cert& cert, const std::string& passphrase) {
   Check(cert.key != nullptr, "EncryptedKeyPem (cert has no key)");
   std::string pass = passphrase;  // the PEM API takes a mutable buffer
   bssl::UniquePtr<BIO> bio = NewMemBio();
-  Check(PEM_write_bio_PKCS8PrivateKey(bio.get(), cert.key.get(), EVP_aes_256_cbc(),
-                                      pass.data(), static_cast<int>(pass.size()),
-                                      nullptr, nullptr),
+  Check(PEM_write_bio_PKCS8PrivateKey(bio.get(), cert.key.get(), EVP_aes_256_cbc(), pass.data(),
+                                      static_cast<int>(pass.size()), nullptr, nullptr),
         "PEM_write_bio_PKCS8PrivateKey (encrypted)");
   return BioContents(bio.get());
 }
@@ -411,10 +403,10 @@ std::vector<uint8_t> MakePkcs12(const Cert& leaf, const std::vector<Cert>& chain
   for (const Cert& cert : chain) {
     Check(bssl::PushToStack(ca.get(), ToX509(cert)), "sk_X509_push");
   }
-  bssl::UniquePtr<PKCS12> p12(PKCS12_create(
-      passphrase.c_str(), /*name=*/nullptr, leaf.key.get(), leaf_x509.get(), ca.get(),
-      NID_pbe_WithSHA1And3_Key_TripleDES_CBC, NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
-      /*iterations=*/0, /*mac_iterations=*/0, /*key_type=*/0));
+  bssl::UniquePtr<PKCS12> p12(
+      PKCS12_create(passphrase.c_str(), /*name=*/nullptr, leaf.key.get(), leaf_x509.get(), ca.get(),
+                    NID_pbe_WithSHA1And3_Key_TripleDES_CBC, NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+                    /*iterations=*/0, /*mac_iterations=*/0, /*key_type=*/0));
   Check(p12 != nullptr, "PKCS12_create");
   uint8_t* der = nullptr;
   const int len = i2d_PKCS12(p12.get(), &der);
@@ -423,14 +415,12 @@ std::vector<uint8_t> MakePkcs12(const Cert& leaf, const std::vector<Cert>& chain
   return std::vector<uint8_t>(der, der + len);
 }
 
-std::string MakeCrlPem(const Cert& issuer,
-                       const std::vector<std::vector<uint8_t>>& revoked_serials,
+std::string MakeCrlPem(const Cert& issuer, const std::vector<std::vector<uint8_t>>& revoked_serials,
                        int64_t this_update, int64_t next_update) {
   bssl::UniquePtr<X509> issuer_x509 = IssuerX509(issuer);
   const int64_t now = Now();
   bssl::UniquePtr<ASN1_TIME> last = MakeTime(this_update != 0 ? this_update : now - kHour);
-  bssl::UniquePtr<ASN1_TIME> next =
-      MakeTime(next_update != 0 ? next_update : now + 7 * kDay);
+  bssl::UniquePtr<ASN1_TIME> next = MakeTime(next_update != 0 ? next_update : now + 7 * kDay);
 
   bssl::UniquePtr<X509_CRL> crl(X509_CRL_new());
   Check(crl != nullptr, "X509_CRL_new");
@@ -460,8 +450,8 @@ std::string MakeCrlPem(const Cert& issuer,
         "adding CRL extension authorityKeyIdentifier");
   bssl::UniquePtr<ASN1_INTEGER> crl_number(ASN1_INTEGER_new());
   Check(crl_number && ASN1_INTEGER_set(crl_number.get(), 1), "cRLNumber");
-  Check(X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, crl_number.get(), 0,
-                              X509V3_ADD_DEFAULT) == 1,
+  Check(X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, crl_number.get(), 0, X509V3_ADD_DEFAULT) ==
+            1,
         "adding CRL extension cRLNumber");
 
   Check(X509_CRL_sign(crl.get(), issuer.key.get(), DigestFor(issuer.key.get())) > 0,
@@ -471,13 +461,9 @@ std::string MakeCrlPem(const Cert& issuer,
   return BioContents(bio.get());
 }
 
-std::string TestPki::server_chain_pem() const {
-  return server.cert_pem + intermediate.cert_pem;
-}
+std::string TestPki::server_chain_pem() const { return server.cert_pem + intermediate.cert_pem; }
 
-std::string TestPki::client_chain_pem() const {
-  return client.cert_pem + intermediate.cert_pem;
-}
+std::string TestPki::client_chain_pem() const { return client.cert_pem + intermediate.cert_pem; }
 
 TestPki MakeTestPki(KeyType type) {
   TestPki pki;
@@ -489,8 +475,7 @@ TestPki MakeTestPki(KeyType type) {
   pki.root = MakeSelfSigned(root);
 
   CertSpec intermediate;
-  intermediate.subject = {{"O", "sansio-tls test"},
-                          {"CN", "sansio-tls Test Intermediate CA"}};
+  intermediate.subject = {{"O", "sansio-tls test"}, {"CN", "sansio-tls Test Intermediate CA"}};
   intermediate.key = CachedKey(type, 1);
   intermediate.is_ca = true;
   intermediate.path_length = 0;
@@ -515,16 +500,14 @@ TestPki MakeTestPki(KeyType type) {
 bssl::UniquePtr<X509> ToX509(const Cert& cert) {
   const uint8_t* p = cert.der.data();
   bssl::UniquePtr<X509> x509(d2i_X509(nullptr, &p, static_cast<long>(cert.der.size())));
-  Check(x509 != nullptr && p == cert.der.data() + cert.der.size(),
-        "parsing certificate DER");
+  Check(x509 != nullptr && p == cert.der.data() + cert.der.size(), "parsing certificate DER");
   return x509;
 }
 
 int64_t ToUnixTime(const ASN1_TIME* time) {
   bssl::UniquePtr<ASN1_TIME> epoch = MakeTime(0);
   int days = 0, seconds = 0;
-  Check(time != nullptr && ASN1_TIME_diff(&days, &seconds, epoch.get(), time),
-        "ASN1_TIME_diff");
+  Check(time != nullptr && ASN1_TIME_diff(&days, &seconds, epoch.get(), time), "ASN1_TIME_diff");
   return static_cast<int64_t>(days) * kDay + seconds;
 }
 

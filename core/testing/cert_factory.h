@@ -79,9 +79,9 @@ struct CertSpec {
 // the key.
 struct Cert {
   std::shared_ptr<EVP_PKEY> key;
-  std::vector<uint8_t> der;  // certificate DER
-  std::string cert_pem;      // "-----BEGIN CERTIFICATE-----..."
-  std::string key_pem;       // unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY")
+  std::vector<uint8_t> der;     // certificate DER
+  std::string cert_pem;         // "-----BEGIN CERTIFICATE-----..."
+  std::string key_pem;          // unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY")
   std::vector<uint8_t> serial;  // big-endian serial as encoded (no leading zeros)
 };
 
@@ -115,8 +115,7 @@ std::vector<uint8_t> MakePkcs12(const Cert& leaf, const std::vector<Cert>& chain
 // (big-endian, as in Cert::serial) revoked at this_update. Carries
 // authorityKeyIdentifier and cRLNumber 1. Times in unix seconds:
 // 0 = now - 1 hour (this_update), now + 7 days (next_update).
-std::string MakeCrlPem(const Cert& issuer,
-                       const std::vector<std::vector<uint8_t>>& revoked_serials,
+std::string MakeCrlPem(const Cert& issuer, const std::vector<std::vector<uint8_t>>& revoked_serials,
                        int64_t this_update = 0, int64_t next_update = 0);
 
 // A ready-made PKI: root CA -> intermediate CA (pathlen 0) -> server leaf

@@ -1,8 +1,7 @@
 #include "core/testing/pair.h"
 
-#include <chrono>
-
 #include <algorithm>
+#include <chrono>
 
 namespace sansio_tls::testing {
 
@@ -12,8 +11,8 @@ Pair::Pair(std::unique_ptr<Session> client, std::unique_ptr<Session> server)
     : client_(std::move(client)), server_(std::move(server)) {
   now_ = std::max(client_->now().value_or(Timestamp{0}), server_->now().value_or(Timestamp{0}));
   if (now_ == Timestamp{0}) {
-    now_ = std::chrono::duration_cast<Timestamp>(
-        std::chrono::system_clock::now().time_since_epoch());
+    now_ =
+        std::chrono::duration_cast<Timestamp>(std::chrono::system_clock::now().time_since_epoch());
   }
   client_->set_now(now_);
   server_->set_now(now_);
@@ -32,8 +31,8 @@ Result<std::unique_ptr<Pair>> Pair::Create(std::shared_ptr<const Context> client
                                            SessionOptions client_options,
                                            SessionOptions server_options) {
   // The pair's clock starts at the wall clock (test support; the core reads none).
-  Timestamp now = std::chrono::duration_cast<Timestamp>(
-      std::chrono::system_clock::now().time_since_epoch());
+  Timestamp now =
+      std::chrono::duration_cast<Timestamp>(std::chrono::system_clock::now().time_since_epoch());
   if (!client_options.now) client_options.now = now;
   if (!server_options.now) server_options.now = now;
   auto c = Session::Create(std::move(client_context), std::move(client_options));

@@ -30,7 +30,7 @@ const char* SideName(Side s);
 struct Fragmentation {
   enum class Mode { kWhole, kOneByte, kRandom };
   Mode mode = Mode::kWhole;
-  uint64_t seed = 1;          // kRandom: fragment sizes come from this seed
+  uint64_t seed = 1;           // kRandom: fragment sizes come from this seed
   size_t max_fragment = 1500;  // kRandom: fragments are 1..max_fragment bytes
 };
 

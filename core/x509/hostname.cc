@@ -29,8 +29,8 @@ struct IpAddress {
 };
 
 bool IsZoneChar(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c == '-' || c == '.' || c == ':';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+         c == '.' || c == ':';
 }
 
 // Node's net.isIP followed by canonicalizeIP (uv_inet_pton, which ignores an
@@ -160,8 +160,7 @@ bool MatchHostnamePattern(std::string_view host, std::string_view pattern) {
   return Check(SplitHost(host), pattern);
 }
 
-HostnameCheck CheckServerIdentity(std::string_view host,
-                                  std::span<const uint8_t> cert_der) {
+HostnameCheck CheckServerIdentity(std::string_view host, std::span<const uint8_t> cert_der) {
   ClearErrors clear;
   bssl::UniquePtr<X509> x = x509_internal::ParseDer(cert_der);
   if (!x) return {false, "Unable to parse certificate"};
@@ -197,8 +196,7 @@ HostnameCheck CheckServerIdentityX509(std::string_view host, const X509* cert) {
     std::string list;
     for (size_t i = 0; i < ip_octets.size(); ++i) {
       const std::string_view o = ip_octets[i];
-      if ((ip->family == AF_INET && o.size() == 4) ||
-          (ip->family == AF_INET6 && o.size() == 16)) {
+      if ((ip->family == AF_INET && o.size() == 4) || (ip->family == AF_INET6 && o.size() == 16)) {
         if (std::memcmp(o.data(), ip->bytes.data(), o.size()) == 0) {
           result.ok = true;
           return result;
@@ -234,8 +232,8 @@ HostnameCheck CheckServerIdentityX509(std::string_view host, const X509* cert) {
           return result;
         }
       }
-      result.reason = "Host: " + std::string(hostname) +
-                      ". is not in the cert's altnames: " + *alt_names;
+      result.reason =
+          "Host: " + std::string(hostname) + ". is not in the cert's altnames: " + *alt_names;
     } else {
       std::string joined;
       for (size_t i = 0; i < cns.size(); ++i) {

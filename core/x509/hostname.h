@@ -36,8 +36,7 @@ struct HostnameCheck {
 // - otherwise, if the certificate has dNSName SANs only they count, else the
 //   subject CN(s); each is matched with MatchHostnamePattern.
 // URI, email and other SAN types never match.
-HostnameCheck CheckServerIdentity(std::string_view host,
-                                  std::span<const uint8_t> cert_der);
+HostnameCheck CheckServerIdentity(std::string_view host, std::span<const uint8_t> cert_der);
 // CheckServerIdentity on a certificate already parsed (|cert| is borrowed, not null): saves
 // parsing the DER a second time where the caller holds the X509 (the verifier does).
 HostnameCheck CheckServerIdentityX509(std::string_view host, const X509* cert);

@@ -50,8 +50,7 @@ std::string_view AsView(const ASN1_STRING* s) {
   if (s == nullptr) return {};
   const int len = ASN1_STRING_length(s);
   if (len <= 0) return {};
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-          static_cast<size_t>(len)};
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(len)};
 }
 
 // OBJ_obj2txt into a std::string, any length.
@@ -169,8 +168,7 @@ bool IsSafeAltName(std::string_view name, bool utf8) {
   return true;
 }
 
-void PrintAltName(std::string& out, std::string_view name, bool utf8,
-                  const char* safe_prefix) {
+void PrintAltName(std::string& out, std::string_view name, bool utf8, const char* safe_prefix) {
   if (IsSafeAltName(name, utf8)) {
     if (safe_prefix != nullptr) {
       out += safe_prefix;
@@ -238,8 +236,7 @@ bool PrintGeneralName(std::string& out, const GENERAL_NAME* gen) {
       out += "DirName:";
       bssl::UniquePtr<BIO> tmp(BIO_new(BIO_s_mem()));
       if (!tmp) return false;
-      if (X509_NAME_print_ex(tmp.get(), gen->d.directoryName, 0,
-                             kRfc2253WithinUtf8Json) < 0) {
+      if (X509_NAME_print_ex(tmp.get(), gen->d.directoryName, 0, kRfc2253WithinUtf8Json) < 0) {
         return false;
       }
       PrintAltName(out, BioContents(tmp.get()), true, nullptr);
@@ -260,8 +257,7 @@ bool PrintGeneralName(std::string& out, const GENERAL_NAME* gen) {
           out += buf;
         }
       } else {
-        std::snprintf(buf, sizeof(buf), "<invalid length=%d>",
-                      static_cast<int>(ip.size()));
+        std::snprintf(buf, sizeof(buf), "<invalid length=%d>", static_cast<int>(ip.size()));
         out += buf;
       }
       return true;
@@ -273,10 +269,8 @@ bool PrintGeneralName(std::string& out, const GENERAL_NAME* gen) {
     case GEN_OTHERNAME: {
       const OTHERNAME* other = gen->d.otherName;
       bool unicode = true;
-      const char* prefix =
-          other != nullptr ? OtherNamePrefix(other->type_id, &unicode) : nullptr;
-      const int val_type =
-          (other != nullptr && other->value != nullptr) ? other->value->type : -1;
+      const char* prefix = other != nullptr ? OtherNamePrefix(other->type_id, &unicode) : nullptr;
+      const int val_type = (other != nullptr && other->value != nullptr) ? other->value->type : -1;
       if (prefix == nullptr || (unicode && val_type != V_ASN1_UTF8STRING) ||
           (!unicode && val_type != V_ASN1_IA5STRING)) {
         out += "othername:<unsupported>";
@@ -327,24 +321,44 @@ std::string JsonUnquote(std::string_view s) {
     const char e = s[i + 1];
     i += 2;
     switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         if (i + 4 > s.size()) return std::string(s);
         uint32_t cp = 0;
         for (int k = 0; k < 4; ++k) {
           const char h = s[i + k];
           cp <<= 4;
-          if (h >= '0' && h <= '9') cp |= h - '0';
-          else if (h >= 'a' && h <= 'f') cp |= h - 'a' + 10;
-          else if (h >= 'A' && h <= 'F') cp |= h - 'A' + 10;
-          else return std::string(s);
+          if (h >= '0' && h <= '9')
+            cp |= h - '0';
+          else if (h >= 'a' && h <= 'f')
+            cp |= h - 'a' + 10;
+          else if (h >= 'A' && h <= 'F')
+            cp |= h - 'A' + 10;
+          else
+            return std::string(s);
         }
         i += 4;
         put_utf8(cp);
@@ -357,8 +371,7 @@ std::string JsonUnquote(std::string_view s) {
   return std::string(s);
 }
 
-std::optional<std::vector<std::pair<std::string, std::string>>> InfoAccess(
-    const X509* x) {
+std::optional<std::vector<std::pair<std::string, std::string>>> InfoAccess(const X509* x) {
   const int index = X509_get_ext_by_NID(x, NID_info_access, -1);
   if (index < 0) return std::nullopt;
   const X509_EXTENSION* ext = X509_get_ext(x, index);
@@ -379,8 +392,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> InfoAccess(
     std::string key = line.substr(0, colon);
     std::string_view val = std::string_view(line).substr(colon + 1);
     result.emplace_back(std::move(key),
-                        (!val.empty() && val[0] == '"') ? JsonUnquote(val)
-                                                        : std::string(val));
+                        (!val.empty() && val[0] == '"') ? JsonUnquote(val) : std::string(val));
   }
   return result;
 }
@@ -396,11 +408,11 @@ std::vector<uint8_t> SpkiFromDer(std::span<const uint8_t> der) {
       !CBS_get_asn1(&cert, &tbs, CBS_ASN1_SEQUENCE) ||
       !CBS_get_optional_asn1(&tbs, nullptr, nullptr,
                              CBS_ASN1_CONSTRUCTED | CBS_ASN1_CONTEXT_SPECIFIC | 0) ||
-      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_INTEGER) ||        // serialNumber
-      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||       // signature
-      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||       // issuer
-      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||       // validity
-      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||       // subject
+      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_INTEGER) ||   // serialNumber
+      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||  // signature
+      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||  // issuer
+      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||  // validity
+      !CBS_get_asn1(&tbs, nullptr, CBS_ASN1_SEQUENCE) ||  // subject
       !CBS_get_asn1_element(&tbs, &spki, CBS_ASN1_SEQUENCE)) {
     return {};
   }
@@ -478,15 +490,15 @@ std::string SerialHex(const ASN1_INTEGER* serial) {
   size_t start = 0;
   while (start < v.size() && v[start] == '\0') ++start;
   if (start == v.size()) return "0";
-  std::string hex = HexUpper(
-      {reinterpret_cast<const uint8_t*>(v.data()) + start, v.size() - start});
+  std::string hex =
+      HexUpper({reinterpret_cast<const uint8_t*>(v.data()) + start, v.size() - start});
   return ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" + hex : hex;
 }
 
 std::vector<std::string> ExtKeyUsage(const X509* x) {
   std::vector<std::string> result;
-  std::unique_ptr<EXTENDED_KEY_USAGE, FreeObjects> eku(static_cast<EXTENDED_KEY_USAGE*>(
-      X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr)));
+  std::unique_ptr<EXTENDED_KEY_USAGE, FreeObjects> eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr)));
   if (!eku) return result;
   for (size_t i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
     std::string oid = ObjText(sk_ASN1_OBJECT_value(eku.get(), i), /*numeric=*/true);
@@ -537,16 +549,32 @@ void JsonString(std::string& out, std::string_view s) {
     const auto u = static_cast<unsigned char>(s[i]);
     if (u < 0x80) {
       switch (u) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
-          if (u < 0x20 || u == 0x7f) escape_byte(u);
-          else out += static_cast<char>(u);
+          if (u < 0x20 || u == 0x7f)
+            escape_byte(u);
+          else
+            out += static_cast<char>(u);
       }
       ++i;
       continue;
@@ -554,9 +582,16 @@ void JsonString(std::string& out, std::string_view s) {
     // Copy a well-formed UTF-8 sequence; otherwise escape the byte (Latin-1).
     size_t len = 0;
     uint32_t cp = 0;
-    if (u >= 0xC2 && u <= 0xDF) { len = 2; cp = u & 0x1F; }
-    else if (u >= 0xE0 && u <= 0xEF) { len = 3; cp = u & 0x0F; }
-    else if (u >= 0xF0 && u <= 0xF4) { len = 4; cp = u & 0x07; }
+    if (u >= 0xC2 && u <= 0xDF) {
+      len = 2;
+      cp = u & 0x1F;
+    } else if (u >= 0xE0 && u <= 0xEF) {
+      len = 3;
+      cp = u & 0x0F;
+    } else if (u >= 0xF0 && u <= 0xF4) {
+      len = 4;
+      cp = u & 0x07;
+    }
     bool ok = len != 0 && i + len <= s.size();
     for (size_t k = 1; ok && k < len; ++k) {
       const auto c = static_cast<unsigned char>(s[i + k]);
@@ -585,15 +620,14 @@ std::string Base64(std::span<const uint8_t> data) {
   size_t len = 0;
   if (!EVP_EncodedLength(&len, data.size())) return {};
   std::string out(len, '\0');
-  const size_t n = EVP_EncodeBlock(reinterpret_cast<uint8_t*>(out.data()),
-                                   data.data(), data.size());
+  const size_t n =
+      EVP_EncodeBlock(reinterpret_cast<uint8_t*>(out.data()), data.data(), data.size());
   out.resize(n);
   return out;
 }
 
 // An object whose repeated keys become arrays, keys in first-seen order.
-void JsonMultiMap(std::string& out,
-                  const std::vector<std::pair<std::string, std::string>>& entries,
+void JsonMultiMap(std::string& out, const std::vector<std::pair<std::string, std::string>>& entries,
                   bool always_array) {
   std::vector<std::string_view> keys;
   for (const auto& [k, v] : entries) {
@@ -709,8 +743,7 @@ bssl::UniquePtr<X509> ParseDer(std::span<const uint8_t> der) {
   return x;
 }
 
-std::optional<std::vector<std::pair<std::string, std::string>>> NameEntries(
-    const X509_NAME* name) {
+std::optional<std::vector<std::pair<std::string, std::string>>> NameEntries(const X509_NAME* name) {
   ClearErrors clear;
   std::vector<std::pair<std::string, std::string>> result;
   if (name == nullptr) return result;
@@ -725,8 +758,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> NameEntries(
     if (len < 0) return std::nullopt;
     std::string text(reinterpret_cast<const char*>(utf8), static_cast<size_t>(len));
     OPENSSL_free(utf8);
-    result.emplace_back(AttributeKey(X509_NAME_ENTRY_get_object(entry)),
-                        std::move(text));
+    result.emplace_back(AttributeKey(X509_NAME_ENTRY_get_object(entry)), std::move(text));
   }
   return result;
 }
@@ -759,8 +791,8 @@ std::optional<PeerCertificate> ParsePeerCertificate(std::span<const uint8_t> der
   return ToObject(x.get(), der);
 }
 
-std::optional<PeerCertificate> ParsePeerCertificate(
-    std::span<const std::vector<uint8_t>> chain, bool detailed) {
+std::optional<PeerCertificate> ParsePeerCertificate(std::span<const std::vector<uint8_t>> chain,
+                                                    bool detailed) {
   ClearErrors clear;
   if (chain.empty()) return std::nullopt;
   if (!detailed) return ParsePeerCertificate(std::span<const uint8_t>(chain[0]));

@@ -136,8 +136,7 @@ std::optional<std::string> SubjectAltNameString(const X509* cert);
 
 // The name's attributes as PeerCertificate::subject describes; std::nullopt if
 // a value cannot be converted to UTF-8.
-std::optional<std::vector<std::pair<std::string, std::string>>> NameEntries(
-    const X509_NAME* name);
+std::optional<std::vector<std::pair<std::string, std::string>>> NameEntries(const X509_NAME* name);
 
 // Parses exactly one DER certificate (no trailing bytes); nullptr otherwise.
 bssl::UniquePtr<X509> ParseDer(std::span<const uint8_t> der);

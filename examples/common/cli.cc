@@ -84,8 +84,7 @@ CLI::Option* Cli::AddBool(const std::string& name, bool* value, const std::strin
 }
 
 std::optional<int> Cli::Parse(int argc, char** argv) {
-  app_.footer((has_bool_ ? "BOOL is true or false (a bare flag is true).\n" : "") +
-              exit_statuses_);
+  app_.footer((has_bool_ ? "BOOL is true or false (a bare flag is true).\n" : "") + exit_statuses_);
   try {
     app_.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -107,8 +106,8 @@ int Cli::Usage(const std::string& what) const {
 }
 
 int Fail(std::string_view what, const Error& e) {
-  std::fprintf(stderr, "%.*s: %s: %s\n", static_cast<int>(what.size()), what.data(),
-               e.code.c_str(), e.message.c_str());
+  std::fprintf(stderr, "%.*s: %s: %s\n", static_cast<int>(what.size()), what.data(), e.code.c_str(),
+               e.message.c_str());
   return kExitFailure;
 }
 
@@ -133,8 +132,8 @@ void TlsFlags::Add(Cli& cli, Role role) {
   app.add_option("--npn", npn,
                  server ? "NPN protocols advertised (TLS 1.2)" : "NPN protocols (TLS 1.2)")
       ->type_name("a,b,...");
-  for (auto [flag, field] : {std::pair{"--min-version", &min_version},
-                             std::pair{"--max-version", &max_version}}) {
+  for (auto [flag, field] :
+       {std::pair{"--min-version", &min_version}, std::pair{"--max-version", &max_version}}) {
     app.add_option(flag, *field,
                    std::string(flag == std::string("--min-version") ? "lowest" : "highest") +
                        " TLS version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3)")

@@ -4,13 +4,13 @@
 #ifndef SANSIO_TLS_EXAMPLES_COMMON_CLI_H_
 #define SANSIO_TLS_EXAMPLES_COMMON_CLI_H_
 
-#include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "core/context.h"
 #include "core/error.h"

@@ -4,14 +4,14 @@
 #ifndef SANSIO_TLS_EXAMPLES_COMMON_OUTPUT_H_
 #define SANSIO_TLS_EXAMPLES_COMMON_OUTPUT_H_
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/session.h"

@@ -30,8 +30,8 @@ int RunAsio(std::shared_ptr<const Context> server_ctx, std::shared_ptr<const Con
   callbacks.client_error = [](const asio_tls::ClientErrorInfo& info) {
     PrintServerClientError(info.error);
   };
-  auto server = asio_tls::Server::Listen(ioc, server_ctx, {.host = "127.0.0.1", .port = 0},
-                                         callbacks);
+  auto server =
+      asio_tls::Server::Listen(ioc, server_ctx, {.host = "127.0.0.1", .port = 0}, callbacks);
   if (!server.ok()) return Fail("demo: listen", server.error());
   std::shared_ptr<asio_tls::Server> s = server.value();
   PrintListening(s->port());

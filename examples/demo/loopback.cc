@@ -27,7 +27,8 @@ void PrintClientSecure(const HandshakeInfo& h) {
 
 int ClientResult(const std::string& received, bool closed_cleanly) {
   std::printf("  [client] received: %s", received.c_str());
-  std::printf("  [client] %s\n", closed_cleanly ? "closed cleanly both ways" : "did not close cleanly");
+  std::printf("  [client] %s\n",
+              closed_cleanly ? "closed cleanly both ways" : "did not close cleanly");
   std::fflush(stdout);
   return received == std::string(kWelcome) + kLine && closed_cleanly ? kExitOk : kExitFailure;
 }

@@ -28,10 +28,9 @@ void PrintEvents(testing::Pair& pair, size_t (&seen)[2]) {
       std::printf("  [%s] %s", testing::SideName(side), EventKindName(e.kind));
       if (e.kind == EventKind::kHandshakeDone) {
         const HandshakeInfo& h = e.handshake;
-        std::printf(": %s %s, %s%s%s, servername=%s, alpn=%s", h.protocol.c_str(),
-                    h.cipher.c_str(), h.authorized ? "authorized" : "unauthorized",
-                    h.authorization_error.empty() ? "" : " ",
-                    h.authorization_error.c_str(),
+        std::printf(": %s %s, %s%s%s, servername=%s, alpn=%s", h.protocol.c_str(), h.cipher.c_str(),
+                    h.authorized ? "authorized" : "unauthorized",
+                    h.authorization_error.empty() ? "" : " ", h.authorization_error.c_str(),
                     h.servername.empty() ? "(none)" : h.servername.c_str(),
                     h.alpn_protocol.c_str());
       } else if (e.kind == EventKind::kError) {
@@ -56,15 +55,15 @@ int main(int argc, char** argv) {
   // An ephemeral CA and a server certificate for "localhost".
   testing::TestPki pki = testing::MakeTestPki();
 
-  auto server_ctx = Context::Create({.role = Role::kServer,
-                                     .credentials = {.key_pem = pki.server.key_pem,
-                                                     .cert_chain_pem = pki.server_chain_pem()}});
+  auto server_ctx = Context::Create(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
   if (!server_ctx) return Fail("demo: server context", server_ctx.error());
   auto client_ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
   if (!client_ctx) return Fail("demo: client context", client_ctx.error());
 
-  auto pair = testing::Pair::Create(client_ctx.value(), server_ctx.value(),
-                                    {.servername = "localhost"});
+  auto pair =
+      testing::Pair::Create(client_ctx.value(), server_ctx.value(), {.servername = "localhost"});
   if (!pair) return Fail("demo: pair", pair.error());
   size_t seen[2] = {0, 0};
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <thread>
 
-#include "examples/common/posix_echo.h"
 #include "examples/common/cli.h"
+#include "examples/common/posix_echo.h"
 #include "examples/demo/demo.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"

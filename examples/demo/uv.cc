@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "examples/common/uv_util.h"
 #include "examples/common/cli.h"
+#include "examples/common/uv_util.h"
 #include "examples/demo/demo.h"
 #include "transports/uv/server.h"
 #include "transports/uv/stream.h"
@@ -27,8 +27,8 @@ int RunUv(std::shared_ptr<const Context> server_ctx, std::shared_ptr<const Conte
   callbacks.client_error = [](const uv_tls::ClientErrorInfo& info) {
     PrintServerClientError(info.error);
   };
-  auto server = uv_tls::Server::Listen(loop, server_ctx, {.host = "127.0.0.1", .port = 0},
-                                       callbacks);
+  auto server =
+      uv_tls::Server::Listen(loop, server_ctx, {.host = "127.0.0.1", .port = 0}, callbacks);
   if (!server.ok()) return Fail("demo: listen", server.error());
   PrintListening((*server)->port());
 

@@ -43,8 +43,8 @@ class ClientConnection {
       if (!ec) return StartReading();
       if (ec == asio::error::eof) return End();  // like Node's default allowHalfOpen=false
       if (ec == asio_tls::errc::truncated) {
-        return Fail(MakeError(transport::kErrTruncated,
-                              "the server's stream ended without close_notify"));
+        return Fail(
+            MakeError(transport::kErrTruncated, "the server's stream ended without close_notify"));
       }
       Fail(ErrorOf(&tls_, ec));
     });
@@ -66,8 +66,8 @@ class ClientConnection {
       timer_.emplace(tls_.get_executor());
       ticket_deadline_ = std::chrono::steady_clock::now() + wait;
     }
-    if (tls_.session().saved_session() || tls_.peer_end() != asio_tls::PeerEnd::kOpen ||
-        closed_ || std::chrono::steady_clock::now() >= ticket_deadline_) {
+    if (tls_.session().saved_session() || tls_.peer_end() != asio_tls::PeerEnd::kOpen || closed_ ||
+        std::chrono::steady_clock::now() >= ticket_deadline_) {
       return End();
     }
     timer_->expires_after(20ms);
@@ -84,14 +84,15 @@ class ClientConnection {
     if (sending_) return;
     if (!queue_.empty()) {
       sending_ = true;
-      asio::async_write(tls_, asio::buffer(queue_.front().data), [this](std::error_code ec, size_t) {
-        sending_ = false;
-        Chunk c = std::move(queue_.front());
-        queue_.pop_front();
-        if (ec && !closed_) Fail(ErrorOf(&tls_, ec));
-        c.done();
-        Pump();
-      });
+      asio::async_write(tls_, asio::buffer(queue_.front().data),
+                        [this](std::error_code ec, size_t) {
+                          sending_ = false;
+                          Chunk c = std::move(queue_.front());
+                          queue_.pop_front();
+                          if (ec && !closed_) Fail(ErrorOf(&tls_, ec));
+                          c.done();
+                          Pump();
+                        });
       return;
     }
     if (!end_requested_ || end_started_ || closed_) return;

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
     std::string error;
     auto bytes = ReadFile(session_in, &error);
     if (!bytes) return cli.Usage(error);
-    auto saved = SavedSession::FromBytes(
-        {reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()});
+    auto saved =
+        SavedSession::FromBytes({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()});
     if (!saved.ok()) return cli.Usage("--session-in: " + saved.error().message);
     config.session.session = saved.value();
   }

@@ -15,8 +15,8 @@
 namespace sansio_tls::examples::echo_client {
 
 int RunPosix(const EchoClientConfig& config) {
-  auto conn_or = posix::Connect(config.host, config.port, config.context,
-                                {.session = config.session});
+  auto conn_or =
+      posix::Connect(config.host, config.port, config.context, {.session = config.session});
   if (!conn_or.ok()) {
     PrintClientFailure(conn_or.error(), config.json);
     return kExitFailure;
@@ -66,8 +66,7 @@ int RunPosix(const EchoClientConfig& config) {
 
     pollfd fds[2] = {{conn.fd(), 0, 0}, {STDIN_FILENO, 0, 0}};
     posix::Interest in = conn.interest();
-    fds[0].events = static_cast<short>((in.want_read ? POLLIN : 0) |
-                                       (in.want_write ? POLLOUT : 0));
+    fds[0].events = static_cast<short>((in.want_read ? POLLIN : 0) | (in.want_write ? POLLOUT : 0));
     bool want_stdin = stdin_open && pending.empty() && !conn.session().close_sent();
     fds[1].events = want_stdin ? POLLIN : 0;
     int timeout = ticket_deadline ? std::min(ticket_deadline->PollTimeoutMs(), 50)
@@ -96,9 +95,9 @@ int RunPosix(const EchoClientConfig& config) {
   if (!failure && timed_out) {
     failure = MakeError(errc::kTimedOut, "the server did not close within the end timeout");
   }
-  int status = EndOfConnection(config, conn.session(), failure,
-                               conn.peer_end() == posix::PeerEnd::kClean,
-                               conn.peer_end() == posix::PeerEnd::kTruncated);
+  int status =
+      EndOfConnection(config, conn.session(), failure, conn.peer_end() == posix::PeerEnd::kClean,
+                      conn.peer_end() == posix::PeerEnd::kTruncated);
   conn.Close();
   return status;
 }

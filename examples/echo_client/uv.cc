@@ -128,8 +128,8 @@ int RunUv(const EchoClientConfig& config) {
       uv_timer_init(loop, ticket_timer);
       ticket_timer->data = &end_after_ticket;
       uv_timer_start(
-          ticket_timer,
-          [](uv_timer_t* t) { (*static_cast<std::function<void()>*>(t->data))(); }, 20, 20);
+          ticket_timer, [](uv_timer_t* t) { (*static_cast<std::function<void()>*>(t->data))(); },
+          20, 20);
       end_after_ticket();
       return;
     }
@@ -181,8 +181,7 @@ int RunUv(const EchoClientConfig& config) {
                        json);
     return kExitFailure;
   }
-  return EndOfConnection(config, stream->session(), failure,
-                         stream->peer_end() == PeerEnd::kClean,
+  return EndOfConnection(config, stream->session(), failure, stream->peer_end() == PeerEnd::kClean,
                          stream->peer_end() == PeerEnd::kTruncated);
 }
 

@@ -56,9 +56,8 @@ int RunAsio(const EchoServerConfig& config) {
                                   .port = config.port,
                                   .max_connections = config.max_connections,
                                   .handshake_timeout = config.handshake_timeout};
-  auto server = threads == 1
-                    ? asio_tls::Server::Listen(*raw[0], config.context, options, callbacks)
-                    : asio_tls::Server::Listen(raw, config.context, options, callbacks);
+  auto server = threads == 1 ? asio_tls::Server::Listen(*raw[0], config.context, options, callbacks)
+                             : asio_tls::Server::Listen(raw, config.context, options, callbacks);
   if (!server.ok()) {
     return Fail("echo_server", server.error());
   }

@@ -23,12 +23,12 @@ struct EchoServerConfig {
   std::shared_ptr<const Context> context;
   std::string host = "127.0.0.1";
   uint16_t port = 8000;
-  size_t max_connections = 0;                  // 0: no limit
+  size_t max_connections = 0;  // 0: no limit
   std::chrono::milliseconds handshake_timeout{120'000};
-  int threads = 1;                             // asio: one io_context per thread
+  int threads = 1;  // asio: one io_context per thread
   bool json = false;
-  std::string fingerprint;                     // of an ephemeral certificate, printed when set
-  KeyLogFile* keylog = nullptr;                // NSS key-log lines go there when set
+  std::string fingerprint;       // of an ephemeral certificate, printed when set
+  KeyLogFile* keylog = nullptr;  // NSS key-log lines go there when set
 };
 
 int RunAsio(const EchoServerConfig& config);

@@ -32,8 +32,7 @@ int main(int argc, char** argv) {
                   "port to listen on (0: any free port)");
   tls.Add(cli, Role::kServer);
   cli.AddFile("--pfx", &pfx, "PKCS#12 identity (key and chain) instead of --key/--cert");
-  app.add_option("--sni", sni,
-                 "another identity for client names matching PATTERN (*.example.com)")
+  app.add_option("--sni", sni, "another identity for client names matching PATTERN (*.example.com)")
       ->type_name("PATTERN,KEYFILE,CERTFILE")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

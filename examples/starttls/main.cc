@@ -29,8 +29,7 @@ int main(int argc, char** argv) {
                  "both: the two ends in one process; server; client (to --host:--port)")
       ->type_name("MODE")
       ->check(CLI::IsMember({"both", "server", "client"}).description(""));
-  app.add_option("--host", config.host, "address to listen on or connect to")
-      ->type_name("ADDRESS");
+  app.add_option("--host", config.host, "address to listen on or connect to")->type_name("ADDRESS");
   app.add_option("--port", port, "port (0: any free port)")
       ->type_name("PORT")
       ->default_str("8025 with --mode=server, else 0")
@@ -55,9 +54,9 @@ int main(int argc, char** argv) {
   } else {
     // An ephemeral PKI; in both mode the client trusts its root.
     testing::TestPki pki = testing::MakeTestPki();
-    auto server = Context::Create({.role = Role::kServer,
-                                   .credentials = {.key_pem = pki.server.key_pem,
-                                                   .cert_chain_pem = pki.server_chain_pem()}});
+    auto server = Context::Create(
+        {.role = Role::kServer,
+         .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
     if (!server.ok()) return Fail(server.error().message);
     config.server_context = *server;
     config.root_fingerprint = Sha256Fingerprint(pki.root.der);

@@ -58,9 +58,9 @@ class PosixChannel : public LineChannel {
   }
 
   Result<HandshakeInfo> Upgrade() override {
-    auto conn = posix::StartTls(
-        fd_.get(), context_, session_,
-        {reinterpret_cast<const uint8_t*>(buffered_.data()), buffered_.size()});
+    auto conn =
+        posix::StartTls(fd_.get(), context_, session_,
+                        {reinterpret_cast<const uint8_t*>(buffered_.data()), buffered_.size()});
     if (!conn.ok()) return conn.error();
     buffered_.clear();
     fd_.release();  // the connection owns it now

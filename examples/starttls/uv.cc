@@ -254,8 +254,8 @@ class Client {
         Finish(ClosedCleanly());
       }
     };
-    auto started =
-        uv_tls::StartTls(tcp, context_, {.servername = kServerName, .host = host_}, Bytes(rest), cb);
+    auto started = uv_tls::StartTls(tcp, context_, {.servername = kServerName, .host = host_},
+                                    Bytes(rest), cb);
     if (!started.ok()) {
       CloseAndDelete(tcp);
       return Finish(Fail("client: " + started.error().message));
@@ -318,19 +318,18 @@ int RunUv(const StartTlsConfig& config) {
   }
   int r = uv_tcp_bind(listener.tcp, reinterpret_cast<const sockaddr*>(&addr), 0);
   if (r == 0) {
-    r = uv_listen(reinterpret_cast<uv_stream_t*>(listener.tcp), 16,
-                  [](uv_stream_t* l, int status) {
-                    auto* self = static_cast<Listener*>(l->data);
-                    if (status < 0) return;
-                    auto* conn = new uv_tcp_t;
-                    uv_tcp_init(l->loop, conn);
-                    if (uv_accept(l, reinterpret_cast<uv_stream_t*>(conn)) != 0) {
-                      CloseAndDelete(conn);
-                      return;
-                    }
-                    new ServeOne(conn, self->context, self->server_rc);  // deletes itself
-                    if (self->once) CloseAndDelete(self->tcp);  // both mode: one client
-                  });
+    r = uv_listen(reinterpret_cast<uv_stream_t*>(listener.tcp), 16, [](uv_stream_t* l, int status) {
+      auto* self = static_cast<Listener*>(l->data);
+      if (status < 0) return;
+      auto* conn = new uv_tcp_t;
+      uv_tcp_init(l->loop, conn);
+      if (uv_accept(l, reinterpret_cast<uv_stream_t*>(conn)) != 0) {
+        CloseAndDelete(conn);
+        return;
+      }
+      new ServeOne(conn, self->context, self->server_rc);  // deletes itself
+      if (self->once) CloseAndDelete(self->tcp);           // both mode: one client
+    });
   }
   if (r != 0) {
     CloseAndDelete(listener.tcp);
@@ -340,9 +339,9 @@ int RunUv(const StartTlsConfig& config) {
   sockaddr_storage bound{};
   int len = sizeof bound;
   uv_tcp_getsockname(listener.tcp, reinterpret_cast<sockaddr*>(&bound), &len);
-  uint16_t bound_port = ntohs(bound.ss_family == AF_INET
-                                  ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                                  : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  uint16_t bound_port =
+      ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   PrintListening(config, bound_port);
   if (config.mode == "server") {
     uv_run(loop, UV_RUN_DEFAULT);  // serves until killed

@@ -16,19 +16,19 @@
 #include <vector>
 
 #include <asio/bind_cancellation_slot.hpp>
-#include <asio/executor_work_guard.hpp>
-#include <asio/post.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "tests/asio/test_util.h"
 #include "tests/common/stuck_peer.h"
 #include "transports/asio/connect.h"
-#include "tests/asio/test_util.h"
 
 namespace sansio_tls::asio_tls {
 namespace {
@@ -166,11 +166,12 @@ TEST(AsioServer, HandshakeTimeoutIsOneClientError) {
   std::atomic<int> secure{0};
   std::shared_ptr<Server> server;
   server = MustListen(ioc, ctx, {.handshake_timeout = 100ms},
-                           {.secure_connection = [&](TlsStream) { ++secure; },
-                            .client_error = [&](const ClientErrorInfo& e) {
-                              errors.push_back(e);
-                              server->Close();
-                            }});
+                      {.secure_connection = [&](TlsStream) { ++secure; },
+                       .client_error =
+                           [&](const ClientErrorInfo& e) {
+                             errors.push_back(e);
+                             server->Close();
+                           }});
   ASSERT_TRUE(server);
   tcp::socket raw(ioc);  // connects and says nothing
   raw.connect(server->local_endpoint());
@@ -223,10 +224,9 @@ TEST(AsioServer, JunkAndRejectedClientsAreClientErrorsNeverSecureConnections) {
                  // TLS 1.3: the client finishes first; the rejection arrives as an alert.
                  auto holder = std::make_shared<TlsStream>(std::move(tls));
                  auto buf = std::make_shared<std::array<char, 16>>();
-                 holder->async_read_some(asio::buffer(*buf),
-                                         [holder, buf, &client_ec](std::error_code e, size_t) {
-                                           client_ec = e;
-                                         });
+                 holder->async_read_some(
+                     asio::buffer(*buf),
+                     [holder, buf, &client_ec](std::error_code e, size_t) { client_ec = e; });
                });
   asio::steady_timer t(ioc, 1500ms);
   t.async_wait([&](std::error_code) { server->Close(); });
@@ -400,7 +400,8 @@ TEST_P(AsioStuckPeer, IsReleasedWithItsDescriptorAndLocksNobodyOut) {
     std::printf("asio stuck peer %d: wrote %zu B, released %lld ms after it left\n",
                 static_cast<int>(GetParam()), o.written,
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::steady_clock::now() - left).count()));
+                                           std::chrono::steady_clock::now() - left)
+                                           .count()));
   }
   EXPECT_EQ(test_stuck_peer::OpenFds(), baseline) << "every descriptor is back";
   EXPECT_EQ(test_stuck_peer::EchoRoundTrip(server->port(), ctx.client), "");
@@ -438,9 +439,8 @@ TEST(AsioConnect, RefusedAndTimedOutAndCancelled) {
                [&](std::error_code ec, TlsStream) { timed_out = ec; });
   asio::cancellation_signal cancel;
   AsyncConnect(ioc.get_executor(), "localhost", silent.local_endpoint().port(), ctx.client, {},
-               asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, TlsStream) {
-                 cancelled = ec;
-               }));
+               asio::bind_cancellation_slot(
+                   cancel.slot(), [&](std::error_code ec, TlsStream) { cancelled = ec; }));
   asio::steady_timer t(ioc, 50ms);
   t.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
   RunFor(ioc);
@@ -458,8 +458,7 @@ TEST(AsioConnect, ChecksTheHostNameItConnectedTo) {
   std::error_code wrong_name;
   // The server's certificate has no SAN for this name.
   AsyncConnect(ioc.get_executor(), "127.0.0.1", server->port(), ctx.client,
-               {.session = {.servername = "example.com"}},
-               [&](std::error_code ec, TlsStream) {
+               {.session = {.servername = "example.com"}}, [&](std::error_code ec, TlsStream) {
                  wrong_name = ec;
                  server->Close();
                });

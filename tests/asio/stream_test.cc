@@ -19,9 +19,9 @@
 #include <asio/bind_allocator.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
+#include <asio/buffers_iterator.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/buffers_iterator.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/deferred.hpp>
 #include <asio/read.hpp>
@@ -96,14 +96,12 @@ TEST(AsioStream, CallbacksHandshakeAndEchoWithNodeStyleResults) {
 
   std::string request = "ping over TLS\n", got;
   char buf[64];
-  asio::async_write(*p.client, asio::buffer(request), [](std::error_code ec, size_t) {
-    EXPECT_FALSE(ec) << ec.message();
+  asio::async_write(*p.client, asio::buffer(request),
+                    [](std::error_code ec, size_t) { EXPECT_FALSE(ec) << ec.message(); });
+  asio::async_read(*p.server, asio::buffer(buf, request.size()), [&](std::error_code ec, size_t n) {
+    ASSERT_FALSE(ec) << ec.message();
+    got.assign(buf, n);
   });
-  asio::async_read(*p.server, asio::buffer(buf, request.size()),
-                   [&](std::error_code ec, size_t n) {
-                     ASSERT_FALSE(ec) << ec.message();
-                     got.assign(buf, n);
-                   });
   RunFor(ioc);
   EXPECT_EQ(got, request);
 }
@@ -210,11 +208,10 @@ TEST(AsioStream, DeferredOperationsRunWhenInvoked) {
   auto write = asio::async_write(*p.client, asio::buffer("abc", 3), asio::experimental::deferred);
   std::move(write)([&](std::error_code ec, size_t) {
     ASSERT_FALSE(ec);
-    asio::async_read(*p.server, asio::buffer(buf, 3),
-                     [&](std::error_code ec2, size_t n) {
-                       ASSERT_FALSE(ec2);
-                       got.assign(buf, n);
-                     });
+    asio::async_read(*p.server, asio::buffer(buf, 3), [&](std::error_code ec2, size_t n) {
+      ASSERT_FALSE(ec2);
+      got.assign(buf, n);
+    });
   });
   RunFor(ioc);
   EXPECT_EQ(got, "abc");
@@ -325,7 +322,8 @@ TEST(AsioStream, ErrorCategoryValuesAreStatic) {
       {"DEPTH_ZERO_SELF_SIGNED_CERT", 1000 + X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT},
       {"EPIPE", 0x8000 + EPIPE},
       {"ERR_SSL_WRONG_VERSION_NUMBER", 0x10000 + (ERR_LIB_SSL << 12) + SSL_R_WRONG_VERSION_NUMBER},
-      {"ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", 0x10000 + (ERR_LIB_SSL << 12) + SSL_R_TLSV1_ALERT_UNKNOWN_CA},
+      {"ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+       0x10000 + (ERR_LIB_SSL << 12) + SSL_R_TLSV1_ALERT_UNKNOWN_CA},
   };
   for (const Case& c : cases) {
     std::error_code ec = ErrorCodeFor(c.code);
@@ -553,9 +551,8 @@ TEST(AsioStream, CancellingMidReadLosesNothing) {
 
     // The stream is still usable: the next read gets what the client sends.
     std::string got;
-    asio::async_write(*p.client, asio::buffer("after", 5), [](std::error_code ec, size_t) {
-      EXPECT_FALSE(ec);
-    });
+    asio::async_write(*p.client, asio::buffer("after", 5),
+                      [](std::error_code ec, size_t) { EXPECT_FALSE(ec); });
     asio::async_read(*p.server, asio::buffer(buf, 5), [&](std::error_code ec, size_t n) {
       EXPECT_FALSE(ec);
       got.assign(buf, n);
@@ -577,9 +574,9 @@ TEST(AsioStream, CancellingAReadWaitingBehindShutdown) {
   asio::cancellation_signal cancel;
   char buf[8];
   asio::post(ioc, [&] {
-    p.client->async_read_some(asio::buffer(buf),
-                              asio::bind_cancellation_slot(
-                                  cancel.slot(), [&](std::error_code ec, size_t) { rd = ec; }));
+    p.client->async_read_some(
+        asio::buffer(buf),
+        asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, size_t) { rd = ec; }));
     asio::post(ioc, [&] { cancel.emit(asio::cancellation_type::terminal); });
   });
   RunFor(ioc);
@@ -602,7 +599,9 @@ struct CountingAllocator {
   }
   void deallocate(T* p, size_t n) { std::allocator<T>().deallocate(p, n); }
   template <typename U>
-  bool operator==(const CountingAllocator<U>& o) const { return count == o.count; }
+  bool operator==(const CountingAllocator<U>& o) const {
+    return count == o.count;
+  }
 };
 
 TEST(AsioStream, HandlersRunOnTheirAssociatedExecutorAndAllocator) {
@@ -760,9 +759,13 @@ class ForwardingStream {
     return s_.async_write_some(b, std::forward<T>(t));
   }
   template <typename B>
-  size_t read_some(const B& b, std::error_code& ec) { return s_.read_some(b, ec); }
+  size_t read_some(const B& b, std::error_code& ec) {
+    return s_.read_some(b, ec);
+  }
   template <typename B>
-  size_t write_some(const B& b, std::error_code& ec) { return s_.write_some(b, ec); }
+  size_t write_some(const B& b, std::error_code& ec) {
+    return s_.write_some(b, ec);
+  }
   int reads = 0;
 
  private:
@@ -807,8 +810,8 @@ asio::awaitable<void> Echo(TlsSocket& tls) {
   co_await tls.async_handshake(asio::use_awaitable);
   char buf[4096];
   for (;;) {
-    auto [ec, n] =
-        co_await tls.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await tls.async_read_some(asio::buffer(buf),
+                                                asio::experimental::as_tuple(asio::use_awaitable));
     if (ec == asio::error::eof) break;
     if (ec) throw std::system_error(ec);
     co_await asio::async_write(tls, asio::buffer(buf, n), asio::use_awaitable);
@@ -904,12 +907,11 @@ TEST(AsioStream, SniPauseAnsweredLaterFromATimer) {
        .credentials = {.key_pem = other.key_pem,
                        .cert_chain_pem = other.cert_pem + ctx.pki.intermediate.cert_pem},
        .key_log = true});
-  auto server_ctx = test::MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = ctx.pki.server.key_pem,
-                       .cert_chain_pem = ctx.pki.server_chain_pem()},
-       .sni_callback = true,
-       .key_log = true});
+  auto server_ctx = test::MustCreate({.role = Role::kServer,
+                                      .credentials = {.key_pem = ctx.pki.server.key_pem,
+                                                      .cert_chain_pem = ctx.pki.server_chain_pem()},
+                                      .sni_callback = true,
+                                      .key_log = true});
   auto [c, s] = SocketPair(ioc);
   TlsSocket client(std::move(c), ctx.client, {.servername = "other.test"});
   TlsSocket server(std::move(s), server_ctx);
@@ -946,11 +948,10 @@ TEST(AsioStream, SniPauseAnsweredLaterFromATimer) {
 TEST(AsioStream, UnansweredPauseEndsAtTheHandshakeTimeout) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();
-  auto server_ctx = test::MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = ctx.pki.server.key_pem,
-                       .cert_chain_pem = ctx.pki.server_chain_pem()},
-       .sni_callback = true});
+  auto server_ctx = test::MustCreate({.role = Role::kServer,
+                                      .credentials = {.key_pem = ctx.pki.server.key_pem,
+                                                      .cert_chain_pem = ctx.pki.server_chain_pem()},
+                                      .sni_callback = true});
   auto [c, s] = SocketPair(ioc);
   TlsSocket client(std::move(c), ctx.client, {.servername = "nobody.test"});
   TlsSocket server(std::move(s), server_ctx);
@@ -970,11 +971,10 @@ TEST(AsioStream, UnansweredPauseEndsAtTheHandshakeTimeout) {
 TEST(AsioStream, PausesWithoutAHandlerGetDefaultAnswers) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();
-  auto server_ctx = test::MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = ctx.pki.server.key_pem,
-                       .cert_chain_pem = ctx.pki.server_chain_pem()},
-       .sni_callback = true});
+  auto server_ctx = test::MustCreate({.role = Role::kServer,
+                                      .credentials = {.key_pem = ctx.pki.server.key_pem,
+                                                      .cert_chain_pem = ctx.pki.server_chain_pem()},
+                                      .sni_callback = true});
   auto verifying_client = test::MustCreate(
       {.role = Role::kClient, .ca_pems = {ctx.pki.root.cert_pem}, .verify_callback = true});
   auto [c, s] = SocketPair(ioc);

@@ -35,12 +35,12 @@ inline Contexts MakeContexts(TlsVersion version = TlsVersion::kTls13,
                              std::vector<std::string> alpn = {}) {
   Contexts c;
   c.pki = testing::MakeTestPki();
-  c.server = MustCreate({.role = Role::kServer,
-                         .credentials = {.key_pem = c.pki.server.key_pem,
-                                         .cert_chain_pem = c.pki.server_chain_pem()},
-                         .min_version = version,
-                         .max_version = version,
-                         .alpn_protocols = alpn});
+  c.server = MustCreate(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = c.pki.server.key_pem, .cert_chain_pem = c.pki.server_chain_pem()},
+       .min_version = version,
+       .max_version = version,
+       .alpn_protocols = alpn});
   c.client = MustCreate({.role = Role::kClient,
                          .ca_pems = {c.pki.root.cert_pem},
                          .min_version = version,
@@ -62,7 +62,8 @@ inline std::pair<tcp::socket, tcp::socket> SocketPair(asio::io_context& ioc) {
 
 // Runs |ioc| until it has no more work, failing the test if that takes longer than |limit|
 // (then stops it: a hang becomes a failure, not a stuck test).
-inline void RunFor(asio::io_context& ioc, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+inline void RunFor(asio::io_context& ioc,
+                   std::chrono::milliseconds limit = std::chrono::seconds(20)) {
   ioc.restart();
   auto start = std::chrono::steady_clock::now();
   while (!ioc.stopped()) {

@@ -45,37 +45,107 @@ constexpr int kExitUnimplemented = 89;
 
 // Flags the runner may pass that take no value (reference/test_config.cc, BoolFlag).
 const std::set<std::string>& BoolFlags() {
-  static const std::set<std::string> k = {
-      "-ipv6", "-server", "-dtls", "-quic", "-fallback-scsv", "-enable-ech-grease",
-      "-expect-ech-accept", "-expect-no-ech-name-override", "-expect-no-ech-retry-configs",
-      "-require-any-client-certificate", "-false-start", "-async",
-      "-write-different-record-sizes", "-cbc-record-splitting", "-partial-write", "-no-tls13",
-      "-no-tls12", "-no-tls11", "-no-tls1", "-no-ticket", "-enable-channel-id",
-      "-shim-writes-first", "-decline-alpn", "-reject-alpn", "-select-empty-alpn", "-defer-alps",
-      "-alps-use-new-codepoint", "-expect-session-miss", "-expect-extended-master-secret",
-      "-enable-ocsp-stapling", "-enable-signed-cert-timestamps", "-implicit-handshake",
-      "-use-early-callback", "-fail-early-callback", "-install-ddos-callback",
-      "-fail-ddos-callback", "-fail-cert-callback", "-handshake-never-done",
-      "-use-export-context", "-tls-unique", "-expect-ticket-renewal", "-expect-no-session",
-      "-expect-ticket-supports-early-data", "-expect-accept-early-data",
-      "-expect-reject-early-data", "-expect-no-offer-early-data", "-use-ticket-callback",
-      "-renew-ticket", "-enable-early-data", "-check-close-notify", "-shim-shuts-down",
-      "-verify-fail", "-verify-peer", "-verify-peer-if-no-obc", "-expect-verify-result",
-      "-renegotiate-once", "-renegotiate-freely", "-renegotiate-ignore",
-      "-renegotiate-explicit", "-forbid-renegotiation-after-handshake",
-      "-use-old-client-cert-callback", "-send-alert", "-peek-then-read", "-enable-grease",
-      "-permute-extensions", "-use-exporter-between-reads", "-retain-only-sha256-client-cert",
-      "-expect-sha256-client-cert", "-read-with-unfinished-write",
-      "-expect-secure-renegotiation", "-expect-no-secure-renegotiation", "-expect-session-id",
-      "-expect-no-session-id", "-no-op-extra-handshake", "-handshake-twice",
-      "-allow-unknown-alpn-protos", "-use-custom-verify-callback",
-      "-allow-false-start-without-alpn", "-handoff", "-handshake-hints", "-allow-hint-mismatch",
-      "-use-ocsp-callback", "-set-ocsp-in-callback", "-decline-ocsp-callback",
-      "-fail-ocsp-callback", "-install-cert-compression-algs", "-reverify-on-resume",
-      "-ignore-rsa-key-usage", "-expect-key-usage-invalid", "-is-handshaker-supported",
-      "-handshaker-resume", "-jdk11-workaround", "-server-preference", "-export-traffic-secrets",
-      "-key-update", "-expect-delegated-credential-used", "-expect-hrr", "-expect-no-hrr",
-      "-wait-for-debugger", "-fips-202205", "-wpa-202304"};
+  static const std::set<std::string> k = {"-ipv6",
+                                          "-server",
+                                          "-dtls",
+                                          "-quic",
+                                          "-fallback-scsv",
+                                          "-enable-ech-grease",
+                                          "-expect-ech-accept",
+                                          "-expect-no-ech-name-override",
+                                          "-expect-no-ech-retry-configs",
+                                          "-require-any-client-certificate",
+                                          "-false-start",
+                                          "-async",
+                                          "-write-different-record-sizes",
+                                          "-cbc-record-splitting",
+                                          "-partial-write",
+                                          "-no-tls13",
+                                          "-no-tls12",
+                                          "-no-tls11",
+                                          "-no-tls1",
+                                          "-no-ticket",
+                                          "-enable-channel-id",
+                                          "-shim-writes-first",
+                                          "-decline-alpn",
+                                          "-reject-alpn",
+                                          "-select-empty-alpn",
+                                          "-defer-alps",
+                                          "-alps-use-new-codepoint",
+                                          "-expect-session-miss",
+                                          "-expect-extended-master-secret",
+                                          "-enable-ocsp-stapling",
+                                          "-enable-signed-cert-timestamps",
+                                          "-implicit-handshake",
+                                          "-use-early-callback",
+                                          "-fail-early-callback",
+                                          "-install-ddos-callback",
+                                          "-fail-ddos-callback",
+                                          "-fail-cert-callback",
+                                          "-handshake-never-done",
+                                          "-use-export-context",
+                                          "-tls-unique",
+                                          "-expect-ticket-renewal",
+                                          "-expect-no-session",
+                                          "-expect-ticket-supports-early-data",
+                                          "-expect-accept-early-data",
+                                          "-expect-reject-early-data",
+                                          "-expect-no-offer-early-data",
+                                          "-use-ticket-callback",
+                                          "-renew-ticket",
+                                          "-enable-early-data",
+                                          "-check-close-notify",
+                                          "-shim-shuts-down",
+                                          "-verify-fail",
+                                          "-verify-peer",
+                                          "-verify-peer-if-no-obc",
+                                          "-expect-verify-result",
+                                          "-renegotiate-once",
+                                          "-renegotiate-freely",
+                                          "-renegotiate-ignore",
+                                          "-renegotiate-explicit",
+                                          "-forbid-renegotiation-after-handshake",
+                                          "-use-old-client-cert-callback",
+                                          "-send-alert",
+                                          "-peek-then-read",
+                                          "-enable-grease",
+                                          "-permute-extensions",
+                                          "-use-exporter-between-reads",
+                                          "-retain-only-sha256-client-cert",
+                                          "-expect-sha256-client-cert",
+                                          "-read-with-unfinished-write",
+                                          "-expect-secure-renegotiation",
+                                          "-expect-no-secure-renegotiation",
+                                          "-expect-session-id",
+                                          "-expect-no-session-id",
+                                          "-no-op-extra-handshake",
+                                          "-handshake-twice",
+                                          "-allow-unknown-alpn-protos",
+                                          "-use-custom-verify-callback",
+                                          "-allow-false-start-without-alpn",
+                                          "-handoff",
+                                          "-handshake-hints",
+                                          "-allow-hint-mismatch",
+                                          "-use-ocsp-callback",
+                                          "-set-ocsp-in-callback",
+                                          "-decline-ocsp-callback",
+                                          "-fail-ocsp-callback",
+                                          "-install-cert-compression-algs",
+                                          "-reverify-on-resume",
+                                          "-ignore-rsa-key-usage",
+                                          "-expect-key-usage-invalid",
+                                          "-is-handshaker-supported",
+                                          "-handshaker-resume",
+                                          "-jdk11-workaround",
+                                          "-server-preference",
+                                          "-export-traffic-secrets",
+                                          "-key-update",
+                                          "-expect-delegated-credential-used",
+                                          "-expect-hrr",
+                                          "-expect-no-hrr",
+                                          "-wait-for-debugger",
+                                          "-fips-202205",
+                                          "-wpa-202304"};
   return k;
 }
 
@@ -85,25 +155,79 @@ const std::set<std::string>& BoolFlags() {
 // over a certificate or OCSP response that our options hand over up front). Any other flag
 // makes the test unimplemented.
 const std::set<std::string>& SupportedFlags() {
-  static const std::set<std::string> k = {
-      "-port", "-shim-id", "-ipv6", "-server", "-key-file", "-cert-file", "-trust-cert",
-      "-resume-count", "-async", "-implicit-handshake", "-use-custom-verify-callback",
-      "-verify-fail", "-verify-peer", "-require-any-client-certificate", "-expect-verify-result",
-      "-expect-no-hrr", "-expect-hrr", "-expect-session-id", "-expect-no-session-id",
-      "-expect-ticket-renewal", "-expect-no-session", "-expect-session-miss", "-host-name",
-      "-expect-server-name", "-advertise-alpn", "-select-alpn", "-expect-alpn", "-max-version",
-      "-min-version", "-no-tls13", "-no-tls12", "-no-tls11", "-no-tls1", "-shim-writes-first",
-      "-shim-shuts-down", "-check-close-notify", "-cipher", "-ocsp-response",
-      "-enable-ocsp-stapling", "-expect-ocsp-response", "-export-keying-material",
-      "-export-label", "-export-context", "-use-export-context", "-curves", "-expect-curve-id",
-      "-expect-peer-signature-algorithm", "-no-ticket", "-key-update", "-resumption-delay",
-      "-expect-version", "-expect-total-renegotiations", "-advertise-npn", "-select-next-proto",
-      "-expect-next-proto", "-expect-cipher-aes", "-expect-cipher-no-aes", "-expect-cipher",
-      "-read-size", "-server-preference", "-use-ocsp-callback", "-set-ocsp-in-callback",
-      "-decline-ocsp-callback", "-use-old-client-cert-callback", "-enable-early-data", "-expect-ticket-supports-early-data",
-      "-expect-accept-early-data", "-expect-reject-early-data", "-expect-no-offer-early-data",
-      "-expect-early-data-reason", "-verify-prefs", "-signing-prefs",
-      "-is-handshaker-supported"};
+  static const std::set<std::string> k = {"-port",
+                                          "-shim-id",
+                                          "-ipv6",
+                                          "-server",
+                                          "-key-file",
+                                          "-cert-file",
+                                          "-trust-cert",
+                                          "-resume-count",
+                                          "-async",
+                                          "-implicit-handshake",
+                                          "-use-custom-verify-callback",
+                                          "-verify-fail",
+                                          "-verify-peer",
+                                          "-require-any-client-certificate",
+                                          "-expect-verify-result",
+                                          "-expect-no-hrr",
+                                          "-expect-hrr",
+                                          "-expect-session-id",
+                                          "-expect-no-session-id",
+                                          "-expect-ticket-renewal",
+                                          "-expect-no-session",
+                                          "-expect-session-miss",
+                                          "-host-name",
+                                          "-expect-server-name",
+                                          "-advertise-alpn",
+                                          "-select-alpn",
+                                          "-expect-alpn",
+                                          "-max-version",
+                                          "-min-version",
+                                          "-no-tls13",
+                                          "-no-tls12",
+                                          "-no-tls11",
+                                          "-no-tls1",
+                                          "-shim-writes-first",
+                                          "-shim-shuts-down",
+                                          "-check-close-notify",
+                                          "-cipher",
+                                          "-ocsp-response",
+                                          "-enable-ocsp-stapling",
+                                          "-expect-ocsp-response",
+                                          "-export-keying-material",
+                                          "-export-label",
+                                          "-export-context",
+                                          "-use-export-context",
+                                          "-curves",
+                                          "-expect-curve-id",
+                                          "-expect-peer-signature-algorithm",
+                                          "-no-ticket",
+                                          "-key-update",
+                                          "-resumption-delay",
+                                          "-expect-version",
+                                          "-expect-total-renegotiations",
+                                          "-advertise-npn",
+                                          "-select-next-proto",
+                                          "-expect-next-proto",
+                                          "-expect-cipher-aes",
+                                          "-expect-cipher-no-aes",
+                                          "-expect-cipher",
+                                          "-read-size",
+                                          "-server-preference",
+                                          "-use-ocsp-callback",
+                                          "-set-ocsp-in-callback",
+                                          "-decline-ocsp-callback",
+                                          "-use-old-client-cert-callback",
+                                          "-enable-early-data",
+                                          "-expect-ticket-supports-early-data",
+                                          "-expect-accept-early-data",
+                                          "-expect-reject-early-data",
+                                          "-expect-no-offer-early-data",
+                                          "-expect-early-data-reason",
+                                          "-verify-prefs",
+                                          "-signing-prefs",
+                                          "-is-handshaker-supported"};
   return k;
 }
 
@@ -191,9 +315,12 @@ bool ParseArgs(int argc, char** argv, Config* initial, Config* resume, Config* r
     };
     if (!strip("-on-shim") && strip("-on-handshaker")) skip = true;
     Config* only = nullptr;
-    if (strip("-on-initial")) only = initial;
-    else if (strip("-on-resume")) only = resume;
-    else if (strip("-on-retry")) only = retry;
+    if (strip("-on-initial"))
+      only = initial;
+    else if (strip("-on-resume"))
+      only = resume;
+    else if (strip("-on-retry"))
+      only = retry;
     std::string value;
     if (!BoolFlags().count(name)) {
       if (i + 1 >= argc) {
@@ -220,11 +347,16 @@ void CheckSupported(const Config& c) {
 // Names of BoGo's group code points as ContextOptions::ecdh_curve spells them.
 std::string GroupName(int id) {
   switch (id) {
-    case 21: return "P-224";
-    case 23: return "P-256";
-    case 24: return "P-384";
-    case 25: return "P-521";
-    case 29: return "X25519";
+    case 21:
+      return "P-224";
+    case 23:
+      return "P-256";
+    case 24:
+      return "P-384";
+    case 25:
+      return "P-521";
+    case 29:
+      return "X25519";
   }
   Unimplemented("group " + std::to_string(id));
 }
@@ -351,7 +483,11 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
 class Connection {
  public:
   Connection(int fd, const Config& c, const Config& retry, State& state, bool is_resume)
-      : fd_(fd), c_(&c), retry_(retry), state_(state), is_resume_(is_resume),
+      : fd_(fd),
+        c_(&c),
+        retry_(retry),
+        state_(state),
+        is_resume_(is_resume),
         server_(c.Has("-server")) {}
 
   void Run() {
@@ -379,7 +515,8 @@ class Connection {
         // We echoed 0-RTT data, which our Session holds until the handshake completes: the
         // runner may be waiting for it as half-RTT data, which our API does not offer.
         pollfd p{fd_, POLLIN, 0};
-        if (poll(&p, 1, 3000) == 0) Unimplemented("half-RTT data (server writes before the client's Finished)");
+        if (poll(&p, 1, 3000) == 0)
+          Unimplemented("half-RTT data (server writes before the client's Finished)");
       }
       uint8_t buf[16384];
       ssize_t n = recv(fd_, buf, sizeof buf, 0);
@@ -434,7 +571,8 @@ class Connection {
   void Write(const std::string& data) {
     size_t off = 0;
     while (off < data.size()) {
-      size_t n = s_->Write({reinterpret_cast<const uint8_t*>(data.data()) + off, data.size() - off});
+      size_t n =
+          s_->Write({reinterpret_cast<const uint8_t*>(data.data()) + off, data.size() - off});
       if (n == 0) {
         if (s_->failed()) FailWithError(*s_->error());
         if (s_->pending_output_bytes() == 0) Fail("write refused");
@@ -466,7 +604,8 @@ class Connection {
           break;
         case EventKind::kPeerTruncated:
           Echo();
-          if (c_->Has("-check-close-notify")) Fail("kPeerTruncated: the peer closed without close_notify");
+          if (c_->Has("-check-close-notify"))
+            Fail("kPeerTruncated: the peer closed without close_notify");
           done_ = true;
           break;
         case EventKind::kError:
@@ -504,8 +643,7 @@ class Connection {
       if (c_->Has("-read-size")) chunk = std::min<size_t>(chunk, c_->Int("-read-size"));
       std::string out(reinterpret_cast<const char*>(view.data()), chunk);
       s_->ConsumePlaintext(chunk);
-      if (c_->Has("-expect-reject-early-data") && is_resume_ && !server_ &&
-          !handshake_seen_) {
+      if (c_->Has("-expect-reject-early-data") && is_resume_ && !server_ && !handshake_seen_) {
         Fail("unexpectedly received data instead of 0-RTT reject");
       }
       if (c_->Has("-key-update")) {
@@ -537,8 +675,10 @@ class Connection {
     if (c_->Has("-expect-version") && c_->Int("-expect-version") != version) {
       mismatch("version", h.protocol, c_->Str("-expect-version"));
     }
-    if (c_->Has("-expect-hrr") && !h.hello_retry_request) Fail("no HelloRetryRequest, but wanted one");
-    if (c_->Has("-expect-no-hrr") && h.hello_retry_request) Fail("HelloRetryRequest, but wanted none");
+    if (c_->Has("-expect-hrr") && !h.hello_retry_request)
+      Fail("no HelloRetryRequest, but wanted one");
+    if (c_->Has("-expect-no-hrr") && h.hello_retry_request)
+      Fail("HelloRetryRequest, but wanted none");
     if (c_->Has("-expect-server-name") && h.servername != c_->Str("-expect-server-name")) {
       mismatch("servername", h.servername, c_->Str("-expect-server-name"));
     }
@@ -556,7 +696,8 @@ class Connection {
       mismatch("peer signature algorithm", std::to_string(h.peer_signature_algorithm),
                c_->Str("-expect-peer-signature-algorithm"));
     }
-    if (c_->Has("-expect-cipher") || c_->Has("-expect-cipher-aes") || c_->Has("-expect-cipher-no-aes")) {
+    if (c_->Has("-expect-cipher") || c_->Has("-expect-cipher-aes") ||
+        c_->Has("-expect-cipher-no-aes")) {
       Unimplemented("cipher code point checks");  // HandshakeInfo names the cipher only
     }
     // BoringSSL's verify result is X509_V_OK when no certificate was verified.
@@ -603,9 +744,11 @@ class Connection {
       std::string context = c_->Str("-export-context");
       std::optional<std::span<const uint8_t>> ctx;
       if (c_->Has("-use-export-context")) {
-        ctx = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(context.data()), context.size());
+        ctx = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(context.data()),
+                                       context.size());
       }
-      auto km = s_->ExportKeyingMaterial(c_->Int("-export-keying-material"), c_->Str("-export-label"), ctx);
+      auto km = s_->ExportKeyingMaterial(c_->Int("-export-keying-material"),
+                                         c_->Str("-export-label"), ctx);
       if (!km.ok()) FailWithError(km.error());
       Write(std::string(km->begin(), km->end()));
     }
@@ -619,13 +762,15 @@ class Connection {
     if (!handshake_seen_) Fail("the connection ended before the handshake completed");
     // The server's TLS 1.2 session (kNewSession follows kHandshakeDone).
     if (!is_resume_) {
-      if (c_->Has("-expect-session-id") && server_sessions_ == 0) Fail("session was not cached on the server");
-      if (c_->Has("-expect-no-session-id") && server_sessions_ > 0) Fail("session was unexpectedly cached on the server");
+      if (c_->Has("-expect-session-id") && server_sessions_ == 0)
+        Fail("session was not cached on the server");
+      if (c_->Has("-expect-no-session-id") && server_sessions_ > 0)
+        Fail("session was unexpectedly cached on the server");
     }
     // TLS 1.2 sessions arrive in the handshake (kNewSession follows kHandshakeDone).
     if (!server_ && version_ < 0x0304) {
-      bool expect_new = !c_->Has("-expect-no-session") &&
-                        (!reused_ || c_->Has("-expect-ticket-renewal"));
+      bool expect_new =
+          !c_->Has("-expect-no-session") && (!reused_ || c_->Has("-expect-ticket-renewal"));
       if (expect_new != (client_sessions_ > 0)) {
         Fail(std::string("new session was") + (client_sessions_ ? "" : " not") +
              " cached, but we expected the opposite");

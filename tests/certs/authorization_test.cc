@@ -166,8 +166,9 @@ const CodeCase kCodeCases[] = {
     {"CrlOutOfDate", "CRL_HAS_EXPIRED", SSL_AD_BAD_CERTIFICATE, false,
      [](const Pki& pki, const Pki&, Checked c) {
        Setup s = Chain(pki, LeafFor(pki, c));
-       s.crl_pems = {testing::MakeCrlPem(pki.root, {}, Now() - 20 * kDay, Now() - 10 * kDay),
-                     testing::MakeCrlPem(pki.intermediate, {}, Now() - 20 * kDay, Now() - 10 * kDay)};
+       s.crl_pems = {
+           testing::MakeCrlPem(pki.root, {}, Now() - 20 * kDay, Now() - 10 * kDay),
+           testing::MakeCrlPem(pki.intermediate, {}, Now() - 20 * kDay, Now() - 10 * kDay)};
        return s;
      }},
     {"BadSignature", "CERT_SIGNATURE_FAILURE", SSL_AD_BAD_CERTIFICATE, false,
@@ -336,9 +337,8 @@ std::string CodeParamName(const ::testing::TestParamInfo<CodeParam>& info) {
          (checked == Checked::kServerCert ? "_ServerCert_" : "_ClientCert_") + VersionName(version);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, AuthorizationCodes,
-    ::testing::ValuesIn(AllCodeParams()), CodeParamName);
+INSTANTIATE_TEST_SUITE_P(All, AuthorizationCodes, ::testing::ValuesIn(AllCodeParams()),
+                         CodeParamName);
 
 // ---- The server matrix: request_cert x reject_unauthorized x client certificate ----------
 
@@ -346,11 +346,16 @@ enum class ClientCert { kNone, kGood, kWrongCa, kExpired, kRevoked };
 
 const char* ClientCertName(ClientCert c) {
   switch (c) {
-    case ClientCert::kNone: return "NoCert";
-    case ClientCert::kGood: return "GoodCert";
-    case ClientCert::kWrongCa: return "WrongCa";
-    case ClientCert::kExpired: return "Expired";
-    case ClientCert::kRevoked: return "Revoked";
+    case ClientCert::kNone:
+      return "NoCert";
+    case ClientCert::kGood:
+      return "GoodCert";
+    case ClientCert::kWrongCa:
+      return "WrongCa";
+    case ClientCert::kExpired:
+      return "Expired";
+    case ClientCert::kRevoked:
+      return "Revoked";
   }
   return "?";
 }
@@ -367,10 +372,12 @@ MatrixExpectation Expect(bool request_cert, bool reject, ClientCert cert, TlsVer
   std::string code;
   uint8_t alert = 0;
   switch (cert) {
-    case ClientCert::kGood: return {true, true, "", 0};
+    case ClientCert::kGood:
+      return {true, true, "", 0};
     case ClientCert::kNone:
       code = "UNABLE_TO_GET_ISSUER_CERT";
-      alert = version == TlsVersion::kTls13 ? SSL_AD_CERTIFICATE_REQUIRED : SSL_AD_HANDSHAKE_FAILURE;
+      alert =
+          version == TlsVersion::kTls13 ? SSL_AD_CERTIFICATE_REQUIRED : SSL_AD_HANDSHAKE_FAILURE;
       break;
     case ClientCert::kWrongCa:
       code = "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
@@ -412,9 +419,14 @@ TEST_P(ServerMatrix, CompletesThenReportsOrRefusesAsNodeDoes) {
                         .min_version = version,
                         .max_version = version};
   switch (cert) {
-    case ClientCert::kNone: break;
-    case ClientCert::kGood: client.credentials = pki.CredentialsFor(pki.Client()); break;
-    case ClientCert::kWrongCa: client.credentials = stranger.CredentialsFor(stranger.Client()); break;
+    case ClientCert::kNone:
+      break;
+    case ClientCert::kGood:
+      client.credentials = pki.CredentialsFor(pki.Client());
+      break;
+    case ClientCert::kWrongCa:
+      client.credentials = stranger.CredentialsFor(stranger.Client());
+      break;
     case ClientCert::kExpired: {
       CertSpec spec;
       spec.subject = {{"CN", "client"}};
@@ -423,7 +435,9 @@ TEST_P(ServerMatrix, CompletesThenReportsOrRefusesAsNodeDoes) {
       client.credentials = pki.CredentialsFor(pki.Leaf(spec));
       break;
     }
-    case ClientCert::kRevoked: client.credentials = pki.CredentialsFor(revoked); break;
+    case ClientCert::kRevoked:
+      client.credentials = pki.CredentialsFor(revoked);
+      break;
   }
   auto pair = MustPair(MustCreate(client), MustCreate(server));
   ASSERT_TRUE(pair);
@@ -528,9 +542,9 @@ TEST(AuthorizationDefaults, AreCurrentNodes) {
 
 TEST(AuthorizationDefaults, AClientRejectsAServerItCannotVerify) {
   Pki pki("defaults");
-  auto pair = MustPair(MustCreate({.role = Role::kClient}),
-                       MustCreate({.role = Role::kServer,
-                                   .credentials = pki.CredentialsFor(pki.Server())}));
+  auto pair = MustPair(
+      MustCreate({.role = Role::kClient}),
+      MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server())}));
   ASSERT_TRUE(pair);
   EXPECT_FALSE(pair->Handshake());
   ASSERT_TRUE(pair->client().failed());
@@ -540,8 +554,8 @@ TEST(AuthorizationDefaults, AClientRejectsAServerItCannotVerify) {
 
 TEST(AuthorizationDefaults, TheHostNameFallsBackToHostThenLocalhost) {
   Pki pki("fallback");
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = pki.CredentialsFor(pki.Server("host.example"))});
+  auto server = MustCreate(
+      {.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server("host.example"))});
   auto client = MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
   struct Case {
     SessionOptions options;

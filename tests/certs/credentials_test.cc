@@ -31,8 +31,8 @@ void WriteFile(const std::string& path, const std::string& content) {
 }
 
 // A PKCS#12 built directly (the factory always pairs a key with its certificate).
-std::vector<uint8_t> RawPkcs12(EVP_PKEY* key, const Cert* cert, const std::vector<const Cert*>& extra,
-                               const char* passphrase) {
+std::vector<uint8_t> RawPkcs12(EVP_PKEY* key, const Cert* cert,
+                               const std::vector<const Cert*>& extra, const char* passphrase) {
   bssl::UniquePtr<X509> x509;
   if (cert) x509 = testing::ToX509(*cert);
   bssl::UniquePtr<STACK_OF(X509)> ca(sk_X509_new_null());  // owns its certificates
@@ -121,8 +121,9 @@ TEST(Credentials, Pkcs12WithPassphraseServesItsWholeChain) {
   Pki pki("pfx");
   Cert leaf = pki.Server();
   // The client trusts only the root: the intermediate must come from the pfx.
-  ExpectServes({.passphrase = "pfx pass", .pfx = testing::MakePkcs12(leaf, {pki.intermediate}, "pfx pass")},
-               pki, leaf);
+  ExpectServes(
+      {.passphrase = "pfx pass", .pfx = testing::MakePkcs12(leaf, {pki.intermediate}, "pfx pass")},
+      pki, leaf);
 }
 
 TEST(Credentials, Pkcs12WithoutPassphrase) {
@@ -145,10 +146,11 @@ TEST(Credentials, Pkcs12ForAClientCertificate) {
                             .credentials = pki.CredentialsFor(pki.Server()),
                             .ca_pems = {pki.root.cert_pem},
                             .request_cert = true});
-  auto client = MustCreate(
-      {.role = Role::kClient,
-       .credentials = {.passphrase = "c", .pfx = testing::MakePkcs12(client_leaf, {pki.intermediate}, "c")},
-       .ca_pems = {pki.root.cert_pem}});
+  auto client =
+      MustCreate({.role = Role::kClient,
+                  .credentials = {.passphrase = "c",
+                                  .pfx = testing::MakePkcs12(client_leaf, {pki.intermediate}, "c")},
+                  .ca_pems = {pki.root.cert_pem}});
   auto pair = MustPair(client, server);
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(pair->server().authorized()) << pair->server().authorization_error();
@@ -158,9 +160,10 @@ TEST(Credentials, Pkcs12ForAClientCertificate) {
 TEST(Credentials, AContextKeepsNoSecretAndShowsThePfxChain) {
   Pki pki("secrets");
   Cert leaf = pki.Server();
-  auto ctx = MustCreate({.role = Role::kServer,
-                         .credentials = {.passphrase = "s",
-                                         .pfx = testing::MakePkcs12(leaf, {pki.intermediate}, "s")}});
+  auto ctx =
+      MustCreate({.role = Role::kServer,
+                  .credentials = {.passphrase = "s",
+                                  .pfx = testing::MakePkcs12(leaf, {pki.intermediate}, "s")}});
   ASSERT_TRUE(ctx);
   const Credentials& kept = ctx->options().credentials;
   EXPECT_TRUE(kept.pfx.empty());
@@ -172,15 +175,19 @@ TEST(Credentials, AContextKeepsNoSecretAndShowsThePfxChain) {
 TEST(Credentials, SniContextsWithDifferentPkcs12ServeTheirOwnLeaves) {
   Pki pki("sni pfx");
   Cert a = pki.Server("a.example"), b = pki.Server("b.example");
-  auto server = MustCreate(
-      {.role = Role::kServer,
-       .credentials = pki.CredentialsFor(pki.Server()),
-       .sni_contexts = {{.pattern = "a.example",
-                         .credentials = {.passphrase = "p", .pfx = testing::MakePkcs12(a, {pki.intermediate}, "p")}},
-                        {.pattern = "b.example",
-                         .credentials = {.passphrase = "p", .pfx = testing::MakePkcs12(b, {pki.intermediate}, "p")}}}});
+  auto server =
+      MustCreate({.role = Role::kServer,
+                  .credentials = pki.CredentialsFor(pki.Server()),
+                  .sni_contexts = {
+                      {.pattern = "a.example",
+                       .credentials = {.passphrase = "p",
+                                       .pfx = testing::MakePkcs12(a, {pki.intermediate}, "p")}},
+                      {.pattern = "b.example",
+                       .credentials = {.passphrase = "p",
+                                       .pfx = testing::MakePkcs12(b, {pki.intermediate}, "p")}}}});
   auto client = MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
-  for (const auto& [name, leaf] : {std::pair<std::string, const Cert*>{"a.example", &a}, {"b.example", &b}}) {
+  for (const auto& [name, leaf] :
+       {std::pair<std::string, const Cert*>{"a.example", &a}, {"b.example", &b}}) {
     auto pair = MustPair(client, server, {.servername = name});
     ASSERT_TRUE(pair->Handshake()) << name << " " << Summary(*pair);
     EXPECT_TRUE(pair->client().authorized()) << name;
@@ -200,15 +207,17 @@ TEST(Trust, CrlsFromTheWholeChainAuthorizeAGoodCertificate) {
   Pki pki("crl good");
   Cert leaf = pki.Server();
   auto server = MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)});
-  auto client = MustCreate(
-      {.role = Role::kClient, .ca_pems = {pki.root.cert_pem}, .crl_pems = pki.Crls({pki.Server()})});
+  auto client = MustCreate({.role = Role::kClient,
+                            .ca_pems = {pki.root.cert_pem},
+                            .crl_pems = pki.Crls({pki.Server()})});
   auto pair = MustPair(client, server);
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(pair->client().authorized());
   // Several CRLs in one string work too.
   std::vector<std::string> crls = pki.Crls({leaf});
   auto revoked = MustPair(
-      MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}, .crl_pems = {crls[0] + crls[1]}}),
+      MustCreate(
+          {.role = Role::kClient, .ca_pems = {pki.root.cert_pem}, .crl_pems = {crls[0] + crls[1]}}),
       server);
   revoked->Pump();
   ASSERT_TRUE(revoked->client().failed());
@@ -238,13 +247,13 @@ TEST(Trust, SystemBundleChangesAreSeenByLaterContexts) {
   std::string path = TempPath("system_bundle_v2.pem");
   auto server = MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)});
   WriteFile(path, stranger.root.cert_pem);
-  auto before = MustPair(MustCreate({.role = Role::kClient, .use_system_ca = true, .system_ca_file = path}),
-                         server);
+  auto before = MustPair(
+      MustCreate({.role = Role::kClient, .use_system_ca = true, .system_ca_file = path}), server);
   before->Pump();
   ASSERT_TRUE(before->client().failed());
   WriteFile(path, stranger.root.cert_pem + pki.root.cert_pem);
-  auto after = MustPair(MustCreate({.role = Role::kClient, .use_system_ca = true, .system_ca_file = path}),
-                        server);
+  auto after = MustPair(
+      MustCreate({.role = Role::kClient, .use_system_ca = true, .system_ca_file = path}), server);
   ASSERT_TRUE(after->Handshake()) << Summary(*after);
 }
 
@@ -254,7 +263,8 @@ TEST(Trust, DebiansBundleLoadsAndDoesNotTrustOurTestRoot) {
   Pki pki("not public");
   auto client = MustCreate({.role = Role::kClient, .use_system_ca = true});
   ASSERT_TRUE(client);
-  auto pair = MustPair(client, MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server())}));
+  auto pair = MustPair(
+      client, MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server())}));
   pair->Pump();
   ASSERT_TRUE(pair->client().failed());
   EXPECT_EQ(pair->client().error()->code, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
@@ -277,7 +287,9 @@ const ErrorCase kErrorCases[] = {
     {"KeyIsNotPem", [](ContextOptions& o, const Pki&) { o.credentials.key_pem = "not a key"; },
      "ERR_TLS_INVALID_KEY", "private key"},
     {"KeyIsTruncated",
-     [](ContextOptions& o, const Pki&) { o.credentials.key_pem.resize(o.credentials.key_pem.size() / 2); },
+     [](ContextOptions& o, const Pki&) {
+       o.credentials.key_pem.resize(o.credentials.key_pem.size() / 2);
+     },
      "ERR_TLS_INVALID_KEY", "private key"},
     {"WrongPassphrase",
      [](ContextOptions& o, const Pki& pki) {
@@ -299,19 +311,26 @@ const ErrorCase kErrorCases[] = {
      [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem = o.credentials.key_pem; },
      "ERR_TLS_INVALID_PEM", "no certificate"},
     {"MalformedCertificate",
-     [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem = MalformedCertificatePem(); },
+     [](ContextOptions& o, const Pki&) {
+       o.credentials.cert_chain_pem = MalformedCertificatePem();
+     },
      "ERR_TLS_INVALID_PEM", "certificate"},
     {"MalformedIntermediate",
-     [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem += MalformedCertificatePem(); },
+     [](ContextOptions& o, const Pki&) {
+       o.credentials.cert_chain_pem += MalformedCertificatePem();
+     },
      "ERR_TLS_INVALID_PEM", "after 2 certificate"},
-    {"KeyWithoutCertificate", [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem.clear(); },
+    {"KeyWithoutCertificate",
+     [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem.clear(); },
      "ERR_TLS_INVALID_CREDENTIALS", "without a certificate"},
     {"CertificateWithoutKey", [](ContextOptions& o, const Pki&) { o.credentials.key_pem.clear(); },
      "ERR_TLS_INVALID_CREDENTIALS", "without its private key"},
     {"ServerWithoutCredentials", [](ContextOptions& o, const Pki&) { o.credentials = {}; },
      "ERR_TLS_MISSING_CERTIFICATE", "certificate"},
     {"PfxIsGarbage",
-     [](ContextOptions& o, const Pki&) { o.credentials = {.pfx = {0x30, 0x03, 0x02, 0x01, 0x03}}; },
+     [](ContextOptions& o, const Pki&) {
+       o.credentials = {.pfx = {0x30, 0x03, 0x02, 0x01, 0x03}};
+     },
      "ERR_TLS_INVALID_PFX", "PKCS#12"},
     {"PfxIsTruncated",
      [](ContextOptions& o, const Pki& pki) {
@@ -322,7 +341,8 @@ const ErrorCase kErrorCases[] = {
      "ERR_TLS_INVALID_PFX", "PKCS#12"},
     {"PfxWrongPassphrase",
      [](ContextOptions& o, const Pki& pki) {
-       o.credentials = {.passphrase = "wrong", .pfx = testing::MakePkcs12(pki.Server(), {}, "right")};
+       o.credentials = {.passphrase = "wrong",
+                        .pfx = testing::MakePkcs12(pki.Server(), {}, "right")};
      },
      "ERR_TLS_BAD_PASSPHRASE", "does not open"},
     {"PfxMissingPassphrase",
@@ -332,7 +352,8 @@ const ErrorCase kErrorCases[] = {
      "ERR_TLS_BAD_PASSPHRASE", "none was given"},
     {"PfxPassphraseWithNul",
      [](ContextOptions& o, const Pki& pki) {
-       o.credentials = {.passphrase = std::string("a\0b", 3), .pfx = testing::MakePkcs12(pki.Server(), {}, "a")};
+       o.credentials = {.passphrase = std::string("a\0b", 3),
+                        .pfx = testing::MakePkcs12(pki.Server(), {}, "a")};
      },
      "ERR_TLS_BAD_PASSPHRASE", "NUL"},
     {"PfxWithoutKey",
@@ -343,22 +364,28 @@ const ErrorCase kErrorCases[] = {
      "ERR_TLS_INVALID_PFX", "no private key"},
     {"PfxWithoutCertificate",
      [](ContextOptions& o, const Pki& pki) {
-       o.credentials = {.passphrase = "p", .pfx = RawPkcs12(pki.Server().key.get(), nullptr, {}, "p")};
+       o.credentials = {.passphrase = "p",
+                        .pfx = RawPkcs12(pki.Server().key.get(), nullptr, {}, "p")};
      },
      "ERR_TLS_INVALID_PFX", "no certificate"},
     {"PfxKeyMatchesNoCertificate",
      [](ContextOptions& o, const Pki& pki) {
-       o.credentials = {.passphrase = "p",
-                        .pfx = RawPkcs12(pki.Server().key.get(), nullptr, {&pki.intermediate}, "p")};
+       o.credentials = {
+           .passphrase = "p",
+           .pfx = RawPkcs12(pki.Server().key.get(), nullptr, {&pki.intermediate}, "p")};
      },
      "ERR_TLS_KEY_MISMATCH", "matches"},
     {"PfxAndPemTogether",
-     [](ContextOptions& o, const Pki& pki) { o.credentials.pfx = testing::MakePkcs12(pki.Server(), {}, ""); },
+     [](ContextOptions& o, const Pki& pki) {
+       o.credentials.pfx = testing::MakePkcs12(pki.Server(), {}, "");
+     },
      "ERR_TLS_INVALID_CREDENTIALS", "either pfx"},
     {"CaIsNotPem", [](ContextOptions& o, const Pki&) { o.ca_pems = {"not a certificate"}; },
      "ERR_TLS_INVALID_CA", "ca[0]"},
     {"SecondCaMalformed",
-     [](ContextOptions& o, const Pki& pki) { o.ca_pems = {pki.root.cert_pem, MalformedCertificatePem()}; },
+     [](ContextOptions& o, const Pki& pki) {
+       o.ca_pems = {pki.root.cert_pem, MalformedCertificatePem()};
+     },
      "ERR_TLS_INVALID_CA", "ca[1]"},
     {"CrlIsNotPem", [](ContextOptions& o, const Pki&) { o.crl_pems = {"not a CRL"}; },
      "ERR_TLS_INVALID_CRL", "crl[0]"},

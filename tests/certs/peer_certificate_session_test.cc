@@ -64,9 +64,9 @@ constexpr int64_t kNotAfter = 4102444800;   // Fri Jan  1 00:00:00 2100 UTC
 // A leaf exercising every field, with |type|'s key.
 CertSpec RichSpec(KeyType type) {
   CertSpec spec;
-  spec.subject = {{"C", "NZ"},         {"ST", "Auckland"},          {"L", "Auckland"},
-                  {"O", "sansio"},     {"OU", "tls"},               {"OU", "certs"},
-                  {"CN", "localhost"}, {"emailAddress", "peer@example.com"}};
+  spec.subject = {
+      {"C", "NZ"},   {"ST", "Auckland"}, {"L", "Auckland"},   {"O", "sansio"},
+      {"OU", "tls"}, {"OU", "certs"},    {"CN", "localhost"}, {"emailAddress", "peer@example.com"}};
   spec.dns_names = {"localhost", "*.peer.example"};
   spec.ip_addresses = {"192.0.2.1", "2001:db8::1"};
   spec.emails = {"peer@example.com"};
@@ -95,8 +95,9 @@ void ExpectCommonFields(const PeerCertificate& got, const Cert& leaf, const Pki&
   EXPECT_EQ(got.subjectaltname,
             "DNS:localhost, DNS:*.peer.example, IP Address:192.0.2.1, "
             "IP Address:2001:DB8:0:0:0:0:0:1, email:peer@example.com, URI:https://peer.example/");
-  EXPECT_EQ(got.info_access, (Entries{{"OCSP - URI", "http://ocsp.peer.example/"},
-                                      {"CA Issuers - URI", "http://ca.peer.example/intermediate.der"}}));
+  EXPECT_EQ(got.info_access,
+            (Entries{{"OCSP - URI", "http://ocsp.peer.example/"},
+                     {"CA Issuers - URI", "http://ca.peer.example/intermediate.der"}}));
   EXPECT_FALSE(got.ca);
   EXPECT_EQ(got.pubkey, Spki(leaf.key.get()));
   EXPECT_EQ(got.valid_from, "Nov 14 22:13:20 2023 GMT");
@@ -104,7 +105,8 @@ void ExpectCommonFields(const PeerCertificate& got, const Cert& leaf, const Pki&
   EXPECT_EQ(got.fingerprint, Sha1(leaf.der));
   EXPECT_EQ(got.fingerprint256, Sha256(leaf.der));
   EXPECT_EQ(got.fingerprint512, Sha512(leaf.der));
-  EXPECT_EQ(got.ext_key_usage, (std::vector<std::string>{"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"}));
+  EXPECT_EQ(got.ext_key_usage,
+            (std::vector<std::string>{"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"}));
   EXPECT_EQ(got.serial_number, "0123456789ABCDEF");
   EXPECT_EQ(got.raw, leaf.der);
   (void)pki;
@@ -134,7 +136,8 @@ TEST_P(PeerCertificateFields, MatchWhatTheFactoryMade) {
   const Cert leaf = pki.Leaf(RichSpec(kc.type));
   Pki other("peer fields other side");
 
-  ContextOptions server{.role = Role::kServer, .ca_pems = {pki.root.cert_pem}, .request_cert = true};
+  ContextOptions server{
+      .role = Role::kServer, .ca_pems = {pki.root.cert_pem}, .request_cert = true};
   ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
   if (viewer == Side::kClient) {
     server.credentials = pki.CredentialsFor(leaf);
@@ -176,10 +179,10 @@ std::string FieldsName(const ::testing::TestParamInfo<std::tuple<KeyCase, Side>>
          (std::get<1>(info.param) == Side::kClient ? "_SeenByClient" : "_SeenByServer");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, PeerCertificateFields,
-    ::testing::Combine(::testing::ValuesIn(kKeyCases), ::testing::Values(Side::kClient, Side::kServer)),
-    FieldsName);
+INSTANTIATE_TEST_SUITE_P(All, PeerCertificateFields,
+                         ::testing::Combine(::testing::ValuesIn(kKeyCases),
+                                            ::testing::Values(Side::kClient, Side::kServer)),
+                         FieldsName);
 
 // ---- The issuer chain -------------------------------------------------------------------
 
@@ -205,8 +208,9 @@ void ExpectFullChain(const PeerCertificate& got, const ChainSetup& c) {
 
 TEST(PeerCertificateChain, IsCompletedFromTheTrustStoreUpToTheSelfSignedRoot) {
   ChainSetup c;
-  auto pair = MustPair(MustCreate({.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}}),
-                       MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
+  auto pair =
+      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}}),
+               MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   auto got = pair->client().peer_certificate(/*detailed=*/true);
   ASSERT_TRUE(got.has_value());
@@ -228,14 +232,13 @@ TEST(PeerCertificateChain, UsesTheRootTheServerSentToo) {
 TEST(PeerCertificateChain, OfAClientCertificateSeenByTheServer) {
   ChainSetup c;
   Cert client_leaf = c.pki.Client();
-  auto pair = MustPair(
-      MustCreate({.role = Role::kClient,
-                  .credentials = c.pki.CredentialsFor(client_leaf),
-                  .ca_pems = {c.pki.root.cert_pem}}),
-      MustCreate({.role = Role::kServer,
-                  .credentials = c.pki.CredentialsFor(c.leaf),
-                  .ca_pems = {c.pki.root.cert_pem},
-                  .request_cert = true}));
+  auto pair = MustPair(MustCreate({.role = Role::kClient,
+                                   .credentials = c.pki.CredentialsFor(client_leaf),
+                                   .ca_pems = {c.pki.root.cert_pem}}),
+                       MustCreate({.role = Role::kServer,
+                                   .credentials = c.pki.CredentialsFor(c.leaf),
+                                   .ca_pems = {c.pki.root.cert_pem},
+                                   .request_cert = true}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   auto got = pair->server().peer_certificate(true);
   ASSERT_TRUE(got.has_value());
@@ -251,8 +254,9 @@ TEST(PeerCertificateChain, OfAClientCertificateSeenByTheServer) {
 TEST(PeerCertificateAvailability, StaysAfterAFailedVerification) {
   ChainSetup c;
   Pki stranger("availability stranger", KeyType::kEcdsaP256, 50);
-  auto pair = MustPair(MustCreate({.role = Role::kClient, .ca_pems = {stranger.root.cert_pem}}),
-                       MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
+  auto pair =
+      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {stranger.root.cert_pem}}),
+               MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
   pair->Pump();
   ASSERT_TRUE(pair->client().failed());
   EXPECT_EQ(pair->client().error()->code, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
@@ -268,14 +272,13 @@ TEST(PeerCertificateAvailability, StaysAfterTheServerRefusedAClient) {
   ChainSetup c;
   Pki stranger("refused client", KeyType::kEcdsaP256, 50);
   Cert client_leaf = stranger.Client();
-  auto pair = MustPair(
-      MustCreate({.role = Role::kClient,
-                  .credentials = stranger.CredentialsFor(client_leaf),
-                  .ca_pems = {c.pki.root.cert_pem}}),
-      MustCreate({.role = Role::kServer,
-                  .credentials = c.pki.CredentialsFor(c.leaf),
-                  .ca_pems = {c.pki.root.cert_pem},
-                  .request_cert = true}));
+  auto pair = MustPair(MustCreate({.role = Role::kClient,
+                                   .credentials = stranger.CredentialsFor(client_leaf),
+                                   .ca_pems = {c.pki.root.cert_pem}}),
+                       MustCreate({.role = Role::kServer,
+                                   .credentials = c.pki.CredentialsFor(c.leaf),
+                                   .ca_pems = {c.pki.root.cert_pem},
+                                   .request_cert = true}));
   pair->Pump();
   ASSERT_TRUE(pair->server().failed());
   auto got = pair->server().peer_certificate();
@@ -285,8 +288,9 @@ TEST(PeerCertificateAvailability, StaysAfterTheServerRefusedAClient) {
 
 TEST(PeerCertificateAvailability, IsEmptyWithoutAPeerCertificate) {
   ChainSetup c;
-  auto pair = MustPair(MustCreate({.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}}),
-                       MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
+  auto pair =
+      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}}),
+               MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
   EXPECT_FALSE(pair->client().peer_certificate().has_value());  // nothing received yet
   EXPECT_FALSE(pair->client().peer_certificate(true).has_value());
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
@@ -299,8 +303,10 @@ TEST(PeerCertificateAvailability, SurvivesResumption) {
   for (TlsVersion v : {TlsVersion::kTls13, TlsVersion::kTls12}) {
     SCOPED_TRACE(VersionName(v));
     ChainSetup c;
-    auto client = MustCreate(
-        {.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}, .min_version = v, .max_version = v});
+    auto client = MustCreate({.role = Role::kClient,
+                              .ca_pems = {c.pki.root.cert_pem},
+                              .min_version = v,
+                              .max_version = v});
     auto server = MustCreate({.role = Role::kServer,
                               .credentials = c.pki.CredentialsFor(c.leaf),
                               .min_version = v,
@@ -310,8 +316,8 @@ TEST(PeerCertificateAvailability, SurvivesResumption) {
     first->Write(Side::kServer, "x");  // a TLS 1.3 server sends tickets with its next write
     first->Pump();
     ASSERT_TRUE(first->client().saved_session().has_value());
-    auto again = MustPair(client, server, {.servername = "localhost",
-                                           .session = first->client().saved_session()});
+    auto again = MustPair(client, server,
+                          {.servername = "localhost", .session = first->client().saved_session()});
     ASSERT_TRUE(again->Handshake()) << Summary(*again);
     ASSERT_TRUE(again->client().handshake_info().session_reused);
     auto got = again->client().peer_certificate(true);
@@ -325,8 +331,9 @@ TEST(PeerCertificateAvailability, SurvivesResumption) {
 TEST(PeerCertificateJson, UsesNodesFieldNamesAndValues) {
   static const Pki pki("peer fields");
   const Cert leaf = pki.Leaf(RichSpec(KeyType::kRsa2048));
-  auto pair = MustPair(MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}}),
-                       MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)}));
+  auto pair =
+      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}}),
+               MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   auto got = pair->client().peer_certificate(true);
   ASSERT_TRUE(got.has_value());

@@ -172,14 +172,16 @@ std::string Sha256(const std::vector<uint8_t>& d) {
 }
 
 TEST(VerifyPauseAnswers, ShowOurVerdictAndAcceptOverridesIt) {
-  // Pinning a certificate no CA vouches for: the application sees UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-  // checks the fingerprint itself and accepts.
+  // Pinning a certificate no CA vouches for: the application sees
+  // UNABLE_TO_GET_ISSUER_CERT_LOCALLY, checks the fingerprint itself and accepts.
   Mutual m;
   Pki stranger("pause stranger", KeyType::kEcdsaP256, 50);
   for (Side pausing : {Side::kClient, Side::kServer}) {
     for (bool reject_unauthorized : {true, false}) {
-      SCOPED_TRACE(std::string(testing::SideName(pausing)) + (reject_unauthorized ? " reject" : " accept"));
-      auto pair = m.Make(pausing, TlsVersion::kTls13, reject_unauthorized, {stranger.root.cert_pem});
+      SCOPED_TRACE(std::string(testing::SideName(pausing)) +
+                   (reject_unauthorized ? " reject" : " accept"));
+      auto pair =
+          m.Make(pausing, TlsVersion::kTls13, reject_unauthorized, {stranger.root.cert_pem});
       pair->Pump();
       Session& s = pair->session(pausing);
       const Event* request = pair->Find(pausing, EventKind::kVerifyRequested);
@@ -199,7 +201,8 @@ TEST(VerifyPauseAnswers, ShowOurVerdictAndAcceptOverridesIt) {
 
 TEST(VerifyPauseAnswers, ShowAHostNameMismatch) {
   Mutual m;
-  ContextOptions client{.role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}, .verify_callback = true};
+  ContextOptions client{
+      .role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}, .verify_callback = true};
   ContextOptions server{.role = Role::kServer, .credentials = m.pki.CredentialsFor(m.server_leaf)};
   auto pair = MustPair(MustCreate(client), MustCreate(server), {.servername = "other.example"});
   pair->Pump();
@@ -230,9 +233,9 @@ TEST(VerifyPauseAnswers, WithoutAPendingRequestAreErrorsThatChangeNothing) {
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(client.authorized());
   // A context without verify_callback never pauses.
-  auto plain = MustPair(MustCreate({.role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}}),
-                        MustCreate({.role = Role::kServer,
-                                    .credentials = m.pki.CredentialsFor(m.server_leaf)}));
+  auto plain = MustPair(
+      MustCreate({.role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}}),
+      MustCreate({.role = Role::kServer, .credentials = m.pki.CredentialsFor(m.server_leaf)}));
   ASSERT_TRUE(plain->Handshake());
   EXPECT_EQ(plain->Find(Side::kClient, EventKind::kVerifyRequested), nullptr);
   EXPECT_EQ(plain->client().CompleteVerification(true)->code, "ERR_TLS_VERIFY_NOT_PENDING");
@@ -285,7 +288,9 @@ std::pair<std::unique_ptr<Session>, std::unique_ptr<Session>> PausedClient(const
                         .verify_callback = true,
                         .min_version = version,
                         .max_version = version};
-  auto c = Session::Create(MustCreate(client), {.servername = "localhost", .now = testing::WallNow()}).value();
+  auto c =
+      Session::Create(MustCreate(client), {.servername = "localhost", .now = testing::WallNow()})
+          .value();
   auto s = Session::Create(MustCreate(server), {.now = testing::WallNow()}).value();
   return {std::move(c), std::move(s)};
 }
@@ -306,7 +311,9 @@ TEST(VerifyPauseInput, TheRestOfThePeersFlightIsKeptAndUsedAfterTheAnswer) {
                                 .ca_pems = {m.pki.root.cert_pem},
                                 .min_version = TlsVersion::kTls12,
                                 .max_version = TlsVersion::kTls12};
-  auto client = Session::Create(MustCreate(client_options), {.servername = "localhost", .now = testing::WallNow()}).value();
+  auto client = Session::Create(MustCreate(client_options),
+                                {.servername = "localhost", .now = testing::WallNow()})
+                    .value();
   auto server = Session::Create(MustCreate(server_options), {.now = testing::WallNow()}).value();
   Move(*client, *server);
   Move(*server, *client);
@@ -371,9 +378,9 @@ TEST(VerifyPauseInput, AnEofWhilePausedIsJudgedAfterTheAnswer) {
   EXPECT_TRUE(client->verify_pending());
   client->CompleteVerification(true);
   // The flight was complete: the handshake finishes, then the missing close_notify shows.
-  EXPECT_EQ(Drain(*client), (std::vector<EventKind>{EventKind::kVerifyRequested,
-                                                    EventKind::kHandshakeDone,
-                                                    EventKind::kPeerTruncated}));
+  EXPECT_EQ(Drain(*client),
+            (std::vector<EventKind>{EventKind::kVerifyRequested, EventKind::kHandshakeDone,
+                                    EventKind::kPeerTruncated}));
   EXPECT_FALSE(client->failed());
 }
 
@@ -397,11 +404,11 @@ TEST(VerifyPauseInput, AnEofBeforeTheFlightEndedFailsAfterTheAnswer) {
 
 TEST(VerifyPauseResumption, AResumedSessionIsNotPausedAgain) {
   Mutual m;
-  ContextOptions client_options{.role = Role::kClient,
-                                .ca_pems = {m.pki.root.cert_pem},
-                                .verify_callback = true};
+  ContextOptions client_options{
+      .role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}, .verify_callback = true};
   auto client = MustCreate(client_options);
-  auto server = MustCreate({.role = Role::kServer, .credentials = m.pki.CredentialsFor(m.server_leaf)});
+  auto server =
+      MustCreate({.role = Role::kServer, .credentials = m.pki.CredentialsFor(m.server_leaf)});
   auto first = MustPair(client, server);
   first->Pump();
   ASSERT_TRUE(first->client().verify_pending());

@@ -35,9 +35,9 @@ struct Outcome {
 // completes the handshake, writes test_data::Payload bytes without reading until nothing
 // moved for |stall| (the server holds it back), then ends as |ending| says. Blocks;
 // bounded by about 60 s. Runs on any thread (plain sockets, its own descriptors only).
-Outcome WriteWithoutReadingThenLeave(uint16_t port, std::shared_ptr<const Context> client,
-                                     Ending ending,
-                                     std::chrono::milliseconds stall = std::chrono::milliseconds(500));
+Outcome WriteWithoutReadingThenLeave(
+    uint16_t port, std::shared_ptr<const Context> client, Ending ending,
+    std::chrono::milliseconds stall = std::chrono::milliseconds(500));
 
 // A well-behaved client: connects like WriteWithoutReadingThenLeave, writes "hi", reads the
 // echo, ends with close_notify and reads until the server's. Returns "" on success, else

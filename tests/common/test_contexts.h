@@ -25,9 +25,9 @@ inline Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
                              std::function<void(ContextOptions&)> edit_server = nullptr,
                              std::function<void(ContextOptions&)> edit_client = nullptr) {
   Contexts c{testing::MakeTestPki(), nullptr, nullptr};
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = c.pki.server.key_pem,
-                                        .cert_chain_pem = c.pki.server_chain_pem()}};
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = c.pki.server.key_pem, .cert_chain_pem = c.pki.server_chain_pem()}};
   ContextOptions client{.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}};
   if (version) {
     server.min_version = server.max_version = *version;

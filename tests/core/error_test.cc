@@ -52,10 +52,10 @@ TEST(ErrorKind, CodesFromOutsideTheTableAreClassifiedByTheirShape) {
 struct Fixture {
   testing::TestPki pki = testing::MakeTestPki();
   std::shared_ptr<const Context> Server(bool request_cert = false) {
-    ContextOptions o{.role = Role::kServer,
-                     .credentials = {.key_pem = pki.server.key_pem,
-                                     .cert_chain_pem = pki.server_chain_pem()},
-                     .ca_pems = {pki.root.cert_pem}};
+    ContextOptions o{
+        .role = Role::kServer,
+        .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+        .ca_pems = {pki.root.cert_pem}};
     o.request_cert = request_cert;
     auto c = Context::Create(o);
     EXPECT_TRUE(c.ok());
@@ -69,8 +69,8 @@ struct Fixture {
 };
 
 TEST(ErrorKind, ABadCredentialIsConfiguration) {
-  auto c = Context::Create({.role = Role::kServer,
-                            .credentials = {.key_pem = "not a key", .cert_chain_pem = "x"}});
+  auto c = Context::Create(
+      {.role = Role::kServer, .credentials = {.key_pem = "not a key", .cert_chain_pem = "x"}});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().kind(), ErrorKind::kConfiguration) << c.error().code;
 }
@@ -91,8 +91,8 @@ TEST(ErrorKind, AnUntrustedServerIsCertificateForTheClientAndPeerAlertForTheServ
 
 TEST(ErrorKind, AHostNameMismatchIsCertificate) {
   Fixture f;
-  auto pair = Pair::Create(f.Client({f.pki.root.cert_pem}), f.Server(),
-                           {.servername = "example.com"});
+  auto pair =
+      Pair::Create(f.Client({f.pki.root.cert_pem}), f.Server(), {.servername = "example.com"});
   ASSERT_TRUE(pair.ok());
   EXPECT_FALSE((*pair)->Handshake());
   ASSERT_TRUE((*pair)->client().error());
@@ -128,16 +128,14 @@ TEST(ErrorKind, AnAnswerWithNothingPendingIsMisuse) {
 
 TEST(ErrorKind, AnApplicationsVerificationCodeIsCertificate) {
   Fixture f;
-  auto client_ctx = Context::Create({.role = Role::kClient,
-                                     .ca_pems = {f.pki.root.cert_pem},
-                                     .verify_callback = true});
+  auto client_ctx = Context::Create(
+      {.role = Role::kClient, .ca_pems = {f.pki.root.cert_pem}, .verify_callback = true});
   ASSERT_TRUE(client_ctx.ok()) << client_ctx.error().message;
   auto pair = Pair::Create(client_ctx.value(), f.Server(), {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
   (*pair)->Pump();
   ASSERT_TRUE((*pair)->client().verify_pending());
-  EXPECT_EQ((*pair)->client().CompleteVerification(false, "ERR_PINNED_KEY_MISMATCH"),
-            std::nullopt);
+  EXPECT_EQ((*pair)->client().CompleteVerification(false, "ERR_PINNED_KEY_MISMATCH"), std::nullopt);
   (*pair)->Pump();
   ASSERT_TRUE((*pair)->client().error());
   EXPECT_EQ((*pair)->client().error()->code, "ERR_PINNED_KEY_MISMATCH");

@@ -121,8 +121,7 @@ TEST(ContextOptions, SigningAlgorithmsChooseTheServerSignature) {
   });
   auto pair = MakePair(ctx);
   ASSERT_TRUE(pair->Handshake());
-  EXPECT_EQ(pair->client().handshake_info().peer_signature_algorithm,
-            SSL_SIGN_RSA_PSS_RSAE_SHA384);
+  EXPECT_EQ(pair->client().handshake_info().peer_signature_algorithm, SSL_SIGN_RSA_PSS_RSAE_SHA384);
 }
 
 TEST(ContextOptions, VerifyAlgorithmsWithNoOverlapFailTheHandshake) {

@@ -23,12 +23,12 @@ struct Contexts {
 
 Contexts MakeContexts(TlsVersion version = TlsVersion::kTls13, bool key_log = false) {
   static const testing::TestPki pki = testing::MakeTestPki();
-  auto s = Context::Create({.role = Role::kServer,
-                            .credentials = {.key_pem = pki.server.key_pem,
-                                            .cert_chain_pem = pki.server_chain_pem()},
-                            .min_version = version,
-                            .max_version = version,
-                            .key_log = key_log});
+  auto s = Context::Create(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+       .min_version = version,
+       .max_version = version,
+       .key_log = key_log});
   auto c = Context::Create({.role = Role::kClient,
                             .ca_pems = {pki.root.cert_pem},
                             .min_version = version,
@@ -100,8 +100,7 @@ TEST(PlaintextView, StaysValidAndUnchangedAcrossEventsAndOutputCalls) {
   Session& s = pair->server();
   // The server has plaintext to read, output to send and an event waiting.
   const std::string reply = Payload(5000, 3);
-  ASSERT_EQ(s.Write({reinterpret_cast<const uint8_t*>(reply.data()), reply.size()}),
-            reply.size());
+  ASSERT_EQ(s.Write({reinterpret_cast<const uint8_t*>(reply.data()), reply.size()}), reply.size());
   ASSERT_GT(s.pending_output_bytes(), 0u);
   pair->client().Close();
   for (auto out = pair->client().PendingOutput(); !out.empty();
@@ -165,8 +164,8 @@ TEST(PlaintextView, OneMebibyteArrivesIntactWhenConsumedInPlaceUnderBackpressure
   size_t written = 0;
   for (int rounds = 0; got.size() < data.size() && rounds < 100000; ++rounds) {
     if (written < data.size()) {
-      written += c.Write({reinterpret_cast<const uint8_t*>(data.data()) + written,
-                          data.size() - written});
+      written +=
+          c.Write({reinterpret_cast<const uint8_t*>(data.data()) + written, data.size() - written});
     }
     pair->Pump();
     std::span<const uint8_t> v = s.PeekPlaintext();
@@ -195,10 +194,17 @@ Seen Flatten(const Event& e) {
       d = e.handshake.protocol + "/" + e.handshake.cipher + "/" + e.handshake.servername + "/" +
           (e.handshake.authorized ? "authorized" : e.handshake.authorization_error);
       break;
-    case EventKind::kError: d = e.error.code + ": " + e.error.message; break;
-    case EventKind::kNewSession: d = e.session ? e.session->protocol() : "no session"; break;
-    case EventKind::kKeyLog: d = e.data; break;
-    default: break;
+    case EventKind::kError:
+      d = e.error.code + ": " + e.error.message;
+      break;
+    case EventKind::kNewSession:
+      d = e.session ? e.session->protocol() : "no session";
+      break;
+    case EventKind::kKeyLog:
+      d = e.data;
+      break;
+    default:
+      break;
   }
   return {e.kind, d};
 }
@@ -258,8 +264,10 @@ TEST(Events, ComeOutInOrderWithTheirPayloadsHoweverLongTheyWait) {
     for (size_t i = 0; i < often.size(); ++i) {
       EXPECT_EQ(often[i].kind, late[i].kind) << i;
       // Key-log secrets differ between connections; everything else must match.
-      if (often[i].kind != EventKind::kKeyLog) EXPECT_EQ(often[i].detail, late[i].detail) << i;
-      else EXPECT_FALSE(late[i].detail.empty());
+      if (often[i].kind != EventKind::kKeyLog)
+        EXPECT_EQ(often[i].detail, late[i].detail) << i;
+      else
+        EXPECT_FALSE(late[i].detail.empty());
     }
     auto has = [&](EventKind k) {
       return std::any_of(late.begin(), late.end(), [k](const Seen& s) { return s.kind == k; });

@@ -33,11 +33,11 @@ Contexts MakeContexts(KeyType key_type = KeyType::kEcdsaP256,
                       const std::function<void(ContextOptions&)>& edit_server = nullptr,
                       const std::function<void(ContextOptions&)>& edit_client = nullptr) {
   testing::TestPki pki = testing::MakeTestPki(key_type);
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = pki.server.key_pem,
-                                        .cert_chain_pem = pki.server_chain_pem()},
-                        .min_version = version,
-                        .max_version = version};
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+      .min_version = version,
+      .max_version = version};
   ContextOptions client{.role = Role::kClient,
                         .ca_pems = {pki.root.cert_pem},
                         .min_version = version,
@@ -51,8 +51,8 @@ Contexts MakeContexts(KeyType key_type = KeyType::kEcdsaP256,
   return {c.value(), s.value()};
 }
 
-std::unique_ptr<Pair> MakePair(const Contexts& ctx, SessionOptions client_options = {
-                                                        .servername = "localhost"}) {
+std::unique_ptr<Pair> MakePair(const Contexts& ctx,
+                               SessionOptions client_options = {.servername = "localhost"}) {
   auto pair = Pair::Create(ctx.client, ctx.server, std::move(client_options));
   EXPECT_TRUE(pair.ok());
   return std::move(pair).value();
@@ -115,19 +115,30 @@ TEST_P(HandshakeMatrix, CompletesAndCarriesDataBothWays) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, HandshakeMatrix,
-    ::testing::Values(
-        HandshakeCase{"Tls13EcdsaWhole", KeyType::kEcdsaP256, TlsVersion::kTls13, Fragmentation::Mode::kWhole},
-        HandshakeCase{"Tls13EcdsaOneByte", KeyType::kEcdsaP256, TlsVersion::kTls13, Fragmentation::Mode::kOneByte},
-        HandshakeCase{"Tls13EcdsaRandom", KeyType::kEcdsaP256, TlsVersion::kTls13, Fragmentation::Mode::kRandom},
-        HandshakeCase{"Tls13RsaWhole", KeyType::kRsa2048, TlsVersion::kTls13, Fragmentation::Mode::kWhole},
-        HandshakeCase{"Tls13RsaOneByte", KeyType::kRsa2048, TlsVersion::kTls13, Fragmentation::Mode::kOneByte},
-        HandshakeCase{"Tls13RsaRandom", KeyType::kRsa2048, TlsVersion::kTls13, Fragmentation::Mode::kRandom},
-        HandshakeCase{"Tls12EcdsaWhole", KeyType::kEcdsaP256, TlsVersion::kTls12, Fragmentation::Mode::kWhole},
-        HandshakeCase{"Tls12EcdsaOneByte", KeyType::kEcdsaP256, TlsVersion::kTls12, Fragmentation::Mode::kOneByte},
-        HandshakeCase{"Tls12EcdsaRandom", KeyType::kEcdsaP256, TlsVersion::kTls12, Fragmentation::Mode::kRandom},
-        HandshakeCase{"Tls12RsaWhole", KeyType::kRsa2048, TlsVersion::kTls12, Fragmentation::Mode::kWhole},
-        HandshakeCase{"Tls12RsaOneByte", KeyType::kRsa2048, TlsVersion::kTls12, Fragmentation::Mode::kOneByte},
-        HandshakeCase{"Tls12RsaRandom", KeyType::kRsa2048, TlsVersion::kTls12, Fragmentation::Mode::kRandom}),
+    ::testing::Values(HandshakeCase{"Tls13EcdsaWhole", KeyType::kEcdsaP256, TlsVersion::kTls13,
+                                    Fragmentation::Mode::kWhole},
+                      HandshakeCase{"Tls13EcdsaOneByte", KeyType::kEcdsaP256, TlsVersion::kTls13,
+                                    Fragmentation::Mode::kOneByte},
+                      HandshakeCase{"Tls13EcdsaRandom", KeyType::kEcdsaP256, TlsVersion::kTls13,
+                                    Fragmentation::Mode::kRandom},
+                      HandshakeCase{"Tls13RsaWhole", KeyType::kRsa2048, TlsVersion::kTls13,
+                                    Fragmentation::Mode::kWhole},
+                      HandshakeCase{"Tls13RsaOneByte", KeyType::kRsa2048, TlsVersion::kTls13,
+                                    Fragmentation::Mode::kOneByte},
+                      HandshakeCase{"Tls13RsaRandom", KeyType::kRsa2048, TlsVersion::kTls13,
+                                    Fragmentation::Mode::kRandom},
+                      HandshakeCase{"Tls12EcdsaWhole", KeyType::kEcdsaP256, TlsVersion::kTls12,
+                                    Fragmentation::Mode::kWhole},
+                      HandshakeCase{"Tls12EcdsaOneByte", KeyType::kEcdsaP256, TlsVersion::kTls12,
+                                    Fragmentation::Mode::kOneByte},
+                      HandshakeCase{"Tls12EcdsaRandom", KeyType::kEcdsaP256, TlsVersion::kTls12,
+                                    Fragmentation::Mode::kRandom},
+                      HandshakeCase{"Tls12RsaWhole", KeyType::kRsa2048, TlsVersion::kTls12,
+                                    Fragmentation::Mode::kWhole},
+                      HandshakeCase{"Tls12RsaOneByte", KeyType::kRsa2048, TlsVersion::kTls12,
+                                    Fragmentation::Mode::kOneByte},
+                      HandshakeCase{"Tls12RsaRandom", KeyType::kRsa2048, TlsVersion::kTls12,
+                                    Fragmentation::Mode::kRandom}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // ---- Data ---------------------------------------------------------------------------
@@ -164,7 +175,8 @@ TEST(Session, PlaintextHeldBeforeTheHandshakeCountsAgainstTheWriteBound) {
   Contexts ctx = MakeContexts();
   auto pair = MakePair(ctx, {.servername = "localhost", .max_write_buffer = 4096});
   std::string big = Payload(10000);
-  size_t accepted = pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()});
+  size_t accepted =
+      pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()});
   EXPECT_EQ(accepted, 4096u - pair->client().pending_output_bytes());  // the ClientHello counts
   EXPECT_EQ(pair->client().pending_write_bytes(), accepted);
   EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), 1}), 0u);
@@ -182,7 +194,8 @@ TEST(Session, ClientCloseIsACleanEndForTheServerAndHalfCloseStillDelivers) {
   pair->client().Close();
   pair->Pump();
   EXPECT_EQ(pair->received(Side::kServer), "last words");
-  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerClosed)) << pair->EventSummary(Side::kServer);
+  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerClosed))
+      << pair->EventSummary(Side::kServer);
   EXPECT_FALSE(pair->Find(Side::kServer, EventKind::kPeerTruncated));
   EXPECT_TRUE(pair->client().close_sent());
   EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>("x"), 1}), 0u);
@@ -192,7 +205,8 @@ TEST(Session, ClientCloseIsACleanEndForTheServerAndHalfCloseStillDelivers) {
   pair->server().Close();
   pair->Pump();
   EXPECT_EQ(pair->received(Side::kClient), "reply after close");
-  EXPECT_TRUE(pair->Find(Side::kClient, EventKind::kPeerClosed)) << pair->EventSummary(Side::kClient);
+  EXPECT_TRUE(pair->Find(Side::kClient, EventKind::kPeerClosed))
+      << pair->EventSummary(Side::kClient);
   EXPECT_TRUE(pair->client().finished());
   EXPECT_TRUE(pair->server().finished());
 }
@@ -224,7 +238,8 @@ TEST(Session, EofWithoutCloseNotifyIsReportedAsTruncation) {
   pair->Pump();
   pair->InjectEof(Side::kServer);
   EXPECT_EQ(pair->received(Side::kServer), "partial");
-  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerTruncated)) << pair->EventSummary(Side::kServer);
+  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerTruncated))
+      << pair->EventSummary(Side::kServer);
   EXPECT_FALSE(pair->Find(Side::kServer, EventKind::kPeerClosed));
   EXPECT_FALSE(pair->server().failed());
 }
@@ -240,7 +255,8 @@ TEST(Session, EofInsideARecordIsTruncationAndKeepsEarlierData) {
   pair->Pump();
   pair->InjectEof(Side::kServer);
   EXPECT_EQ(pair->received(Side::kServer), "complete");
-  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerTruncated)) << pair->EventSummary(Side::kServer);
+  EXPECT_TRUE(pair->Find(Side::kServer, EventKind::kPeerTruncated))
+      << pair->EventSummary(Side::kServer);
 }
 
 TEST(Session, EofDuringTheHandshakeIsAnError) {
@@ -310,7 +326,8 @@ TEST(Session, AnHttpRequestToATlsServerIsAFatalError) {
   auto server = Session::Create(ctx.server, {.now = testing::WallNow()});
   ASSERT_TRUE(server.ok());
   std::string junk = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  EXPECT_EQ((*server)->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}), junk.size());
+  EXPECT_EQ((*server)->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}),
+            junk.size());
   ASSERT_TRUE((*server)->failed());
   EXPECT_EQ((*server)->error()->code, "ERR_SSL_HTTP_REQUEST");
   int errors = 0;
@@ -341,8 +358,8 @@ TEST(Session, WrongCaIsRejectedWithTheX509Code) {
   Contexts good = MakeContexts();
   testing::TestPki other = testing::MakeTestPki(KeyType::kEcdsaP256);
   // A client trusting a different root: same keys are cached, so make a distinct root.
-  testing::Cert stranger = testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}},
-                                                    .is_ca = true});
+  testing::Cert stranger =
+      testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}}, .is_ca = true});
   auto client = Context::Create({.role = Role::kClient, .ca_pems = {stranger.cert_pem}});
   ASSERT_TRUE(client.ok());
   auto pair = MakePair({client.value(), good.server});
@@ -360,8 +377,8 @@ TEST(Session, WrongCaIsRejectedWithTheX509Code) {
 
 TEST(Session, WrongCaWithRejectUnauthorizedFalseConnectsUnauthorized) {
   Contexts good = MakeContexts();
-  testing::Cert stranger = testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}},
-                                                    .is_ca = true});
+  testing::Cert stranger =
+      testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}}, .is_ca = true});
   auto client = Context::Create(
       {.role = Role::kClient, .ca_pems = {stranger.cert_pem}, .reject_unauthorized = false});
   ASSERT_TRUE(client.ok());
@@ -389,7 +406,8 @@ TEST(Session, WriteStopsAtTheBoundWhenOutputIsNotConsumed) {
   auto pair = MakePair(ctx, {.servername = "localhost", .max_write_buffer = 32 * 1024});
   ASSERT_TRUE(pair->Handshake());
   std::string big = Payload(1 << 20);
-  size_t accepted = pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()});
+  size_t accepted =
+      pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()});
   EXPECT_EQ(accepted, 32u * 1024);
   EXPECT_EQ(pair->client().Write({reinterpret_cast<const uint8_t*>(big.data()), big.size()}), 0u);
   EXPECT_LE(pair->client().pending_output_bytes(), 32u * 1024 + 1024);
@@ -419,8 +437,8 @@ TEST(Session, FeedTakesLessWhenPlaintextIsNotReadAndLosesNothing) {
   for (int rounds = 0; got.size() < data.size() && rounds < 100000; ++rounds) {
     while (size_t n = pair->server().Read(buf)) got.append(reinterpret_cast<char*>(buf), n);
     if (written < data.size())
-      written += pair->client().Write({reinterpret_cast<const uint8_t*>(data.data()) + written,
-                                       data.size() - written});
+      written += pair->client().Write(
+          {reinterpret_cast<const uint8_t*>(data.data()) + written, data.size() - written});
     pair->Pump();
   }
   EXPECT_EQ(got.size(), data.size());
@@ -473,7 +491,8 @@ TEST(Context, DefaultTls12SuitesAreEcdheWithAeadOnly) {
 
 TEST(Context, DefaultServerRefusesATls12ClientOfferingOnlyCbc) {
   auto only_cbc = [](ContextOptions& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
-  Contexts ctx = MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, only_cbc);
+  Contexts ctx = MakeContexts(
+      KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, only_cbc);
   auto pair = MakePair(ctx);
   EXPECT_FALSE(pair->Handshake());
   ASSERT_TRUE(pair->server().error().has_value());
@@ -496,15 +515,16 @@ TEST(Context, TheServersCipherOrderWinsByDefault) {
     o.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256";
   };
   {
-    Contexts ctx = MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, chacha_first);
+    Contexts ctx = MakeContexts(
+        KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, chacha_first);
     auto pair = MakePair(ctx);
     ASSERT_TRUE(pair->Handshake());
     EXPECT_EQ(pair->client().handshake_info().cipher, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
   }
   {  // honor_cipher_order = false: the client's order (Node's default).
-    Contexts ctx = MakeContexts(KeyType::kEcdsaP256,
-        TlsVersion::kTls12, [](ContextOptions& o) { o.honor_cipher_order = false; },
-        chacha_first);
+    Contexts ctx = MakeContexts(
+        KeyType::kEcdsaP256, TlsVersion::kTls12,
+        [](ContextOptions& o) { o.honor_cipher_order = false; }, chacha_first);
     auto pair = MakePair(ctx);
     ASSERT_TRUE(pair->Handshake());
     EXPECT_EQ(pair->client().handshake_info().cipher,
@@ -514,9 +534,9 @@ TEST(Context, TheServersCipherOrderWinsByDefault) {
 
 TEST(Context, KeyThatDoesNotMatchTheCertificateIsRejected) {
   testing::TestPki pki = testing::MakeTestPki();
-  auto r = Context::Create({.role = Role::kServer,
-                            .credentials = {.key_pem = pki.client.key_pem,
-                                            .cert_chain_pem = pki.server_chain_pem()}});
+  auto r = Context::Create(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = pki.client.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ERR_TLS_KEY_MISMATCH");
 }

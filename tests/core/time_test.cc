@@ -24,9 +24,9 @@ struct Contexts {
 
 Contexts MakeContexts(bool sni_callback = false) {
   testing::TestPki pki = testing::MakeTestPki(testing::KeyType::kEcdsaP256);
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = pki.server.key_pem,
-                                        .cert_chain_pem = pki.server_chain_pem()}};
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
   server.sni_callback = sni_callback;
   ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
   auto s = Context::Create(server);
@@ -74,8 +74,8 @@ TEST(SessionTime, ACompletedHandshakeHasNoDeadline) {
 
 TEST(SessionTime, AnUnansweredPauseEndsAtTheHandshakeDeadlineWithItsOwnCode) {
   Contexts ctx = MakeContexts(/*sni_callback=*/true);
-  auto pair = MakePair(ctx, {.servername = "unknown.example"},
-                       {.handshake_timeout = milliseconds(2000)});
+  auto pair =
+      MakePair(ctx, {.servername = "unknown.example"}, {.handshake_timeout = milliseconds(2000)});
   pair->Pump();
   ASSERT_TRUE(pair->server().sni_pending());
   pair->AdvanceTime(milliseconds(1999));
@@ -164,7 +164,7 @@ TEST(SessionTime, ASessionGivenNoTimeJudgesCertificatesAtTheEpoch) {
   auto server = Session::Create(ctx.server, {});
   ASSERT_TRUE(client.ok() && server.ok());
   Pair pair(std::move(client).value(), std::move(server).value());  // set_now after hello
-  pair.client().set_now(Timestamp{0});  // ignored: time never goes back
+  pair.client().set_now(Timestamp{0});                              // ignored: time never goes back
   EXPECT_NE(pair.client().now(), Timestamp{0});
   ASSERT_TRUE(pair.Handshake());  // the pair gave both sessions the wall clock
 }

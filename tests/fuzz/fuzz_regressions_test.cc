@@ -14,8 +14,8 @@ namespace {
 // "pass" when given "pass\0", so a wrong passphrase loaded the key.
 TEST(FuzzRegressions, PassphraseWithNulByteDoesNotDecryptTheKey) {
   testing::Cert cert = testing::MakeSelfSigned({});
-  for (const std::string& wrong : {std::string("pass\0", 5), std::string("pass\0x", 6),
-                                   std::string("\0pass", 5)}) {
+  for (const std::string& wrong :
+       {std::string("pass\0", 5), std::string("pass\0x", 6), std::string("\0pass", 5)}) {
     ContextOptions options;
     options.role = Role::kServer;
     options.credentials = {testing::EncryptedKeyPem(cert, "pass"), wrong, cert.cert_pem};
@@ -61,9 +61,9 @@ TEST(FuzzRegressions, PfxPassphraseThatIsNotUtf8IsABadPassphrase) {
 // the count.
 TEST(FuzzRegressions, KeyUpdatesInARowAreBoundedSoThePeerNeverAborts) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = pki.server.key_pem,
-                                        .cert_chain_pem = pki.server_chain_pem()}};
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
   ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
   auto pair = testing::Pair::Create(Context::Create(client).value(),
                                     Context::Create(server).value(), {.servername = "localhost"});
@@ -96,13 +96,13 @@ TEST(FuzzRegressions, KeyUpdatesInARowAreBoundedSoThePeerNeverAborts) {
 // output was never delivered.
 TEST(FuzzRegressions, PumpDeliversOutputProducedWhileReading) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = pki.server.key_pem,
-                                        .cert_chain_pem = pki.server_chain_pem()}};
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
   ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
-  auto pair = testing::Pair::Create(Context::Create(client).value(),
-                                    Context::Create(server).value(), {.servername = "localhost"},
-                                    {.max_read_buffer = 1024});
+  auto pair =
+      testing::Pair::Create(Context::Create(client).value(), Context::Create(server).value(),
+                            {.servername = "localhost"}, {.max_read_buffer = 1024});
   ASSERT_TRUE(pair.ok());
   testing::Pair& p = *pair.value();
   ASSERT_TRUE(p.Handshake());
@@ -113,7 +113,8 @@ TEST(FuzzRegressions, PumpDeliversOutputProducedWhileReading) {
   p.set_auto_read(true);
   p.Pump();
   EXPECT_EQ(p.received(testing::Side::kServer), std::string(8192, 'x'));
-  EXPECT_EQ(p.server().pending_output_bytes(), 0u) << "the server's KeyUpdate reply was not delivered";
+  EXPECT_EQ(p.server().pending_output_bytes(), 0u)
+      << "the server's KeyUpdate reply was not delivered";
   EXPECT_EQ(p.client().pending_output_bytes(), 0u);
   EXPECT_FALSE(p.client().failed());
   EXPECT_FALSE(p.server().failed());

@@ -30,8 +30,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -327,10 +327,9 @@ class Hostile : public ::testing::TestWithParam<std::string> {
   // (|flags| come after and may override it), warms it up with one good client, then takes
   // the fd baseline.
   void StartServer(std::vector<std::string> flags = {}) {
-    std::vector<std::string> argv = {Runfile("examples/echo_server"),
-                                     "--transport=" + GetParam(), "--port=0", "--json",
-                                     "--handshake-timeout-ms=" +
-                                         std::to_string(kHandshakeTimeout.count())};
+    std::vector<std::string> argv = {
+        Runfile("examples/echo_server"), "--transport=" + GetParam(), "--port=0", "--json",
+        "--handshake-timeout-ms=" + std::to_string(kHandshakeTimeout.count())};
     argv.insert(argv.end(), flags.begin(), flags.end());
     server_ = Process::Start(argv);
     ASSERT_TRUE(server_->WaitOut("\"event\":\"listening\"", kStartTimeout)) << server_->Describe();
@@ -339,7 +338,7 @@ class Hostile : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(GoodClient(port_)) << server_->Describe();
     // The warm-up client's socket closes asynchronously; the count settles right after.
     int last = -1;
-    for (auto start = Clock::now(); MsSince(start) < 5000; ) {
+    for (auto start = Clock::now(); MsSince(start) < 5000;) {
       int now = CountFds(pid());
       if (now == last) break;
       last = now;
@@ -406,10 +405,11 @@ class Hostile : public ::testing::TestWithParam<std::string> {
     EXPECT_GE(WaitFds(baseline_), 0) << name << ": fds after the good client";
     size_t errors = Events("clientError") - errors_before_;
     EXPECT_EQ(errors, failed) << name << ": one clientError per failed connection";
-    std::printf("[hostile] transport=%s case=%s fds_baseline=%d fds_after=%d close_ms=%lld "
-                "client_errors=%zu rss_growth_kb=%ld %s\n",
-                GetParam().c_str(), name.c_str(), baseline_, CountFds(pid()), close_ms, errors,
-                RssKb(pid()) - rss_before_, measured.c_str());
+    std::printf(
+        "[hostile] transport=%s case=%s fds_baseline=%d fds_after=%d close_ms=%lld "
+        "client_errors=%zu rss_growth_kb=%ld %s\n",
+        GetParam().c_str(), name.c_str(), baseline_, CountFds(pid()), close_ms, errors,
+        RssKb(pid()) - rss_before_, measured.c_str());
     std::fflush(stdout);
   }
 
@@ -463,7 +463,8 @@ TEST_P(Hostile, SilentClientIsClosedAtTheHandshakeTimeout) {
   EXPECT_GE(ms, kHandshakeTimeout.count() - 50) << "not closed before the timeout";
   ::close(fd);
   After("silent", 1, "closed_after_ms=" + std::to_string(ms));
-  EXPECT_EQ(ClientErrorCodes(errors_before_), std::vector<std::string>{"ERR_TLS_HANDSHAKE_TIMEOUT"});
+  EXPECT_EQ(ClientErrorCodes(errors_before_),
+            std::vector<std::string>{"ERR_TLS_HANDSHAKE_TIMEOUT"});
 }
 
 TEST_P(Hostile, HalfAClientHelloIsClosedAtTheHandshakeTimeout) {
@@ -482,13 +483,14 @@ TEST_P(Hostile, HalfAClientHelloIsClosedAtTheHandshakeTimeout) {
   EXPECT_GE(ms, kHandshakeTimeout.count() - 50);
   ::close(c.release_fd());
   After("half_client_hello", 1, "closed_after_ms=" + std::to_string(ms));
-  EXPECT_EQ(ClientErrorCodes(errors_before_), std::vector<std::string>{"ERR_TLS_HANDSHAKE_TIMEOUT"});
+  EXPECT_EQ(ClientErrorCodes(errors_before_),
+            std::vector<std::string>{"ERR_TLS_HANDSHAKE_TIMEOUT"});
 }
 
 // A fatal protocol_version (70) alert record: 15 03 0x 00 02 02 46.
 bool IsProtocolVersionAlert(const std::string& got) {
-  return got.size() >= 7 && got[0] == 0x15 && got[1] == 0x03 && got[3] == 0x00 &&
-         got[4] == 0x02 && got[5] == 0x02 && got[6] == 70;
+  return got.size() >= 7 && got[0] == 0x15 && got[1] == 0x03 && got[3] == 0x00 && got[4] == 0x02 &&
+         got[5] == 0x02 && got[6] == 70;
 }
 
 std::string Hex(const std::string& s) {
@@ -518,9 +520,11 @@ TEST_P(Hostile, OldProtocolHellosGetAProtocolVersionAlert) {
   // SSLv2-compatible form offering TLS 1.0.
   for (auto [name, version] : {std::pair{"sslv2", std::string("\x00\x02", 2)},
                                std::pair{"sslv2_tls1.0", std::string("\x03\x01", 2)}}) {
-    std::string body = std::string("\x01", 1) + version + std::string("\x00\x06\x00\x00\x00\x10", 6) +
+    std::string body = std::string("\x01", 1) + version +
+                       std::string("\x00\x06\x00\x00\x00\x10", 6) +
                        std::string("\x01\x00\x80\x00\x00\x2f", 6) + Payload(16, 3);
-    hellos.push_back({name, std::string{static_cast<char>(0x80), static_cast<char>(body.size())} + body});
+    hellos.push_back(
+        {name, std::string{static_cast<char>(0x80), static_cast<char>(body.size())} + body});
   }
   for (const Hello& h : hellos) {
     int fd = TcpConnect(port_);
@@ -542,9 +546,9 @@ TEST_P(Hostile, OldProtocolHellosGetAProtocolVersionAlert) {
 TEST_P(Hostile, RenegotiationIsRefused) {
   StartServer();
   long cpu0 = CpuMs(pid());
-  auto client = Process::Start({kOpenssl, "s_client", "-connect",
-                                "127.0.0.1:" + std::to_string(port_), "-tls1_2",
-                                "-servername", "localhost"});
+  auto client =
+      Process::Start({kOpenssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(port_),
+                      "-tls1_2", "-servername", "localhost"});
   ASSERT_TRUE(client->WaitOut("welcome!", kIoTimeout)) << client->Describe();
   client->Feed("R\n");  // s_client's renegotiation command
   auto rc = client->Wait(kIoTimeout);
@@ -553,7 +557,8 @@ TEST_P(Hostile, RenegotiationIsRefused) {
   EXPECT_NE(all.find("RENEGOTIATING"), std::string::npos) << client->Describe();
   EXPECT_TRUE(all.find("no renegotiation") != std::string::npos ||
               all.find("alert number 100") != std::string::npos)
-      << "a no_renegotiation alert\n" << client->Describe();
+      << "a no_renegotiation alert\n"
+      << client->Describe();
   long cpu = CpuMs(pid()) - cpu0;
   auto at = Clock::now();
   After("renegotiation", 0, "server_cpu_ms=" + std::to_string(cpu), at);
@@ -586,7 +591,8 @@ TEST_P(Hostile, AnOversizedRecordGetsRecordOverflow) {
   StartServer();
   auto c = Established(port_);
   const size_t len = 0x5000;  // above 2^14 + 2048, the most any TLS version allows
-  std::string record = {0x17, 0x03, 0x03, static_cast<char>(len >> 8), static_cast<char>(len & 0xff)};
+  std::string record = {0x17, 0x03, 0x03, static_cast<char>(len >> 8),
+                        static_cast<char>(len & 0xff)};
   record += std::string(len, '\0');
   SendSome(c->fd(), record);
   c->ReadUntilFailure();
@@ -789,9 +795,8 @@ TEST_P(Hostile, TwoThousandIdleConnectionsThenAllClosed) {
   auto at = Clock::now();
   for (int fd : fds) ::close(fd);
   After("idle_2000", kIdle,
-        "fds_peak=" + std::to_string(baseline_ + kIdle) +
-            " rss_growth_with_2000_idle_kb=" + std::to_string(rss) +
-            " per_connection_b=" + std::to_string(rss * 1024 / kIdle),
+        "fds_peak=" + std::to_string(baseline_ + kIdle) + " rss_growth_with_2000_idle_kb=" +
+            std::to_string(rss) + " per_connection_b=" + std::to_string(rss * 1024 / kIdle),
         at);
 }
 

@@ -7,7 +7,6 @@
 // every vulnerability (-U). Left out: client simulation (-c) and the per-cipher listing
 // (-e), which only report INFO, and HTTP headers (-h: echo_server does not speak HTTP).
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <chrono>
@@ -88,17 +87,28 @@ class FlatJson {
         if (i_ >= s_.size()) return false;
         char e = s_[i_++];
         switch (e) {
-          case 'n': out->push_back('\n'); break;
-          case 't': out->push_back('\t'); break;
-          case 'r': out->push_back('\r'); break;
-          case 'b': out->push_back('\b'); break;
-          case 'f': out->push_back('\f'); break;
+          case 'n':
+            out->push_back('\n');
+            break;
+          case 't':
+            out->push_back('\t');
+            break;
+          case 'r':
+            out->push_back('\r');
+            break;
+          case 'b':
+            out->push_back('\b');
+            break;
+          case 'f':
+            out->push_back('\f');
+            break;
           case 'u':
             if (i_ + 4 > s_.size()) return false;
             out->push_back('?');  // not needed for ids and severities
             i_ += 4;
             break;
-          default: out->push_back(e);
+          default:
+            out->push_back(e);
         }
       } else {
         out->push_back(c);
@@ -150,24 +160,45 @@ TEST(Testssl, EchoServerDefaultsHaveNoFindingOfSeverityLowOrAbove) {
 
   std::string json = TempDir() + "/scan.json";
   auto start = std::chrono::steady_clock::now();
-  auto scan = Process::Start({kTestssl, "--quiet", "--fast", "--color", "0", "--warnings",
-                              "batch", "--nodns", "none", "--ip=127.0.0.1",
-                              "--connect-timeout", "20", "--openssl-timeout", "20",
-                              "--openssl=/usr/bin/openssl", "-p", "-s", "-f", "-P", "-S", "-U",
-                              "--jsonfile", json, "127.0.0.1:" + port});
+  auto scan = Process::Start({kTestssl,
+                              "--quiet",
+                              "--fast",
+                              "--color",
+                              "0",
+                              "--warnings",
+                              "batch",
+                              "--nodns",
+                              "none",
+                              "--ip=127.0.0.1",
+                              "--connect-timeout",
+                              "20",
+                              "--openssl-timeout",
+                              "20",
+                              "--openssl=/usr/bin/openssl",
+                              "-p",
+                              "-s",
+                              "-f",
+                              "-P",
+                              "-S",
+                              "-U",
+                              "--jsonfile",
+                              json,
+                              "127.0.0.1:" + port});
   std::optional<int> rc = scan->Wait(kScanTimeout);
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::steady_clock::now() - start).count();
-  ASSERT_TRUE(rc.has_value()) << "testssl did not finish within " << kScanTimeout.count()
-                              << " ms\n" << scan->Describe();
+  auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  ASSERT_TRUE(rc.has_value()) << "testssl did not finish within " << kScanTimeout.count() << " ms\n"
+                              << scan->Describe();
   std::printf("testssl: exit %d after %lld s\n", *rc, static_cast<long long>(seconds));
   server->Kill(SIGTERM);
   EXPECT_EQ(server->Wait(), 0) << server->Describe();
 
   std::vector<std::map<std::string, std::string>> objects;
   std::string text = ReadFile(json);
-  ASSERT_TRUE(FlatJson::Parse(text, &objects)) << "unparseable JSON:\n" << text.substr(0, 2000)
-                                                << "\n" << scan->Describe();
+  ASSERT_TRUE(FlatJson::Parse(text, &objects)) << "unparseable JSON:\n"
+                                               << text.substr(0, 2000) << "\n"
+                                               << scan->Describe();
   std::map<std::string, Finding> by_id;
   std::vector<Finding> all;
   for (auto& o : objects) {
@@ -178,12 +209,35 @@ TEST(Testssl, EchoServerDefaultsHaveNoFindingOfSeverityLowOrAbove) {
 
   // Not vacuous: the scan ran through every group of checks against this server.
   EXPECT_GE(all.size(), 60u) << scan->Describe();
-  for (const char* id : {"SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3",
-                         "cipherlist_NULL", "cipherlist_AVERAGE", "cipherlist_STRONG", "PFS",
-                         "cipher_order", "TLS_extensions", "heartbleed", "CCS", "ticketbleed",
-                         "ROBOT", "secure_renego", "secure_client_renego", "CRIME_TLS",
-                         "POODLE_SSL", "fallback_SCSV", "SWEET32", "FREAK", "DROWN", "LOGJAM",
-                         "BEAST", "LUCKY13", "RC4", "cert_chain_of_trust"}) {
+  for (const char* id : {"SSLv2",
+                         "SSLv3",
+                         "TLS1",
+                         "TLS1_1",
+                         "TLS1_2",
+                         "TLS1_3",
+                         "cipherlist_NULL",
+                         "cipherlist_AVERAGE",
+                         "cipherlist_STRONG",
+                         "PFS",
+                         "cipher_order",
+                         "TLS_extensions",
+                         "heartbleed",
+                         "CCS",
+                         "ticketbleed",
+                         "ROBOT",
+                         "secure_renego",
+                         "secure_client_renego",
+                         "CRIME_TLS",
+                         "POODLE_SSL",
+                         "fallback_SCSV",
+                         "SWEET32",
+                         "FREAK",
+                         "DROWN",
+                         "LOGJAM",
+                         "BEAST",
+                         "LUCKY13",
+                         "RC4",
+                         "cert_chain_of_trust"}) {
     EXPECT_TRUE(by_id.count(id)) << "the scan reported nothing for " << id;
   }
   EXPECT_EQ(by_id["TLS1_2"].finding, "offered");

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -228,8 +228,7 @@ TEST_P(Versions, OpensslClientTalksToOurAsioServer) {
   PkiFiles pki = WritePki();
   AsioServerThread server(ServerContext(pki), "welcome!\n");
   auto client = StartSClient(pki, server.port(),
-                             {VersionFlag(v), "-servername", "localhost", "-quiet",
-                              "-no_ign_eof"});
+                             {VersionFlag(v), "-servername", "localhost", "-quiet", "-no_ign_eof"});
   client->Feed("hello\n");
   ASSERT_TRUE(client->WaitOut("welcome!\nhello\n")) << client->Describe();
   client->CloseStdin();  // s_client sends close_notify and exits
@@ -249,9 +248,9 @@ TEST(Bulk, SixtyFourMiBEachWayThroughOurAsioEchoServerWithOpensslClient) {
   AsioServerThread server(ServerContext(pki));
   const std::string up = Payload(kBulk, 11);
   auto start = std::chrono::steady_clock::now();
-  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet",
-                                                  "-no_ign_eof"},
-                             {.hash_stdout_bytes = kBulk});
+  auto client =
+      StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet", "-no_ign_eof"},
+                   {.hash_stdout_bytes = kBulk});
   client->Feed(up);
   ASSERT_TRUE(client->WaitOutBytes(kBulk, milliseconds(120000))) << client->Describe();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -330,15 +329,15 @@ TEST(Alpn, OurAsioClientAndOpensslServerAgree) {
 
 TEST(Alpn, OpensslClientAndOurAsioServerAgree) {
   PkiFiles pki = WritePki();
-  AsioServerThread server(ServerContext(pki, [](ContextOptions& o) {
-                            o.alpn_protocols = {"h2", "http/1.1"};
-                          }),
+  AsioServerThread server(ServerContext(pki,
+                                        [](ContextOptions& o) {
+                                          o.alpn_protocols = {"h2", "http/1.1"};
+                                        }),
                           "welcome!\n");
-  auto client = StartSClient(pki, server.port(),
-                             {"-servername", "localhost", "-alpn", "foo,http/1.1"});
+  auto client =
+      StartSClient(pki, server.port(), {"-servername", "localhost", "-alpn", "foo,http/1.1"});
   ASSERT_TRUE(client->WaitOut("welcome!")) << client->Describe();
-  EXPECT_NE(client->out().find("ALPN protocol: http/1.1"), std::string::npos)
-      << client->Describe();
+  EXPECT_NE(client->out().find("ALPN protocol: http/1.1"), std::string::npos) << client->Describe();
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 0);
   EXPECT_EQ(server.Last().alpn_protocol, "http/1.1");
@@ -361,8 +360,8 @@ TEST(Npn, OurAsioClientAndOpensslServerAgreeInTls12) {
 
 TEST(Sni, OurAsioClientGetsTheCertificateOpensslServerPicksForTheName) {
   PkiFiles pki = WritePki();
-  Peer server = StartSServer(pki, {"-servername", "other.example", "-cert2", pki.other_chain,
-                                   "-key2", pki.other_key});
+  Peer server = StartSServer(
+      pki, {"-servername", "other.example", "-cert2", pki.other_chain, "-key2", pki.other_key});
   RunClient([&]() -> asio::awaitable<void> {
     auto [ec, tls] = co_await Connect(server.port, ClientContext(pki), "other.example");
     EXPECT_FALSE(ec) << ec.message() << server.process->Describe();
@@ -375,12 +374,14 @@ TEST(Sni, OurAsioClientGetsTheCertificateOpensslServerPicksForTheName) {
 
 TEST(Sni, OpensslClientGetsTheCertificateOurAsioServerPicksForTheName) {
   PkiFiles pki = WritePki();
-  AsioServerThread server(ServerContext(pki, [&](ContextOptions& o) {
-                            o.sni_contexts = {{.pattern = "*.example",
-                                               .credentials = {.key_pem = pki.other.key_pem,
-                                                               .cert_chain_pem = pki.other.cert_pem}}};
-                          }),
-                          "welcome!\n");
+  AsioServerThread server(
+      ServerContext(pki,
+                    [&](ContextOptions& o) {
+                      o.sni_contexts = {{.pattern = "*.example",
+                                         .credentials = {.key_pem = pki.other.key_pem,
+                                                         .cert_chain_pem = pki.other.cert_pem}}};
+                    }),
+      "welcome!\n");
   auto client = StartSClient(pki, server.port(), {"-servername", "other.example"});
   ASSERT_TRUE(client->WaitOut("welcome!")) << client->Describe();
   EXPECT_NE(client->out().find("CN = other.example"), std::string::npos) << client->Describe();
@@ -394,11 +395,11 @@ TEST(ClientCertificates, OurAsioClientAuthenticatesToOpensslServer) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-Verify", "2", "-CAfile", pki.ca, "-verify_return_error"});
   RunClient([&]() -> asio::awaitable<void> {
-    auto [ec, tls] = co_await Connect(server.port, ClientContext(pki, [&](ContextOptions& o) {
-                                        o.credentials = {
-                                            .key_pem = pki.pki.client.key_pem,
+    auto [ec, tls] =
+        co_await Connect(server.port, ClientContext(pki, [&](ContextOptions& o) {
+                           o.credentials = {.key_pem = pki.pki.client.key_pem,
                                             .cert_chain_pem = pki.pki.client_chain_pem()};
-                                      }));
+                         }));
     EXPECT_FALSE(ec) << ec.message();
     if (ec) co_return;
     co_await asio::async_write(tls, asio::buffer("authenticated\n", 14), asio::use_awaitable);
@@ -427,15 +428,16 @@ TEST(ClientCertificates, OpensslServerRefusesOurAsioClientWithoutOne) {
 
 TEST(ClientCertificates, OpensslClientAuthenticatesToOurAsioServer) {
   PkiFiles pki = WritePki();
-  AsioServerThread server(ServerContext(pki, [&](ContextOptions& o) {
-                            o.request_cert = true;
-                            o.ca_pems = {pki.pki.root.cert_pem};
-                          }),
+  AsioServerThread server(ServerContext(pki,
+                                        [&](ContextOptions& o) {
+                                          o.request_cert = true;
+                                          o.ca_pems = {pki.pki.root.cert_pem};
+                                        }),
                           "welcome!\n");
-  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-cert",
-                                                  pki.client_chain, "-key", pki.client_key,
-                                                  "-cert_chain", pki.intermediate, "-quiet",
-                                                  "-no_ign_eof"});
+  auto client =
+      StartSClient(pki, server.port(),
+                   {"-servername", "localhost", "-cert", pki.client_chain, "-key", pki.client_key,
+                    "-cert_chain", pki.intermediate, "-quiet", "-no_ign_eof"});
   ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 0);
@@ -448,8 +450,8 @@ TEST(ClientCertificates, OurAsioServerRefusesOpensslClientWithoutOne) {
     o.request_cert = true;
     o.ca_pems = {pki.pki.root.cert_pem};
   }));
-  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet",
-                                                  "-no_ign_eof"});
+  auto client =
+      StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet", "-no_ign_eof"});
   ASSERT_TRUE(server.WaitFor("clientError:UNABLE_TO_GET_ISSUER_CERT"))
       << server.LogText() << client->Describe();
   EXPECT_EQ(server.Count("secure"), 0u);
@@ -599,8 +601,7 @@ TEST_P(Versions, NodeClientTalksToOurAsioServer) {
 
 TEST(Alpn, NoOverlapIsAFatalAlertForNodeClientOfOurAsioServer) {
   PkiFiles pki = WritePki();
-  AsioServerThread server(
-      ServerContext(pki, [](ContextOptions& o) { o.alpn_protocols = {"h2"}; }));
+  AsioServerThread server(ServerContext(pki, [](ContextOptions& o) { o.alpn_protocols = {"h2"}; }));
   auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
                         ",\"tls\":" + ClientTls(pki, ",\"ALPNProtocols\":[\"http/1.1\"]") + "}");
   ASSERT_TRUE(WaitEvent(*node, "error")) << node->Describe();
@@ -612,9 +613,9 @@ TEST(Alpn, NoOverlapIsAFatalAlertForNodeClientOfOurAsioServer) {
 TEST(Sni, NodeClientGetsTheCertificateOurAsioServerPicksForTheName) {
   PkiFiles pki = WritePki();
   AsioServerThread server(ServerContext(pki, [&](ContextOptions& o) {
-    o.sni_contexts = {{.pattern = "*.example",
-                       .credentials = {.key_pem = pki.other.key_pem,
-                                       .cert_chain_pem = pki.other.cert_pem}}};
+    o.sni_contexts = {
+        {.pattern = "*.example",
+         .credentials = {.key_pem = pki.other.key_pem, .cert_chain_pem = pki.other.cert_pem}}};
   }));
   auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
                         ",\"tls\":{\"ca\":" + Q(pki.ca) + ",\"servername\":\"other.example\"}}");
@@ -627,18 +628,18 @@ TEST(Sni, NodeClientGetsTheCertificateOurAsioServerPicksForTheName) {
 
 TEST(ClientCertificates, OurAsioClientAuthenticatesToNodeServer) {
   PkiFiles pki = WritePki();
-  auto node = StartNode("{\"role\":\"server\",\"echo\":true,\"tls\":" +
-                        ServerTls(pki, ",\"requestCert\":true,\"rejectUnauthorized\":true,\"ca\":" +
-                                           Q(pki.ca)) +
-                        "}");
+  auto node = StartNode(
+      "{\"role\":\"server\",\"echo\":true,\"tls\":" +
+      ServerTls(pki, ",\"requestCert\":true,\"rejectUnauthorized\":true,\"ca\":" + Q(pki.ca)) +
+      "}");
   ASSERT_TRUE(WaitEvent(*node, "listening", 1, kStartTimeout)) << node->Describe();
   uint16_t port = static_cast<uint16_t>(std::stoi(EventField(*node, "listening", "port")));
   RunClient([&]() -> asio::awaitable<void> {
-    auto [ec, tls] = co_await Connect(port, ClientContext(pki, [&](ContextOptions& o) {
-                                        o.credentials = {
-                                            .key_pem = pki.pki.client.key_pem,
+    auto [ec, tls] =
+        co_await Connect(port, ClientContext(pki, [&](ContextOptions& o) {
+                           o.credentials = {.key_pem = pki.pki.client.key_pem,
                                             .cert_chain_pem = pki.pki.client_chain_pem()};
-                                      }));
+                         }));
     EXPECT_FALSE(ec) << ec.message();
   });
   ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
@@ -715,8 +716,8 @@ TEST_P(Versions, GnutlsClientTalksToOurAsioServerAndClosesCleanly) {
   TlsVersion v = GetParam();
   PkiFiles pki = WritePki();
   AsioServerThread server(ServerContext(pki), "welcome!\n");
-  std::string priority = v == TlsVersion::kTls13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
-                                                 : "NORMAL:-VERS-ALL:+VERS-TLS1.2";
+  std::string priority =
+      v == TlsVersion::kTls13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3" : "NORMAL:-VERS-ALL:+VERS-TLS1.2";
   auto cli = StartGnutlsCli(pki, server.port(), {"--priority=" + priority});
   ASSERT_TRUE(cli->WaitOut("welcome!")) << cli->Describe();
   cli->Feed("gnutls says hi\n");

@@ -69,8 +69,8 @@ TEST(EchoServer, TheSeedsOpensslFlowReceivesWelcome) {
   uint16_t port = static_cast<uint16_t>(std::stoi(out.substr(out.find("127.0.0.1:") + 10)));
 
   // Exactly the seed's command.
-  auto client = Process::Start({kOpenssl, "s_client", "-connect",
-                                "127.0.0.1:" + std::to_string(port)});
+  auto client =
+      Process::Start({kOpenssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(port)});
   ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
   ASSERT_TRUE(server->WaitOut("server connected unauthorized\n")) << server->Describe();
   client->Feed("echo me\n");
@@ -83,19 +83,18 @@ TEST(EchoServer, TheSeedsOpensslFlowReceivesWelcome) {
 TEST(EchoServer, JsonReportsListeningAndSecureConnectionWithNodeFieldNames) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain,
-                                         "--ca=" + pki.ca, "--request-cert",
-                                         "--alpn=h2,http/1.1"});
+                                         "--ca=" + pki.ca, "--request-cert", "--alpn=h2,http/1.1"});
   ASSERT_NE(port, 0) << server->Describe();
   EXPECT_NE(server->out().find("{\"event\":\"listening\",\"transport\":\"" + Transport() +
                                "\",\"host\":"
-                               "\"127.0.0.1\",\"port\":" + std::to_string(port) + "}"),
+                               "\"127.0.0.1\",\"port\":" +
+                               std::to_string(port) + "}"),
             std::string::npos)
       << server->out();
-  auto client = Process::Start({kOpenssl, "s_client", "-connect",
-                                "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
-                                "-servername", "localhost", "-cert", pki.client_chain, "-key",
-                                pki.client_key, "-cert_chain", pki.intermediate, "-alpn",
-                                "http/1.1", "-quiet", "-no_ign_eof", "-nocommands"});
+  auto client = Process::Start(
+      {kOpenssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
+       "-servername", "localhost", "-cert", pki.client_chain, "-key", pki.client_key, "-cert_chain",
+       pki.intermediate, "-alpn", "http/1.1", "-quiet", "-no_ign_eof", "-nocommands"});
   ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
   ASSERT_TRUE(server->WaitOut("\"event\":\"secureConnection\"")) << server->Describe();
   std::string out = server->out();
@@ -104,8 +103,10 @@ TEST(EchoServer, JsonReportsListeningAndSecureConnectionWithNodeFieldNames) {
   for (const char* field :
        {"\"authorized\":true", "\"authorizationError\":null", "\"servername\":\"localhost\"",
         "\"alpnProtocol\":\"http/1.1\"", "\"npnProtocol\":null", "\"protocol\":\"TLSv1.3\"",
-        "\"cipher\":\"TLS_", "\"sessionReused\":false", "\"peerCertificate\":{\"subject\":{"
-        "\"CN\":\"client\"}", "\"fingerprint256\":", "\"valid_from\":"}) {
+        "\"cipher\":\"TLS_", "\"sessionReused\":false",
+        "\"peerCertificate\":{\"subject\":{"
+        "\"CN\":\"client\"}",
+        "\"fingerprint256\":", "\"valid_from\":"}) {
     EXPECT_NE(line.find(field), std::string::npos) << field << " in " << line;
   }
   client->CloseStdin();
@@ -154,17 +155,19 @@ TEST(EchoServer, OneMiBOfJunkIsOneClientErrorAndNoSecureConnection) {
   size_t off = 0;
   posix::Deadline deadline = posix::Deadline::After(kIoTimeout);
   while (off < junk.size() && !deadline.expired()) {
-    auto r = posix::SendSome(fd->get(), {reinterpret_cast<const uint8_t*>(junk.data()) + off,
-                                         junk.size() - off});
+    auto r = posix::SendSome(
+        fd->get(), {reinterpret_cast<const uint8_t*>(junk.data()) + off, junk.size() - off});
     off += r.bytes;
-    if (r.err == EAGAIN) posix::WaitFd(fd->get(), false, true, deadline);
-    else if (r.err != 0) break;  // the server closed on us: expected
+    if (r.err == EAGAIN)
+      posix::WaitFd(fd->get(), false, true, deadline);
+    else if (r.err != 0)
+      break;  // the server closed on us: expected
   }
   ASSERT_TRUE(server->WaitOut("\"event\":\"clientError\"")) << server->Describe();
   fd->reset();
   // A later, good connection is served, and nothing more was reported for the junk.
-  auto good = Process::Start({kOpenssl, "s_client", "-connect",
-                              "127.0.0.1:" + std::to_string(port), "-quiet", "-nocommands"});
+  auto good = Process::Start({kOpenssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(port),
+                              "-quiet", "-nocommands"});
   ASSERT_TRUE(server->WaitOut("\"event\":\"secureConnection\"")) << server->Describe();
   EXPECT_EQ(CountOf(server->out(), "\"event\":\"clientError\""), 1u);
   EXPECT_EQ(CountOf(server->out(), "\"event\":\"secureConnection\""), 1u);
@@ -196,8 +199,8 @@ TEST(EchoServer, AClientThatNeverReadsDoesNotStopTheServer) {
   std::printf("a client that never reads: the server took %zu KiB, then held it back\n",
               sent / 1024);
   EXPECT_LT(sent, 256u << 20) << "the server held the client back";
-  auto other = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
-                               "--servername=localhost"});
+  auto other = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                               "--ca=" + pki.ca, "--servername=localhost"});
   other->Feed("still served\n", /*close_after=*/true);
   ASSERT_EQ(other->Wait(), 0) << other->Describe();
   EXPECT_EQ(other->out(), "welcome!\nstill served\n");
@@ -209,9 +212,10 @@ TEST(EchoServer, AClientThatNeverReadsDoesNotStopTheServer) {
 
 std::pair<std::unique_ptr<Process>, uint16_t> StartSServer(const PkiFiles& pki,
                                                            std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {kOpenssl, "s_server", "-accept", "127.0.0.1:0", "-cert",
-                                   pki.server_chain, "-key", pki.server_key, "-cert_chain",
-                                   pki.intermediate, "-naccept", "1", "-quiet"};
+  std::vector<std::string> argv = {kOpenssl,      "s_server",       "-accept",  "127.0.0.1:0",
+                                   "-cert",       pki.server_chain, "-key",     pki.server_key,
+                                   "-cert_chain", pki.intermediate, "-naccept", "1",
+                                   "-quiet"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = Process::Start(argv);
   uint16_t port = ListeningPort(p->pid());
@@ -222,8 +226,8 @@ TEST(EchoClient, CopiesStdinAndEndsCleanlyWithExitZero) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartSServer(pki);
   ASSERT_NE(port, 0) << server->Describe();
-  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
-                                "--servername=localhost", "--json"});
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                "--ca=" + pki.ca, "--servername=localhost", "--json"});
   server->Feed("from s_server\n");
   ASSERT_TRUE(client->WaitOut("from s_server\n")) << client->Describe();
   client->Feed("from echo_client\n", /*close_after=*/true);
@@ -242,9 +246,9 @@ TEST(EchoClient, UntrustedServerIsExitOneWithTheCode) {
                                 "--servername=localhost", "--json"});
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 1) << client->Describe();
-  EXPECT_NE(client->err().find(
-                "{\"event\":\"error\",\"code\":\"UNABLE_TO_GET_ISSUER_CERT_LOCALLY\""),
-            std::string::npos)
+  EXPECT_NE(
+      client->err().find("{\"event\":\"error\",\"code\":\"UNABLE_TO_GET_ISSUER_CERT_LOCALLY\""),
+      std::string::npos)
       << client->Describe();
   // Human mode, without verification: unauthorized but connected.
   auto [server2, port2] = StartSServer(pki);
@@ -258,8 +262,8 @@ TEST(EchoClient, UntrustedServerIsExitOneWithTheCode) {
 TEST(EchoClient, AKilledServerIsATruncatedEndAndANonZeroExit) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartSServer(pki);
-  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
-                                "--servername=localhost", "--json"});
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                "--ca=" + pki.ca, "--servername=localhost", "--json"});
   server->Feed("partial\n");
   ASSERT_TRUE(client->WaitOut("partial\n")) << client->Describe();
   server->Kill(SIGKILL);
@@ -273,10 +277,10 @@ TEST(EchoClient, ResumesWithEchoServerThroughSessionFiles) {
   ASSERT_NE(port, 0);
   std::string session = pki.dir + "/session.bin";
   for (int round = 0; round < 2; ++round) {
-    auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
-                                  "--ca=" + pki.ca, "--servername=localhost", "--json",
-                                  round == 0 ? "--session-out=" + session
-                                             : "--session-in=" + session});
+    auto client =
+        Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                        "--ca=" + pki.ca, "--servername=localhost", "--json",
+                        round == 0 ? "--session-out=" + session : "--session-in=" + session});
     client->Feed("hi\n", /*close_after=*/true);
     EXPECT_EQ(client->Wait(), 0) << client->Describe();
     EXPECT_NE(client->err().find(round == 0 ? "\"sessionReused\":false" : "\"sessionReused\":true"),
@@ -289,10 +293,11 @@ TEST(EchoClient, ResumesWithEchoServerThroughSessionFiles) {
 
 TEST(EchoClient, NegotiatesAlpnWithEchoServer) {
   PkiFiles pki = WritePki();
-  auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain,
-                                         "--alpn=h2,http/1.1"});
-  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port), "--ca=" + pki.ca,
-                                "--servername=localhost", "--alpn=http/1.1", "--json"});
+  auto [server, port] = StartEchoServer(
+      {"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--alpn=h2,http/1.1"});
+  auto client =
+      Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                      "--ca=" + pki.ca, "--servername=localhost", "--alpn=http/1.1", "--json"});
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 0) << client->Describe();
   EXPECT_NE(client->err().find("\"alpnProtocol\":\"http/1.1\""), std::string::npos);
@@ -306,14 +311,12 @@ TEST(EchoServer, ServesAPkcs12IdentitySniContextsAndWritesAKeyLog) {
   PkiFiles pki = WritePki();
   std::string keylog = pki.dir + "/keys.log";
   auto [server, port] = StartEchoServer({"--pfx=" + pki.server_pfx, "--passphrase=secret",
-                                         "--sni=*.example," + pki.other_key + "," +
-                                             pki.other_chain,
+                                         "--sni=*.example," + pki.other_key + "," + pki.other_chain,
                                          "--keylog=" + keylog});
   ASSERT_NE(port, 0) << server->Describe();
   for (const char* name : {"localhost", "other.example"}) {
     auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
-                                  "--ca=" + pki.ca, std::string("--servername=") + name,
-                                  "--json"});
+                                  "--ca=" + pki.ca, std::string("--servername=") + name, "--json"});
     client->CloseStdin();
     EXPECT_EQ(client->Wait(), 0) << client->Describe();
     std::string err = client->err();
@@ -330,9 +333,11 @@ TEST(EchoServer, ServesAPkcs12IdentitySniContextsAndWritesAKeyLog) {
 }
 
 TEST(EchoServer, BadFlagsAreAUsageError) {
-  for (std::vector<std::string> flags :
-       {std::vector<std::string>{"--no-such-flag"}, {"--port=70000"}, {"--min-version=1.1"},
-        {"--key=/nonexistent"}, {"--transport=carrier-pigeon"}}) {
+  for (std::vector<std::string> flags : {std::vector<std::string>{"--no-such-flag"},
+                                         {"--port=70000"},
+                                         {"--min-version=1.1"},
+                                         {"--key=/nonexistent"},
+                                         {"--transport=carrier-pigeon"}}) {
     std::vector<std::string> argv = {EchoServer()};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto p = Process::Start(argv);
@@ -346,9 +351,9 @@ TEST(Starttls, UpgradesBothEndsAndClosesCleanly) {
   auto p = Process::Start({Runfile("examples/starttls"), TransportFlag()});
   EXPECT_EQ(p->Wait(), 0) << p->Describe();
   std::string out = p->out();
-  for (const char* line : {"C: STARTTLS", "S: 220 go ahead", "-- TLS established: TLSv1.3",
-                           "authorized", "S: 250 hello, secure world (TLS)",
-                           "-- closed cleanly both ways"}) {
+  for (const char* line :
+       {"C: STARTTLS", "S: 220 go ahead", "-- TLS established: TLSv1.3", "authorized",
+        "S: 250 hello, secure world (TLS)", "-- closed cleanly both ways"}) {
     EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
   }
 }
@@ -428,9 +433,10 @@ TEST(CommandLine, VersionIsTheLibrarysVersion) {
 
 TEST(CommandLine, AnUnknownFlagOrABadValueIsExitTwoWithAMessage) {
   for (const Program& program : kPrograms) {
-    for (std::vector<std::string> args :
-         {std::vector<std::string>{"--no-such-flag"}, {"stray-argument"},
-          {"--transport=carrier-pigeon"}, {"--transport"}}) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"--no-such-flag"},
+                                          {"stray-argument"},
+                                          {"--transport=carrier-pigeon"},
+                                          {"--transport"}}) {
       auto p = RunProgram(program.name, args);
       EXPECT_EQ(p->Wait(), 2) << program.name << " " << args[0] << ": " << p->Describe();
       std::string err = p->err();
@@ -442,11 +448,14 @@ TEST(CommandLine, AnUnknownFlagOrABadValueIsExitTwoWithAMessage) {
     }
   }
   // Each program's own values.
-  for (auto [program, arg] :
-       {std::pair{"echo_client", "--port=65536"}, {"echo_client", "--min-version=1.0"},
-        {"echo_client", "--json=maybe"}, {"echo_client", "--ca=/nonexistent"},
-        {"echo_server", "--threads=0"}, {"echo_server", "--sni=a,b"},
-        {"starttls", "--mode=sideways"}, {"starttls", "--port=-1"}}) {
+  for (auto [program, arg] : {std::pair{"echo_client", "--port=65536"},
+                              {"echo_client", "--min-version=1.0"},
+                              {"echo_client", "--json=maybe"},
+                              {"echo_client", "--ca=/nonexistent"},
+                              {"echo_server", "--threads=0"},
+                              {"echo_server", "--sni=a,b"},
+                              {"starttls", "--mode=sideways"},
+                              {"starttls", "--port=-1"}}) {
     auto p = RunProgram(program, {arg});
     EXPECT_EQ(p->Wait(), 2) << program << " " << arg << ": " << p->Describe();
     EXPECT_FALSE(p->err().empty()) << program << " " << arg;

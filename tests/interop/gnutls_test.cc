@@ -56,9 +56,10 @@ INSTANTIATE_TEST_SUITE_P(Tls, Versions, ::testing::Values(TlsVersion::kTls12, Tl
 TEST(Alpn, GnutlsClientAndOurServerAgree) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [](ContextOptions& o) {
-                        o.alpn_protocols = {"h2", "http/1.1"};
-                      }),
+  ServerThread server(ServerContext(pki,
+                                    [](ContextOptions& o) {
+                                      o.alpn_protocols = {"h2", "http/1.1"};
+                                    }),
                       {}, Greeting(&seen));
   auto cli = StartGnutlsCli(pki, server.port(), {"--alpn=http/1.1"});
   ASSERT_TRUE(cli->WaitOut("welcome!\n")) << cli->Describe();

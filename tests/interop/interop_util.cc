@@ -1,9 +1,8 @@
 #include "tests/interop/interop_util.h"
 
-#include <gtest/gtest.h>
-
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -182,24 +181,23 @@ std::string Process::out_prefix_sha256() const {
   return sha_hex_;
 }
 
-bool Process::WaitOutput(
-    const std::function<bool(const std::string&, const std::string&)>& done,
-    milliseconds timeout) const {
+bool Process::WaitOutput(const std::function<bool(const std::string&, const std::string&)>& done,
+                         milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(mu_);
   bool ok = cv_.wait_for(lock, timeout, [&] { return done(out_, err_) || output_closed_; });
   return ok && done(out_, err_);
 }
 
 bool Process::WaitOut(const std::string& needle, milliseconds timeout) const {
-  return WaitOutput([&](const std::string& o, const std::string&) {
-    return o.find(needle) != std::string::npos;
-  }, timeout);
+  return WaitOutput(
+      [&](const std::string& o, const std::string&) { return o.find(needle) != std::string::npos; },
+      timeout);
 }
 
 bool Process::WaitErr(const std::string& needle, milliseconds timeout) const {
-  return WaitOutput([&](const std::string&, const std::string& e) {
-    return e.find(needle) != std::string::npos;
-  }, timeout);
+  return WaitOutput(
+      [&](const std::string&, const std::string& e) { return e.find(needle) != std::string::npos; },
+      timeout);
 }
 
 bool Process::WaitOutBytes(size_t n, milliseconds timeout) const {
@@ -249,8 +247,7 @@ uint16_t ListeningPort(pid_t pid, milliseconds timeout) {
     std::string stat_line;
     if (!std::getline(stat, stat_line)) return 0;  // gone
     size_t paren = stat_line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat_line.size() &&
-        stat_line[paren + 2] == 'Z') {
+    if (paren != std::string::npos && paren + 2 < stat_line.size() && stat_line[paren + 2] == 'Z') {
       return 0;  // exited, not yet reaped
     }
     std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
@@ -274,8 +271,8 @@ uint16_t ListeningPort(pid_t pid, milliseconds timeout) {
       while (std::getline(in, line)) {
         std::istringstream fields(line);
         std::string sl, local, remote, state, queues, timer, retr, uid, timeout_s, inode;
-        fields >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >>
-            timeout_s >> inode;
+        fields >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout_s >>
+            inode;
         if (state != "0A" || !inodes.count(inode)) continue;  // 0A: LISTEN
         return static_cast<uint16_t>(std::stoul(local.substr(local.find(':') + 1), nullptr, 16));
       }
@@ -360,13 +357,14 @@ std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
   return c.value();
 }
 
-Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra,
-                  Process::Options options, int connections) {
+Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra, Process::Options options,
+                  int connections) {
   // -cert reads only the leaf: the intermediate goes in -cert_chain.
-  std::vector<std::string> argv = {kOpenssl, "s_server", "-accept", "127.0.0.1:0",
-                                   "-cert", pki.server_chain, "-key", pki.server_key,
-                                   "-cert_chain", pki.intermediate, "-naccept",
-                                   std::to_string(connections), "-quiet"};
+  std::vector<std::string> argv = {kOpenssl,         "s_server",     "-accept",
+                                   "127.0.0.1:0",    "-cert",        pki.server_chain,
+                                   "-key",           pki.server_key, "-cert_chain",
+                                   pki.intermediate, "-naccept",     std::to_string(connections),
+                                   "-quiet"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   Peer p;
   p.process = Process::Start(argv, options);
@@ -375,19 +373,23 @@ Peer StartSServer(const PkiFiles& pki, std::vector<std::string> extra,
 }
 
 std::unique_ptr<Process> StartSClient(const PkiFiles& pki, uint16_t port,
-                                      std::vector<std::string> extra,
-                                      Process::Options options) {
-  std::vector<std::string> argv = {kOpenssl, "s_client", "-connect",
-                                   "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
-                                   "-verify_return_error", "-nocommands"};
+                                      std::vector<std::string> extra, Process::Options options) {
+  std::vector<std::string> argv = {kOpenssl,
+                                   "s_client",
+                                   "-connect",
+                                   "127.0.0.1:" + std::to_string(port),
+                                   "-CAfile",
+                                   pki.ca,
+                                   "-verify_return_error",
+                                   "-nocommands"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return Process::Start(argv, options);
 }
 
 std::unique_ptr<Process> StartGnutlsCli(const PkiFiles& pki, uint16_t port,
                                         std::vector<std::string> extra) {
-  std::vector<std::string> argv = {kGnutlsCli, "--x509cafile=" + pki.ca,
-                                   "-p", std::to_string(port)};
+  std::vector<std::string> argv = {kGnutlsCli, "--x509cafile=" + pki.ca, "-p",
+                                   std::to_string(port)};
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back("127.0.0.1");  // the certificate has IP:127.0.0.1
   return Process::Start(argv);
@@ -411,8 +413,7 @@ bool WaitEvent(const Process& p, const std::string& event, size_t n, millisecond
   return p.WaitOutput(
       [&](const std::string& out, const std::string&) {
         size_t count = 0;
-        for (size_t at = out.find(needle); at != std::string::npos;
-             at = out.find(needle, at + 1)) {
+        for (size_t at = out.find(needle); at != std::string::npos; at = out.find(needle, at + 1)) {
           ++count;
         }
         return count >= n;

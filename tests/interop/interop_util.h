@@ -118,9 +118,9 @@ struct PkiFiles {
   std::string server_key;
   std::string client_chain;  // client + intermediate
   std::string client_key;
-  std::string other_chain;   // other.example (issued by the root)
+  std::string other_chain;  // other.example (issued by the root)
   std::string other_key;
-  std::string server_pfx;    // PKCS#12 of the server identity, passphrase "secret"
+  std::string server_pfx;  // PKCS#12 of the server identity, passphrase "secret"
 };
 PkiFiles WritePki();
 

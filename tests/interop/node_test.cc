@@ -85,7 +85,6 @@ ServerThread::Factory Recording(Seen* seen) {
   };
 }
 
-
 std::optional<Error> ReadToEnd(Connection& conn) {
   uint8_t buf[65536];
   for (;;) {
@@ -229,9 +228,11 @@ TEST(Alpn, OurClientAndNodeServerAgree) {
   auto node = StartNode("{\"role\":\"server\",\"tls\":" +
                         ServerTls(pki, ",\"ALPNProtocols\":[\"http/1.1\",\"h2\"]") + "}");
   uint16_t port = NodeServerPort(*node);
-  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki, [](ContextOptions& o) {
-                               o.alpn_protocols = {"h2", "http/1.1"};
-                             }),
+  auto conn = posix::Connect("127.0.0.1", port,
+                             ClientContext(pki,
+                                           [](ContextOptions& o) {
+                                             o.alpn_protocols = {"h2", "http/1.1"};
+                                           }),
                              {.session = {.servername = "localhost"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   EXPECT_EQ((*conn)->handshake_info().alpn_protocol, "http/1.1") << "the server's order wins";
@@ -242,13 +243,14 @@ TEST(Alpn, OurClientAndNodeServerAgree) {
 TEST(Alpn, NodeClientAndOurServerAgree) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [](ContextOptions& o) {
-                        o.alpn_protocols = {"h2", "http/1.1"};
-                      }),
+  ServerThread server(ServerContext(pki,
+                                    [](ContextOptions& o) {
+                                      o.alpn_protocols = {"h2", "http/1.1"};
+                                    }),
                       {}, Recording(&seen));
-  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
-                        ",\"tls\":" + ClientTls(pki, ",\"ALPNProtocols\":[\"http/1.1\",\"h2\"]") +
-                        "}");
+  auto node =
+      StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
+                ",\"tls\":" + ClientTls(pki, ",\"ALPNProtocols\":[\"http/1.1\",\"h2\"]") + "}");
   ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
   EXPECT_EQ(Events(*node, "secure")[0]["alpnProtocol"], "h2");
   ASSERT_TRUE(server.WaitFor("secure"));
@@ -290,12 +292,14 @@ TEST(Sni, OurClientGetsTheCertificateNodeServerPicksForTheName) {
 TEST(Sni, NodeClientGetsTheCertificateOurServerPicksForTheName) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
-                        o.sni_contexts = {{.pattern = "*.example",
-                                           .credentials = {.key_pem = pki.other.key_pem,
-                                                           .cert_chain_pem = pki.other.cert_pem}}};
-                      }),
-                      {}, Recording(&seen));
+  ServerThread server(
+      ServerContext(pki,
+                    [&](ContextOptions& o) {
+                      o.sni_contexts = {{.pattern = "*.example",
+                                         .credentials = {.key_pem = pki.other.key_pem,
+                                                         .cert_chain_pem = pki.other.cert_pem}}};
+                    }),
+      {}, Recording(&seen));
   auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
                         ",\"tls\":{\"ca\":" + Q(pki.ca) + ",\"servername\":\"other.example\"}}");
   ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
@@ -308,16 +312,19 @@ TEST(Sni, NodeClientGetsTheCertificateOurServerPicksForTheName) {
 
 TEST(ClientCertificates, OurClientAuthenticatesToNodeServer) {
   PkiFiles pki = WritePki();
-  auto node = StartNode("{\"role\":\"server\",\"echo\":true,\"tls\":" +
-                        ServerTls(pki, ",\"requestCert\":true,\"rejectUnauthorized\":true,\"ca\":" +
-                                           Q(pki.ca)) +
-                        "}");
+  auto node = StartNode(
+      "{\"role\":\"server\",\"echo\":true,\"tls\":" +
+      ServerTls(pki, ",\"requestCert\":true,\"rejectUnauthorized\":true,\"ca\":" + Q(pki.ca)) +
+      "}");
   uint16_t port = NodeServerPort(*node);
-  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki, [&](ContextOptions& o) {
-                               o.credentials = {.key_pem = pki.pki.client.key_pem,
-                                                .cert_chain_pem = pki.pki.client_chain_pem()};
-                             }),
-                             {.session = {.servername = "localhost"}});
+  auto conn =
+      posix::Connect("127.0.0.1", port,
+                     ClientContext(pki,
+                                   [&](ContextOptions& o) {
+                                     o.credentials = {.key_pem = pki.pki.client.key_pem,
+                                                      .cert_chain_pem = pki.pki.client_chain_pem()};
+                                   }),
+                     {.session = {.servername = "localhost"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
   Line secure = Events(*node, "secure")[0];
@@ -328,15 +335,15 @@ TEST(ClientCertificates, OurClientAuthenticatesToNodeServer) {
 TEST(ClientCertificates, NodeClientAuthenticatesToOurServer) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
-                        o.request_cert = true;
-                        o.ca_pems = {pki.pki.root.cert_pem};
-                      }),
+  ServerThread server(ServerContext(pki,
+                                    [&](ContextOptions& o) {
+                                      o.request_cert = true;
+                                      o.ca_pems = {pki.pki.root.cert_pem};
+                                    }),
                       {}, Recording(&seen));
-  auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
-                        ",\"tls\":" + ClientTls(pki, ",\"key\":" + Q(pki.client_key) +
-                                                         ",\"cert\":" + Q(pki.client_chain)) +
-                        "}");
+  auto node = StartNode(
+      "{\"role\":\"client\",\"port\":" + std::to_string(server.port()) + ",\"tls\":" +
+      ClientTls(pki, ",\"key\":" + Q(pki.client_key) + ",\"cert\":" + Q(pki.client_chain)) + "}");
   ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
   ASSERT_TRUE(server.WaitFor("secure"));
   EXPECT_TRUE(seen.Last().authorized) << seen.Last().authorization_error;

@@ -29,8 +29,6 @@ std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-
-
 ServerThread::Factory Recording(Seen* seen, std::string greeting = "") {
   return [seen, greeting](Connection& conn) {
     seen->Add(conn.handshake_info());
@@ -74,8 +72,7 @@ TEST_P(Versions, OpensslClientTalksToOurServer) {
   Seen seen;
   ServerThread server(ServerContext(pki), {}, Recording(&seen, "welcome!\n"));
   auto client = StartSClient(pki, server.port(),
-                             {VersionFlag(v), "-servername", "localhost", "-quiet",
-                              "-no_ign_eof"});
+                             {VersionFlag(v), "-servername", "localhost", "-quiet", "-no_ign_eof"});
   client->Feed("hello\n");
   ASSERT_TRUE(client->WaitOut("welcome!\nhello\n")) << client->Describe();
   client->CloseStdin();  // s_client sends close_notify and exits
@@ -98,9 +95,9 @@ TEST(Bulk, SixtyFourMiBEachWayThroughOurEchoServerWithOpensslClient) {
   ServerThread server(ServerContext(pki));
   const std::string up = Payload(kBulk, 11);
   auto start = std::chrono::steady_clock::now();
-  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet",
-                                                  "-no_ign_eof"},
-                             {.hash_stdout_bytes = kBulk});
+  auto client =
+      StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet", "-no_ign_eof"},
+                   {.hash_stdout_bytes = kBulk});
   client->Feed(up);
   ASSERT_TRUE(client->WaitOutBytes(kBulk, milliseconds(120000))) << client->Describe();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -169,9 +166,10 @@ TEST(Alpn, OurClientAndOpensslServerAgree) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-alpn", "http/1.1"});
   auto conn = posix::Connect("127.0.0.1", server.port,
-                             ClientContext(pki, [](ContextOptions& o) {
-                               o.alpn_protocols = {"h2", "http/1.1"};
-                             }),
+                             ClientContext(pki,
+                                           [](ContextOptions& o) {
+                                             o.alpn_protocols = {"h2", "http/1.1"};
+                                           }),
                              {.session = {.servername = "localhost"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   EXPECT_EQ((*conn)->handshake_info().alpn_protocol, "http/1.1");
@@ -180,15 +178,15 @@ TEST(Alpn, OurClientAndOpensslServerAgree) {
 TEST(Alpn, OpensslClientAndOurServerAgree) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [](ContextOptions& o) {
-                        o.alpn_protocols = {"h2", "http/1.1"};
-                      }),
+  ServerThread server(ServerContext(pki,
+                                    [](ContextOptions& o) {
+                                      o.alpn_protocols = {"h2", "http/1.1"};
+                                    }),
                       {}, Recording(&seen, "welcome!\n"));
-  auto client = StartSClient(pki, server.port(),
-                             {"-servername", "localhost", "-alpn", "foo,http/1.1"});
+  auto client =
+      StartSClient(pki, server.port(), {"-servername", "localhost", "-alpn", "foo,http/1.1"});
   ASSERT_TRUE(client->WaitOut("welcome!")) << client->Describe();
-  EXPECT_NE(client->out().find("ALPN protocol: http/1.1"), std::string::npos)
-      << client->Describe();
+  EXPECT_NE(client->out().find("ALPN protocol: http/1.1"), std::string::npos) << client->Describe();
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 0);
   EXPECT_EQ(seen.Last().alpn_protocol, "http/1.1");
@@ -198,10 +196,11 @@ TEST(Npn, OurClientAndOpensslServerAgreeInTls12) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-tls1_2", "-nextprotoneg", "spdy/3,http/1.1"});
   auto conn = posix::Connect("127.0.0.1", server.port,
-                             ClientContext(pki, [](ContextOptions& o) {
-                               o.npn_protocols = {"http/1.1"};
-                               o.max_version = TlsVersion::kTls12;
-                             }),
+                             ClientContext(pki,
+                                           [](ContextOptions& o) {
+                                             o.npn_protocols = {"http/1.1"};
+                                             o.max_version = TlsVersion::kTls12;
+                                           }),
                              {.session = {.servername = "localhost"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   EXPECT_EQ((*conn)->handshake_info().npn_protocol, "http/1.1");
@@ -210,12 +209,13 @@ TEST(Npn, OurClientAndOpensslServerAgreeInTls12) {
 TEST(Npn, OpensslClientAndOurServerAgreeInTls12) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [](ContextOptions& o) {
-                        o.npn_protocols = {"spdy/3", "http/1.1"};
-                      }),
+  ServerThread server(ServerContext(pki,
+                                    [](ContextOptions& o) {
+                                      o.npn_protocols = {"spdy/3", "http/1.1"};
+                                    }),
                       {}, Recording(&seen, "welcome!\n"));
-  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-tls1_2",
-                                                  "-nextprotoneg", "http/1.1"});
+  auto client = StartSClient(pki, server.port(),
+                             {"-servername", "localhost", "-tls1_2", "-nextprotoneg", "http/1.1"});
   ASSERT_TRUE(client->WaitOut("welcome!")) << client->Describe();
   EXPECT_NE(client->out().find("Next protocol: (1) http/1.1"), std::string::npos)
       << client->Describe();
@@ -226,8 +226,8 @@ TEST(Npn, OpensslClientAndOurServerAgreeInTls12) {
 
 TEST(Sni, OurClientGetsTheCertificateOpensslServerPicksForTheName) {
   PkiFiles pki = WritePki();
-  Peer server = StartSServer(pki, {"-servername", "other.example", "-cert2", pki.other_chain,
-                                   "-key2", pki.other_key});
+  Peer server = StartSServer(
+      pki, {"-servername", "other.example", "-cert2", pki.other_chain, "-key2", pki.other_key});
   auto conn = posix::Connect("127.0.0.1", server.port, ClientContext(pki),
                              {.session = {.servername = "other.example"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error()) << server.process->Describe();
@@ -240,12 +240,14 @@ TEST(Sni, OurClientGetsTheCertificateOpensslServerPicksForTheName) {
 TEST(Sni, OpensslClientGetsTheCertificateOurServerPicksForTheName) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
-                        o.sni_contexts = {{.pattern = "*.example",
-                                           .credentials = {.key_pem = pki.other.key_pem,
-                                                           .cert_chain_pem = pki.other.cert_pem}}};
-                      }),
-                      {}, Recording(&seen, "welcome!\n"));
+  ServerThread server(
+      ServerContext(pki,
+                    [&](ContextOptions& o) {
+                      o.sni_contexts = {{.pattern = "*.example",
+                                         .credentials = {.key_pem = pki.other.key_pem,
+                                                         .cert_chain_pem = pki.other.cert_pem}}};
+                    }),
+      {}, Recording(&seen, "welcome!\n"));
   auto client = StartSClient(pki, server.port(), {"-servername", "other.example"});
   ASSERT_TRUE(client->WaitOut("welcome!")) << client->Describe();
   EXPECT_NE(client->out().find("CN = other.example"), std::string::npos) << client->Describe();
@@ -258,12 +260,14 @@ TEST(Sni, OpensslClientGetsTheCertificateOurServerPicksForTheName) {
 TEST(ClientCertificates, OurClientAuthenticatesToOpensslServer) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-Verify", "2", "-CAfile", pki.ca, "-verify_return_error"});
-  auto conn = posix::Connect("127.0.0.1", server.port,
-                             ClientContext(pki, [&](ContextOptions& o) {
-                               o.credentials = {.key_pem = pki.pki.client.key_pem,
-                                                .cert_chain_pem = pki.pki.client_chain_pem()};
-                             }),
-                             {.session = {.servername = "localhost"}});
+  auto conn =
+      posix::Connect("127.0.0.1", server.port,
+                     ClientContext(pki,
+                                   [&](ContextOptions& o) {
+                                     o.credentials = {.key_pem = pki.pki.client.key_pem,
+                                                      .cert_chain_pem = pki.pki.client_chain_pem()};
+                                   }),
+                     {.session = {.servername = "localhost"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   (*conn)->set_timeout(kIoTimeout);
   ASSERT_TRUE((*conn)->Write(Bytes("authenticated\n")).ok());
@@ -290,15 +294,16 @@ TEST(ClientCertificates, OpensslServerRefusesOurClientWithoutOne) {
 TEST(ClientCertificates, OpensslClientAuthenticatesToOurServer) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
-                        o.request_cert = true;
-                        o.ca_pems = {pki.pki.root.cert_pem};
-                      }),
+  ServerThread server(ServerContext(pki,
+                                    [&](ContextOptions& o) {
+                                      o.request_cert = true;
+                                      o.ca_pems = {pki.pki.root.cert_pem};
+                                    }),
                       {}, Recording(&seen, "welcome!\n"));
-  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-cert",
-                                                  pki.client_chain, "-key", pki.client_key,
-                                                  "-cert_chain", pki.intermediate, "-quiet",
-                                                  "-no_ign_eof"});
+  auto client =
+      StartSClient(pki, server.port(),
+                   {"-servername", "localhost", "-cert", pki.client_chain, "-key", pki.client_key,
+                    "-cert_chain", pki.intermediate, "-quiet", "-no_ign_eof"});
   ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
   client->CloseStdin();
   EXPECT_EQ(client->Wait(), 0);
@@ -311,8 +316,8 @@ TEST(ClientCertificates, OurServerRefusesOpensslClientWithoutOne) {
     o.request_cert = true;
     o.ca_pems = {pki.pki.root.cert_pem};
   }));
-  auto client = StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet",
-                                                  "-no_ign_eof"});
+  auto client =
+      StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet", "-no_ign_eof"});
   ASSERT_TRUE(server.WaitFor("clientError:UNABLE_TO_GET_ISSUER_CERT")) << client->Describe();
   EXPECT_EQ(server.Count("secure"), 0u);
   client->CloseStdin();

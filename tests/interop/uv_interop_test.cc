@@ -75,8 +75,7 @@ TEST_P(UvVersions, OpensslClientTalksToOurUvServer) {
     s.Write("welcome!\n");
   });
   auto client = StartSClient(pki, server.port(),
-                             {VersionFlag(v), "-servername", "localhost", "-quiet",
-                              "-no_ign_eof"});
+                             {VersionFlag(v), "-servername", "localhost", "-quiet", "-no_ign_eof"});
   client->Feed("hello\n");
   ASSERT_TRUE(RunUntilOut(*client, "welcome!\nhello\n")) << client->Describe();
   client->CloseStdin();  // s_client sends close_notify and exits
@@ -88,8 +87,7 @@ TEST_P(UvVersions, OpensslClientTalksToOurUvServer) {
   EXPECT_EQ(seen.servername, "localhost");
 }
 
-INSTANTIATE_TEST_SUITE_P(Tls, UvVersions,
-                         ::testing::Values(TlsVersion::kTls12, TlsVersion::kTls13),
+INSTANTIATE_TEST_SUITE_P(Tls, UvVersions, ::testing::Values(TlsVersion::kTls12, TlsVersion::kTls13),
                          [](const auto& info) {
                            return info.param == TlsVersion::kTls13 ? "Tls13" : "Tls12";
                          });
@@ -98,9 +96,9 @@ TEST_F(UvInterop, SixtyFourMiBEachWayThroughOurUvEchoServerWithOpensslClient) {
   PkiFiles pki = WritePki();
   EchoServer server(loop(), ServerContext(pki));
   const std::string up = Payload(kBulk, 31);
-  auto client = StartSClient(pki, server.port(),
-                             {"-servername", "localhost", "-quiet", "-no_ign_eof"},
-                             {.hash_stdout_bytes = kBulk});
+  auto client =
+      StartSClient(pki, server.port(), {"-servername", "localhost", "-quiet", "-no_ign_eof"},
+                   {.hash_stdout_bytes = kBulk});
   client->Feed(up);
   ASSERT_TRUE(RunUntil([&] { return client->out_bytes() >= kBulk; }, milliseconds(120000)))
       << client->Describe();
@@ -142,9 +140,12 @@ TEST_F(UvInterop, SixtyFourMiBEachWayBetweenOurUvClientAndOpensslServer) {
     close_error = e;
   };
   auto conn = ConnectTo(server.port, ClientContext(pki), cb);
-  ASSERT_TRUE(RunUntil([&] {
-    return closed || (received >= down.size() && server.process->out_bytes() >= up.size());
-  }, milliseconds(120000))) << server.process->Describe();
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        return closed || (received >= down.size() && server.process->out_bytes() >= up.size());
+      },
+      milliseconds(120000)))
+      << server.process->Describe();
   ASSERT_FALSE(closed) << ErrorText(*close_error);
   EXPECT_EQ(received, down.size());
   EXPECT_EQ(got.Hex(), Sha256Hex(down));
@@ -161,23 +162,27 @@ TEST_F(UvInterop, AlpnAgreesBothWays) {
   Peer server = StartSServer(pki, {"-alpn", "http/1.1"});
   ASSERT_NE(server.port, 0);
   StreamLog log;
-  auto conn = ConnectTo(server.port, ClientContext(pki, [](ContextOptions& o) {
-                          o.alpn_protocols = {"h2", "http/1.1"};
-                        }),
+  auto conn = ConnectTo(server.port,
+                        ClientContext(pki,
+                                      [](ContextOptions& o) {
+                                        o.alpn_protocols = {"h2", "http/1.1"};
+                                      }),
                         Recording(&log));
   ASSERT_TRUE(RunUntil([&] { return log.secure || log.closed; }, kIoTimeout));
   EXPECT_EQ(log.info.alpn_protocol, "http/1.1");
 
   HandshakeInfo seen;
-  EchoServer ours(loop(), ServerContext(pki, [](ContextOptions& o) {
-                    o.alpn_protocols = {"h2", "http/1.1"};
-                  }),
+  EchoServer ours(loop(),
+                  ServerContext(pki,
+                                [](ContextOptions& o) {
+                                  o.alpn_protocols = {"h2", "http/1.1"};
+                                }),
                   {}, [&](Stream& s) {
                     seen = s.handshake_info();
                     s.Write("welcome!\n");
                   });
-  auto client = StartSClient(pki, ours.port(), {"-servername", "localhost", "-alpn",
-                                                "foo,http/1.1"});
+  auto client =
+      StartSClient(pki, ours.port(), {"-servername", "localhost", "-alpn", "foo,http/1.1"});
   ASSERT_TRUE(RunUntilOut(*client, "welcome!")) << client->Describe();
   EXPECT_NE(client->out().find("ALPN protocol: http/1.1"), std::string::npos);
   EXPECT_EQ(seen.alpn_protocol, "http/1.1");

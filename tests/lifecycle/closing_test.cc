@@ -268,8 +268,10 @@ TEST(ClosingEarly, EofDuringTheHandshakeIsAnErrorOnEitherSide) {
     auto pair = MakePair(Client(TlsVersion::kTls13), Server(TlsVersion::kTls13), At(Now()));
     // The victim's peer is cut off mid-handshake: the client after its ClientHello, or the
     // server before its first flight.
-    if (victim == Side::kClient) pair->DropFrom(Side::kServer, 0);
-    else pair->DropFrom(Side::kClient, pair->client().pending_output_bytes());
+    if (victim == Side::kClient)
+      pair->DropFrom(Side::kServer, 0);
+    else
+      pair->DropFrom(Side::kClient, pair->client().pending_output_bytes());
     pair->Pump();
     EXPECT_FALSE(pair->session(victim).handshake_done());
     pair->InjectEof(victim);

@@ -169,7 +169,8 @@ TEST(EarlyData, DataBeyondTheSessionLimitWaitsForTheHandshakeAndArrivesIntact) {
   auto client = Client(k13, EarlyOn);
   SavedSession saved = SessionFrom(client, server);
   auto pair = MakePair(client, server, At(Now() + 1, saved));
-  pair->set_fragmentation({.mode = testing::Fragmentation::Mode::kRandom, .seed = 3, .max_fragment = 900});
+  pair->set_fragmentation(
+      {.mode = testing::Fragmentation::Mode::kRandom, .seed = 3, .max_fragment = 900});
   const std::string data = Payload(40000, 11);
   size_t accepted = 0;
   while (accepted < data.size()) {

@@ -101,7 +101,8 @@ TEST(KeyUpdate, TheRecordBudgetCountsFullRecords) {
 TEST(KeyUpdate, UnderLoadWithBudgetsAndRequestsDataArrivesIntact) {
   const uint64_t budget = 256 * 1024;
   auto pair = Established([&](ContextOptions& o) { o.key_update_after_bytes = budget; });
-  pair->set_fragmentation({.mode = testing::Fragmentation::Mode::kRandom, .seed = 77, .max_fragment = 20000});
+  pair->set_fragmentation(
+      {.mode = testing::Fragmentation::Mode::kRandom, .seed = 77, .max_fragment = 20000});
   const std::string up = Payload(8 << 20, 21), down = Payload(8 << 20, 22);
   std::mt19937 rng(5);
   size_t sent_up = 0, sent_down = 0;
@@ -133,9 +134,10 @@ TEST(KeyUpdate, UnderLoadWithBudgetsAndRequestsDataArrivesIntact) {
 }
 
 TEST(KeyUpdate, BudgetsDoNothingOnTls12) {
-  auto pair = Established([](ContextOptions& o) { o.key_update_after_records = 2; },
-                          TlsVersion::kTls12);
-  for (int i = 0; i < 5; ++i) pair->Write(Side::kClient, std::string(SSL3_RT_MAX_PLAIN_LENGTH, 'x'));
+  auto pair =
+      Established([](ContextOptions& o) { o.key_update_after_records = 2; }, TlsVersion::kTls12);
+  for (int i = 0; i < 5; ++i)
+    pair->Write(Side::kClient, std::string(SSL3_RT_MAX_PLAIN_LENGTH, 'x'));
   pair->Pump();
   EXPECT_EQ(pair->client().key_updates_sent(), 0u);
   EXPECT_EQ(pair->received(Side::kServer).size(), 5u * SSL3_RT_MAX_PLAIN_LENGTH);

@@ -30,7 +30,8 @@ std::string Hex(const uint8_t* p, size_t n) {
 
 std::vector<uint8_t> Unhex(const std::string& s) {
   std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2) out.push_back(std::stoi(s.substr(i, 2), nullptr, 16));
+  for (size_t i = 0; i + 1 < s.size(); i += 2)
+    out.push_back(std::stoi(s.substr(i, 2), nullptr, 16));
   return out;
 }
 
@@ -71,8 +72,8 @@ std::vector<uint8_t> ExpandLabel(const EVP_MD* md, const std::vector<uint8_t>& s
   info.insert(info.end(), full.begin(), full.end());
   info.push_back(0);
   std::vector<uint8_t> out(length);
-  EXPECT_TRUE(HKDF_expand(out.data(), length, md, secret.data(), secret.size(), info.data(),
-                          info.size()));
+  EXPECT_TRUE(
+      HKDF_expand(out.data(), length, md, secret.data(), secret.size(), info.data(), info.size()));
   return out;
 }
 
@@ -92,9 +93,9 @@ TEST(KeyLog, Tls13LogsEachSecretOnceWithTheClientRandomAndTheSecretsDecryptTraff
       EXPECT_TRUE(secrets.emplace(l.label, l.secret).second) << "twice: " << l.label;
     }
   }
-  for (const char* label : {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-                            "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0",
-                            "EXPORTER_SECRET"}) {
+  for (const char* label :
+       {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET"}) {
     EXPECT_TRUE(client_secrets.count(label)) << label;
   }
   EXPECT_EQ(client_secrets.size(), 5u);
@@ -128,8 +129,9 @@ TEST(KeyLog, Tls12LogsTheMasterSecretOnce) {
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   const std::string random = ClientRandomHex(pair->client());
   uint8_t master[48];
-  ASSERT_EQ(SSL_SESSION_get_master_key(SSL_get_session(pair->client().ssl()), master, sizeof master),
-            48u);
+  ASSERT_EQ(
+      SSL_SESSION_get_master_key(SSL_get_session(pair->client().ssl()), master, sizeof master),
+      48u);
   for (Side side : {Side::kClient, Side::kServer}) {
     std::vector<KeyLogLine> lines = KeyLog(*pair, side);
     ASSERT_EQ(lines.size(), 1u) << testing::SideName(side);
@@ -156,7 +158,8 @@ TEST(KeyLog, FollowsTheListeningContextAcrossAnSniCallbackSwitch) {
   SessionOptions client_options = At(Now());
   client_options.servername = "other.example";
   client_options.host = "localhost";
-  auto client = Client(TlsVersion::kTls13, [](ContextOptions& o) { o.reject_unauthorized = false; });
+  auto client =
+      Client(TlsVersion::kTls13, [](ContextOptions& o) { o.reject_unauthorized = false; });
   auto pair = MakePair(client, server, client_options);
   pair->Pump();
   ASSERT_TRUE(pair->server().sni_pending()) << Summary(*pair);

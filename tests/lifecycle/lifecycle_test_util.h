@@ -45,12 +45,12 @@ inline std::shared_ptr<const Context> MustCreate(const ContextOptions& options) 
 }
 
 inline ContextOptions ServerOptions(TlsVersion version) {
-  return ContextOptions{.role = Role::kServer,
-                        .credentials = {.key_pem = Pki().server.key_pem,
-                                        .cert_chain_pem = Pki().server_chain_pem()},
-                        .ca_pems = {Pki().root.cert_pem},
-                        .min_version = version,
-                        .max_version = version};
+  return ContextOptions{
+      .role = Role::kServer,
+      .credentials = {.key_pem = Pki().server.key_pem, .cert_chain_pem = Pki().server_chain_pem()},
+      .ca_pems = {Pki().root.cert_pem},
+      .min_version = version,
+      .max_version = version};
 }
 
 inline ContextOptions ClientOptions(TlsVersion version) {

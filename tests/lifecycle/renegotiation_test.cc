@@ -47,9 +47,9 @@ std::vector<uint8_t> ForgeRecord(Session& sender, Session& receiver, uint8_t typ
                                 EVP_AEAD_DEFAULT_TAG_LENGTH, nullptr));
   std::vector<uint8_t> sealed(message.size() + 16);
   size_t sealed_len = 0;
-  EXPECT_TRUE(EVP_AEAD_CTX_seal(aead.get(), sealed.data(), &sealed_len, sealed.size(),
-                                nonce.data(), nonce.size(), message.data(), message.size(),
-                                ad.data(), ad.size()));
+  EXPECT_TRUE(EVP_AEAD_CTX_seal(aead.get(), sealed.data(), &sealed_len, sealed.size(), nonce.data(),
+                                nonce.size(), message.data(), message.size(), ad.data(),
+                                ad.size()));
   size_t body = explicit_nonce.size() + sealed_len;
   std::vector<uint8_t> record = {type, 3, 3, static_cast<uint8_t>(body >> 8),
                                  static_cast<uint8_t>(body)};
@@ -60,8 +60,8 @@ std::vector<uint8_t> ForgeRecord(Session& sender, Session& receiver, uint8_t typ
 
 std::unique_ptr<Pair> Tls12Pair() {
   auto tweak = [](ContextOptions& o) { o.ciphers = kCipher; };
-  auto pair = MakePair(Client(TlsVersion::kTls12, tweak), Server(TlsVersion::kTls12, tweak),
-                       At(Now()));
+  auto pair =
+      MakePair(Client(TlsVersion::kTls12, tweak), Server(TlsVersion::kTls12, tweak), At(Now()));
   EXPECT_TRUE(pair->Handshake()) << Summary(*pair);
   pair->Write(Side::kClient, "before");
   pair->Write(Side::kServer, "before");

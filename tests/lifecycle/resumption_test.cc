@@ -133,7 +133,8 @@ TEST_P(Resumption, ASessionExpiredOnTheServerFallsBackToAFullHandshake) {
   EXPECT_TRUE(pair->client().authorized());
 
   // Within the server's lifetime the same session resumes.
-  auto ok = MakePair(client, server, At(Now() + 30, saved), SessionOptions{.verify_time = Now() + 59});
+  auto ok =
+      MakePair(client, server, At(Now() + 30, saved), SessionOptions{.verify_time = Now() + 59});
   ASSERT_TRUE(ok->Handshake()) << Summary(*ok);
   EXPECT_TRUE(Resumed(*ok)) << Summary(*ok);
 }
@@ -243,8 +244,8 @@ TEST_P(Resumption, ResumedClientWithoutCertificateIsReportedAsTheOriginal) {
 
 TEST_P(Resumption, AnUntrustedClientResumesUnauthorizedAndAStrictServerSharingKeysRefusesIt) {
   auto keys = TicketKeys::Create();
-  testing::Cert stranger_root = testing::MakeSelfSigned(
-      {.subject = {{"CN", "Stranger Root"}}, .is_ca = true});
+  testing::Cert stranger_root =
+      testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}}, .is_ca = true});
   testing::Cert stranger = testing::MakeSigned(
       {.subject = {{"CN", "stranger"}}, .ext_key_usage = {testing::kClientAuth}}, stranger_root);
   auto lenient = Server(GetParam(), [&](ContextOptions& o) {
@@ -349,7 +350,8 @@ TEST_P(Resumption, ASecondContextSharingTheRingResumes) {
 }
 
 TEST_P(Resumption, ATamperedTicketIsIgnoredAndAFullHandshakeFollows) {
-  auto server = Server(GetParam(), [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
+  auto server =
+      Server(GetParam(), [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
   auto client = Client(GetParam());
   auto saved = SaveSession(client, server);
   ASSERT_TRUE(saved && saved->has_ticket());
@@ -543,8 +545,10 @@ TEST(SavedSession, GarbageIsAClearErrorNeverACrash) {
   auto saved = SaveSession(client, server);
   ASSERT_TRUE(saved);
   std::vector<uint8_t> good = saved->ToBytes();
-  std::vector<std::vector<uint8_t>> bad = {{}, {'S', 'T', 'L', 'S'}, std::vector<uint8_t>(300, 0x2a)};
-  for (size_t cut = 0; cut < good.size(); cut += 17) bad.emplace_back(good.begin(), good.begin() + cut);
+  std::vector<std::vector<uint8_t>> bad = {
+      {}, {'S', 'T', 'L', 'S'}, std::vector<uint8_t>(300, 0x2a)};
+  for (size_t cut = 0; cut < good.size(); cut += 17)
+    bad.emplace_back(good.begin(), good.begin() + cut);
   std::vector<uint8_t> version = good;
   version[4] = 9;
   bad.push_back(version);
@@ -650,7 +654,8 @@ TEST(TicketKeys, SealedTicketsOpenOnlyWithTheirKeyAndIntact) {
   EXPECT_EQ(keys->Get().size(), 1u);
   EXPECT_FALSE(keys->Open(sealed, &opened));
   // Too small an output buffer is refused, not overrun.
-  EXPECT_FALSE(keys->Seal(Bytes(plain), sealed.data(), plain.size() + TicketKeys::kOverhead - 1, &len));
+  EXPECT_FALSE(
+      keys->Seal(Bytes(plain), sealed.data(), plain.size() + TicketKeys::kOverhead - 1, &len));
 }
 
 TEST(TicketKeys, ContextsShareTheRingAndRotationRacesHandshakesSafely) {
@@ -671,12 +676,22 @@ TEST(TicketKeys, ContextsShareTheRingAndRotationRacesHandshakesSafely) {
     workers.emplace_back([&] {
       for (int i = 0; i < 8; ++i) {
         auto first = Pair::Create(client, server, At(Now()), SessionOptions{.verify_time = Now()});
-        if (!first.ok() || !(*first)->Handshake()) { ++failures; continue; }
+        if (!first.ok() || !(*first)->Handshake()) {
+          ++failures;
+          continue;
+        }
         (*first)->Pump();
         auto s = (*first)->client().saved_session();
-        if (!s) { ++failures; continue; }
-        auto second = Pair::Create(client, server, At(Now() + 1, s), SessionOptions{.verify_time = Now() + 1});
-        if (!second.ok() || !(*second)->Handshake()) { ++failures; continue; }
+        if (!s) {
+          ++failures;
+          continue;
+        }
+        auto second = Pair::Create(client, server, At(Now() + 1, s),
+                                   SessionOptions{.verify_time = Now() + 1});
+        if (!second.ok() || !(*second)->Handshake()) {
+          ++failures;
+          continue;
+        }
         resumed += (*second)->server().handshake_info().session_reused;
       }
     });

@@ -100,17 +100,24 @@ const AlpnCase kAlpnCases[] = {
     {"ClientOffersNothing", {"h2", "http/1.1"}, {}, "none"},
     {"ServerHasNoList", {}, {"h2"}, "none"},
     {"NeitherHasAList", {}, {}, "none"},
-    {"LongestProtocolName", {std::string(255, 'p'), "h2"}, {std::string(255, 'p')}, std::string(255, 'p')},
-    {"BinaryProtocolName", {std::string("\x00\xff", 2)}, {std::string("\x00\xff", 2)}, std::string("\x00\xff", 2)},
+    {"LongestProtocolName",
+     {std::string(255, 'p'), "h2"},
+     {std::string(255, 'p')},
+     std::string(255, 'p')},
+    {"BinaryProtocolName",
+     {std::string("\x00\xff", 2)},
+     {std::string("\x00\xff", 2)},
+     std::string("\x00\xff", 2)},
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    ServerTimesClient, AlpnMatrix,
-    ::testing::Combine(::testing::ValuesIn(kAlpnCases),
-                       ::testing::Values(TlsVersion::kTls12, TlsVersion::kTls13)),
-    [](const auto& info) {
-      return std::string(std::get<0>(info.param).name) + VersionName(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(ServerTimesClient, AlpnMatrix,
+                         ::testing::Combine(::testing::ValuesIn(kAlpnCases),
+                                            ::testing::Values(TlsVersion::kTls12,
+                                                              TlsVersion::kTls13)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param).name) +
+                                  VersionName(std::get<1>(info.param));
+                         });
 
 // ---- NPN (TLS 1.2 only) ---------------------------------------------------------------
 
@@ -162,13 +169,12 @@ TEST(Npn, IsNotNegotiatedOnTls13) {
 
 TEST(Npn, OnAClientAllowingTls13ItIsNotUsedWhenTls13IsNegotiated) {
   static const testing::TestPki pki = testing::MakeTestPki();
-  auto client = MustCreate({.role = Role::kClient,
-                            .ca_pems = {pki.root.cert_pem},
-                            .npn_protocols = {"a"}});
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = {.key_pem = pki.server.key_pem,
-                                            .cert_chain_pem = pki.server_chain_pem()},
-                            .npn_protocols = {"a"}});
+  auto client =
+      MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}, .npn_protocols = {"a"}});
+  auto server = MustCreate(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+       .npn_protocols = {"a"}});
   auto pair = Pair::Create(client, server, {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
   ASSERT_TRUE((*pair)->Handshake()) << Summary(**pair);
@@ -206,16 +212,16 @@ TEST(AlpnAndNpn, AnSniContextKeepsTheServersProtocolLists) {
   static const testing::TestPki pki = testing::MakeTestPki();
   testing::Cert other = testing::MakeSigned(
       {.subject = {{"CN", "other.example"}}, .dns_names = {"other.example"}}, pki.intermediate);
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = {.key_pem = pki.server.key_pem,
-                                            .cert_chain_pem = pki.server_chain_pem()},
-                            .min_version = TlsVersion::kTls12,
-                            .max_version = TlsVersion::kTls12,
-                            .sni_contexts = {{"other.example",
-                                              {.key_pem = other.key_pem,
-                                               .cert_chain_pem = other.cert_pem + pki.intermediate.cert_pem}}},
-                            .alpn_protocols = {"h2", "http/1.1"},
-                            .npn_protocols = {"b", "a"}});
+  auto server = MustCreate(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+       .min_version = TlsVersion::kTls12,
+       .max_version = TlsVersion::kTls12,
+       .sni_contexts = {{"other.example",
+                         {.key_pem = other.key_pem,
+                          .cert_chain_pem = other.cert_pem + pki.intermediate.cert_pem}}},
+       .alpn_protocols = {"h2", "http/1.1"},
+       .npn_protocols = {"b", "a"}});
   for (const List& alpn : {List{"http/1.1", "h2"}, List{}}) {
     auto client = MustCreate({.role = Role::kClient,
                               .ca_pems = {pki.root.cert_pem},
@@ -271,7 +277,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(ProtocolLists, TheLongestValidEntryIsAccepted) {
-  EXPECT_NE(MustCreate({.role = Role::kClient, .alpn_protocols = {std::string(255, 'x')}}), nullptr);
+  EXPECT_NE(MustCreate({.role = Role::kClient, .alpn_protocols = {std::string(255, 'x')}}),
+            nullptr);
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ struct Pki {
     spec.key = testing::CachedKey(testing::KeyType::kEcdsaP256, key_slot);
     root = testing::MakeSelfSigned(spec);
   }
-  testing::Cert Leaf(const std::string& name, const std::vector<std::string>& eku = {
-                                                  testing::kServerAuth}) const {
+  testing::Cert Leaf(const std::string& name,
+                     const std::vector<std::string>& eku = {testing::kServerAuth}) const {
     testing::CertSpec spec;
     spec.subject = {{"CN", name}};
     spec.dns_names = {name};

@@ -28,8 +28,7 @@ Bytes Encode(const Names& names) {
 TEST(EncodeProtocolListTest, NodeExample) {
   // Node's comment: ["spdy/2", "http/1.1", "http/1.0"] ->
   // "\x06spdy/2\x08http/1.1\x08http/1.0".
-  EXPECT_EQ(Encode({"spdy/2", "http/1.1", "http/1.0"}),
-            Wire("\x06spdy/2\x08http/1.1\x08http/1.0"));
+  EXPECT_EQ(Encode({"spdy/2", "http/1.1", "http/1.0"}), Wire("\x06spdy/2\x08http/1.1\x08http/1.0"));
   EXPECT_EQ(Encode({"h2", "http/1.1"}), Wire("\x02h2\x08http/1.1"));
 }
 
@@ -117,11 +116,13 @@ const DecodeCase kDecodeCases[] = {
     {"Empty", {}, Names{}},
     {"One", Wire("\x02h2"), Names{"h2"}},
     {"Two", Wire("\x02h2\x08http/1.1"), Names{"h2", "http/1.1"}},
-    {"Duplicates", Wire("\x01"
-                        "a\x01"
-                        "a"),
+    {"Duplicates",
+     Wire("\x01"
+          "a\x01"
+          "a"),
      Names{"a", "a"}},
-    {"Max255", [] {
+    {"Max255",
+     [] {
        Bytes b{255};
        b.insert(b.end(), 255, 'q');
        return b;
@@ -132,7 +133,8 @@ const DecodeCase kDecodeCases[] = {
     {"LengthPastEnd", Wire("\x03h2"), std::nullopt},
     {"LengthByteOnly", Bytes{5}, std::nullopt},
     {"TrailingLengthByte", Bytes{1, 'a', 2}, std::nullopt},
-    {"Over65535", [] {
+    {"Over65535",
+     [] {
        Bytes b;
        for (int i = 0; i < 258; ++i) {
          b.push_back(254);
@@ -175,8 +177,7 @@ const AlpnCase kAlpnCases[] = {
     // Node's test-tls-alpn-server-client.js, server ['a','b','c'].
     {"SameLists", {"a", "b", "c"}, Encode({"a", "b", "c"}), 0},
     {"ServerOrderWins", {"a", "b", "c"}, Encode({"c", "b", "e"}), 1},
-    {"NoOverlap", {"a", "b", "c"}, Encode({"first-priority-unsupported", "x", "y"}),
-     std::nullopt},
+    {"NoOverlap", {"a", "b", "c"}, Encode({"first-priority-unsupported", "x", "y"}), std::nullopt},
     {"ServerOrderWinsOverClientOrder", {"http/1.1", "h2"}, Encode({"h2", "http/1.1"}), 0},
     {"OnlyLastClientEntryMatches", {"h2"}, Encode({"x", "y", "h2"}), 0},
     {"OnlyLastServerEntryMatches", {"x", "y", "h2"}, Encode({"h2"}), 2},
@@ -189,8 +190,9 @@ const AlpnCase kAlpnCases[] = {
     {"MalformedZeroLength", {"h2"}, Bytes{2, 'h', '2', 0}, std::nullopt},
     {"MalformedLengthOnly", {"h2"}, Bytes{9}, std::nullopt},
     {"EmbeddedLengthBytesNotConfused", {"\x01x"}, Wire("\x02\x01x"), 0},
-    {"MatchAcrossEntryBoundaryRefused", {"a\x01"
-                                         "b"},
+    {"MatchAcrossEntryBoundaryRefused",
+     {"a\x01"
+      "b"},
      Wire("\x01"
           "a\x01"
           "b"),
@@ -230,9 +232,14 @@ const NpnCase kNpnCases[] = {
     {"SameLists", {"a", "b", "c"}, Encode({"a", "b", "c"}), "a", true},
     {"ServerAdvertisedOrderWins", {"c", "b", "e"}, Encode({"a", "b", "c"}), "b", true},
     {"NoOverlapSendsClientFirst",
-     {"first-priority-unsupported", "x", "y"}, Encode({"a", "b", "c"}),
-     "first-priority-unsupported", false},
-    {"ServerOrderOverClientOrder", {"h2", "http/1.1"}, Encode({"http/1.1", "h2"}), "http/1.1",
+     {"first-priority-unsupported", "x", "y"},
+     Encode({"a", "b", "c"}),
+     "first-priority-unsupported",
+     false},
+    {"ServerOrderOverClientOrder",
+     {"h2", "http/1.1"},
+     Encode({"http/1.1", "h2"}),
+     "http/1.1",
      true},
     {"SingleCommon", {"x", "spdy/3"}, Encode({"spdy/3"}), "spdy/3", true},
     {"EmptyServerList", {"h2", "http/1.1"}, Bytes{}, "h2", false},

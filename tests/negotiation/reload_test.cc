@@ -1,7 +1,5 @@
 // Replacing a server's credentials and SNI set for new connections (ContextSlot, Node's
 // setSecureContext) while sessions made from the old Context are open or mid-handshake.
-#include "core/context_slot.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/context_slot.h"
 #include "core/session.h"
 #include "core/testing/cert_factory.h"
 #include "core/testing/pair.h"
@@ -39,7 +38,9 @@ struct Fixture {
             .alpn_protocols = {"old"}};
   }
   ContextOptions NewOptions() const {
-    return {.role = Role::kServer, .credentials = CredentialsOf(new_default), .alpn_protocols = {"new"}};
+    return {.role = Role::kServer,
+            .credentials = CredentialsOf(new_default),
+            .alpn_protocols = {"new"}};
   }
   std::shared_ptr<const Context> client_alpn = MustCreate({.role = Role::kClient,
                                                            .ca_pems = {pki.root.cert_pem},
@@ -50,7 +51,8 @@ struct Fixture {
 // The client end of a pair whose server session came from |slot|.
 std::unique_ptr<Pair> Accept(const ContextSlot& slot, std::shared_ptr<const Context> client,
                              const std::string& servername) {
-  auto client_session = Session::Create(std::move(client), {.servername = servername, .now = testing::WallNow()});
+  auto client_session =
+      Session::Create(std::move(client), {.servername = servername, .now = testing::WallNow()});
   auto server_session = slot.NewSession();
   EXPECT_TRUE(client_session.ok() && server_session.ok());
   return std::make_unique<Pair>(std::move(client_session).value(),

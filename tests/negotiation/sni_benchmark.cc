@@ -52,9 +52,7 @@ void BM_HitExactMixedCaseTrailingDot(benchmark::State& s) {
 }
 void BM_HitWildcard(benchmark::State& s) { Run(s, "node-17.svc8765.example.net", true); }
 void BM_HitPartialLabel(benchmark::State& s) { Run(s, "api7-eu.edge.example.org", true); }
-void BM_HitLaterLabelWildcard(benchmark::State& s) {
-  Run(s, "www.shop.region3.example.org", true);
-}
+void BM_HitLaterLabelWildcard(benchmark::State& s) { Run(s, "www.shop.region3.example.org", true); }
 void BM_Miss(benchmark::State& s) { Run(s, "unknown.nowhere.example.com", false); }
 void BM_MissFourLabels(benchmark::State& s) { Run(s, "www.shop.region99.example.org", false); }
 void BM_MissIpLiteral(benchmark::State& s) { Run(s, "192.168.10.20", false); }

@@ -73,7 +73,8 @@ TEST_P(SniTable, ServesTheMatchingContextsCertificate) {
   for (size_t i = 0; i < c.patterns.size(); ++i) {
     // Each entry gets a certificate of its own, even when a pattern repeats.
     leaves.push_back(pki.Leaf("entry" + std::to_string(i) + ".invalid"));
-    server.sni_contexts.push_back({.pattern = c.patterns[i], .credentials = CredentialsOf(leaves.back())});
+    server.sni_contexts.push_back(
+        {.pattern = c.patterns[i], .credentials = CredentialsOf(leaves.back())});
   }
   for (TlsVersion version : {TlsVersion::kTls12, TlsVersion::kTls13}) {
     SCOPED_TRACE(version == TlsVersion::kTls13 ? "TLS 1.3" : "TLS 1.2");
@@ -102,14 +103,26 @@ INSTANTIATE_TEST_SUITE_P(
         TableCase{"PartialLabelMatchesZeroCharacters", {"a*.x.com"}, "a.x.com", 0, "a.x.com"},
         TableCase{"PartialLabelNeedsItsPrefix", {"a*.x.com"}, "ba.x.com", -1, "ba.x.com"},
         TableCase{"NameCaseIsIgnored", {"example.com"}, "EXAMPLE.Com", 0, "EXAMPLE.Com"},
-        TableCase{"PatternCaseIsIgnored", {"*.Example.COM"}, "www.example.com", 0, "www.example.com"},
+        TableCase{
+            "PatternCaseIsIgnored", {"*.Example.COM"}, "www.example.com", 0, "www.example.com"},
         TableCase{"PatternTrailingDotIsIgnored", {"example.com."}, "example.com", 0, "example.com"},
-        TableCase{"NameTrailingDotIsIgnored", {"*.example.com"}, "www.example.com.", 0, "www.example.com."},
+        TableCase{"NameTrailingDotIsIgnored",
+                  {"*.example.com"},
+                  "www.example.com.",
+                  0,
+                  "www.example.com."},
         TableCase{"DotIsLiteralNotARegexWildcard", {"a.x.com"}, "abx.com", -1, "abx.com"},
-        TableCase{"MostRecentWinsOverEarlierWildcard", {"*.x.com", "a.x.com"}, "a.x.com", 1, "a.x.com"},
-        TableCase{"MostRecentWinsOverEarlierExact", {"a.x.com", "*.x.com"}, "a.x.com", 1, "a.x.com"},
-        TableCase{"ReAddingAPatternReplacesIt", {"a.x.com", "*.x.com", "a.x.com"}, "a.x.com", 2, "a.x.com"},
-        TableCase{"OtherNamesStillReachOlderEntries", {"*.x.com", "a.x.com"}, "b.x.com", 0, "b.x.com"},
+        TableCase{
+            "MostRecentWinsOverEarlierWildcard", {"*.x.com", "a.x.com"}, "a.x.com", 1, "a.x.com"},
+        TableCase{
+            "MostRecentWinsOverEarlierExact", {"a.x.com", "*.x.com"}, "a.x.com", 1, "a.x.com"},
+        TableCase{"ReAddingAPatternReplacesIt",
+                  {"a.x.com", "*.x.com", "a.x.com"},
+                  "a.x.com",
+                  2,
+                  "a.x.com"},
+        TableCase{
+            "OtherNamesStillReachOlderEntries", {"*.x.com", "a.x.com"}, "b.x.com", 0, "b.x.com"},
         TableCase{"NoSniServesTheDefault", {"*.test.com", "localhost"}, "", -1, ""},
         TableCase{"Ipv4IsNotSentAsSni", {"localhost"}, "127.0.0.1", -1, ""},
         TableCase{"Ipv6IsNotSentAsSni", {"localhost"}, "::1", -1, ""}),
@@ -208,9 +221,10 @@ TEST_P(SniClientCertificates, AreCheckedAgainstTheChosenContextsCas) {
                                               .credentials = CredentialsOf(b.Leaf("b.test")),
                                               .ca_pems = {b.root.cert_pem}}}});
   const Pki& issuer = c.client_from_b ? b : a;
-  auto client = MustCreate({.role = Role::kClient,
-                            .credentials = CredentialsOf(issuer.Leaf("client", {testing::kClientAuth})),
-                            .ca_pems = {a.root.cert_pem, b.root.cert_pem}});
+  auto client =
+      MustCreate({.role = Role::kClient,
+                  .credentials = CredentialsOf(issuer.Leaf("client", {testing::kClientAuth})),
+                  .ca_pems = {a.root.cert_pem, b.root.cert_pem}});
   auto pair = Connect(client, server, c.servername);
   pair->Pump();
   if (c.authorized) {
@@ -229,7 +243,8 @@ TEST_P(SniClientCertificates, AreCheckedAgainstTheChosenContextsCas) {
 INSTANTIATE_TEST_SUITE_P(
     OwnCas, SniClientCertificates,
     ::testing::Values(ClientCertCase{"SniContextAcceptsItsOwnCa", "b.test", true, true},
-                      ClientCertCase{"SniContextDoesNotInheritTheDefaultCa", "b.test", false, false},
+                      ClientCertCase{"SniContextDoesNotInheritTheDefaultCa", "b.test", false,
+                                     false},
                       ClientCertCase{"DefaultAcceptsItsOwnCa", "localhost", false, true},
                       ClientCertCase{"DefaultRejectsTheSniContextsCa", "localhost", true, false}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -251,10 +266,10 @@ TEST_P(SniConfigErrors, AreReportedByCreateNamingTheEntry) {
   const ConfigCase& c = GetParam();
   const Pki& pki = SharedPki();
   testing::Cert leaf = pki.Leaf("ok.invalid");
-  ContextOptions options{.role = Role::kServer,
-                         .credentials = CredentialsOf(leaf),
-                         .sni_contexts = {{"fine.example", CredentialsOf(leaf)},
-                                          {c.pattern, CredentialsOf(leaf)}}};
+  ContextOptions options{
+      .role = Role::kServer,
+      .credentials = CredentialsOf(leaf),
+      .sni_contexts = {{"fine.example", CredentialsOf(leaf)}, {c.pattern, CredentialsOf(leaf)}}};
   auto ctx = Context::Create(options);
   ASSERT_FALSE(ctx.ok());
   EXPECT_EQ(ctx.error().code, c.code);
@@ -271,7 +286,8 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigCase{"Space", "a b.example", "ERR_TLS_INVALID_SNI_PATTERN", "' '"},
         ConfigCase{"RegexMetacharacter", "(a|b).example", "ERR_TLS_INVALID_SNI_PATTERN", "'('"},
         ConfigCase{"EmptyLabel", "a..example", "ERR_TLS_INVALID_SNI_PATTERN", "empty label"},
-        ConfigCase{"TwoStarsInALabel", "*a*.example", "ERR_TLS_INVALID_SNI_PATTERN", "more than one"}),
+        ConfigCase{"TwoStarsInALabel", "*a*.example", "ERR_TLS_INVALID_SNI_PATTERN",
+                   "more than one"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(SniConfig, AnEntryWithoutACertificateIsAnErrorNamingItsPattern) {
@@ -291,14 +307,16 @@ TEST(SniConfig, AKeyOfAnotherCertificateIsAnErrorNamingItsPattern) {
   testing::CertSpec other_spec;
   other_spec.key = testing::CachedKey(testing::KeyType::kEcdsaP256, 22);
   testing::Cert other = testing::MakeSigned(other_spec, pki.root);
-  auto ctx = Context::Create({.role = Role::kServer,
-                              .credentials = CredentialsOf(leaf),
-                              .sni_contexts = {{.pattern = "*.mismatch.example",
-                                                .credentials = {.key_pem = other.key_pem,
-                                                                .cert_chain_pem = leaf.cert_pem}}}});
+  auto ctx =
+      Context::Create({.role = Role::kServer,
+                       .credentials = CredentialsOf(leaf),
+                       .sni_contexts = {{.pattern = "*.mismatch.example",
+                                         .credentials = {.key_pem = other.key_pem,
+                                                         .cert_chain_pem = leaf.cert_pem}}}});
   ASSERT_FALSE(ctx.ok());
   EXPECT_EQ(ctx.error().code, "ERR_TLS_KEY_MISMATCH");
-  EXPECT_NE(ctx.error().message.find("*.mismatch.example"), std::string::npos) << ctx.error().message;
+  EXPECT_NE(ctx.error().message.find("*.mismatch.example"), std::string::npos)
+      << ctx.error().message;
 }
 
 TEST(SniConfig, ABadCaIsAnErrorNamingItsPattern) {
@@ -344,8 +362,8 @@ TEST(SniConfig, PrivateKeysOfEntriesAreNotKept) {
 
 struct CallbackServer {
   testing::Cert fallback, fixed, dynamic;
-  std::shared_ptr<const Context> server;   // sni_callback, one static context
-  std::shared_ptr<const Context> answer;   // what the application answers with
+  std::shared_ptr<const Context> server;  // sni_callback, one static context
+  std::shared_ptr<const Context> answer;  // what the application answers with
 };
 
 CallbackServer MakeCallbackServer(TlsVersion version = TlsVersion::kTls13) {

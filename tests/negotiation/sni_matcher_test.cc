@@ -37,8 +37,7 @@ TEST_P(SniMatchTest, Lookup) {
   }
   const std::string* got = table.Lookup(c.name);
   if (c.expected.empty()) {
-    EXPECT_EQ(got, nullptr) << "name \"" << c.name << "\" matched \"" << (got ? *got : "")
-                            << "\"";
+    EXPECT_EQ(got, nullptr) << "name \"" << c.name << "\" matched \"" << (got ? *got : "") << "\"";
   } else {
     ASSERT_NE(got, nullptr) << "name \"" << c.name << "\" matched nothing";
     EXPECT_EQ(*got, c.expected) << "name \"" << c.name << "\"";
@@ -113,14 +112,16 @@ const MatchCase kMatchCases[] = {
     {"LaterGeneralBeatsEarlierFirstLabel", {"*.a.com", "*.*.com"}, "x.a.com", "*.*.com"},
     {"LaterFirstLabelBeatsEarlierGeneral", {"*.*.com", "*.a.com"}, "x.a.com", "*.a.com"},
     {"ReAddExactMakesItMostRecent", {"a.x.com", "*.x.com", "a.x.com"}, "a.x.com", "a.x.com"},
-    {"ReAddWildcardMakesItMostRecent",
-     {"*.x.com", "a.x.com", "*.x.com"}, "a.x.com", "*.x.com"},
+    {"ReAddWildcardMakesItMostRecent", {"*.x.com", "a.x.com", "*.x.com"}, "a.x.com", "*.x.com"},
     {"ReAddGeneralMakesItMostRecent",
-     {"www.*.com", "www.a.com", "www.*.com"}, "www.a.com", "www.*.com"},
-    {"ReAddPartialAmongPartials",
-     {"a*.x.com", "ab*.x.com", "a*.x.com"}, "abc.x.com", "a*.x.com"},
+     {"www.*.com", "www.a.com", "www.*.com"},
+     "www.a.com",
+     "www.*.com"},
+    {"ReAddPartialAmongPartials", {"a*.x.com", "ab*.x.com", "a*.x.com"}, "abc.x.com", "a*.x.com"},
     {"ReAddWithOtherCaseAndDotIsSamePattern",
-     {"*.x.com", "a.x.com", "*.X.COM."}, "a.x.com", "*.X.COM."},
+     {"*.x.com", "a.x.com", "*.X.COM."},
+     "a.x.com",
+     "*.X.COM."},
     {"UnrelatedLaterPatternDoesNotInterfere", {"*.x.com", "*.y.com"}, "a.x.com", "*.x.com"},
 
     // No match / names that never match.
@@ -139,8 +140,9 @@ const MatchCase kMatchCases[] = {
     {"NameWithLongLabelNoMatch", {"*.x.com"}, std::string(64, 'a') + ".x.com", ""},
     {"NameWithMaxLabelMatches", {"*.x.com"}, std::string(63, 'a') + ".x.com", "*.x.com"},
     {"NameOver253NoMatch",
-     {"*.x.com"}, std::string(60, 'a') + "." + std::string(60, 'b') + "." +
-                      std::string(60, 'c') + "." + std::string(60, 'd') + ".e.x.com",
+     {"*.x.com"},
+     std::string(60, 'a') + "." + std::string(60, 'b') + "." + std::string(60, 'c') + "." +
+         std::string(60, 'd') + ".e.x.com",
      ""},
 };
 
@@ -166,8 +168,7 @@ TEST_P(SniInvalidPatternTest, RefusedWithMessage) {
   SniMatcher matcher;
   size_t id = 12345;
   std::string error = matcher.Add(c.pattern, &id);
-  EXPECT_NE(error.find(c.message_part), std::string::npos)
-      << "message was: " << error;
+  EXPECT_NE(error.find(c.message_part), std::string::npos) << "message was: " << error;
   EXPECT_EQ(error.rfind("SNI pattern ", 0), 0u) << error;
   EXPECT_EQ(error, ValidateSniPattern(c.pattern));
   EXPECT_EQ(id, 12345u) << "id must be untouched on error";
@@ -197,8 +198,9 @@ const InvalidCase kInvalidCases[] = {
     {"EmptyMiddleLabel", "a..b", "has an empty label"},
     {"LeadingDot", ".a.com", "has an empty label"},
     {"TwoTrailingDots", "a.com..", "has an empty label"},
-    {"TooLong", std::string(63, 'a') + "." + std::string(63, 'b') + "." +
-                    std::string(63, 'c') + "." + std::string(63, 'd') + ".com",
+    {"TooLong",
+     std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+         std::string(63, 'd') + ".com",
      "is 259 characters long; the maximum is 253"},
     {"LabelTooLong", std::string(64, 'a') + ".com",
      "has a label of 64 characters; the maximum is 63"},
@@ -232,20 +234,20 @@ TEST(SniPatternTest, LongPatternIsShortenedInMessage) {
 }
 
 TEST(SniPatternTest, ValidPatternsAccepted) {
-  for (const char* p : {"example.com", "*.example.com", "a*.x.com", "*b.x.com", "a*b.x.com",
-                        "*", "www.*.com", "*.*.x.com", "_dmarc.x.com", "x-1.y_2.Z3.com.",
-                        "1.2.3.com", "0x1.example"}) {
+  for (const char* p :
+       {"example.com", "*.example.com", "a*.x.com", "*b.x.com", "a*b.x.com", "*", "www.*.com",
+        "*.*.x.com", "_dmarc.x.com", "x-1.y_2.Z3.com.", "1.2.3.com", "0x1.example"}) {
     EXPECT_EQ(ValidateSniPattern(p), "") << p;
   }
 }
 
 TEST(IpLiteralTest, Classification) {
-  for (const char* ip : {"1.2.3.4", "1.2.3.4.", "127.1", "0x7f.0.0.1", "255.255.255.255",
-                         "::1", "[::1]", "fe80::1%eth0", "2001:db8::"}) {
+  for (const char* ip : {"1.2.3.4", "1.2.3.4.", "127.1", "0x7f.0.0.1", "255.255.255.255", "::1",
+                         "[::1]", "fe80::1%eth0", "2001:db8::"}) {
     EXPECT_TRUE(IsIpAddressLiteral(ip)) << ip;
   }
-  for (const char* host : {"", "example.com", "1.2.3.com", "localhost", "0x1.example",
-                           "a1", "123abc"}) {
+  for (const char* host :
+       {"", "example.com", "1.2.3.com", "localhost", "0x1.example", "a1", "123abc"}) {
     EXPECT_FALSE(IsIpAddressLiteral(host)) << host;
   }
 }
@@ -401,27 +403,39 @@ class RandomNames {
   }
   std::string Pattern() {
     switch (Pick(10)) {
-      case 0: case 1: case 2: case 3:
-        return Label() + "." + Suffix();                        // exact
-      case 4: case 5:
-        return "*." + Suffix();                                  // *.suffix
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        return Label() + "." + Suffix();  // exact
+      case 4:
+      case 5:
+        return "*." + Suffix();  // *.suffix
       case 6:
-        return WithStar(Label()) + "." + Suffix();               // partial label
+        return WithStar(Label()) + "." + Suffix();  // partial label
       case 7:
-        return Label() + ".*." + Suffix();                       // star in 2nd label
+        return Label() + ".*." + Suffix();  // star in 2nd label
       case 8:
         return WithStar(Label()) + "." + WithStar(Label()) + "." + Suffix();
       default:
-        return Pick(2) ? "*" : WithStar(Label());                // one-label
+        return Pick(2) ? "*" : WithStar(Label());  // one-label
     }
   }
   std::string Name() {
     std::string n;
     switch (Pick(4)) {
-      case 0: n = Label(); break;
-      case 1: n = Label() + "." + Suffix(); break;
-      case 2: n = Label() + "." + Label() + "." + Suffix(); break;
-      default: n = Label() + "." + Label() + "." + Label() + "." + Suffix(); break;
+      case 0:
+        n = Label();
+        break;
+      case 1:
+        n = Label() + "." + Suffix();
+        break;
+      case 2:
+        n = Label() + "." + Label() + "." + Suffix();
+        break;
+      default:
+        n = Label() + "." + Label() + "." + Label() + "." + Suffix();
+        break;
     }
     return Mangle(n);
   }

@@ -3,11 +3,10 @@
 // nobody answers (pause timeout), a client that ends without close_notify (truncation), and
 // a client that resets while the server closes. Loopback only; each case is bounded.
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <asio/io_context.hpp>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -15,6 +14,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <asio/io_context.hpp>
 
 #include "tests/common/test_contexts.h"
 #include "transports/asio/server.h"
@@ -33,10 +34,14 @@ using test_contexts::MakeContexts;
 enum class Fault { kHandshakeTimeout, kPauseUnanswered, kTruncation, kResetDuringClose };
 const char* FaultName(Fault f) {
   switch (f) {
-    case Fault::kHandshakeTimeout: return "HandshakeTimeout";
-    case Fault::kPauseUnanswered: return "PauseUnanswered";
-    case Fault::kTruncation: return "Truncation";
-    case Fault::kResetDuringClose: return "ResetDuringClose";
+    case Fault::kHandshakeTimeout:
+      return "HandshakeTimeout";
+    case Fault::kPauseUnanswered:
+      return "PauseUnanswered";
+    case Fault::kTruncation:
+      return "Truncation";
+    case Fault::kResetDuringClose:
+      return "ResetDuringClose";
   }
   return "?";
 }
@@ -44,10 +49,14 @@ const char* FaultName(Fault f) {
 // What each fault must produce on every transport: the callback and the code.
 std::string Expected(Fault f) {
   switch (f) {
-    case Fault::kHandshakeTimeout: return "clientError:ERR_TLS_HANDSHAKE_TIMEOUT";
-    case Fault::kPauseUnanswered: return "clientError:ERR_TLS_PAUSE_UNANSWERED";
-    case Fault::kTruncation: return "close:ERR_TLS_TRUNCATED";
-    case Fault::kResetDuringClose: return "close:ECONNRESET";
+    case Fault::kHandshakeTimeout:
+      return "clientError:ERR_TLS_HANDSHAKE_TIMEOUT";
+    case Fault::kPauseUnanswered:
+      return "clientError:ERR_TLS_PAUSE_UNANSWERED";
+    case Fault::kTruncation:
+      return "close:ERR_TLS_TRUNCATED";
+    case Fault::kResetDuringClose:
+      return "close:ECONNRESET";
   }
   return "?";
 }

@@ -40,8 +40,6 @@ using test::Sha256Hex;
 
 std::string ErrorText(const Error& e) { return e.code + ": " + e.message; }
 
-
-
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -51,8 +49,8 @@ double SecondsSince(Clock::time_point start) {
 TEST(Connect, HandshakesEchoesAndClosesCleanlyOverLoopback) {
   Contexts ctx = MakeContexts();
   ServerThread server(ctx.server);
-  auto conn = Connect("127.0.0.1", server.port(), ctx.client,
-                      {.session = {.servername = "localhost"}});
+  auto conn =
+      Connect("127.0.0.1", server.port(), ctx.client, {.session = {.servername = "localhost"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   Connection& c = **conn;
   EXPECT_TRUE(c.handshake_info().authorized) << c.handshake_info().authorization_error;
@@ -108,8 +106,8 @@ TEST(Connect, RefusedPortIsEconnrefused) {
 
 TEST(Connect, UnknownHostIsADnsError) {
   Contexts ctx = MakeContexts();
-  auto conn = Connect("no-such-host.invalid", 443, ctx.client,
-                      {.connect_timeout = milliseconds(5000)});
+  auto conn =
+      Connect("no-such-host.invalid", 443, ctx.client, {.connect_timeout = milliseconds(5000)});
   ASSERT_FALSE(conn.ok());
   EXPECT_EQ(conn.error().code, "ERR_DNS_LOOKUP");
 }
@@ -158,15 +156,15 @@ TEST(Connect, UntrustedServerFailsWithTheVerificationCode) {
 TEST(Connect, WrongNameFailsWithAltnameInvalid) {
   Contexts ctx = MakeContexts();
   ServerThread server(ctx.server);
-  auto conn = Connect("127.0.0.1", server.port(), ctx.client,
-                      {.session = {.servername = "example.com"}});
+  auto conn =
+      Connect("127.0.0.1", server.port(), ctx.client, {.session = {.servername = "example.com"}});
   ASSERT_FALSE(conn.ok());
   EXPECT_EQ(conn.error().code, "ERR_TLS_CERT_ALTNAME_INVALID");
 }
 
 TEST(Connect, AnUnansweredPauseFailsTheBlockingHandshake) {
-  Contexts ctx = MakeContexts(std::nullopt, nullptr,
-                              [](ContextOptions& o) { o.verify_callback = true; });
+  Contexts ctx =
+      MakeContexts(std::nullopt, nullptr, [](ContextOptions& o) { o.verify_callback = true; });
   ServerThread server(ctx.server);
   auto conn = Connect("127.0.0.1", server.port(), ctx.client);
   ASSERT_FALSE(conn.ok());
@@ -174,8 +172,8 @@ TEST(Connect, AnUnansweredPauseFailsTheBlockingHandshake) {
 }
 
 TEST(Connect, AnEventHookAnswersAPauseDuringTheBlockingHandshake) {
-  Contexts ctx = MakeContexts(std::nullopt, nullptr,
-                              [](ContextOptions& o) { o.verify_callback = true; });
+  Contexts ctx =
+      MakeContexts(std::nullopt, nullptr, [](ContextOptions& o) { o.verify_callback = true; });
   ServerThread server(ctx.server);
   auto fd = TcpConnect("127.0.0.1", server.port(), milliseconds(10000));
   ASSERT_TRUE(fd.ok());
@@ -274,13 +272,16 @@ TEST(NonBlocking, BothDirectionsAtOnceFromOneLoopLoseNoByte) {
       sent += n;
     }
   };
-  bool ok = pair.DriveUntil([&] {
-    write_all(*pair.client, up, up_sent);
-    write_all(*pair.server, down, down_sent);
-    while (size_t n = pair.server->TryRead(buf)) up_got.append(reinterpret_cast<char*>(buf), n);
-    while (size_t n = pair.client->TryRead(buf)) down_got.append(reinterpret_cast<char*>(buf), n);
-    return up_got.size() == up.size() && down_got.size() == down.size();
-  }, milliseconds(60000));
+  bool ok = pair.DriveUntil(
+      [&] {
+        write_all(*pair.client, up, up_sent);
+        write_all(*pair.server, down, down_sent);
+        while (size_t n = pair.server->TryRead(buf)) up_got.append(reinterpret_cast<char*>(buf), n);
+        while (size_t n = pair.client->TryRead(buf))
+          down_got.append(reinterpret_cast<char*>(buf), n);
+        return up_got.size() == up.size() && down_got.size() == down.size();
+      },
+      milliseconds(60000));
   ASSERT_TRUE(ok) << "up " << up_got.size() << " down " << down_got.size();
   EXPECT_EQ(Sha256Hex(up_got), Sha256Hex(up));
   EXPECT_EQ(Sha256Hex(down_got), Sha256Hex(down));
@@ -407,7 +408,8 @@ std::atomic<int> g_signals{0};
 void CountSignal(int) { g_signals.fetch_add(1); }
 
 TEST(Signals, EintrDuringABlockingReadIsRetried) {
-  struct sigaction sa {}, old {};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = CountSignal;  // no SA_RESTART: poll() returns EINTR
   ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
   Contexts ctx = MakeContexts();

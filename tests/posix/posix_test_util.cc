@@ -1,8 +1,7 @@
 #include "tests/posix/posix_test_util.h"
 
-#include <openssl/sha.h>
-
 #include <netinet/in.h>
+#include <openssl/sha.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -31,12 +30,11 @@ std::pair<UniqueFd, UniqueFd> TcpPair(int buffer) {
   return {std::move(client).value(), std::move(server)};
 }
 
-bool LivePair::DriveUntil(const std::function<bool()>& done,
-                          std::chrono::milliseconds timeout) {
+bool LivePair::DriveUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   Deadline deadline = Deadline::After(timeout);
   for (;;) {
-    for (auto [conn, events] : {std::pair{client.get(), &client_events},
-                                std::pair{server.get(), &server_events}}) {
+    for (auto [conn, events] :
+         {std::pair{client.get(), &client_events}, std::pair{server.get(), &server_events}}) {
       conn->Advance();
       while (auto e = conn->NextEvent()) events->push_back(std::move(*e));
     }
@@ -46,8 +44,9 @@ bool LivePair::DriveUntil(const std::function<bool()>& done,
     int n = 0;
     for (Connection* c : {client.get(), server.get()}) {
       Interest in = c->interest();
-      fds[n++] = {c->fd(), static_cast<short>((in.want_read ? POLLIN : 0) |
-                                              (in.want_write ? POLLOUT : 0)), 0};
+      fds[n++] = {c->fd(),
+                  static_cast<short>((in.want_read ? POLLIN : 0) | (in.want_write ? POLLOUT : 0)),
+                  0};
     }
     ::poll(fds, n, 50);
   }
@@ -123,8 +122,8 @@ ServerThread::ServerThread(std::shared_ptr<const Context> context, ServerOptions
                            Factory factory) {
   if (!factory) factory = [](Connection&) { return std::make_unique<EchoHandler>(); };
   ServerCallbacks callbacks;
-  callbacks.secure_connection = [this, factory](Connection& conn)
-      -> std::unique_ptr<ConnectionHandler> {
+  callbacks.secure_connection = [this,
+                                 factory](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
     auto inner = factory(conn);
     Log("secure");  // after the factory: a test that waits for it sees what it recorded
     if (!inner) return nullptr;
@@ -199,8 +198,8 @@ std::chrono::milliseconds ServerThread::Stop(std::chrono::milliseconds grace) {
   server_->Close(grace);
   thread_.join();
   stopped_ = true;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
 }
 
 std::string ReadExactly(Connection& conn, size_t n) {

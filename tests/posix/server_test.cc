@@ -62,12 +62,11 @@ std::string ReadRawUntilClosed(int fd, bool* closed) {
   }
 }
 
-
 TEST(Server, ListenRefusesAClientContextAndAMissingCallback) {
   Contexts ctx = MakeContexts();
   auto a = Server::Listen(ctx.client, {}, {.secure_connection = [](Connection&) {
-                                             return std::unique_ptr<ConnectionHandler>();
-                                           }});
+                            return std::unique_ptr<ConnectionHandler>();
+                          }});
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.error().code, "ERR_INVALID_ARG_VALUE");
   auto b = Server::Listen(ctx.server, {}, {});
@@ -78,10 +77,9 @@ TEST(Server, ListenRefusesAClientContextAndAMissingCallback) {
 TEST(Server, SecondListenerOnTheSamePortIsEaddrinuse) {
   Contexts ctx = MakeContexts();
   ServerThread first(ctx.server);
-  auto second = Server::Listen(ctx.server, {.port = first.port()},
-                               {.secure_connection = [](Connection&) {
-                                 return std::unique_ptr<ConnectionHandler>();
-                               }});
+  auto second = Server::Listen(
+      ctx.server, {.port = first.port()},
+      {.secure_connection = [](Connection&) { return std::unique_ptr<ConnectionHandler>(); }});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, "EADDRINUSE");
 }
@@ -219,12 +217,12 @@ TEST(Server, AClientThatNeverReadsCannotGrowTheServersMemory) {
 TEST(Server, RejectedClientCertificateIsAClientErrorNotASecureConnection) {
   // The server asks for a certificate chaining to the test root; the client has none.
   Contexts with_ca = MakeContexts();
-  auto server_ctx = Context::Create(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = with_ca.pki.server.key_pem,
-                       .cert_chain_pem = with_ca.pki.server_chain_pem()},
-       .ca_pems = {with_ca.pki.root.cert_pem},
-       .request_cert = true});
+  auto server_ctx =
+      Context::Create({.role = Role::kServer,
+                       .credentials = {.key_pem = with_ca.pki.server.key_pem,
+                                       .cert_chain_pem = with_ca.pki.server_chain_pem()},
+                       .ca_pems = {with_ca.pki.root.cert_pem},
+                       .request_cert = true});
   ASSERT_TRUE(server_ctx.ok());
   ServerThread server(*server_ctx);
   auto conn = Connect("127.0.0.1", server.port(), with_ca.client);
@@ -240,15 +238,15 @@ TEST(Server, RejectedClientCertificateIsAClientErrorNotASecureConnection) {
 
 TEST(Server, AcceptedClientCertificateIsAuthorized) {
   testing::TestPki pki = testing::MakeTestPki();
-  auto server_ctx = Context::Create({.role = Role::kServer,
-                                     .credentials = {.key_pem = pki.server.key_pem,
-                                                     .cert_chain_pem = pki.server_chain_pem()},
-                                     .ca_pems = {pki.root.cert_pem},
-                                     .request_cert = true});
-  auto client_ctx = Context::Create({.role = Role::kClient,
-                                     .credentials = {.key_pem = pki.client.key_pem,
-                                                     .cert_chain_pem = pki.client_chain_pem()},
-                                     .ca_pems = {pki.root.cert_pem}});
+  auto server_ctx = Context::Create(
+      {.role = Role::kServer,
+       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+       .ca_pems = {pki.root.cert_pem},
+       .request_cert = true});
+  auto client_ctx = Context::Create(
+      {.role = Role::kClient,
+       .credentials = {.key_pem = pki.client.key_pem, .cert_chain_pem = pki.client_chain_pem()},
+       .ca_pems = {pki.root.cert_pem}});
   ASSERT_TRUE(server_ctx.ok() && client_ctx.ok());
   std::atomic<bool> authorized{false};
   ServerThread server(*server_ctx, {}, [&](Connection& conn) {
@@ -377,11 +375,12 @@ TEST(Server, APeerThatEndsFirstStillGetsEveryEchoedByte) {
 TEST(Server, PausesWithoutASessionEventCallbackGetDefaultAnswers) {
   // An SNI callback context: a name matching no SNI context pauses the handshake; with no
   // session_event callback the server answers "use the default credentials".
-  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
-                              [](ContextOptions& o) { o.reject_unauthorized = false; });
+  Contexts ctx = MakeContexts(
+      std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
+      [](ContextOptions& o) { o.reject_unauthorized = false; });
   ServerThread server(ctx.server, {.handshake_timeout = milliseconds(20000)});
-  auto conn = Connect("127.0.0.1", server.port(), ctx.client,
-                      {.session = {.servername = "unknown.test"}});
+  auto conn =
+      Connect("127.0.0.1", server.port(), ctx.client, {.session = {.servername = "unknown.test"}});
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   EXPECT_EQ((*conn)->handshake_info().authorization_error, "ERR_TLS_CERT_ALTNAME_INVALID")
       << "served the default (localhost) certificate";
@@ -389,8 +388,9 @@ TEST(Server, PausesWithoutASessionEventCallbackGetDefaultAnswers) {
 }
 
 TEST(Server, SessionEventCallbackAnswersAPause) {
-  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
-                              [](ContextOptions& o) { o.reject_unauthorized = false; });
+  Contexts ctx = MakeContexts(
+      std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
+      [](ContextOptions& o) { o.reject_unauthorized = false; });
   std::atomic<int> asked{0};
   ServerCallbacks callbacks;
   callbacks.secure_connection = [](Connection&) { return std::make_unique<test::EchoHandler>(); };
@@ -488,8 +488,8 @@ TEST_P(ServerStuckPeer, IsReleasedWithItsDescriptorAndLocksNobodyOut) {
         << "still held: " << server.server().connections();
     std::printf("posix stuck peer %d: wrote %zu B, released %lld ms after it left\n",
                 static_cast<int>(GetParam()), o.written,
-                static_cast<long long>(std::chrono::duration_cast<milliseconds>(
-                                           Clock::now() - left).count()));
+                static_cast<long long>(
+                    std::chrono::duration_cast<milliseconds>(Clock::now() - left).count()));
   }
   EXPECT_EQ(test_stuck_peer::OpenFds(), baseline) << "every descriptor is back";
   auto other = Connect("127.0.0.1", server.port(), ctx.client);
@@ -517,10 +517,9 @@ TEST(Server, AResetReachesAConnectionWhoseApplicationHoldsItsData) {
     void OnData(Connection&) override {}  // never reads
   };
   Contexts ctx = MakeContexts(TlsVersion::kTls13);
-  ServerThread server(ctx.server, {},
-                      [](Connection&) -> std::unique_ptr<ConnectionHandler> {
-                        return std::make_unique<Holder>();
-                      });
+  ServerThread server(ctx.server, {}, [](Connection&) -> std::unique_ptr<ConnectionHandler> {
+    return std::make_unique<Holder>();
+  });
   const size_t baseline = test_stuck_peer::OpenFds();
   auto o = test_stuck_peer::WriteWithoutReadingThenLeave(server.port(), ctx.client,
                                                          test_stuck_peer::Ending::kReset);

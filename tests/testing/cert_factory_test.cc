@@ -66,8 +66,7 @@ int VerifyError(const Cert& leaf, const VerifyOptions& options) {
   }
   if (!options.crl_pem.empty()) {
     bssl::UniquePtr<BIO> bio = MemBio(options.crl_pem);
-    bssl::UniquePtr<X509_CRL> crl(
-        PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    bssl::UniquePtr<X509_CRL> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
     EXPECT_NE(crl, nullptr);
     EXPECT_TRUE(X509_STORE_add_crl(store.get(), crl.get()));
     X509_STORE_set_flags(store.get(), X509_V_FLAG_CRL_CHECK);
@@ -78,8 +77,7 @@ int VerifyError(const Cert& leaf, const VerifyOptions& options) {
   }
   bssl::UniquePtr<X509> leaf_x509 = ToX509(leaf);
   bssl::UniquePtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
-  EXPECT_TRUE(
-      X509_STORE_CTX_init(ctx.get(), store.get(), leaf_x509.get(), untrusted.get()));
+  EXPECT_TRUE(X509_STORE_CTX_init(ctx.get(), store.get(), leaf_x509.get(), untrusted.get()));
   if (options.purpose != 0) {
     EXPECT_TRUE(X509_STORE_CTX_set_purpose(ctx.get(), options.purpose));
   }
@@ -95,16 +93,14 @@ int VerifyError(const Cert& leaf, const VerifyOptions& options) {
 }
 
 // Reads |x509|'s subjectAltName back as (type, text) pairs; IPs as raw bytes.
-std::vector<std::pair<int, std::string>> SubjectAltNames(const X509* x509,
-                                                         int* critical) {
+std::vector<std::pair<int, std::string>> SubjectAltNames(const X509* x509, int* critical) {
   std::vector<std::pair<int, std::string>> out;
-  bssl::UniquePtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(x509, NID_subject_alt_name, critical, nullptr)));
+  bssl::UniquePtr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x509, NID_subject_alt_name, critical, nullptr)));
   if (!names) return out;
   for (const GENERAL_NAME* name : names.get()) {
     int type = 0;
-    const auto* value =
-        static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
+    const auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
     out.emplace_back(type, Text(value));
   }
   return out;
@@ -208,10 +204,10 @@ TEST_P(KeyTypeTest, TestPkiChainVerifies) {
   // Missing intermediate, wrong host.
   EXPECT_EQ(VerifyError(pki.server, {.trusted = {pki.root}}),
             X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
-  EXPECT_EQ(VerifyError(pki.server, {.trusted = {pki.root},
-                                     .untrusted = {pki.intermediate},
-                                     .host = "example.com"}),
-            X509_V_ERR_HOSTNAME_MISMATCH);
+  EXPECT_EQ(
+      VerifyError(pki.server,
+                  {.trusted = {pki.root}, .untrusted = {pki.intermediate}, .host = "example.com"}),
+      X509_V_ERR_HOSTNAME_MISMATCH);
 }
 
 TEST_P(KeyTypeTest, CrlSignedByKeyVerifies) {
@@ -311,8 +307,10 @@ TEST(CertFactoryTest, NoSanExtensionWithoutNamesAndCriticalWithEmptySubject) {
 
 TEST(CertFactoryTest, SubjectKeepsOrderRepeatsAndOids) {
   CertSpec spec;
-  spec.subject = {{"C", "DE"},          {"O", "Example"},
-                  {"OU", "One"},        {"OU", "Two"},
+  spec.subject = {{"C", "DE"},
+                  {"O", "Example"},
+                  {"OU", "One"},
+                  {"OU", "Two"},
                   {"2.5.4.5", "SN-42"},  // serialNumber by OID
                   {"emailAddress", "ca@example.com"},
                   {"CN", "Zoë"}};
@@ -320,9 +318,13 @@ TEST(CertFactoryTest, SubjectKeepsOrderRepeatsAndOids) {
   bssl::UniquePtr<X509> x509 = ToX509(cert);
   const X509_NAME* name = X509_get_subject_name(x509.get());
   ASSERT_EQ(X509_NAME_entry_count(name), 7);
-  const int nids[] = {NID_countryName, NID_organizationName,
-                      NID_organizationalUnitName, NID_organizationalUnitName,
-                      NID_serialNumber, NID_pkcs9_emailAddress, NID_commonName};
+  const int nids[] = {NID_countryName,
+                      NID_organizationName,
+                      NID_organizationalUnitName,
+                      NID_organizationalUnitName,
+                      NID_serialNumber,
+                      NID_pkcs9_emailAddress,
+                      NID_commonName};
   for (int i = 0; i < 7; ++i) {
     const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
     EXPECT_EQ(OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry)), nids[i]) << i;
@@ -414,9 +416,9 @@ TEST(CertFactoryTest, CaExtensionsAndKeyIdentifiers) {
   EXPECT_EQ(akid_of(root.get()), Bytes(root_skid));
   EXPECT_EQ(akid_of(intermediate.get()), Bytes(root_skid));
   EXPECT_EQ(akid_of(server.get()), Bytes(intermediate_skid));
-  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(server.get()),
-                          X509_get_subject_name(intermediate.get())),
-            0);
+  EXPECT_EQ(
+      X509_NAME_cmp(X509_get_issuer_name(server.get()), X509_get_subject_name(intermediate.get())),
+      0);
 }
 
 TEST(CertFactoryTest, PathLengthIsEnforced) {
@@ -427,16 +429,14 @@ TEST(CertFactoryTest, PathLengthIsEnforced) {
   sub_ca.is_ca = true;
   const Cert sub = MakeSigned(sub_ca, pki.intermediate);
   const Cert leaf = MakeSigned({}, sub);
-  EXPECT_EQ(VerifyError(leaf, {.trusted = {pki.root},
-                               .untrusted = {pki.intermediate, sub}}),
+  EXPECT_EQ(VerifyError(leaf, {.trusted = {pki.root}, .untrusted = {pki.intermediate, sub}}),
             X509_V_ERR_PATH_LENGTH_EXCEEDED);
 }
 
 TEST(CertFactoryTest, NonCaCannotIssue) {
   const TestPki pki = MakeTestPki();
   const Cert leaf = MakeSigned({}, pki.server);
-  EXPECT_EQ(VerifyError(leaf, {.trusted = {pki.root},
-                               .untrusted = {pki.intermediate, pki.server}}),
+  EXPECT_EQ(VerifyError(leaf, {.trusted = {pki.root}, .untrusted = {pki.intermediate, pki.server}}),
             X509_V_ERR_INVALID_CA);
 }
 
@@ -478,8 +478,7 @@ TEST(CertFactoryTest, SerialNumbers) {
   spec.serial = {0x01, 0x02, 0x03, 0xff};
   const Cert explicit_serial = MakeSelfSigned(spec);
   EXPECT_EQ(explicit_serial.serial, spec.serial);
-  EXPECT_EQ(IntegerBytes(X509_get0_serialNumber(ToX509(explicit_serial).get())),
-            spec.serial);
+  EXPECT_EQ(IntegerBytes(X509_get0_serialNumber(ToX509(explicit_serial).get())), spec.serial);
 
   const Cert a = MakeSelfSigned({});
   const Cert b = MakeSelfSigned({});
@@ -592,9 +591,8 @@ TEST(CertFactoryTest, CrlListsSerialsAndRevokes) {
   EXPECT_EQ(ToUnixTime(X509_CRL_get0_lastUpdate(crl.get())), this_update);
   EXPECT_EQ(ToUnixTime(X509_CRL_get0_nextUpdate(crl.get())), next_update);
   bssl::UniquePtr<X509> intermediate = ToX509(pki.intermediate);
-  EXPECT_EQ(X509_NAME_cmp(X509_CRL_get_issuer(crl.get()),
-                          X509_get_subject_name(intermediate.get())),
-            0);
+  EXPECT_EQ(
+      X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(intermediate.get())), 0);
 
   std::vector<std::vector<uint8_t>> listed;
   for (const X509_REVOKED* revoked : X509_CRL_get_REVOKED(crl.get())) {
@@ -605,9 +603,8 @@ TEST(CertFactoryTest, CrlListsSerialsAndRevokes) {
   EXPECT_NE(std::find(listed.begin(), listed.end(), other), listed.end());
 
   // With CRL checking the revoked server fails and the client still verifies.
-  const VerifyOptions options = {.trusted = {pki.root},
-                                 .untrusted = {pki.intermediate},
-                                 .crl_pem = pem};
+  const VerifyOptions options = {
+      .trusted = {pki.root}, .untrusted = {pki.intermediate}, .crl_pem = pem};
   EXPECT_EQ(VerifyError(pki.server, options), X509_V_ERR_CERT_REVOKED);
   EXPECT_EQ(VerifyError(pki.client, options), X509_V_OK);
   // An empty CRL revokes nothing.

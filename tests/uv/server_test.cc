@@ -126,7 +126,8 @@ TEST_F(UvServer, JunkBeforeAHandshakeIsOneClientErrorAndNoSecureConnection) {
   RawClient junk(loop(), server.port());
   ASSERT_TRUE(RunUntil([&] { return junk.connected(); }));
   junk.Send(std::string(1 << 20, '\x2a'));
-  ASSERT_TRUE(RunUntil([&] { return junk.closed_by_peer() && server.server().connections() == 0; }));
+  ASSERT_TRUE(
+      RunUntil([&] { return junk.closed_by_peer() && server.server().connections() == 0; }));
   ASSERT_EQ(server.log().size(), 1u) << "exactly one clientError, nothing else";
   EXPECT_EQ(server.log()[0].rfind("clientError:ERR_SSL_", 0), 0u) << server.log()[0];
 }
@@ -144,11 +145,12 @@ TEST_F(UvServer, SigpipeNoLongerHasItsDefaultActionOnceAServerExists) {
 TEST_F(UvServer, RejectedClientCertificateIsAClientErrorNotASecureConnection) {
   // The server asks for a certificate chaining to the test root; the client has none.
   Contexts with_ca = MakeContexts();
-  auto server_ctx = Context::Create({.role = Role::kServer,
-                                     .credentials = {.key_pem = with_ca.pki.server.key_pem,
-                                                     .cert_chain_pem = with_ca.pki.server_chain_pem()},
-                                     .ca_pems = {with_ca.pki.root.cert_pem},
-                                     .request_cert = true});
+  auto server_ctx =
+      Context::Create({.role = Role::kServer,
+                       .credentials = {.key_pem = with_ca.pki.server.key_pem,
+                                       .cert_chain_pem = with_ca.pki.server_chain_pem()},
+                       .ca_pems = {with_ca.pki.root.cert_pem},
+                       .request_cert = true});
   ASSERT_TRUE(server_ctx.ok());
   EchoServer server(loop(), *server_ctx);
   StreamLog log;
@@ -254,12 +256,14 @@ TEST_F(UvServer, ServesManyConcurrentClientsOnOneLoop) {
     c.stream->Write(c.sent);
     c.stream->End();
   }
-  ASSERT_TRUE(RunUntil([&] {
-    for (auto& c : clients) {
-      if (!c.log.closed) return false;
-    }
-    return server.server().connections() == 0;
-  }, milliseconds(60000)));
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        for (auto& c : clients) {
+          if (!c.log.closed) return false;
+        }
+        return server.server().connections() == 0;
+      },
+      milliseconds(60000)));
   for (auto& c : clients) {
     EXPECT_FALSE(c.log.close_error.has_value()) << ErrorText(c.log.close_error);
     EXPECT_EQ(Sha256Hex(c.log.data), Sha256Hex(c.sent));
@@ -325,8 +329,8 @@ class UvStuckPeer : public test::LoopTest,
     t.join();
     auto left = std::chrono::steady_clock::now();
     ok = ok && RunUntil([&] { return server.server().connections() == 0; }, milliseconds(10000));
-    released_ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - left)
-                      .count();
+    released_ms =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - left).count();
     return ok;
   }
   long long released_ms = 0;
@@ -337,16 +341,18 @@ TEST_P(UvStuckPeer, IsReleasedWithItsDescriptorAndLocksNobodyOut) {
   Contexts ctx = MakeContexts(TlsVersion::kTls13);
   EchoServer server(loop(), ctx.server, {.max_connections = 2});
   std::string warmup;
-  ASSERT_TRUE(RunClient(server, [&] {
-    warmup = test_stuck_peer::EchoRoundTrip(server.port(), ctx.client);
-  }));
+  ASSERT_TRUE(RunClient(
+      server, [&] { warmup = test_stuck_peer::EchoRoundTrip(server.port(), ctx.client); }));
   EXPECT_EQ(warmup, "");
   const size_t baseline = test_stuck_peer::OpenFds();
   for (int i = 0; i < 2; ++i) {
     test_stuck_peer::Outcome o;
-    EXPECT_TRUE(RunClient(server, [&] {
-      o = test_stuck_peer::WriteWithoutReadingThenLeave(server.port(), ctx.client, GetParam());
-    })) << "still held: " << server.server().connections();
+    EXPECT_TRUE(RunClient(server,
+                          [&] {
+                            o = test_stuck_peer::WriteWithoutReadingThenLeave(
+                                server.port(), ctx.client, GetParam());
+                          }))
+        << "still held: " << server.server().connections();
     EXPECT_TRUE(o.handshake_ok) << o.error;
     EXPECT_EQ(o.error, "");
     if (GetParam() == Ending::kFinAndDrain) {
@@ -359,9 +365,8 @@ TEST_P(UvStuckPeer, IsReleasedWithItsDescriptorAndLocksNobodyOut) {
   }
   EXPECT_EQ(test_stuck_peer::OpenFds(), baseline) << "every descriptor is back";
   std::string after;
-  EXPECT_TRUE(RunClient(server, [&] {
-    after = test_stuck_peer::EchoRoundTrip(server.port(), ctx.client);
-  }));
+  EXPECT_TRUE(RunClient(
+      server, [&] { after = test_stuck_peer::EchoRoundTrip(server.port(), ctx.client); }));
   EXPECT_EQ(after, "");
   EXPECT_EQ(server.Count("drop"), 0u);
 }

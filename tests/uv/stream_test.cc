@@ -94,8 +94,7 @@ TEST_F(UvStream, EchoesEightMiBBothWaysThroughAPausingReaderWithBoundedMemory) {
   EXPECT_EQ(server.log(), (std::vector<std::string>{"secure", "end:clean", "close:ok"}));
 }
 
-class UvStreamVersions : public test::LoopTest,
-                         public ::testing::WithParamInterface<TlsVersion> {};
+class UvStreamVersions : public test::LoopTest, public ::testing::WithParamInterface<TlsVersion> {};
 
 TEST_P(UvStreamVersions, HandshakesEchoesAndClosesCleanly) {
   Contexts ctx = MakeContexts(GetParam());
@@ -340,8 +339,8 @@ TEST_F(UvStream, AHandshakeTimeoutClosesTheClientWithItsCode) {
 }
 
 TEST_F(UvStream, APausedVerificationAnsweredLaterCompletesTheHandshake) {
-  Contexts ctx = MakeContexts(std::nullopt, nullptr,
-                              [](ContextOptions& o) { o.verify_callback = true; });
+  Contexts ctx =
+      MakeContexts(std::nullopt, nullptr, [](ContextOptions& o) { o.verify_callback = true; });
   EchoServer server(loop(), ctx.server);
   StreamLog log;
   int asked = 0;
@@ -366,8 +365,9 @@ TEST_F(UvStream, APausedVerificationAnsweredLaterCompletesTheHandshake) {
 }
 
 TEST_F(UvStream, APausedSniRequestAnsweredLaterPicksTheCertificate) {
-  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
-                              [](ContextOptions& o) { o.reject_unauthorized = false; });
+  Contexts ctx = MakeContexts(
+      std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
+      [](ContextOptions& o) { o.reject_unauthorized = false; });
   EchoServer server(loop(), ctx.server);
   std::string asked_for;
   server.extra().session_event = [&](Stream& s, const Event& e) {
@@ -492,8 +492,8 @@ TEST_F(UvStream, APausedReaderGetsTheEndOnlyAfterItsData) {
   auto client = MustConnect(loop(), server.port(), ctx.client, cb);
   ASSERT_TRUE(RunUntil([&] { return log.secure; }));
   // Paused: the peer's data and its close_notify wait (in the session, then in the kernel).
-  ASSERT_FALSE(RunUntil([&] { return log.end.has_value() || !log.data.empty(); },
-                        milliseconds(300)));
+  ASSERT_FALSE(
+      RunUntil([&] { return log.end.has_value() || !log.data.empty(); }, milliseconds(300)));
   EXPECT_LE(client->buffered_bytes(), 200u * 1024) << "only what the bounds allow";
   client->Resume();
   ASSERT_TRUE(RunUntil([&] { return log.closed; }));
@@ -596,8 +596,8 @@ TEST_F(UvStream, StartTlsAfterAPlaintextLineUsesTheBytesReadPastIt) {
   ASSERT_EQ(uv_try_write(reinterpret_cast<uv_stream_t*>(client_tcp), &lb, 1),
             static_cast<int>(sizeof line - 1));
   StreamLog client_log;
-  auto client = StartTls(client_tcp, ctx.client, {.servername = "localhost"}, {},
-                         Recording(&client_log));
+  auto client =
+      StartTls(client_tcp, ctx.client, {.servername = "localhost"}, {}, Recording(&client_log));
   ASSERT_TRUE(client.ok());
   (*client)->Write("HELLO\r\n");
   ASSERT_TRUE(RunUntil([&] { return client_log.closed && server_log.closed; }));

@@ -39,7 +39,8 @@ void After(uv_loop_t* loop, milliseconds delay, std::function<void()> fn) {
 bool RunUntil(uv_loop_t* loop, const std::function<bool()>& done, milliseconds timeout) {
   auto* tick = new uv_timer_t;
   uv_timer_init(loop, tick);
-  uv_timer_start(tick, [](uv_timer_t*) {}, 10, 10);
+  uv_timer_start(
+      tick, [](uv_timer_t*) {}, 10, 10);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool ok = false;
   for (;;) {

@@ -98,9 +98,14 @@ constexpr int64_t kMar5_2051 = 2561612889;   // Mar  5 07:08:09 2051 UTC (Genera
 
 TEST(PeerCertificate, RsaLeafAllFields) {
   CertSpec spec;
-  spec.subject = {{"C", "US"},           {"ST", "California"},   {"L", "San Francisco"},
-                  {"O", "Example Org"},  {"OU", "Unit A"},       {"OU", "Unit B"},
-                  {"CN", "a.example.com"}, {"emailAddress", "admin@example.com"},
+  spec.subject = {{"C", "US"},
+                  {"ST", "California"},
+                  {"L", "San Francisco"},
+                  {"O", "Example Org"},
+                  {"OU", "Unit A"},
+                  {"OU", "Unit B"},
+                  {"CN", "a.example.com"},
+                  {"emailAddress", "admin@example.com"},
                   {"1.2.3.4.5.6", "custom"}};
   spec.dns_names = {"a.example.com", "*.b.example.com"};
   spec.ip_addresses = {"10.1.2.3", "fe80::1"};
@@ -199,8 +204,8 @@ TEST(PeerCertificate, SerialNumbers) {
       {{0x7F}, "7F"},
       {{0x80}, "80"},  // encoded with a leading 0x00, which is not shown
       {{0xFF, 0x00, 0x01}, "FF0001"},
-      {{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E,
-        0x0F, 0x10, 0x11, 0x12, 0x13, 0x14},
+      {{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A,
+        0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13, 0x14},
        "0102030405060708090A0B0C0D0E0F1011121314"},
   };
   for (const auto& [serial, hex] : cases) {
@@ -215,8 +220,7 @@ TEST(PeerCertificate, SerialNumbers) {
 
 TEST(PeerCertificate, ValidityDates) {
   const std::pair<int64_t, const char*> cases[] = {
-      {kNov11_2009, "Nov 11 09:52:22 2009 GMT"},
-      {0 + 86400 * 4, "Jan  5 00:00:00 1970 GMT"},
+      {kNov11_2009, "Nov 11 09:52:22 2009 GMT"}, {0 + 86400 * 4, "Jan  5 00:00:00 1970 GMT"},
       {2524607999, "Dec 31 23:59:59 2049 GMT"},  // last UTCTime second
       {2524608000, "Jan  1 00:00:00 2050 GMT"},  // first GeneralizedTime second
       {kMar5_2051, "Mar  5 07:08:09 2051 GMT"},
@@ -252,12 +256,9 @@ TEST(PeerCertificate, CaFlagAndIssuerNames) {
 TEST(PeerCertificate, SubjectRepeatsUnknownOidsAndUtf8) {
   CertSpec spec;
   spec.key = testing::CachedKey(KeyType::kEcdsaP256, 0);
-  spec.subject = {{"CN", "one"},
-                  {"O", "Ünïcödé \"quoted\", with comma"},
-                  {"CN", "two"},
-                  {"1.3.6.1.4.1.99999.1", "private"},
-                  {"DC", "example"},
-                  {"serialNumber", "123"},
+  spec.subject = {{"CN", "one"},     {"O", "Ünïcödé \"quoted\", with comma"},
+                  {"CN", "two"},     {"1.3.6.1.4.1.99999.1", "private"},
+                  {"DC", "example"}, {"serialNumber", "123"},
                   {"CN", "three"}};
   const auto pc = Parse(testing::MakeSelfSigned(spec).der);
   ASSERT_TRUE(pc.has_value());
@@ -372,8 +373,7 @@ TEST(PeerCertificate, DetailedChainLinksIssuers) {
 
 TEST(PeerCertificate, DetailedChainWithoutRootEndsAtIntermediate) {
   const testing::TestPki pki = testing::MakeTestPki();
-  const auto pc =
-      ParsePeerCertificate(Ders({&pki.server, &pki.intermediate}), /*detailed=*/true);
+  const auto pc = ParsePeerCertificate(Ders({&pki.server, &pki.intermediate}), /*detailed=*/true);
   ASSERT_TRUE(pc.has_value());
   ASSERT_NE(pc->issuer_certificate, nullptr);
   EXPECT_EQ(pc->issuer_certificate->raw, pki.intermediate.der);
@@ -381,8 +381,7 @@ TEST(PeerCertificate, DetailedChainWithoutRootEndsAtIntermediate) {
   EXPECT_EQ(ToJson(*pc).find("[Circular]"), std::string::npos);
 
   // A certificate that issued nothing in the path is ignored.
-  const auto only_leaf =
-      ParsePeerCertificate(Ders({&pki.server, &pki.root}), /*detailed=*/true);
+  const auto only_leaf = ParsePeerCertificate(Ders({&pki.server, &pki.root}), /*detailed=*/true);
   ASSERT_TRUE(only_leaf.has_value());
   EXPECT_EQ(only_leaf->issuer_cert(), nullptr);
 }
@@ -523,16 +522,25 @@ TEST(PeerCertificate, JsonExactForEcCertificate) {
       "\"infoAccess\":{\"OCSP - URI\":[\"http://o/\"]},"
       "\"ca\":false,"
       "\"bits\":256,"
-      "\"pubkey\":\"" + B64(Spki(spec.key)) + "\","
+      "\"pubkey\":\"" +
+      B64(Spki(spec.key)) +
+      "\","
       "\"asn1Curve\":\"prime256v1\",\"nistCurve\":\"P-256\","
       "\"valid_from\":\"Nov 11 09:52:22 2009 GMT\","
       "\"valid_to\":\"Mar  5 07:08:09 2051 GMT\","
-      "\"fingerprint\":\"" + Sha1Fp(cert.der) + "\","
-      "\"fingerprint256\":\"" + Sha256Fp(cert.der) + "\","
-      "\"fingerprint512\":\"" + Sha512Fp(cert.der) + "\","
+      "\"fingerprint\":\"" +
+      Sha1Fp(cert.der) +
+      "\","
+      "\"fingerprint256\":\"" +
+      Sha256Fp(cert.der) +
+      "\","
+      "\"fingerprint512\":\"" +
+      Sha512Fp(cert.der) +
+      "\","
       "\"ext_key_usage\":[\"1.3.6.1.5.5.7.3.1\"],"
       "\"serialNumber\":\"2A\","
-      "\"raw\":\"" + B64(cert.der) + "\"}";
+      "\"raw\":\"" +
+      B64(cert.der) + "\"}";
   EXPECT_EQ(ToJson(*pc), expected);
 }
 

@@ -28,8 +28,7 @@ Name NewName(int type, void* value) {
   return name;
 }
 
-bssl::UniquePtr<X509> NewCert(
-    const std::vector<std::pair<std::string, std::string>>& subject) {
+bssl::UniquePtr<X509> NewCert(const std::vector<std::pair<std::string, std::string>>& subject) {
   bssl::UniquePtr<X509> x(X509_new());
   Check(x != nullptr, "X509_new");
   Check(X509_set_version(x.get(), X509_VERSION_3), "X509_set_version");
@@ -50,8 +49,7 @@ bssl::UniquePtr<X509> NewCert(
 
 std::vector<uint8_t> SignAndEncode(X509* x) {
   Check(X509_set_issuer_name(x, X509_get_subject_name(x)), "issuer");
-  const std::shared_ptr<EVP_PKEY> key =
-      testing::CachedKey(testing::KeyType::kEcdsaP256, 7);
+  const std::shared_ptr<EVP_PKEY> key = testing::CachedKey(testing::KeyType::kEcdsaP256, 7);
   Check(X509_set_pubkey(x, key.get()), "X509_set_pubkey");
   Check(X509_sign(x, key.get(), EVP_sha256()) > 0, "X509_sign");
   uint8_t* der = nullptr;
@@ -66,8 +64,7 @@ std::vector<uint8_t> SignAndEncode(X509* x) {
 
 Name IpName(const std::vector<uint8_t>& octets) {
   ASN1_OCTET_STRING* s = ASN1_OCTET_STRING_new();
-  Check(s && ASN1_OCTET_STRING_set(s, octets.data(), static_cast<int>(octets.size())),
-        "ip octets");
+  Check(s && ASN1_OCTET_STRING_set(s, octets.data(), static_cast<int>(octets.size())), "ip octets");
   return NewName(GEN_IPADD, s);
 }
 
@@ -87,8 +84,7 @@ Name OtherName(const char* dotted_oid, const std::string& value, bool utf8) {
   ASN1_OBJECT* obj = OBJ_txt2obj(dotted_oid, 1);
   Check(obj != nullptr, "OBJ_txt2obj");
   ASN1_STRING* s = ASN1_STRING_type_new(utf8 ? V_ASN1_UTF8STRING : V_ASN1_IA5STRING);
-  Check(s && ASN1_STRING_set(s, value.data(), static_cast<int>(value.size())),
-        "othername value");
+  Check(s && ASN1_STRING_set(s, value.data(), static_cast<int>(value.size())), "othername value");
   ASN1_TYPE* v = ASN1_TYPE_new();
   Check(v != nullptr, "ASN1_TYPE_new");
   ASN1_TYPE_set(v, utf8 ? V_ASN1_UTF8STRING : V_ASN1_IA5STRING, s);
@@ -109,9 +105,8 @@ Name DirName(const std::vector<std::pair<std::string, std::string>>& rdns) {
   return NewName(GEN_DIRNAME, n);
 }
 
-std::vector<uint8_t> CertWithNames(
-    const std::vector<std::pair<std::string, std::string>>& subject,
-    std::vector<Name> names) {
+std::vector<uint8_t> CertWithNames(const std::vector<std::pair<std::string, std::string>>& subject,
+                                   std::vector<Name> names) {
   bssl::UniquePtr<X509> x = NewCert(subject);
   if (!names.empty()) {
     bssl::UniquePtr<GENERAL_NAMES> gens(sk_GENERAL_NAME_new_null());
@@ -120,8 +115,7 @@ std::vector<uint8_t> CertWithNames(
       Check(sk_GENERAL_NAME_push(gens.get(), n.get()) != 0, "push");
       n.release();
     }
-    Check(X509_add1_ext_i2d(x.get(), NID_subject_alt_name, gens.get(), 0,
-                            X509V3_ADD_DEFAULT) == 1,
+    Check(X509_add1_ext_i2d(x.get(), NID_subject_alt_name, gens.get(), 0, X509V3_ADD_DEFAULT) == 1,
           "subjectAltName");
   }
   return SignAndEncode(x.get());

@@ -30,9 +30,8 @@ Name DirName(const std::vector<std::pair<std::string, std::string>>& rdns);
 // A self-signed certificate (ECDSA P-256, serial 1, valid now) with |subject|
 // (short names or dotted OIDs, UTF-8 values) and a subjectAltName of |names|
 // (none if empty).
-std::vector<uint8_t> CertWithNames(
-    const std::vector<std::pair<std::string, std::string>>& subject,
-    std::vector<Name> names);
+std::vector<uint8_t> CertWithNames(const std::vector<std::pair<std::string, std::string>>& subject,
+                                   std::vector<Name> names);
 
 }  // namespace sansio_tls::test_certs
 

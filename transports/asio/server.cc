@@ -75,8 +75,7 @@ Result<std::shared_ptr<Server>> Server::Start(std::vector<asio::io_context*> io_
     return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a server context");
   }
   if (!callbacks.secure_connection) {
-    return MakeError("ERR_INVALID_ARG_VALUE",
-                     "Server::Listen needs a secure_connection callback");
+    return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a secure_connection callback");
   }
   std::shared_ptr<Server> s(new Server());
   s->options_ = std::move(options);
@@ -164,9 +163,8 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   std::error_code ec;
   tcp::endpoint local = socket.local_endpoint(ec), remote = socket.remote_endpoint(ec);
   size_t before = counter_->fetch_add(1, std::memory_order_relaxed);
-  std::shared_ptr<void> token(nullptr, [counter = counter_](void*) {
-    counter->fetch_sub(1, std::memory_order_relaxed);
-  });
+  std::shared_ptr<void> token(
+      nullptr, [counter = counter_](void*) { counter->fetch_sub(1, std::memory_order_relaxed); });
   if (options_.max_connections > 0 && before >= options_.max_connections) {
     socket.close(ec);
     token.reset();

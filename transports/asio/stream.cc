@@ -11,9 +11,12 @@ namespace sansio_tls::asio_tls {
 
 const char* PeerEndName(PeerEnd end) {
   switch (end) {
-    case PeerEnd::kOpen: return "open";
-    case PeerEnd::kClean: return "clean";
-    case PeerEnd::kTruncated: return "truncated";
+    case PeerEnd::kOpen:
+      return "open";
+    case PeerEnd::kClean:
+      return "clean";
+    case PeerEnd::kTruncated:
+      return "truncated";
   }
   return "?";
 }

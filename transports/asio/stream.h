@@ -90,8 +90,7 @@ class Stream {
   // its constructor takes) and a session of |context|. Throws std::system_error when
   // |options| are invalid (Session::Create's error).
   template <typename Arg>
-  Stream(Arg&& next_layer_arg, std::shared_ptr<const Context> context,
-         SessionOptions options = {})
+  Stream(Arg&& next_layer_arg, std::shared_ptr<const Context> context, SessionOptions options = {})
       : Stream(std::forward<Arg>(next_layer_arg),
                MakeSession(std::move(context), std::move(options))) {}
 
@@ -118,11 +117,8 @@ class Stream {
   executor_type get_executor() noexcept { return core_->next.get_executor(); }
   next_layer_type& next_layer() { return core_->next; }
   const next_layer_type& next_layer() const { return core_->next; }
-  auto& lowest_layer()
-    requires requires(next_layer_type& n) { n.lowest_layer(); }
-  {
-    return core_->next.lowest_layer();
-  }
+  auto& lowest_layer() requires requires(next_layer_type& n) { n.lowest_layer(); }
+  { return core_->next.lowest_layer(); }
 
   // The core session (advanced use: events are drained by the stream; read the state).
   Session& session() { return *core_->session; }
@@ -256,21 +252,19 @@ class Stream {
     std::error_code ec;
     Throw(shutdown(ec), "shutdown");
   }
-  std::error_code shutdown(std::error_code& ec) {
-    return shutdown(kDefaultShutdownTimeout, ec);
-  }
+  std::error_code shutdown(std::error_code& ec) { return shutdown(kDefaultShutdownTimeout, ec); }
   std::error_code shutdown(std::chrono::steady_clock::duration timeout, std::error_code& ec) {
     bool send_only = timeout <= timeout.zero();
     bool started = false;
-    ec = detail::RunSync(
-             *core_,
-             [&](const detail::StepContext& ctx) {
-               return detail::ShutdownStep(*core_, ctx, send_only, /*discard_unread=*/true,
-                                           started);
-             },
-             std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
-             make_error_code(errc::shutdown_timeout))
-             .first;
+    ec =
+        detail::RunSync(
+            *core_,
+            [&](const detail::StepContext& ctx) {
+              return detail::ShutdownStep(*core_, ctx, send_only, /*discard_unread=*/true, started);
+            },
+            std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+            make_error_code(errc::shutdown_timeout))
+            .first;
     return ec;
   }
   // Signature void(std::error_code). Waits kDefaultShutdownTimeout for the peer.
@@ -287,9 +281,9 @@ class Stream {
       asio::async_compose<decltype(handler), void(std::error_code)>(
           detail::ShutdownOp<next_layer_type>(core, send_only), handler, core->next);
     };
-    return detail::AsyncWithTimeout<void(std::error_code)>(
-        core->next.get_executor(), timeout, make_error_code(errc::shutdown_timeout),
-        initiation, std::forward<Token>(token));
+    return detail::AsyncWithTimeout<void(std::error_code)>(core->next.get_executor(), timeout,
+                                                           make_error_code(errc::shutdown_timeout),
+                                                           initiation, std::forward<Token>(token));
   }
 
   // ---- What the handshake settled (Node's TLSSocket properties) --------------------------

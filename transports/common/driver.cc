@@ -6,8 +6,7 @@
 namespace sansio_tls::transport {
 
 Timestamp WallNow() {
-  return std::chrono::duration_cast<Timestamp>(
-      std::chrono::system_clock::now().time_since_epoch());
+  return std::chrono::duration_cast<Timestamp>(std::chrono::system_clock::now().time_since_epoch());
 }
 
 void Tick(Session& session) { session.set_now(WallNow()); }
@@ -63,32 +62,30 @@ std::optional<Error> CloseError(const Session& session,
 
 Error TruncatedError() {
   return MakeError(kErrTruncated,
-                            "the peer's stream ended without close_notify; its data may be "
-                            "truncated");
+                   "the peer's stream ended without close_notify; its data may be "
+                   "truncated");
 }
 
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout) {
   return MakeError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
-                                                      std::to_string(timeout.count()) + " ms");
+                                             std::to_string(timeout.count()) + " ms");
 }
 
 Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout) {
   if (!Paused(session)) return HandshakeTimeoutError(timeout);
-  return MakeError(kErrPauseUnanswered, "the handshake waited " +
-                                                     std::to_string(timeout.count()) +
-                                                     " ms for the application to answer a pause");
+  return MakeError(kErrPauseUnanswered, "the handshake waited " + std::to_string(timeout.count()) +
+                                            " ms for the application to answer a pause");
 }
 
 Error EndTimeoutError(std::chrono::milliseconds timeout) {
   return MakeError("ETIMEDOUT", "the peer did not end its side within " +
-                                             std::to_string(timeout.count()) +
-                                             " ms of our close_notify");
+                                    std::to_string(timeout.count()) + " ms of our close_notify");
 }
 
 Error PauseUnansweredError() {
   return MakeError(kErrPauseUnanswered,
-                            "the handshake waits for the application's answer to a pause "
-                            "and nothing answers it");
+                   "the handshake waits for the application's answer to a pause "
+                   "and nothing answers it");
 }
 
 }  // namespace sansio_tls::transport

@@ -35,9 +35,12 @@ enum class PeerEnd {
 };
 inline const char* PeerEndName(PeerEnd end) {
   switch (end) {
-    case PeerEnd::kOpen: return "open";
-    case PeerEnd::kClean: return "clean";
-    case PeerEnd::kTruncated: return "truncated";
+    case PeerEnd::kOpen:
+      return "open";
+    case PeerEnd::kClean:
+      return "clean";
+    case PeerEnd::kTruncated:
+      return "truncated";
   }
   return "?";
 }
@@ -46,7 +49,7 @@ inline const char* PeerEndName(PeerEnd end) {
 struct SocketAddress {
   std::string address;  // numeric, e.g. "127.0.0.1" or "::1"; empty when unknown
   uint16_t port = 0;
-  std::string family;   // "IPv4" or "IPv6"; empty when unknown
+  std::string family;  // "IPv4" or "IPv6"; empty when unknown
 };
 
 // A server's options (Node's tls.createServer / net.Server options).

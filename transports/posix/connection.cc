@@ -45,8 +45,7 @@ size_t Connection::buffered_bytes() const {
 // ---- The driver loop ------------------------------------------------------------------
 
 bool Connection::FeedLeftover() {
-  std::span<const uint8_t> rest(leftover_.data() + leftover_pos_,
-                                leftover_.size() - leftover_pos_);
+  std::span<const uint8_t> rest(leftover_.data() + leftover_pos_, leftover_.size() - leftover_pos_);
   size_t taken = session_->Feed(rest);
   leftover_pos_ += taken;
   if (leftover_pos_ == leftover_.size()) {
@@ -275,7 +274,7 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
     if (write_closed_) return *transport_error_;
     if (done == data.size() && session_->handshake_done() &&
         session_->pending_output_bytes() == 0) {
-          return done;
+      return done;
     }
     // Wait only when nothing moved: a flush makes room for more without waiting (also
     // when the handshake completed inside Advance() and its queued data went out at once).

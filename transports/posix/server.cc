@@ -29,8 +29,8 @@ struct Server::Entry {
   std::unique_ptr<Connection> conn;
   std::unique_ptr<ConnectionHandler> handler;  // set at secureConnection
   State state = State::kHandshaking;
-  SocketAddress remote;       // captured at accept(): a reset socket no longer knows it
-  uint32_t registered = 0;    // epoll events registered (0: not in the epoll set)
+  SocketAddress remote;     // captured at accept(): a reset socket no longer knows it
+  uint32_t registered = 0;  // epoll events registered (0: not in the epoll set)
   bool client_error_sent = false;
   bool end_timer_set = false;
   bool end_reported = false;  // OnEnd delivered
@@ -40,8 +40,7 @@ struct Server::Entry {
 };
 
 Result<std::unique_ptr<Server>> Server::Listen(std::shared_ptr<const Context> context,
-                                               ServerOptions options,
-                                               ServerCallbacks callbacks) {
+                                               ServerOptions options, ServerCallbacks callbacks) {
   if (!context || context->role() != Role::kServer) {
     return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a server context");
   }
@@ -178,9 +177,8 @@ void Server::ExpireTimers() {
     handshake_timers_.pop_front();
     auto it = entries_.find(id);
     if (it == entries_.end() || it->second->state != Entry::State::kHandshaking) continue;
-    ClientError(*it->second,
-                transport::HandshakeTimeoutError(it->second->conn->session(),
-                                                 options_.handshake_timeout));
+    ClientError(*it->second, transport::HandshakeTimeoutError(it->second->conn->session(),
+                                                              options_.handshake_timeout));
     Destroy(id, std::nullopt);
   }
   while (!end_timers_.empty() && end_timers_.front().first <= now) {
@@ -345,8 +343,8 @@ bool Server::Dispatch(Entry& e) {
 
 void Server::UpdateInterest(Entry& e) {
   Interest in = e.conn->interest();
-  uint32_t want = (in.want_read ? uint32_t{EPOLLIN} : 0u) |
-                  (in.want_write ? uint32_t{EPOLLOUT} : 0u);
+  uint32_t want =
+      (in.want_read ? uint32_t{EPOLLIN} : 0u) | (in.want_write ? uint32_t{EPOLLOUT} : 0u);
   // A connection that waits for nothing (the application holds its plaintext unread)
   // stays in the set edge-triggered: EPOLLERR/EPOLLHUP arrive once, not over and over, and
   // a reset meanwhile still reaches it (CheckSocket) instead of leaving it parked forever.
@@ -355,8 +353,7 @@ void Server::UpdateInterest(Entry& e) {
   epoll_event ev{};
   ev.events = want;
   ev.data.u64 = e.id;
-  epoll_ctl(epoll_fd_.get(), e.registered == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, e.conn->fd(),
-            &ev);
+  epoll_ctl(epoll_fd_.get(), e.registered == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, e.conn->fd(), &ev);
   e.registered = want;
 }
 

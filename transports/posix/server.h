@@ -95,8 +95,7 @@ class Server {
   // ERR_DNS_LOOKUP, ERR_INVALID_ARG_VALUE (no context, a client context, no
   // secure_connection callback).
   static Result<std::unique_ptr<Server>> Listen(std::shared_ptr<const Context> context,
-                                                ServerOptions options,
-                                                ServerCallbacks callbacks);
+                                                ServerOptions options, ServerCallbacks callbacks);
   // Closes every socket at once, without callbacks. Must not run concurrently with Run().
   ~Server();
   Server(const Server&) = delete;
@@ -149,9 +148,9 @@ class Server {
   UniqueFd listen_fd_, epoll_fd_, wake_fd_;
 
   std::unordered_map<uint64_t, std::unique_ptr<Entry>> entries_;
-  std::vector<uint64_t> dirty_;  // entries a callback touched outside their own servicing
+  std::vector<uint64_t> dirty_;     // entries a callback touched outside their own servicing
   std::vector<uint64_t> deferred_;  // entries whose turn ended with work left
-  uint64_t next_id_ = 2;  // 0: the listening socket, 1: the wake-up eventfd
+  uint64_t next_id_ = 2;            // 0: the listening socket, 1: the wake-up eventfd
   std::atomic<size_t> connections_{0};
   // Handshake and end deadlines in order of expiry (all of one kind last equally long);
   // entries that moved on are skipped when they come up.

@@ -1,8 +1,6 @@
 #include "transports/posix/socket.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 namespace sansio_tls::posix {
@@ -137,8 +137,8 @@ Result<UniqueFd> TcpConnect(const std::string& host, uint16_t port,
   Error last{"ECONNREFUSED", "connect " + host + ": no address to try", std::nullopt, false};
   for (const addrinfo* ai = resolved->get(); ai; ai = ai->ai_next) {
     if (deadline.expired()) break;
-    UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                       ai->ai_protocol));
+    UniqueFd fd(
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) {
       last = ErrnoError(errno, "socket");
       continue;
@@ -187,8 +187,8 @@ Result<UniqueFd> TcpListen(const std::string& host, uint16_t port, int backlog) 
   }
   Error last{"EADDRNOTAVAIL", "listen " + host + ": no address", std::nullopt, false};
   for (const addrinfo* ai = pick; ai; ai = ai->ai_next) {
-    UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                       ai->ai_protocol));
+    UniqueFd fd(
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) {
       last = ErrnoError(errno, "socket");
       continue;

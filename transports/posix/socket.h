@@ -4,13 +4,14 @@
 #ifndef SANSIO_TLS_TRANSPORTS_POSIX_SOCKET_H_
 #define SANSIO_TLS_TRANSPORTS_POSIX_SOCKET_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 #include "core/error.h"
 #include "transports/common/transport_types.h"

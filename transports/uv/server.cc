@@ -44,8 +44,7 @@ Result<sockaddr_storage> BindAddress(uv_loop_t* loop, const std::string& host, u
   if (r != 0) return MakeError(kErrDnsLookup, "getaddrinfo " + host + ": " + uv_strerror(r));
   bool found = false;
   for (addrinfo* ai = req.addrinfo; ai && !found; ai = ai->ai_next) {
-    if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
-        ai->ai_addrlen <= sizeof ss) {
+    if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && ai->ai_addrlen <= sizeof ss) {
       std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
       found = true;
     }

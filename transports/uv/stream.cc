@@ -89,8 +89,7 @@ void StreamImpl::MaybeFree() {
 }
 
 std::unique_ptr<Stream> StreamImpl::Adopt(uv_tcp_t* tcp, std::unique_ptr<Session> session,
-                                          const StreamOptions& options,
-                                          StreamCallbacks callbacks,
+                                          const StreamOptions& options, StreamCallbacks callbacks,
                                           std::span<const uint8_t> received) {
   auto* impl = new StreamImpl(tcp->loop, std::move(session), options, std::move(callbacks));
   std::unique_ptr<Stream> stream(new Stream(impl));
@@ -105,8 +104,8 @@ std::unique_ptr<Stream> StreamImpl::Adopt(uv_tcp_t* tcp, std::unique_ptr<Session
   return stream;
 }
 
-std::unique_ptr<Stream> StreamImpl::StartConnect(uv_loop_t* loop, std::string host,
-                                                 uint16_t port, std::unique_ptr<Session> session,
+std::unique_ptr<Stream> StreamImpl::StartConnect(uv_loop_t* loop, std::string host, uint16_t port,
+                                                 std::unique_ptr<Session> session,
                                                  const ConnectOptions& options,
                                                  StreamCallbacks callbacks) {
   auto* impl = new StreamImpl(loop, std::move(session), options.stream, std::move(callbacks));
@@ -303,8 +302,7 @@ void StreamImpl::OnConnected(uv_connect_t* req, int status) {
   if (status < 0) {
     Connecting& c = *self->connecting_;
     SocketAddress a = AddressOf(c.addresses[c.next - 1]);
-    c.last_error =
-        UvError(status, ("connect " + a.address + ":" + std::to_string(a.port)).c_str());
+    c.last_error = UvError(status, ("connect " + a.address + ":" + std::to_string(a.port)).c_str());
     self->CloseHandle(reinterpret_cast<uv_handle_t*>(self->tcp_));
     self->tcp_ = nullptr;
     self->TryNextAddress();

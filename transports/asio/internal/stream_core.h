@@ -70,7 +70,6 @@ namespace detail {
 // Scattered plaintext is gathered up to this size so that it becomes full records.
 inline constexpr size_t kGatherSize = 16 * 1024;
 
-
 // RecvNow reads what |fd| has now without waiting (MSG_DONTWAIT, EINTR retried). Returns the
 // byte count; 0 with |ec| == asio::error::eof at the end of the stream, 0 with
 // asio::error::would_block when nothing is there, 0 with another error on failure.
@@ -92,7 +91,9 @@ class InputStash {
   bool empty() const { return pos_ == buf_.size(); }
   size_t size() const { return buf_.size() - pos_; }
   std::span<const uint8_t> data() const { return {buf_.data() + pos_, size()}; }
-  void Append(std::span<const uint8_t> bytes) { buf_.insert(buf_.end(), bytes.begin(), bytes.end()); }
+  void Append(std::span<const uint8_t> bytes) {
+    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  }
   void Consume(size_t n) {
     pos_ += n;
     if (pos_ >= buf_.size()) {
@@ -207,11 +208,11 @@ class RoleQueue {
 // What a Step decided.
 struct Action {
   enum Kind : uint8_t {
-    kComplete,     // finish with ec (and n)
-    kWrite,        // write the session's pending ciphertext (taking the writer role)
-    kRead,         // take the input role if not held (then step again), else read the next layer
-    kYieldInput,   // hand the input role to the operation waiting for it, and queue behind it
-    kWaitApp,      // the handshake waits for the application's answer to a pause
+    kComplete,    // finish with ec (and n)
+    kWrite,       // write the session's pending ciphertext (taking the writer role)
+    kRead,        // take the input role if not held (then step again), else read the next layer
+    kYieldInput,  // hand the input role to the operation waiting for it, and queue behind it
+    kWaitApp,     // the handshake waits for the application's answer to a pause
   };
   Kind kind;
   std::error_code ec;
@@ -622,10 +623,9 @@ Action ShutdownStep(C& c, const StepContext& ctx, bool send_only, bool discard_u
 // RunSync runs |step| to completion with blocking next-layer calls. |timeout| bounds each
 // wait for input on sockets (negative: none); on expiry it completes with |timeout_code|.
 template <typename C, typename StepFn>
-std::pair<std::error_code, size_t> RunSync(C& c, StepFn&& step,
-                                           std::chrono::milliseconds timeout =
-                                               std::chrono::milliseconds(-1),
-                                           std::error_code timeout_code = {}) {
+std::pair<std::error_code, size_t> RunSync(
+    C& c, StepFn&& step, std::chrono::milliseconds timeout = std::chrono::milliseconds(-1),
+    std::error_code timeout_code = {}) {
   const StepContext ctx{.holds_input = true, .can_write = true};
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
@@ -708,8 +708,7 @@ class Op {
   void Run(Self& self) {
     Core<NextLayer>& c = *core_;
     for (;;) {
-      StepContext ctx{.holds_input = holds_input_,
-                      .can_write = holds_writer_ || !c.writer.held()};
+      StepContext ctx{.holds_input = holds_input_, .can_write = holds_writer_ || !c.writer.held()};
       Action a = static_cast<Derived*>(this)->Step(ctx);
       switch (a.kind) {
         case Action::kComplete:

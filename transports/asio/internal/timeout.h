@@ -19,9 +19,9 @@ namespace sansio_tls::asio_tls::detail {
 
 // TimeoutOp starts |initiation(handler)| with a handler bound to a cancellation slot of its
 // own. That slot is emitted (terminal) when |timeout| passes, and relays the caller's own
-// cancellation (a |timeout| <= 0 arms no timer). An operation that then ends with operation_aborted is reported with
-// |timeout_code| if the deadline caused it. The timer runs on |executor|; its handler runs on
-// the operation's associated executor, so no state is touched from two threads.
+// cancellation (a |timeout| <= 0 arms no timer). An operation that then ends with operation_aborted
+// is reported with |timeout_code| if the deadline caused it. The timer runs on |executor|; its
+// handler runs on the operation's associated executor, so no state is touched from two threads.
 template <typename Executor, typename Initiation>
 class TimeoutOp {
  public:

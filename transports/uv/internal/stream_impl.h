@@ -165,11 +165,11 @@ class StreamImpl {
   struct Connecting;
   std::unique_ptr<Connecting> connecting_;
 
-  std::vector<uint8_t> stash_;     // read from the socket, not yet taken by Feed()
+  std::vector<uint8_t> stash_;  // read from the socket, not yet taken by Feed()
   size_t stash_pos_ = 0;
-  std::vector<uint8_t> backlog_;   // written by the application, not yet taken by Write()
+  std::vector<uint8_t> backlog_;  // written by the application, not yet taken by Write()
   size_t backlog_pos_ = 0;
-  size_t write_in_flight_ = 0;     // bytes of PendingOutput() handed to uv_write
+  size_t write_in_flight_ = 0;  // bytes of PendingOutput() handed to uv_write
   // Rare: on the heap, so that an idle stream does not carry two empty Errors.
   std::unique_ptr<Error> transport_error_;  // the first socket error
   std::unique_ptr<Error> close_error_;      // what `close` reports
