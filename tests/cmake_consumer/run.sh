@@ -29,7 +29,7 @@ declare -A bazel_targets=(
   [core]="//core:core //core/x509:x509 //core/negotiation:negotiation"
   [testing]="//core/testing:pair //core/testing:cert_factory"
   [transport_common]="//transports/common:common"
-  [posix]="//transports/posix:posix"
+  [posix]="//transports/posix:posix_without_syscalls //transports/posix:sys_h //transports/posix:syscalls"
   [asio]="//transports/asio:asio"
   [uv]="//transports/uv:uv"
 )

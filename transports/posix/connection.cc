@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "transports/posix/internal/sys.h"
+
 namespace sansio_tls::posix {
 
 namespace {
@@ -103,7 +105,7 @@ Interest Connection::Advance() {
     // Our close_notify (or fatal alert) is out: half-close, as Node's end() does.
     if (!shut_wr_ && !write_closed_ && session_->pending_output_bytes() == 0 &&
         (session_->close_sent() || session_->failed())) {
-      ::shutdown(fd_.get(), SHUT_WR);
+      sys::Shutdown(fd_.get(), SHUT_WR);
       shut_wr_ = true;
     }
     // 2. Feed what the socket has while the session wants it.

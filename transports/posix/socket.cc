@@ -13,10 +13,12 @@
 #include <cstring>
 #include <memory>
 
+#include "transports/posix/internal/sys.h"
+
 namespace sansio_tls::posix {
 
 void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);  // EINTR from close still releases the descriptor on Linux
+  if (fd_ >= 0) sys::Close(fd_);  // EINTR from close still releases the descriptor on Linux
   fd_ = fd;
 }
 
@@ -105,23 +107,23 @@ SocketAddress PeerAddress(int fd) {
 }
 
 int SetNonBlocking(int fd) {
-  int fl = fcntl(fd, F_GETFL);
-  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return errno;
-  int fdfl = fcntl(fd, F_GETFD);
-  if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) != 0) return errno;
+  int fl = sys::Fcntl(fd, F_GETFL, 0);
+  if (fl < 0 || sys::Fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return errno;
+  int fdfl = sys::Fcntl(fd, F_GETFD, 0);
+  if (fdfl < 0 || sys::Fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) != 0) return errno;
   return 0;
 }
 
 int SocketError(int fd) {
   int err = 0;
   socklen_t len = sizeof err;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  if (sys::GetSockOpt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
   return err;
 }
 
 int SetNoDelay(int fd) {
   int one = 1;
-  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+  if (sys::SetSockOpt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
     // Not TCP (a Unix socket pair in a test, say): nothing to tune.
     if (errno == EOPNOTSUPP || errno == ENOPROTOOPT || errno == EINVAL) return 0;
     return errno;
@@ -214,7 +216,7 @@ Result<UniqueFd> TcpListen(const std::string& host, uint16_t port, int backlog) 
 
 IoResult SendSome(int fd, std::span<const uint8_t> data) {
   for (;;) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    ssize_t n = sys::Send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) return {static_cast<size_t>(n), 0, false};
     if (errno == EINTR) continue;
     return {0, errno == EWOULDBLOCK ? EAGAIN : errno, false};
@@ -223,7 +225,7 @@ IoResult SendSome(int fd, std::span<const uint8_t> data) {
 
 IoResult RecvSome(int fd, std::span<uint8_t> out) {
   for (;;) {
-    ssize_t n = ::recv(fd, out.data(), out.size(), 0);
+    ssize_t n = sys::Recv(fd, out.data(), out.size(), 0);
     if (n > 0) return {static_cast<size_t>(n), 0, false};
     if (n == 0) return {0, 0, true};
     if (errno == EINTR) continue;
@@ -234,7 +236,7 @@ IoResult RecvSome(int fd, std::span<uint8_t> out) {
 int WaitFd(int fd, bool want_read, bool want_write, const Deadline& deadline) {
   pollfd p{fd, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
   for (;;) {
-    int rc = ::poll(&p, 1, deadline.PollTimeoutMs());
+    int rc = sys::Poll(&p, 1, deadline.PollTimeoutMs());
     if (rc > 0) return 0;
     if (rc == 0) return ETIMEDOUT;
     if (errno != EINTR) return errno;
