@@ -127,7 +127,7 @@ struct FakeNet {
     if (f.kind == FaultKind::kShort) n = std::min(n, f.cap);
     const uint8_t* p = static_cast<const uint8_t*>(write->write.data());
     w.to_client.insert(w.to_client.end(), p, p + n);
-      Complete(*std::exchange(write, std::nullopt), {}, n);
+    Complete(*std::exchange(write, std::nullopt), {}, n);
     return true;
   }
   // The next layer is destroyed: its operations end with operation_aborted, the socket closes.
@@ -343,12 +343,13 @@ class AsioTarget : public Target {
 
 }  // namespace
 
-void RunAsio(Input& script, Faults& faults, std::unique_ptr<Session> server,
-             std::unique_ptr<Session> client, SniAnswer sni_answer, bool compatible) {
+void RunAsio(Input& script, Faults& faults, RunSetup setup) {
+  auto server = Session::Create(setup.server_context, setup.server_options);
+  FUZZ_CHECK(server.ok(), "Session::Create failed");
   Wire wire;
-  Peer peer(std::move(client), wire);
-  AsioTarget target(std::move(server), wire, faults, std::move(sni_answer));
-  RunScript(script, faults, target, peer, wire, compatible);
+  Peer peer(std::move(setup.client), wire);
+  AsioTarget target(std::move(server).value(), wire, faults, std::move(setup.sni_answer));
+  RunScript(script, faults, target, peer, wire, setup.compatible);
 }
 
 }  // namespace sansio_tls::fuzz

@@ -126,8 +126,7 @@ bool Settle(Target& target, Peer& peer, Faults& faults) {
 
 }  // namespace
 
-void RunScript(Input& in, Faults& faults, Target& target, Peer& peer, Wire& wire,
-               bool compatible) {
+void RunScript(Input& in, Faults& faults, Target& target, Peer& peer, Wire& wire, bool compatible) {
   bool peer_faulted = false;  // the client misbehaved or vanished: failures are allowed
   bool app_ended = false;     // the application ended early: not every echo comes back
   for (int op = 0; op < 256 && !in.empty(); ++op) {
@@ -198,8 +197,9 @@ void RunScript(Input& in, Faults& faults, Target& target, Peer& peer, Wire& wire
   bool benign = compatible && !peer_faulted && !app_ended;
   if (benign) {
     FUZZ_CHECK(target.handshake_done() && !peer.session().failed(),
-               "benign faults only: the handshake did not complete (%s)",
-               peer.session().failed() ? peer.session().error()->code.c_str() : "stalled");
+               "benign faults only: the handshake did not complete (%s): %s",
+               peer.session().failed() ? peer.session().error()->code.c_str() : "stalled",
+               target.State().c_str());
     FUZZ_CHECK(peer.echoed() == peer.written(),
                "benign faults only: %llu of %llu bytes came back before the end",
                static_cast<unsigned long long>(peer.echoed()),

@@ -59,20 +59,20 @@ class Faults {
 
 // The network between the client and the server's socket.
 struct Wire {
-  std::deque<uint8_t> to_server;  // client ciphertext the server has not read
-  bool client_fin = false;        // the client half-closed: EOF after to_server
-  bool reset = false;             // the client reset: ECONNRESET for reads (after to_server),
-                                  // and for sends
-  bool client_gone = false;       // the client closed its socket: sends fail with EPIPE
-                                  // (client_fin is set too)
+  std::deque<uint8_t> to_server;   // client ciphertext the server has not read
+  bool client_fin = false;         // the client half-closed: EOF after to_server
+  bool reset = false;              // the client reset: ECONNRESET for reads (after to_server),
+                                   // and for sends
+  bool client_gone = false;        // the client closed its socket: sends fail with EPIPE
+                                   // (client_fin is set too)
   std::vector<uint8_t> to_client;  // server ciphertext the client has not taken
   // The server's send buffer: its sends put at most window - to_client.size() bytes on the
   // wire; the client taking bytes makes room.
   size_t window = 64 * 1024;
   size_t send_room() const { return to_client.size() < window ? window - to_client.size() : 0; }
-  bool server_fin = false;         // the server half-closed (or closed) its sending side
-  bool server_closed = false;      // the server closed its socket
-  int so_error = 0;                // pending socket error (SO_ERROR), e.g. ECONNRESET
+  bool server_fin = false;     // the server half-closed (or closed) its sending side
+  bool server_closed = false;  // the server closed its socket
+  int so_error = 0;            // pending socket error (SO_ERROR), e.g. ECONNRESET
   bool readable() const { return !to_server.empty() || client_fin || reset || so_error; }
   bool writable() const { return send_room() > 0 || reset || client_gone || so_error; }
 };
@@ -80,9 +80,9 @@ struct Wire {
 // The application-level echo the server runs, shared by the targets: what it has read and
 // not yet written back, and the checks on what it reads.
 struct Echo {
-  std::string pending;     // read, not yet accepted by the transport's write
-  uint64_t received = 0;   // plaintext read so far (checked against the pattern)
-  bool hold = false;       // the application stops reading (script)
+  std::string pending;    // read, not yet accepted by the transport's write
+  uint64_t received = 0;  // plaintext read so far (checked against the pattern)
+  bool hold = false;      // the application stops reading (script)
   static constexpr size_t kMaxPending = 64 * 1024;
   // Records plaintext the server read; checks it continues the client's pattern.
   void Received(std::span<const uint8_t> data);
@@ -148,8 +148,7 @@ class Peer {
 //   9 socket error ECONNRESET, told to the event loop
 //   10 the server application ends        11 the application stops / resumes reading
 //   12 settle: turns and moves until nothing moves
-void RunScript(Input& in, Faults& faults, Target& target, Peer& peer, Wire& wire,
-               bool compatible);
+void RunScript(Input& in, Faults& faults, Target& target, Peer& peer, Wire& wire, bool compatible);
 
 }  // namespace sansio_tls::fuzz
 

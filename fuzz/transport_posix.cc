@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <string>
 #include <memory>
+#include <string>
 
 #include "fuzz/transport_harness.h"
 #include "fuzz/transport_targets.h"
@@ -217,11 +217,11 @@ class PosixTarget : public Target {
                   "room %zu; session: hs %d failed %d wants_input %d readable %zu out %zu "
                   "close_sent %d peer_closed %d finished %d; echo pending %zu hold %d, app "
                   "ended %d, error %s",
-                  conn_->interest().want_read, conn_->interest().want_write,
-                  wire_.to_server.size(), wire_.client_fin, wire_.reset, wire_.client_gone,
-                  wire_.to_client.size(), wire_.send_room(), s.handshake_done(), s.failed(),
-                  s.wants_input(), s.readable_bytes(), s.pending_output_bytes(), s.close_sent(),
-                  s.peer_closed(), s.finished(), echo.pending.size(), echo.hold, app_ended_,
+                  conn_->interest().want_read, conn_->interest().want_write, wire_.to_server.size(),
+                  wire_.client_fin, wire_.reset, wire_.client_gone, wire_.to_client.size(),
+                  wire_.send_room(), s.handshake_done(), s.failed(), s.wants_input(),
+                  s.readable_bytes(), s.pending_output_bytes(), s.close_sent(), s.peer_closed(),
+                  s.finished(), echo.pending.size(), echo.hold, app_ended_,
                   conn_->error() ? conn_->error()->code.c_str() : "-");
     return line;
   }
@@ -230,7 +230,10 @@ class PosixTarget : public Target {
   // The echo application: drains events (answering pauses), writes back what it read,
   // reads while its backlog allows, ends once the peer ended and the echo is out.
   bool App() {
+    // A pause answered while draining (SNI) leaves output to send: advance, as the server
+    // does after its event handlers.
     bool moved = checker_->Drain() > 0;
+    if (moved) conn_->Advance();
     handshake_done_ |= conn_->session().handshake_done();
     uint8_t buf[8192];
     for (;;) {
@@ -247,7 +250,10 @@ class PosixTarget : public Target {
       if (!app_ended_) echo.pending.append(reinterpret_cast<char*>(buf), n);
       moved = true;
     }
-    moved |= checker_->Drain() > 0;
+    if (checker_->Drain() > 0) {
+      conn_->Advance();
+      moved = true;
+    }
     if (!app_ended_ && conn_->peer_end() != posix::PeerEnd::kOpen && echo.pending.empty() &&
         conn_->session().readable_bytes() == 0) {
       AppEnd();
@@ -269,13 +275,14 @@ class PosixTarget : public Target {
 
 }  // namespace
 
-void RunPosix(Input& script, Faults& faults, std::unique_ptr<Session> server,
-              std::unique_ptr<Session> client, SniAnswer sni_answer, bool compatible) {
+void RunPosix(Input& script, Faults& faults, RunSetup setup) {
+  auto server = Session::Create(setup.server_context, setup.server_options);
+  FUZZ_CHECK(server.ok(), "Session::Create failed");
   Wire wire;
-  Peer peer(std::move(client), wire);
-  PosixTarget target(std::move(server), wire, faults);
-  target.set_sni_answer(std::move(sni_answer));
-  RunScript(script, faults, target, peer, wire, compatible);
+  Peer peer(std::move(setup.client), wire);
+  PosixTarget target(std::move(server).value(), wire, faults);
+  target.set_sni_answer(std::move(setup.sni_answer));
+  RunScript(script, faults, target, peer, wire, setup.compatible);
 }
 
 }  // namespace sansio_tls::fuzz

@@ -5,18 +5,27 @@
 
 #include <memory>
 
+#include "core/context.h"
 #include "core/session.h"
 #include "fuzz/transport_harness.h"
 
 namespace sansio_tls::fuzz {
 
-// Each runs |script| with |server| inside the transport and |client| as the peer.
-// |sni_answer|: the application's answer to an SNI request; |compatible|: the
+// What every transport's run gets: the server's session, made inside the transport,
+// the client as the peer, the application's answer to an SNI request, and whether the
 // configurations must complete a handshake.
-void RunPosix(Input& script, Faults& faults, std::unique_ptr<Session> server,
-              std::unique_ptr<Session> client, SniAnswer sni_answer, bool compatible);
-void RunAsio(Input& script, Faults& faults, std::unique_ptr<Session> server,
-             std::unique_ptr<Session> client, SniAnswer sni_answer, bool compatible);
+struct RunSetup {
+  std::shared_ptr<const Context> server_context;
+  SessionOptions server_options;
+  std::unique_ptr<Session> client;
+  SniAnswer sni_answer;
+  bool compatible = false;
+};
+
+// Each runs |script| on its transport.
+void RunPosix(Input& script, Faults& faults, RunSetup setup);
+void RunAsio(Input& script, Faults& faults, RunSetup setup);
+void RunUv(Input& script, Faults& faults, RunSetup setup);
 
 }  // namespace sansio_tls::fuzz
 

@@ -1,6 +1,6 @@
 // Fuzz target: the transports themselves, each over a fake socket (fuzz/transport_harness.h).
 //
-// Input: transport byte (even: POSIX, odd: Asio), two ClientConfig bytes, two ServerConfig
+// Input: transport byte (% 3: 0 POSIX, 1 Asio, 2 libuv), two ClientConfig bytes, two ServerConfig
 // bytes, a length byte L, L * 4 bytes of fault script (one byte per I/O call of the fake
 // socket: EINTR, spurious EAGAIN, short transfer, or as asked), then the operation script
 // (RunScript in fuzz/transport_harness.h).
@@ -23,15 +23,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Faults faults(Input(fault_bytes.data(), fault_bytes.size()));
 
   auto client = Session::Create(ClientContext(cc), ClientSessionOptions(cc));
-  auto server = Session::Create(ServerContext(sc), ServerSessionOptions());
-  FUZZ_CHECK(client.ok() && server.ok(), "Session::Create failed");
-  bool compatible = Compatible(cc, sc);
-  if (transport % 2 == 0) {
-    RunPosix(in, faults, std::move(server).value(), std::move(client).value(), SniAnswerFor(sc),
-             compatible);
-  } else {
-    RunAsio(in, faults, std::move(server).value(), std::move(client).value(), SniAnswerFor(sc),
-            compatible);
+  FUZZ_CHECK(client.ok(), "Session::Create failed");
+  RunSetup setup{ServerContext(sc), ServerSessionOptions(), std::move(client).value(),
+                 SniAnswerFor(sc), Compatible(cc, sc)};
+  switch (transport % 3) {
+    case 0:
+      RunPosix(in, faults, std::move(setup));
+      break;
+    case 1:
+      RunAsio(in, faults, std::move(setup));
+      break;
+    default:
+      RunUv(in, faults, std::move(setup));
+      break;
   }
   return 0;
 }
