@@ -218,7 +218,8 @@ class AsioTarget : public Target {
     io_.restart();
     moved |= io_.poll() > 0;
     if (stream_ && !done_ && !reading_ && !read_done_ && handshake_done_ && echo.wants_read()) {
-      Read();
+      Read();  // the application reads again (it held, or its backlog drained)
+      moved = true;
     }
     if (stream_ && done_) {
       stream_.reset();  // the application closes the stream once it ended
@@ -249,13 +250,14 @@ class AsioTarget : public Target {
     const Session& s = stream_->session();
     char line[512];
     std::snprintf(line, sizeof line,
-                  "ops %d (read %d write %d shutdown %d), next layer: read %d write %d; "
+                  "ops %d (read %d write %d shutdown %d), next layer: read %d (%zu B) write %d; "
                   "session: hs %d failed %d wants_input %d readable %zu out %zu close_sent %d "
                   "peer_closed %d; echo pending %zu hold %d done %d",
                   ops_, reading_, writing_, shutdown_started_, net_.read.has_value(),
-                  net_.write.has_value(), s.handshake_done(), s.failed(), s.wants_input(),
-                  s.readable_bytes(), s.pending_output_bytes(), s.close_sent(), s.peer_closed(),
-                  echo.pending.size(), echo.hold, done_);
+                  net_.read ? net_.read->read.size() : 0, net_.write.has_value(),
+                  s.handshake_done(), s.failed(), s.wants_input(), s.readable_bytes(),
+                  s.pending_output_bytes(), s.close_sent(), s.peer_closed(), echo.pending.size(),
+                  echo.hold, done_);
     return line;
   }
 

@@ -97,13 +97,14 @@ class UvTarget : public Target {
       FUZZ_CHECK(closes_ == 1, "close reported %d times", closes_);
       clean_ = !error.has_value();
       if (clean_) {
-        FUZZ_CHECK(stream_->peer_end() == uv_tls::PeerEnd::kClean && stream_->session().close_sent(),
-                   "a clean close without close_notify both ways");
+        FUZZ_CHECK(
+            stream_->peer_end() == uv_tls::PeerEnd::kClean && stream_->session().close_sent(),
+            "a clean close without close_notify both ways");
       }
       stream_.reset();  // allowed inside its own callback
     };
-    auto stream = uv_tls::StartTls(tcp, setup.server_context, setup.server_options, {},
-                                   std::move(cb));
+    auto stream =
+        uv_tls::StartTls(tcp, setup.server_context, setup.server_options, {}, std::move(cb));
     FUZZ_CHECK(stream.ok(), "StartTls: %s", stream.ok() ? "" : stream.error().code.c_str());
     stream_ = std::move(stream).value();
   }
@@ -135,11 +136,12 @@ class UvTarget : public Target {
     ioctl(server_fd_, SIOCINQ, &inq);
     if (peer_fd_ >= 0) ioctl(peer_fd_, SIOCOUTQ, &outq);
     std::snprintf(line, sizeof line,
-                  "kernel: server in %d, peer out %d; wire: to_server %zu fin %d reset %d gone %d to_client %zu room %zu; stream "
+                  "kernel: server in %d, peer out %d; wire: to_server %zu fin %d reset %d gone %d "
+                  "to_client %zu room %zu; stream "
                   "closed %d paused %d; session: hs %d failed %d wants_input %d readable %zu "
                   "out %zu close_sent %d peer_closed %d; end seen %d",
-                  inq, outq, wire_.to_server.size(), wire_.client_fin, wire_.reset, wire_.client_gone,
-                  wire_.to_client.size(), wire_.send_room(), stream_->closed(),
+                  inq, outq, wire_.to_server.size(), wire_.client_fin, wire_.reset,
+                  wire_.client_gone, wire_.to_client.size(), wire_.send_room(), stream_->closed(),
                   stream_->paused(), s.handshake_done(), s.failed(), s.wants_input(),
                   s.readable_bytes(), s.pending_output_bytes(), s.close_sent(), s.peer_closed(),
                   end_seen_);
