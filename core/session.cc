@@ -502,6 +502,56 @@ Result<std::vector<uint8_t>> Session::ExportKeyingMaterial(
   return out;
 }
 
+namespace {
+
+std::vector<uint8_t> Finished(const SSL* ssl, size_t (*get)(const SSL*, void*, size_t)) {
+  uint8_t buf[64];
+  size_t n = get(ssl, buf, sizeof buf);
+  return std::vector<uint8_t>(buf, buf + std::min(n, sizeof buf));
+}
+
+}  // namespace
+
+std::vector<uint8_t> Session::finished_message() const {
+  if (!handshake_reported_ || failed()) return {};
+  return Finished(ssl_, SSL_get_finished);
+}
+
+std::vector<uint8_t> Session::peer_finished_message() const {
+  if (!handshake_reported_ || failed()) return {};
+  return Finished(ssl_, SSL_get_peer_finished);
+}
+
+Result<std::vector<uint8_t>> Session::ChannelBinding(std::string_view type) const {
+  auto refuse = [&](std::string why) {
+    return MakeError(errc::kChannelBinding, std::string(type) + ": " + why);
+  };
+  if (type != "tls-unique" && type != "tls-exporter") {
+    return refuse("unknown channel binding type (tls-unique, tls-exporter)");
+  }
+  if (!handshake_reported_ || failed()) return refuse("the connection is not established");
+  bool tls13 = SSL_version(ssl_) >= TLS1_3_VERSION;
+  if (type == "tls-unique") {
+    if (tls13) return refuse("not defined for TLS 1.3 (RFC 8446, C.5); use tls-exporter");
+    std::vector<uint8_t> out(64);
+    size_t n = 0;
+    if (!SSL_get_tls_unique(ssl_, out.data(), &n, out.size())) {
+      ERR_clear_error();
+      return refuse("unsafe on a resumed connection without the extended master secret");
+    }
+    out.resize(n);
+    return out;
+  }
+  if (!SSL_get_extms_support(ssl_)) {
+    return refuse("needs TLS 1.3 or the extended master secret (RFC 9266)");
+  }
+  static constexpr uint8_t kNone[1] = {0};
+  auto km = ExportKeyingMaterial(32, "EXPORTER-Channel-Binding",
+                                 std::span<const uint8_t>(kNone, size_t{0}));
+  if (!km.ok()) return refuse(km.error().message);
+  return km;
+}
+
 // ---- Verification: core/verification.cc -----------------------------------------------
 
 // ---- Errors -------------------------------------------------------------------------

@@ -298,6 +298,22 @@ class Session : private internal::BioEndpoint {
       size_t length, std::string_view label,
       std::optional<std::span<const uint8_t>> context = std::nullopt) const;
 
+  // Node's getFinished() / getPeerFinished(): the verify_data of the last Finished message
+  // this side sent / received in the handshake (12 bytes with the usual suites). TLS 1.2
+  // only: BoringSSL does not expose TLS 1.3's Finished messages (use ChannelBinding
+  // ("tls-exporter") there). Empty before the handshake completed, and in TLS 1.3.
+  std::vector<uint8_t> finished_message() const;
+  std::vector<uint8_t> peer_finished_message() const;
+  // ChannelBinding returns the channel binding of |type| (RFC 5056), for an authentication
+  // layer above TLS (SCRAM-*-PLUS, GSS-API):
+  //  - "tls-unique" (RFC 5929): the first Finished message of the handshake. TLS 1.2 only,
+  //    and on a resumed connection only when the extended master secret was used;
+  //  - "tls-exporter" (RFC 9266): ExportKeyingMaterial(32, "EXPORTER-Channel-Binding", empty
+  //    context). TLS 1.3, or TLS 1.2 with the extended master secret.
+  // Error ERR_TLS_CHANNEL_BINDING for another type, before the handshake completed, after a
+  // failure, or when |type| is not defined (or not safe) for this connection.
+  Result<std::vector<uint8_t>> ChannelBinding(std::string_view type) const;
+
   // ---- Session lifecycle (core/session_lifecycle.cc) -----------------------------------
   // Client: the newest resumable session received (see kNewSession), else nullopt. Server:
   // nullopt.

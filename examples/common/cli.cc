@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/version.h"
+#include "examples/common/output.h"
 
 namespace sansio_tls::examples {
 namespace {
@@ -144,6 +145,14 @@ void TlsFlags::Add(Cli& cli, Role role) {
   cli.AddBool("--reject-unauthorized", &reject_unauthorized,
               server ? "with --request-cert, refuse clients whose certificate does not verify"
                      : "refuse a server whose certificate or name does not verify");
+  app.add_option("--keymat-export", keymat_export,
+                 "after each handshake, export LENGTH (1-1024) bytes of keying material under "
+                 "LABEL (RFC 5705, no context; openssl's -keymatexport) and report them "
+                 "(--json: keyingMaterial)")
+      ->type_name("LABEL,LENGTH");
+  cli.AddBool("--channel-binding", &channel_binding,
+              "report each handshake's Finished messages and channel bindings (--json: "
+              "finished, peerFinished, tlsUnique, tlsExporter)");
 }
 
 std::optional<std::string> TlsFlags::Apply(ContextOptions* options) const {
@@ -170,6 +179,21 @@ std::optional<std::string> TlsFlags::Apply(ContextOptions* options) const {
       *field = text->ends_with("1.2") ? TlsVersion::kTls12 : TlsVersion::kTls13;
     }
   }
+  HandshakeExtras extras{.channel_binding = channel_binding};
+  if (!keymat_export.empty()) {
+    size_t comma = keymat_export.rfind(',');
+    std::string length = comma == std::string::npos ? "" : keymat_export.substr(comma + 1);
+    bool digits = !length.empty() && length.size() <= 4 &&
+                  length.find_first_not_of("0123456789") == std::string::npos;
+    size_t n = digits ? std::stoul(length) : 0;
+    if (comma == 0 || n < 1 || n > 1024) {
+      return "--keymat-export: expected LABEL,LENGTH with LENGTH 1-1024, got \"" + keymat_export +
+             "\"";
+    }
+    extras.keymat_label = keymat_export.substr(0, comma);
+    extras.keymat_length = n;
+  }
+  SetHandshakeExtras(std::move(extras));
   return std::nullopt;
 }
 

@@ -65,15 +65,19 @@ class Cli {
 };
 
 // The TLS flags echo_server and echo_client share (--ca, --key, --cert, --passphrase,
-// --alpn, --npn, --min-version, --max-version, --reject-unauthorized).
+// --alpn, --npn, --min-version, --max-version, --reject-unauthorized, --keymat-export,
+// --channel-binding).
 struct TlsFlags {
   std::vector<std::string> ca;
   std::string key, cert, passphrase, alpn, npn, min_version, max_version;
   bool reject_unauthorized = true;
+  std::string keymat_export;     // --keymat-export LABEL,LENGTH
+  bool channel_binding = false;  // --channel-binding
 
   // Declares the flags; |role| picks the help texts.
   void Add(Cli& cli, Role role);
-  // Reads the files and fills |*options|; an error message (a usage error) on failure.
+  // Reads the files and fills |*options| (and the handshake report's extras, output.h); an
+  // error message (a usage error) on failure.
   std::optional<std::string> Apply(ContextOptions* options) const;
 };
 

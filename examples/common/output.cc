@@ -35,6 +35,46 @@ void AddAddress(Json& j, const transport::SocketAddress& a, const std::string& p
   j[prefix + "Family"] = JsonText(a.family);
 }
 
+HandshakeExtras& Extras() {
+  static HandshakeExtras extras;
+  return extras;
+}
+
+std::string Hex(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+Json HexOrNull(std::span<const uint8_t> bytes) {
+  if (bytes.empty()) return nullptr;
+  return Hex(bytes);
+}
+
+Json HexOrNull(const Result<std::vector<uint8_t>>& bytes) {
+  if (!bytes.ok()) return nullptr;
+  return HexOrNull(std::span<const uint8_t>(*bytes));
+}
+
+// The requested extras, as JSON members appended to |j|.
+void AddExtras(Json& j, const Session& session) {
+  const HandshakeExtras& x = Extras();
+  if (!x.keymat_label.empty()) {
+    j["keyingMaterial"] = HexOrNull(session.ExportKeyingMaterial(x.keymat_length, x.keymat_label));
+  }
+  if (x.channel_binding) {
+    j["finished"] = HexOrNull(std::span<const uint8_t>(session.finished_message()));
+    j["peerFinished"] = HexOrNull(std::span<const uint8_t>(session.peer_finished_message()));
+    j["tlsUnique"] = HexOrNull(session.ChannelBinding("tls-unique"));
+    j["tlsExporter"] = HexOrNull(session.ChannelBinding("tls-exporter"));
+  }
+}
+
 // HandshakeJson(|event|), or "WHO connected authorized|unauthorized", through |print|.
 void PrintHandshake(const Session& session, bool json, const char* event, const char* who,
                     void (*print)(const std::string&)) {
@@ -43,6 +83,12 @@ void PrintHandshake(const Session& session, bool json, const char* event, const 
   } else {
     print(std::string(who) + " connected " +
           (session.handshake_info().authorized ? "authorized" : "unauthorized"));
+    // The requested extras, one "NAME: HEX" line each ("none" when not defined).
+    Json extras = Json::object();
+    AddExtras(extras, session);
+    for (const auto& [name, value] : extras.items()) {
+      print(name + ": " + (value.is_null() ? std::string("none") : value.get<std::string>()));
+    }
   }
 }
 
@@ -109,20 +155,24 @@ std::string Sha256Fingerprint(std::span<const uint8_t> der) {
   return out;
 }
 
+void SetHandshakeExtras(HandshakeExtras extras) { Extras() = std::move(extras); }
+
 Json HandshakeJson(std::string_view event, const Session& session) {
   const HandshakeInfo& h = session.handshake_info();
   // The core's getPeerCertificate() JSON (always valid JSON and UTF-8), kept in its order.
   std::optional<PeerCertificate> cert = session.peer_certificate(/*detailed=*/false);
-  return Json{{"event", JsonText(event)},
-              {"authorized", h.authorized},
-              {"authorizationError", JsonTextOrNull(h.authorization_error)},
-              {"servername", JsonTextOrNull(h.servername)},
-              {"alpnProtocol", JsonTextOrNull(h.alpn_protocol, "none")},
-              {"npnProtocol", JsonTextOrNull(h.npn_protocol, "none")},
-              {"protocol", JsonTextOrNull(h.protocol)},
-              {"cipher", JsonTextOrNull(h.cipher)},
-              {"sessionReused", h.session_reused},
-              {"peerCertificate", cert ? Json::parse(ToJson(*cert)) : Json(nullptr)}};
+  Json j{{"event", JsonText(event)},
+         {"authorized", h.authorized},
+         {"authorizationError", JsonTextOrNull(h.authorization_error)},
+         {"servername", JsonTextOrNull(h.servername)},
+         {"alpnProtocol", JsonTextOrNull(h.alpn_protocol, "none")},
+         {"npnProtocol", JsonTextOrNull(h.npn_protocol, "none")},
+         {"protocol", JsonTextOrNull(h.protocol)},
+         {"cipher", JsonTextOrNull(h.cipher)},
+         {"sessionReused", h.session_reused},
+         {"peerCertificate", cert ? Json::parse(ToJson(*cert)) : Json(nullptr)}};
+  AddExtras(j, session);
+  return j;
 }
 
 void PrintListening(std::string_view transport, const transport::SocketAddress& local,

@@ -39,9 +39,21 @@ void PrintEvent(const std::string& line);
 // Upper-case hex bytes joined by ':' of the SHA-256 of |der|.
 std::string Sha256Fingerprint(std::span<const uint8_t> der);
 
+// What the handshake report adds on request (--keymat-export, --channel-binding); set once
+// at start-up, before any connection.
+struct HandshakeExtras {
+  std::string keymat_label;  // non-empty: export keymat_length bytes under this label
+  size_t keymat_length = 0;
+  bool channel_binding = false;  // Finished messages, tls-unique, tls-exporter
+};
+void SetHandshakeExtras(HandshakeExtras extras);
+
 // Node's secureConnection/secureConnect facts: {"event":EVENT,"authorized":..,
 // "authorizationError":..,"servername":..,"alpnProtocol":..,"npnProtocol":..,"protocol":..,
-// "cipher":..,"sessionReused":..,"peerCertificate":{getPeerCertificate()}|null}.
+// "cipher":..,"sessionReused":..,"peerCertificate":{getPeerCertificate()}|null}, then on
+// request "keyingMaterial":HEX (exportKeyingMaterial, no context), and "finished",
+// "peerFinished" (getFinished()/getPeerFinished(); null in TLS 1.3), "tlsUnique",
+// "tlsExporter" (HEX or null when not defined for the connection). Lower-case hex.
 Json HandshakeJson(std::string_view event, const Session& session);
 
 // ---- echo_server: stdout; clientError and drop go to stderr without --json -------------

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/context.h"
 #include "core/session.h"
@@ -188,6 +191,90 @@ TEST(ExportKeyingMaterial, RefusedBeforeTheHandshake) {
   auto km = pair->client().ExportKeyingMaterial(16, "EXPORTER-test");
   ASSERT_FALSE(km.ok());
   EXPECT_EQ(km.error().code, "ERR_TLS_EXPORT_KEYING_MATERIAL");
+}
+
+// Node's getFinished()/getPeerFinished() and the channel bindings (RFC 5929, RFC 9266).
+Contexts WithMaxVersion(Contexts ctx, TlsVersion v) {
+  ContextOptions co = ctx.client->options();
+  co.max_version = v;
+  ctx.client = Context::Create(co).value();
+  return ctx;
+}
+
+TEST(ChannelBinding, Tls12FinishedMessagesAndTlsUniqueAgree) {
+  auto ctx = WithMaxVersion(Make(LocalhostSpec()), TlsVersion::kTls12);
+  auto pair = MakePair(ctx);
+  ASSERT_TRUE(pair->Handshake());
+  std::vector<uint8_t> client_finished = pair->client().finished_message();
+  std::vector<uint8_t> server_finished = pair->server().finished_message();
+  EXPECT_EQ(client_finished.size(), 12u);  // verify_data of the usual suites
+  EXPECT_EQ(server_finished.size(), 12u);
+  EXPECT_NE(client_finished, server_finished);
+  EXPECT_EQ(pair->server().peer_finished_message(), client_finished);
+  EXPECT_EQ(pair->client().peer_finished_message(), server_finished);
+  // A full handshake: tls-unique is the client's Finished, the first one sent.
+  auto unique_c = pair->client().ChannelBinding("tls-unique");
+  auto unique_s = pair->server().ChannelBinding("tls-unique");
+  ASSERT_TRUE(unique_c.ok() && unique_s.ok());
+  EXPECT_EQ(*unique_c, client_finished);
+  EXPECT_EQ(*unique_s, client_finished);
+  // TLS 1.2 with the extended master secret (BoringSSL's default): tls-exporter too.
+  auto exp_c = pair->client().ChannelBinding("tls-exporter");
+  auto exp_s = pair->server().ChannelBinding("tls-exporter");
+  ASSERT_TRUE(exp_c.ok() && exp_s.ok()) << (exp_c.ok() ? "" : exp_c.error().message);
+  EXPECT_EQ(exp_c->size(), 32u);
+  EXPECT_EQ(*exp_c, *exp_s);
+}
+
+TEST(ChannelBinding, Tls12ResumptionBindsTheServersFinished) {
+  auto ctx = WithMaxVersion(Make(LocalhostSpec()), TlsVersion::kTls12);
+  auto first = MakePair(ctx);
+  ASSERT_TRUE(first->Handshake());
+  first->Pump();
+  std::optional<SavedSession> saved = first->client().saved_session();
+  ASSERT_TRUE(saved.has_value());
+  auto pair = Pair::Create(ctx.client, ctx.server, {.servername = "localhost", .session = saved});
+  ASSERT_TRUE(pair.ok());
+  ASSERT_TRUE((*pair)->Handshake());
+  ASSERT_TRUE((*pair)->client().handshake_info().session_reused);
+  // An abbreviated handshake: the server's Finished comes first.
+  auto unique = (*pair)->client().ChannelBinding("tls-unique");
+  ASSERT_TRUE(unique.ok()) << unique.error().message;
+  EXPECT_EQ(*unique, (*pair)->server().finished_message());
+  EXPECT_EQ(*unique, (*pair)->client().peer_finished_message());
+  EXPECT_NE(*unique, first->client().ChannelBinding("tls-unique").value());
+}
+
+TEST(ChannelBinding, Tls13HasTlsExporterOnly) {
+  auto pair = MakePair(Make(LocalhostSpec()));
+  ASSERT_TRUE(pair->Handshake());
+  ASSERT_EQ(pair->client().handshake_info().protocol, "TLSv1.3");
+  auto exp_c = pair->client().ChannelBinding("tls-exporter");
+  auto exp_s = pair->server().ChannelBinding("tls-exporter");
+  ASSERT_TRUE(exp_c.ok() && exp_s.ok());
+  EXPECT_EQ(*exp_c, *exp_s);
+  const uint8_t empty[1] = {0};
+  EXPECT_EQ(*exp_c, pair->client()
+                        .ExportKeyingMaterial(32, "EXPORTER-Channel-Binding",
+                                              std::span<const uint8_t>(empty, size_t{0}))
+                        .value());
+  auto unique = pair->client().ChannelBinding("tls-unique");
+  ASSERT_FALSE(unique.ok());
+  EXPECT_EQ(unique.error().code, "ERR_TLS_CHANNEL_BINDING");
+  EXPECT_EQ(unique.error().kind(), ErrorKind::kMisuse);
+  // BoringSSL keeps TLS 1.3's Finished messages to itself.
+  EXPECT_TRUE(pair->client().finished_message().empty());
+  EXPECT_TRUE(pair->server().peer_finished_message().empty());
+}
+
+TEST(ChannelBinding, RefusedBeforeTheHandshakeAndForUnknownTypes) {
+  auto pair = MakePair(Make(LocalhostSpec()));
+  EXPECT_EQ(pair->client().ChannelBinding("tls-exporter").error().code, "ERR_TLS_CHANNEL_BINDING");
+  EXPECT_TRUE(pair->client().finished_message().empty());
+  ASSERT_TRUE(pair->Handshake());
+  auto bad = pair->client().ChannelBinding("tls-server-end-point");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "ERR_TLS_CHANNEL_BINDING");
 }
 
 }  // namespace

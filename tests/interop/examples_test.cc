@@ -345,6 +345,91 @@ TEST(EchoServer, BadFlagsAreAUsageError) {
   }
 }
 
+// ---- Keying material and channel bindings ---------------------------------------------
+
+// The value of "NAME":"..." in |line| (empty when absent or not a string).
+std::string JsonString(const std::string& line, const std::string& name) {
+  size_t at = line.find("\"" + name + "\":\"");
+  if (at == std::string::npos) return "";
+  at += name.size() + 4;
+  return line.substr(at, line.find('"', at) - at);
+}
+
+// openssl's "Keying material: HEX" line, lower-cased.
+std::string OpensslKeyingMaterial(const std::string& text) {
+  size_t at = text.find("Keying material: ");
+  if (at == std::string::npos) return "";
+  at += 17;
+  std::string hex = text.substr(at, text.find('\n', at) - at);
+  for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return hex;
+}
+
+TEST(EchoServer, ExportsTheSameKeyingMaterialAsOpensslSClient) {
+  PkiFiles pki = WritePki();
+  auto [server, port] =
+      StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain,
+                       "--keymat-export=EXPORTER-sansio,40", "--channel-binding"});
+  ASSERT_NE(port, 0) << server->Describe();
+  for (const char* version : {"-tls1_2", "-tls1_3"}) {
+    SCOPED_TRACE(version);
+    auto client =
+        Process::Start({kOpenssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(port),
+                        "-CAfile", pki.ca, "-servername", "localhost", version, "-keymatexport",
+                        "EXPORTER-sansio", "-keymatexportlen", "40", "-no_ign_eof"});
+    ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
+    client->CloseStdin();
+    EXPECT_EQ(client->Wait(), 0) << client->Describe();
+    std::string theirs = OpensslKeyingMaterial(client->out());
+    ASSERT_EQ(theirs.size(), 80u) << client->out();
+    ASSERT_TRUE(server->WaitOut(theirs)) << server->Describe();
+    std::string out = server->out();
+    size_t at = out.rfind("{\"event\":\"secureConnection\"");
+    std::string line = out.substr(at, out.find('\n', at) - at);
+    EXPECT_EQ(JsonString(line, "keyingMaterial"), theirs) << line;
+    EXPECT_EQ(JsonString(line, "tlsExporter").size(), 64u) << line;
+    if (std::string(version) == "-tls1_2") {
+      // A full TLS 1.2 handshake: tls-unique is the client's Finished, our peerFinished.
+      EXPECT_EQ(JsonString(line, "finished").size(), 24u) << line;
+      EXPECT_EQ(JsonString(line, "tlsUnique"), JsonString(line, "peerFinished")) << line;
+    } else {
+      for (const char* absent :
+           {"\"finished\":null", "\"peerFinished\":null", "\"tlsUnique\":null"}) {
+        EXPECT_NE(line.find(absent), std::string::npos) << absent << " in " << line;
+      }
+    }
+  }
+  StopEchoServer(*server);
+}
+
+TEST(EchoClient, ExportsTheSameKeyingMaterialAsOpensslSServer) {
+  PkiFiles pki = WritePki();
+  for (const char* version : {"-tls1_2", "-tls1_3"}) {
+    SCOPED_TRACE(version);
+    // Not -quiet: s_server prints the keying material with the connection's details.
+    auto server =
+        Process::Start({kOpenssl, "s_server", "-accept", "127.0.0.1:0", "-cert", pki.server_chain,
+                        "-key", pki.server_key, "-cert_chain", pki.intermediate, "-naccept", "1",
+                        version, "-keymatexport", "EXPORTER-sansio", "-keymatexportlen", "24"});
+    uint16_t port = ListeningPort(server->pid());
+    ASSERT_NE(port, 0) << server->Describe();
+    auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                  "--ca=" + pki.ca, "--servername=localhost", "--json",
+                                  "--keymat-export=EXPORTER-sansio,24"});
+    client->Feed("x\n", /*close_after=*/true);
+    EXPECT_EQ(client->Wait(), 0) << client->Describe();
+    std::string line = client->err().substr(client->err().find("{\"event\":\"secureConnect\""));
+    line = line.substr(0, line.find('\n'));
+    std::string ours = JsonString(line, "keyingMaterial");
+    EXPECT_EQ(ours.size(), 48u) << line;
+    EXPECT_EQ(line.find("tlsUnique"), std::string::npos) << "only what was asked for";
+    ASSERT_TRUE(server->WaitOut(ours.empty() ? "?" : "x\n")) << server->Describe();
+    server->CloseStdin();
+    server->Wait();
+    EXPECT_EQ(OpensslKeyingMaterial(server->out()), ours) << server->out();
+  }
+}
+
 // ---- starttls and demo ---------------------------------------------------------------
 
 TEST(Starttls, UpgradesBothEndsAndClosesCleanly) {
