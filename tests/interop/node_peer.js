@@ -8,6 +8,9 @@
 //   echo: server echoes what it receives (instead of sinking it)
 //   connections: client, sequential connections reusing the previous TLS session
 //   hold: client, never end the connection (it lasts until the process is killed)
+//   exportKeyingMaterial: {label, length, context (hex, optional)}: the secure event carries
+//     keyingMaterial (hex) from socket.exportKeyingMaterial(), and finished / peerFinished
+//     (hex, or null) from getFinished() / getPeerFinished()
 // Prints one JSON object per line on stdout: listening {port}, secure {...}, end
 // {received, sha256, sentSha256}, error {code, message}, close. Exits after its work (the
 // client) or when its stdin ends (the server), and in any case after `lifetimeMs`.
@@ -53,6 +56,19 @@ function facts(socket) {
     authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
     sessionReused: socket.isSessionReused(),
     peerCN: cert && cert.subject ? cert.subject.CN : null,
+    ...keyingFacts(socket),
+  };
+}
+
+function keyingFacts(socket) {
+  const x = config.exportKeyingMaterial;
+  if (!x) return {};
+  const hex = (b) => (b ? b.toString('hex') : null);
+  const context = x.context === undefined ? undefined : Buffer.from(x.context, 'hex');
+  return {
+    keyingMaterial: hex(socket.exportKeyingMaterial(x.length, x.label, context)),
+    finished: hex(socket.getFinished()),
+    peerFinished: hex(socket.getPeerFinished()),
   };
 }
 

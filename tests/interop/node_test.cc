@@ -5,6 +5,9 @@
 #include <signal.h>
 
 #include <map>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -145,6 +148,88 @@ TEST_P(Versions, NodeClientTalksToOurServer) {
   ASSERT_TRUE(server.WaitFor("close:ok"));
   EXPECT_EQ(server.Count("end:clean"), 1u);
   EXPECT_EQ(seen.Last().protocol, VersionName(v));
+}
+
+// ---- Keying material exporters and Finished messages (Node's exportKeyingMaterial,
+// getFinished, getPeerFinished) --------------------------------------------------------
+
+constexpr char kExportConfig[] =
+    "\"exportKeyingMaterial\":{\"label\":\"EXPORTER-sansio\",\"length\":32,"
+    "\"context\":\"0102ff\"}";
+constexpr uint8_t kExportContext[] = {0x01, 0x02, 0xff};
+
+std::string Hex(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+struct Keying {
+  std::string material, finished, peer_finished;
+};
+Keying KeyingOf(const Session& s) {
+  auto km = s.ExportKeyingMaterial(32, "EXPORTER-sansio", kExportContext);
+  return {km.ok() ? Hex(*km) : "refused", Hex(s.finished_message()),
+          Hex(s.peer_finished_message())};
+}
+
+TEST_P(Versions, KeyingMaterialAndFinishedAgreeWithNodeServer) {
+  TlsVersion v = GetParam();
+  PkiFiles pki = WritePki();
+  std::string ver = Q(VersionName(v));
+  auto node =
+      StartNode("{\"role\":\"server\",\"echo\":true," + std::string(kExportConfig) + ",\"tls\":" +
+                ServerTls(pki, ",\"minVersion\":" + ver + ",\"maxVersion\":" + ver) + "}");
+  uint16_t port = NodeServerPort(*node);
+  ASSERT_NE(port, 0) << node->Describe();
+  auto conn = posix::Connect("127.0.0.1", port, ClientContext(pki),
+                             {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error()) << node->Describe();
+  Keying ours = KeyingOf((*conn)->session());
+  EXPECT_FALSE((*conn)->End().has_value());
+  ASSERT_TRUE(WaitEvent(*node, "secure")) << node->Describe();
+  Line theirs = Events(*node, "secure")[0];
+  EXPECT_EQ(ours.material.size(), 64u);
+  EXPECT_EQ(ours.material, theirs["keyingMaterial"]);
+  if (v == TlsVersion::kTls12) {
+    EXPECT_EQ(ours.finished.size(), 24u);
+    EXPECT_EQ(ours.finished, theirs["peerFinished"]);
+    EXPECT_EQ(ours.peer_finished, theirs["finished"]);
+  } else {  // BoringSSL does not expose TLS 1.3's Finished messages (Node's OpenSSL does)
+    EXPECT_EQ(ours.finished, "");
+    size_t hex = theirs["finished"].size();  // 32 or 48 bytes (SHA-256 or SHA-384 suites)
+    EXPECT_TRUE(hex == 64 || hex == 96) << theirs["finished"];
+  }
+}
+
+TEST_P(Versions, KeyingMaterialAndFinishedAgreeWithNodeClient) {
+  TlsVersion v = GetParam();
+  PkiFiles pki = WritePki();
+  std::mutex mu;
+  std::optional<Keying> ours;
+  ServerThread server(ServerContext(pki), {}, [&](Connection& conn) {
+    std::lock_guard<std::mutex> lock(mu);
+    ours = KeyingOf(conn.session());
+    return std::make_unique<posix::test::EchoHandler>();
+  });
+  std::string ver = Q(VersionName(v));
+  auto node = StartNode(
+      "{\"role\":\"client\",\"port\":" + std::to_string(server.port()) + "," + kExportConfig +
+      ",\"tls\":" + ClientTls(pki, ",\"minVersion\":" + ver + ",\"maxVersion\":" + ver) + "}");
+  ASSERT_TRUE(WaitEvent(*node, "end")) << node->Describe();
+  EXPECT_EQ(node->Wait(), 0) << node->Describe();
+  Line theirs = Events(*node, "secure")[0];
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_TRUE(ours.has_value());
+  EXPECT_EQ(ours->material, theirs["keyingMaterial"]);
+  if (v == TlsVersion::kTls12) {
+    EXPECT_EQ(ours->finished, theirs["peerFinished"]);
+    EXPECT_EQ(ours->peer_finished, theirs["finished"]);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Tls, Versions, ::testing::Values(TlsVersion::kTls12, TlsVersion::kTls13),
