@@ -85,7 +85,8 @@ std::string_view ErrorKindName(ErrorKind kind);
   X(kInvalidEcdhCurve, "ERR_TLS_INVALID_ECDH_CURVE", kConfiguration)             \
   X(kInvalidSigalgs, "ERR_TLS_INVALID_SIGALGS", kConfiguration)                  \
   X(kExportKeyingMaterial, "ERR_TLS_EXPORT_KEYING_MATERIAL", kMisuse)            \
-  X(kChannelBinding, "ERR_TLS_CHANNEL_BINDING", kMisuse)
+  X(kChannelBinding, "ERR_TLS_CHANNEL_BINDING", kMisuse)                         \
+  X(kOutOfRange, "ERR_OUT_OF_RANGE", kConfiguration)
 
 // errc::kX is the code string of one of the library's own errors, e.g.
 // errc::kHandshakeTimeout == "ERR_TLS_HANDSHAKE_TIMEOUT". Compare with Error::code.

@@ -17,6 +17,9 @@ namespace sansio_tls {
 
 namespace {
 
+// Node's bounds for setMaxSendFragment().
+bool ValidSendFragment(size_t size) { return size >= 512 && size <= 16384; }
+
 constexpr size_t kMaxInput = 32 * 1024;   // ciphertext kept while the receive side is full
 constexpr size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext
 
@@ -103,13 +106,25 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> 
   if (options.servername.find('\0') != std::string::npos || options.servername.size() > 255) {
     return MakeError("ERR_INVALID_ARG_VALUE", "servername is not a valid host name");
   }
+  size_t fragment = options.max_send_fragment;
+  if (fragment != 0 && !ValidSendFragment(fragment)) {
+    return MakeError(errc::kOutOfRange,
+                     "max_send_fragment must be 512 to 16384, got " + std::to_string(fragment));
+  }
   std::unique_ptr<Session> s(new Session(std::move(context), std::move(options)));
   if (s->options_.now) s->set_now(*s->options_.now);
   if (!s->Init()) {
     ERR_clear_error();
     return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
   }
+  if (fragment != 0) s->set_max_send_fragment(fragment);
   return s;
+}
+
+bool Session::set_max_send_fragment(size_t size) {
+  if (!ValidSendFragment(size)) return false;
+  SSL_set_max_send_fragment(ssl_, size);
+  return true;
 }
 
 Session::Session(std::shared_ptr<const Context> context, SessionOptions options)

@@ -154,6 +154,11 @@ struct SessionOptions {
   size_t max_write_buffer = 64 * 1024;
   // Bound on received plaintext not yet Read(). Feed() takes less when full.
   size_t max_read_buffer = 64 * 1024;
+  // Largest plaintext fragment per record we send (Node's tlsSocket.setMaxSendFragment):
+  // 512 to 16384; 0 keeps the maximum, 16384. Smaller records cost more overhead but let a
+  // receiver start decrypting sooner (latency-sensitive streams). Create() refuses other
+  // values with ERR_OUT_OF_RANGE.
+  size_t max_send_fragment = 0;
 };
 
 class Session : private internal::BioEndpoint {
@@ -224,6 +229,9 @@ class Session : private internal::BioEndpoint {
   // deadline passes it calls FeedEof(), which reports kPeerTruncated unless the peer's
   // close_notify came first.
   void Close();
+  // Node's setMaxSendFragment(): records written from now on carry at most |size| bytes of
+  // plaintext (512 to 16384). Returns false, changing nothing, for another size.
+  bool set_max_send_fragment(size_t size);
   // True once our close_notify was handed to the transport (close_sent(), output empty).
   bool close_flushed() const { return close_sent_ && output_.empty(); }
 

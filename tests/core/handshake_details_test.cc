@@ -277,5 +277,57 @@ TEST(ChannelBinding, RefusedBeforeTheHandshakeAndForUnknownTypes) {
   EXPECT_EQ(bad.error().code, "ERR_TLS_CHANNEL_BINDING");
 }
 
+// Node's setMaxSendFragment(): records carry at most that much plaintext.
+// The application-data records (type 23) in |wire|: their payload lengths.
+std::vector<size_t> AppRecordLengths(std::span<const uint8_t> wire) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i + 5 <= wire.size();) {
+    size_t len = static_cast<size_t>(wire[i + 3]) << 8 | wire[i + 4];
+    if (wire[i] == 23) out.push_back(len);
+    i += 5 + len;
+  }
+  return out;
+}
+
+TEST(MaxSendFragment, SmallerRecordsFromTheOptionAndTheSetter) {
+  auto ctx = Make(LocalhostSpec());
+  auto pair =
+      Pair::Create(ctx.client, ctx.server, {.servername = "localhost", .max_send_fragment = 1024});
+  ASSERT_TRUE(pair.ok());
+  ASSERT_TRUE((*pair)->Handshake());
+  (*pair)->Pump();
+  std::vector<uint8_t> data(10000, 'x');
+  ASSERT_EQ((*pair)->client().Write(data), data.size());
+  std::vector<size_t> records = AppRecordLengths((*pair)->client().PendingOutput());
+  ASSERT_GE(records.size(), 10u);
+  for (size_t len : records) EXPECT_LE(len, 1024u + 256u);  // plaintext + AEAD overhead
+  (*pair)->Pump();
+  EXPECT_EQ((*pair)->received(testing::Side::kServer), std::string(data.begin(), data.end()));
+
+  // The server, changed after the handshake; the default sends 16 KiB records.
+  ASSERT_TRUE((*pair)->server().set_max_send_fragment(512));
+  ASSERT_EQ((*pair)->server().Write(data), data.size());
+  records = AppRecordLengths((*pair)->server().PendingOutput());
+  ASSERT_GE(records.size(), 19u);
+  for (size_t len : records) EXPECT_LE(len, 512u + 256u);
+  (*pair)->Pump();
+  ASSERT_TRUE((*pair)->client().set_max_send_fragment(16384));
+  ASSERT_EQ((*pair)->client().Write(data), data.size());
+  EXPECT_EQ(AppRecordLengths((*pair)->client().PendingOutput()).size(), 1u);
+}
+
+TEST(MaxSendFragment, OutOfRangeIsRefused) {
+  auto ctx = Make(LocalhostSpec());
+  for (size_t bad : {size_t{1}, size_t{511}, size_t{16385}}) {
+    auto s = Session::Create(ctx.client, {.servername = "localhost", .max_send_fragment = bad});
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error().code, "ERR_OUT_OF_RANGE");
+    EXPECT_EQ(s.error().kind(), ErrorKind::kConfiguration);
+  }
+  auto pair = MakePair(ctx);
+  EXPECT_FALSE(pair->client().set_max_send_fragment(100));
+  EXPECT_TRUE(pair->client().set_max_send_fragment(512));
+}
+
 }  // namespace
 }  // namespace sansio_tls
