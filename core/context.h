@@ -113,6 +113,14 @@ struct ContextOptions {
   // sees the connection. Node's default is true on both sides, and so is ours.
   bool reject_unauthorized = true;
 
+  // Server: further certificate chains beside |credentials| (Node's arrays of key and cert),
+  // e.g. RSA beside ECDSA. Per connection the server presents the first of |credentials|,
+  // then these in order, whose key can sign with an algorithm the client offers (its
+  // signature_algorithms; a client that sends none gets |credentials|). They serve the
+  // default credentials only: an SNI match presents its own entry. Invalid entries are
+  // errors of Create that name them; a client setting any is ERR_TLS_INVALID_CONFIG.
+  std::vector<Credentials> alternative_credentials;
+
   // Server: SNI contexts in the order added; a later match wins. Invalid patterns and
   // credentials are errors of Create that name the entry. No match or no SNI: |credentials|.
   // A matched entry changes only the credentials and client CAs; all else stays as here.

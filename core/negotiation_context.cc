@@ -10,10 +10,13 @@
 // installed only with a non-empty list, so NPN still works beside an ALPN-offering client
 // when the serving context has no ALPN list (ALPN, once selected, takes precedence).
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -67,6 +70,31 @@ std::string EntryKey(const SniContext& entry) {
   return out;
 }
 
+// True when a key of |key_type| can make a signature of SignatureScheme |alg| (RFC 8446
+// 4.2.3; TLS 1.2's ecdsa schemes do not bind the curve).
+bool KeySigns(int key_type, uint16_t alg) {
+  switch (key_type) {
+    case EVP_PKEY_EC:
+      return alg == 0x0403 || alg == 0x0503 || alg == 0x0603;
+    case EVP_PKEY_RSA:
+      return alg == 0x0401 || alg == 0x0501 || alg == 0x0601 || (alg >= 0x0804 && alg <= 0x0806);
+    case EVP_PKEY_ED25519:
+      return alg == 0x0807;
+    default:
+      return false;
+  }
+}
+
+// The key type of |ctx|'s certificate (EVP_PKEY_EC, ...), 0 when it has none.
+int KeyType(SSL_CTX* ctx) {
+  X509* cert = SSL_CTX_get0_certificate(ctx);
+  if (!cert) return 0;
+  EVP_PKEY* key = X509_get_pubkey(cert);
+  int type = key ? EVP_PKEY_id(key) : 0;
+  EVP_PKEY_free(key);
+  return type;
+}
+
 }  // namespace
 
 // Static trampolines from BoringSSL's negotiation callbacks to the Session owning the SSL, or
@@ -80,9 +108,30 @@ struct NegotiationCallbacks {
            SSL_set_session_id_context(ssl, sid.data(), sid.size());
   }
 
+  // The alternative chain of |serving| to present to the client of |hello|, or null for
+  // |serving|'s own credentials (alternative_credentials rules).
+  static const Context* ChainFor(const Context& serving, const SSL_CLIENT_HELLO* hello) {
+    if (!serving.negotiation_ || serving.negotiation_->chains.size() < 2) return nullptr;
+    const uint8_t* data = nullptr;
+    size_t len = 0;
+    if (!SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_signature_algorithms, &data,
+                                              &len) ||
+        len < 2) {
+      return nullptr;
+    }
+    size_t list = std::min(len - 2, static_cast<size_t>(data[0]) << 8 | data[1]);
+    for (const internal::Negotiation::Chain& chain : serving.negotiation_->chains) {
+      for (size_t i = 0; i + 1 < list; i += 2) {
+        uint16_t alg = static_cast<uint16_t>(data[2 + i] << 8 | data[3 + i]);
+        if (KeySigns(chain.key_type, alg)) return chain.context.get();
+      }
+    }
+    return nullptr;  // nothing fits: our first choice (the handshake fails as it must)
+  }
+
   static ssl_select_cert_result_t OnSelectCertificate(const SSL_CLIENT_HELLO* hello) {
     Session* s = Session::FromSsl(hello->ssl);
-    return s ? static_cast<ssl_select_cert_result_t>(s->SelectCertificate())
+    return s ? static_cast<ssl_select_cert_result_t>(s->SelectCertificate(hello))
              : ssl_select_cert_success;
   }
 
@@ -165,6 +214,11 @@ std::optional<Error> Context::SetUpNegotiation() {
   }
 
   if (o.role == Role::kClient) {
+    if (!o.alternative_credentials.empty()) {
+      return MakeError("ERR_TLS_INVALID_CONFIG",
+                       "alternative_credentials is a server option; a client presents "
+                       "|credentials|");
+    }
     if (!entries.empty() || o.sni_callback) {
       return MakeError("ERR_TLS_INVALID_CONFIG",
                        "sni_contexts and sni_callback are server options; a client sends "
@@ -217,7 +271,31 @@ std::optional<Error> Context::SetUpNegotiation() {
     }
     n->sni.Add(e.pattern, sub);  // validated above: cannot fail
   }
-  if (!n->sni.empty() || o.sni_callback) {
+  if (!o.alternative_credentials.empty()) {
+    n->chains.push_back({KeyType(ssl_ctx_), nullptr});
+    for (size_t i = 0; i < o.alternative_credentials.size(); ++i) {
+      ContextOptions alt_options = o;  // |entries| were moved out: no nested copies
+      alt_options.credentials = o.alternative_credentials[i];
+      alt_options.alternative_credentials.clear();
+      alt_options.sni_callback = false;
+      auto built = Context::Create(alt_options);
+      Cleanse(alt_options.credentials.key_pem);
+      Cleanse(alt_options.credentials.passphrase);
+      OPENSSL_cleanse(alt_options.credentials.pfx.data(), alt_options.credentials.pfx.size());
+      if (!built.ok()) {
+        return MakeError(built.error().code, "alternative_credentials[" + std::to_string(i) +
+                                                 "]: " + built.error().message);
+      }
+      n->chains.push_back({KeyType((*built)->ssl_ctx()), std::move(built).value()});
+      // Like the default credentials, the Context keeps no private key.
+      Credentials& kept = options_.alternative_credentials[i];
+      Cleanse(kept.key_pem);
+      Cleanse(kept.passphrase);
+      OPENSSL_cleanse(kept.pfx.data(), kept.pfx.size());
+      kept.pfx.clear();
+    }
+  }
+  if (!n->sni.empty() || o.sni_callback || !n->chains.empty()) {
     SSL_CTX_set_select_certificate_cb(ssl_ctx_, NegotiationCallbacks::OnSelectCertificate);
   }
   negotiation_ = std::move(n);
@@ -232,7 +310,7 @@ std::shared_ptr<const Context> Context::ContextForServername(std::string_view se
 
 // ---- Session ------------------------------------------------------------------------
 
-int Session::SelectCertificate() {
+int Session::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
   switch (sni_state_) {
     case SniState::kPending:
       return ssl_select_cert_retry;
@@ -240,7 +318,7 @@ int Session::SelectCertificate() {
       break;
     case SniState::kNone: {
       const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
-      if (name == nullptr || *name == '\0') return ssl_select_cert_success;  // default
+      if (name == nullptr || *name == '\0') break;  // no name: the default credentials
       std::shared_ptr<const Context> chosen = context_->ContextForServername(name);
       if (!chosen && context_->options().sni_callback) {
         sni_state_ = SniState::kPending;
@@ -255,7 +333,9 @@ int Session::SelectCertificate() {
     }
   }
   const Context* chosen = rare_ ? rare_->sni_context.get() : nullptr;
-  if (!chosen) return ssl_select_cert_success;  // the default credentials serve
+  // The default credentials serve: one of their chains, by what the client can verify.
+  if (!chosen) chosen = NegotiationCallbacks::ChainFor(*context_, hello);
+  if (!chosen) return ssl_select_cert_success;
   return NegotiationCallbacks::Switch(ssl_, *chosen) ? ssl_select_cert_success
                                                      : ssl_select_cert_error;
 }

@@ -377,8 +377,8 @@ class Session : private internal::BioEndpoint {
 
   // SNI and NPN (core/negotiation_context.cc).
   static Session* FromSsl(const SSL* ssl);
-  int SelectCertificate();            // an ssl_select_cert_result_t
-  std::string NegotiatedNpn() const;  // HandshakeInfo::npn_protocol
+  int SelectCertificate(const SSL_CLIENT_HELLO* hello);  // an ssl_select_cert_result_t
+  std::string NegotiatedNpn() const;                     // HandshakeInfo::npn_protocol
   // The store verifying the peer: the SNI-chosen credentials' CAs, else the context's.
   X509_STORE* verify_store() const;
 

@@ -28,6 +28,13 @@ struct Negotiation {
   // Server: session id context a session takes when SNI selects this Context, so sessions
   // resume only under the same certificate chain and client-certificate CAs.
   std::array<uint8_t, SHA256_DIGEST_LENGTH> sni_session_id_context{};
+  // Server with alternative_credentials: the chains in preference order with their key
+  // types (EVP_PKEY_EC, EVP_PKEY_RSA, ...); the first is the owner's own (no Context).
+  struct Chain {
+    int key_type = 0;
+    std::shared_ptr<const Context> context;  // null: the owner's credentials
+  };
+  std::vector<Chain> chains;
 };
 
 }  // namespace sansio_tls::internal

@@ -329,5 +329,85 @@ TEST(MaxSendFragment, OutOfRangeIsRefused) {
   EXPECT_TRUE(pair->client().set_max_send_fragment(512));
 }
 
+// Several chains per context (Node's arrays of key/cert): the client's signature_algorithms
+// pick the chain.
+struct TwoChains {
+  std::shared_ptr<const Context> server;
+  std::string root_pem;
+};
+// Server options with an ECDSA and an RSA chain for "localhost" (|rsa_first|: RSA is
+// |credentials|), issued by the root returned in |*root_pem|.
+ContextOptions TwoChainOptions(bool rsa_first, std::string* root_pem) {
+  testing::CertSpec root_spec;
+  root_spec.subject = {{"CN", "root"}};
+  root_spec.is_ca = true;
+  root_spec.key = testing::CachedKey(KeyType::kEcdsaP256, 6);
+  testing::Cert root = testing::MakeSelfSigned(root_spec);
+  testing::Cert ecdsa = testing::MakeSigned(LocalhostSpec(KeyType::kEcdsaP256), root);
+  testing::Cert rsa = testing::MakeSigned(LocalhostSpec(KeyType::kRsa2048), root);
+  Credentials e{.key_pem = ecdsa.key_pem, .cert_chain_pem = ecdsa.cert_pem};
+  Credentials r{.key_pem = rsa.key_pem, .cert_chain_pem = rsa.cert_pem};
+  ContextOptions o{.role = Role::kServer, .credentials = rsa_first ? r : e};
+  o.alternative_credentials = {rsa_first ? e : r};
+  *root_pem = root.cert_pem;
+  return o;
+}
+
+TwoChains MakeTwoChains(bool rsa_first) {
+  std::string root_pem;
+  auto server = Context::Create(TwoChainOptions(rsa_first, &root_pem));
+  EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
+  return {server.ok() ? server.value() : nullptr, root_pem};
+}
+
+// The signature algorithm the server used with a client accepting |algs| (empty: defaults),
+// or 0 when the handshake failed.
+uint16_t ServerSignature(const TwoChains& chains, std::vector<uint16_t> algs,
+                         TlsVersion max = TlsVersion::kTls13) {
+  ContextOptions co{.role = Role::kClient, .ca_pems = {chains.root_pem}};
+  co.verify_algorithms = std::move(algs);
+  co.max_version = max;
+  auto client = Context::Create(co);
+  EXPECT_TRUE(client.ok());
+  auto pair = Pair::Create(client.value(), chains.server, {.servername = "localhost"});
+  EXPECT_TRUE(pair.ok());
+  if (!(*pair)->Handshake()) return 0;
+  EXPECT_TRUE((*pair)->client().handshake_info().authorized);
+  return (*pair)->client().handshake_info().peer_signature_algorithm;
+}
+
+TEST(SeveralChains, TheClientsAlgorithmsPickTheChain) {
+  TwoChains ecdsa_first = MakeTwoChains(/*rsa_first=*/false);
+  EXPECT_EQ(ServerSignature(ecdsa_first, {}), 0x0403);        // both fit: the first chain
+  EXPECT_EQ(ServerSignature(ecdsa_first, {0x0804}), 0x0804);  // RSA-PSS only: the RSA chain
+  EXPECT_EQ(ServerSignature(ecdsa_first, {0x0804}, TlsVersion::kTls12), 0x0804);
+  EXPECT_EQ(ServerSignature(ecdsa_first, {0x0403}), 0x0403);
+  TwoChains rsa_first = MakeTwoChains(/*rsa_first=*/true);
+  EXPECT_EQ(ServerSignature(rsa_first, {}), 0x0804);
+  EXPECT_EQ(ServerSignature(rsa_first, {0x0403, 0x0503}), 0x0403);
+  EXPECT_EQ(ServerSignature(rsa_first, {0x0403}, TlsVersion::kTls12), 0x0403);
+  // Nothing fits: the first chain is tried, and the handshake fails.
+  EXPECT_EQ(ServerSignature(rsa_first, {0x0807}), 0);
+  // The Context keeps no private key of any chain.
+  for (const Credentials& c : rsa_first.server->options().alternative_credentials) {
+    EXPECT_EQ(c.key_pem.find("PRIVATE KEY"), std::string::npos);
+  }
+}
+
+TEST(SeveralChains, InvalidEntriesAndClientsAreRefused) {
+  std::string root_pem;
+  ContextOptions o = TwoChainOptions(false, &root_pem);
+  o.alternative_credentials.push_back(Credentials{.key_pem = "junk", .cert_chain_pem = "junk"});
+  auto bad = Context::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("alternative_credentials[1]"), std::string::npos)
+      << bad.error().message;
+  ContextOptions client{.role = Role::kClient};
+  client.alternative_credentials = {Credentials{}};
+  auto c = Context::Create(client);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_CONFIG");
+}
+
 }  // namespace
 }  // namespace sansio_tls

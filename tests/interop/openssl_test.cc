@@ -192,6 +192,47 @@ TEST(Alpn, OpensslClientAndOurServerAgree) {
   EXPECT_EQ(seen.Last().alpn_protocol, "http/1.1");
 }
 
+// Several chains per context: openssl's -sigalgs picks the RSA or the ECDSA one.
+TEST(SeveralChains, OpensslClientGetsTheChainItsAlgorithmsAllow) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  testing::CertSpec spec;
+  spec.dns_names = {"localhost"};
+  spec.key = testing::CachedKey(testing::KeyType::kRsa2048, 9);
+  testing::Cert rsa = testing::MakeSigned(spec, pki.pki.intermediate);
+  ServerThread server(
+      ServerContext(pki,
+                    [&](ContextOptions& o) {
+                      o.alternative_credentials = {
+                          {.key_pem = rsa.key_pem,
+                           .cert_chain_pem = rsa.cert_pem + pki.pki.intermediate.cert_pem}};
+                    }),
+      {}, Recording(&seen, "welcome!\n"));
+  struct Case {
+    const char* sigalgs;
+    const char* version;
+    const char* peer_signature;
+    const char* key_bits;
+  };
+  for (const Case& c : {Case{"RSA-PSS+SHA256", "-tls1_3", "RSA-PSS", "2048 bit"},
+                        Case{"RSA-PSS+SHA256", "-tls1_2", "RSA-PSS", "2048 bit"},
+                        Case{"ECDSA+SHA256", "-tls1_3", "ECDSA", "256 bit"},
+                        Case{"ECDSA+SHA256:RSA-PSS+SHA256", "-tls1_3", "ECDSA", "256 bit"}}) {
+    SCOPED_TRACE(std::string(c.sigalgs) + " " + c.version);
+    auto client = StartSClient(pki, server.port(),
+                               {"-servername", "localhost", "-sigalgs", c.sigalgs, c.version});
+    ASSERT_TRUE(client->WaitOut("welcome!")) << client->Describe();
+    std::string out = client->out();
+    EXPECT_NE(out.find(std::string("Peer signature type: ") + c.peer_signature), std::string::npos)
+        << out;
+    EXPECT_NE(out.find(std::string("Server public key is ") + c.key_bits), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("Verify return code: 0 (ok)"), std::string::npos) << out;
+    client->CloseStdin();
+    EXPECT_EQ(client->Wait(), 0);
+  }
+}
+
 TEST(Npn, OurClientAndOpensslServerAgreeInTls12) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-tls1_2", "-nextprotoneg", "spdy/3,http/1.1"});
