@@ -211,6 +211,21 @@ void Driver::CheckCompleted() {
                name, e.session->pending_output_bytes(), other.wants_input(), other.failed(),
                other.peer_closed(), other.close_sent(), other.readable_bytes());
   }
+  // Both ends derive the same secrets: exporters, channel bindings, Finished messages.
+  Session& c = *ends_[0].session;
+  Session& s = *ends_[1].session;
+  const uint8_t context[] = {0x66, 0x75, 0x7a, 0x7a};
+  auto kc = c.ExportKeyingMaterial(48, "EXPORTER-fuzz", context);
+  auto ks = s.ExportKeyingMaterial(48, "EXPORTER-fuzz", context);
+  FUZZ_CHECK(kc.ok() && ks.ok() && *kc == *ks, "the two ends export different keying material");
+  for (const char* type : {"tls-unique", "tls-exporter"}) {
+    auto bc = c.ChannelBinding(type);
+    auto bs = s.ChannelBinding(type);
+    FUZZ_CHECK(bc.ok() == bs.ok() && (!bc.ok() || *bc == *bs), "the two ends disagree on %s", type);
+  }
+  FUZZ_CHECK(c.finished_message() == s.peer_finished_message() &&
+                 s.finished_message() == c.peer_finished_message(),
+             "the Finished messages sent and received differ");
 }
 
 }  // namespace sansio_tls::fuzz
