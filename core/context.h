@@ -131,6 +131,12 @@ struct ContextOptions {
   // ALPN protocols, most preferred first (entries 1..255 bytes). Server: its order wins; no
   // overlap with a client's list is a fatal no_application_protocol alert. Empty: no ALPN.
   std::vector<std::string> alpn_protocols;
+  // Server: choose the ALPN protocol per connection (Node's ALPNCallback). A client offering
+  // ALPN pauses the handshake with EventKind::kAlpnRequest (Event::protocols: its list, in
+  // its order; Event::servername: its SNI name, if any) until Session::AnswerAlpn(); one
+  // not offering ALPN never pauses. Exclusive with |alpn_protocols|, as in Node
+  // (ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS).
+  bool alpn_callback = false;
   // NPN protocols (TLS 1.2 only). Server: advertised in this order. Client: picks the first
   // advertised one it lists; with no overlap it sends its first and reports "none". Empty: off.
   std::vector<std::string> npn_protocols;

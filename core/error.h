@@ -39,54 +39,57 @@ std::string_view ErrorKindName(ErrorKind kind);
 // The library's own codes, one definition each: X(constant, code string, kind). Append
 // only: a code's position is its value in the Asio error category (1-based). The
 // macro's parameters are (NAME, CODE, KIND).
-#define SANSIO_TLS_OWN_ERROR_CODES(X)                                            \
-  X(kInvalidArgValue, "ERR_INVALID_ARG_VALUE", kConfiguration)                   \
-  X(kInvalidConfig, "ERR_TLS_INVALID_CONFIG", kConfiguration)                    \
-  X(kInvalidCa, "ERR_TLS_INVALID_CA", kConfiguration)                            \
-  X(kInvalidCrl, "ERR_TLS_INVALID_CRL", kConfiguration)                          \
-  X(kInvalidPem, "ERR_TLS_INVALID_PEM", kConfiguration)                          \
-  X(kInvalidPfx, "ERR_TLS_INVALID_PFX", kConfiguration)                          \
-  X(kInvalidKey, "ERR_TLS_INVALID_KEY", kConfiguration)                          \
-  X(kBadPassphrase, "ERR_TLS_BAD_PASSPHRASE", kConfiguration)                    \
-  X(kInvalidCredentials, "ERR_TLS_INVALID_CREDENTIALS", kConfiguration)          \
-  X(kKeyMismatch, "ERR_TLS_KEY_MISMATCH", kConfiguration)                        \
-  X(kMissingCertificate, "ERR_TLS_MISSING_CERTIFICATE", kConfiguration)          \
-  X(kInvalidCiphers, "ERR_TLS_INVALID_CIPHERS", kConfiguration)                  \
-  X(kInvalidProtocolVersion, "ERR_TLS_INVALID_PROTOCOL_VERSION", kConfiguration) \
-  X(kInvalidProtocolList, "ERR_TLS_INVALID_PROTOCOL_LIST", kConfiguration)       \
-  X(kInvalidSniPattern, "ERR_TLS_INVALID_SNI_PATTERN", kConfiguration)           \
-  X(kInvalidTicketKeys, "ERR_TLS_INVALID_TICKET_KEYS", kConfiguration)           \
-  X(kInvalidSession, "ERR_TLS_INVALID_SESSION", kConfiguration)                  \
-  X(kHostnameMismatch, "ERR_TLS_CERT_ALTNAME_INVALID", kCertificate)             \
-  X(kInvalidPeerCertificate, "ERR_TLS_INVALID_PEER_CERTIFICATE", kCertificate)   \
-  X(kOcspMissing, "ERR_TLS_OCSP_MISSING", kCertificate)                          \
-  X(kCertRejected, "CERT_REJECTED", kCertificate)                                \
-  X(kUnspecifiedVerifyError, "UNSPECIFIED", kCertificate)                        \
-  X(kSniRejected, "ERR_TLS_SNI_REJECTED", kProtocol)                             \
-  X(kKeyUpdate, "ERR_TLS_KEY_UPDATE", kProtocol)                                 \
-  X(kConnectionReset, "ECONNRESET", kTransport)                                  \
-  X(kTruncated, "ERR_TLS_TRUNCATED", kTransport)                                 \
-  X(kDnsLookup, "ERR_DNS_LOOKUP", kTransport)                                    \
-  X(kServerClosed, "ERR_TLS_SERVER_CLOSED", kTransport)                          \
-  X(kHandshakeTimeout, "ERR_TLS_HANDSHAKE_TIMEOUT", kTimeout)                    \
-  X(kShutdownTimeout, "ERR_TLS_SHUTDOWN_TIMEOUT", kTimeout)                      \
-  X(kPauseUnanswered, "ERR_TLS_PAUSE_UNANSWERED", kTimeout)                      \
-  X(kTimedOut, "ETIMEDOUT", kTimeout)                                            \
-  X(kPaused, "ERR_TLS_PAUSED", kMisuse)                                          \
-  X(kSniNotPending, "ERR_TLS_SNI_NOT_PENDING", kMisuse)                          \
-  X(kVerifyNotPending, "ERR_TLS_VERIFY_NOT_PENDING", kMisuse)                    \
-  X(kSessionLookupNotPending, "ERR_TLS_SESSION_LOOKUP_NOT_PENDING", kMisuse)     \
-  X(kWriteAfterEnd, "ERR_STREAM_WRITE_AFTER_END", kMisuse)                       \
-  X(kHandshakeNotDone, "ERR_TLS_HANDSHAKE_NOT_DONE", kMisuse)                    \
-  X(kServerAlreadyRunning, "ERR_SERVER_ALREADY_RUNNING", kMisuse)                \
-  X(kBadFileDescriptor, "EBADF", kMisuse)                                        \
-  X(kInternal, "ERR_TLS_INTERNAL", kInternal)                                    \
-  X(kUnknownCode, "ERR_TLS_UNKNOWN_CODE", kInternal)                             \
-  X(kInvalidEcdhCurve, "ERR_TLS_INVALID_ECDH_CURVE", kConfiguration)             \
-  X(kInvalidSigalgs, "ERR_TLS_INVALID_SIGALGS", kConfiguration)                  \
-  X(kExportKeyingMaterial, "ERR_TLS_EXPORT_KEYING_MATERIAL", kMisuse)            \
-  X(kChannelBinding, "ERR_TLS_CHANNEL_BINDING", kMisuse)                         \
-  X(kOutOfRange, "ERR_OUT_OF_RANGE", kConfiguration)
+#define SANSIO_TLS_OWN_ERROR_CODES(X)                                                   \
+  X(kInvalidArgValue, "ERR_INVALID_ARG_VALUE", kConfiguration)                          \
+  X(kInvalidConfig, "ERR_TLS_INVALID_CONFIG", kConfiguration)                           \
+  X(kInvalidCa, "ERR_TLS_INVALID_CA", kConfiguration)                                   \
+  X(kInvalidCrl, "ERR_TLS_INVALID_CRL", kConfiguration)                                 \
+  X(kInvalidPem, "ERR_TLS_INVALID_PEM", kConfiguration)                                 \
+  X(kInvalidPfx, "ERR_TLS_INVALID_PFX", kConfiguration)                                 \
+  X(kInvalidKey, "ERR_TLS_INVALID_KEY", kConfiguration)                                 \
+  X(kBadPassphrase, "ERR_TLS_BAD_PASSPHRASE", kConfiguration)                           \
+  X(kInvalidCredentials, "ERR_TLS_INVALID_CREDENTIALS", kConfiguration)                 \
+  X(kKeyMismatch, "ERR_TLS_KEY_MISMATCH", kConfiguration)                               \
+  X(kMissingCertificate, "ERR_TLS_MISSING_CERTIFICATE", kConfiguration)                 \
+  X(kInvalidCiphers, "ERR_TLS_INVALID_CIPHERS", kConfiguration)                         \
+  X(kInvalidProtocolVersion, "ERR_TLS_INVALID_PROTOCOL_VERSION", kConfiguration)        \
+  X(kInvalidProtocolList, "ERR_TLS_INVALID_PROTOCOL_LIST", kConfiguration)              \
+  X(kInvalidSniPattern, "ERR_TLS_INVALID_SNI_PATTERN", kConfiguration)                  \
+  X(kInvalidTicketKeys, "ERR_TLS_INVALID_TICKET_KEYS", kConfiguration)                  \
+  X(kInvalidSession, "ERR_TLS_INVALID_SESSION", kConfiguration)                         \
+  X(kHostnameMismatch, "ERR_TLS_CERT_ALTNAME_INVALID", kCertificate)                    \
+  X(kInvalidPeerCertificate, "ERR_TLS_INVALID_PEER_CERTIFICATE", kCertificate)          \
+  X(kOcspMissing, "ERR_TLS_OCSP_MISSING", kCertificate)                                 \
+  X(kCertRejected, "CERT_REJECTED", kCertificate)                                       \
+  X(kUnspecifiedVerifyError, "UNSPECIFIED", kCertificate)                               \
+  X(kSniRejected, "ERR_TLS_SNI_REJECTED", kProtocol)                                    \
+  X(kKeyUpdate, "ERR_TLS_KEY_UPDATE", kProtocol)                                        \
+  X(kConnectionReset, "ECONNRESET", kTransport)                                         \
+  X(kTruncated, "ERR_TLS_TRUNCATED", kTransport)                                        \
+  X(kDnsLookup, "ERR_DNS_LOOKUP", kTransport)                                           \
+  X(kServerClosed, "ERR_TLS_SERVER_CLOSED", kTransport)                                 \
+  X(kHandshakeTimeout, "ERR_TLS_HANDSHAKE_TIMEOUT", kTimeout)                           \
+  X(kShutdownTimeout, "ERR_TLS_SHUTDOWN_TIMEOUT", kTimeout)                             \
+  X(kPauseUnanswered, "ERR_TLS_PAUSE_UNANSWERED", kTimeout)                             \
+  X(kTimedOut, "ETIMEDOUT", kTimeout)                                                   \
+  X(kPaused, "ERR_TLS_PAUSED", kMisuse)                                                 \
+  X(kSniNotPending, "ERR_TLS_SNI_NOT_PENDING", kMisuse)                                 \
+  X(kVerifyNotPending, "ERR_TLS_VERIFY_NOT_PENDING", kMisuse)                           \
+  X(kSessionLookupNotPending, "ERR_TLS_SESSION_LOOKUP_NOT_PENDING", kMisuse)            \
+  X(kWriteAfterEnd, "ERR_STREAM_WRITE_AFTER_END", kMisuse)                              \
+  X(kHandshakeNotDone, "ERR_TLS_HANDSHAKE_NOT_DONE", kMisuse)                           \
+  X(kServerAlreadyRunning, "ERR_SERVER_ALREADY_RUNNING", kMisuse)                       \
+  X(kBadFileDescriptor, "EBADF", kMisuse)                                               \
+  X(kInternal, "ERR_TLS_INTERNAL", kInternal)                                           \
+  X(kUnknownCode, "ERR_TLS_UNKNOWN_CODE", kInternal)                                    \
+  X(kInvalidEcdhCurve, "ERR_TLS_INVALID_ECDH_CURVE", kConfiguration)                    \
+  X(kInvalidSigalgs, "ERR_TLS_INVALID_SIGALGS", kConfiguration)                         \
+  X(kExportKeyingMaterial, "ERR_TLS_EXPORT_KEYING_MATERIAL", kMisuse)                   \
+  X(kChannelBinding, "ERR_TLS_CHANNEL_BINDING", kMisuse)                                \
+  X(kOutOfRange, "ERR_OUT_OF_RANGE", kConfiguration)                                    \
+  X(kAlpnCallbackWithProtocols, "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS", kConfiguration) \
+  X(kAlpnCallbackInvalidResult, "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", kMisuse)        \
+  X(kAlpnNotPending, "ERR_TLS_ALPN_NOT_PENDING", kMisuse)
 
 // errc::kX is the code string of one of the library's own errors, e.g.
 // errc::kHandshakeTimeout == "ERR_TLS_HANDSHAKE_TIMEOUT". Compare with Error::code.

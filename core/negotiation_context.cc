@@ -129,6 +129,30 @@ struct NegotiationCallbacks {
     return nullptr;  // nothing fits: our first choice (the handshake fails as it must)
   }
 
+  // alpn_callback: the application's answer (Session::AnswerAlpn), pointed to in the
+  // client's list |in| (BoringSSL copies it). A refusal or no answer is fatal
+  // (no_application_protocol).
+  static int AlpnAnswer(SSL* ssl, const uint8_t** out, uint8_t* out_len,
+                        std::span<const uint8_t> in) {
+    Session* s = Session::FromSsl(ssl);
+    if (!s || !s->rare_ || s->rare_->alpn_state != Session::Rare::AlpnState::kAnswered ||
+        !s->rare_->alpn_choice) {
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    const std::string& want = *s->rare_->alpn_choice;
+    for (size_t i = 0; i < in.size();) {
+      size_t n = in[i];
+      if (i + 1 + n > in.size()) break;
+      if (n == want.size() && std::equal(want.begin(), want.end(), in.begin() + i + 1)) {
+        *out = in.data() + i + 1;
+        *out_len = static_cast<uint8_t>(n);
+        return SSL_TLSEXT_ERR_OK;
+      }
+      i += 1 + n;
+    }
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+
   static ssl_select_cert_result_t OnSelectCertificate(const SSL_CLIENT_HELLO* hello) {
     Session* s = Session::FromSsl(hello->ssl);
     return s ? static_cast<ssl_select_cert_result_t>(s->SelectCertificate(hello))
@@ -137,8 +161,11 @@ struct NegotiationCallbacks {
 
   // Server ALPN (|arg|: the serving Context): the server's order wins; no overlap is fatal
   // (no_application_protocol).
-  static int OnAlpn(SSL* /*ssl*/, const uint8_t** out, uint8_t* out_len, const uint8_t* in,
+  static int OnAlpn(SSL* ssl, const uint8_t** out, uint8_t* out_len, const uint8_t* in,
                     unsigned in_len, void* arg) {
+    if (static_cast<const Context*>(arg)->options().alpn_callback) {
+      return AlpnAnswer(ssl, out, out_len, {in, in_len});
+    }
     const std::vector<std::string>& prefs =
         static_cast<const Context*>(arg)->options().alpn_protocols;
     if (prefs.empty()) return SSL_TLSEXT_ERR_NOACK;
@@ -214,6 +241,10 @@ std::optional<Error> Context::SetUpNegotiation() {
   }
 
   if (o.role == Role::kClient) {
+    if (o.alpn_callback) {
+      return MakeError("ERR_TLS_INVALID_CONFIG",
+                       "alpn_callback is a server option; a client offers alpn_protocols");
+    }
     if (!o.alternative_credentials.empty()) {
       return MakeError("ERR_TLS_INVALID_CONFIG",
                        "alternative_credentials is a server option; a client presents "
@@ -238,7 +269,14 @@ std::optional<Error> Context::SetUpNegotiation() {
     return std::nullopt;
   }
 
-  if (!alpn_wire.empty()) SSL_CTX_set_alpn_select_cb(ssl_ctx_, NegotiationCallbacks::OnAlpn, this);
+  if (o.alpn_callback && !o.alpn_protocols.empty()) {
+    return MakeError(errc::kAlpnCallbackWithProtocols,
+                     "alpn_callback and alpn_protocols cannot be used together (the callback "
+                     "chooses)");
+  }
+  if (!alpn_wire.empty() || o.alpn_callback) {
+    SSL_CTX_set_alpn_select_cb(ssl_ctx_, NegotiationCallbacks::OnAlpn, this);
+  }
   if (!npn_wire.empty()) {
     SSL_CTX_set_next_protos_advertised_cb(ssl_ctx_, NegotiationCallbacks::OnNpnAdvertise, this);
   }
@@ -295,7 +333,7 @@ std::optional<Error> Context::SetUpNegotiation() {
       kept.pfx.clear();
     }
   }
-  if (!n->sni.empty() || o.sni_callback || !n->chains.empty()) {
+  if (!n->sni.empty() || o.sni_callback || !n->chains.empty() || o.alpn_callback) {
     SSL_CTX_set_select_certificate_cb(ssl_ctx_, NegotiationCallbacks::OnSelectCertificate);
   }
   negotiation_ = std::move(n);
@@ -330,6 +368,28 @@ int Session::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
       sni_state_ = SniState::kAnswered;
       if (chosen) rare().sni_context = std::move(chosen);
       break;
+    }
+  }
+  // alpn_callback: the application chooses the protocol before the handshake goes on.
+  if (context_->options().alpn_callback) {
+    Rare& r = rare();
+    if (r.alpn_state == Rare::AlpnState::kPending) return ssl_select_cert_retry;
+    const uint8_t* data = nullptr;
+    size_t len = 0;
+    if (r.alpn_state == Rare::AlpnState::kNone &&
+        SSL_early_callback_ctx_extension_get(
+            hello, TLSEXT_TYPE_application_layer_protocol_negotiation, &data, &len) &&
+        len >= 2) {
+      auto offered = DecodeProtocolList({data + 2, len - 2});
+      if (!offered || offered->empty()) return ssl_select_cert_error;  // malformed
+      r.alpn_state = Rare::AlpnState::kPending;
+      r.alpn_offered = *offered;
+      Event e{EventKind::kAlpnRequest, {}, {}};
+      const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+      if (name) e.servername = name;
+      e.protocols = std::move(*offered);
+      Push(std::move(e));
+      return ssl_select_cert_retry;
     }
   }
   const Context* chosen = rare_ ? rare_->sni_context.get() : nullptr;
@@ -376,6 +436,31 @@ std::optional<Error> Session::AnswerSni(SniAnswer answer) {
 }
 
 bool Session::sni_pending() const { return sni_state_ == SniState::kPending && !failed(); }
+
+std::optional<Error> Session::AnswerAlpn(std::optional<std::string> protocol) {
+  if (!alpn_pending()) {
+    return MakeError(errc::kAlpnNotPending, "AnswerAlpn: no kAlpnRequest is waiting for an answer");
+  }
+  Rare& r = rare();
+  if (protocol &&
+      std::find(r.alpn_offered.begin(), r.alpn_offered.end(), *protocol) == r.alpn_offered.end()) {
+    return MakeError(errc::kAlpnCallbackInvalidResult,
+                     "AnswerAlpn: the client did not offer the protocol answered");
+  }
+  r.alpn_state = Rare::AlpnState::kAnswered;
+  r.alpn_choice = std::move(protocol);
+  std::vector<std::string>().swap(r.alpn_offered);
+  Drive();
+  return std::nullopt;
+}
+
+bool Session::alpn_pending() const {
+  return rare_ && rare_->alpn_state == Rare::AlpnState::kPending && !failed();
+}
+
+bool Session::pause_pending() const {
+  return sni_pending() || alpn_pending() || verify_pending() || session_lookup_pending();
+}
 
 X509_STORE* Session::verify_store() const {
   const Context* chosen = rare_ ? rare_->sni_context.get() : nullptr;

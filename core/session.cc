@@ -96,6 +96,8 @@ const char* EventKindName(EventKind kind) {
       return "KeyLog";
     case EventKind::kVerifyRequested:
       return "VerifyRequested";
+    case EventKind::kAlpnRequest:
+      return "AlpnRequest";
   }
   return "?";
 }
@@ -261,7 +263,7 @@ void Session::OnTimer(Timestamp now) {
   if (failed()) return;
   if (handshake_deadline_ && !handshake_done_ && *now_ >= *handshake_deadline_) {
     std::string ms = std::to_string(options_.handshake_timeout.count());
-    if (sni_pending() || verify_pending() || session_lookup_pending()) {
+    if (pause_pending()) {
       Fail(MakeError(errc::kPauseUnanswered,
                      "the handshake waited " + ms + " ms for the application to answer a pause"));
     } else {

@@ -77,6 +77,8 @@ enum class EventKind {
   kVerifyRequested,  // ContextOptions::verify_callback: the handshake waits for
                      // CompleteVerification(); |handshake|.authorized/authorization_error
                      // hold our own verdict, peer_certificate() the certificate
+  kAlpnRequest,      // server, ContextOptions::alpn_callback: the handshake waits for
+                     // AnswerAlpn(); |protocols| is the client's list, |servername| its name
 };
 
 struct Event {
@@ -86,6 +88,7 @@ struct Event {
   std::string servername;   // kSniRequest: the name the client sent
   std::optional<SavedSession> session;  // kNewSession
   std::string data;                     // kSessionLookup: session ID (raw bytes); kKeyLog: the line
+  std::vector<std::string> protocols;   // kAlpnRequest: the ALPN protocols the client offered
 };
 
 // SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).
@@ -297,6 +300,20 @@ class Session : private internal::BioEndpoint {
   std::optional<Error> AnswerSni(SniAnswer answer);
   // True from kSniRequest until AnswerSni() (or a failure).
   bool sni_pending() const;
+
+  // ---- ALPN callback (ContextOptions::alpn_callback) -----------------------------------
+  // AnswerAlpn answers the pending kAlpnRequest and resumes the handshake: |protocol| (one
+  // the client offered) is selected; nullopt refuses the connection with a fatal
+  // no_application_protocol alert (as Node's ALPNCallback returning undefined). Returns an
+  // Error, changing nothing, when no request is pending (ERR_TLS_ALPN_NOT_PENDING) or the
+  // client did not offer |protocol| (ERR_TLS_ALPN_CALLBACK_INVALID_RESULT).
+  std::optional<Error> AnswerAlpn(std::optional<std::string> protocol);
+  // True from kAlpnRequest until AnswerAlpn() (or a failure).
+  bool alpn_pending() const;
+
+  // True while the handshake waits for the application to answer any pause: SNI, ALPN,
+  // verification or an external session lookup.
+  bool pause_pending() const;
 
   // ExportKeyingMaterial derives |length| bytes from the connection's secrets (RFC 5705 /
   // RFC 8446, 7.5; Node's exportKeyingMaterial). |context| absent and empty differ in

@@ -4,7 +4,9 @@
 #define SANSIO_TLS_CORE_INTERNAL_SESSION_RARE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/context.h"
 #include "core/internal/lifecycle.h"
@@ -16,6 +18,11 @@ struct Session::Rare {
   internal::Lifecycle life;                    // external-cache lookups, 0-RTT, ticket verdict
   std::string hostname_reason;                 // why the host-name check failed
   std::shared_ptr<const Context> sni_context;  // credentials chosen by SNI; null: context_
+  // ContextOptions::alpn_callback: where the request stands, and the answer.
+  enum class AlpnState : uint8_t { kNone, kPending, kAnswered };
+  AlpnState alpn_state = AlpnState::kNone;
+  std::vector<std::string> alpn_offered;   // the client's list while pending
+  std::optional<std::string> alpn_choice;  // kAnswered: the protocol, or nullopt to refuse
 };
 
 }  // namespace sansio_tls

@@ -585,6 +585,9 @@ class Connection {
   void ProcessEvents() {
     while (auto ev = s_->NextEvent()) {
       switch (ev->kind) {
+        case EventKind::kAlpnRequest:  // the shim never sets alpn_callback
+          Fail("unexpected kAlpnRequest");
+          break;
         case EventKind::kVerifyRequested:
           verified_ = true;
           if (auto e = s_->CompleteVerification(!c_->Has("-verify-fail"), "CERT_REJECTED")) {

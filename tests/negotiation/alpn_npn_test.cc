@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -181,6 +183,120 @@ TEST(Npn, OnAClientAllowingTls13ItIsNotUsedWhenTls13IsNegotiated) {
   EXPECT_EQ((*pair)->client().handshake_info().protocol, "TLSv1.3");
   EXPECT_EQ((*pair)->client().handshake_info().npn_protocol, "none");
   EXPECT_EQ((*pair)->server().handshake_info().npn_protocol, "none");
+}
+
+// ---- ALPN chosen by the application (Node's ALPNCallback) ---------------------------------
+
+Endpoints MakeWithAlpnCallback(TlsVersion version, const List& client_alpn,
+                               std::vector<SniContext> sni = {}) {
+  static const testing::TestPki* pki = new testing::TestPki(testing::MakeTestPki());
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = pki->server.key_pem, .cert_chain_pem = pki->server_chain_pem()},
+      .min_version = version,
+      .max_version = version};
+  server.alpn_callback = true;
+  server.sni_contexts = std::move(sni);
+  return {MustCreate({.role = Role::kClient,
+                      .ca_pems = {pki->root.cert_pem},
+                      .min_version = version,
+                      .max_version = version,
+                      .alpn_protocols = client_alpn}),
+          MustCreate(server)};
+}
+
+class AlpnCallback : public ::testing::TestWithParam<TlsVersion> {};
+
+TEST_P(AlpnCallback, TheApplicationChoosesAmongWhatTheClientOffered) {
+  auto pair = Connect(MakeWithAlpnCallback(GetParam(), {"http/1.1", "h2", "x-custom"}));
+  pair->Pump();
+  const Event* request = pair->Find(Side::kServer, EventKind::kAlpnRequest);
+  ASSERT_NE(request, nullptr) << Summary(*pair);
+  EXPECT_EQ(request->protocols, (List{"http/1.1", "h2", "x-custom"}));
+  EXPECT_EQ(request->servername, "localhost");
+  EXPECT_TRUE(pair->server().alpn_pending());
+  EXPECT_TRUE(pair->server().pause_pending());
+  EXPECT_FALSE(pair->client().handshake_done());
+  // Not offered: refused, nothing changes.
+  auto wrong = pair->server().AnswerAlpn("spdy/3");
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(wrong->code, "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT");
+  EXPECT_TRUE(pair->server().alpn_pending());
+  EXPECT_FALSE(pair->server().AnswerAlpn("x-custom").has_value());
+  EXPECT_FALSE(pair->server().alpn_pending());
+  pair->Pump();
+  ASSERT_TRUE(pair->client().handshake_done() && pair->server().handshake_done()) << Summary(*pair);
+  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "x-custom");
+  EXPECT_EQ(pair->server().handshake_info().alpn_protocol, "x-custom");
+  EXPECT_EQ(pair->server().AnswerAlpn("h2")->code, "ERR_TLS_ALPN_NOT_PENDING");
+}
+
+TEST_P(AlpnCallback, RefusingIsANoApplicationProtocolAlert) {
+  auto pair = Connect(MakeWithAlpnCallback(GetParam(), {"h2"}));
+  pair->Pump();
+  ASSERT_TRUE(pair->server().alpn_pending());
+  EXPECT_FALSE(pair->server().AnswerAlpn(std::nullopt).has_value());
+  pair->Pump();
+  ASSERT_TRUE(pair->server().failed());
+  EXPECT_EQ(pair->server().error()->alert, SSL_AD_NO_APPLICATION_PROTOCOL);
+  ASSERT_TRUE(pair->client().failed());
+  EXPECT_EQ(pair->client().error()->alert, SSL_AD_NO_APPLICATION_PROTOCOL);
+  EXPECT_TRUE(pair->client().error()->alert_from_peer);
+}
+
+TEST_P(AlpnCallback, AClientOfferingNothingNeverPauses) {
+  auto pair = Connect(MakeWithAlpnCallback(GetParam(), {}));
+  ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
+  EXPECT_EQ(pair->Find(Side::kServer, EventKind::kAlpnRequest), nullptr);
+  EXPECT_EQ(pair->server().handshake_info().alpn_protocol, "none");
+}
+
+TEST_P(AlpnCallback, ComesAfterTheSniChoiceAndAppliesToItsContext) {
+  static const testing::TestPki* pki = new testing::TestPki(testing::MakeTestPki());
+  SniContext other{
+      .pattern = "localhost",
+      .credentials = {.key_pem = pki->server.key_pem, .cert_chain_pem = pki->server_chain_pem()}};
+  auto pair = Connect(MakeWithAlpnCallback(GetParam(), {"h2", "http/1.1"}, {other}));
+  pair->Pump();
+  ASSERT_TRUE(pair->server().alpn_pending()) << Summary(*pair);
+  EXPECT_FALSE(pair->server().AnswerAlpn("http/1.1").has_value());
+  pair->Pump();
+  ASSERT_TRUE(pair->client().handshake_done()) << Summary(*pair);
+  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "http/1.1");
+}
+
+TEST_P(AlpnCallback, AnUnansweredRequestEndsAtTheHandshakeTimeout) {
+  auto ctx = MakeWithAlpnCallback(GetParam(), {"h2"});
+  auto pair = Pair::Create(ctx.client, ctx.server, {.servername = "localhost"},
+                           {.handshake_timeout = std::chrono::milliseconds(500)});
+  ASSERT_TRUE(pair.ok());
+  (*pair)->Pump();
+  ASSERT_TRUE((*pair)->server().alpn_pending());
+  (*pair)->AdvanceTime(std::chrono::milliseconds(600));
+  ASSERT_TRUE((*pair)->server().failed());
+  EXPECT_EQ((*pair)->server().error()->code, "ERR_TLS_PAUSE_UNANSWERED");
+}
+
+INSTANTIATE_TEST_SUITE_P(Tls, AlpnCallback,
+                         ::testing::Values(TlsVersion::kTls12, TlsVersion::kTls13),
+                         [](const auto& info) { return VersionName(info.param); });
+
+TEST(AlpnCallbackConfig, IsExclusiveWithAServerListAndServerOnly) {
+  static const testing::TestPki* pki = new testing::TestPki(testing::MakeTestPki());
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = pki->server.key_pem, .cert_chain_pem = pki->server_chain_pem()},
+      .alpn_protocols = {"h2"}};
+  server.alpn_callback = true;
+  auto both = Context::Create(server);
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().code, "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS");
+  EXPECT_EQ(both.error().kind(), ErrorKind::kConfiguration);
+  ContextOptions client{.role = Role::kClient};
+  client.alpn_callback = true;
+  auto c = Context::Create(client);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_CONFIG");
 }
 
 TEST(AlpnAndNpn, AlpnTakesPrecedenceWhenBothAreConfigured) {

@@ -31,13 +31,21 @@ using std::chrono::milliseconds;
 using test_contexts::Contexts;
 using test_contexts::MakeContexts;
 
-enum class Fault { kHandshakeTimeout, kPauseUnanswered, kTruncation, kResetDuringClose };
+enum class Fault {
+  kHandshakeTimeout,
+  kPauseUnanswered,
+  kAlpnPauseUnanswered,
+  kTruncation,
+  kResetDuringClose
+};
 const char* FaultName(Fault f) {
   switch (f) {
     case Fault::kHandshakeTimeout:
       return "HandshakeTimeout";
     case Fault::kPauseUnanswered:
       return "PauseUnanswered";
+    case Fault::kAlpnPauseUnanswered:
+      return "AlpnPauseUnanswered";
     case Fault::kTruncation:
       return "Truncation";
     case Fault::kResetDuringClose:
@@ -52,6 +60,7 @@ std::string Expected(Fault f) {
     case Fault::kHandshakeTimeout:
       return "clientError:ERR_TLS_HANDSHAKE_TIMEOUT";
     case Fault::kPauseUnanswered:
+    case Fault::kAlpnPauseUnanswered:
       return "clientError:ERR_TLS_PAUSE_UNANSWERED";
     case Fault::kTruncation:
       return "close:ERR_TLS_TRUNCATED";
@@ -71,9 +80,19 @@ transport::ServerOptions Options() {
 
 Contexts FaultContexts(Fault fault) {
   // kPauseUnanswered: the SNI callback is on, so the client's name pauses the handshake
-  // (kSniRequest) and the server's session_event never answers.
+  // (kSniRequest) and the server's session_event never answers. kAlpnPauseUnanswered: the
+  // ALPN callback is on and the client offers ALPN (kAlpnRequest), likewise unanswered.
   bool pause = fault == Fault::kPauseUnanswered;
-  return MakeContexts(std::nullopt, [pause](ContextOptions& s) { s.sni_callback = pause; });
+  bool alpn = fault == Fault::kAlpnPauseUnanswered;
+  return MakeContexts(
+      std::nullopt,
+      [pause, alpn](ContextOptions& s) {
+        s.sni_callback = pause;
+        s.alpn_callback = alpn;
+      },
+      [alpn](ContextOptions& c) {
+        if (alpn) c.alpn_protocols = {"h2", "http/1.1"};
+      });
 }
 
 // Waits until |fd| reports the end (EOF or error); bounded.
@@ -99,7 +118,7 @@ void RunClient(Fault fault, uint16_t port, std::shared_ptr<const Context> client
   o.handshake_timeout = std::chrono::seconds(10);
   o.session.servername = fault == Fault::kPauseUnanswered ? "pause.example" : "localhost";
   auto conn = posix::Connect("127.0.0.1", port, client, o);
-  if (fault == Fault::kPauseUnanswered) {
+  if (fault == Fault::kPauseUnanswered || fault == Fault::kAlpnPauseUnanswered) {
     EXPECT_FALSE(conn.ok());  // the server gives up on the handshake
     return;
   }
@@ -284,6 +303,120 @@ std::string RunAsio(Fault fault) {
   return out.Get();
 }
 
+// ---- ALPN chosen by the application, on every transport --------------------------------
+
+// Connects a client offering {"h2", "http/1.1"}; returns the protocol it got (or the error).
+std::string AlpnClient(uint16_t port, std::shared_ptr<const Context> client) {
+  posix::ConnectOptions o;
+  o.handshake_timeout = std::chrono::seconds(10);
+  o.session.servername = "localhost";
+  auto conn = posix::Connect("127.0.0.1", port, client, o);
+  if (!conn.ok()) return "error:" + conn.error().code;
+  std::string got = conn.value()->handshake_info().alpn_protocol;
+  conn.value()->set_timeout(std::chrono::seconds(5));
+  conn.value()->End();
+  return got;
+}
+
+Contexts AlpnContexts() {
+  return MakeContexts(
+      std::nullopt, [](ContextOptions& s) { s.alpn_callback = true; },
+      [](ContextOptions& c) {
+        c.alpn_protocols = {"h2", "http/1.1"};
+      });
+}
+
+TEST(AlpnAnswered, Posix) {
+  Contexts ctx = AlpnContexts();
+  posix::ServerCallbacks cb;
+  Outcome out;
+  cb.secure_connection = [&](posix::Connection&) { return std::make_unique<PosixHandler>(&out); };
+  cb.session_event = [](posix::Connection& conn, const Event& e) {
+    if (e.kind != EventKind::kAlpnRequest) return;
+    EXPECT_EQ(e.protocols, (std::vector<std::string>{"h2", "http/1.1"}));
+    EXPECT_FALSE(conn.session().AnswerAlpn("http/1.1").has_value());
+    conn.Advance();
+  };
+  auto server = posix::Server::Listen(ctx.server, Options(), std::move(cb));
+  ASSERT_TRUE(server.ok());
+  std::thread loop([&] { server.value()->Run(); });
+  EXPECT_EQ(AlpnClient(server.value()->port(), ctx.client), "http/1.1");
+  server.value()->Close(milliseconds(100));
+  loop.join();
+}
+
+TEST(AlpnAnswered, Uv) {
+  Contexts ctx = AlpnContexts();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::vector<std::unique_ptr<uv_tls::Stream>> streams;
+  uv_tls::ServerCallbacks cb;
+  cb.secure_connection = [&](std::unique_ptr<uv_tls::Stream> s) {
+    s->End();
+    streams.push_back(std::move(s));
+  };
+  cb.session_event = [](uv_tls::Stream& s, const Event& e) {
+    if (e.kind != EventKind::kAlpnRequest) return;
+    EXPECT_FALSE(s.session().AnswerAlpn("h2").has_value());
+    s.Advance();
+  };
+  {
+    auto server = uv_tls::Server::Listen(&loop, ctx.server, Options(), std::move(cb));
+    ASSERT_TRUE(server.ok());
+    std::atomic<bool> done{false};
+    std::string got;
+    std::thread client([&] {
+      got = AlpnClient(server.value()->port(), ctx.client);
+      done = true;
+    });
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done && std::chrono::steady_clock::now() < until) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    client.join();
+    EXPECT_EQ(got, "h2");
+    streams.clear();
+    server.value()->Close(milliseconds(1));
+    for (int i = 0; i < 1000 && uv_loop_alive(&loop); ++i) uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  for (int i = 0; i < 1000 && uv_loop_alive(&loop); ++i) uv_run(&loop, UV_RUN_NOWAIT);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(AlpnAnswered, Asio) {
+  Contexts ctx = AlpnContexts();
+  asio::io_context ioc;
+  asio_tls::ServerOptions o;
+  o.handshake_timeout = kHandshakeTimeout * 10;
+  asio_tls::ServerCallbacks cb;
+  cb.secure_connection = [](asio_tls::TlsStream stream) {
+    auto s = std::make_shared<asio_tls::TlsStream>(std::move(stream));
+    s->async_shutdown(std::chrono::seconds(5), [s](std::error_code) {});
+  };
+  cb.session_event = [](asio_tls::TlsStream& stream, const Event& e) {
+    if (e.kind != EventKind::kAlpnRequest) return;
+    EXPECT_FALSE(stream.answer_alpn("http/1.1").has_value());
+  };
+  auto server = asio_tls::Server::Listen(ioc, ctx.server, o, std::move(cb));
+  ASSERT_TRUE(server.ok());
+  std::atomic<bool> done{false};
+  std::string got;
+  std::thread client([&] {
+    got = AlpnClient(server.value()->port(), ctx.client);
+    done = true;
+  });
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!done && std::chrono::steady_clock::now() < until) {
+    ioc.run_for(milliseconds(5));
+    if (ioc.stopped()) ioc.restart();
+  }
+  client.join();
+  EXPECT_EQ(got, "http/1.1");
+  server.value()->Close();
+  ioc.run_for(milliseconds(50));
+}
+
 class FaultParity : public ::testing::TestWithParam<Fault> {};
 
 TEST_P(FaultParity, PosixReportsTheCommonEventAndCode) {
@@ -298,7 +431,8 @@ TEST_P(FaultParity, AsioReportsTheCommonEventAndCode) {
 
 INSTANTIATE_TEST_SUITE_P(Faults, FaultParity,
                          ::testing::Values(Fault::kHandshakeTimeout, Fault::kPauseUnanswered,
-                                           Fault::kTruncation, Fault::kResetDuringClose),
+                                           Fault::kAlpnPauseUnanswered, Fault::kTruncation,
+                                           Fault::kResetDuringClose),
                          [](const ::testing::TestParamInfo<Fault>& i) {
                            return std::string(FaultName(i.param));
                          });

@@ -194,6 +194,8 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
         stream.answer_session_lookup(std::nullopt);
       } else if (e.kind == EventKind::kVerifyRequested) {
         stream.complete_verification(false);
+      } else if (e.kind == EventKind::kAlpnRequest) {
+        stream.answer_alpn(std::nullopt);
       }
     });
   }

@@ -308,13 +308,14 @@ class Stream {
 
   // ---- Events that are not data, and pauses -----------------------------------------------
   // set_event_handler receives the session's events other than data and ends: kSniRequest,
-  // kSessionLookup and kVerifyRequested (the handshake pauses until answered with
-  // answer_sni, answer_session_lookup or complete_verification, from the handler or later,
-  // on the stream's strand), kNewSession, kKeyLog, kEarlyData. It runs inside whichever
-  // operation produced the event; it must not destroy the stream. Without a handler, pauses
-  // get default answers: SNI the default credentials, a lookup a miss, a verification a
-  // rejection. A blocking call whose pause is not answered by the handler fails with
-  // ERR_TLS_PAUSE_UNANSWERED; an asynchronous one waits (bound it with a handshake timeout).
+  // kAlpnRequest, kSessionLookup and kVerifyRequested (the handshake pauses until answered
+  // with answer_sni, answer_alpn, answer_session_lookup or complete_verification, from the
+  // handler or later, on the stream's strand), kNewSession, kKeyLog, kEarlyData. It runs
+  // inside whichever operation produced the event; it must not destroy the stream. Without a
+  // handler, pauses get default answers: SNI the default credentials, ALPN a refusal, a
+  // lookup a miss, a verification a rejection. A blocking call whose pause is not answered by the
+  // handler fails with ERR_TLS_PAUSE_UNANSWERED; an asynchronous one waits (bound it with a
+  // handshake timeout).
   using EventHandler = std::function<void(Stream& stream, const Event& event)>;
   void set_event_handler(EventHandler handler) { core_->event_handler = std::move(handler); }
   // Answers to pauses: the Session's calls, then the waiting operation goes on. Answer
@@ -337,6 +338,13 @@ class Stream {
   }
   std::optional<Error> complete_verification(bool accept, std::string code = {}) {
     auto r = core_->session->CompleteVerification(accept, std::move(code));
+    core_->AfterAnswer();
+    return r;
+  }
+  // kAlpnRequest (ContextOptions::alpn_callback): a protocol the client offered, or nullopt
+  // to refuse the connection (Session::AnswerAlpn).
+  std::optional<Error> answer_alpn(std::optional<std::string> protocol) {
+    auto r = core_->session->AnswerAlpn(std::move(protocol));
     core_->AfterAnswer();
     return r;
   }

@@ -32,9 +32,7 @@ size_t ReadLimit(const Session& session) {
   return n < kReadChunk ? n : kReadChunk;
 }
 
-bool Paused(const Session& s) {
-  return s.sni_pending() || s.verify_pending() || s.session_lookup_pending();
-}
+bool Paused(const Session& s) { return s.pause_pending(); }
 
 void DefaultAnswer(Session& session, const Event& event) {
   switch (event.kind) {
@@ -46,6 +44,9 @@ void DefaultAnswer(Session& session, const Event& event) {
       break;
     case EventKind::kVerifyRequested:
       session.CompleteVerification(false);
+      break;
+    case EventKind::kAlpnRequest:
+      session.AnswerAlpn(std::nullopt);  // refused, as Node's ALPNCallback returning undefined
       break;
     default:
       break;

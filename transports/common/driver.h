@@ -53,7 +53,8 @@ size_t ReadLimit(const Session& session);
 // True while the handshake waits for the application's answer to a pause.
 bool Paused(const Session& session);
 // The answer to a pause nobody handles: SNI the default credentials, a session lookup a
-// miss, a verification request a rejection. Other events are left alone.
+// miss, a verification request a rejection, an ALPN request a refusal
+// (no_application_protocol). Other events are left alone.
 void DefaultAnswer(Session& session, const Event& event);
 
 // The error a connection that ended both ways closes with: the session's error, else the

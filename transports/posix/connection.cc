@@ -153,10 +153,7 @@ void Connection::DrainEvents() {
   }
 }
 
-bool Connection::Paused() const {
-  return session_->sni_pending() || session_->verify_pending() ||
-         session_->session_lookup_pending();
-}
+bool Connection::Paused() const { return session_->pause_pending(); }
 
 bool Connection::done() const {
   if (!fd_.valid() || session_->finished()) return true;  // failed or closed, and flushed

@@ -284,17 +284,14 @@ bool Server::Dispatch(Entry& e) {
       case EventKind::kEarlyData:
         break;  // buffered in the session; the handler reads it after secureConnection
       case EventKind::kSniRequest:
+      case EventKind::kAlpnRequest:
       case EventKind::kSessionLookup:
       case EventKind::kVerifyRequested:
       case EventKind::kNewSession:
         if (callbacks_.session_event) {
           callbacks_.session_event(conn, *ev);
-        } else if (ev->kind == EventKind::kSniRequest) {
-          conn.session().AnswerSni(SniAnswer::UseDefault());
-        } else if (ev->kind == EventKind::kSessionLookup) {
-          conn.session().AnswerSessionLookup(std::nullopt);
-        } else if (ev->kind == EventKind::kVerifyRequested) {
-          conn.session().CompleteVerification(false);
+        } else {
+          transport::DefaultAnswer(conn.session(), *ev);
         }
         break;
       case EventKind::kKeyLog:

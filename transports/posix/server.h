@@ -78,12 +78,13 @@ struct ServerCallbacks {
   std::function<void(const ClientErrorInfo& info)> client_error;
   // drop: an accepted socket was closed at once because max_connections was reached.
   std::function<void(const DropInfo& info)> drop;
-  // Session events that are not data: kSniRequest, kSessionLookup and kVerifyRequested
-  // pause the handshake until answered on conn.session() (AnswerSni, AnswerSessionLookup,
-  // CompleteVerification), here or later from a callback on the Run() thread (then call
-  // conn.Advance()); kNewSession (external session cache) asks to store a session. When
-  // unset, pauses get default answers: SNI the default credentials, a lookup a miss, a
-  // verification a rejection. A pause never answered ends at the handshake timeout.
+  // Session events that are not data: kSniRequest, kAlpnRequest, kSessionLookup and
+  // kVerifyRequested pause the handshake until answered on conn.session() (AnswerSni,
+  // AnswerAlpn, AnswerSessionLookup, CompleteVerification), here or later from a callback on
+  // the Run() thread (then call conn.Advance()); kNewSession (external session cache) asks to
+  // store a session. When unset, pauses get default answers: SNI the default credentials,
+  // ALPN a refusal, a lookup a miss, a verification a rejection. A pause never answered ends at the
+  // handshake timeout.
   std::function<void(Connection& conn, const Event& event)> session_event;
   // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log).
   std::function<void(Connection& conn, std::string_view line)> key_log;

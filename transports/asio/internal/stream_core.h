@@ -493,9 +493,7 @@ size_t WritePlaintext(Session& s, const ConstBufferSequence& buffers) {
 // ---- Steps ------------------------------------------------------------------------------
 
 // Paused: the handshake waits for the application (see Stream::set_event_handler).
-inline bool Paused(const Session& s) {
-  return s.sni_pending() || s.verify_pending() || s.session_lookup_pending();
-}
+inline bool Paused(const Session& s) { return s.pause_pending(); }
 
 // NeedInput: the operation cannot progress without more ciphertext.
 template <typename C>
