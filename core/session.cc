@@ -50,12 +50,16 @@ struct SessionCallbacks {
   static ssl_verify_result_t Verify(SSL* ssl, uint8_t* out_alert) {
     return static_cast<ssl_verify_result_t>(From(ssl)->VerifyPeer(out_alert));
   }
-  // TLS 1.3, after the handshake: notes that a post-handshake message was read (a KeyUpdate
-  // whose reply BoringSSL holds back until the next write, or a ticket).
-  static void Message(int is_write, int /*version*/, int content_type, const void* /*buf*/,
-                      size_t /*len*/, SSL* /*ssl*/, void* arg) {
-    if (!is_write && content_type == SSL3_RT_HANDSHAKE) {
-      static_cast<Session*>(arg)->post_handshake_read_ = true;
+  // SessionOptions::trace: reports each message. TLS 1.3, after the handshake: notes that a
+  // post-handshake message was read (a KeyUpdate whose reply BoringSSL holds back until the
+  // next write, or a ticket).
+  static void Message(int is_write, int /*version*/, int content_type, const void* buf, size_t len,
+                      SSL* /*ssl*/, void* arg) {
+    auto* s = static_cast<Session*>(arg);
+    if (s->options_.trace) s->Trace(is_write != 0, content_type, buf, len);
+    if (!is_write && content_type == SSL3_RT_HANDSHAKE && s->handshake_done_ &&
+        SSL_version(s->ssl_) >= TLS1_3_VERSION) {
+      s->post_handshake_read_ = true;
     }
   }
   static void Info(const SSL* ssl, int where, int value) {
@@ -98,6 +102,8 @@ const char* EventKindName(EventKind kind) {
       return "VerifyRequested";
     case EventKind::kAlpnRequest:
       return "AlpnRequest";
+    case EventKind::kTrace:
+      return "Trace";
   }
   return "?";
 }
@@ -157,6 +163,10 @@ bool Session::Init() {
 
   const ContextOptions& copts = context_->options();
   SSL_set_info_callback(ssl_, SessionCallbacks::Info);
+  if (options_.trace) {
+    SSL_set_msg_callback_arg(ssl_, this);
+    SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
+  }
   SSL_set_renegotiate_mode(ssl_, ssl_renegotiate_never);
   // Drop the handshake configuration once it is done: smaller idle sessions.
   SSL_set_shed_handshake_config(ssl_, 1);
@@ -423,6 +433,75 @@ void Session::DriveHandshake() {
     return;
   }
   Fail(ErrorFromSsl(err, "handshake"));
+}
+
+namespace {
+
+std::string_view HandshakeName(uint8_t type) {
+  switch (type) {
+    case 0:
+      return "HelloRequest";
+    case 1:
+      return "ClientHello";
+    case 2:
+      return "ServerHello";
+    case 4:
+      return "NewSessionTicket";
+    case 5:
+      return "EndOfEarlyData";
+    case 8:
+      return "EncryptedExtensions";
+    case 11:
+      return "Certificate";
+    case 12:
+      return "ServerKeyExchange";
+    case 13:
+      return "CertificateRequest";
+    case 14:
+      return "ServerHelloDone";
+    case 15:
+      return "CertificateVerify";
+    case 16:
+      return "ClientKeyExchange";
+    case 20:
+      return "Finished";
+    case 22:
+      return "CertificateStatus";
+    case 24:
+      return "KeyUpdate";
+    case 25:
+      return "CompressedCertificate";
+    case 67:
+      return "NextProtocol";
+    case 254:
+      return "MessageHash";
+    default:
+      return "Unknown";
+  }
+}
+
+}  // namespace
+
+void Session::Trace(bool sent, int content_type, const void* buf, size_t len) {
+  if (content_type != SSL3_RT_HANDSHAKE && content_type != SSL3_RT_ALERT &&
+      content_type != SSL3_RT_CHANGE_CIPHER_SPEC) {
+    return;  // record headers and inner content types: not messages
+  }
+  const auto* bytes = static_cast<const uint8_t*>(buf);
+  Event e{EventKind::kTrace, {}, {}};
+  e.message.sent = sent;
+  e.message.content_type = static_cast<uint8_t>(content_type);
+  e.message.length = len;
+  if (content_type == SSL3_RT_HANDSHAKE && len >= 1) {
+    e.message.type = bytes[0];
+    e.message.name = HandshakeName(bytes[0]);
+  } else if (content_type == SSL3_RT_ALERT && len >= 2) {
+    e.message.type = bytes[1];
+    e.message.name = SSL_alert_desc_string_long(bytes[1]);
+  } else {
+    e.message.name = "ChangeCipherSpec";
+  }
+  Push(std::move(e));
 }
 
 void Session::OnHandshakeDone() {

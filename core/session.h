@@ -79,6 +79,18 @@ enum class EventKind {
                      // hold our own verdict, peer_certificate() the certificate
   kAlpnRequest,      // server, ContextOptions::alpn_callback: the handshake waits for
                      // AnswerAlpn(); |protocols| is the client's list, |servername| its name
+  kTrace,            // SessionOptions::trace: |message| is a protocol message sent or received
+};
+
+// A protocol message seen by the trace (SessionOptions::trace, Node's enableTrace()).
+struct TraceMessage {
+  bool sent = false;         // by us (else received from the peer)
+  uint8_t content_type = 0;  // 22 handshake, 21 alert, 20 change_cipher_spec
+  uint8_t type = 0;          // handshake: the message type; alert: the description
+  size_t length = 0;         // bytes of the message (handshake: with its 4-byte header)
+  // "ClientHello", "Finished", ... for handshake messages; the alert's name
+  // ("close_notify", "bad_certificate", ...); "ChangeCipherSpec". Static storage.
+  std::string_view name;
 };
 
 struct Event {
@@ -89,6 +101,7 @@ struct Event {
   std::optional<SavedSession> session;  // kNewSession
   std::string data;                     // kSessionLookup: session ID (raw bytes); kKeyLog: the line
   std::vector<std::string> protocols;   // kAlpnRequest: the ALPN protocols the client offered
+  TraceMessage message;                 // kTrace
 };
 
 // SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).
@@ -162,6 +175,9 @@ struct SessionOptions {
   // receiver start decrypting sooner (latency-sensitive streams). Create() refuses other
   // values with ERR_OUT_OF_RANGE.
   size_t max_send_fragment = 0;
+  // Node's enableTrace(): every handshake message, alert and ChangeCipherSpec sent or
+  // received is reported as a kTrace event (names, sizes; never key material). Off: none.
+  bool trace = false;
 };
 
 class Session : private internal::BioEndpoint {
@@ -379,6 +395,7 @@ class Session : private internal::BioEndpoint {
   Error ErrorFromSsl(int ssl_error, const char* during);
   void Push(Event event);         // an event with a payload of its own
   void PushKind(EventKind kind);  // a payload-free event, or kHandshakeDone / kError
+  void Trace(bool sent, int content_type, const void* buf, size_t len);  // kTrace
   size_t write_room() const;
 
   // Verification, called from BoringSSL's custom-verify callback; returns an

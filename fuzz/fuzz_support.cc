@@ -417,6 +417,8 @@ size_t SessionChecker::Drain() {
       case EventKind::kAlpnRequest:
         FUZZ_CHECK(false, "kAlpnRequest: no fuzz configuration sets alpn_callback");
         break;
+      case EventKind::kTrace:
+        break;
       case EventKind::kVerifyRequested:
         FUZZ_CHECK(verify_answer_.has_value(), "kVerifyRequested without verify_callback");
         FUZZ_CHECK(!verify_requested_ && !handshake_done_,

@@ -588,6 +588,8 @@ class Connection {
         case EventKind::kAlpnRequest:  // the shim never sets alpn_callback
           Fail("unexpected kAlpnRequest");
           break;
+        case EventKind::kTrace:  // nor trace
+          break;
         case EventKind::kVerifyRequested:
           verified_ = true;
           if (auto e = s_->CompleteVerification(!c_->Has("-verify-fail"), "CERT_REJECTED")) {

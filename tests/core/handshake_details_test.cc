@@ -409,5 +409,68 @@ TEST(SeveralChains, InvalidEntriesAndClientsAreRefused) {
   EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_CONFIG");
 }
 
+// Node's enableTrace(): the messages each side sent and received, in order.
+std::vector<std::string> Trace(const Pair& pair, testing::Side side, bool sent) {
+  std::vector<std::string> out;
+  for (const Event& e : pair.events(side)) {
+    if (e.kind == EventKind::kTrace && e.message.sent == sent) {
+      out.push_back(std::string(e.message.name) + "/" + std::to_string(e.message.length));
+    }
+  }
+  return out;
+}
+std::vector<std::string> Names(const std::vector<std::string>& trace) {
+  std::vector<std::string> out;
+  for (const std::string& t : trace) out.push_back(t.substr(0, t.find('/')));
+  return out;
+}
+
+TEST(TraceMessages, Tls13HandshakeAndCloseBothWays) {
+  auto ctx = Make(LocalhostSpec());
+  auto pair = Pair::Create(ctx.client, ctx.server, {.servername = "localhost", .trace = true},
+                           {.trace = true});
+  ASSERT_TRUE(pair.ok());
+  ASSERT_TRUE((*pair)->Handshake());
+  (*pair)->client().Close();
+  (*pair)->Pump();
+  (*pair)->server().Close();
+  (*pair)->Pump();
+  using testing::Side;
+  std::vector<std::string> client_sent = Trace(**pair, Side::kClient, true);
+  std::vector<std::string> server_sent = Trace(**pair, Side::kServer, true);
+  // Each side sends the middlebox-compatibility ChangeCipherSpec (RFC 8446 D.4).
+  EXPECT_EQ(Names(client_sent), (std::vector<std::string>{"ClientHello", "ChangeCipherSpec",
+                                                          "Finished", "close notify"}));
+  EXPECT_EQ(Names(server_sent),
+            (std::vector<std::string>{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions",
+                                      "Certificate", "CertificateVerify", "Finished",
+                                      "NewSessionTicket", "NewSessionTicket", "close notify"}));
+  // What one side sent is what the other received, with the same sizes, except that
+  // compatibility record, which a TLS 1.3 receiver drops unseen.
+  auto without_ccs = [](std::vector<std::string> v) {
+    std::erase(v, "ChangeCipherSpec/1");
+    return v;
+  };
+  EXPECT_EQ(without_ccs(client_sent), Trace(**pair, Side::kServer, false));
+  EXPECT_EQ(without_ccs(server_sent), Trace(**pair, Side::kClient, false));
+}
+
+TEST(TraceMessages, Tls12HasChangeCipherSpecAndIsOffByDefault) {
+  auto ctx = WithMaxVersion(Make(LocalhostSpec()), TlsVersion::kTls12);
+  auto pair = Pair::Create(ctx.client, ctx.server, {.servername = "localhost", .trace = true});
+  ASSERT_TRUE(pair.ok());
+  ASSERT_TRUE((*pair)->Handshake());
+  (*pair)->Pump();
+  using testing::Side;
+  EXPECT_EQ(Names(Trace(**pair, Side::kClient, true)),
+            (std::vector<std::string>{"ClientHello", "ClientKeyExchange", "ChangeCipherSpec",
+                                      "Finished"}));
+  EXPECT_EQ(Names(Trace(**pair, Side::kClient, false)),
+            (std::vector<std::string>{"ServerHello", "Certificate", "ServerKeyExchange",
+                                      "ServerHelloDone", "NewSessionTicket", "ChangeCipherSpec",
+                                      "Finished"}));
+  EXPECT_TRUE(Trace(**pair, Side::kServer, true).empty()) << "the server did not ask for it";
+}
+
 }  // namespace
 }  // namespace sansio_tls

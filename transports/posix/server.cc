@@ -297,6 +297,9 @@ bool Server::Dispatch(Entry& e) {
       case EventKind::kKeyLog:
         if (callbacks_.key_log) callbacks_.key_log(conn, ev->data);
         break;
+      case EventKind::kTrace:
+        if (callbacks_.session_event) callbacks_.session_event(conn, *ev);
+        break;
       case EventKind::kReadable:
         if (e.handler) {
           e.handler->OnData(conn);
