@@ -2,6 +2,8 @@
 #   sansio_tls_deps::boringssl  BoringSSL's libssl + libcrypto and headers
 #   sansio_tls_deps::asio       standalone Asio (headers; ASIO_STANDALONE)
 #   sansio_tls_deps::libuv      libuv
+#   sansio_tls_deps::brotli     brotli's encoder and decoder, and ZLIB::ZLIB (the core's
+#                               certificate compression)
 # Used by the build (CMakeLists.txt) and by the installed sansio_tlsConfig.cmake.
 #
 # BoringSSL: Debian's android-libboringssl-dev by default (headers in /usr/include/android,
@@ -58,6 +60,24 @@ if(NOT TARGET sansio_tls_deps::boringssl)
 endif()
 
 find_package(Threads REQUIRED)
+
+# Certificate compression (RFC 8879) in the core: brotli (Debian's libbrotli-dev) and zlib.
+find_package(ZLIB REQUIRED)
+find_path(SANSIO_TLS_BROTLI_INCLUDE_DIR brotli/encode.h DOC "brotli's include directory")
+find_library(SANSIO_TLS_BROTLIENC_LIBRARY brotlienc DOC "brotli's encoder")
+find_library(SANSIO_TLS_BROTLIDEC_LIBRARY brotlidec DOC "brotli's decoder")
+find_library(SANSIO_TLS_BROTLICOMMON_LIBRARY brotlicommon DOC "brotli's common library")
+if(NOT SANSIO_TLS_BROTLI_INCLUDE_DIR OR NOT SANSIO_TLS_BROTLIENC_LIBRARY
+   OR NOT SANSIO_TLS_BROTLIDEC_LIBRARY OR NOT SANSIO_TLS_BROTLICOMMON_LIBRARY)
+  message(FATAL_ERROR "sansio-tls: brotli not found (Debian: libbrotli-dev)")
+endif()
+if(NOT TARGET sansio_tls_deps::brotli)
+  add_library(sansio_tls_deps::brotli INTERFACE IMPORTED)
+  set_target_properties(sansio_tls_deps::brotli PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${SANSIO_TLS_BROTLI_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES
+      "${SANSIO_TLS_BROTLIENC_LIBRARY};${SANSIO_TLS_BROTLIDEC_LIBRARY};${SANSIO_TLS_BROTLICOMMON_LIBRARY}")
+endif()
 
 find_path(SANSIO_TLS_ASIO_INCLUDE_DIR asio.hpp DOC "standalone Asio's include directory")
 if(SANSIO_TLS_ASIO_INCLUDE_DIR AND NOT TARGET sansio_tls_deps::asio)

@@ -11,6 +11,7 @@
 
 #include <string_view>
 
+#include "core/internal/cert_compression.h"
 #include "core/internal/pem.h"
 #include "core/internal/trust.h"
 
@@ -64,6 +65,10 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   }
   if (options.role == Role::kServer && options.honor_cipher_order) {
     SSL_CTX_set_options(ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  }
+  if (options.certificate_compression && !internal::AddCertificateCompression(ssl_ctx)) {
+    ERR_clear_error();
+    return MakeError("ERR_TLS_INVALID_CONFIG", "could not register certificate compression");
   }
 
   if (!options.ecdh_curve.empty() &&

@@ -92,6 +92,10 @@ struct ContextOptions {
   // SSL_OP_CIPHER_SERVER_PREFERENCE). On by default, unlike Node, so a client cannot pick
   // the weakest suite we accept. Client: unused.
   bool honor_cipher_order = true;
+  // Certificate compression (RFC 8879) with brotli and zlib: a client offers it, a server
+  // compresses its certificate chain when the client offers it (TLS 1.3), and either side
+  // accepts a compressed chain (decompressed to at most 1 MiB). On by default.
+  bool certificate_compression = true;
   // Key-exchange groups, most preferred first, colon-separated BoringSSL names (Node's
   // ecdhCurve): "X25519:P-256:P-384". Empty keeps BoringSSL's defaults. An unknown name is
   // an Error ERR_TLS_INVALID_ECDH_CURVE of Create.

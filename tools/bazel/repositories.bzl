@@ -10,7 +10,8 @@ Declares only the repositories the workspace has not declared before the call, s
 brings its own by declaring it first:
 - @boringssl with targets :ssl and :crypto (upstream BoringSSL's names; the default is
   Debian's android-libboringssl-dev, see system_libs.bzl);
-- @asio (:asio, standalone Asio), @libuv (:libuv);
+- @asio (:asio, standalone Asio), @libuv (:libuv), @brotli (:brotlienc, :brotlidec) and @zlib
+  (:zlib) for the core's certificate compression;
 - @googletest, @benchmark (only this project's own tests and benchmarks use them);
 - @rules_cc, @rules_java, @remote_coverage_tools: offline stand-ins for Bazel 4.2.3 (README.md
   in this folder); a workspace with network access may declare the real ones instead.

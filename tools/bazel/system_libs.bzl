@@ -90,6 +90,28 @@ cc_library(
 )
 """
 
+# Certificate compression (RFC 8879) in the core: brotli's and zlib's usual target names.
+_BROTLI = """
+cc_library(
+    name = "brotlienc",
+    linkopts = ["-lbrotlienc", "-lbrotlicommon"],
+    visibility = ["//visibility:public"],
+)
+cc_library(
+    name = "brotlidec",
+    linkopts = ["-lbrotlidec", "-lbrotlicommon"],
+    visibility = ["//visibility:public"],
+)
+"""
+
+_ZLIB = """
+cc_library(
+    name = "zlib",
+    linkopts = ["-lz"],
+    visibility = ["//visibility:public"],
+)
+"""
+
 def _maybe_new_local(name, path, build_file_content):
     if not native.existing_rule(name):
         native.new_local_repository(name = name, path = path, build_file_content = build_file_content)
@@ -104,3 +126,5 @@ def system_libs():
     _maybe_new_local("libuv", "/usr/include/uv", _LIBUV)
     _maybe_new_local("cli11", "/usr/include/CLI", _CLI11)
     _maybe_new_local("nlohmann_json", "/usr/include/nlohmann", _NLOHMANN_JSON)
+    _maybe_new_local("brotli", "/usr/include/brotli", _BROTLI)
+    _maybe_new_local("zlib", "/usr/include", _ZLIB)
