@@ -65,10 +65,10 @@ class Cli {
 };
 
 // The TLS flags echo_server and echo_client share (--ca, --key, --cert, --passphrase,
-// --alpn, --npn, --min-version, --max-version, --reject-unauthorized).
+// --alpn, --npn, --min-version, --max-version, --ciphers, --reject-unauthorized).
 struct TlsFlags {
   std::vector<std::string> ca;
-  std::string key, cert, passphrase, alpn, npn, min_version, max_version;
+  std::string key, cert, passphrase, alpn, npn, min_version, max_version, ciphers;
   bool reject_unauthorized = true;
 
   // Declares the flags; |role| picks the help texts.

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/context.h"
@@ -413,16 +415,27 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.reject_unauthorized = c.Has("-require-any-client-certificate") && !c.Has("-verify-peer");
   }
   k << "verify=" << soft_fail << ";";
-  // Versions: our floor is TLS 1.2 by design.
-  int min = c.Int("-min-version", 0), max = c.Int("-max-version", 0);
-  if (max != 0 && max < 0x0303) Unimplemented("versions below TLS 1.2");
-  if (c.Has("-no-tls12") && (c.Has("-no-tls13") || max == 0x0303)) {
-    Unimplemented("versions below TLS 1.2");
+  // Versions: BoringSSL's defaults are TLS 1.0 to 1.3, which BoGo assumes; ours start at
+  // TLS 1.2, so the shim lowers the floor explicitly. As in BoringSSL, -no-tls* flags
+  // remove versions from the bottom, and the first one removed above an enabled version
+  // ends the range.
+  int min = c.Int("-min-version", 0x0301), max = c.Int("-max-version", 0x0304);
+  if (min < 0x0301 || max > 0x0304 || min > max) Unimplemented("version range outside TLS 1.0-1.3");
+  const std::pair<int, const char*> kVersions[] = {
+      {0x0301, "-no-tls1"}, {0x0302, "-no-tls11"}, {0x0303, "-no-tls12"}, {0x0304, "-no-tls13"}};
+  int lo = 0, hi = 0;
+  for (auto [v, flag] : kVersions) {
+    if (v < min || v > max) continue;
+    if (c.Has(flag)) {
+      if (lo) break;
+      continue;
+    }
+    if (!lo) lo = v;
+    hi = v;
   }
-  if (c.Has("-no-tls13") && min == 0x0304) Unimplemented("no version left");
-  if (min == 0x0304 || c.Has("-no-tls12")) o.min_version = TlsVersion::kTls13;
-  if (max == 0x0303 || c.Has("-no-tls13")) o.max_version = TlsVersion::kTls12;
-  if (min > 0x0304 || max > 0x0304) Unimplemented("unknown version");
+  if (!lo) Unimplemented("no version left");
+  o.min_version = static_cast<TlsVersion>(lo);
+  o.max_version = static_cast<TlsVersion>(hi);
   k << "ver=" << static_cast<int>(o.min_version) << "-" << static_cast<int>(o.max_version) << ";";
   // BoGo assumes BoringSSL's own defaults ("ALL", the client's order); ours are narrower
   // (docs/security.md), so the shim asks for BoringSSL's unless a test names a list.
@@ -669,7 +682,11 @@ class Connection {
     if (h.session_reused != expect_resume) {
       Fail(std::string("session unexpectedly was") + (h.session_reused ? "" : " not") + " reused");
     }
-    int version = h.protocol == "TLSv1.3" ? 0x0304 : h.protocol == "TLSv1.2" ? 0x0303 : 0;
+    int version = 0;
+    for (TlsVersion v :
+         {TlsVersion::kTls10, TlsVersion::kTls11, TlsVersion::kTls12, TlsVersion::kTls13}) {
+      if (h.protocol == TlsVersionName(v)) version = static_cast<int>(v);
+    }
     version_ = version;
     reused_ = h.session_reused;
     if (c_->Has("-expect-version") && c_->Int("-expect-version") != version) {
@@ -860,6 +877,13 @@ int Main(int argc, char** argv) {
       // A new server context still resumes the old one's sessions: the ticket keys are
       // shared (State::ticket_keys) and the session-ID cache is ours (kExternal).
       auto ctx = Context::Create(o);
+      if (!ctx.ok() && ctx.error().code == errc::kInvalidCiphers && !c.Has("-min-version") &&
+          o.min_version < TlsVersion::kTls12 && o.max_version >= TlsVersion::kTls12) {
+        // BoringSSL keeps its TLS 1.0 floor under a -cipher list of TLS 1.2 suites only,
+        // which ours refuses as useless; the versions those suites allow remain.
+        o.min_version = TlsVersion::kTls12;
+        ctx = Context::Create(o);
+      }
       if (!ctx.ok()) FailWithError(ctx.error());
       state.context = ctx.value();
       state.context_key = key;
