@@ -84,7 +84,8 @@ std::string_view ErrorKindName(ErrorKind kind);
   X(kUnknownCode, "ERR_TLS_UNKNOWN_CODE", kInternal)                             \
   X(kInvalidEcdhCurve, "ERR_TLS_INVALID_ECDH_CURVE", kConfiguration)             \
   X(kInvalidSigalgs, "ERR_TLS_INVALID_SIGALGS", kConfiguration)                  \
-  X(kExportKeyingMaterial, "ERR_TLS_EXPORT_KEYING_MATERIAL", kMisuse)
+  X(kExportKeyingMaterial, "ERR_TLS_EXPORT_KEYING_MATERIAL", kMisuse)            \
+  X(kOcspRejected, "ERR_TLS_OCSP_REJECTED", kCertificate)
 
 // errc::kX is the code string of one of the library's own errors, e.g.
 // errc::kHandshakeTimeout == "ERR_TLS_HANDSHAKE_TIMEOUT". Compare with Error::code.

@@ -276,8 +276,10 @@ class Session : private internal::BioEndpoint {
   // CompleteVerification answers the pending kVerifyRequested and resumes the handshake.
   // Accept: the peer is authorized (authorization_error cleared). Reject: the handshake
   // fails at once with |code| (default "CERT_REJECTED") as error and authorization_error,
-  // and an alert matching it. Error ERR_TLS_VERIFY_NOT_PENDING (nothing changes) when no
-  // request waits.
+  // and an alert matching it. A client judging the stapled OCSP response (ocsp_response(),
+  // available from kVerifyRequested on, empty when none was stapled) rejects it with
+  // errc::kOcspRejected: the alert is bad_certificate_status_response (RFC 6066).
+  // Error ERR_TLS_VERIFY_NOT_PENDING (nothing changes) when no request waits.
   std::optional<Error> CompleteVerification(bool accept, std::string code = {});
   // True from kVerifyRequested until CompleteVerification() (or a failure).
   bool verify_pending() const;

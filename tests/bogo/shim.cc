@@ -220,6 +220,7 @@ const std::set<std::string>& SupportedFlags() {
                                           "-use-ocsp-callback",
                                           "-set-ocsp-in-callback",
                                           "-decline-ocsp-callback",
+                                          "-fail-ocsp-callback",
                                           "-use-old-client-cert-callback",
                                           "-enable-early-data",
                                           "-expect-ticket-supports-early-data",
@@ -386,7 +387,9 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
   // BoringSSL's legacy OCSP callback (-use-ocsp-callback) is where its server staples
   // (-set-ocsp-in-callback) or declines to (-decline-ocsp-callback); ours staples the
   // configured response, so declining is configuring none. On a client the callback only
-  // accepts, or fails (-fail-ocsp-callback, not offered by our API).
+  // accepts, or fails (-fail-ocsp-callback): our client judges the response where it judges
+  // the certificate, at kVerifyRequested. A server's OCSP callback cannot fail in our API.
+  if (server && c.Has("-fail-ocsp-callback")) Unimplemented("server OCSP callback failing");
   bool staple = !(server && c.Has("-use-ocsp-callback") && c.Has("-decline-ocsp-callback"));
   if (c.Has("-ocsp-response") && staple) {
     if (!server) Unimplemented("client OCSP response");
@@ -600,6 +603,12 @@ class Connection {
       switch (ev->kind) {
         case EventKind::kVerifyRequested:
           verified_ = true;
+          if (!server_ && c_->Has("-fail-ocsp-callback")) {
+            if (auto e = s_->CompleteVerification(false, std::string(errc::kOcspRejected))) {
+              FailWithError(*e);
+            }
+            break;
+          }
           if (auto e = s_->CompleteVerification(!c_->Has("-verify-fail"), "CERT_REJECTED")) {
             FailWithError(*e);
           }

@@ -190,5 +190,36 @@ TEST(ExportKeyingMaterial, RefusedBeforeTheHandshake) {
   EXPECT_EQ(km.error().code, "ERR_TLS_EXPORT_KEYING_MATERIAL");
 }
 
+// An application judging the stapled OCSP response at kVerifyRequested (BoGo's
+// ClientOCSPCallback-Fail-*): the response is readable there, and errc::kOcspRejected
+// fails the handshake with bad_certificate_status_response, stapled or not.
+class OcspVerdict : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OcspVerdict, ApplicationRejectsTheStapledResponse) {
+  static bool staple;
+  staple = GetParam();
+  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
+    c.request_ocsp = true;
+    c.verify_callback = true;
+    if (staple) s.credentials.ocsp_response = "fake OCSP response";
+  });
+  auto pair = MakePair(ctx);
+  pair->Pump();
+  ASSERT_TRUE(pair->client().verify_pending()) << pair->EventSummary(testing::Side::kClient);
+  auto got = pair->client().ocsp_response();
+  EXPECT_EQ(std::string(got.begin(), got.end()), staple ? "fake OCSP response" : "");
+  EXPECT_FALSE(pair->client().CompleteVerification(false, std::string(errc::kOcspRejected)));
+  pair->Pump();
+  ASSERT_TRUE(pair->client().failed());
+  EXPECT_EQ(pair->client().error()->code, errc::kOcspRejected);
+  EXPECT_EQ(pair->client().error()->kind(), ErrorKind::kCertificate);
+  EXPECT_EQ(pair->client().error()->alert, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
+  ASSERT_TRUE(pair->server().failed());
+  EXPECT_TRUE(pair->server().error()->alert_from_peer);
+  EXPECT_EQ(pair->server().error()->alert, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stapled, OcspVerdict, ::testing::Bool());
+
 }  // namespace
 }  // namespace sansio_tls

@@ -126,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(Versions, ExplicitFloor,
                          [](const auto& info) {
                            return std::string(info.param.protocol) == "TLSv1"     ? "Tls10"
                                   : std::string(info.param.protocol) == "TLSv1.1" ? "Tls11"
-                                                                                   : "Tls13";
+                                                                                  : "Tls13";
                          });
 
 TEST(LegacyVersions, Tls10SessionResumesAndNamesItsVersion) {
