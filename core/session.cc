@@ -436,6 +436,7 @@ void Session::OnHandshakeDone() {
   }
   info_.peer_signature_algorithm = SSL_get_peer_signature_algorithm(ssl_);
   info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
+  info_.extended_master_secret = SSL_get_extms_support(ssl_) == 1;
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
 
   // Server: missing or refused client certificate (core/verification.cc).
@@ -482,6 +483,18 @@ void Session::ReadRecords() {
     if (err == SSL_ERROR_WANT_READ) return;
     Fail(ErrorFromSsl(err, "read"));
   }
+}
+
+std::optional<std::vector<uint8_t>> Session::TlsUnique() const {
+  if (!handshake_done_ || failed()) return std::nullopt;
+  std::vector<uint8_t> out(64);  // a Finished message is 12 bytes below TLS 1.3
+  size_t len = 0;
+  if (!SSL_get_tls_unique(ssl_, out.data(), &len, out.size())) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
 }
 
 Result<std::vector<uint8_t>> Session::ExportKeyingMaterial(

@@ -40,7 +40,7 @@ namespace sansio_tls {
 struct HandshakeInfo {
   bool authorized = false;          // the peer's certificate verified (and, client, its name)
   std::string authorization_error;  // Error code when !authorized and a certificate was checked
-  std::string protocol;             // "TLSv1.2" / "TLSv1.3"
+  std::string protocol;             // "TLSv1.3", "TLSv1.2", "TLSv1.1" or "TLSv1" (Node's names)
   std::string cipher;               // standard name, e.g. "TLS_AES_128_GCM_SHA256"
   std::string servername;           // SNI: what the client sent (server) or asked for (client)
   std::string alpn_protocol = "none";
@@ -57,6 +57,9 @@ struct HandshakeInfo {
   uint16_t group_id = 0;                  // its IANA code point (0: none)
   uint16_t peer_signature_algorithm = 0;  // IANA SignatureScheme the peer signed with (0: none)
   bool hello_retry_request = false;       // TLS 1.3: the server sent a HelloRetryRequest
+  // The master secret covers the handshake transcript (RFC 7627 extended master secret, or
+  // TLS 1.3); false: a TLS 1.2-or-older peer without it (triple-handshake exposure).
+  bool extended_master_secret = false;
 };
 
 enum class EventKind {
@@ -299,6 +302,12 @@ class Session : private internal::BioEndpoint {
   Result<std::vector<uint8_t>> ExportKeyingMaterial(
       size_t length, std::string_view label,
       std::optional<std::span<const uint8_t>> context = std::nullopt) const;
+  // TlsUnique is the RFC 5929 tls-unique channel binding (e.g. for SCRAM-SHA-256-PLUS): the
+  // handshake's first Finished message. nullopt before the handshake completed, on TLS 1.3
+  // (which has none: use ExportKeyingMaterial with "EXPORTER-Channel-Binding", RFC 9266),
+  // and on a TLS 1.2 resumption without extended master secret, where it is not unique
+  // (the triple-handshake attack, RFC 7627).
+  std::optional<std::vector<uint8_t>> TlsUnique() const;
 
   // ---- Session lifecycle (core/session_lifecycle.cc) -----------------------------------
   // Client: the newest resumable session received (see kNewSession), else nullopt. Server:

@@ -230,7 +230,9 @@ const std::set<std::string>& SupportedFlags() {
                                           "-expect-early-data-reason",
                                           "-verify-prefs",
                                           "-signing-prefs",
-                                          "-is-handshaker-supported"};
+                                          "-is-handshaker-supported",
+                                          "-tls-unique",
+                                          "-expect-extended-master-secret"};
   return k;
 }
 
@@ -701,6 +703,8 @@ class Connection {
     if (c_->Has("-expect-version") && c_->Int("-expect-version") != version) {
       mismatch("version", h.protocol, c_->Str("-expect-version"));
     }
+    if (c_->Has("-expect-extended-master-secret") && !h.extended_master_secret)
+      Fail("did not negotiate extended master secret, but wanted to");
     if (c_->Has("-expect-hrr") && !h.hello_retry_request)
       Fail("no HelloRetryRequest, but wanted one");
     if (c_->Has("-expect-no-hrr") && h.hello_retry_request)
@@ -777,6 +781,12 @@ class Connection {
                                          c_->Str("-export-label"), ctx);
       if (!km.ok()) FailWithError(km.error());
       Write(std::string(km->begin(), km->end()));
+    }
+    if (c_->Has("-tls-unique")) {
+      auto unique = s_->TlsUnique();
+      if (!unique) Fail("failed to get tls-unique");
+      if (unique->size() != 12) Fail("expected 12 bytes of tls-unique");
+      Write(std::string(unique->begin(), unique->end()));
     }
     if (c_->Has("-shim-writes-first") && !early_write_) Write("hello");
     if (c_->Has("-shim-shuts-down")) {

@@ -221,5 +221,34 @@ TEST_P(OcspVerdict, ApplicationRejectsTheStapledResponse) {
 
 INSTANTIATE_TEST_SUITE_P(Stapled, OcspVerdict, ::testing::Bool());
 
+TEST(TlsUnique, BothSidesSeeTheClientFinishedOfAFullTls12Handshake) {
+  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
+    c.max_version = s.max_version = TlsVersion::kTls12;
+  });
+  auto pair = MakePair(ctx);
+  EXPECT_FALSE(pair->client().TlsUnique());  // before the handshake
+  ASSERT_TRUE(pair->Handshake());
+  auto client = pair->client().TlsUnique();
+  auto server = pair->server().TlsUnique();
+  ASSERT_TRUE(client && server);
+  EXPECT_EQ(client->size(), 12u);
+  EXPECT_EQ(*client, *server);
+  EXPECT_TRUE(pair->client().handshake_info().extended_master_secret);
+  EXPECT_TRUE(pair->server().handshake_info().extended_master_secret);
+  // Another connection has another value.
+  auto other = MakePair(ctx);
+  ASSERT_TRUE(other->Handshake());
+  EXPECT_NE(*other->client().TlsUnique(), *client);
+}
+
+TEST(TlsUnique, NoneOnTls13) {
+  auto pair = MakePair(Make(LocalhostSpec()));
+  ASSERT_TRUE(pair->Handshake());
+  EXPECT_EQ(pair->client().handshake_info().protocol, "TLSv1.3");
+  EXPECT_FALSE(pair->client().TlsUnique());
+  EXPECT_FALSE(pair->server().TlsUnique());
+  EXPECT_TRUE(pair->client().handshake_info().extended_master_secret);
+}
+
 }  // namespace
 }  // namespace sansio_tls
