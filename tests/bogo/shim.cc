@@ -232,7 +232,9 @@ const std::set<std::string>& SupportedFlags() {
                                           "-signing-prefs",
                                           "-is-handshaker-supported",
                                           "-tls-unique",
-                                          "-expect-extended-master-secret"};
+                                          "-expect-extended-master-secret",
+                                          "-fips-202205",
+                                          "-wpa-202304"};
   return k;
 }
 
@@ -459,6 +461,24 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
   k << "curves=" << o.ecdh_curve << ";";
   for (int a : c.Ints("-verify-prefs")) o.verify_algorithms.push_back(static_cast<uint16_t>(a));
   for (int a : c.Ints("-signing-prefs")) o.signing_algorithms.push_back(static_cast<uint16_t>(a));
+  // BoringSSL's compliance policies (SSL_set_compliance_policy, which Debian's BoringSSL
+  // lacks) restrict versions, TLS 1.2 suites, groups and signature algorithms; the shim
+  // asks for the same restrictions through our options. TLS 1.3 suites are not
+  // configurable here, so the policies' TLS 1.3 suite limits are not (expected_failures).
+  if (c.Has("-fips-202205") || c.Has("-wpa-202304")) {
+    bool wpa = c.Has("-wpa-202304");
+    o.min_version = std::max(o.min_version, TlsVersion::kTls12);
+    if (o.max_version < o.min_version) Unimplemented("no version left under the policy");
+    o.ciphers = wpa ? "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
+                    : "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
+    o.ecdh_curve = wpa ? "P-384" : "P-256:P-384";
+    std::vector<uint16_t> sigalgs =
+        wpa ? std::vector<uint16_t>{0x0503, 0x0805, 0x0806, 0x0501, 0x0601}
+            : std::vector<uint16_t>{0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601};
+    o.verify_algorithms = o.signing_algorithms = sigalgs;
+    k << "policy=" << (wpa ? "wpa" : "fips") << ";";
+  }
   for (auto a : o.verify_algorithms) k << "vp=" << a << ";";
   for (auto a : o.signing_algorithms) k << "sp=" << a << ";";
   if (c.Has("-advertise-alpn")) {
