@@ -147,14 +147,16 @@ const std::set<std::string>& BoolFlags() {
                                           "-expect-no-hrr",
                                           "-wait-for-debugger",
                                           "-fips-202205",
-                                          "-wpa-202304"};
+                                          "-wpa-202304",
+                                          "-peek-then-read"};
   return k;
 }
 
 // Flags this shim implements (or for which doing nothing is the right behaviour: -async is
 // BoringSSL's non-blocking BIO mode, which a sans-IO session is already in;
 // -use-old-client-cert-callback and -use-ocsp-callback pick which BoringSSL callback hands
-// over a certificate or OCSP response that our options hand over up front). Any other flag
+// over a certificate or OCSP response that our options hand over up front; -peek-then-read
+// is how Echo() always reads: PeekPlaintext(), then ConsumePlaintext()). Any other flag
 // makes the test unimplemented.
 const std::set<std::string>& SupportedFlags() {
   static const std::set<std::string> k = {"-port",
@@ -234,7 +236,8 @@ const std::set<std::string>& SupportedFlags() {
                                           "-tls-unique",
                                           "-expect-extended-master-secret",
                                           "-fips-202205",
-                                          "-wpa-202304"};
+                                          "-wpa-202304",
+                                          "-peek-then-read"};
   return k;
 }
 
