@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cstdio>
 #include <string_view>
 
 #include "core/internal/cert_compression.h"
@@ -16,13 +17,20 @@
 #include "core/internal/trust.h"
 
 namespace sansio_tls {
-namespace {
 
-std::string_view VersionName(TlsVersion v) {
-  return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2";
+std::string_view TlsVersionName(TlsVersion v) {
+  switch (v) {
+    case TlsVersion::kTls10:
+      return "TLSv1";
+    case TlsVersion::kTls11:
+      return "TLSv1.1";
+    case TlsVersion::kTls12:
+      return "TLSv1.2";
+    case TlsVersion::kTls13:
+      return "TLSv1.3";
+  }
+  return "";
 }
-
-}  // namespace
 
 CRYPTO_BUFFER_POOL* internal::SharedBufferPool() {
   // Identical certificates (our own and those peers send) share one copy process-wide.
@@ -44,10 +52,19 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   OPENSSL_cleanse(ctx->options_.credentials.pfx.data(), ctx->options_.credentials.pfx.size());
   ctx->options_.credentials.pfx.clear();
 
+  for (TlsVersion v : {options.min_version, options.max_version}) {
+    if (TlsVersionName(v).empty()) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "%04x", static_cast<unsigned>(v));
+      return MakeError("ERR_TLS_INVALID_PROTOCOL_VERSION",
+                       std::string("unknown TLS version 0x") + hex);
+    }
+  }
   if (options.min_version > options.max_version) {
-    return MakeError("ERR_TLS_INVALID_PROTOCOL_VERSION",
-                     std::string("min_version ") + std::string(VersionName(options.min_version)) +
-                         " is above max_version " + std::string(VersionName(options.max_version)));
+    return MakeError(
+        "ERR_TLS_INVALID_PROTOCOL_VERSION",
+        std::string("min_version ") + std::string(TlsVersionName(options.min_version)) +
+            " is above max_version " + std::string(TlsVersionName(options.max_version)));
   }
 
   ctx->ssl_ctx_ = SSL_CTX_new(TLS_with_buffers_method());
@@ -62,6 +79,22 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     ERR_clear_error();
     return MakeError("ERR_TLS_INVALID_CIPHERS", "cipher list \"" + options.ciphers +
                                                     "\" is invalid or names an unknown cipher");
+  }
+  if (options.min_version < TlsVersion::kTls12) {
+    // A floor below TLS 1.2 set on purpose is useless without a suite those versions have.
+    bool usable = false;
+    const STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ssl_ctx);
+    for (size_t i = 0; i < sk_SSL_CIPHER_num(list); ++i) {
+      if (SSL_CIPHER_get_min_version(sk_SSL_CIPHER_value(list, i)) < TLS1_2_VERSION) usable = true;
+    }
+    if (!usable) {
+      return MakeError(
+          "ERR_TLS_INVALID_CIPHERS",
+          std::string("min_version ") + std::string(TlsVersionName(options.min_version)) +
+              " needs a cipher suite TLS 1.0/1.1 can use (e.g. ECDHE-RSA-AES128-SHA); " +
+              (options.ciphers.empty() ? "the default list has TLS 1.2+ suites only"
+                                       : "\"" + options.ciphers + "\" has none"));
+    }
   }
   if (options.role == Role::kServer && options.honor_cipher_order) {
     SSL_CTX_set_options(ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);

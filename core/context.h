@@ -23,8 +23,18 @@ class SessionStore;
 
 enum class Role { kClient, kServer };
 
-// Protocol versions. TLS 1.2 is the floor; nothing older can be configured.
-enum class TlsVersion : uint16_t { kTls12 = 0x0303, kTls13 = 0x0304 };
+// Protocol versions (the wire values). The default range is TLS 1.2 to 1.3. TLS 1.0 and 1.1
+// (RFC 8996 deprecates both) are only negotiated when ContextOptions::min_version is set to
+// them explicitly, as Node's minVersion 'TLSv1'; see ContextOptions::min_version for the risk.
+enum class TlsVersion : uint16_t {
+  kTls10 = 0x0301,  // reported as "TLSv1"
+  kTls11 = 0x0302,  // "TLSv1.1"
+  kTls12 = 0x0303,  // "TLSv1.2"
+  kTls13 = 0x0304,  // "TLSv1.3"
+};
+
+// Node's name of |v|: "TLSv1", "TLSv1.1", "TLSv1.2" or "TLSv1.3" ("" for any other value).
+std::string_view TlsVersionName(TlsVersion v);
 
 // Credentials: a private key with its certificate chain (PEM).
 struct Credentials {
@@ -107,6 +117,15 @@ struct ContextOptions {
   std::vector<uint16_t> verify_algorithms;
   std::vector<uint16_t> signing_algorithms;
 
+  // The versions this side negotiates, min_version <= max_version (else Create fails with
+  // ERR_TLS_INVALID_PROTOCOL_VERSION). The default floor is TLS 1.2 and stays there unless
+  // lowered here on purpose. TLS 1.0/1.1 (kTls10, kTls11) are legacy, for peers that cannot
+  // be upgraded: they have no AEAD suites, only CBC with HMAC-SHA1 (MAC-then-encrypt: Lucky13
+  // style padding oracles; TLS 1.0 also BEAST) and sign handshakes with MD5+SHA-1.
+  // kDefaultCiphers holds TLS 1.2 suites only, so a lower
+  // min_version also needs |ciphers| naming a suite those versions can use (e.g.
+  // "ECDHE-RSA-AES128-SHA"), which then also applies to TLS 1.2 peers; Create refuses a
+  // min_version below TLS 1.2 without one (ERR_TLS_INVALID_CIPHERS). docs/security.md.
   TlsVersion min_version = TlsVersion::kTls12;
   TlsVersion max_version = TlsVersion::kTls13;
 

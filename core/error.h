@@ -89,7 +89,8 @@ std::string_view ErrorKindName(ErrorKind kind);
   X(kOutOfRange, "ERR_OUT_OF_RANGE", kConfiguration)                                    \
   X(kAlpnCallbackWithProtocols, "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS", kConfiguration) \
   X(kAlpnCallbackInvalidResult, "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", kMisuse)        \
-  X(kAlpnNotPending, "ERR_TLS_ALPN_NOT_PENDING", kMisuse)
+  X(kAlpnNotPending, "ERR_TLS_ALPN_NOT_PENDING", kMisuse)                               \
+  X(kOcspRejected, "ERR_TLS_OCSP_REJECTED", kCertificate)
 
 // errc::kX is the code string of one of the library's own errors, e.g.
 // errc::kHandshakeTimeout == "ERR_TLS_HANDSHAKE_TIMEOUT". Compare with Error::code.

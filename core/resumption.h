@@ -73,7 +73,7 @@ class SavedSession {
 
   // The TLS 1.2 session ID a server looks it up by (empty for ticket-only sessions).
   std::vector<uint8_t> id() const;
-  std::string protocol() const;       // "TLSv1.2" / "TLSv1.3"
+  std::string protocol() const;       // "TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"
   int64_t time() const;               // creation, unix seconds (the creating session's clock)
   uint32_t timeout() const;           // lifetime in seconds from time()
   bool ExpiredAt(int64_t now) const;  // now outside [time(), time() + timeout())

@@ -532,6 +532,7 @@ void Session::OnHandshakeDone() {
   }
   info_.peer_signature_algorithm = SSL_get_peer_signature_algorithm(ssl_);
   info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
+  info_.extended_master_secret = SSL_get_extms_support(ssl_) == 1;
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
 
   // Server: missing or refused client certificate (core/verification.cc).

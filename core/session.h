@@ -40,7 +40,7 @@ namespace sansio_tls {
 struct HandshakeInfo {
   bool authorized = false;          // the peer's certificate verified (and, client, its name)
   std::string authorization_error;  // Error code when !authorized and a certificate was checked
-  std::string protocol;             // "TLSv1.2" / "TLSv1.3"
+  std::string protocol;             // "TLSv1.3", "TLSv1.2", "TLSv1.1" or "TLSv1" (Node's names)
   std::string cipher;               // standard name, e.g. "TLS_AES_128_GCM_SHA256"
   std::string servername;           // SNI: what the client sent (server) or asked for (client)
   std::string alpn_protocol = "none";
@@ -57,6 +57,9 @@ struct HandshakeInfo {
   uint16_t group_id = 0;                  // its IANA code point (0: none)
   uint16_t peer_signature_algorithm = 0;  // IANA SignatureScheme the peer signed with (0: none)
   bool hello_retry_request = false;       // TLS 1.3: the server sent a HelloRetryRequest
+  // The master secret covers the handshake transcript (RFC 7627 extended master secret, or
+  // TLS 1.3); false: a TLS 1.2-or-older peer without it (triple-handshake exposure).
+  bool extended_master_secret = false;
 };
 
 enum class EventKind {
@@ -303,8 +306,10 @@ class Session : private internal::BioEndpoint {
   // CompleteVerification answers the pending kVerifyRequested and resumes the handshake.
   // Accept: the peer is authorized (authorization_error cleared). Reject: the handshake
   // fails at once with |code| (default "CERT_REJECTED") as error and authorization_error,
-  // and an alert matching it. Error ERR_TLS_VERIFY_NOT_PENDING (nothing changes) when no
-  // request waits.
+  // and an alert matching it. A client judging the stapled OCSP response (ocsp_response(),
+  // available from kVerifyRequested on, empty when none was stapled) rejects it with
+  // errc::kOcspRejected: the alert is bad_certificate_status_response (RFC 6066).
+  // Error ERR_TLS_VERIFY_NOT_PENDING (nothing changes) when no request waits.
   std::optional<Error> CompleteVerification(bool accept, std::string code = {});
   // True from kVerifyRequested until CompleteVerification() (or a failure).
   bool verify_pending() const;

@@ -46,6 +46,9 @@ namespace {
 
 // The alert sent when a certificate is rejected with |code| (an X509 name or ours).
 uint8_t AlertForCode(const std::string& code) {
+  if (code == errc::kOcspRejected || code == errc::kOcspMissing) {
+    return SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE;
+  }
   std::optional<int> x509_err = VerifyErrorFromCode(code);
   switch (x509_err.value_or(X509_V_ERR_UNSPECIFIED)) {
     case X509_V_ERR_CERT_HAS_EXPIRED:

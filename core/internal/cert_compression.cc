@@ -26,8 +26,8 @@ int BrotliCompress(SSL* /*ssl*/, CBB* out, const uint8_t* in, size_t in_len) {
   return CBB_did_write(out, len);
 }
 
-int BrotliDecompress(SSL* /*ssl*/, CRYPTO_BUFFER** out, size_t uncompressed_len,
-                     const uint8_t* in, size_t in_len) {
+int BrotliDecompress(SSL* /*ssl*/, CRYPTO_BUFFER** out, size_t uncompressed_len, const uint8_t* in,
+                     size_t in_len) {
   if (uncompressed_len > kMaxDecompressedCertificate) return 0;
   uint8_t* data = nullptr;
   bssl::UniquePtr<CRYPTO_BUFFER> buffer(CRYPTO_BUFFER_alloc(&data, uncompressed_len));

@@ -137,11 +137,17 @@ void TlsFlags::Add(Cli& cli, Role role) {
        {std::pair{"--min-version", &min_version}, std::pair{"--max-version", &max_version}}) {
     app.add_option(flag, *field,
                    std::string(flag == std::string("--min-version") ? "lowest" : "highest") +
-                       " TLS version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3)")
+                       " TLS version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3); legacy 1.0 and 1.1"
+                       " (TLSv1, TLSv1.1) only with --ciphers naming a CBC suite")
         ->type_name("VERSION")
         ->default_str(flag == std::string("--min-version") ? "1.2" : "1.3")
-        ->check(CLI::IsMember({"1.2", "1.3", "TLSv1.2", "TLSv1.3"}).description(""));
+        ->check(
+            CLI::IsMember({"1.0", "1.1", "1.2", "1.3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"})
+                .description(""));
   }
+  app.add_option("--ciphers", ciphers,
+                 "TLS 1.2 and older cipher suites, OpenSSL syntax; default: ECDHE with AEAD only")
+      ->type_name("LIST");
   cli.AddBool("--reject-unauthorized", &reject_unauthorized,
               server ? "with --request-cert, refuse clients whose certificate does not verify"
                      : "refuse a server whose certificate or name does not verify");
@@ -175,10 +181,16 @@ std::optional<std::string> TlsFlags::Apply(ContextOptions* options) const {
   options->reject_unauthorized = reject_unauthorized;
   for (auto [text, field] : {std::pair{&min_version, &options->min_version},
                              std::pair{&max_version, &options->max_version}}) {
-    if (!text->empty()) {  // checked by the flag: 1.2, 1.3, TLSv1.2 or TLSv1.3
-      *field = text->ends_with("1.2") ? TlsVersion::kTls12 : TlsVersion::kTls13;
+    if (text->empty()) continue;  // checked by the flag: 1.0..1.3 or TLSv1..TLSv1.3
+    if (*text == "1.0" || *text == "TLSv1") {
+      *field = TlsVersion::kTls10;
+    } else {
+      *field = text->ends_with("1.1")   ? TlsVersion::kTls11
+               : text->ends_with("1.2") ? TlsVersion::kTls12
+                                        : TlsVersion::kTls13;
     }
   }
+  options->ciphers = ciphers;
   HandshakeExtras extras{.channel_binding = channel_binding};
   if (!keymat_export.empty()) {
     size_t comma = keymat_export.rfind(',');

@@ -65,11 +65,11 @@ class Cli {
 };
 
 // The TLS flags echo_server and echo_client share (--ca, --key, --cert, --passphrase,
-// --alpn, --npn, --min-version, --max-version, --reject-unauthorized, --keymat-export,
-// --channel-binding).
+// --alpn, --npn, --min-version, --max-version, --ciphers, --reject-unauthorized,
+// --keymat-export, --channel-binding).
 struct TlsFlags {
   std::vector<std::string> ca;
-  std::string key, cert, passphrase, alpn, npn, min_version, max_version;
+  std::string key, cert, passphrase, alpn, npn, min_version, max_version, ciphers;
   bool reject_unauthorized = true;
   std::string keymat_export;     // --keymat-export LABEL,LENGTH
   bool channel_binding = false;  // --channel-binding

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/context.h"
@@ -145,14 +147,16 @@ const std::set<std::string>& BoolFlags() {
                                           "-expect-no-hrr",
                                           "-wait-for-debugger",
                                           "-fips-202205",
-                                          "-wpa-202304"};
+                                          "-wpa-202304",
+                                          "-peek-then-read"};
   return k;
 }
 
 // Flags this shim implements (or for which doing nothing is the right behaviour: -async is
 // BoringSSL's non-blocking BIO mode, which a sans-IO session is already in;
 // -use-old-client-cert-callback and -use-ocsp-callback pick which BoringSSL callback hands
-// over a certificate or OCSP response that our options hand over up front). Any other flag
+// over a certificate or OCSP response that our options hand over up front; -peek-then-read
+// is how Echo() always reads: PeekPlaintext(), then ConsumePlaintext()). Any other flag
 // makes the test unimplemented.
 const std::set<std::string>& SupportedFlags() {
   static const std::set<std::string> k = {"-port",
@@ -218,6 +222,7 @@ const std::set<std::string>& SupportedFlags() {
                                           "-use-ocsp-callback",
                                           "-set-ocsp-in-callback",
                                           "-decline-ocsp-callback",
+                                          "-fail-ocsp-callback",
                                           "-use-old-client-cert-callback",
                                           "-enable-early-data",
                                           "-expect-ticket-supports-early-data",
@@ -227,7 +232,12 @@ const std::set<std::string>& SupportedFlags() {
                                           "-expect-early-data-reason",
                                           "-verify-prefs",
                                           "-signing-prefs",
-                                          "-is-handshaker-supported"};
+                                          "-is-handshaker-supported",
+                                          "-tls-unique",
+                                          "-expect-extended-master-secret",
+                                          "-fips-202205",
+                                          "-wpa-202304",
+                                          "-peek-then-read"};
   return k;
 }
 
@@ -384,7 +394,9 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
   // BoringSSL's legacy OCSP callback (-use-ocsp-callback) is where its server staples
   // (-set-ocsp-in-callback) or declines to (-decline-ocsp-callback); ours staples the
   // configured response, so declining is configuring none. On a client the callback only
-  // accepts, or fails (-fail-ocsp-callback, not offered by our API).
+  // accepts, or fails (-fail-ocsp-callback): our client judges the response where it judges
+  // the certificate, at kVerifyRequested. A server's OCSP callback cannot fail in our API.
+  if (server && c.Has("-fail-ocsp-callback")) Unimplemented("server OCSP callback failing");
   bool staple = !(server && c.Has("-use-ocsp-callback") && c.Has("-decline-ocsp-callback"));
   if (c.Has("-ocsp-response") && staple) {
     if (!server) Unimplemented("client OCSP response");
@@ -413,16 +425,27 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.reject_unauthorized = c.Has("-require-any-client-certificate") && !c.Has("-verify-peer");
   }
   k << "verify=" << soft_fail << ";";
-  // Versions: our floor is TLS 1.2 by design.
-  int min = c.Int("-min-version", 0), max = c.Int("-max-version", 0);
-  if (max != 0 && max < 0x0303) Unimplemented("versions below TLS 1.2");
-  if (c.Has("-no-tls12") && (c.Has("-no-tls13") || max == 0x0303)) {
-    Unimplemented("versions below TLS 1.2");
+  // Versions: BoringSSL's defaults are TLS 1.0 to 1.3, which BoGo assumes; ours start at
+  // TLS 1.2, so the shim lowers the floor explicitly. As in BoringSSL, -no-tls* flags
+  // remove versions from the bottom, and the first one removed above an enabled version
+  // ends the range.
+  int min = c.Int("-min-version", 0x0301), max = c.Int("-max-version", 0x0304);
+  if (min < 0x0301 || max > 0x0304 || min > max) Unimplemented("version range outside TLS 1.0-1.3");
+  const std::pair<int, const char*> kVersions[] = {
+      {0x0301, "-no-tls1"}, {0x0302, "-no-tls11"}, {0x0303, "-no-tls12"}, {0x0304, "-no-tls13"}};
+  int lo = 0, hi = 0;
+  for (auto [v, flag] : kVersions) {
+    if (v < min || v > max) continue;
+    if (c.Has(flag)) {
+      if (lo) break;
+      continue;
+    }
+    if (!lo) lo = v;
+    hi = v;
   }
-  if (c.Has("-no-tls13") && min == 0x0304) Unimplemented("no version left");
-  if (min == 0x0304 || c.Has("-no-tls12")) o.min_version = TlsVersion::kTls13;
-  if (max == 0x0303 || c.Has("-no-tls13")) o.max_version = TlsVersion::kTls12;
-  if (min > 0x0304 || max > 0x0304) Unimplemented("unknown version");
+  if (!lo) Unimplemented("no version left");
+  o.min_version = static_cast<TlsVersion>(lo);
+  o.max_version = static_cast<TlsVersion>(hi);
   k << "ver=" << static_cast<int>(o.min_version) << "-" << static_cast<int>(o.max_version) << ";";
   // BoGo assumes BoringSSL's own defaults ("ALL", the client's order); ours are narrower
   // (docs/security.md), so the shim asks for BoringSSL's unless a test names a list.
@@ -441,6 +464,24 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
   k << "curves=" << o.ecdh_curve << ";";
   for (int a : c.Ints("-verify-prefs")) o.verify_algorithms.push_back(static_cast<uint16_t>(a));
   for (int a : c.Ints("-signing-prefs")) o.signing_algorithms.push_back(static_cast<uint16_t>(a));
+  // BoringSSL's compliance policies (SSL_set_compliance_policy, which Debian's BoringSSL
+  // lacks) restrict versions, TLS 1.2 suites, groups and signature algorithms; the shim
+  // asks for the same restrictions through our options. TLS 1.3 suites are not
+  // configurable here, so the policies' TLS 1.3 suite limits are not (expected_failures).
+  if (c.Has("-fips-202205") || c.Has("-wpa-202304")) {
+    bool wpa = c.Has("-wpa-202304");
+    o.min_version = std::max(o.min_version, TlsVersion::kTls12);
+    if (o.max_version < o.min_version) Unimplemented("no version left under the policy");
+    o.ciphers = wpa ? "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
+                    : "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
+    o.ecdh_curve = wpa ? "P-384" : "P-256:P-384";
+    std::vector<uint16_t> sigalgs =
+        wpa ? std::vector<uint16_t>{0x0503, 0x0805, 0x0806, 0x0501, 0x0601}
+            : std::vector<uint16_t>{0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601};
+    o.verify_algorithms = o.signing_algorithms = sigalgs;
+    k << "policy=" << (wpa ? "wpa" : "fips") << ";";
+  }
   for (auto a : o.verify_algorithms) k << "vp=" << a << ";";
   for (auto a : o.signing_algorithms) k << "sp=" << a << ";";
   if (c.Has("-advertise-alpn")) {
@@ -592,6 +633,12 @@ class Connection {
           break;
         case EventKind::kVerifyRequested:
           verified_ = true;
+          if (!server_ && c_->Has("-fail-ocsp-callback")) {
+            if (auto e = s_->CompleteVerification(false, std::string(errc::kOcspRejected))) {
+              FailWithError(*e);
+            }
+            break;
+          }
           if (auto e = s_->CompleteVerification(!c_->Has("-verify-fail"), "CERT_REJECTED")) {
             FailWithError(*e);
           }
@@ -674,12 +721,18 @@ class Connection {
     if (h.session_reused != expect_resume) {
       Fail(std::string("session unexpectedly was") + (h.session_reused ? "" : " not") + " reused");
     }
-    int version = h.protocol == "TLSv1.3" ? 0x0304 : h.protocol == "TLSv1.2" ? 0x0303 : 0;
+    int version = 0;
+    for (TlsVersion v :
+         {TlsVersion::kTls10, TlsVersion::kTls11, TlsVersion::kTls12, TlsVersion::kTls13}) {
+      if (h.protocol == TlsVersionName(v)) version = static_cast<int>(v);
+    }
     version_ = version;
     reused_ = h.session_reused;
     if (c_->Has("-expect-version") && c_->Int("-expect-version") != version) {
       mismatch("version", h.protocol, c_->Str("-expect-version"));
     }
+    if (c_->Has("-expect-extended-master-secret") && !h.extended_master_secret)
+      Fail("did not negotiate extended master secret, but wanted to");
     if (c_->Has("-expect-hrr") && !h.hello_retry_request)
       Fail("no HelloRetryRequest, but wanted one");
     if (c_->Has("-expect-no-hrr") && h.hello_retry_request)
@@ -756,6 +809,12 @@ class Connection {
                                          c_->Str("-export-label"), ctx);
       if (!km.ok()) FailWithError(km.error());
       Write(std::string(km->begin(), km->end()));
+    }
+    if (c_->Has("-tls-unique")) {
+      auto unique = s_->ChannelBinding("tls-unique");
+      if (!unique.ok()) Fail("failed to get tls-unique");
+      if (unique->size() != 12) Fail("expected 12 bytes of tls-unique");
+      Write(std::string(unique->begin(), unique->end()));
     }
     if (c_->Has("-shim-writes-first") && !early_write_) Write("hello");
     if (c_->Has("-shim-shuts-down")) {
@@ -865,6 +924,13 @@ int Main(int argc, char** argv) {
       // A new server context still resumes the old one's sessions: the ticket keys are
       // shared (State::ticket_keys) and the session-ID cache is ours (kExternal).
       auto ctx = Context::Create(o);
+      if (!ctx.ok() && ctx.error().code == errc::kInvalidCiphers && !c.Has("-min-version") &&
+          o.min_version < TlsVersion::kTls12 && o.max_version >= TlsVersion::kTls12) {
+        // BoringSSL keeps its TLS 1.0 floor under a -cipher list of TLS 1.2 suites only,
+        // which ours refuses as useless; the versions those suites allow remain.
+        o.min_version = TlsVersion::kTls12;
+        ctx = Context::Create(o);
+      }
       if (!ctx.ok()) FailWithError(ctx.error());
       state.context = ctx.value();
       state.context_key = key;

@@ -518,5 +518,65 @@ TEST(CertificateCompression, OnByDefaultAndSavesBytes) {
               plain, 100.0 * (plain - compressed) / plain);
 }
 
+// An application judging the stapled OCSP response at kVerifyRequested (BoGo's
+// ClientOCSPCallback-Fail-*): the response is readable there, and errc::kOcspRejected
+// fails the handshake with bad_certificate_status_response, stapled or not.
+class OcspVerdict : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OcspVerdict, ApplicationRejectsTheStapledResponse) {
+  static bool staple;
+  staple = GetParam();
+  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
+    c.request_ocsp = true;
+    c.verify_callback = true;
+    if (staple) s.credentials.ocsp_response = "fake OCSP response";
+  });
+  auto pair = MakePair(ctx);
+  pair->Pump();
+  ASSERT_TRUE(pair->client().verify_pending()) << pair->EventSummary(testing::Side::kClient);
+  auto got = pair->client().ocsp_response();
+  EXPECT_EQ(std::string(got.begin(), got.end()), staple ? "fake OCSP response" : "");
+  EXPECT_FALSE(pair->client().CompleteVerification(false, std::string(errc::kOcspRejected)));
+  pair->Pump();
+  ASSERT_TRUE(pair->client().failed());
+  EXPECT_EQ(pair->client().error()->code, errc::kOcspRejected);
+  EXPECT_EQ(pair->client().error()->kind(), ErrorKind::kCertificate);
+  EXPECT_EQ(pair->client().error()->alert, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
+  ASSERT_TRUE(pair->server().failed());
+  EXPECT_TRUE(pair->server().error()->alert_from_peer);
+  EXPECT_EQ(pair->server().error()->alert, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stapled, OcspVerdict, ::testing::Bool());
+
+TEST(ChannelBinding, TlsUniqueBothSidesSeeTheClientFinishedOfAFullTls12Handshake) {
+  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
+    c.max_version = s.max_version = TlsVersion::kTls12;
+  });
+  auto pair = MakePair(ctx);
+  EXPECT_FALSE(pair->client().ChannelBinding("tls-unique").ok());  // before the handshake
+  ASSERT_TRUE(pair->Handshake());
+  auto client = pair->client().ChannelBinding("tls-unique");
+  auto server = pair->server().ChannelBinding("tls-unique");
+  ASSERT_TRUE(client.ok() && server.ok());
+  EXPECT_EQ(client->size(), 12u);
+  EXPECT_EQ(*client, *server);
+  EXPECT_TRUE(pair->client().handshake_info().extended_master_secret);
+  EXPECT_TRUE(pair->server().handshake_info().extended_master_secret);
+  // Another connection has another value.
+  auto other = MakePair(ctx);
+  ASSERT_TRUE(other->Handshake());
+  EXPECT_NE(*other->client().ChannelBinding("tls-unique"), *client);
+}
+
+TEST(ChannelBinding, NoTlsUniqueOnTls13) {
+  auto pair = MakePair(Make(LocalhostSpec()));
+  ASSERT_TRUE(pair->Handshake());
+  EXPECT_EQ(pair->client().handshake_info().protocol, "TLSv1.3");
+  EXPECT_FALSE(pair->client().ChannelBinding("tls-unique").ok());
+  EXPECT_FALSE(pair->server().ChannelBinding("tls-unique").ok());
+  EXPECT_TRUE(pair->client().handshake_info().extended_master_secret);
+}
+
 }  // namespace
 }  // namespace sansio_tls

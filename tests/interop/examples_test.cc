@@ -335,7 +335,7 @@ TEST(EchoServer, ServesAPkcs12IdentitySniContextsAndWritesAKeyLog) {
 TEST(EchoServer, BadFlagsAreAUsageError) {
   for (std::vector<std::string> flags : {std::vector<std::string>{"--no-such-flag"},
                                          {"--port=70000"},
-                                         {"--min-version=1.1"},
+                                         {"--min-version=1.4"},
                                          {"--key=/nonexistent"},
                                          {"--transport=carrier-pigeon"}}) {
     std::vector<std::string> argv = {EchoServer()};
@@ -534,7 +534,7 @@ TEST(CommandLine, AnUnknownFlagOrABadValueIsExitTwoWithAMessage) {
   }
   // Each program's own values.
   for (auto [program, arg] : {std::pair{"echo_client", "--port=65536"},
-                              {"echo_client", "--min-version=1.0"},
+                              {"echo_client", "--min-version=SSLv3"},
                               {"echo_client", "--json=maybe"},
                               {"echo_client", "--ca=/nonexistent"},
                               {"echo_server", "--threads=0"},
