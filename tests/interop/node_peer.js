@@ -7,7 +7,9 @@
 //   seed: payload seed
 //   echo: server echoes what it receives (instead of sinking it)
 //   connections: client, sequential connections reusing the previous TLS session
-//   hold: client, never end the connection (it lasts until the process is killed)
+//   hold: client, never end the connection (it lasts until the process is killed); prints
+//     held {received} once it has read as many bytes as it sent (an echo has fully arrived),
+//     so a test can kill it with nothing unread (unread bytes make the kernel send a reset)
 //   exportKeyingMaterial: {label, length, context (hex, optional)}: the secure event carries
 //     keyingMaterial (hex) from socket.exportKeyingMaterial(), and finished / peerFinished
 //     (hex, or null) from getFinished() / getPeerFinished()
@@ -139,6 +141,16 @@ if (config.role === 'server') {
       if (out.data.length) sendAll(socket, out.data, finish);
       else finish();
       track(socket, () => out.sha);
+      if (config.hold) {
+        let got = 0, held = false;
+        socket.on('data', (d) => {
+          got += d.length;
+          if (!held && got >= out.data.length) {
+            held = true;
+            print({event: 'held', received: got});
+          }
+        });
+      }
     });
     socket.on('session', (s) => { session = s; });
     socket.once('error', (e) => {  // before secureConnect (after it, track() reports)
