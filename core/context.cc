@@ -67,6 +67,22 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
             " is above max_version " + std::string(TlsVersionName(options.max_version)));
   }
 
+  bool server = options.role == Role::kServer;
+  if (server ? static_cast<bool>(options.psk_client_callback)
+             : options.psk_server_callback || !options.psk_identity_hint.empty()) {
+    return MakeError("ERR_TLS_INVALID_CONFIG",
+                     server ? "psk_client_callback is a client option"
+                            : "psk_server_callback and psk_identity_hint are server options");
+  }
+  if (!options.psk_identity_hint.empty() &&
+      (!options.psk_server_callback || options.psk_identity_hint.size() > PSK_MAX_IDENTITY_LEN ||
+       options.psk_identity_hint.find('\0') != std::string::npos)) {
+    return MakeError("ERR_TLS_INVALID_CONFIG",
+                     "psk_identity_hint needs psk_server_callback and at most " +
+                         std::to_string(PSK_MAX_IDENTITY_LEN) + " bytes without NUL");
+  }
+  bool psk = options.psk_client_callback || options.psk_server_callback;
+
   ctx->ssl_ctx_ = SSL_CTX_new(TLS_with_buffers_method());
   if (!ctx->ssl_ctx_) return MakeError("ERR_TLS_INVALID_CONFIG", "SSL_CTX_new failed");
   SSL_CTX* ssl_ctx = ctx->ssl_ctx_;
@@ -74,7 +90,10 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   SSL_CTX_set_min_proto_version(ssl_ctx, static_cast<uint16_t>(options.min_version));
   SSL_CTX_set_max_proto_version(ssl_ctx, static_cast<uint16_t>(options.max_version));
 
-  const char* ciphers = options.ciphers.empty() ? kDefaultCiphers : options.ciphers.c_str();
+  // PSK: the default list gains the one PSK suite with forward secrecy and AEAD.
+  std::string default_ciphers =
+      std::string(kDefaultCiphers) + (psk ? ":ECDHE-PSK-CHACHA20-POLY1305" : "");
+  const char* ciphers = options.ciphers.empty() ? default_ciphers.c_str() : options.ciphers.c_str();
   if (!SSL_CTX_set_strict_cipher_list(ssl_ctx, ciphers)) {
     ERR_clear_error();
     return MakeError("ERR_TLS_INVALID_CIPHERS", "cipher list \"" + options.ciphers +
@@ -124,8 +143,13 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     return MakeError("ERR_TLS_INVALID_CREDENTIALS",
                      "give either pfx or key_pem + cert_chain_pem, not both");
   }
-  if (!has_cert && !has_pfx && options.role == Role::kServer) {
+  if (!has_cert && !has_pfx && server && !options.psk_server_callback) {
     return MakeError("ERR_TLS_MISSING_CERTIFICATE", "a server needs a certificate and private key");
+  }
+  if (!options.psk_identity_hint.empty() &&
+      !SSL_CTX_use_psk_identity_hint(ssl_ctx, options.psk_identity_hint.c_str())) {
+    ERR_clear_error();
+    return MakeError("ERR_TLS_INVALID_CONFIG", "BoringSSL refused psk_identity_hint");
   }
   if (has_cert || has_pfx) {
     auto loaded =

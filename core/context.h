@@ -5,6 +5,7 @@
 #include <openssl/base.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,12 @@ struct Credentials {
   // cert_chain_pem with the chain loaded from it.
   std::vector<uint8_t> pfx;
   std::string ocsp_response;  // server: DER OCSPResponse stapled for clients asking; empty: none
+};
+
+// PskIdentity: what a client answers ContextOptions::psk_client_callback with.
+struct PskIdentity {
+  std::string identity;      // 0..128 bytes, no NUL byte; sent to the server in the clear
+  std::vector<uint8_t> key;  // the pre-shared key, 1..256 bytes
 };
 
 // SniContext: credentials a server presents to clients asking for names matching |pattern|
@@ -163,6 +170,30 @@ struct ContextOptions {
   // NPN protocols (TLS 1.2 only). Server: advertised in this order. Client: picks the first
   // advertised one it lists; with no overlap it sends its first and reports "none". Empty: off.
   std::vector<std::string> npn_protocols;
+
+  // ---- TLS 1.2 pre-shared keys (RFC 4279, 5489; Node's pskCallback / pskIdentityHint) ----
+  // A PSK cipher suite (PSK-*, ECDHE-PSK-*) authenticates both sides by the shared key
+  // instead of certificates: the peer is then authorized without one (no certificate, no
+  // host-name check), as in Node, and HandshakeInfo::psk_identity names the identity used.
+  // TLS 1.3 does not use these keys (a TLS 1.3 handshake still authenticates by
+  // certificate): a PSK-only deployment sets max_version to kTls12. With a callback set and
+  // |ciphers| empty, the suites are kDefaultCiphers then ECDHE-PSK-CHACHA20-POLY1305 (the one
+  // PSK suite with forward secrecy and AEAD); a |ciphers| list must name PSK suites itself.
+  // The callbacks run synchronously inside Session::Feed/Start on the thread driving that
+  // session (several sessions may call them at once from several threads) and must not call
+  // into the session. Setting the other role's callback is ERR_TLS_INVALID_CONFIG.
+  //
+  // Client: given the server's identity hint ("" when it sent none), the identity and key to
+  // use; nullopt, or an identity or key out of bounds, ends the handshake
+  // (ERR_SSL_PSK_IDENTITY_NOT_FOUND).
+  std::function<std::optional<PskIdentity>(std::string_view hint)> psk_client_callback;
+  // Server: given the identity the client sent, its key (1..256 bytes); nullopt: unknown
+  // identity, the handshake ends with an unknown_psk_identity alert. A server with this
+  // callback may have no |credentials|; it then serves PSK suites only.
+  std::function<std::optional<std::vector<uint8_t>>(std::string_view identity)> psk_server_callback;
+  // Server: the identity hint sent to clients choosing a PSK suite (at most 128 bytes, no NUL
+  // byte); empty: none. Needs |psk_server_callback|.
+  std::string psk_identity_hint;
 
   // ---- Session lifecycle (core/resumption.h, core/session_lifecycle.cc) ----
   // Lifetime in seconds of new sessions (TLS 1.2 IDs and tickets, TLS 1.3 tickets), judged

@@ -62,6 +62,31 @@ struct SessionCallbacks {
       s->post_handshake_read_ = true;
     }
   }
+  // ContextOptions::psk_client_callback / psk_server_callback (TLS 1.2 PSK suites). A found
+  // key authenticates the peer: no certificate follows in these suites.
+  static unsigned PskClient(SSL* ssl, const char* hint, char* identity, unsigned max_identity_len,
+                            uint8_t* psk, unsigned max_psk_len) {
+    Session* s = From(ssl);
+    std::optional<PskIdentity> answer =
+        s->context_->options().psk_client_callback(hint ? std::string_view(hint) : "");
+    if (!answer || answer->key.empty() || answer->identity.size() >= max_identity_len ||
+        answer->key.size() > max_psk_len || answer->identity.find('\0') != std::string::npos) {
+      return 0;  // BoringSSL: PSK_IDENTITY_NOT_FOUND
+    }
+    std::memcpy(identity, answer->identity.c_str(), answer->identity.size() + 1);
+    std::memcpy(psk, answer->key.data(), answer->key.size());
+    s->PskAuthenticated();
+    return static_cast<unsigned>(answer->key.size());
+  }
+  static unsigned PskServer(SSL* ssl, const char* identity, uint8_t* psk, unsigned max_psk_len) {
+    Session* s = From(ssl);
+    std::optional<std::vector<uint8_t>> key =
+        s->context_->options().psk_server_callback(identity ? std::string_view(identity) : "");
+    if (!key || key->empty() || key->size() > max_psk_len) return 0;  // unknown_psk_identity
+    std::memcpy(psk, key->data(), key->size());
+    s->PskAuthenticated();
+    return static_cast<unsigned>(key->size());
+  }
   static void Info(const SSL* ssl, int where, int value) {
     if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
     Session* s = From(ssl);
@@ -75,6 +100,12 @@ struct SessionCallbacks {
 };
 
 Session* Session::FromSsl(const SSL* ssl) { return SessionCallbacks::From(ssl); }
+
+void Session::PskAuthenticated() {
+  verify_done_ = true;
+  info_.authorized = true;
+  info_.authorization_error.clear();
+}
 
 const char* EventKindName(EventKind kind) {
   switch (kind) {
@@ -186,6 +217,8 @@ bool Session::Init() {
     SSL_set_custom_verify(ssl_, copts.request_cert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
                           SessionCallbacks::Verify);
   }
+  if (copts.psk_client_callback) SSL_set_psk_client_callback(ssl_, SessionCallbacks::PskClient);
+  if (copts.psk_server_callback) SSL_set_psk_server_callback(ssl_, SessionCallbacks::PskServer);
   if (!InitLifecycle()) return false;  // resumption, 0-RTT (core/session_lifecycle.cc)
   // A client speaks first: its ClientHello is ready as soon as the session exists.
   Drive();
@@ -533,7 +566,13 @@ void Session::OnHandshakeDone() {
   info_.peer_signature_algorithm = SSL_get_peer_signature_algorithm(ssl_);
   info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
   info_.extended_master_secret = SSL_get_extms_support(ssl_) == 1;
+  if (const char* identity = SSL_get_psk_identity(ssl_)) info_.psk_identity = identity;
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
+  // A PSK suite authenticated the peer, also when resuming such a session.
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+      cipher && SSL_CIPHER_get_auth_nid(cipher) == NID_auth_psk) {
+    PskAuthenticated();
+  }
 
   // Server: missing or refused client certificate (core/verification.cc).
   if (role() == Role::kServer && RefuseUnauthorizedClient()) return;

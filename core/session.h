@@ -60,6 +60,9 @@ struct HandshakeInfo {
   // The master secret covers the handshake transcript (RFC 7627 extended master secret, or
   // TLS 1.3); false: a TLS 1.2-or-older peer without it (triple-handshake exposure).
   bool extended_master_secret = false;
+  // TLS 1.2 PSK suite (ContextOptions::psk_*_callback): the identity used (client: ours;
+  // server: the client's); empty otherwise.
+  std::string psk_identity;
 };
 
 enum class EventKind {
@@ -413,6 +416,9 @@ class Session : private internal::BioEndpoint {
   // unauthorized client (reject_unauthorized). True when the session failed.
   bool RefuseUnauthorizedClient();
   std::string VerifyFailureMessage() const;  // the message of a verification error
+  // A PSK callback found the key: a TLS 1.2 PSK suite authenticates the peer, which sends
+  // no certificate.
+  void PskAuthenticated();
 
   // SNI and NPN (core/negotiation_context.cc).
   static Session* FromSsl(const SSL* ssl);

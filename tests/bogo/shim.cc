@@ -237,7 +237,9 @@ const std::set<std::string>& SupportedFlags() {
                                           "-expect-extended-master-secret",
                                           "-fips-202205",
                                           "-wpa-202304",
-                                          "-peek-then-read"};
+                                          "-peek-then-read",
+                                          "-psk",
+                                          "-psk-identity"};
   return k;
 }
 
@@ -513,6 +515,29 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.early_data = true;
     k << "early;";
   }
+  // TLS 1.2 PSK (-psk KEY, -psk-identity ID), as BoringSSL's shim: the server sends ID as
+  // its hint and knows KEY under ID only; the client expects the hint ID (none without
+  // -psk-identity) and answers ID with KEY.
+  if (c.Has("-psk")) {
+    std::string psk = c.Str("-psk"), identity = c.Str("-psk-identity");
+    std::vector<uint8_t> key(psk.begin(), psk.end());
+    if (server) {
+      o.psk_identity_hint = identity;
+      o.psk_server_callback = [identity, key](std::string_view id) {
+        if (id != identity) fprintf(stderr, "Client PSK identity did not match.\n");
+        return id == identity ? std::optional(key) : std::nullopt;
+      };
+    } else {
+      o.psk_client_callback = [identity, key](std::string_view hint) {
+        if (hint != identity) {
+          fprintf(stderr, "Server PSK hint did not match.\n");
+          return std::optional<PskIdentity>();
+        }
+        return std::optional(PskIdentity{identity, key});
+      };
+    }
+    k << "psk=" << psk << "," << identity << ";";
+  }
   // A server staples whenever it has a response; the flag matters to clients only.
   if (c.Has("-enable-ocsp-stapling") && !server) o.request_ocsp = true;
   k << "role=" << server << ";verify=" << o.request_cert << o.reject_unauthorized << ";";
@@ -768,7 +793,9 @@ class Connection {
     }
     // A client always gets the runner's certificate; a server one only when it asked.
     bool cert_expected = !server_ || c_->Has("-require-any-client-certificate");
-    if (cert_expected && !h.session_reused && !s_->peer_certificate()) {
+    if (c_->Has("-psk")) {
+      if (s_->peer_certificate()) Fail("received a peer certificate on a PSK cipher");
+    } else if (cert_expected && !h.session_reused && !s_->peer_certificate()) {
       Fail("received no peer certificate but expected one");
     }
     if (c_->Has("-expect-ocsp-response")) {
