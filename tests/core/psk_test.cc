@@ -43,8 +43,7 @@ PskEndpoints MakePsk(std::string identity, std::string key, std::string ciphers 
   ContextOptions server{.role = Role::kServer, .ciphers = ciphers};
   server.max_version = TlsVersion::kTls12;
   server.psk_identity_hint = hint;
-  server.psk_server_callback =
-      [seen](std::string_view id) -> std::optional<std::vector<uint8_t>> {
+  server.psk_server_callback = [seen](std::string_view id) -> std::optional<std::vector<uint8_t>> {
     seen->identities.emplace_back(id);
     if (id == "alice") return Key("alice's secret");
     return std::nullopt;
@@ -126,18 +125,18 @@ TEST(Psk, WrongKeyFailsTheHandshake) {
   ASSERT_TRUE(pair);
   EXPECT_FALSE(pair->Handshake());
   ASSERT_TRUE(pair->server().error());
-  EXPECT_EQ(pair->server().error()->kind(), ErrorKind::kProtocol)
-      << pair->server().error()->code;
+  EXPECT_EQ(pair->server().error()->kind(), ErrorKind::kProtocol) << pair->server().error()->code;
   ASSERT_TRUE(pair->client().error());
   EXPECT_EQ(pair->Find(Side::kClient, EventKind::kHandshakeDone), nullptr);
   EXPECT_EQ(pair->Find(Side::kServer, EventKind::kHandshakeDone), nullptr);
 }
 
 TEST(Psk, ClientDecliningOrAnsweringOutOfBoundsEndsTheHandshake) {
-  for (auto answer : {std::optional<PskIdentity>(),
-                      std::optional<PskIdentity>(PskIdentity{std::string(129, 'a'), Key("k")}),
-                      std::optional<PskIdentity>(PskIdentity{"alice", {}}),
-                      std::optional<PskIdentity>(PskIdentity{std::string("al\0ce", 5), Key("k")})}) {
+  for (auto answer :
+       {std::optional<PskIdentity>(),
+        std::optional<PskIdentity>(PskIdentity{std::string(129, 'a'), Key("k")}),
+        std::optional<PskIdentity>(PskIdentity{"alice", {}}),
+        std::optional<PskIdentity>(PskIdentity{std::string("al\0ce", 5), Key("k")})}) {
     PskEndpoints e = MakePsk("alice", "alice's secret");
     ContextOptions client{.role = Role::kClient};
     client.max_version = TlsVersion::kTls12;

@@ -88,6 +88,85 @@ INSTANTIATE_TEST_SUITE_P(Tls, Versions, ::testing::Values(TlsVersion::kTls12, Tl
                            return info.param == TlsVersion::kTls13 ? "Tls13" : "Tls12";
                          });
 
+// ---- TLS 1.2 pre-shared keys -------------------------------------------------------------
+
+// s_server/s_client's -psk is hex; our callbacks take the same bytes.
+constexpr char kPskHex[] = "0123456789abcdeffedcba9876543210";
+const std::vector<uint8_t> kPskKey = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+                                      0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
+
+TEST(Psk, OurPskClientTalksToOpensslServer) {
+  PkiFiles pki = WritePki();
+  Peer server = StartSServer(pki, {"-tls1_2", "-cipher", "ECDHE-PSK-CHACHA20-POLY1305", "-psk",
+                                   kPskHex, "-psk_identity", "alice", "-psk_hint", "openssl"});
+  ASSERT_NE(server.port, 0) << server.process->Describe();
+  std::string hint_seen = "(not asked)";
+  auto context = ClientContext(pki, [&](ContextOptions& o) {
+    o.ca_pems.clear();  // nothing trusted: the key alone authenticates the server
+    o.max_version = TlsVersion::kTls12;
+    o.psk_client_callback = [&hint_seen](std::string_view hint) {
+      hint_seen = std::string(hint);
+      return std::optional(PskIdentity{"alice", kPskKey});
+    };
+  });
+  auto conn =
+      posix::Connect("127.0.0.1", server.port, context, {.session = {.servername = "localhost"}});
+  ASSERT_TRUE(conn.ok()) << ErrorText(conn.error()) << server.process->Describe();
+  Connection& c = **conn;
+  c.set_timeout(kIoTimeout);
+  EXPECT_EQ(hint_seen, "openssl");
+  EXPECT_TRUE(c.handshake_info().authorized);
+  EXPECT_EQ(c.handshake_info().cipher, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256");
+  EXPECT_EQ(c.handshake_info().psk_identity, "alice");
+  ASSERT_TRUE(c.Write(Bytes("psk ping\n")).ok());
+  EXPECT_TRUE(server.process->WaitOut("psk ping\n")) << server.process->Describe();
+  server.process->CloseStdin();
+  std::optional<Error> end;
+  EXPECT_EQ(ReadToEnd(c, &end), "");
+  EXPECT_FALSE(end.has_value()) << ErrorText(*end);
+}
+
+TEST(Psk, OpensslPskClientTalksToOurCertificatelessServer) {
+  PkiFiles pki = WritePki();
+  Seen seen;
+  ContextOptions o{.role = Role::kServer};
+  o.max_version = TlsVersion::kTls12;
+  o.psk_identity_hint = "ours";
+  o.psk_server_callback = [](std::string_view identity) {
+    return identity == "bob" ? std::optional(kPskKey) : std::nullopt;
+  };
+  auto context = Context::Create(o);
+  ASSERT_TRUE(context.ok()) << ErrorText(context.error());
+  ServerThread server(context.value(), {}, Recording(&seen, "welcome, bob\n"));
+  auto client =
+      StartSClient(pki, server.port(),
+                   {"-tls1_2", "-psk", kPskHex, "-psk_identity", "bob", "-quiet", "-no_ign_eof"});
+  client->Feed("hello\n");
+  ASSERT_TRUE(client->WaitOut("welcome, bob\nhello\n")) << client->Describe();
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  ASSERT_TRUE(server.WaitFor("end:clean")) << client->Describe();
+  HandshakeInfo info = seen.Last();
+  EXPECT_TRUE(info.authorized);
+  EXPECT_EQ(info.psk_identity, "bob");
+  EXPECT_EQ(info.cipher, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256");
+}
+
+TEST(Psk, OurServerRefusesAnUnknownOpensslIdentity) {
+  PkiFiles pki = WritePki();
+  ContextOptions o{.role = Role::kServer};
+  o.max_version = TlsVersion::kTls12;
+  o.psk_server_callback = [](std::string_view) { return std::optional<std::vector<uint8_t>>(); };
+  auto context = Context::Create(o);
+  ASSERT_TRUE(context.ok()) << ErrorText(context.error());
+  ServerThread server(context.value());
+  auto client = StartSClient(pki, server.port(),
+                             {"-tls1_2", "-psk", kPskHex, "-psk_identity", "eve", "-quiet"});
+  EXPECT_NE(client->Wait(), 0) << client->Describe();
+  EXPECT_NE(client->err().find("unknown psk identity"), std::string::npos) << client->Describe();
+  ASSERT_TRUE(server.WaitFor("clientError:ERR_SSL_PSK_IDENTITY_NOT_FOUND")) << client->Describe();
+}
+
 // ---- 64 MiB each way --------------------------------------------------------------------
 
 TEST(Bulk, SixtyFourMiBEachWayThroughOurEchoServerWithOpensslClient) {
