@@ -12,7 +12,8 @@
 // handshake in memory (BIO pair, same chain), measured in this binary.
 //
 //   ./bazelw run -c opt //bench:transports -- [--reps=3] [--handshakes=3000] [--mib=256]
-//                                             [--idle=2000] [--servers=node,asio-openssl,asio,posix,uv]
+//                                             [--idle=2000]
+//                                             [--servers=node,asio-openssl,asio,posix,uv]
 //
 // Docs: docs/performance.md ("Transports").
 #include <fcntl.h>
@@ -42,6 +43,7 @@
 #include "bench/raw_tls.h"
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
+#include "transports/asio/server.h"
 #include "transports/asio/stream.h"
 
 namespace sansio_tls::bench {
@@ -307,14 +309,18 @@ double RawServerHandshakeSeconds(const testing::TestPki& pki, int n) {
     for (int step = 0; step < 100 && !(client_done && server_done); ++step) {
       if (!client_done) {
         int r = SSL_do_handshake(client);
-        if (r == 1) client_done = true;
-        else if (SSL_get_error(client, r) != SSL_ERROR_WANT_READ) Die("raw client handshake");
+        if (r == 1)
+          client_done = true;
+        else if (SSL_get_error(client, r) != SSL_ERROR_WANT_READ)
+          Die("raw client handshake");
       }
       double t0 = ThreadCpuSeconds();
       if (!server_done) {
         int r = SSL_do_handshake(srv);
-        if (r == 1) server_done = true;
-        else if (SSL_get_error(srv, r) != SSL_ERROR_WANT_READ) Die("raw server handshake");
+        if (r == 1)
+          server_done = true;
+        else if (SSL_get_error(srv, r) != SSL_ERROR_WANT_READ)
+          Die("raw server handshake");
       }
       server += ThreadCpuSeconds() - t0;
     }
@@ -344,10 +350,14 @@ Options Parse(int argc, char** argv) {
       if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
       return std::nullopt;
     };
-    if (auto v = value("--reps")) o.reps = std::max(1, std::atoi(v->c_str()));
-    else if (auto v = value("--handshakes")) o.handshakes = std::max(32, std::atoi(v->c_str()));
-    else if (auto v = value("--mib")) o.mib = std::max<size_t>(4, std::strtoul(v->c_str(), nullptr, 10));
-    else if (auto v = value("--idle")) o.idle = std::max(1, std::atoi(v->c_str()));
+    if (auto v = value("--reps"))
+      o.reps = std::max(1, std::atoi(v->c_str()));
+    else if (auto v = value("--handshakes"))
+      o.handshakes = std::max(32, std::atoi(v->c_str()));
+    else if (auto v = value("--mib"))
+      o.mib = std::max<size_t>(4, std::strtoul(v->c_str(), nullptr, 10));
+    else if (auto v = value("--idle"))
+      o.idle = std::max(1, std::atoi(v->c_str()));
     else if (auto v = value("--servers")) {
       o.servers.clear();
       std::stringstream ss(*v);
@@ -365,7 +375,7 @@ Options Parse(int argc, char** argv) {
 
 // Figures of one server in one repetition.
 struct Figures {
-  double handshake_us_1 = 0, handshake_us_32 = 0;  // server CPU per full handshake
+  double handshake_us_1 = 0, handshake_us_32 = 0;   // server CPU per full handshake
   double bulk_s_per_gb_1 = 0, bulk_s_per_gb_4 = 0;  // server CPU per GB echoed
   double idle_bytes = 0;                            // server RSS per idle connection
 };
@@ -379,11 +389,16 @@ const char* kFigureNames[] = {
 };
 double Get(const Figures& f, int i) {
   switch (i) {
-    case 0: return f.handshake_us_1;
-    case 1: return f.handshake_us_32;
-    case 2: return f.bulk_s_per_gb_1;
-    case 3: return f.bulk_s_per_gb_4;
-    default: return f.idle_bytes;
+    case 0:
+      return f.handshake_us_1;
+    case 1:
+      return f.handshake_us_32;
+    case 2:
+      return f.bulk_s_per_gb_1;
+    case 3:
+      return f.bulk_s_per_gb_4;
+    default:
+      return f.idle_bytes;
   }
 }
 
@@ -448,7 +463,8 @@ int Main(int argc, char** argv) {
 
   // The PKI every server presents (ECDSA P-256 leaf + intermediate) and the client trusts.
   testing::TestPki pki = testing::MakeTestPki();
-  std::string dir = std::filesystem::temp_directory_path() / ("transports-bench-" + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("transports-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string key = dir + "/key.pem", chain = dir + "/chain.pem";
   std::ofstream(key) << pki.server.key_pem;
@@ -456,29 +472,43 @@ int Main(int argc, char** argv) {
   auto client_context = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
   if (!client_context.ok()) Die("client context: " + client_context.error().message);
 
-  // Binaries come from the runfiles (bazel run's working directory).
+  // Binaries come from the runfiles: bazel run's working directory, else next to argv[0].
+  auto runfile = [&](const std::string& path) -> std::string {
+    for (const std::string& base :
+         {std::string("."), std::string(argv[0]) + ".runfiles/sansio_tls"}) {
+      std::filesystem::path p = std::filesystem::path(base) / path;
+      if (std::filesystem::is_regular_file(p)) return std::filesystem::absolute(p);
+    }
+    return path;  // missing: reported and skipped below
+  };
   std::map<std::string, std::vector<std::string>> argvs;
   for (const char* t : {"asio", "posix", "uv"}) {
-    argvs[t] = {std::filesystem::absolute("examples/echo_server"), std::string("--transport=") + t,
-                "--port=0", "--key=" + key, "--cert=" + chain};
+    argvs[t] = {runfile("examples/echo_server"), std::string("--transport=") + t, "--port=0",
+                "--key=" + key, "--cert=" + chain};
   }
-  argvs["asio-openssl"] = {std::filesystem::absolute("bench/asio_openssl_echo"), key, chain};
+  argvs["asio-openssl"] = {runfile("bench/asio_openssl_echo"), key, chain};
   const char* node = "/usr/bin/node";
-  argvs["node"] = {node, std::filesystem::absolute("bench/node_echo.js"), key, chain};
+  argvs["node"] = {node, runfile("bench/node_echo.js"), key, chain};
 
   std::vector<std::string> servers;
   for (const auto& s : o.servers) {
     if (!argvs.count(s)) Die("unknown server " + s);
-    if (access(argvs[s][0].c_str(), X_OK) != 0) {
-      std::printf("skipped: %s (%s is missing)\n", s.c_str(), argvs[s][0].c_str());
+    const std::vector<std::string>& a = argvs[s];
+    std::string missing = !std::filesystem::is_regular_file(a[0]) || access(a[0].c_str(), X_OK)
+                              ? a[0]
+                          : s == "node" && !std::filesystem::is_regular_file(a[1]) ? a[1]
+                                                                                   : "";
+    if (!missing.empty()) {
+      std::printf("skipped: %s (%s is missing)\n", s.c_str(), missing.c_str());
       continue;
     }
     servers.push_back(s);
   }
 
-  std::printf("transports bench: %d reps, %d handshakes (and %d one at a time), %zu MiB echoed, "
-              "%d idle; servers interleaved\n",
-              o.reps, o.handshakes, std::max(32, o.handshakes / 6), o.mib, o.idle);
+  std::printf(
+      "transports bench: %d reps, %d handshakes (and %d one at a time), %zu MiB echoed, "
+      "%d idle; servers interleaved\n",
+      o.reps, o.handshakes, std::max(32, o.handshakes / 6), o.mib, o.idle);
   std::map<std::string, std::vector<Figures>> results;
   for (int rep = 0; rep < o.reps; ++rep) {
     for (const auto& s : servers) {
@@ -492,11 +522,12 @@ int Main(int argc, char** argv) {
   double limit_us = Median(raw);
 
   // The table: medians, then ratios to Node.
-  const std::map<std::string, std::string> titles = {{"node", "Node 20 tls"},
-                                                     {"asio-openssl", "Asio ssl::stream + OpenSSL 3"},
-                                                     {"asio", "ours asio"},
-                                                     {"posix", "ours posix"},
-                                                     {"uv", "ours uv"}};
+  const std::map<std::string, std::string> titles = {
+      {"node", "Node 20 tls"},
+      {"asio-openssl", "Asio ssl::stream + OpenSSL 3"},
+      {"asio", "ours asio"},
+      {"posix", "ours posix"},
+      {"uv", "ours uv"}};
   std::printf("\n| figure (median of %d) |", o.reps);
   for (const auto& s : servers) std::printf(" %s |", titles.at(s).c_str());
   std::printf(" limit |\n|---|");
@@ -510,8 +541,10 @@ int Main(int argc, char** argv) {
       double m = Median(v);
       std::printf(" %s |", Fixed(m, i == 4 ? 0 : (i >= 2 ? 2 : 0)).c_str());
     }
-    if (i <= 1) std::printf(" %s (raw BoringSSL server, in memory) |\n", Fixed(limit_us, 0).c_str());
-    else std::printf(" |\n");
+    if (i <= 1)
+      std::printf(" %s (raw BoringSSL server, in memory) |\n", Fixed(limit_us, 0).c_str());
+    else
+      std::printf(" |\n");
   }
   if (results.count("node")) {
     std::printf("\nRatios to Node (lower is better; < 1 beats Node):\n\n| figure |");
