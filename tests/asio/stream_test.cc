@@ -562,6 +562,57 @@ TEST(AsioStream, CancellingMidReadLosesNothing) {
   }
 }
 
+// async_wait_readable: completes once plaintext is there, takes none of it (a read then
+// gets it all), reports eof after close_notify, and can be cancelled losing nothing.
+TEST(AsioStream, WaitReadableTakesNothingAndEndsAtEof) {
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts();
+  StreamPair p = MakeStreams(ioc, ctx);
+  ASSERT_EQ(Handshake(ioc, p), std::make_pair(std::error_code(), std::error_code()));
+
+  // Cancelled while waiting: nothing lost.
+  asio::cancellation_signal cancel;
+  std::error_code cancelled = asio::error::would_block;
+  p.server->async_wait_readable(
+      asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec) { cancelled = ec; }));
+  asio::post(ioc, [&] { cancel.emit(asio::cancellation_type::total); });
+  RunFor(ioc);
+  EXPECT_EQ(cancelled, asio::error::operation_aborted);
+  EXPECT_EQ(p.server->readable_bytes(), 0u);
+
+  std::error_code waited = asio::error::would_block;
+  p.server->async_wait_readable([&](std::error_code ec) { waited = ec; });
+  ioc.restart();
+  ioc.run_for(50ms);
+  EXPECT_EQ(waited, asio::error::would_block);  // nothing sent yet: still waiting
+  asio::async_write(*p.client, asio::buffer("twelve bytes", 12),
+                    [](std::error_code ec, size_t) { EXPECT_FALSE(ec); });
+  RunFor(ioc);
+  EXPECT_FALSE(waited);
+  EXPECT_EQ(p.server->readable_bytes(), 12u);
+  // Waiting again completes at once: the bytes are still there.
+  waited = asio::error::would_block;
+  p.server->async_wait_readable([&](std::error_code ec) { waited = ec; });
+  RunFor(ioc);
+  EXPECT_FALSE(waited);
+  char buf[64];
+  std::string got;
+  p.server->async_read_some(asio::buffer(buf), [&](std::error_code ec, size_t n) {
+    EXPECT_FALSE(ec);
+    got.assign(buf, n);
+  });
+  RunFor(ioc);
+  EXPECT_EQ(got, "twelve bytes");
+  EXPECT_EQ(p.server->readable_bytes(), 0u);
+
+  // The client's close_notify: eof.
+  p.client->async_shutdown(std::chrono::milliseconds(0), [](std::error_code) {});
+  waited = asio::error::would_block;
+  p.server->async_wait_readable([&](std::error_code ec) { waited = ec; });
+  RunFor(ioc);
+  EXPECT_EQ(waited, asio::error::eof);
+}
+
 TEST(AsioStream, CancellingAReadWaitingBehindShutdown) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();

@@ -206,6 +206,20 @@ class Stream {
         core_->next);
   }
 
+  // Completes when plaintext is readable (readable_bytes() > 0) without taking any, so that
+  // a connection waiting for its peer holds no read buffer: borrow one once data is there,
+  // read_some/async_read_some into it (which then complete at once), and give it back (the
+  // pattern of examples/common/asio_util.cc's AsioEcho). Errors as async_read_some's:
+  // asio::error::eof after the peer's close_notify, errc::truncated, the session's. Signature
+  // void(std::error_code). Cancelling loses nothing.
+  template <typename Token = default_token>
+  auto async_wait_readable(Token&& token = default_token()) {
+    return asio::async_compose<Token, void(std::error_code)>(
+        detail::WaitReadableOp<next_layer_type>(core_.get()), token, core_->next);
+  }
+  // Plaintext bytes that a read would return now without waiting.
+  size_t readable_bytes() const { return core_->session->readable_bytes(); }
+
   // ---- Writing ----------------------------------------------------------------------------
   // Encrypts a prefix of |buffers| (up to SessionOptions::max_write_buffer) and completes
   // once its ciphertext was handed to the next layer; returns that prefix's size. Errors: the

@@ -835,6 +835,19 @@ class ReadOp : public Op<NextLayer, ReadOp<NextLayer, MutableBufferSequence>> {
   MutableBufferSequence buffers_;
 };
 
+// Completes when plaintext is readable, taking none (Stream::async_wait_readable): a read
+// into no buffer.
+template <typename NextLayer>
+class WaitReadableOp : public Op<NextLayer, WaitReadableOp<NextLayer>> {
+ public:
+  static constexpr bool kHasSize = false;
+  static auto Filter() { return asio::enable_total_cancellation(); }
+  explicit WaitReadableOp(Core<NextLayer>* c) : Op<NextLayer, WaitReadableOp>(c) {}
+  Action Step(const StepContext& ctx) {
+    return ReadStep(*this->core_, ctx, asio::mutable_buffer());
+  }
+};
+
 template <typename NextLayer, typename ConstBufferSequence>
 class WriteOp : public Op<NextLayer, WriteOp<NextLayer, ConstBufferSequence>> {
  public:
