@@ -106,8 +106,10 @@ class ServerProcess {
     }
     if (port_ == 0) Die("server did not listen: " + argv[0] + " (see " + log_path + ")");
   }
+  // A server started elsewhere (--attach, e.g. under a profiler): measured, never stopped.
+  ServerProcess(pid_t pid, int port) : pid_(pid), port_(port), owned_(false) {}
   ~ServerProcess() {
-    if (pid_ <= 0) return;
+    if (pid_ <= 0 || !owned_) return;
     close(stdin_);
     kill(pid_, SIGTERM);
     int status;
@@ -155,6 +157,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int stdin_ = -1;
   int port_ = 0;
+  bool owned_ = true;
 };
 
 // ---- The load client -----------------------------------------------------------------------
@@ -339,6 +342,8 @@ struct Options {
   size_t mib = 256;
   int idle = 2000;
   std::vector<std::string> servers = {"node", "asio-openssl", "asio", "posix", "uv"};
+  pid_t attach_pid = 0;  // --attach=PID:PORT: measure that running server only
+  int attach_port = 0;
 };
 
 Options Parse(int argc, char** argv) {
@@ -358,7 +363,11 @@ Options Parse(int argc, char** argv) {
       o.mib = std::max<size_t>(4, std::strtoul(v->c_str(), nullptr, 10));
     else if (auto v = value("--idle"))
       o.idle = std::max(1, std::atoi(v->c_str()));
-    else if (auto v = value("--servers")) {
+    else if (auto v = value("--attach")) {
+      o.attach_pid = std::atoi(v->c_str());
+      o.attach_port = std::atoi(v->substr(v->find(':') + 1).c_str());
+      o.servers = {"attached"};
+    } else if (auto v = value("--servers")) {
       o.servers.clear();
       std::stringstream ss(*v);
       std::string s;
@@ -404,7 +413,10 @@ double Get(const Figures& f, int i) {
 
 Figures Measure(const std::string& name, const std::vector<std::string>& argv, const Options& o,
                 const std::shared_ptr<const Context>& client_context, const std::string& dir) {
-  ServerProcess server(argv, dir + "/" + name + ".log");
+  std::optional<ServerProcess> started;
+  if (o.attach_pid == 0) started.emplace(argv, dir + "/" + name + ".log");
+  ServerProcess attached(o.attach_pid, o.attach_port);
+  const ServerProcess& server = started ? *started : attached;
   Client c;
   c.context = client_context;
   c.endpoint = tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port());
@@ -469,7 +481,10 @@ int Main(int argc, char** argv) {
   std::string key = dir + "/key.pem", chain = dir + "/chain.pem";
   std::ofstream(key) << pki.server.key_pem;
   std::ofstream(chain) << pki.server_chain_pem();
-  auto client_context = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+  // An attached server has its own certificate: the client does not verify it then.
+  auto client_context = Context::Create({.role = Role::kClient,
+                                         .ca_pems = {pki.root.cert_pem},
+                                         .reject_unauthorized = o.attach_pid == 0});
   if (!client_context.ok()) Die("client context: " + client_context.error().message);
 
   // Binaries come from the runfiles: bazel run's working directory, else next to argv[0].
@@ -489,6 +504,7 @@ int Main(int argc, char** argv) {
   argvs["asio-openssl"] = {runfile("bench/asio_openssl_echo"), key, chain};
   const char* node = "/usr/bin/node";
   argvs["node"] = {node, runfile("bench/node_echo.js"), key, chain};
+  argvs["attached"] = {"/proc/self/exe"};  // not started: --attach
 
   std::vector<std::string> servers;
   for (const auto& s : o.servers) {
@@ -523,11 +539,9 @@ int Main(int argc, char** argv) {
 
   // The table: medians, then ratios to Node.
   const std::map<std::string, std::string> titles = {
-      {"node", "Node 20 tls"},
-      {"asio-openssl", "Asio ssl::stream + OpenSSL 3"},
-      {"asio", "ours asio"},
-      {"posix", "ours posix"},
-      {"uv", "ours uv"}};
+      {"node", "Node 20 tls"}, {"asio-openssl", "Asio ssl::stream + OpenSSL 3"},
+      {"asio", "ours asio"},   {"posix", "ours posix"},
+      {"uv", "ours uv"},       {"attached", "attached server"}};
   std::printf("\n| figure (median of %d) |", o.reps);
   for (const auto& s : servers) std::printf(" %s |", titles.at(s).c_str());
   std::printf(" limit |\n|---|");
