@@ -1,5 +1,7 @@
 #include "examples/common/cli.h"
 
+#include <openssl/ssl.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -156,6 +158,20 @@ void TlsFlags::Add(Cli& cli, Role role) {
                  "LABEL (RFC 5705, no context; openssl's -keymatexport) and report them "
                  "(--json: keyingMaterial)")
       ->type_name("LABEL,LENGTH");
+  app.add_option("--groups", groups,
+                 "key-exchange groups, most preferred first (X25519,P-256,P-384; Node's "
+                 "ecdhCurve); --json reports the one used as group")
+      ->type_name("a,b,...")
+      ->default_str("default");
+  app.add_option("--sigalgs", sigalgs,
+                 "signature algorithms accepted from the peer and used to sign, most preferred "
+                 "first, by TLS name (ecdsa_secp256r1_sha256,rsa_pss_rsae_sha256,ed25519,...) or "
+                 "hex code point; --json reports the peer's as peerSignatureAlgorithm")
+      ->type_name("a,b,...")
+      ->default_str("default");
+  cli.AddBool("--compress-cert", &compress_cert,
+              "certificate compression (RFC 8879, brotli and zlib): offered, and used when the "
+              "peer offers it");
   cli.AddBool("--channel-binding", &channel_binding,
               "report each handshake's Finished messages and channel bindings (--json: "
               "finished, peerFinished, tlsUnique, tlsExporter)");
@@ -191,7 +207,18 @@ std::optional<std::string> TlsFlags::Apply(ContextOptions* options) const {
     }
   }
   options->ciphers = ciphers;
-  HandshakeExtras extras{.channel_binding = channel_binding};
+  options->certificate_compression = compress_cert;
+  for (const std::string& g : SplitCommas(groups)) {
+    options->ecdh_curve += (options->ecdh_curve.empty() ? "" : ":") + g;
+  }
+  for (const std::string& name : SplitCommas(sigalgs)) {
+    std::optional<uint16_t> alg = SignatureAlgorithmByName(name);
+    if (!alg) return "--sigalgs: unknown signature algorithm \"" + name + "\"";
+    options->verify_algorithms.push_back(*alg);
+    options->signing_algorithms.push_back(*alg);
+  }
+  HandshakeExtras extras{.channel_binding = channel_binding,
+                         .negotiation = !groups.empty() || !sigalgs.empty()};
   if (!keymat_export.empty()) {
     size_t comma = keymat_export.rfind(',');
     std::string length = comma == std::string::npos ? "" : keymat_export.substr(comma + 1);
@@ -218,6 +245,18 @@ std::optional<std::string> ReadFile(const std::string& path, std::string* error)
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+std::optional<uint16_t> SignatureAlgorithmByName(std::string_view name) {
+  if (name.starts_with("0x") && name.size() > 2 && name.size() <= 6 &&
+      name.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string_view::npos) {
+    return static_cast<uint16_t>(std::stoul(std::string(name.substr(2)), nullptr, 16));
+  }
+  for (uint32_t code = 0; code <= 0xffff; ++code) {
+    const char* known = SSL_get_signature_algorithm_name(static_cast<uint16_t>(code), 1);
+    if (known && name == known) return static_cast<uint16_t>(code);
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> SplitCommas(std::string_view text) {

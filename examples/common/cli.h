@@ -73,6 +73,9 @@ struct TlsFlags {
   bool reject_unauthorized = true;
   std::string keymat_export;     // --keymat-export LABEL,LENGTH
   bool channel_binding = false;  // --channel-binding
+  std::string groups;            // --groups a,b,... (ContextOptions::ecdh_curve)
+  std::string sigalgs;           // --sigalgs a,b,... (verify and signing algorithms)
+  bool compress_cert = true;     // --compress-cert (ContextOptions::certificate_compression)
 
   // Declares the flags; |role| picks the help texts.
   void Add(Cli& cli, Role role);
@@ -85,6 +88,10 @@ struct TlsFlags {
 std::optional<std::string> ReadFile(const std::string& path, std::string* error);
 // "a,b,c" split on commas (empty input: no items).
 std::vector<std::string> SplitCommas(std::string_view text);
+
+// The IANA code point of a TLS signature scheme named as BoringSSL names it
+// ("ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256", "ed25519") or given as "0x0403".
+std::optional<uint16_t> SignatureAlgorithmByName(std::string_view name);
 
 }  // namespace sansio_tls::examples
 

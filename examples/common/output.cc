@@ -1,6 +1,7 @@
 #include "examples/common/output.h"
 
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -66,6 +67,14 @@ void AddExtras(Json& j, const Session& session) {
   const HandshakeExtras& x = Extras();
   if (!x.keymat_label.empty()) {
     j["keyingMaterial"] = HexOrNull(session.ExportKeyingMaterial(x.keymat_length, x.keymat_label));
+  }
+  if (x.negotiation) {
+    const HandshakeInfo& h = session.handshake_info();
+    j["group"] = h.group.empty() ? Json(nullptr) : Json(std::string(h.group));
+    const char* sigalg = h.peer_signature_algorithm
+                             ? SSL_get_signature_algorithm_name(h.peer_signature_algorithm, 1)
+                             : nullptr;
+    j["peerSignatureAlgorithm"] = sigalg ? Json(sigalg) : Json(nullptr);
   }
   if (x.channel_binding) {
     j["finished"] = HexOrNull(std::span<const uint8_t>(session.finished_message()));

@@ -45,6 +45,7 @@ struct HandshakeExtras {
   std::string keymat_label;  // non-empty: export keymat_length bytes under this label
   size_t keymat_length = 0;
   bool channel_binding = false;  // Finished messages, tls-unique, tls-exporter
+  bool negotiation = false;      // the key-exchange group and the peer's signature algorithm
 };
 void SetHandshakeExtras(HandshakeExtras extras);
 
@@ -53,7 +54,8 @@ void SetHandshakeExtras(HandshakeExtras extras);
 // "cipher":..,"sessionReused":..,"peerCertificate":{getPeerCertificate()}|null}, then on
 // request "keyingMaterial":HEX (exportKeyingMaterial, no context), and "finished",
 // "peerFinished" (getFinished()/getPeerFinished(); null in TLS 1.3), "tlsUnique",
-// "tlsExporter" (HEX or null when not defined for the connection). Lower-case hex.
+// "tlsExporter" (HEX or null when not defined for the connection), "group" and
+// "peerSignatureAlgorithm" (names, or null when none). Lower-case hex.
 Json HandshakeJson(std::string_view event, const Session& session);
 
 // ---- echo_server: stdout; clientError and drop go to stderr without --json -------------

@@ -305,6 +305,33 @@ TEST(EchoClient, NegotiatesAlpnWithEchoServer) {
   StopEchoServer(*server);
 }
 
+TEST(EchoClient, GroupsAndSignatureAlgorithmsAreUsedAndReported) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer(
+      {"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--groups=P-384,X25519", "--json"});
+  ASSERT_NE(port, 0) << server->Describe();
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                "--ca=" + pki.ca, "--servername=localhost", "--json",
+                                "--groups=X25519,P-384", "--sigalgs=ecdsa_secp256r1_sha256"});
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  // The server's order wins; the leaf is ECDSA P-256.
+  EXPECT_NE(client->err().find("\"group\":\"P-384\""), std::string::npos) << client->err();
+  EXPECT_NE(client->err().find("\"peerSignatureAlgorithm\":\"ecdsa_secp256r1_sha256\""),
+            std::string::npos)
+      << client->err();
+  ASSERT_TRUE(server->WaitOut("\"group\":\"P-384\"")) << server->Describe();
+
+  // A peer with no group in common is refused: openssl s_client offering only P-256.
+  auto other = Process::Start({kOpenssl, "s_client", "-connect",
+                               "127.0.0.1:" + std::to_string(port), "-CAfile", pki.ca,
+                               "-servername", "localhost", "-groups", "P-256", "-no_ign_eof"});
+  other->CloseStdin();
+  EXPECT_NE(other->Wait(), 0) << other->Describe();
+  ASSERT_TRUE(server->WaitOut("clientError")) << server->Describe();
+  StopEchoServer(*server);
+}
+
 // ---- echo_server credentials: PKCS#12, SNI, key log ----------------------------------
 
 TEST(EchoServer, ServesAPkcs12IdentitySniContextsAndWritesAKeyLog) {
@@ -539,6 +566,8 @@ TEST(CommandLine, AnUnknownFlagOrABadValueIsExitTwoWithAMessage) {
                               {"echo_client", "--ca=/nonexistent"},
                               {"echo_server", "--threads=0"},
                               {"echo_server", "--sni=a,b"},
+                              {"echo_server", "--groups=P-999"},
+                              {"echo_client", "--sigalgs=rot13_sha256"},
                               {"starttls", "--mode=sideways"},
                               {"starttls", "--port=-1"}}) {
     auto p = RunProgram(program, {arg});
