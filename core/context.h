@@ -48,6 +48,15 @@ struct Credentials {
   // cert_chain_pem with the chain loaded from it.
   std::vector<uint8_t> pfx;
   std::string ocsp_response;  // server: DER OCSPResponse stapled for clients asking; empty: none
+  // The private key is held by the application (an HSM, a remote signer), not by this
+  // library: give the chain in cert_chain_pem and no key_pem, passphrase or pfx. The value
+  // is the application's name for the key (any string, e.g. an HSM handle), reported as
+  // Event::key_label with each request. Every operation with the key pauses the handshake
+  // with EventKind::kSignRequest (or kDecryptRequest: TLS 1.2 RSA key exchange) until
+  // Session::CompleteKeyOperation() or FailKeyOperation(). The key's type and size are read
+  // from the leaf certificate; that the application's key matches it is not checked (a
+  // wrong signature fails at the peer). docs/credentials.md.
+  std::optional<std::string> external_key;
 };
 
 // PskIdentity: what a client answers ContextOptions::psk_client_callback with.

@@ -65,6 +65,8 @@ std::string EntryKey(const SniContext& entry) {
   SHA256_Update(&sha, pub.data(), pub.size());
   HashField(&sha, entry.credentials.key_pem);
   HashField(&sha, entry.credentials.passphrase);
+  HashField(&sha, entry.credentials.external_key ? "external:" + *entry.credentials.external_key
+                                                 : std::string("in memory"));
   std::string out(SHA256_DIGEST_LENGTH, '\0');
   SHA256_Final(reinterpret_cast<uint8_t*>(out.data()), &sha);
   return out;
@@ -459,7 +461,8 @@ bool Session::alpn_pending() const {
 }
 
 bool Session::pause_pending() const {
-  return sni_pending() || alpn_pending() || verify_pending() || session_lookup_pending();
+  return sni_pending() || alpn_pending() || verify_pending() || session_lookup_pending() ||
+         key_operation_pending();
 }
 
 X509_STORE* Session::verify_store() const {

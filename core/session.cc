@@ -135,6 +135,10 @@ const char* EventKindName(EventKind kind) {
       return "AlpnRequest";
     case EventKind::kTrace:
       return "Trace";
+    case EventKind::kSignRequest:
+      return "SignRequest";
+    case EventKind::kDecryptRequest:
+      return "DecryptRequest";
   }
   return "?";
 }
@@ -454,6 +458,14 @@ void Session::DriveHandshake() {
     ERR_clear_error();  // an EOF meanwhile is judged once the handshake can go on
     return;
   }
+  if (err == SSL_ERROR_WANT_PRIVATE_KEY_OPERATION) {  // paused until CompleteKeyOperation()
+    ERR_clear_error();
+    if (eof_)
+      Fail(MakeError("ECONNRESET",
+                     "the transport ended while the handshake waited for a private-key "
+                     "operation"));
+    return;
+  }
   if (err == SSL_ERROR_PENDING_CERTIFICATE) {  // paused until AnswerSni()
     ERR_clear_error();
     if (eof_)
@@ -463,6 +475,11 @@ void Session::DriveHandshake() {
   if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
     ERR_clear_error();
     Fail(MakeError("ECONNRESET", "the transport ended before the TLS handshake completed"));
+    return;
+  }
+  if (std::optional<Error> key_error = KeyOperationError()) {
+    ERR_clear_error();
+    Fail(*std::move(key_error));
     return;
   }
   Fail(ErrorFromSsl(err, "handshake"));

@@ -86,6 +86,13 @@ enum class EventKind {
   kAlpnRequest,      // server, ContextOptions::alpn_callback: the handshake waits for
                      // AnswerAlpn(); |protocols| is the client's list, |servername| its name
   kTrace,            // SessionOptions::trace: |message| is a protocol message sent or received
+  kSignRequest,      // Credentials::external_key: the handshake waits for
+                     // CompleteKeyOperation() with the signature of |data| (the message
+                     // itself, not a digest) by |signature_algorithm| with the key named
+                     // |key_label|
+  kDecryptRequest,   // Credentials::external_key, TLS 1.2 RSA key exchange: the handshake
+                     // waits for CompleteKeyOperation() with the raw RSA decryption (no
+                     // padding removed) of |data| with the key named |key_label|
 };
 
 // A protocol message seen by the trace (SessionOptions::trace, Node's enableTrace()).
@@ -108,6 +115,11 @@ struct Event {
   std::string data;                     // kSessionLookup: session ID (raw bytes); kKeyLog: the line
   std::vector<std::string> protocols;   // kAlpnRequest: the ALPN protocols the client offered
   TraceMessage message;                 // kTrace
+  // kSignRequest: the IANA SignatureScheme to sign with (0x0804 rsa_pss_rsae_sha256, 0x0403
+  // ecdsa_secp256r1_sha256, ...). In TLS 1.2 an ECDSA scheme does not bind the curve: sign
+  // with the key's own curve and the scheme's hash.
+  uint16_t signature_algorithm = 0;
+  std::string key_label;  // kSignRequest, kDecryptRequest: Credentials::external_key
 };
 
 // SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).
@@ -138,7 +150,8 @@ using Timestamp = std::chrono::milliseconds;
 
 // The session's deadlines end it with errc::kHandshakeTimeout, or errc::kPauseUnanswered
 // when the handshake was waiting for the application's answer to a pause (kSniRequest,
-// kSessionLookup, kVerifyRequested) as the deadline passed (core/error.h).
+// kSessionLookup, kVerifyRequested, kAlpnRequest, kSignRequest, kDecryptRequest) as the
+// deadline passed (core/error.h).
 
 // Per-connection options.
 struct SessionOptions {
@@ -239,7 +252,8 @@ class Session : private internal::BioEndpoint {
   // PeekPlaintext borrows all received plaintext not yet read, in order, as one contiguous
   // view (empty when none): Read() without the copy. The view stays valid and unchanged
   // until ConsumePlaintext(), Read(), or any call that may process input (Feed(), FeedEof(),
-  // Close(), KeyUpdate(), AnswerSni(), AnswerSessionLookup(), CompleteVerification()).
+  // Close(), KeyUpdate(), AnswerSni(), AnswerAlpn(), AnswerSessionLookup(),
+  // CompleteVerification(), CompleteKeyOperation(), FailKeyOperation()).
   // Write(), NextEvent(), PendingOutput(), ConsumeOutput() and the const accessors leave it
   // valid: an application may Write() straight from the view (an echo) before consuming it.
   std::span<const uint8_t> PeekPlaintext() const { return plaintext_in_.data(); }
@@ -335,8 +349,24 @@ class Session : private internal::BioEndpoint {
   // True from kAlpnRequest until AnswerAlpn() (or a failure).
   bool alpn_pending() const;
 
+  // ---- External private keys (Credentials::external_key; core/key_operation.cc) ---------
+  // CompleteKeyOperation answers the pending kSignRequest (|result|: the signature) or
+  // kDecryptRequest (|result|: the raw RSA decryption, as long as the modulus) and resumes
+  // the handshake; the bytes are copied. A wrong signature is not detected here: the peer
+  // fails its verification. Returns an Error, changing nothing, when no request is pending
+  // (ERR_TLS_KEY_OPERATION_NOT_PENDING) or |result| is empty or longer than the key's
+  // largest output (ERR_TLS_KEY_OPERATION_INVALID_RESULT). May be called from within the
+  // event loop that popped the request or later, on the thread driving the session.
+  std::optional<Error> CompleteKeyOperation(std::span<const uint8_t> result);
+  // FailKeyOperation answers the pending request with a failure (the signer is unreachable,
+  // refused, ...): the handshake fails with ERR_TLS_KEY_OPERATION_FAILED and |message|, and
+  // an internal_error alert. Error ERR_TLS_KEY_OPERATION_NOT_PENDING when none waits.
+  std::optional<Error> FailKeyOperation(std::string message = {});
+  // True from kSignRequest or kDecryptRequest until answered (or a failure).
+  bool key_operation_pending() const;
+
   // True while the handshake waits for the application to answer any pause: SNI, ALPN,
-  // verification or an external session lookup.
+  // verification, an external session lookup or a private-key operation.
   bool pause_pending() const;
 
   // ExportKeyingMaterial derives |length| bytes from the connection's secrets (RFC 5705 /
@@ -389,6 +419,7 @@ class Session : private internal::BioEndpoint {
   friend struct SessionCallbacks;
   friend struct NegotiationCallbacks;
   friend struct LifecycleCallbacks;
+  friend struct KeyOperationCallbacks;
   Session(std::shared_ptr<const Context> context, SessionOptions options);
 
   bool Init();
@@ -426,6 +457,14 @@ class Session : private internal::BioEndpoint {
   std::string NegotiatedNpn() const;                     // HandshakeInfo::npn_protocol
   // The store verifying the peer: the SNI-chosen credentials' CAs, else the context's.
   X509_STORE* verify_store() const;
+
+  // External keys (core/key_operation.cc): BoringSSL asks for an operation (an
+  // ssl_private_key_result_t), then for its result.
+  int StartKeyOperation(EventKind kind, uint16_t algorithm, std::span<const uint8_t> input,
+                        size_t max_out);
+  int FinishKeyOperation(uint8_t* out, size_t* out_len, size_t max_out);
+  // The handshake failed while a key operation was answered with a failure: its error.
+  std::optional<Error> KeyOperationError();
 
   // Session lifecycle (core/session_lifecycle.cc).
   bool InitLifecycle();
