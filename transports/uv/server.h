@@ -63,11 +63,13 @@ struct ServerCallbacks {
   std::function<void(const DropInfo& info)> drop;
   // Session events that are not data (see StreamCallbacks::session_event), for every
   // connection whose stream has no session_event callback of its own: kSniRequest,
-  // kAlpnRequest, kSessionLookup and kVerifyRequested pause the handshake until answered on
-  // stream.session(), here or later on the loop thread followed by stream.Advance();
-  // kNewSession (external session cache) asks to store a session. When unset, pauses get
-  // default answers: SNI the default credentials, ALPN a refusal, a lookup a miss, a
-  // verification a rejection. A pause never answered ends at the handshake timeout.
+  // kAlpnRequest, kSessionLookup, kVerifyRequested, kSignRequest and kDecryptRequest pause
+  // the handshake until answered on stream.session(), here or later on the loop thread
+  // followed by stream.Advance() (a signer on another thread wakes the loop, e.g. with
+  // uv_async_send); kNewSession (external session cache) asks to store a session. When
+  // unset, pauses get default answers: SNI the default credentials, ALPN a refusal, a lookup
+  // a miss, a verification a rejection, a key operation a failure. A pause never answered
+  // ends at the handshake timeout.
   std::function<void(Stream& stream, const Event& event)> session_event;
   // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log),
   // for connections whose stream has no key_log callback of its own.
