@@ -1,7 +1,9 @@
 // Fuzz target: the session lifecycle across two connections of one client and one server
 // context: resumption (TLS 1.3 tickets, TLS 1.2 tickets and session IDs, internal and
-// external caches, expiry), 0-RTT, the verification pause (verify_callback), OCSP stapling
-// and key logging, with the saved session optionally damaged between the connections.
+// external caches, expiry), 0-RTT, the verification pause (verify_callback), external
+// private keys (signing pauses answered at once, late, never, or with a failure), OCSP
+// stapling and key logging, with the saved session optionally damaged between the
+// connections.
 //
 // Input: two ClientConfig bytes, two ServerConfig bytes (fuzz_support.h), three lifecycle
 // bytes, the damage (U16 offset, Byte mode), read-buffer byte, write-buffer byte, then the
@@ -14,7 +16,11 @@
 //       same for the server; bit 4 answers wait for an Answer operation; bit 5 the external
 //       cache misses; bits 6-7 the second connection's clock: +0, +timeout-1, +timeout, +1 s
 //   L2: bits 0-1 session_timeout 300, 1, 2 or 86400 s; bit 2 the second client overrides
-//       early_data with bit 3
+//       early_data with bit 3; bits 4-5 the server's key is external (Credentials::
+//       external_key) and its signing pauses are answered: 0 no external key, 1 at once (or
+//       by an Answer operation with L1 bit 4), 2 late (only once the script ended), 3 never
+//       (the handshake bound ends the connection); bit 6 the client's certificate key is
+//       external too; bit 7 the answers are failures (FailKeyOperation)
 //   damage mode: 0 none; 2 cut the saved bytes at offset; otherwise XOR the byte at offset
 //
 // Invariants: everything the pair target checks, for both connections; plus: a damaged
@@ -26,7 +32,15 @@
 // result on both sides; 0-RTT is accepted only on a resumed connection; a requested
 // staple arrives intact, an unrequested one never; require_ocsp without a staple fails with
 // ERR_TLS_OCSP_MISSING; key-log lines appear exactly when key_log is set; a rejected
-// verification fails with the application's code.
+// verification fails with the application's code; a side whose key request was never
+// answered fails with ERR_TLS_PAUSE_UNANSWERED at its handshake bound and no handshake
+// completes; one answered with a failure fails with ERR_TLS_KEY_OPERATION_FAILED and its
+// peer receives internal_error; answered signatures (at once or late) complete like keys
+// held in memory.
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -34,6 +48,7 @@
 #include <vector>
 
 #include "core/session.h"
+#include "core/testing/key_signer.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/pair_driver.h"
 
@@ -52,6 +67,17 @@ struct Lifecycle {
   int clock;  // 0..3, see the header
   uint32_t timeout;
   std::optional<bool> client_early_override;
+  int key_mode;  // 0: keys in memory; 1 at once, 2 late, 3 never (see the header)
+  bool client_key_external, key_fails;
+
+  bool external() const { return key_mode != 0; }
+  SessionChecker::KeyAnswer key_answer() const {
+    if (key_mode == 3) return SessionChecker::KeyAnswer::kNever;
+    if (key_fails) return SessionChecker::KeyAnswer::kFail;
+    return key_mode == 2 ? SessionChecker::KeyAnswer::kLate : SessionChecker::KeyAnswer::kAtOnce;
+  }
+  // True when a key request, once made, keeps the handshake from completing.
+  bool key_blocks() const { return key_mode == 3 || (external() && key_fails); }
 
   static Lifecycle From(uint8_t l0, uint8_t l1, uint8_t l2) {
     Lifecycle l;
@@ -74,6 +100,9 @@ struct Lifecycle {
     l.clock = (l1 >> 6) & 3;
     l.timeout = kTimeouts[l2 & 3];
     if (l2 & 4) l.client_early_override = (l2 & 8) != 0;
+    l.key_mode = (l2 >> 4) & 3;
+    l.client_key_external = l.external() && (l2 & 64);
+    l.key_fails = l2 & 128;
     return l;
   }
 
@@ -127,6 +156,28 @@ struct Connection {
   std::unique_ptr<Driver> driver;
 };
 
+// The fixed PKI's keys, for the application's side of external keys.
+EVP_PKEY* FixedKey(const std::string& pem) {
+  bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  FUZZ_CHECK(key != nullptr, "the fixed PKI's key does not parse");
+  return key;
+}
+EVP_PKEY* ServerKey() {
+  static EVP_PKEY* key = FixedKey(FixedPki().server_key_pem);
+  return key;
+}
+EVP_PKEY* ClientKey() {
+  static EVP_PKEY* key = FixedKey(FixedPki().client_key_pem);
+  return key;
+}
+SessionChecker::Signer SignerWith(EVP_PKEY* key) {
+  return [key](const Event& request) { return testing::KeyOperationResult(key, request); };
+}
+
+// The handshake bound given to sessions whose key requests are never answered.
+constexpr std::chrono::milliseconds kNeverBound{10'000};
+
 Connection Open(const std::shared_ptr<const Context>& client_ctx,
                 const std::shared_ptr<const Context>& server_ctx, SessionOptions co,
                 SessionOptions so, const ServerConfig& sc, const Lifecycle& l,
@@ -149,7 +200,41 @@ Connection Open(const std::shared_ptr<const Context>& client_ctx,
   }
   cch.set_deferred(l.deferred);
   sch.set_deferred(l.deferred);
+  if (l.external()) sch.set_key_signer(SignerWith(ServerKey()), l.key_answer());
+  if (l.client_key_external) cch.set_key_signer(SignerWith(ClientKey()), l.key_answer());
   return c;
+}
+
+// Key requests never answered: past the handshake bound, the side that asked fails with
+// ERR_TLS_PAUSE_UNANSWERED, cleanly (nothing pending, its error last), and its peer never
+// completes. Requests answered with a failure: ERR_TLS_KEY_OPERATION_FAILED; the peer
+// (when nothing was faulted) failed too, by the internal_error alert when it had no reason
+// of its own (|expected|: the configurations fit).
+void CheckKeyOutcome(Connection& c, const Lifecycle& l, bool expected) {
+  if (!l.key_blocks()) return;
+  Driver& d = *c.driver;
+  for (int i = 0; i < 2; ++i) {
+    Session& s = *d.end(i).session;
+    if (!d.end(i).checker->key_requested()) continue;
+    if (l.key_mode == 3 && s.key_operation_pending()) {
+      s.OnTimer(Timestamp(kFuzzTime * 1000) + kNeverBound + std::chrono::milliseconds(1));
+      d.Check(d.end(i));
+      FUZZ_CHECK(s.failed() && s.error()->code == errc::kPauseUnanswered,
+                 "an unanswered key request ended with %s",
+                 s.failed() ? s.error()->code.c_str() : "no error");
+      FUZZ_CHECK(!s.pause_pending() && !s.handshake_done(), "still paused after the bound");
+      d.Pump();
+      FUZZ_CHECK(!d.end(1 - i).session->handshake_done(),
+                 "the peer completed a handshake whose key request was never answered");
+    } else if (l.key_fails && !d.faulted() && s.failed() &&
+               s.error()->code == errc::kKeyOperationFailed) {
+      const Session& peer = *d.end(1 - i).session;
+      FUZZ_CHECK(peer.failed() &&
+                     (!expected || (peer.error()->alert_from_peer && peer.error()->alert == 80)),
+                 "the peer of a failed key operation ended with %s",
+                 peer.failed() ? peer.error()->code.c_str() : "no error");
+    }
+  }
 }
 
 // Answers what waits (deferred answers) and pumps until nothing is pending.
@@ -193,7 +278,12 @@ void CheckCompletedLifecycle(Connection& c, const ServerConfig& sc, const Lifecy
 // The checks of a connection after its script: completion, or the reason it could not.
 void CheckEnd(Connection& c, const ClientConfig& cc, const ServerConfig& sc, const Lifecycle& l,
               bool expected) {
+  CheckKeyOutcome(c, l, expected);
   if (c.driver->faulted()) return;
+  // A key request answered never or with a failure keeps the handshake from completing.
+  if (l.key_blocks() &&
+      (c.driver->end(0).checker->key_requested() || c.driver->end(1).checker->key_requested()))
+    return;
   if (expected) {
     CheckCompletedLifecycle(c, sc, l);
     return;
@@ -270,6 +360,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cco.verify_callback = l.client_verify;
   cco.request_ocsp = l.request_ocsp;
   cco.require_ocsp = l.require_ocsp;
+  if (l.external()) {
+    sco.credentials.key_pem.clear();
+    sco.credentials.external_key = "fuzz:server";
+  }
+  if (l.client_key_external && !cco.credentials.cert_chain_pem.empty()) {
+    cco.credentials.key_pem.clear();
+    cco.credentials.external_key = "fuzz:client";
+  }
   auto server_ctx = BuildContext(sco, Harness::kLifecycle);
   auto client_ctx = BuildContext(cco, Harness::kLifecycle);
   bool expected = Expected(cc, sc, l);
@@ -277,6 +375,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SessionOptions co = ClientSessionOptions(cc), so = ServerSessionOptions();
   co.max_read_buffer = so.max_read_buffer = read_buffer;
   co.max_write_buffer = so.max_write_buffer = write_buffer;
+  if (l.key_mode == 3) {  // the bound that ends what is never answered (CheckKeyOutcome)
+    co.now = so.now = Timestamp(kFuzzTime * 1000);
+    co.handshake_timeout = so.handshake_timeout = kNeverBound;
+  }
   ExternalCache cache;
   cache.miss = l.lookup_miss;
 
