@@ -1,6 +1,6 @@
 // External private keys (Credentials::external_key) on the POSIX, libuv and Asio servers:
-// a kSignRequest answered in the event handler, answered later (libuv: on the loop thread;
-// POSIX and Asio: from another thread through KeyOperationAnswerer / key_operation_answerer), left
+// a kSignRequest answered in the event handler, answered later from another thread (POSIX
+// and libuv: Server::KeyOperationAnswerer; Asio: TlsStream::key_operation_answerer), left
 // to the default answer (no handler: a failure, ERR_TLS_KEY_OPERATION_FAILED), and never answered
 // (the handshake bound: ERR_TLS_PAUSE_UNANSWERED); and a POSIX client whose certificate key is
 // external. Loopback only; each case is bounded.
@@ -171,9 +171,8 @@ std::string RunUv(Mode mode) {
     out.Set("clientError:" + i.error.code);
   };
   EVP_PKEY* key = ctx.pki.server.key.get();
-  // kLater: the request is kept and answered by a later turn of the loop below.
-  uv_tls::Stream* waiting = nullptr;
-  Event request{EventKind::kSignRequest};
+  std::vector<std::thread> signers;  // kLater: one signing thread per request
+  uv_tls::Server* srv = nullptr;
   if (mode == Mode::kInHandler) {
     cb.session_event = [key](uv_tls::Stream& s, const Event& e) {
       if (e.kind != EventKind::kSignRequest) return;
@@ -182,10 +181,11 @@ std::string RunUv(Mode mode) {
       s.Advance();
     };
   } else if (mode == Mode::kLater) {
-    cb.session_event = [&](uv_tls::Stream& s, const Event& e) {
+    cb.session_event = [&signers, &srv, key](uv_tls::Stream& s, const Event& e) {
       if (e.kind != EventKind::kSignRequest) return;
-      waiting = &s;
-      request = e;
+      signers.emplace_back([answer = srv->KeyOperationAnswerer(s), e, key] {
+        answer(testing::KeyOperationResult(key, e));
+      });
     };
   } else if (mode == Mode::kNeverAnswered) {
     cb.session_event = [](uv_tls::Stream&, const Event&) {};
@@ -195,25 +195,21 @@ std::string RunUv(Mode mode) {
     auto server = uv_tls::Server::Listen(&loop, ctx.server, Options(mode), std::move(cb));
     EXPECT_TRUE(server.ok());
     if (!server.ok()) return "listen failed";
+    srv = server.value().get();
     std::atomic<bool> done{false};
     std::string client;
     std::thread client_thread([&] {
       client = Client(server.value()->port(), ctx.client);
       done = true;
     });
-    int turns_waited = 0;
     Until(
         [&] {
           uv_run(&loop, UV_RUN_NOWAIT);
-          if (waiting && ++turns_waited > 20) {  // answered some turns later
-            EXPECT_FALSE(testing::AnswerKeyOperation(waiting->session(), request, key));
-            waiting->Advance();
-            waiting = nullptr;
-          }
           std::this_thread::sleep_for(milliseconds(1));
         },
         [&] { return done && !out.Get().empty(); });
     client_thread.join();
+    for (std::thread& t : signers) t.join();
     EXPECT_EQ(client == "ok", Expected(mode) == "secure") << client;
     result = out.Get();
     streams.clear();
