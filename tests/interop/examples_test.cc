@@ -451,6 +451,20 @@ TEST(Demo, RunsWithNoArgumentsInMemoryThenOverLoopback) {
   EXPECT_NE(out.find("[client] received: welcome!\nhello over TCP\n"), std::string::npos) << out;
 }
 
+TEST(RemoteSigner, TheServerSignsOnTheSignerThreadAndEchoes) {
+  auto p = Process::Start({Runfile("examples/remote_signer"), TransportFlag()});
+  EXPECT_EQ(p->Wait(), 0) << p->Describe();
+  std::string out = p->out();
+  for (const char* line :
+       {"the server holds no private key",
+        "signer thread: SignRequest with algorithm 0x0403 for key "
+        "\"signer:localhost\"",
+        "authorized, server signed with 0x0403", "client received: signed elsewhere, echoed here",
+        "signatures made by the signer thread: 1"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
+  }
+}
+
 // ---- every program's command line ---------------------------------------------------
 
 // The example programs and a flag each takes with its default, as --help shows it.
@@ -461,7 +475,8 @@ struct Program {
 constexpr Program kPrograms[] = {{"demo", "--transport NAME=asio"},
                                  {"echo_server", "--port PORT=8000"},
                                  {"echo_client", "--end-timeout-ms MS=10000"},
-                                 {"starttls", "--mode MODE=both"}};
+                                 {"starttls", "--mode MODE=both"},
+                                 {"remote_signer", "--transport NAME=asio"}};
 
 // Runs |program| with |args| to completion.
 std::unique_ptr<Process> RunProgram(const std::string& program, std::vector<std::string> args) {
