@@ -22,6 +22,7 @@
 
 #include "core/context.h"
 #include "core/internal/negotiation.h"
+#include "core/internal/pem.h"
 #include "core/internal/session_rare.h"
 #include "core/negotiation/protocol_list.h"
 #include "core/negotiation/sni_matcher.h"
@@ -87,14 +88,14 @@ bool KeySigns(int key_type, uint16_t alg) {
   }
 }
 
-// The key type of |ctx|'s certificate (EVP_PKEY_EC, ...), 0 when it has none.
-int KeyType(SSL_CTX* ctx) {
-  X509* cert = SSL_CTX_get0_certificate(ctx);
-  if (!cert) return 0;
-  EVP_PKEY* key = X509_get_pubkey(cert);
-  int type = key ? EVP_PKEY_id(key) : 0;
-  EVP_PKEY_free(key);
-  return type;
+// The key type of the leaf of |chain_pem| (EVP_PKEY_EC, ...), 0 when it has none. (Not
+// SSL_CTX_get0_certificate: on a buffers-only SSL_CTX it builds an X509 nobody frees.)
+int KeyType(const std::string& chain_pem) {
+  auto certs = internal::ParseCertificates(chain_pem);
+  if (!certs.ok() || certs->empty()) return 0;
+  bssl::UniquePtr<EVP_PKEY> key(X509_get_pubkey(certs->front().get()));
+  ERR_clear_error();
+  return key ? EVP_PKEY_id(key.get()) : 0;
 }
 
 }  // namespace
@@ -312,7 +313,7 @@ std::optional<Error> Context::SetUpNegotiation() {
     n->sni.Add(e.pattern, sub);  // validated above: cannot fail
   }
   if (!o.alternative_credentials.empty()) {
-    n->chains.push_back({KeyType(ssl_ctx_), nullptr});
+    n->chains.push_back({KeyType(options_.credentials.cert_chain_pem), nullptr});
     for (size_t i = 0; i < o.alternative_credentials.size(); ++i) {
       ContextOptions alt_options = o;  // |entries| were moved out: no nested copies
       alt_options.credentials = o.alternative_credentials[i];
@@ -326,7 +327,8 @@ std::optional<Error> Context::SetUpNegotiation() {
         return MakeError(built.error().code, "alternative_credentials[" + std::to_string(i) +
                                                  "]: " + built.error().message);
       }
-      n->chains.push_back({KeyType((*built)->ssl_ctx()), std::move(built).value()});
+      n->chains.push_back(
+          {KeyType((*built)->options().credentials.cert_chain_pem), std::move(built).value()});
       // Like the default credentials, the Context keeps no private key.
       Credentials& kept = options_.alternative_credentials[i];
       Cleanse(kept.key_pem);
