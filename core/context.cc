@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/internal/cert_compression.h"
+#include "core/internal/ech.h"
 #include "core/internal/key_operation.h"
 #include "core/internal/pem.h"
 #include "core/internal/trust.h"
@@ -229,6 +230,25 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     SSL_CTX_set_session_id_context(ssl_ctx, reinterpret_cast<const uint8_t*>("sansio_tls"), 10);
   } else {
     SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+  }
+  // Encrypted Client Hello (experimental, core/ech.h).
+  if (!options.ech_keys.empty() || options.ech_grease) {
+    if (server ? options.ech_grease : !options.ech_keys.empty()) {
+      return MakeError(errc::kInvalidConfig, server ? "ech_grease is a client option"
+                                                    : "ech_keys is a server option; a client takes "
+                                                      "SessionOptions::ech_config_list");
+    }
+    if (options.max_version < TlsVersion::kTls13) {
+      return MakeError(errc::kInvalidConfig, "ECH needs TLS 1.3 (max_version)");
+    }
+    if (server) {
+      if (auto error = internal::InstallEchKeys(ssl_ctx, options.ech_keys))
+        return *std::move(error);
+      for (EchKey& k : ctx->options_.ech_keys) {  // the Context keeps no private key
+        OPENSSL_cleanse(k.private_key.data(), k.private_key.size());
+        k.private_key.clear();
+      }
+    }
   }
   if (auto error = ctx->SetUpLifecycle()) return *std::move(error);
   if (auto error = ctx->SetUpNegotiation()) return *std::move(error);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ech.h"
 #include "core/error.h"
 #include "core/resumption.h"
 
@@ -236,6 +237,18 @@ struct ContextOptions {
   // Client: fail the handshake (ERR_TLS_OCSP_MISSING) when none is stapled; implies
   // request_ocsp. The response's content is not validated here.
   bool require_ocsp = false;
+
+  // ---- Encrypted Client Hello (EXPERIMENTAL, draft 13; core/ech.h, docs/ech.md) ----
+  // Server: the ECH keys, most preferred first (MakeEchKey). Several keys rotate: a client
+  // holding any of their configs is accepted; one holding none gets the retry configs and
+  // connects again. At least one must be a retry config; needs TLS 1.3 (max_version). The
+  // inner ClientHello, once decrypted, is what SNI selection, the SNI callback and
+  // HandshakeInfo::servername see; when it cannot be decrypted, the outer one (the public
+  // name). Invalid keys: ERR_TLS_INVALID_ECH_CONFIG. The Context keeps no private key.
+  std::vector<EchKey> ech_keys;
+  // Client: without an ECHConfigList (SessionOptions::ech_config_list), send a GREASE ECH
+  // extension, so that connections with and without ECH look alike.
+  bool ech_grease = false;
 };
 
 // Context is immutable once built and shared by reference count across sessions and

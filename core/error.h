@@ -95,7 +95,9 @@ std::string_view ErrorKindName(ErrorKind kind);
   X(kOcspRejected, "ERR_TLS_OCSP_REJECTED", kCertificate)                               \
   X(kKeyOperationNotPending, "ERR_TLS_KEY_OPERATION_NOT_PENDING", kMisuse)              \
   X(kKeyOperationInvalidResult, "ERR_TLS_KEY_OPERATION_INVALID_RESULT", kMisuse)        \
-  X(kKeyOperationFailed, "ERR_TLS_KEY_OPERATION_FAILED", kConfiguration)
+  X(kKeyOperationFailed, "ERR_TLS_KEY_OPERATION_FAILED", kConfiguration)                \
+  X(kInvalidEchConfig, "ERR_TLS_INVALID_ECH_CONFIG", kConfiguration)                    \
+  X(kEchRejected, "ERR_TLS_ECH_REJECTED", kProtocol)
 
 // errc::kX is the code string of one of the library's own errors, e.g.
 // errc::kHandshakeTimeout == "ERR_TLS_HANDSHAKE_TIMEOUT". Compare with Error::code.

@@ -299,6 +299,7 @@ std::optional<Error> Context::SetUpNegotiation() {
       sub_options.credentials = e.credentials;
       sub_options.ca_pems = e.ca_pems;
       sub_options.sni_callback = false;
+      sub_options.ech_keys.clear();  // ECH is settled on the session's own context
       auto built = Context::Create(sub_options);
       Cleanse(sub_options.credentials.key_pem);
       Cleanse(sub_options.credentials.passphrase);
@@ -319,6 +320,7 @@ std::optional<Error> Context::SetUpNegotiation() {
       alt_options.credentials = o.alternative_credentials[i];
       alt_options.alternative_credentials.clear();
       alt_options.sni_callback = false;
+      alt_options.ech_keys.clear();
       auto built = Context::Create(alt_options);
       Cleanse(alt_options.credentials.key_pem);
       Cleanse(alt_options.credentials.passphrase);
@@ -337,7 +339,8 @@ std::optional<Error> Context::SetUpNegotiation() {
       kept.pfx.clear();
     }
   }
-  if (!n->sni.empty() || o.sni_callback || !n->chains.empty() || o.alpn_callback) {
+  if (!n->sni.empty() || o.sni_callback || !n->chains.empty() || o.alpn_callback ||
+      !o.ech_keys.empty()) {
     SSL_CTX_set_select_certificate_cb(ssl_ctx_, NegotiationCallbacks::OnSelectCertificate);
   }
   negotiation_ = std::move(n);
@@ -353,6 +356,17 @@ std::shared_ptr<const Context> Context::ContextForServername(std::string_view se
 // ---- Session ------------------------------------------------------------------------
 
 int Session::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
+  // ECH (server with keys): BoringSSL decrypted the inner ClientHello before this callback,
+  // and |hello| and SSL_get_servername are the inner one's; otherwise the outer one's.
+  if (!context_->options().ech_keys.empty()) {
+    const uint8_t* ech = nullptr;
+    size_t ech_len = 0;
+    info_.ech = SSL_ech_accepted(ssl_) ? EchStatus::kAccepted
+                : SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_encrypted_client_hello,
+                                                       &ech, &ech_len)
+                    ? EchStatus::kRejected
+                    : EchStatus::kNotOffered;
+  }
   switch (sni_state_) {
     case SniState::kPending:
       return ssl_select_cert_retry;

@@ -63,6 +63,9 @@ struct HandshakeInfo {
   // TLS 1.2 PSK suite (ContextOptions::psk_*_callback): the identity used (client: ours;
   // server: the client's); empty otherwise.
   std::string psk_identity;
+  // Encrypted Client Hello (experimental, core/ech.h). Also set in handshake_info() after a
+  // client's ERR_TLS_ECH_REJECTED (kRejected) and a server's failed handshake.
+  EchStatus ech = EchStatus::kNotOffered;
 };
 
 enum class EventKind {
@@ -197,6 +200,13 @@ struct SessionOptions {
   // Node's enableTrace(): every handshake message, alert and ChangeCipherSpec sent or
   // received is reported as a kTrace event (names, sizes; never key material). Off: none.
   bool trace = false;
+  // Client: the server's ECHConfigList (its DNS HTTPS record's "ech" value, or
+  // Session::ech_retry_configs() of a rejected attempt): the ClientHello naming
+  // |servername| is encrypted, and the clear one names the config's public name
+  // (experimental, core/ech.h). Empty: no ECH. Create() refuses a malformed list
+  // (ERR_TLS_INVALID_ECH_CONFIG) and a context without TLS 1.3 (ERR_TLS_INVALID_CONFIG); a
+  // list with no config this library supports is ignored (no ECH).
+  std::vector<uint8_t> ech_config_list;
 };
 
 class Session : private internal::BioEndpoint {
@@ -393,6 +403,12 @@ class Session : private internal::BioEndpoint {
   // failure, or when |type| is not defined (or not safe) for this connection.
   Result<std::vector<uint8_t>> ChannelBinding(std::string_view type) const;
 
+  // Client, after ERR_TLS_ECH_REJECTED: the ECHConfigList the server sent, authenticated by
+  // its certificate for the public name, to connect again with (SessionOptions::
+  // ech_config_list). Empty: the server has no ECH now; connect again without it. Empty
+  // after any other outcome.
+  std::vector<uint8_t> ech_retry_configs() const;
+
   // ---- Session lifecycle (core/session_lifecycle.cc) -----------------------------------
   // Client: the newest resumable session received (see kNewSession), else nullopt. Server:
   // nullopt.
@@ -422,7 +438,7 @@ class Session : private internal::BioEndpoint {
   friend struct KeyOperationCallbacks;
   Session(std::shared_ptr<const Context> context, SessionOptions options);
 
-  bool Init();
+  bool Init(std::optional<Error>* error);
   void Drive();
   void DriveHandshake();
   void OnHandshakeDone();

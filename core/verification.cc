@@ -171,9 +171,15 @@ bool Session::ComputeVerdict() {
       info_.authorized ? std::string() : std::string(VerifyErrorCode(x509_err));
 
   if (info_.authorized && role() == Role::kClient) {
-    const std::string& name = !options_.servername.empty() ? options_.servername
-                              : !options_.host.empty()     ? options_.host
-                                                           : std::string("localhost");
+    std::string name = !options_.servername.empty() ? options_.servername
+                       : !options_.host.empty()     ? options_.host
+                                                    : std::string("localhost");
+    // ECH rejected: this handshake only authenticates the public name (and the retry
+    // configs); it never completes (ERR_TLS_ECH_REJECTED).
+    const char* ech_name = nullptr;
+    size_t ech_name_len = 0;
+    SSL_get0_ech_name_override(ssl_, &ech_name, &ech_name_len);
+    if (ech_name_len > 0) name.assign(ech_name, ech_name_len);
     HostnameCheck check = CheckServerIdentityX509(name, leaf.get());  // authorized: |leaf| parsed
     if (!check.ok) {
       info_.authorized = false;

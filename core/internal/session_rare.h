@@ -26,9 +26,10 @@ struct Session::Rare {
   // Credentials::external_key: the operation BoringSSL waits for, and its answer.
   enum class KeyOpState : uint8_t { kNone, kPending, kAnswered, kFailed };
   KeyOpState key_op = KeyOpState::kNone;
-  size_t key_op_max = 0;               // the largest result BoringSSL takes
-  std::vector<uint8_t> key_op_result;  // kAnswered
-  std::string key_op_failure;          // kFailed: the application's message
+  size_t key_op_max = 0;                   // the largest result BoringSSL takes
+  std::vector<uint8_t> key_op_result;      // kAnswered
+  std::string key_op_failure;              // kFailed: the application's message
+  std::vector<uint8_t> ech_retry_configs;  // client: after ERR_TLS_ECH_REJECTED
 };
 
 }  // namespace sansio_tls
