@@ -409,6 +409,7 @@ size_t SessionChecker::Drain() {
         FUZZ_CHECK(!sni_requested_ && !handshake_done_, "kSniRequest twice or after the handshake");
         FUZZ_CHECK(!e->servername.empty(), "kSniRequest without a name");
         sni_requested_ = true;
+        sni_names_.push_back(e->servername);
         if (session_.failed()) break;
         FUZZ_CHECK(session_.sni_pending(), "kSniRequest but !sni_pending()");
         if (!deferred_) AnswerPending();

@@ -215,6 +215,8 @@ class SessionChecker {
   }
   // True once a kSignRequest or kDecryptRequest was drained.
   bool key_requested() const { return key_requested_; }
+  // The names kSniRequest events carried.
+  const std::vector<std::string>& sni_names() const { return sni_names_; }
   // Answers whatever request is pending (SNI, verification, session lookup) with the
   // configured answer. Returns true if one was answered.
   bool AnswerPending();
@@ -242,6 +244,7 @@ class SessionChecker {
   bool early_data_event_ = false;
   bool deferred_ = false;
   bool key_requested_ = false;
+  std::vector<std::string> sni_names_;
   Signer signer_;
   KeyAnswer key_answer_ = KeyAnswer::kAtOnce;
   std::optional<Event> key_request_;  // the pending key request

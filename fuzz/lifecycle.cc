@@ -5,7 +5,11 @@
 // stapling and key logging, with the saved session optionally damaged between the
 // connections.
 //
-// Input: two ClientConfig bytes, two ServerConfig bytes (fuzz_support.h), three lifecycle
+// Input: two ClientConfig bytes, two ServerConfig bytes (fuzz_support.h; here their spare
+// bits also choose Encrypted Client Hello: server byte 1 bits 6-7 the server's ECH keys, 0
+// none, 1 {A}, 2 {B, then A no longer advertised: rotation}, 3 {B}; client byte 1 bits 6-7
+// 0 none, 1 GREASE, 2 config A, 3 config B; public name "localhost"; only where TLS 1.3 is
+// allowed), three lifecycle
 // bytes, the damage (U16 offset, Byte mode), read-buffer byte, write-buffer byte, then the
 // first connection's operations (Driver::RunOps, fuzz/pair_driver.h) up to opcode 15, then
 // the second connection's. The second connection offers the session the first one saved.
@@ -36,11 +40,18 @@
 // answered fails with ERR_TLS_PAUSE_UNANSWERED at its handshake bound and no handshake
 // completes; one answered with a failure fails with ERR_TLS_KEY_OPERATION_FAILED and its
 // peer receives internal_error; answered signatures (at once or late) complete like keys
-// held in memory.
+// held in memory. ECH: a config the server holds is accepted on both sides; one it does not
+// hold fails the client with ERR_TLS_ECH_REJECTED carrying exactly the server's retry
+// configs (none from a server without ECH), and the server never sees the inner name;
+// GREASE and no ECH complete as without it and are reported so.
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/hpke.h>
+#include <openssl/mem.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -173,6 +184,109 @@ EVP_PKEY* ClientKey() {
 }
 SessionChecker::Signer SignerWith(EVP_PKEY* key) {
   return [key](const Event& request) { return testing::KeyOperationResult(key, request); };
+}
+
+// ---- Encrypted Client Hello ----
+// Fixed ECH keys A and B (deterministic: no randomness drawn), public name "localhost".
+EchKey FixedEchKey(uint8_t id, uint8_t fill, bool retry) {
+  uint8_t secret[32];
+  for (uint8_t& b : secret) b = fill;
+  bssl::ScopedEVP_HPKE_KEY key;
+  FUZZ_CHECK(EVP_HPKE_KEY_init(key.get(), EVP_hpke_x25519_hkdf_sha256(), secret, sizeof secret),
+             "fixed ECH key");
+  uint8_t* config = nullptr;
+  size_t len = 0;
+  FUZZ_CHECK(SSL_marshal_ech_config(&config, &len, id, key.get(), "localhost", 0),
+             "fixed ECH config");
+  EchKey k{std::vector<uint8_t>(secret, secret + sizeof secret),
+           std::vector<uint8_t>(config, config + len), retry};
+  OPENSSL_free(config);
+  return k;
+}
+
+struct EchSetup {
+  int server = 0;  // 0 none, 1 {A}, 2 {B, A not retried}, 3 {B} (after TLS 1.3 check)
+  int client = 0;  // 0 none, 1 GREASE, 2 config A, 3 config B (after TLS 1.3 check)
+
+  static EchSetup From(uint8_t c1, uint8_t s1, const ClientConfig& cc, const ServerConfig& sc) {
+    EchSetup e;
+    auto tls13 = [](int versions) { return versions != 2; };  // 0, 3 both; 1 TLS 1.3 only
+    if (tls13(sc.versions)) e.server = (s1 >> 6) & 3;
+    if (tls13(cc.versions)) e.client = (c1 >> 6) & 3;
+    return e;
+  }
+  bool offered() const { return client >= 2; }
+  bool server_holds() const {
+    return (client == 2 && (server == 1 || server == 2)) ||
+           (client == 3 && (server == 2 || server == 3));
+  }
+  std::vector<EchKey> ServerKeys() const {
+    EchKey a = FixedEchKey(1, 0xa1, server == 1), b = FixedEchKey(2, 0xb2, true);
+    switch (server) {
+      case 1:
+        return {a};
+      case 2:
+        return {b, a};
+      case 3:
+        return {b};
+      default:
+        return {};
+    }
+  }
+  std::vector<uint8_t> ClientList() const {
+    if (!offered()) return {};
+    std::vector<EchKey> one = {client == 2 ? FixedEchKey(1, 0xa1, true)
+                                           : FixedEchKey(2, 0xb2, true)};
+    return EchConfigList(one);
+  }
+  // What a rejecting server sends back: its retry configs (none without ECH).
+  std::vector<uint8_t> RetryList() const {
+    std::vector<EchKey> retry;
+    for (const EchKey& k : ServerKeys()) {
+      if (k.retry_config) retry.push_back(k);
+    }
+    return retry.empty() ? std::vector<uint8_t>() : EchConfigList(retry);
+  }
+};
+
+// The ECH checks of one connection (not faulted).
+void CheckEch(Connection& c, const EchSetup& e, const ClientConfig& cc) {
+  if (c.driver->faulted()) return;
+  Session& client = *c.client;
+  Session& server = *c.server;
+  std::string inner = kClientNames[cc.name];
+  for (char& ch : inner) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!inner.empty() && inner.back() == '.') inner.pop_back();
+  if (client.failed() && client.error()->code == errc::kEchRejected) {
+    FUZZ_CHECK(e.offered() && !e.server_holds(), "ECH rejected though the server holds the key");
+    FUZZ_CHECK(client.ech_retry_configs() == e.RetryList(),
+               "the retry configs differ from the server's (%zu bytes)",
+               client.ech_retry_configs().size());
+    FUZZ_CHECK(client.handshake_info().ech == EchStatus::kRejected, "rejected, not reported");
+    if (inner != "localhost") {  // the public name; anything else must stay hidden
+      const char* seen = SSL_get_servername(server.ssl(), TLSEXT_NAMETYPE_host_name);
+      FUZZ_CHECK(!seen || std::string_view(seen) == "localhost",
+                 "a rejected ECH revealed \"%s\" to the server", seen);
+      for (const std::string& name : c.driver->end(1).checker->sni_names()) {
+        FUZZ_CHECK(name == "localhost", "a rejected ECH revealed \"%s\" to SNI selection",
+                   name.c_str());
+      }
+    }
+  }
+  if (!client.handshake_done() || !server.handshake_done()) return;
+  EchStatus ce = client.handshake_info().ech, se = server.handshake_info().ech;
+  if (e.offered()) {
+    FUZZ_CHECK(ce == EchStatus::kAccepted && se == EchStatus::kAccepted,
+               "ECH offered and completed but %s / %s", EchStatusName(ce).data(),
+               EchStatusName(se).data());
+  } else if (e.client == 1) {
+    FUZZ_CHECK(ce == EchStatus::kGrease, "GREASE reported as %s", EchStatusName(ce).data());
+    FUZZ_CHECK(se == (e.server ? EchStatus::kRejected : EchStatus::kNotOffered),
+               "the server reported GREASE as %s", EchStatusName(se).data());
+  } else {
+    FUZZ_CHECK(ce == EchStatus::kNotOffered && se == EchStatus::kNotOffered, "no ECH but %s / %s",
+               EchStatusName(ce).data(), EchStatusName(se).data());
+  }
 }
 
 // The handshake bound given to sessions whose key requests are never answered.
@@ -339,6 +453,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t c0 = in.Byte(), c1 = in.Byte(), s0 = in.Byte(), s1 = in.Byte();
   ClientConfig cc = ClientConfig::From(c0, c1);
   ServerConfig sc = ServerConfig::From(s0, s1);
+  EchSetup ech = EchSetup::From(c1, s1, cc, sc);
   uint8_t l0 = in.Byte(), l1 = in.Byte(), l2 = in.Byte();
   Lifecycle l = Lifecycle::From(l0, l1, l2);
   uint16_t damage_at = in.U16();
@@ -368,13 +483,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cco.credentials.key_pem.clear();
     cco.credentials.external_key = "fuzz:client";
   }
+  sco.ech_keys = ech.ServerKeys();
+  cco.ech_grease = ech.client == 1;
   auto server_ctx = BuildContext(sco, Harness::kLifecycle);
   auto client_ctx = BuildContext(cco, Harness::kLifecycle);
-  bool expected = Expected(cc, sc, l);
+  // ECH offered to a server without the key (or TLS 1.3) ends in ERR_TLS_ECH_REJECTED.
+  bool expected = Expected(cc, sc, l) && (!ech.offered() || ech.server_holds());
 
   SessionOptions co = ClientSessionOptions(cc), so = ServerSessionOptions();
   co.max_read_buffer = so.max_read_buffer = read_buffer;
   co.max_write_buffer = so.max_write_buffer = write_buffer;
+  co.ech_config_list = ech.ClientList();
   if (l.key_mode == 3) {  // the bound that ends what is never answered (CheckKeyOutcome)
     co.now = so.now = Timestamp(kFuzzTime * 1000);
     co.handshake_timeout = so.handshake_timeout = kNeverBound;
@@ -387,6 +506,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   first.driver->RunOps(in, 2048, /*stop_op=*/15);
   Finish(*first.driver);
   CheckEnd(first, cc, sc, l, expected);
+  CheckEch(first, ech, cc);
   FUZZ_CHECK(!first.client->handshake_info().session_reused, "the first connection resumed");
   const auto& stored = first.driver->end(1).checker->new_sessions();
   FUZZ_CHECK(stored.empty() || l.cache == SessionCacheMode::kExternal,
@@ -437,6 +557,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (std::getenv("SANSIO_FUZZ_TRACE")) Trace(first, second, saved.has_value(), expected);
   if (faulted) return 0;
   CheckEnd(second, cc, sc, l, expected);
+  CheckEch(second, ech, cc);
   if (second.driver->faulted() || !expected) return 0;
 
   const HandshakeInfo& ci = second.client->handshake_info();

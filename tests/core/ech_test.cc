@@ -204,13 +204,18 @@ TEST(Ech, AWrongKeyIsRejectedWithRetryConfigsThatWorkTheSecondTime) {
 TEST(Ech, RetryConfigsFromAServerNotAuthenticatedForThePublicNameAreNotUsed) {
   std::vector<EchKey> server_keys = {Key(7, "other.example")};
   std::vector<EchKey> stale = {Key(7, "other.example")};
-  // The default certificate is for public.example, not other.example.
-  auto pair = Connect(Client(), Server(server_keys), EchConfigList(stale));
-  ASSERT_TRUE(pair);
-  EXPECT_FALSE(pair->Handshake());
-  ASSERT_TRUE(pair->client().failed());
-  EXPECT_EQ(pair->client().error()->code, errc::kHostnameMismatch);
-  EXPECT_TRUE(pair->client().ech_retry_configs().empty());
+  // The default certificate is for public.example, not other.example; a client that does
+  // not reject unauthorized servers still must not take their retry configs.
+  for (bool reject_unauthorized : {true, false}) {
+    ContextOptions co{.role = Role::kClient, .ca_pems = {TestPki().base.root.cert_pem}};
+    co.reject_unauthorized = reject_unauthorized;
+    auto pair = Connect(MustCreate(co), Server(server_keys), EchConfigList(stale));
+    ASSERT_TRUE(pair);
+    EXPECT_FALSE(pair->Handshake());
+    ASSERT_TRUE(pair->client().failed());
+    EXPECT_EQ(pair->client().error()->code, errc::kHostnameMismatch);
+    EXPECT_TRUE(pair->client().ech_retry_configs().empty());
+  }
 }
 
 TEST(Ech, RotationAcceptsTheOldKeyWhileOnlyTheNewOneIsRetried) {
@@ -269,6 +274,23 @@ TEST(Ech, GreaseCompletesNormallyAndIsReportedAsSuch) {
               server_has_ech ? EchStatus::kRejected : EchStatus::kNotOffered);
     EXPECT_EQ(pair->server().handshake_info().servername, kSecret);
   }
+}
+
+TEST(Ech, SurvivesAHelloRetryRequest) {
+  std::vector<EchKey> keys = {Key(1)};
+  const Pki& pki = TestPki();
+  ContextOptions so{.role = Role::kServer, .credentials = pki.For(pki.public_cert)};
+  so.sni_contexts = {{.pattern = kSecret, .credentials = pki.For(pki.secret_cert)}};
+  so.ech_keys = keys;
+  so.ecdh_curve = "P-256";  // the client's first key share is X25519: a HelloRetryRequest
+  ContextOptions co{.role = Role::kClient, .ca_pems = {pki.base.root.cert_pem}};
+  co.ecdh_curve = "X25519:P-256";
+  auto pair = Connect(MustCreate(co), MustCreate(so), EchConfigList(keys));
+  ASSERT_TRUE(pair);
+  ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
+  EXPECT_TRUE(pair->client().handshake_info().hello_retry_request);
+  EXPECT_EQ(pair->client().handshake_info().ech, EchStatus::kAccepted);
+  EXPECT_EQ(pair->server().handshake_info().servername, kSecret);
 }
 
 TEST(Ech, ConfigurationErrors) {
