@@ -430,6 +430,41 @@ TEST(EchoClient, ExportsTheSameKeyingMaterialAsOpensslSServer) {
   }
 }
 
+// Encrypted Client Hello (experimental): echo_server prints its ECHConfigList; echo_client
+// encrypts its ClientHello with it and both report "ech":"accepted"; a list the server does
+// not hold is ERR_TLS_ECH_REJECTED.
+TEST(EchoClient, EncryptsItsClientHelloWithTheListEchoServerPrints) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer(
+      {"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--ech-public-name=localhost"});
+  ASSERT_NE(port, 0) << server->Describe();
+  std::string out = server->out();
+  size_t at = out.find("\"echConfigList\":\"");
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string list = out.substr(at + 17, out.find('"', at + 17) - at - 17);
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                "--ca=" + pki.ca, "--servername=localhost", "--json",
+                                "--ech-config=" + list});
+  ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  EXPECT_NE(client->err().find("\"ech\":\"accepted\""), std::string::npos) << client->err();
+  ASSERT_TRUE(server->WaitOut("\"event\":\"secureConnection\"")) << server->Describe();
+  EXPECT_NE(server->out().find("\"ech\":\"accepted\""), std::string::npos) << server->out();
+
+  // A config the server does not hold (another config_id: list length 2, version 2, length
+  // 2, then the id): rejected.
+  std::string wrong = list;
+  wrong[13] = wrong[13] == '0' ? '1' : '0';
+  auto rejected = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                  "--ca=" + pki.ca, "--servername=localhost", "--json",
+                                  "--ech-config=" + wrong});
+  rejected->CloseStdin();
+  EXPECT_EQ(rejected->Wait(), 1) << rejected->Describe();
+  EXPECT_NE(rejected->err().find("ERR_TLS_ECH_REJECTED"), std::string::npos) << rejected->err();
+  StopEchoServer(*server);
+}
+
 // ---- starttls and demo ---------------------------------------------------------------
 
 TEST(Starttls, UpgradesBothEndsAndClosesCleanly) {
