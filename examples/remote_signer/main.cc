@@ -15,55 +15,6 @@ using namespace sansio_tls::examples::remote_signer;
 
 namespace sansio_tls::examples::remote_signer {
 
-Signer::Signer(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)), thread_([this] { Run(); }) {}
-
-Signer::~Signer() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-void Signer::Sign(const Event& request, Answer answer) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.emplace_back(request, std::move(answer));
-  }
-  wake_.notify_all();
-}
-
-int Signer::signed_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return signed_;
-}
-
-void Signer::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stop_
-    auto [request, answer] = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    // An HSM or a key service would be called here. The message is signed whole (the
-    // signer hashes it) by the algorithm the handshake chose.
-    std::vector<uint8_t> signature = testing::KeyOperationResult(key_.get(), request);
-    std::printf("signer thread: %s with algorithm 0x%04x for key \"%s\": %zu bytes\n",
-                EventKindName(request.kind), request.signature_algorithm, request.key_label.c_str(),
-                signature.size());
-    std::fflush(stdout);
-    if (signature.empty()) {
-      answer(std::nullopt);
-    } else {
-      answer(std::move(signature));
-    }
-    lock.lock();
-    ++signed_;
-  }
-}
-
 int RunClient(uint16_t port, std::shared_ptr<const Context> client_ctx) {
   posix::ConnectOptions o;
   o.session.servername = "localhost";
@@ -110,11 +61,16 @@ int main(int argc, char** argv) {
   auto client_ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
   if (!client_ctx) return Fail("remote_signer: client context", client_ctx.error());
 
-  Signer signer(pki.server.key);
+  Signer signer(pki.server.key, [](const Event& request, const std::vector<uint8_t>& result) {
+    std::printf("signer thread: %s with algorithm 0x%04x for key \"%s\": %zu bytes\n",
+                EventKindName(request.kind), request.signature_algorithm, request.key_label.c_str(),
+                result.size());
+    std::fflush(stdout);
+  });
   std::printf("remote_signer over %s: the server holds no private key\n", transport.c_str());
   int rc = transport == "posix" ? RunPosix(*server_ctx, *client_ctx, signer)
            : transport == "uv"  ? RunUv(*server_ctx, *client_ctx, signer)
                                 : RunAsio(*server_ctx, *client_ctx, signer);
-  std::printf("signatures made by the signer thread: %d\n", signer.signed_count());
-  return rc == kExitOk && signer.signed_count() == 1 ? kExitOk : kExitFailure;
+  std::printf("signatures made by the signer thread: %d\n", signer.answered());
+  return rc == kExitOk && signer.answered() == 1 ? kExitOk : kExitFailure;
 }

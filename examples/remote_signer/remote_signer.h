@@ -8,53 +8,17 @@
 #ifndef SANSIO_TLS_EXAMPLES_REMOTE_SIGNER_REMOTE_SIGNER_H_
 #define SANSIO_TLS_EXAMPLES_REMOTE_SIGNER_REMOTE_SIGNER_H_
 
-#include <openssl/base.h>
-
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "core/context.h"
 #include "core/session.h"
+#include "examples/common/signer.h"
 
 namespace sansio_tls::examples::remote_signer {
 
-// What the transports hand a signature (or a failure: nullopt) to. Any thread may call it.
-using Answer = std::function<void(std::optional<std::vector<uint8_t>>)>;
-
-// Signer: one thread holding the private key. Sign() queues a request and returns at once;
-// the thread signs and calls the answer from itself. Stops (finishing queued requests) when
-// destroyed.
-class Signer {
- public:
-  explicit Signer(std::shared_ptr<EVP_PKEY> key);
-  ~Signer();
-  Signer(const Signer&) = delete;
-  Signer& operator=(const Signer&) = delete;
-
-  // Queues |request| (a kSignRequest or kDecryptRequest) to be answered through |answer|.
-  void Sign(const Event& request, Answer answer);
-  // Requests signed so far.
-  int signed_count() const;
-
- private:
-  void Run();
-
-  std::shared_ptr<EVP_PKEY> key_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<std::pair<Event, Answer>> queue_;  // guarded by mu_
-  bool stop_ = false;                           // guarded by mu_
-  int signed_ = 0;                              // guarded by mu_
-  std::thread thread_;
-};
+using examples::Signer;
 
 inline constexpr char kLine[] = "signed elsewhere, echoed here\n";
 

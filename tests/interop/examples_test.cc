@@ -430,6 +430,27 @@ TEST(EchoClient, ExportsTheSameKeyingMaterialAsOpensslSServer) {
   }
 }
 
+// --external-key: the key stays with echo_server's signer thread; OpenSSL's s_client (a real
+// peer) verifies the signatures it made, in TLS 1.3 and 1.2.
+TEST(EchoServer, ExternalKeySignsForOpensslSClient) {
+  PkiFiles pki = WritePki();
+  auto [server, port] =
+      StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--external-key"});
+  ASSERT_NE(port, 0) << server->Describe();
+  for (const char* version : {"-tls1_3", "-tls1_2"}) {
+    auto client =
+        Process::Start({kOpenssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(port),
+                        "-CAfile", pki.ca, "-servername", "localhost", "-verify_return_error",
+                        version, "-quiet", "-no_ign_eof", "-nocommands"});
+    ASSERT_TRUE(client->WaitOut("welcome!\n")) << version << ": " << client->Describe();
+    client->CloseStdin();
+    EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  }
+  EXPECT_TRUE(server->WaitOut("\"protocol\":\"TLSv1.2\"")) << server->Describe();
+  EXPECT_EQ(CountOf(server->out(), "\"event\":\"secureConnection\""), 2u) << server->out();
+  StopEchoServer(*server);
+}
+
 // Encrypted Client Hello (experimental): echo_server prints its ECHConfigList; echo_client
 // encrypts its ClientHello with it and both report "ech":"accepted"; a list the server does
 // not hold is ERR_TLS_ECH_REJECTED.
