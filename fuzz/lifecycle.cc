@@ -391,7 +391,7 @@ void CheckCompletedLifecycle(Connection& c, const ServerConfig& sc, const Lifecy
 
 // The checks of a connection after its script: completion, or the reason it could not.
 void CheckEnd(Connection& c, const ClientConfig& cc, const ServerConfig& sc, const Lifecycle& l,
-              bool expected) {
+              bool expected, bool ech_fails) {
   CheckKeyOutcome(c, l, expected);
   if (c.driver->faulted()) return;
   // A key request answered never or with a failure keeps the handshake from completing.
@@ -402,6 +402,9 @@ void CheckEnd(Connection& c, const ClientConfig& cc, const ServerConfig& sc, con
     CheckCompletedLifecycle(c, sc, l);
     return;
   }
+  // An ECH the server cannot decrypt fails first (ERR_TLS_ECH_REJECTED, or the public name's
+  // certificate check): the reasons below are then not certain.
+  if (ech_fails) return;
   // The one refusal whose reason is certain: a missing staple with everything else fine.
   Lifecycle no_require = l;
   no_require.require_ocsp = false;
@@ -505,7 +508,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Connection first = Open(client_ctx, server_ctx, co, so, sc, l, &cache);
   first.driver->RunOps(in, 2048, /*stop_op=*/15);
   Finish(*first.driver);
-  CheckEnd(first, cc, sc, l, expected);
+  CheckEnd(first, cc, sc, l, expected, ech.offered() && !ech.server_holds());
   CheckEch(first, ech, cc);
   FUZZ_CHECK(!first.client->handshake_info().session_reused, "the first connection resumed");
   const auto& stored = first.driver->end(1).checker->new_sessions();
@@ -556,7 +559,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Finish(*second.driver);
   if (std::getenv("SANSIO_FUZZ_TRACE")) Trace(first, second, saved.has_value(), expected);
   if (faulted) return 0;
-  CheckEnd(second, cc, sc, l, expected);
+  CheckEnd(second, cc, sc, l, expected, ech.offered() && !ech.server_holds());
   CheckEch(second, ech, cc);
   if (second.driver->faulted() || !expected) return 0;
 
