@@ -13,6 +13,8 @@
 #include <string_view>
 
 #include "core/internal/cert_compression.h"
+#include "core/internal/ech.h"
+#include "core/internal/key_operation.h"
 #include "core/internal/pem.h"
 #include "core/internal/trust.h"
 
@@ -133,6 +135,13 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   // Our certificate and key.
   const Credentials& cred = options.credentials;
   bool has_key = !cred.key_pem.empty(), has_cert = !cred.cert_chain_pem.empty();
+  bool external = cred.external_key.has_value();
+  if (external && (has_key || !cred.pfx.empty() || !cred.passphrase.empty() || !has_cert)) {
+    return MakeError("ERR_TLS_INVALID_CREDENTIALS",
+                     "external_key takes the certificate chain in cert_chain_pem and no "
+                     "key_pem, passphrase or pfx (the application holds the key)");
+  }
+  if (external) has_key = true;  // held by the application
   if (has_key != has_cert) {
     return MakeError("ERR_TLS_INVALID_CREDENTIALS",
                      has_key ? "a private key was given without a certificate"
@@ -153,13 +162,18 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   }
   if (has_cert || has_pfx) {
     auto loaded =
-        has_pfx ? internal::LoadPkcs12(cred.pfx, cred.passphrase)
-                : internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
+        has_pfx    ? internal::LoadPkcs12(cred.pfx, cred.passphrase)
+        : external ? internal::LoadChain(cred.cert_chain_pem)
+                   : internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
     if (!loaded.ok()) return loaded.error();
     if (has_pfx) ctx->options_.credentials.cert_chain_pem = internal::ChainToPem(loaded->chain);
     std::vector<CRYPTO_BUFFER*> raw;
     for (auto& b : loaded->chain) raw.push_back(b.get());
-    if (!SSL_CTX_set_chain_and_key(ssl_ctx, raw.data(), raw.size(), loaded->key.get(), nullptr)) {
+    // An external key: BoringSSL asks internal::ExternalKeyMethod() (core/key_operation.cc),
+    // which pauses the session; the label is found through the serving SSL_CTX.
+    if (external) internal::SetExternalKeyLabel(ssl_ctx, &*ctx->options_.credentials.external_key);
+    if (!SSL_CTX_set_chain_and_key(ssl_ctx, raw.data(), raw.size(), loaded->key.get(),
+                                   external ? internal::ExternalKeyMethod() : nullptr)) {
       ERR_clear_error();
       return MakeError("ERR_TLS_INVALID_CREDENTIALS",
                        "BoringSSL refused the certificate chain and key");
@@ -216,6 +230,25 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
     SSL_CTX_set_session_id_context(ssl_ctx, reinterpret_cast<const uint8_t*>("sansio_tls"), 10);
   } else {
     SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+  }
+  // Encrypted Client Hello (experimental, core/ech.h).
+  if (!options.ech_keys.empty() || options.ech_grease) {
+    if (server ? options.ech_grease : !options.ech_keys.empty()) {
+      return MakeError(errc::kInvalidConfig, server ? "ech_grease is a client option"
+                                                    : "ech_keys is a server option; a client takes "
+                                                      "SessionOptions::ech_config_list");
+    }
+    if (options.max_version < TlsVersion::kTls13) {
+      return MakeError(errc::kInvalidConfig, "ECH needs TLS 1.3 (max_version)");
+    }
+    if (server) {
+      if (auto error = internal::InstallEchKeys(ssl_ctx, options.ech_keys))
+        return *std::move(error);
+      for (EchKey& k : ctx->options_.ech_keys) {  // the Context keeps no private key
+        OPENSSL_cleanse(k.private_key.data(), k.private_key.size());
+        k.private_key.clear();
+      }
+    }
   }
   if (auto error = ctx->SetUpLifecycle()) return *std::move(error);
   if (auto error = ctx->SetUpNegotiation()) return *std::move(error);

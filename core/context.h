@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ech.h"
 #include "core/error.h"
 #include "core/resumption.h"
 
@@ -48,6 +49,15 @@ struct Credentials {
   // cert_chain_pem with the chain loaded from it.
   std::vector<uint8_t> pfx;
   std::string ocsp_response;  // server: DER OCSPResponse stapled for clients asking; empty: none
+  // The private key is held by the application (an HSM, a remote signer), not by this
+  // library: give the chain in cert_chain_pem and no key_pem, passphrase or pfx. The value
+  // is the application's name for the key (any string, e.g. an HSM handle), reported as
+  // Event::key_label with each request. Every operation with the key pauses the handshake
+  // with EventKind::kSignRequest (or kDecryptRequest: TLS 1.2 RSA key exchange) until
+  // Session::CompleteKeyOperation() or FailKeyOperation(). The key's type and size are read
+  // from the leaf certificate; that the application's key matches it is not checked (a
+  // wrong signature fails at the peer). docs/credentials.md.
+  std::optional<std::string> external_key;
 };
 
 // PskIdentity: what a client answers ContextOptions::psk_client_callback with.
@@ -227,6 +237,18 @@ struct ContextOptions {
   // Client: fail the handshake (ERR_TLS_OCSP_MISSING) when none is stapled; implies
   // request_ocsp. The response's content is not validated here.
   bool require_ocsp = false;
+
+  // ---- Encrypted Client Hello (EXPERIMENTAL, draft 13; core/ech.h, docs/ech.md) ----
+  // Server: the ECH keys, most preferred first (MakeEchKey). Several keys rotate: a client
+  // holding any of their configs is accepted; one holding none gets the retry configs and
+  // connects again. At least one must be a retry config; needs TLS 1.3 (max_version). The
+  // inner ClientHello, once decrypted, is what SNI selection, the SNI callback and
+  // HandshakeInfo::servername see; when it cannot be decrypted, the outer one (the public
+  // name). Invalid keys: ERR_TLS_INVALID_ECH_CONFIG. The Context keeps no private key.
+  std::vector<EchKey> ech_keys;
+  // Client: without an ECHConfigList (SessionOptions::ech_config_list), send a GREASE ECH
+  // extension, so that connections with and without ECH look alike.
+  bool ech_grease = false;
 };
 
 // Context is immutable once built and shared by reference count across sessions and

@@ -16,7 +16,9 @@ namespace sansio_tls {
 // always falls in one of these.
 enum class ErrorKind : uint8_t {
   kConfiguration = 1,  // options, credentials or arguments refused (ERR_TLS_INVALID_*,
-                       // ERR_INVALID_ARG_VALUE, ...): nothing was sent
+                       // ERR_INVALID_ARG_VALUE, ...): nothing was sent; or our own
+                       // external key could not be used (ERR_TLS_KEY_OPERATION_FAILED:
+                       // the application's signer failed mid-handshake)
   kCertificate,        // the peer's certificate failed verification (X509 names such as
                        // CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, an application's
                        // CompleteVerification code, a required OCSP staple missing)
@@ -90,7 +92,12 @@ std::string_view ErrorKindName(ErrorKind kind);
   X(kAlpnCallbackWithProtocols, "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS", kConfiguration) \
   X(kAlpnCallbackInvalidResult, "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", kMisuse)        \
   X(kAlpnNotPending, "ERR_TLS_ALPN_NOT_PENDING", kMisuse)                               \
-  X(kOcspRejected, "ERR_TLS_OCSP_REJECTED", kCertificate)
+  X(kOcspRejected, "ERR_TLS_OCSP_REJECTED", kCertificate)                               \
+  X(kKeyOperationNotPending, "ERR_TLS_KEY_OPERATION_NOT_PENDING", kMisuse)              \
+  X(kKeyOperationInvalidResult, "ERR_TLS_KEY_OPERATION_INVALID_RESULT", kMisuse)        \
+  X(kKeyOperationFailed, "ERR_TLS_KEY_OPERATION_FAILED", kConfiguration)                \
+  X(kInvalidEchConfig, "ERR_TLS_INVALID_ECH_CONFIG", kConfiguration)                    \
+  X(kEchRejected, "ERR_TLS_ECH_REJECTED", kProtocol)
 
 // errc::kX is the code string of one of the library's own errors, e.g.
 // errc::kHandshakeTimeout == "ERR_TLS_HANDSHAKE_TIMEOUT". Compare with Error::code.

@@ -66,6 +66,8 @@ std::string EntryKey(const SniContext& entry) {
   SHA256_Update(&sha, pub.data(), pub.size());
   HashField(&sha, entry.credentials.key_pem);
   HashField(&sha, entry.credentials.passphrase);
+  HashField(&sha, entry.credentials.external_key ? "external:" + *entry.credentials.external_key
+                                                 : std::string("in memory"));
   std::string out(SHA256_DIGEST_LENGTH, '\0');
   SHA256_Final(reinterpret_cast<uint8_t*>(out.data()), &sha);
   return out;
@@ -86,13 +88,13 @@ bool KeySigns(int key_type, uint16_t alg) {
   }
 }
 
-// The key type of |ctx|'s certificate (EVP_PKEY_EC, ...), 0 when it has none.
-// The public key type (EVP_PKEY_*) of the leaf of |chain_pem|, 0 if none. Parsed here:
-// SSL_CTX_get0_certificate on a buffers-method SSL_CTX builds an X509 it never frees.
+// The key type of the leaf of |chain_pem| (EVP_PKEY_EC, ...), 0 when it has none. (Not
+// SSL_CTX_get0_certificate: on a buffers-only SSL_CTX it builds an X509 nobody frees.)
 int KeyType(const std::string& chain_pem) {
   auto certs = internal::ParseCertificates(chain_pem);
   if (!certs.ok() || certs->empty()) return 0;
   bssl::UniquePtr<EVP_PKEY> key(X509_get_pubkey(certs->front().get()));
+  ERR_clear_error();
   return key ? EVP_PKEY_id(key.get()) : 0;
 }
 
@@ -297,6 +299,7 @@ std::optional<Error> Context::SetUpNegotiation() {
       sub_options.credentials = e.credentials;
       sub_options.ca_pems = e.ca_pems;
       sub_options.sni_callback = false;
+      sub_options.ech_keys.clear();  // ECH is settled on the session's own context
       auto built = Context::Create(sub_options);
       Cleanse(sub_options.credentials.key_pem);
       Cleanse(sub_options.credentials.passphrase);
@@ -317,6 +320,7 @@ std::optional<Error> Context::SetUpNegotiation() {
       alt_options.credentials = o.alternative_credentials[i];
       alt_options.alternative_credentials.clear();
       alt_options.sni_callback = false;
+      alt_options.ech_keys.clear();
       auto built = Context::Create(alt_options);
       Cleanse(alt_options.credentials.key_pem);
       Cleanse(alt_options.credentials.passphrase);
@@ -335,7 +339,8 @@ std::optional<Error> Context::SetUpNegotiation() {
       kept.pfx.clear();
     }
   }
-  if (!n->sni.empty() || o.sni_callback || !n->chains.empty() || o.alpn_callback) {
+  if (!n->sni.empty() || o.sni_callback || !n->chains.empty() || o.alpn_callback ||
+      !o.ech_keys.empty()) {
     SSL_CTX_set_select_certificate_cb(ssl_ctx_, NegotiationCallbacks::OnSelectCertificate);
   }
   negotiation_ = std::move(n);
@@ -351,6 +356,17 @@ std::shared_ptr<const Context> Context::ContextForServername(std::string_view se
 // ---- Session ------------------------------------------------------------------------
 
 int Session::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
+  // ECH (server with keys): BoringSSL decrypted the inner ClientHello before this callback,
+  // and |hello| and SSL_get_servername are the inner one's; otherwise the outer one's.
+  if (!context_->options().ech_keys.empty()) {
+    const uint8_t* ech = nullptr;
+    size_t ech_len = 0;
+    info_.ech = SSL_ech_accepted(ssl_) ? EchStatus::kAccepted
+                : SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_encrypted_client_hello,
+                                                       &ech, &ech_len)
+                    ? EchStatus::kRejected
+                    : EchStatus::kNotOffered;
+  }
   switch (sni_state_) {
     case SniState::kPending:
       return ssl_select_cert_retry;
@@ -461,7 +477,8 @@ bool Session::alpn_pending() const {
 }
 
 bool Session::pause_pending() const {
-  return sni_pending() || alpn_pending() || verify_pending() || session_lookup_pending();
+  return sni_pending() || alpn_pending() || verify_pending() || session_lookup_pending() ||
+         key_operation_pending();
 }
 
 X509_STORE* Session::verify_store() const {

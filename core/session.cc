@@ -135,6 +135,10 @@ const char* EventKindName(EventKind kind) {
       return "AlpnRequest";
     case EventKind::kTrace:
       return "Trace";
+    case EventKind::kSignRequest:
+      return "SignRequest";
+    case EventKind::kDecryptRequest:
+      return "DecryptRequest";
   }
   return "?";
 }
@@ -152,8 +156,10 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> 
   }
   std::unique_ptr<Session> s(new Session(std::move(context), std::move(options)));
   if (s->options_.now) s->set_now(*s->options_.now);
-  if (!s->Init()) {
+  std::optional<Error> init_error;
+  if (!s->Init(&init_error)) {
     ERR_clear_error();
+    if (init_error) return *std::move(init_error);
     return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
   }
   if (fragment != 0) s->set_max_send_fragment(fragment);
@@ -183,7 +189,7 @@ const internal::Lifecycle& Session::life() const {
 
 internal::Lifecycle& Session::mutable_life() { return rare().life; }
 
-bool Session::Init() {
+bool Session::Init(std::optional<Error>* error) {
   ERR_clear_error();
   ssl_ = SSL_new(context_->ssl_ctx());
   if (!ssl_) return false;
@@ -211,6 +217,20 @@ bool Session::Init() {
     const std::string& sni = options_.servername;
     if (!sni.empty() && !IsIpAddress(sni) && !SSL_set_tlsext_host_name(ssl_, sni.c_str())) {
       return false;
+    }
+    // Encrypted Client Hello (experimental, core/ech.h).
+    const std::vector<uint8_t>& ech = options_.ech_config_list;
+    if (!ech.empty()) {
+      if (copts.max_version < TlsVersion::kTls13) {
+        *error = MakeError(errc::kInvalidConfig, "ech_config_list needs TLS 1.3 (max_version)");
+        return false;
+      }
+      if (!SSL_set1_ech_config_list(ssl_, ech.data(), ech.size())) {
+        *error = MakeError(errc::kInvalidEchConfig, "ech_config_list is not an ECHConfigList");
+        return false;
+      }
+    } else if (copts.ech_grease) {
+      SSL_set_enable_ech_grease(ssl_, 1);
     }
   } else {
     SSL_set_accept_state(ssl_);
@@ -454,6 +474,14 @@ void Session::DriveHandshake() {
     ERR_clear_error();  // an EOF meanwhile is judged once the handshake can go on
     return;
   }
+  if (err == SSL_ERROR_WANT_PRIVATE_KEY_OPERATION) {  // paused until CompleteKeyOperation()
+    ERR_clear_error();
+    if (eof_)
+      Fail(MakeError("ECONNRESET",
+                     "the transport ended while the handshake waited for a private-key "
+                     "operation"));
+    return;
+  }
   if (err == SSL_ERROR_PENDING_CERTIFICATE) {  // paused until AnswerSni()
     ERR_clear_error();
     if (eof_)
@@ -465,7 +493,31 @@ void Session::DriveHandshake() {
     Fail(MakeError("ECONNRESET", "the transport ended before the TLS handshake completed"));
     return;
   }
-  Fail(ErrorFromSsl(err, "handshake"));
+  if (std::optional<Error> key_error = KeyOperationError()) {
+    ERR_clear_error();
+    Fail(*std::move(key_error));
+    return;
+  }
+  Error error = ErrorFromSsl(err, "handshake");
+  if (role() == Role::kClient && error.code == "ERR_SSL_ECH_REJECTED") {
+    // The server proved the public name and could not decrypt our ClientHello: its retry
+    // configs are now authenticated (SSL_get0_ech_retry_configs may only be called here).
+    const uint8_t* retry = nullptr;
+    size_t retry_len = 0;
+    SSL_get0_ech_retry_configs(ssl_, &retry, &retry_len);
+    rare().ech_retry_configs.assign(retry, retry + retry_len);
+    info_.ech = EchStatus::kRejected;
+    error.code = std::string(errc::kEchRejected);
+    error.message = retry_len > 0 ? "the server rejected ECH; connect again with its retry "
+                                    "configs (Session::ech_retry_configs)"
+                                  : "the server rejected ECH and sent no retry configs: it "
+                                    "has no ECH now; connect again without it";
+  }
+  Fail(std::move(error));
+}
+
+std::vector<uint8_t> Session::ech_retry_configs() const {
+  return rare_ ? rare_->ech_retry_configs : std::vector<uint8_t>();
 }
 
 namespace {
@@ -567,6 +619,13 @@ void Session::OnHandshakeDone() {
   info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
   info_.extended_master_secret = SSL_get_extms_support(ssl_) == 1;
   if (const char* identity = SSL_get_psk_identity(ssl_)) info_.psk_identity = identity;
+  if (SSL_ech_accepted(ssl_)) {
+    info_.ech = EchStatus::kAccepted;
+  } else if (role() == Role::kClient) {
+    info_.ech = !options_.ech_config_list.empty() ? EchStatus::kRejected
+                : context_->options().ech_grease  ? EchStatus::kGrease
+                                                  : EchStatus::kNotOffered;
+  }  // server: set when the ClientHello was read (SelectCertificate)
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
   // A PSK suite authenticated the peer, also when resuming such a session.
   if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);

@@ -63,6 +63,9 @@ struct HandshakeInfo {
   // TLS 1.2 PSK suite (ContextOptions::psk_*_callback): the identity used (client: ours;
   // server: the client's); empty otherwise.
   std::string psk_identity;
+  // Encrypted Client Hello (experimental, core/ech.h). Also set in handshake_info() after a
+  // client's ERR_TLS_ECH_REJECTED (kRejected) and a server's failed handshake.
+  EchStatus ech = EchStatus::kNotOffered;
 };
 
 enum class EventKind {
@@ -86,6 +89,13 @@ enum class EventKind {
   kAlpnRequest,      // server, ContextOptions::alpn_callback: the handshake waits for
                      // AnswerAlpn(); |protocols| is the client's list, |servername| its name
   kTrace,            // SessionOptions::trace: |message| is a protocol message sent or received
+  kSignRequest,      // Credentials::external_key: the handshake waits for
+                     // CompleteKeyOperation() with the signature of |data| (the message
+                     // itself, not a digest) by |signature_algorithm| with the key named
+                     // |key_label|
+  kDecryptRequest,   // Credentials::external_key, TLS 1.2 RSA key exchange: the handshake
+                     // waits for CompleteKeyOperation() with the raw RSA decryption (no
+                     // padding removed) of |data| with the key named |key_label|
 };
 
 // A protocol message seen by the trace (SessionOptions::trace, Node's enableTrace()).
@@ -108,6 +118,11 @@ struct Event {
   std::string data;                     // kSessionLookup: session ID (raw bytes); kKeyLog: the line
   std::vector<std::string> protocols;   // kAlpnRequest: the ALPN protocols the client offered
   TraceMessage message;                 // kTrace
+  // kSignRequest: the IANA SignatureScheme to sign with (0x0804 rsa_pss_rsae_sha256, 0x0403
+  // ecdsa_secp256r1_sha256, ...). In TLS 1.2 an ECDSA scheme does not bind the curve: sign
+  // with the key's own curve and the scheme's hash.
+  uint16_t signature_algorithm = 0;
+  std::string key_label;  // kSignRequest, kDecryptRequest: Credentials::external_key
 };
 
 // SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).
@@ -138,7 +153,8 @@ using Timestamp = std::chrono::milliseconds;
 
 // The session's deadlines end it with errc::kHandshakeTimeout, or errc::kPauseUnanswered
 // when the handshake was waiting for the application's answer to a pause (kSniRequest,
-// kSessionLookup, kVerifyRequested) as the deadline passed (core/error.h).
+// kSessionLookup, kVerifyRequested, kAlpnRequest, kSignRequest, kDecryptRequest) as the
+// deadline passed (core/error.h).
 
 // Per-connection options.
 struct SessionOptions {
@@ -184,6 +200,13 @@ struct SessionOptions {
   // Node's enableTrace(): every handshake message, alert and ChangeCipherSpec sent or
   // received is reported as a kTrace event (names, sizes; never key material). Off: none.
   bool trace = false;
+  // Client: the server's ECHConfigList (its DNS HTTPS record's "ech" value, or
+  // Session::ech_retry_configs() of a rejected attempt): the ClientHello naming
+  // |servername| is encrypted, and the clear one names the config's public name
+  // (experimental, core/ech.h). Empty: no ECH. Create() refuses a malformed list
+  // (ERR_TLS_INVALID_ECH_CONFIG) and a context without TLS 1.3 (ERR_TLS_INVALID_CONFIG); a
+  // list with no config this library supports is ignored (no ECH).
+  std::vector<uint8_t> ech_config_list;
 };
 
 class Session : private internal::BioEndpoint {
@@ -239,7 +262,8 @@ class Session : private internal::BioEndpoint {
   // PeekPlaintext borrows all received plaintext not yet read, in order, as one contiguous
   // view (empty when none): Read() without the copy. The view stays valid and unchanged
   // until ConsumePlaintext(), Read(), or any call that may process input (Feed(), FeedEof(),
-  // Close(), KeyUpdate(), AnswerSni(), AnswerSessionLookup(), CompleteVerification()).
+  // Close(), KeyUpdate(), AnswerSni(), AnswerAlpn(), AnswerSessionLookup(),
+  // CompleteVerification(), CompleteKeyOperation(), FailKeyOperation()).
   // Write(), NextEvent(), PendingOutput(), ConsumeOutput() and the const accessors leave it
   // valid: an application may Write() straight from the view (an echo) before consuming it.
   std::span<const uint8_t> PeekPlaintext() const { return plaintext_in_.data(); }
@@ -335,8 +359,24 @@ class Session : private internal::BioEndpoint {
   // True from kAlpnRequest until AnswerAlpn() (or a failure).
   bool alpn_pending() const;
 
+  // ---- External private keys (Credentials::external_key; core/key_operation.cc) ---------
+  // CompleteKeyOperation answers the pending kSignRequest (|result|: the signature) or
+  // kDecryptRequest (|result|: the raw RSA decryption, as long as the modulus) and resumes
+  // the handshake; the bytes are copied. A wrong signature is not detected here: the peer
+  // fails its verification. Returns an Error, changing nothing, when no request is pending
+  // (ERR_TLS_KEY_OPERATION_NOT_PENDING) or |result| is empty or longer than the key's
+  // largest output (ERR_TLS_KEY_OPERATION_INVALID_RESULT). May be called from within the
+  // event loop that popped the request or later, on the thread driving the session.
+  std::optional<Error> CompleteKeyOperation(std::span<const uint8_t> result);
+  // FailKeyOperation answers the pending request with a failure (the signer is unreachable,
+  // refused, ...): the handshake fails with ERR_TLS_KEY_OPERATION_FAILED and |message|, and
+  // an internal_error alert. Error ERR_TLS_KEY_OPERATION_NOT_PENDING when none waits.
+  std::optional<Error> FailKeyOperation(std::string message = {});
+  // True from kSignRequest or kDecryptRequest until answered (or a failure).
+  bool key_operation_pending() const;
+
   // True while the handshake waits for the application to answer any pause: SNI, ALPN,
-  // verification or an external session lookup.
+  // verification, an external session lookup or a private-key operation.
   bool pause_pending() const;
 
   // ExportKeyingMaterial derives |length| bytes from the connection's secrets (RFC 5705 /
@@ -362,6 +402,12 @@ class Session : private internal::BioEndpoint {
   // Error ERR_TLS_CHANNEL_BINDING for another type, before the handshake completed, after a
   // failure, or when |type| is not defined (or not safe) for this connection.
   Result<std::vector<uint8_t>> ChannelBinding(std::string_view type) const;
+
+  // Client, after ERR_TLS_ECH_REJECTED: the ECHConfigList the server sent, authenticated by
+  // its certificate for the public name, to connect again with (SessionOptions::
+  // ech_config_list). Empty: the server has no ECH now; connect again without it. Empty
+  // after any other outcome.
+  std::vector<uint8_t> ech_retry_configs() const;
 
   // ---- Session lifecycle (core/session_lifecycle.cc) -----------------------------------
   // Client: the newest resumable session received (see kNewSession), else nullopt. Server:
@@ -389,9 +435,10 @@ class Session : private internal::BioEndpoint {
   friend struct SessionCallbacks;
   friend struct NegotiationCallbacks;
   friend struct LifecycleCallbacks;
+  friend struct KeyOperationCallbacks;
   Session(std::shared_ptr<const Context> context, SessionOptions options);
 
-  bool Init();
+  bool Init(std::optional<Error>* error);
   void Drive();
   void DriveHandshake();
   void OnHandshakeDone();
@@ -426,6 +473,14 @@ class Session : private internal::BioEndpoint {
   std::string NegotiatedNpn() const;                     // HandshakeInfo::npn_protocol
   // The store verifying the peer: the SNI-chosen credentials' CAs, else the context's.
   X509_STORE* verify_store() const;
+
+  // External keys (core/key_operation.cc): BoringSSL asks for an operation (an
+  // ssl_private_key_result_t), then for its result.
+  int StartKeyOperation(EventKind kind, uint16_t algorithm, std::span<const uint8_t> input,
+                        size_t max_out);
+  int FinishKeyOperation(uint8_t* out, size_t* out_len, size_t max_out);
+  // The handshake failed while a key operation was answered with a failure: its error.
+  std::optional<Error> KeyOperationError();
 
   // Session lifecycle (core/session_lifecycle.cc).
   bool InitLifecycle();

@@ -171,9 +171,15 @@ bool Session::ComputeVerdict() {
       info_.authorized ? std::string() : std::string(VerifyErrorCode(x509_err));
 
   if (info_.authorized && role() == Role::kClient) {
-    const std::string& name = !options_.servername.empty() ? options_.servername
-                              : !options_.host.empty()     ? options_.host
-                                                           : std::string("localhost");
+    std::string name = !options_.servername.empty() ? options_.servername
+                       : !options_.host.empty()     ? options_.host
+                                                    : std::string("localhost");
+    // ECH rejected: this handshake only authenticates the public name (and the retry
+    // configs); it never completes (ERR_TLS_ECH_REJECTED).
+    const char* ech_name = nullptr;
+    size_t ech_name_len = 0;
+    SSL_get0_ech_name_override(ssl_, &ech_name, &ech_name_len);
+    if (ech_name_len > 0) name.assign(ech_name, ech_name_len);
     HostnameCheck check = CheckServerIdentityX509(name, leaf.get());  // authorized: |leaf| parsed
     if (!check.ok) {
       info_.authorized = false;
@@ -205,6 +211,20 @@ int Session::VerifyPeer(uint8_t* out_alert) {
     return ssl_verify_invalid;
   }
   const ContextOptions& o = context_->options();
+  if (role() == Role::kClient) {
+    // ECH rejected: this handshake only authenticates the retry configs, which are trusted
+    // only from a server proven for the public name, whatever reject_unauthorized or a
+    // verify_callback would say.
+    const char* ech_name = nullptr;
+    size_t ech_name_len = 0;
+    SSL_get0_ech_name_override(ssl_, &ech_name, &ech_name_len);
+    if (ech_name_len > 0) {
+      if (info_.authorized) return ssl_verify_ok;
+      *out_alert = AlertForCode(info_.authorization_error);
+      verify_rejected_ = true;
+      return ssl_verify_invalid;
+    }
+  }
   if (o.verify_callback) {
     verify_state_ = VerifyState::kPending;
     Push(Event{EventKind::kVerifyRequested, info_, {}});

@@ -409,6 +409,7 @@ size_t SessionChecker::Drain() {
         FUZZ_CHECK(!sni_requested_ && !handshake_done_, "kSniRequest twice or after the handshake");
         FUZZ_CHECK(!e->servername.empty(), "kSniRequest without a name");
         sni_requested_ = true;
+        sni_names_.push_back(e->servername);
         if (session_.failed()) break;
         FUZZ_CHECK(session_.sni_pending(), "kSniRequest but !sni_pending()");
         if (!deferred_) AnswerPending();
@@ -416,6 +417,21 @@ size_t SessionChecker::Drain() {
       }
       case EventKind::kAlpnRequest:
         FUZZ_CHECK(false, "kAlpnRequest: no fuzz configuration sets alpn_callback");
+        break;
+      case EventKind::kSignRequest:
+      case EventKind::kDecryptRequest:
+        FUZZ_CHECK(signer_ != nullptr, "%s without an external key", name);
+        FUZZ_CHECK(!handshake_done_, "%s after the handshake", name);
+        FUZZ_CHECK(!e->data.empty(), "%s without input", name);
+        FUZZ_CHECK(e->kind == EventKind::kDecryptRequest || e->signature_algorithm != 0,
+                   "kSignRequest without an algorithm");
+        key_requested_ = true;
+        if (session_.failed()) break;
+        FUZZ_CHECK(session_.key_operation_pending() && session_.pause_pending(),
+                   "%s but !key_operation_pending()", name);
+        key_request_ = *e;
+        if (!deferred_ && (key_answer_ == KeyAnswer::kAtOnce || key_answer_ == KeyAnswer::kFail))
+          AnswerPending();
         break;
       case EventKind::kTrace:
         break;
@@ -516,6 +532,27 @@ bool SessionChecker::AnswerPending() {
       FUZZ_CHECK(session_.failed() && session_.error()->code == code,
                  "a rejected verification did not fail the session with %s", code.c_str());
     }
+    return true;
+  }
+  if (session_.key_operation_pending() && signer_ && key_request_ &&
+      key_answer_ != KeyAnswer::kNever) {
+    std::optional<Error> refused;
+    if (key_answer_ == KeyAnswer::kFail) {
+      refused = session_.FailKeyOperation("fuzz: the signer failed");
+      FUZZ_CHECK(session_.failed() && session_.error()->code == errc::kKeyOperationFailed,
+                 "a failed key operation ended with %s",
+                 session_.failed() ? session_.error()->code.c_str() : "no error");
+    } else {
+      std::vector<uint8_t> result = signer_(*key_request_);
+      FUZZ_CHECK(!result.empty(), "the fuzz signer could not answer");
+      refused = session_.CompleteKeyOperation(result);
+    }
+    FUZZ_CHECK(!refused, "the key operation answer was refused: %s", refused->message.c_str());
+    FUZZ_CHECK(!session_.key_operation_pending(), "still key_operation_pending() after the answer");
+    std::optional<Error> again = session_.FailKeyOperation();
+    FUZZ_CHECK(again && again->code == errc::kKeyOperationNotPending,
+               "a second key operation answer was accepted");
+    key_request_.reset();
     return true;
   }
   if (session_.session_lookup_pending() && lookup_) {

@@ -185,7 +185,9 @@ bool Compatible(const ClientConfig& client, const ServerConfig& server);
 // swallows everything, wants_input() false). Lifecycle events: kVerifyRequested at most
 // once, before kHandshakeDone, while verify_pending(), only when a verify answer is set;
 // kSessionLookup on a server before kHandshakeDone, while session_lookup_pending(), only
-// when a lookup is set; kEarlyData on a server before kHandshakeDone; kNewSession carries a
+// when a lookup is set; kSignRequest/kDecryptRequest before kHandshakeDone, with input,
+// while key_operation_pending(), only when a signer is set; kEarlyData on a server before
+// kHandshakeDone; kNewSession carries a
 // session whose ToBytes() survives FromBytes(); kKeyLog lines look like NSS key-log lines.
 class SessionChecker {
  public:
@@ -201,6 +203,20 @@ class SessionChecker {
   void set_session_lookup(Lookup lookup) { lookup_ = std::move(lookup); }
   // Deferred: requests wait until AnswerPending() instead of being answered when drained.
   void set_deferred(bool deferred) { deferred_ = deferred; }
+  // External keys (Credentials::external_key): how kSignRequest and kDecryptRequest are
+  // answered. kAtOnce: signer(request) when drained (or by AnswerPending() when deferred);
+  // kLate: only by AnswerPending(); kNever: never; kFail: FailKeyOperation, when kAtOnce
+  // would answer. Without a signer a key request is a failed check.
+  enum class KeyAnswer { kAtOnce, kLate, kNever, kFail };
+  using Signer = std::function<std::vector<uint8_t>(const Event& request)>;
+  void set_key_signer(Signer signer, KeyAnswer answer) {
+    signer_ = std::move(signer);
+    key_answer_ = answer;
+  }
+  // True once a kSignRequest or kDecryptRequest was drained.
+  bool key_requested() const { return key_requested_; }
+  // The names kSniRequest events carried.
+  const std::vector<std::string>& sni_names() const { return sni_names_; }
   // Answers whatever request is pending (SNI, verification, session lookup) with the
   // configured answer. Returns true if one was answered.
   bool AnswerPending();
@@ -227,6 +243,11 @@ class SessionChecker {
   bool verify_requested_ = false;
   bool early_data_event_ = false;
   bool deferred_ = false;
+  bool key_requested_ = false;
+  std::vector<std::string> sni_names_;
+  Signer signer_;
+  KeyAnswer key_answer_ = KeyAnswer::kAtOnce;
+  std::optional<Event> key_request_;  // the pending key request
   size_t key_log_lines_ = 0;
   std::optional<Error> error_;
   std::optional<SniAnswer> sni_answer_;

@@ -1,9 +1,15 @@
 // Fuzz target: the session lifecycle across two connections of one client and one server
 // context: resumption (TLS 1.3 tickets, TLS 1.2 tickets and session IDs, internal and
-// external caches, expiry), 0-RTT, the verification pause (verify_callback), OCSP stapling
-// and key logging, with the saved session optionally damaged between the connections.
+// external caches, expiry), 0-RTT, the verification pause (verify_callback), external
+// private keys (signing pauses answered at once, late, never, or with a failure), OCSP
+// stapling and key logging, with the saved session optionally damaged between the
+// connections.
 //
-// Input: two ClientConfig bytes, two ServerConfig bytes (fuzz_support.h), three lifecycle
+// Input: two ClientConfig bytes, two ServerConfig bytes (fuzz_support.h; here their spare
+// bits also choose Encrypted Client Hello: server byte 1 bits 6-7 the server's ECH keys, 0
+// none, 1 {A}, 2 {B, then A no longer advertised: rotation}, 3 {B}; client byte 1 bits 6-7
+// 0 none, 1 GREASE, 2 config A, 3 config B; public name "localhost"; only where TLS 1.3 is
+// allowed), three lifecycle
 // bytes, the damage (U16 offset, Byte mode), read-buffer byte, write-buffer byte, then the
 // first connection's operations (Driver::RunOps, fuzz/pair_driver.h) up to opcode 15, then
 // the second connection's. The second connection offers the session the first one saved.
@@ -14,7 +20,11 @@
 //       same for the server; bit 4 answers wait for an Answer operation; bit 5 the external
 //       cache misses; bits 6-7 the second connection's clock: +0, +timeout-1, +timeout, +1 s
 //   L2: bits 0-1 session_timeout 300, 1, 2 or 86400 s; bit 2 the second client overrides
-//       early_data with bit 3
+//       early_data with bit 3; bits 4-5 the server's key is external (Credentials::
+//       external_key) and its signing pauses are answered: 0 no external key, 1 at once (or
+//       by an Answer operation with L1 bit 4), 2 late (only once the script ended), 3 never
+//       (the handshake bound ends the connection); bit 6 the client's certificate key is
+//       external too; bit 7 the answers are failures (FailKeyOperation)
 //   damage mode: 0 none; 2 cut the saved bytes at offset; otherwise XOR the byte at offset
 //
 // Invariants: everything the pair target checks, for both connections; plus: a damaged
@@ -26,7 +36,22 @@
 // result on both sides; 0-RTT is accepted only on a resumed connection; a requested
 // staple arrives intact, an unrequested one never; require_ocsp without a staple fails with
 // ERR_TLS_OCSP_MISSING; key-log lines appear exactly when key_log is set; a rejected
-// verification fails with the application's code.
+// verification fails with the application's code; a side whose key request was never
+// answered fails with ERR_TLS_PAUSE_UNANSWERED at its handshake bound and no handshake
+// completes; one answered with a failure fails with ERR_TLS_KEY_OPERATION_FAILED and its
+// peer receives internal_error; answered signatures (at once or late) complete like keys
+// held in memory. ECH: a config the server holds is accepted on both sides; one it does not
+// hold fails the client with ERR_TLS_ECH_REJECTED carrying exactly the server's retry
+// configs (none from a server without ECH), and the server never sees the inner name;
+// GREASE and no ECH complete as without it and are reported so.
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/hpke.h>
+#include <openssl/mem.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -34,6 +59,7 @@
 #include <vector>
 
 #include "core/session.h"
+#include "core/testing/key_signer.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/pair_driver.h"
 
@@ -52,6 +78,17 @@ struct Lifecycle {
   int clock;  // 0..3, see the header
   uint32_t timeout;
   std::optional<bool> client_early_override;
+  int key_mode;  // 0: keys in memory; 1 at once, 2 late, 3 never (see the header)
+  bool client_key_external, key_fails;
+
+  bool external() const { return key_mode != 0; }
+  SessionChecker::KeyAnswer key_answer() const {
+    if (key_mode == 3) return SessionChecker::KeyAnswer::kNever;
+    if (key_fails) return SessionChecker::KeyAnswer::kFail;
+    return key_mode == 2 ? SessionChecker::KeyAnswer::kLate : SessionChecker::KeyAnswer::kAtOnce;
+  }
+  // True when a key request, once made, keeps the handshake from completing.
+  bool key_blocks() const { return key_mode == 3 || (external() && key_fails); }
 
   static Lifecycle From(uint8_t l0, uint8_t l1, uint8_t l2) {
     Lifecycle l;
@@ -74,6 +111,9 @@ struct Lifecycle {
     l.clock = (l1 >> 6) & 3;
     l.timeout = kTimeouts[l2 & 3];
     if (l2 & 4) l.client_early_override = (l2 & 8) != 0;
+    l.key_mode = (l2 >> 4) & 3;
+    l.client_key_external = l.external() && (l2 & 64);
+    l.key_fails = l2 & 128;
     return l;
   }
 
@@ -127,6 +167,131 @@ struct Connection {
   std::unique_ptr<Driver> driver;
 };
 
+// The fixed PKI's keys, for the application's side of external keys.
+EVP_PKEY* FixedKey(const std::string& pem) {
+  bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  FUZZ_CHECK(key != nullptr, "the fixed PKI's key does not parse");
+  return key;
+}
+EVP_PKEY* ServerKey() {
+  static EVP_PKEY* key = FixedKey(FixedPki().server_key_pem);
+  return key;
+}
+EVP_PKEY* ClientKey() {
+  static EVP_PKEY* key = FixedKey(FixedPki().client_key_pem);
+  return key;
+}
+SessionChecker::Signer SignerWith(EVP_PKEY* key) {
+  return [key](const Event& request) { return testing::KeyOperationResult(key, request); };
+}
+
+// ---- Encrypted Client Hello ----
+// Fixed ECH keys A and B (deterministic: no randomness drawn), public name "localhost".
+EchKey FixedEchKey(uint8_t id, uint8_t fill, bool retry) {
+  uint8_t secret[32];
+  for (uint8_t& b : secret) b = fill;
+  bssl::ScopedEVP_HPKE_KEY key;
+  FUZZ_CHECK(EVP_HPKE_KEY_init(key.get(), EVP_hpke_x25519_hkdf_sha256(), secret, sizeof secret),
+             "fixed ECH key");
+  uint8_t* config = nullptr;
+  size_t len = 0;
+  FUZZ_CHECK(SSL_marshal_ech_config(&config, &len, id, key.get(), "localhost", 0),
+             "fixed ECH config");
+  EchKey k{std::vector<uint8_t>(secret, secret + sizeof secret),
+           std::vector<uint8_t>(config, config + len), retry};
+  OPENSSL_free(config);
+  return k;
+}
+
+struct EchSetup {
+  int server = 0;  // 0 none, 1 {A}, 2 {B, A not retried}, 3 {B} (after TLS 1.3 check)
+  int client = 0;  // 0 none, 1 GREASE, 2 config A, 3 config B (after TLS 1.3 check)
+
+  static EchSetup From(uint8_t c1, uint8_t s1, const ClientConfig& cc, const ServerConfig& sc) {
+    EchSetup e;
+    auto tls13 = [](int versions) { return versions != 2; };  // 0, 3 both; 1 TLS 1.3 only
+    if (tls13(sc.versions)) e.server = (s1 >> 6) & 3;
+    if (tls13(cc.versions)) e.client = (c1 >> 6) & 3;
+    return e;
+  }
+  bool offered() const { return client >= 2; }
+  bool server_holds() const {
+    return (client == 2 && (server == 1 || server == 2)) ||
+           (client == 3 && (server == 2 || server == 3));
+  }
+  std::vector<EchKey> ServerKeys() const {
+    EchKey a = FixedEchKey(1, 0xa1, server == 1), b = FixedEchKey(2, 0xb2, true);
+    switch (server) {
+      case 1:
+        return {a};
+      case 2:
+        return {b, a};
+      case 3:
+        return {b};
+      default:
+        return {};
+    }
+  }
+  std::vector<uint8_t> ClientList() const {
+    if (!offered()) return {};
+    std::vector<EchKey> one = {client == 2 ? FixedEchKey(1, 0xa1, true)
+                                           : FixedEchKey(2, 0xb2, true)};
+    return EchConfigList(one);
+  }
+  // What a rejecting server sends back: its retry configs (none without ECH).
+  std::vector<uint8_t> RetryList() const {
+    std::vector<EchKey> retry;
+    for (const EchKey& k : ServerKeys()) {
+      if (k.retry_config) retry.push_back(k);
+    }
+    return retry.empty() ? std::vector<uint8_t>() : EchConfigList(retry);
+  }
+};
+
+// The ECH checks of one connection (not faulted).
+void CheckEch(Connection& c, const EchSetup& e, const ClientConfig& cc) {
+  if (c.driver->faulted()) return;
+  Session& client = *c.client;
+  Session& server = *c.server;
+  std::string inner = kClientNames[cc.name];
+  for (char& ch : inner) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!inner.empty() && inner.back() == '.') inner.pop_back();
+  if (client.failed() && client.error()->code == errc::kEchRejected) {
+    FUZZ_CHECK(e.offered() && !e.server_holds(), "ECH rejected though the server holds the key");
+    FUZZ_CHECK(client.ech_retry_configs() == e.RetryList(),
+               "the retry configs differ from the server's (%zu bytes)",
+               client.ech_retry_configs().size());
+    FUZZ_CHECK(client.handshake_info().ech == EchStatus::kRejected, "rejected, not reported");
+    if (inner != "localhost") {  // the public name; anything else must stay hidden
+      const char* seen = SSL_get_servername(server.ssl(), TLSEXT_NAMETYPE_host_name);
+      FUZZ_CHECK(!seen || std::string_view(seen) == "localhost",
+                 "a rejected ECH revealed \"%s\" to the server", seen);
+      for (const std::string& name : c.driver->end(1).checker->sni_names()) {
+        FUZZ_CHECK(name == "localhost", "a rejected ECH revealed \"%s\" to SNI selection",
+                   name.c_str());
+      }
+    }
+  }
+  if (!client.handshake_done() || !server.handshake_done()) return;
+  EchStatus ce = client.handshake_info().ech, se = server.handshake_info().ech;
+  if (e.offered()) {
+    FUZZ_CHECK(ce == EchStatus::kAccepted && se == EchStatus::kAccepted,
+               "ECH offered and completed but %s / %s", EchStatusName(ce).data(),
+               EchStatusName(se).data());
+  } else if (e.client == 1) {
+    FUZZ_CHECK(ce == EchStatus::kGrease, "GREASE reported as %s", EchStatusName(ce).data());
+    FUZZ_CHECK(se == (e.server ? EchStatus::kRejected : EchStatus::kNotOffered),
+               "the server reported GREASE as %s", EchStatusName(se).data());
+  } else {
+    FUZZ_CHECK(ce == EchStatus::kNotOffered && se == EchStatus::kNotOffered, "no ECH but %s / %s",
+               EchStatusName(ce).data(), EchStatusName(se).data());
+  }
+}
+
+// The handshake bound given to sessions whose key requests are never answered.
+constexpr std::chrono::milliseconds kNeverBound{10'000};
+
 Connection Open(const std::shared_ptr<const Context>& client_ctx,
                 const std::shared_ptr<const Context>& server_ctx, SessionOptions co,
                 SessionOptions so, const ServerConfig& sc, const Lifecycle& l,
@@ -149,7 +314,41 @@ Connection Open(const std::shared_ptr<const Context>& client_ctx,
   }
   cch.set_deferred(l.deferred);
   sch.set_deferred(l.deferred);
+  if (l.external()) sch.set_key_signer(SignerWith(ServerKey()), l.key_answer());
+  if (l.client_key_external) cch.set_key_signer(SignerWith(ClientKey()), l.key_answer());
   return c;
+}
+
+// Key requests never answered: past the handshake bound, the side that asked fails with
+// ERR_TLS_PAUSE_UNANSWERED, cleanly (nothing pending, its error last), and its peer never
+// completes. Requests answered with a failure: ERR_TLS_KEY_OPERATION_FAILED; the peer
+// (when nothing was faulted) failed too, by the internal_error alert when it had no reason
+// of its own (|expected|: the configurations fit).
+void CheckKeyOutcome(Connection& c, const Lifecycle& l, bool expected) {
+  if (!l.key_blocks()) return;
+  Driver& d = *c.driver;
+  for (int i = 0; i < 2; ++i) {
+    Session& s = *d.end(i).session;
+    if (!d.end(i).checker->key_requested()) continue;
+    if (l.key_mode == 3 && s.key_operation_pending()) {
+      s.OnTimer(Timestamp(kFuzzTime * 1000) + kNeverBound + std::chrono::milliseconds(1));
+      d.Check(d.end(i));
+      FUZZ_CHECK(s.failed() && s.error()->code == errc::kPauseUnanswered,
+                 "an unanswered key request ended with %s",
+                 s.failed() ? s.error()->code.c_str() : "no error");
+      FUZZ_CHECK(!s.pause_pending() && !s.handshake_done(), "still paused after the bound");
+      d.Pump();
+      FUZZ_CHECK(!d.end(1 - i).session->handshake_done(),
+                 "the peer completed a handshake whose key request was never answered");
+    } else if (l.key_fails && !d.faulted() && s.failed() &&
+               s.error()->code == errc::kKeyOperationFailed) {
+      const Session& peer = *d.end(1 - i).session;
+      FUZZ_CHECK(peer.failed() &&
+                     (!expected || (peer.error()->alert_from_peer && peer.error()->alert == 80)),
+                 "the peer of a failed key operation ended with %s",
+                 peer.failed() ? peer.error()->code.c_str() : "no error");
+    }
+  }
 }
 
 // Answers what waits (deferred answers) and pumps until nothing is pending.
@@ -192,12 +391,20 @@ void CheckCompletedLifecycle(Connection& c, const ServerConfig& sc, const Lifecy
 
 // The checks of a connection after its script: completion, or the reason it could not.
 void CheckEnd(Connection& c, const ClientConfig& cc, const ServerConfig& sc, const Lifecycle& l,
-              bool expected) {
+              bool expected, bool ech_fails) {
+  CheckKeyOutcome(c, l, expected);
   if (c.driver->faulted()) return;
+  // A key request answered never or with a failure keeps the handshake from completing.
+  if (l.key_blocks() &&
+      (c.driver->end(0).checker->key_requested() || c.driver->end(1).checker->key_requested()))
+    return;
   if (expected) {
     CheckCompletedLifecycle(c, sc, l);
     return;
   }
+  // An ECH the server cannot decrypt fails first (ERR_TLS_ECH_REJECTED, or the public name's
+  // certificate check): the reasons below are then not certain.
+  if (ech_fails) return;
   // The one refusal whose reason is certain: a missing staple with everything else fine.
   Lifecycle no_require = l;
   no_require.require_ocsp = false;
@@ -249,6 +456,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t c0 = in.Byte(), c1 = in.Byte(), s0 = in.Byte(), s1 = in.Byte();
   ClientConfig cc = ClientConfig::From(c0, c1);
   ServerConfig sc = ServerConfig::From(s0, s1);
+  EchSetup ech = EchSetup::From(c1, s1, cc, sc);
   uint8_t l0 = in.Byte(), l1 = in.Byte(), l2 = in.Byte();
   Lifecycle l = Lifecycle::From(l0, l1, l2);
   uint16_t damage_at = in.U16();
@@ -270,13 +478,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cco.verify_callback = l.client_verify;
   cco.request_ocsp = l.request_ocsp;
   cco.require_ocsp = l.require_ocsp;
+  if (l.external()) {
+    sco.credentials.key_pem.clear();
+    sco.credentials.external_key = "fuzz:server";
+  }
+  if (l.client_key_external && !cco.credentials.cert_chain_pem.empty()) {
+    cco.credentials.key_pem.clear();
+    cco.credentials.external_key = "fuzz:client";
+  }
+  sco.ech_keys = ech.ServerKeys();
+  cco.ech_grease = ech.client == 1;
   auto server_ctx = BuildContext(sco, Harness::kLifecycle);
   auto client_ctx = BuildContext(cco, Harness::kLifecycle);
-  bool expected = Expected(cc, sc, l);
+  // ECH offered to a server without the key (or TLS 1.3) ends in ERR_TLS_ECH_REJECTED.
+  bool expected = Expected(cc, sc, l) && (!ech.offered() || ech.server_holds());
 
   SessionOptions co = ClientSessionOptions(cc), so = ServerSessionOptions();
   co.max_read_buffer = so.max_read_buffer = read_buffer;
   co.max_write_buffer = so.max_write_buffer = write_buffer;
+  co.ech_config_list = ech.ClientList();
+  if (l.key_mode == 3) {  // the bound that ends what is never answered (CheckKeyOutcome)
+    co.now = so.now = Timestamp(kFuzzTime * 1000);
+    co.handshake_timeout = so.handshake_timeout = kNeverBound;
+  }
   ExternalCache cache;
   cache.miss = l.lookup_miss;
 
@@ -284,7 +508,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Connection first = Open(client_ctx, server_ctx, co, so, sc, l, &cache);
   first.driver->RunOps(in, 2048, /*stop_op=*/15);
   Finish(*first.driver);
-  CheckEnd(first, cc, sc, l, expected);
+  CheckEnd(first, cc, sc, l, expected, ech.offered() && !ech.server_holds());
+  CheckEch(first, ech, cc);
   FUZZ_CHECK(!first.client->handshake_info().session_reused, "the first connection resumed");
   const auto& stored = first.driver->end(1).checker->new_sessions();
   FUZZ_CHECK(stored.empty() || l.cache == SessionCacheMode::kExternal,
@@ -334,7 +559,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Finish(*second.driver);
   if (std::getenv("SANSIO_FUZZ_TRACE")) Trace(first, second, saved.has_value(), expected);
   if (faulted) return 0;
-  CheckEnd(second, cc, sc, l, expected);
+  CheckEnd(second, cc, sc, l, expected, ech.offered() && !ech.server_holds());
+  CheckEch(second, ech, cc);
   if (second.driver->faulted() || !expected) return 0;
 
   const HandshakeInfo& ci = second.client->handshake_info();

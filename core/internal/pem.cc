@@ -109,6 +109,20 @@ Result<KeyAndChain> LoadKeyAndChain(const std::string& key_pem, const std::strin
   return out;
 }
 
+Result<KeyAndChain> LoadChain(const std::string& chain_pem) {
+  KeyAndChain out;
+  auto certs = ParseCertificates(chain_pem);
+  if (!certs.ok()) {
+    return MakeError(certs.error().code, "certificate chain: " + certs.error().message);
+  }
+  for (auto& x509 : certs.value()) {
+    if (!AppendDer(x509.get(), &out.chain)) {
+      return MakeError("ERR_TLS_INVALID_PEM", "certificate could not be re-encoded");
+    }
+  }
+  return out;
+}
+
 Result<KeyAndChain> LoadPkcs12(const std::vector<uint8_t>& pfx, const std::string& passphrase) {
   if (passphrase.find('\0') != std::string::npos) {
     return MakeError("ERR_TLS_BAD_PASSPHRASE", "the pfx passphrase contains a NUL byte");

@@ -29,6 +29,10 @@ struct KeyAndChain {
 Result<KeyAndChain> LoadKeyAndChain(const std::string& key_pem, const std::string& passphrase,
                                     const std::string& chain_pem);
 
+// Loads the certificate chain of an external key (Credentials::external_key): |key| stays
+// null. Error ERR_TLS_INVALID_PEM.
+Result<KeyAndChain> LoadChain(const std::string& chain_pem);
+
 // Loads a PKCS#12 (DER) bundle, opening it with |passphrase| (empty for none): its private
 // key, the certificate matching the key as the leaf, then its other certificates in file
 // order. The other certificates only complete our chain; they are not trusted. Errors:

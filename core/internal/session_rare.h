@@ -23,6 +23,13 @@ struct Session::Rare {
   AlpnState alpn_state = AlpnState::kNone;
   std::vector<std::string> alpn_offered;   // the client's list while pending
   std::optional<std::string> alpn_choice;  // kAnswered: the protocol, or nullopt to refuse
+  // Credentials::external_key: the operation BoringSSL waits for, and its answer.
+  enum class KeyOpState : uint8_t { kNone, kPending, kAnswered, kFailed };
+  KeyOpState key_op = KeyOpState::kNone;
+  size_t key_op_max = 0;                   // the largest result BoringSSL takes
+  std::vector<uint8_t> key_op_result;      // kAnswered
+  std::string key_op_failure;              // kFailed: the application's message
+  std::vector<uint8_t> ech_retry_configs;  // client: after ERR_TLS_ECH_REJECTED
 };
 
 }  // namespace sansio_tls

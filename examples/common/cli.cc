@@ -175,9 +175,23 @@ void TlsFlags::Add(Cli& cli, Role role) {
   cli.AddBool("--channel-binding", &channel_binding,
               "report each handshake's Finished messages and channel bindings (--json: "
               "finished, peerFinished, tlsUnique, tlsExporter)");
+  if (server) {
+    app.add_option("--ech-public-name", ech_public_name,
+                   "experimental: accept Encrypted Client Hello with a new key whose config "
+                   "names NAME publicly (a name the certificate covers); the ECHConfigList is "
+                   "printed when listening (--json: echConfigList); reports ech")
+        ->type_name("NAME");
+  } else {
+    app.add_option("--ech-config", ech_config,
+                   "experimental: encrypt the ClientHello with this ECHConfigList (hex, as "
+                   "echo_server prints it); reports ech")
+        ->type_name("HEX");
+    cli.AddBool("--ech-grease", &ech_grease,
+                "experimental: without --ech-config, send a GREASE ECH extension; reports ech");
+  }
 }
 
-std::optional<std::string> TlsFlags::Apply(ContextOptions* options) const {
+std::optional<std::string> TlsFlags::Apply(ContextOptions* options) {
   std::string error;
   for (const std::string& path : ca) {
     auto pem = ReadFile(path, &error);
@@ -219,6 +233,25 @@ std::optional<std::string> TlsFlags::Apply(ContextOptions* options) const {
   }
   HandshakeExtras extras{.channel_binding = channel_binding,
                          .negotiation = !groups.empty() || !sigalgs.empty()};
+  extras.ech = !ech_public_name.empty() || !ech_config.empty() || ech_grease;
+  if (!ech_public_name.empty()) {
+    auto key = MakeEchKey(1, ech_public_name);
+    if (!key.ok()) return "--ech-public-name: " + key.error().message;
+    options->ech_keys = {*key};
+    SetListeningEchConfigList(EchConfigList(options->ech_keys));
+  }
+  if (!ech_config.empty()) {
+    if (ech_config.size() % 2 != 0 ||
+        ech_config.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+      return "--ech-config: expected hex digits";
+    }
+    ech_config_list.clear();
+    for (size_t i = 0; i < ech_config.size(); i += 2) {
+      ech_config_list.push_back(
+          static_cast<uint8_t>(std::stoul(ech_config.substr(i, 2), nullptr, 16)));
+    }
+  }
+  options->ech_grease = ech_grease;
   if (!keymat_export.empty()) {
     size_t comma = keymat_export.rfind(',');
     std::string length = comma == std::string::npos ? "" : keymat_export.substr(comma + 1);

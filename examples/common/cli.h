@@ -66,7 +66,8 @@ class Cli {
 
 // The TLS flags echo_server and echo_client share (--ca, --key, --cert, --passphrase,
 // --alpn, --npn, --min-version, --max-version, --ciphers, --reject-unauthorized,
-// --keymat-export, --channel-binding).
+// --keymat-export, --channel-binding, --ech-public-name (server), --ech-config and
+// --ech-grease (client)).
 struct TlsFlags {
   std::vector<std::string> ca;
   std::string key, cert, passphrase, alpn, npn, min_version, max_version, ciphers;
@@ -76,12 +77,19 @@ struct TlsFlags {
   std::string groups;            // --groups a,b,... (ContextOptions::ecdh_curve)
   std::string sigalgs;           // --sigalgs a,b,... (verify and signing algorithms)
   bool compress_cert = true;     // --compress-cert (ContextOptions::certificate_compression)
+  // Encrypted Client Hello (experimental). Server: --ech-public-name NAME generates a key
+  // and reports its ECHConfigList when listening. Client: --ech-config HEX (an
+  // ECHConfigList), --ech-grease. Either adds "ech" to the handshake report.
+  std::string ech_public_name, ech_config;
+  bool ech_grease = false;
+  std::vector<uint8_t> ech_config_list;  // client: --ech-config decoded by Apply()
 
   // Declares the flags; |role| picks the help texts.
   void Add(Cli& cli, Role role);
   // Reads the files and fills |*options| (and the handshake report's extras, output.h); an
   // error message (a usage error) on failure.
-  std::optional<std::string> Apply(ContextOptions* options) const;
+  // --ech-config is decoded into |ech_config_list| (for SessionOptions::ech_config_list).
+  std::optional<std::string> Apply(ContextOptions* options);
 };
 
 // Reads a whole file; nullopt (with |*error| set) when it cannot.

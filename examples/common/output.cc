@@ -41,6 +41,11 @@ HandshakeExtras& Extras() {
   return extras;
 }
 
+std::vector<uint8_t>& ListeningEchConfigList() {
+  static std::vector<uint8_t> list;
+  return list;
+}
+
 std::string Hex(std::span<const uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -82,6 +87,7 @@ void AddExtras(Json& j, const Session& session) {
     j["tlsUnique"] = HexOrNull(session.ChannelBinding("tls-unique"));
     j["tlsExporter"] = HexOrNull(session.ChannelBinding("tls-exporter"));
   }
+  if (x.ech) j["ech"] = std::string(EchStatusName(session.handshake_info().ech));
 }
 
 // HandshakeJson(|event|), or "WHO connected authorized|unauthorized", through |print|.
@@ -166,6 +172,10 @@ std::string Sha256Fingerprint(std::span<const uint8_t> der) {
 
 void SetHandshakeExtras(HandshakeExtras extras) { Extras() = std::move(extras); }
 
+void SetListeningEchConfigList(std::vector<uint8_t> list) {
+  ListeningEchConfigList() = std::move(list);
+}
+
 Json HandshakeJson(std::string_view event, const Session& session) {
   const HandshakeInfo& h = session.handshake_info();
   // The core's getPeerCertificate() JSON (always valid JSON and UTF-8), kept in its order.
@@ -192,11 +202,15 @@ void PrintListening(std::string_view transport, const transport::SocketAddress& 
            {"host", JsonText(local.address)},
            {"port", local.port}};
     if (!fingerprint.empty()) j["fingerprint256"] = fingerprint;
+    if (!ListeningEchConfigList().empty()) j["echConfigList"] = Hex(ListeningEchConfigList());
     PrintLine(JsonLine(j));
   } else {
     PrintLine("listening on " + local.address + ":" + std::to_string(local.port) + " (" +
               std::string(transport) + ")");
     if (!fingerprint.empty()) PrintLine("ephemeral certificate SHA-256 " + fingerprint);
+    if (!ListeningEchConfigList().empty()) {
+      PrintLine("ECH config list " + Hex(ListeningEchConfigList()));
+    }
   }
 }
 

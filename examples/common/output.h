@@ -46,8 +46,11 @@ struct HandshakeExtras {
   size_t keymat_length = 0;
   bool channel_binding = false;  // Finished messages, tls-unique, tls-exporter
   bool negotiation = false;      // the key-exchange group and the peer's signature algorithm
+  bool ech = false;              // HandshakeInfo::ech ("ech": not_offered, grease, ...)
 };
 void SetHandshakeExtras(HandshakeExtras extras);
+// echo_server --ech-public-name: the ECHConfigList clients need, printed when listening.
+void SetListeningEchConfigList(std::vector<uint8_t> list);
 
 // Node's secureConnection/secureConnect facts: {"event":EVENT,"authorized":..,
 // "authorizationError":..,"servername":..,"alpnProtocol":..,"npnProtocol":..,"protocol":..,
@@ -55,13 +58,15 @@ void SetHandshakeExtras(HandshakeExtras extras);
 // request "keyingMaterial":HEX (exportKeyingMaterial, no context), and "finished",
 // "peerFinished" (getFinished()/getPeerFinished(); null in TLS 1.3), "tlsUnique",
 // "tlsExporter" (HEX or null when not defined for the connection), "group" and
-// "peerSignatureAlgorithm" (names, or null when none). Lower-case hex.
+// "peerSignatureAlgorithm" (names, or null when none), "ech" (not_offered, grease,
+// accepted, rejected). Lower-case hex.
 Json HandshakeJson(std::string_view event, const Session& session);
 
 // ---- echo_server: stdout; clientError and drop go to stderr without --json -------------
 
-// {"event":"listening","transport":..,"host":..,"port":..[,"fingerprint256":..]}, or
-// "listening on HOST:PORT (TRANSPORT)" [+ "ephemeral certificate SHA-256 FP"].
+// {"event":"listening","transport":..,"host":..,"port":..[,"fingerprint256":..]
+// [,"echConfigList":HEX]}, or "listening on HOST:PORT (TRANSPORT)" [+ "ephemeral certificate
+// SHA-256 FP"] [+ "ECH config list HEX"].
 void PrintListening(std::string_view transport, const transport::SocketAddress& local,
                     const std::string& fingerprint, bool json);
 // HandshakeJson("secureConnection"), or "server connected authorized|unauthorized".

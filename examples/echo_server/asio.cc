@@ -51,6 +51,13 @@ int RunAsio(const EchoServerConfig& config) {
   if (KeyLogFile* keylog = config.keylog) {  // threads share the file: it locks
     callbacks.key_log = [keylog](TlsStream&, std::string_view line) { keylog->Write(line); };
   }
+  if (Signer* signer = config.signer) {  // --external-key: answered from the signer thread
+    callbacks.session_event = [signer](TlsStream& tls, const Event& e) {
+      if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+        signer->Sign(e, tls.key_operation_answerer());
+      }
+    };
+  }
 
   asio_tls::ServerOptions options{.host = config.host,
                                   .port = config.port,

@@ -11,6 +11,7 @@
 
 #include "core/context.h"
 #include "examples/common/output.h"
+#include "examples/common/signer.h"
 
 namespace sansio_tls::examples::echo_server {
 
@@ -29,6 +30,7 @@ struct EchoServerConfig {
   bool json = false;
   std::string fingerprint;       // of an ephemeral certificate, printed when set
   KeyLogFile* keylog = nullptr;  // NSS key-log lines go there when set
+  Signer* signer = nullptr;      // --external-key: signs every key request on its thread
 };
 
 int RunAsio(const EchoServerConfig& config);

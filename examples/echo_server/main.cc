@@ -3,7 +3,12 @@
 // back. With --json, stdout carries one JSON object per line instead (listening,
 // secureConnection, clientError, drop). SIGINT/SIGTERM close it gracefully. `--help` lists
 // the flags; the transport's code is in asio.cc, posix.cc or uv.cc beside this file.
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +30,7 @@ int main(int argc, char** argv) {
   std::string transport = "asio", pfx, keylog_path;
   TlsFlags tls;
   std::vector<std::string> sni;
-  bool request_cert = false;
+  bool request_cert = false, external_key = false;
   cli.AddTransport(&transport);
   CLI::App& app = cli.app();
   cli.AddHostPort(&config.host, "address to listen on", &config.port,
@@ -37,6 +42,9 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cli.AddBool("--request-cert", &request_cert, "ask clients for a certificate");
+  cli.AddBool("--external-key", &external_key,
+              "keep the private key out of the TLS code: a signer thread (an HSM stand-in) "
+              "answers each signing request (Credentials::external_key)");
   app.add_option("--max-connections", config.max_connections,
                  "most connections at once; more are dropped (0: no limit)")
       ->type_name("N")
@@ -77,6 +85,21 @@ int main(int argc, char** argv) {
         {.pattern = parts[0],
          .credentials = {.key_pem = *key, .passphrase = tls.passphrase, .cert_chain_pem = *cert},
          .ca_pems = options.ca_pems});
+  }
+  // --external-key: the context gets the chain only; the key goes to the signer thread.
+  std::unique_ptr<Signer> signer;
+  if (external_key) {
+    if (!pfx.empty()) return cli.Usage("--external-key takes --key/--cert, not --pfx");
+    const Credentials& c = options.credentials;
+    bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(c.key_pem.data(), static_cast<int>(c.key_pem.size())));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr,
+                                            const_cast<char*>(c.passphrase.c_str()));
+    if (!key) return cli.Usage("--external-key: cannot read the private key");
+    signer = std::make_unique<Signer>(std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free));
+    options.credentials.key_pem.clear();
+    options.credentials.passphrase.clear();
+    options.credentials.external_key = "echo_server";
+    config.signer = signer.get();
   }
   KeyLogFile keylog;
   if (!keylog_path.empty()) {

@@ -38,6 +38,14 @@ int RunPosix(const EchoServerConfig& config) {
       keylog->Write(line);
     };
   }
+  posix::Server* server_ptr = nullptr;   // set once listening, before any connection
+  if (Signer* signer = config.signer) {  // --external-key: answered from the signer thread
+    callbacks.session_event = [signer, &server_ptr](posix::Connection& conn, const Event& e) {
+      if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+        signer->Sign(e, server_ptr->KeyOperationAnswerer(conn));
+      }
+    };
+  }
 
   auto server = posix::Server::Listen(config.context,
                                       {.host = config.host,
@@ -48,6 +56,7 @@ int RunPosix(const EchoServerConfig& config) {
   if (!server.ok()) {
     return Fail("echo_server", server.error());
   }
+  server_ptr = server.value().get();
   g_server = server->get();
   struct sigaction sa {};
   sa.sa_handler = OnSignal;

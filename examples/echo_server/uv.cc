@@ -34,6 +34,13 @@ int RunUv(const EchoServerConfig& config) {
   if (KeyLogFile* keylog = config.keylog) {
     callbacks.key_log = [keylog](uv_tls::Stream&, std::string_view line) { keylog->Write(line); };
   }
+  if (Signer* signer = config.signer) {  // --external-key: answered from the signer thread
+    callbacks.session_event = [signer, &server](uv_tls::Stream& stream, const Event& e) {
+      if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+        signer->Sign(e, server->KeyOperationAnswerer(stream));
+      }
+    };
+  }
   // After SIGINT/SIGTERM: every connection is gone (or was forced after the grace period).
   callbacks.close = [&] {
     for (uv_signal_t* sig : signals) {

@@ -656,6 +656,10 @@ class Connection {
           break;
         case EventKind::kTrace:  // nor trace
           break;
+        case EventKind::kSignRequest:  // nor external keys
+        case EventKind::kDecryptRequest:
+          Fail("unexpected key operation request");
+          break;
         case EventKind::kVerifyRequested:
           verified_ = true;
           if (!server_ && c_->Has("-fail-ocsp-callback")) {

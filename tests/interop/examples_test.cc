@@ -457,6 +457,62 @@ TEST(EchoClient, ExportsTheSameKeyingMaterialAsOpensslSServer) {
   }
 }
 
+// --external-key: the key stays with echo_server's signer thread; OpenSSL's s_client (a real
+// peer) verifies the signatures it made, in TLS 1.3 and 1.2.
+TEST(EchoServer, ExternalKeySignsForOpensslSClient) {
+  PkiFiles pki = WritePki();
+  auto [server, port] =
+      StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--external-key"});
+  ASSERT_NE(port, 0) << server->Describe();
+  for (const char* version : {"-tls1_3", "-tls1_2"}) {
+    auto client =
+        Process::Start({kOpenssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(port),
+                        "-CAfile", pki.ca, "-servername", "localhost", "-verify_return_error",
+                        version, "-quiet", "-no_ign_eof", "-nocommands"});
+    ASSERT_TRUE(client->WaitOut("welcome!\n")) << version << ": " << client->Describe();
+    client->CloseStdin();
+    EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  }
+  EXPECT_TRUE(server->WaitOut("\"protocol\":\"TLSv1.2\"")) << server->Describe();
+  EXPECT_EQ(CountOf(server->out(), "\"event\":\"secureConnection\""), 2u) << server->out();
+  StopEchoServer(*server);
+}
+
+// Encrypted Client Hello (experimental): echo_server prints its ECHConfigList; echo_client
+// encrypts its ClientHello with it and both report "ech":"accepted"; a list the server does
+// not hold is ERR_TLS_ECH_REJECTED.
+TEST(EchoClient, EncryptsItsClientHelloWithTheListEchoServerPrints) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer(
+      {"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--ech-public-name=localhost"});
+  ASSERT_NE(port, 0) << server->Describe();
+  std::string out = server->out();
+  size_t at = out.find("\"echConfigList\":\"");
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string list = out.substr(at + 17, out.find('"', at + 17) - at - 17);
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                "--ca=" + pki.ca, "--servername=localhost", "--json",
+                                "--ech-config=" + list});
+  ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
+  client->CloseStdin();
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  EXPECT_NE(client->err().find("\"ech\":\"accepted\""), std::string::npos) << client->err();
+  ASSERT_TRUE(server->WaitOut("\"event\":\"secureConnection\"")) << server->Describe();
+  EXPECT_NE(server->out().find("\"ech\":\"accepted\""), std::string::npos) << server->out();
+
+  // A config the server does not hold (another config_id: list length 2, version 2, length
+  // 2, then the id): rejected.
+  std::string wrong = list;
+  wrong[13] = wrong[13] == '0' ? '1' : '0';
+  auto rejected = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                  "--ca=" + pki.ca, "--servername=localhost", "--json",
+                                  "--ech-config=" + wrong});
+  rejected->CloseStdin();
+  EXPECT_EQ(rejected->Wait(), 1) << rejected->Describe();
+  EXPECT_NE(rejected->err().find("ERR_TLS_ECH_REJECTED"), std::string::npos) << rejected->err();
+  StopEchoServer(*server);
+}
+
 // ---- starttls and demo ---------------------------------------------------------------
 
 TEST(Starttls, UpgradesBothEndsAndClosesCleanly) {
@@ -478,6 +534,20 @@ TEST(Demo, RunsWithNoArgumentsInMemoryThenOverLoopback) {
   EXPECT_NE(out.find("[client] received: welcome!\nhello over TCP\n"), std::string::npos) << out;
 }
 
+TEST(RemoteSigner, TheServerSignsOnTheSignerThreadAndEchoes) {
+  auto p = Process::Start({Runfile("examples/remote_signer"), TransportFlag()});
+  EXPECT_EQ(p->Wait(), 0) << p->Describe();
+  std::string out = p->out();
+  for (const char* line :
+       {"the server holds no private key",
+        "signer thread: SignRequest with algorithm 0x0403 for key "
+        "\"signer:localhost\"",
+        "authorized, server signed with 0x0403", "client received: signed elsewhere, echoed here",
+        "signatures made by the signer thread: 1"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
+  }
+}
+
 // ---- every program's command line ---------------------------------------------------
 
 // The example programs and a flag each takes with its default, as --help shows it.
@@ -488,7 +558,8 @@ struct Program {
 constexpr Program kPrograms[] = {{"demo", "--transport NAME=asio"},
                                  {"echo_server", "--port PORT=8000"},
                                  {"echo_client", "--end-timeout-ms MS=10000"},
-                                 {"starttls", "--mode MODE=both"}};
+                                 {"starttls", "--mode MODE=both"},
+                                 {"remote_signer", "--transport NAME=asio"}};
 
 // Runs |program| with |args| to completion.
 std::unique_ptr<Process> RunProgram(const std::string& program, std::vector<std::string> args) {

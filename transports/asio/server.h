@@ -88,12 +88,13 @@ struct ServerCallbacks {
   std::function<void(const ClientErrorInfo& info)> client_error;
   // drop: an accepted socket was closed at once because max_connections was reached.
   std::function<void(const DropInfo& info)> drop;
-  // Session events that are not data: kSniRequest, kAlpnRequest, kSessionLookup and
-  // kVerifyRequested pause the handshake until answered on the stream (answer_sni,
-  // answer_alpn, answer_session_lookup, complete_verification), here or later on the
-  // stream's executor; kNewSession (external session cache) asks to store a session. When
-  // unset, pauses get default answers: SNI the default credentials, ALPN a refusal, a lookup
-  // a miss, a verification a rejection. A pause never
+  // Session events that are not data: kSniRequest, kAlpnRequest, kSessionLookup,
+  // kVerifyRequested, kSignRequest and kDecryptRequest pause the handshake until answered on
+  // the stream (answer_sni, answer_alpn, answer_session_lookup, complete_verification,
+  // complete_key_operation, fail_key_operation), here or later on the stream's executor;
+  // kNewSession (external session cache) asks to store a session. When unset, pauses get
+  // default answers: SNI the default credentials, ALPN a refusal, a lookup a miss, a
+  // verification a rejection, a key operation a failure. A pause never
   // answered ends at the handshake timeout. Also called after secureConnection, with the
   // stream the application then owns, unless it sets its own handler on it.
   std::function<void(TlsStream& stream, const Event& event)> session_event;

@@ -46,10 +46,12 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <asio/async_result.hpp>
 #include <asio/compose.hpp>
 #include <asio/detail/throw_error.hpp>
+#include <asio/post.hpp>
 
 #include "core/context.h"
 #include "core/error.h"
@@ -322,14 +324,15 @@ class Stream {
 
   // ---- Events that are not data, and pauses -----------------------------------------------
   // set_event_handler receives the session's events other than data and ends: kSniRequest,
-  // kAlpnRequest, kSessionLookup and kVerifyRequested (the handshake pauses until answered
-  // with answer_sni, answer_alpn, answer_session_lookup or complete_verification, from the
-  // handler or later, on the stream's strand), kNewSession, kKeyLog, kEarlyData. It runs
-  // inside whichever operation produced the event; it must not destroy the stream. Without a
+  // kAlpnRequest, kSessionLookup, kVerifyRequested, kSignRequest and kDecryptRequest (the
+  // handshake pauses until answered with answer_sni, answer_alpn, answer_session_lookup,
+  // complete_verification, complete_key_operation or fail_key_operation, from the handler
+  // or later, on the stream's strand), kNewSession, kKeyLog, kEarlyData. It runs inside
+  // whichever operation produced the event; it must not destroy the stream. Without a
   // handler, pauses get default answers: SNI the default credentials, ALPN a refusal, a
-  // lookup a miss, a verification a rejection. A blocking call whose pause is not answered by the
-  // handler fails with ERR_TLS_PAUSE_UNANSWERED; an asynchronous one waits (bound it with a
-  // handshake timeout).
+  // lookup a miss, a verification a rejection, a key operation a failure. A blocking call
+  // whose pause is not answered by the handler fails with ERR_TLS_PAUSE_UNANSWERED; an
+  // asynchronous one waits (bound it with a handshake timeout).
   using EventHandler = std::function<void(Stream& stream, const Event& event)>;
   void set_event_handler(EventHandler handler) { core_->event_handler = std::move(handler); }
   // Answers to pauses: the Session's calls, then the waiting operation goes on. Answer
@@ -361,6 +364,39 @@ class Stream {
     auto r = core_->session->AnswerAlpn(std::move(protocol));
     core_->AfterAnswer();
     return r;
+  }
+  // kSignRequest, kDecryptRequest (Credentials::external_key): the signature or decryption
+  // (Session::CompleteKeyOperation), or a failure (Session::FailKeyOperation). A signer on
+  // another thread posts its answer to the stream's executor.
+  std::optional<Error> complete_key_operation(std::span<const uint8_t> result) {
+    auto r = core_->session->CompleteKeyOperation(result);
+    core_->AfterAnswer();
+    return r;
+  }
+  std::optional<Error> fail_key_operation(std::string message = {}) {
+    auto r = core_->session->FailKeyOperation(std::move(message));
+    core_->AfterAnswer();
+    return r;
+  }
+  // key_operation_answerer returns a function that any thread may call once to answer the
+  // pending kSignRequest/kDecryptRequest later (a signer thread, a remote call): it posts
+  // the answer to the stream's executor, the result bytes as complete_key_operation, nullopt
+  // as fail_key_operation. An answer arriving after the stream was destroyed (its handshake
+  // timed out meanwhile) is dropped there. Call this on the stream's executor (e.g. in the
+  // event handler); the stream may move meanwhile.
+  std::function<void(std::optional<std::vector<uint8_t>>)> key_operation_answerer() {
+    return [core = core_.get(), alive = core_->alive,
+            ex = get_executor()](std::optional<std::vector<uint8_t>> result) {
+      asio::post(ex, [core, alive, result = std::move(result)] {
+        if (!*alive) return;
+        if (result) {
+          core->session->CompleteKeyOperation(*result);
+        } else {
+          core->session->FailKeyOperation("the signer failed");
+        }
+        core->AfterAnswer();
+      });
+    };
   }
 
   // Internal: an object released with the stream (used by Server for its connection count).

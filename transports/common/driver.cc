@@ -48,6 +48,10 @@ void DefaultAnswer(Session& session, const Event& event) {
     case EventKind::kAlpnRequest:
       session.AnswerAlpn(std::nullopt);  // refused, as Node's ALPNCallback returning undefined
       break;
+    case EventKind::kSignRequest:
+    case EventKind::kDecryptRequest:
+      session.FailKeyOperation("nothing handles private-key operations (external_key)");
+      break;
     default:
       break;
   }

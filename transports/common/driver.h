@@ -8,7 +8,8 @@
 //    session takes everything read and no transport keeps leftover ciphertext;
 //  - closing drains at most kMaxDrainOnClose unread bytes (1 MiB; Asio drained 64 KiB), so
 //    the kernel does not answer them with a reset that destroys our last records;
-//  - a pause nobody answers: an event handler that does not answer leaves the handshake
+//  - a pause (kSniRequest, kAlpnRequest, kSessionLookup, kVerifyRequested, kSignRequest,
+//    kDecryptRequest) nobody answers: an event handler that does not answer leaves the handshake
 //    waiting until its deadline, then ERR_TLS_PAUSE_UNANSWERED (core/session.h); a blocking
 //    call that meets a pause with no handler fails at once with the same code (POSIX said
 //    ERR_TLS_PAUSED);
@@ -54,7 +55,8 @@ size_t ReadLimit(const Session& session);
 bool Paused(const Session& session);
 // The answer to a pause nobody handles: SNI the default credentials, a session lookup a
 // miss, a verification request a rejection, an ALPN request a refusal
-// (no_application_protocol). Other events are left alone.
+// (no_application_protocol), a private-key operation (kSignRequest, kDecryptRequest) a
+// failure (ERR_TLS_KEY_OPERATION_FAILED). Other events are left alone.
 void DefaultAnswer(Session& session, const Event& event);
 
 // The error a connection that ended both ways closes with: the session's error, else the

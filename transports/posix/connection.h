@@ -94,8 +94,8 @@ class Connection {
 
   // ---- Blocking use --------------------------------------------------------------------
   // Events the blocking calls consume are shown to |hook| first: key-log lines, new
-  // sessions, pauses to answer on session() (kVerifyRequested ...). Without a hook they
-  // are dropped, and a pause makes the blocking call fail with ERR_TLS_PAUSE_UNANSWERED.
+  // sessions, pauses to answer on session() (kVerifyRequested, kSignRequest ...). Without a hook
+  // they are dropped, and a pause makes the blocking call fail with ERR_TLS_PAUSE_UNANSWERED.
   void set_event_hook(std::function<void(Connection&, const Event&)> hook) {
     event_hook_ = std::move(hook);
   }

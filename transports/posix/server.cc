@@ -136,6 +136,7 @@ std::optional<Error> Server::Run() {
         uint64_t count;
         ssize_t ignored = ::read(wake_fd_.get(), &count, sizeof count);
         (void)ignored;
+        RunTasks();
       } else if (auto it = entries_.find(id); it != entries_.end()) {
         if (events[i].events & EPOLLERR) it->second->conn->CheckSocket();
         Service(*it->second);
@@ -155,6 +156,46 @@ std::optional<Error> Server::Run() {
       }
     }
   }
+}
+
+void Server::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    tasks_.push_back(std::move(task));
+  }
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wake_fd_.get(), &one, sizeof one);
+  (void)ignored;
+}
+
+void Server::RunTasks() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    tasks.swap(tasks_);
+  }
+  for (auto& task : tasks) task();
+}
+
+std::function<void(std::optional<std::vector<uint8_t>>)> Server::KeyOperationAnswerer(
+    Connection& conn) {
+  uint64_t id = 0;
+  for (const auto& [entry_id, entry] : entries_) {
+    if (entry->conn.get() == &conn) id = entry_id;
+  }
+  return [this, id](std::optional<std::vector<uint8_t>> result) {
+    Post([this, id, result = std::move(result)] {
+      auto it = entries_.find(id);
+      if (it == entries_.end()) return;  // gone meanwhile
+      Connection& c = *it->second->conn;
+      if (result) {
+        c.session().CompleteKeyOperation(*result);
+      } else {
+        c.session().FailKeyOperation("the signer failed");
+      }
+      c.Advance();
+    });
+  };
 }
 
 int Server::NextTimeoutMs() const {
@@ -287,6 +328,8 @@ bool Server::Dispatch(Entry& e) {
       case EventKind::kAlpnRequest:
       case EventKind::kSessionLookup:
       case EventKind::kVerifyRequested:
+      case EventKind::kSignRequest:
+      case EventKind::kDecryptRequest:
       case EventKind::kNewSession:
         if (callbacks_.session_event) {
           callbacks_.session_event(conn, *ev);

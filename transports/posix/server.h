@@ -13,7 +13,7 @@
 // the connection's data, end and close.
 //
 // Threads: every callback runs on the Run() thread, and Connection objects must only be
-// used there. Close(), connections() and SetContext() may be called from any thread;
+// used there. Close(), connections(), SetContext() and Post() may be called from any thread;
 // Close() also from a signal handler.
 #ifndef SANSIO_TLS_TRANSPORTS_POSIX_SERVER_H_
 #define SANSIO_TLS_TRANSPORTS_POSIX_SERVER_H_
@@ -78,12 +78,14 @@ struct ServerCallbacks {
   std::function<void(const ClientErrorInfo& info)> client_error;
   // drop: an accepted socket was closed at once because max_connections was reached.
   std::function<void(const DropInfo& info)> drop;
-  // Session events that are not data: kSniRequest, kAlpnRequest, kSessionLookup and
-  // kVerifyRequested pause the handshake until answered on conn.session() (AnswerSni,
-  // AnswerAlpn, AnswerSessionLookup, CompleteVerification), here or later from a callback on
-  // the Run() thread (then call conn.Advance()); kNewSession (external session cache) asks to
-  // store a session. When unset, pauses get default answers: SNI the default credentials,
-  // ALPN a refusal, a lookup a miss, a verification a rejection. A pause never answered ends at the
+  // Session events that are not data: kSniRequest, kAlpnRequest, kSessionLookup,
+  // kVerifyRequested, kSignRequest and kDecryptRequest pause the handshake until answered on
+  // conn.session() (AnswerSni, AnswerAlpn, AnswerSessionLookup, CompleteVerification,
+  // CompleteKeyOperation, FailKeyOperation), here or later from a callback on the Run()
+  // thread (then call conn.Advance(); a signer on another thread answers through
+  // KeyOperationAnswerer); kNewSession (external session cache) asks to store a session. When
+  // unset, pauses get default answers: SNI the default credentials, ALPN a refusal, a lookup a
+  // miss, a verification a rejection, a key operation a failure. A pause never answered ends at the
   // handshake timeout.
   std::function<void(Connection& conn, const Event& event)> session_event;
   // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log).
@@ -124,6 +126,17 @@ class Server {
   // nothing, for a null or client context.
   bool SetContext(std::shared_ptr<const Context> context);
 
+  // Post runs |task| on the Run() thread soon, after the events being handled. Any thread;
+  // tasks still queued when Run() returns never run.
+  void Post(std::function<void()> task);
+  // KeyOperationAnswerer: for |conn|'s pending kSignRequest or kDecryptRequest (call it on
+  // the Run() thread, e.g. in session_event), a function any thread may call once to answer
+  // later (a signer thread): it posts the answer to the Run() thread, the result bytes as
+  // Session::CompleteKeyOperation, nullopt as FailKeyOperation, and advances the connection.
+  // An answer for a connection gone meanwhile (its handshake timed out) is dropped. The
+  // server must outlive the calls.
+  std::function<void(std::optional<std::vector<uint8_t>>)> KeyOperationAnswerer(Connection& conn);
+
  private:
   struct Entry;
   Server() = default;
@@ -158,6 +171,11 @@ class Server {
   std::deque<std::pair<Clock::time_point, uint64_t>> handshake_timers_, end_timers_;
   Clock::time_point accept_paused_until_{};
   bool accept_paused_ = false;
+
+  // Post(): tasks from any thread, run by the loop.
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_;  // guarded by tasks_mu_
+  void RunTasks();
 
   // Close(): set from any thread, acted on by the loop.
   std::atomic<bool> close_called_{false};

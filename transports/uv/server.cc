@@ -3,7 +3,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -68,6 +72,7 @@ class Server::State : public internal::ServerLink, public std::enable_shared_fro
   struct Handshaking {
     std::unique_ptr<Stream> stream;
     SocketAddress local, remote;  // captured at accept: a reset socket no longer knows them
+    uint64_t serial = 0;          // this accept's number (a freed StreamImpl's address recurs)
   };
 
   uv_loop_t* loop = nullptr;
@@ -79,6 +84,7 @@ class Server::State : public internal::ServerLink, public std::enable_shared_fro
   SocketAddress local;
   std::unordered_map<StreamImpl*, Handshaking> handshaking;
   std::unordered_set<StreamImpl*> live;  // accepted, socket not yet closed
+  uint64_t accepted = 0;                 // accepts so far (Handshaking::serial)
   std::shared_ptr<State> self;           // while handles are open
   int handles = 0;
   bool closing = false;
@@ -146,7 +152,7 @@ class Server::State : public internal::ServerLink, public std::enable_shared_fro
     StreamImpl* impl = ImplOf(*stream);
     impl->set_server(shared_from_this());
     live.insert(impl);
-    handshaking.emplace(impl, Handshaking{std::move(stream), here, remote});
+    handshaking.emplace(impl, Handshaking{std::move(stream), here, remote, ++accepted});
   }
 
   void OnSecure(Stream& stream) {
@@ -322,6 +328,62 @@ bool Server::SetContext(std::shared_ptr<const Context> context) {
   if (!context || context->role() != Role::kServer) return false;
   state_->context = std::move(context);
   return true;
+}
+
+namespace {
+
+// One deferred key-operation answer: an async handle (woken from any thread once), the
+// answer, and which handshaking stream it is for.
+struct KeyAnswer {
+  uv_async_t async;
+  std::mutex mu;
+  std::optional<std::vector<uint8_t>> result;  // guarded by mu; nullopt: a failure
+  std::atomic<bool> used{false};
+  std::function<void(KeyAnswer*)> deliver;  // on the loop thread
+};
+
+}  // namespace
+
+std::function<void(std::optional<std::vector<uint8_t>>)> Server::KeyOperationAnswerer(
+    Stream& stream) {
+  StreamImpl* impl = ImplOf(stream);
+  auto it = state_->handshaking.find(impl);
+  uint64_t serial = it == state_->handshaking.end() ? 0 : it->second.serial;
+  auto* answer = new KeyAnswer;
+  answer->deliver = [weak = std::weak_ptr<State>(state_), impl, serial](KeyAnswer* a) {
+    std::shared_ptr<State> s = weak.lock();
+    if (!s) return;
+    auto found = s->handshaking.find(impl);
+    if (found == s->handshaking.end() || found->second.serial != serial) return;  // gone
+    Stream& target = *found->second.stream;
+    std::optional<std::vector<uint8_t>> result;
+    {
+      std::lock_guard<std::mutex> lock(a->mu);
+      result = std::move(a->result);
+    }
+    if (result) {
+      target.session().CompleteKeyOperation(*result);
+    } else {
+      target.session().FailKeyOperation("the signer failed");
+    }
+    target.Advance();
+  };
+  uv_async_init(state_->loop, &answer->async, [](uv_async_t* handle) {
+    auto* a = static_cast<KeyAnswer*>(handle->data);
+    a->deliver(a);
+    uv_close(reinterpret_cast<uv_handle_t*>(handle),
+             [](uv_handle_t* h) { delete static_cast<KeyAnswer*>(h->data); });
+  });
+  answer->async.data = answer;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&answer->async));  // waiting keeps no loop alive
+  return [answer](std::optional<std::vector<uint8_t>> result) {
+    if (answer->used.exchange(true)) return;  // once
+    {
+      std::lock_guard<std::mutex> lock(answer->mu);
+      answer->result = std::move(result);
+    }
+    uv_async_send(&answer->async);
+  };
 }
 
 }  // namespace sansio_tls::uv_tls

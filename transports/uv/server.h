@@ -35,8 +35,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/context.h"
 #include "core/error.h"
@@ -63,11 +65,13 @@ struct ServerCallbacks {
   std::function<void(const DropInfo& info)> drop;
   // Session events that are not data (see StreamCallbacks::session_event), for every
   // connection whose stream has no session_event callback of its own: kSniRequest,
-  // kAlpnRequest, kSessionLookup and kVerifyRequested pause the handshake until answered on
-  // stream.session(), here or later on the loop thread followed by stream.Advance();
-  // kNewSession (external session cache) asks to store a session. When unset, pauses get
-  // default answers: SNI the default credentials, ALPN a refusal, a lookup a miss, a
-  // verification a rejection. A pause never answered ends at the handshake timeout.
+  // kAlpnRequest, kSessionLookup, kVerifyRequested, kSignRequest and kDecryptRequest pause
+  // the handshake until answered on stream.session(), here or later on the loop thread
+  // followed by stream.Advance() (a signer on another thread answers through
+  // KeyOperationAnswerer); kNewSession (external session cache) asks to store a session. When
+  // unset, pauses get default answers: SNI the default credentials, ALPN a refusal, a lookup
+  // a miss, a verification a rejection, a key operation a failure. A pause never answered
+  // ends at the handshake timeout.
   std::function<void(Stream& stream, const Event& event)> session_event;
   // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log),
   // for connections whose stream has no key_log callback of its own.
@@ -106,6 +110,15 @@ class Server {
   // setSecureContext); established ones keep theirs. Returns false, changing nothing, for a
   // null or client context.
   bool SetContext(std::shared_ptr<const Context> context);
+
+  // KeyOperationAnswerer: for |stream|'s pending kSignRequest or kDecryptRequest (call it on
+  // the loop thread, e.g. in session_event), a function any thread must call exactly once
+  // to answer later (a signer thread): it wakes the loop (a uv_async_t of its own, which
+  // does not keep the loop alive while waiting) and there answers, the result bytes as
+  // Session::CompleteKeyOperation, nullopt as FailKeyOperation, and advances the stream.
+  // An answer for a connection gone meanwhile (its handshake timed out) is dropped. Until it
+  // is called its handle stays open: uv_loop_close() reports UV_EBUSY.
+  std::function<void(std::optional<std::vector<uint8_t>>)> KeyOperationAnswerer(Stream& stream);
 
  private:
   class State;

@@ -90,13 +90,14 @@ struct StreamCallbacks {
   std::function<void(Stream& stream, PeerEnd end)> end;
   // A Write() returned false, and everything written has since been handed to the socket.
   std::function<void(Stream& stream)> drain;
-  // The session's events other than data and ends: kSniRequest, kAlpnRequest, kSessionLookup
-  // and kVerifyRequested pause the handshake until answered on stream.session() (AnswerSni,
-  // AnswerAlpn, AnswerSessionLookup, CompleteVerification), here or later on the loop thread
-  // followed by stream.Advance(); kNewSession (a resumable session, see Session), kEarlyData.
-  // Without this callback pauses get default answers: SNI the default credentials, ALPN a
-  // refusal, a lookup a miss, a verification a rejection. A pause never answered ends at the
-  // handshake timeout.
+  // The session's events other than data and ends: kSniRequest, kAlpnRequest, kSessionLookup,
+  // kVerifyRequested, kSignRequest and kDecryptRequest pause the handshake until answered on
+  // stream.session() (AnswerSni, AnswerAlpn, AnswerSessionLookup, CompleteVerification,
+  // CompleteKeyOperation, FailKeyOperation), here or later on the loop thread followed by
+  // stream.Advance(); kNewSession (a resumable session, see Session), kEarlyData. Without
+  // this callback pauses get default answers: SNI the default credentials, ALPN a refusal, a
+  // lookup a miss, a verification a rejection, a key operation a failure. A pause never
+  // answered ends at the handshake timeout.
   std::function<void(Stream& stream, const Event& event)> session_event;
   // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log).
   std::function<void(Stream& stream, std::string_view line)> key_log;
