@@ -58,6 +58,11 @@ Json HandshakeJson(std::string_view event, const Session& session);
 
 // ---- echo_server: stdout; clientError and drop go to stderr without --json -------------
 
+// Marks this process as worker |index| of echo_server --workers (set once, in the worker,
+// before any output): "listening" and "secureConnection" then carry "worker":INDEX and
+// "pid":PID (text: a "worker INDEX (pid PID): " prefix on the listening line).
+void SetWorker(int index);
+
 // {"event":"listening","transport":..,"host":..,"port":..[,"fingerprint256":..]}, or
 // "listening on HOST:PORT (TRANSPORT)" [+ "ephemeral certificate SHA-256 FP"].
 void PrintListening(std::string_view transport, const transport::SocketAddress& local,

@@ -1,15 +1,19 @@
 // echo_server: the seed's echo server. On each secure connection it prints
 // "server connected authorized|unauthorized", writes "welcome!\n" and echoes everything
 // back. With --json, stdout carries one JSON object per line instead (listening,
-// secureConnection, clientError, drop). SIGINT/SIGTERM close it gracefully. `--help` lists
-// the flags; the transport's code is in asio.cc, posix.cc or uv.cc beside this file.
+// secureConnection, clientError, drop, ticketKeys). SIGINT/SIGTERM close it gracefully;
+// SIGHUP reloads --ticket-keys files. --workers=N forks N processes sharing the port
+// (SO_REUSEPORT). `--help` lists the flags; the transport's code is in asio.cc, posix.cc or
+// uv.cc beside this file, the fleet helpers in examples/common/fleet.h.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
 #include "examples/common/cli.h"
+#include "examples/common/fleet.h"
 #include "examples/common/output.h"
 #include "examples/echo_server/echo_server.h"
 
@@ -49,6 +53,15 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "asio: io_contexts, one per thread")
       ->type_name("N")
       ->check(CLI::Range(1, 256).description(""));
+  int workers = 1;
+  app.add_option("--workers", workers,
+                 "processes sharing the port (SO_REUSEPORT); the first process only supervises")
+      ->type_name("N")
+      ->check(CLI::Range(1, 64).description(""));
+  std::vector<std::string> ticket_key_files;
+  cli.AddFiles("--ticket-keys", &ticket_key_files,
+               "ticket keys shared by a fleet (docs/fleet.md; nginx 48/80-byte files too); "
+               "repeatable, the first key seals; reloaded on SIGHUP");
   if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
 
   ContextOptions options{.role = Role::kServer, .request_cert = request_cert};
@@ -84,11 +97,25 @@ int main(int argc, char** argv) {
     options.key_log = true;
     config.keylog = &keylog;
   }
+  std::shared_ptr<TicketKeys> ticket_keys;
+  if (!ticket_key_files.empty()) {
+    auto keys = TicketKeys::FromFiles(ticket_key_files);
+    if (!keys.ok()) return cli.Usage(keys.error().code + ": " + keys.error().message);
+    ticket_keys = *keys;
+    options.ticket_keys = ticket_keys;
+  }
   auto context = Context::Create(options);
   if (!context.ok()) return cli.Usage(context.error().code + ": " + context.error().message);
   config.context = *context;
 
-  if (transport == "posix") return RunPosix(config);
-  if (transport == "uv") return RunUv(config);
-  return RunAsio(config);
+  auto serve = [&](int /*worker*/) {
+    std::optional<TicketKeyReloader> reloader;  // before any thread: they inherit its mask
+    if (ticket_keys) reloader.emplace(ticket_keys, ticket_key_files, config.json);
+    if (transport == "posix") return RunPosix(config);
+    if (transport == "uv") return RunUv(config);
+    return RunAsio(config);
+  };
+  if (workers == 1) return serve(0);
+  config.reuse_port = true;
+  return RunWorkers(workers, config.host, &config.port, serve);
 }

@@ -43,7 +43,8 @@ int RunPosix(const EchoServerConfig& config) {
                                       {.host = config.host,
                                        .port = config.port,
                                        .max_connections = config.max_connections,
-                                       .handshake_timeout = config.handshake_timeout},
+                                       .handshake_timeout = config.handshake_timeout,
+ .reuse_port = config.reuse_port},
                                       callbacks);
   if (!server.ok()) {
     return Fail("echo_server", server.error());

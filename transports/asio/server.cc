@@ -113,7 +113,7 @@ Result<std::shared_ptr<Server>> Server::Start(std::vector<asio::io_context*> io_
     a.open(endpoint.protocol(), ec);
     if (ec) return fail("open");
     a.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (reuse_port) {
+    if (reuse_port || s->options_.reuse_port) {
       a.set_option(ReusePort(true), ec);
       if (ec) return fail("SO_REUSEPORT");
     }
