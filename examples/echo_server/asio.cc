@@ -56,7 +56,7 @@ int RunAsio(const EchoServerConfig& config) {
                                   .port = config.port,
                                   .max_connections = config.max_connections,
                                   .handshake_timeout = config.handshake_timeout,
- .reuse_port = config.reuse_port};
+                                  .reuse_port = config.reuse_port};
   auto server = threads == 1 ? asio_tls::Server::Listen(*raw[0], config.context, options, callbacks)
                              : asio_tls::Server::Listen(raw, config.context, options, callbacks);
   if (!server.ok()) {

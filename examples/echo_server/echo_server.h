@@ -25,7 +25,7 @@ struct EchoServerConfig {
   uint16_t port = 8000;
   size_t max_connections = 0;  // 0: no limit
   std::chrono::milliseconds handshake_timeout{120'000};
-  int threads = 1;  // asio: one io_context per thread
+  int threads = 1;          // asio: one io_context per thread
   bool reuse_port = false;  // SO_REUSEPORT (--workers)
   bool json = false;
   std::string fingerprint;       // of an ephemeral certificate, printed when set

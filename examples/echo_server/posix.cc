@@ -44,7 +44,7 @@ int RunPosix(const EchoServerConfig& config) {
                                        .port = config.port,
                                        .max_connections = config.max_connections,
                                        .handshake_timeout = config.handshake_timeout,
- .reuse_port = config.reuse_port},
+                                       .reuse_port = config.reuse_port},
                                       callbacks);
   if (!server.ok()) {
     return Fail("echo_server", server.error());

@@ -47,7 +47,7 @@ int RunUv(const EchoServerConfig& config) {
                                            .port = config.port,
                                            .max_connections = config.max_connections,
                                            .handshake_timeout = config.handshake_timeout,
- .reuse_port = config.reuse_port},
+                                           .reuse_port = config.reuse_port},
                                           callbacks);
   if (!listening.ok()) {
     for (uv_signal_t* sig : signals) delete sig;

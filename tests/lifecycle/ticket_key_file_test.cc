@@ -88,9 +88,8 @@ TEST_P(TicketKeyFile, ATicketIssuedByOneServerResumesOnAnotherLoadedFromTheSameF
   WriteFile(path, "# fleet ticket keys\n\n" + KeyLine() + KeyLine(80));
   auto a = ServerFrom(GetParam(), {path});
   auto b = ServerFrom(GetParam(), {path});
-  auto stranger = Server(GetParam(), [](ContextOptions& o) {
-    o.session_cache = SessionCacheMode::kOff;
-  });
+  auto stranger =
+      Server(GetParam(), [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
   auto client = Client(GetParam());
   auto saved = SaveSession(client, a);
   ASSERT_TRUE(saved);
