@@ -91,6 +91,43 @@ TicketKeyReloader::~TicketKeyReloader() {
   thread_.join();
 }
 
+void PrintSessionStore(const std::optional<Error>& error, bool json) {
+  if (json) {
+    Json j{{"event", "sessionStore"}, {"available", !error}};
+    if (error) {
+      j["code"] = JsonText(error->code);
+      j["message"] = JsonText(error->message);
+    }
+    PrintLine(JsonLine(j));
+  } else if (error) {
+    std::fprintf(stderr, "session store: %s: %s\n", error->code.c_str(), error->message.c_str());
+  } else {
+    std::fprintf(stderr, "session store: available again\n");
+  }
+}
+
+bool ParseRedisAddress(const std::string& address, std::string* host, uint16_t* port,
+                       std::string* unix_socket) {
+  if (address.rfind("unix:", 0) == 0) {
+    *unix_socket = address.substr(5);
+    return !unix_socket->empty();
+  }
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  std::string digits = address.substr(colon + 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 5) {
+    return false;
+  }
+  int p = std::stoi(digits);
+  if (p <= 0 || p > 65535) return false;
+  *host = address.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  *port = static_cast<uint16_t>(p);
+  return true;
+}
+
 int RunWorkers(int workers, const std::string& host, uint16_t* port,
                const std::function<int(int index)>& run) {
   int reserved = -1;

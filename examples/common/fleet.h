@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
 #include "core/resumption.h"
 
 namespace sansio_tls::examples {
@@ -39,6 +41,15 @@ class TicketKeyReloader {
 // and returns 0 when all exited with 0, else the first failing status. A worker ending on
 // its own makes the others stop (SIGTERM). Workers get SIGTERM if the parent dies. Call it
 // before starting any thread.
+// Prints a Redis session store's availability change (redis::Options::on_status):
+// {"event":"sessionStore","available":false,"code":..,"message":..} or
+// {"event":"sessionStore","available":true} (text: on stderr).
+void PrintSessionStore(const std::optional<Error>& error, bool json);
+
+// Parses --redis: "unix:PATH" or "HOST:PORT". False on a malformed address.
+bool ParseRedisAddress(const std::string& address, std::string* host, uint16_t* port,
+                       std::string* unix_socket);
+
 int RunWorkers(int workers, const std::string& host, uint16_t* port,
                const std::function<int(int index)>& run);
 

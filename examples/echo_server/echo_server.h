@@ -7,10 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/context.h"
 #include "examples/common/output.h"
+#include "store/redis/session_cache.h"
 
 namespace sansio_tls::examples::echo_server {
 
@@ -30,6 +32,8 @@ struct EchoServerConfig {
   bool json = false;
   std::string fingerprint;       // of an ephemeral certificate, printed when set
   KeyLogFile* keylog = nullptr;  // NSS key-log lines go there when set
+  // --redis: TLS 1.2 sessions in Redis (the context's session_cache is kExternal).
+  std::optional<redis::Options> redis;
 };
 
 int RunAsio(const EchoServerConfig& config);

@@ -58,6 +58,18 @@ int main(int argc, char** argv) {
                  "processes sharing the port (SO_REUSEPORT); the first process only supervises")
       ->type_name("N")
       ->check(CLI::Range(1, 64).description(""));
+  std::string redis_address;
+  app.add_option("--redis", redis_address,
+                 "keep TLS 1.2 sessions in this Redis, shared by a fleet (docs/fleet.md)")
+      ->type_name("unix:PATH|HOST:PORT");
+  int redis_timeout_ms = 100;
+  app.add_option("--redis-timeout-ms", redis_timeout_ms,
+                 "bound on each Redis call; slower is a miss (full handshake)")
+      ->type_name("MS")
+      ->check(CLI::Range(1, 60'000).description(""));
+  bool session_tickets = true;
+  cli.AddBool("--session-tickets", &session_tickets,
+              "issue session tickets (false: TLS 1.2 resumes by session ID only)");
   std::vector<std::string> ticket_key_files;
   cli.AddFiles("--ticket-keys", &ticket_key_files,
                "ticket keys shared by a fleet (docs/fleet.md; nginx 48/80-byte files too); "
@@ -96,6 +108,19 @@ int main(int argc, char** argv) {
     if (!keylog.Open(keylog_path)) return cli.Usage("cannot open --keylog file " + keylog_path);
     options.key_log = true;
     config.keylog = &keylog;
+  }
+  options.session_tickets = session_tickets;
+  if (!redis_address.empty()) {
+    redis::Options r;
+    if (!ParseRedisAddress(redis_address, &r.host, &r.port, &r.unix_socket)) {
+      return cli.Usage("--redis takes unix:PATH or HOST:PORT, not " + redis_address);
+    }
+    r.timeout = std::chrono::milliseconds(redis_timeout_ms);
+    r.on_status = [json = config.json](const std::optional<Error>& e) {
+      PrintSessionStore(e, json);
+    };
+    config.redis = std::move(r);
+    options.session_cache = SessionCacheMode::kExternal;
   }
   std::shared_ptr<TicketKeys> ticket_keys;
   if (!ticket_key_files.empty()) {

@@ -89,8 +89,8 @@ inline Fleet StartFleet(int workers, std::vector<std::string> flags) {
 struct Visit {
   bool ok = false;
   std::string error;
-  int worker = -1;            // the worker that served it (from its secureConnection line)
-  bool reused = false;        // the client's view
+  int worker = -1;             // the worker that served it (from its secureConnection line)
+  bool reused = false;         // the client's view
   bool server_reused = false;  // the worker's view
   std::optional<SavedSession> session;  // the newest session received
 };
@@ -128,8 +128,7 @@ inline Visit Connect(const Fleet& fleet, const std::shared_ptr<const Context>& c
     v.error = "no secureConnection report";
     return v;
   }
-  std::string line =
-      LinesWith(fleet.process->out(), "\"event\":\"secureConnection\"").at(before);
+  std::string line = LinesWith(fleet.process->out(), "\"event\":\"secureConnection\"").at(before);
   std::smatch m;
   if (std::regex_search(line, m, std::regex("\"worker\":([0-9]+)"))) v.worker = std::stoi(m[1]);
   v.server_reused = line.find("\"sessionReused\":true") != std::string::npos;

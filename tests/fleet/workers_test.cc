@@ -82,8 +82,8 @@ TEST_P(Workers, EveryOfferedTicketResumesWhicheverWorkerIssuedIt) {
     }
   }
   EXPECT_EQ(offered, kVisits);
-  EXPECT_GE(workers_seen.size(), 2u) << "the kernel did not spread " << kVisits + 1
-                                     << " connections";
+  EXPECT_GE(workers_seen.size(), 2u)
+      << "the kernel did not spread " << kVisits + 1 << " connections";
   EXPECT_GT(cross_process, 0);
   EXPECT_TRUE(fleet.Stop()) << fleet.process->Describe();
 }
@@ -126,8 +126,7 @@ TEST_P(Workers, ARotatedFileKeepsOldTicketsWhileTheirKeyStaysAndNotAfter) {
   // k1 leaves the file: its tickets no longer resume anywhere.
   interop::WriteFile(keys, k3 + k2);
   fleet.process->Kill(SIGHUP);
-  ASSERT_TRUE(fleet.WaitFor("\"event\":\"ticketKeys\"", 2 * kWorkers))
-      << fleet.process->Describe();
+  ASSERT_TRUE(fleet.WaitFor("\"event\":\"ticketKeys\"", 2 * kWorkers)) << fleet.process->Describe();
   Visit after = Connect(fleet, client, under_k1[3]);
   ASSERT_TRUE(after.ok) << after.error;
   EXPECT_FALSE(after.reused);
