@@ -67,6 +67,11 @@ int main(int argc, char** argv) {
                  "bound on each Redis call; slower is a miss (full handshake)")
       ->type_name("MS")
       ->check(CLI::Range(1, 60'000).description(""));
+  int redis_retry_ms = 1000;
+  app.add_option("--redis-retry-ms", redis_retry_ms,
+                 "after a Redis failure, how long until it is tried again (meanwhile: misses)")
+      ->type_name("MS")
+      ->check(CLI::Range(1, 600'000).description(""));
   bool session_tickets = true;
   cli.AddBool("--session-tickets", &session_tickets,
               "issue session tickets (false: TLS 1.2 resumes by session ID only)");
@@ -116,6 +121,7 @@ int main(int argc, char** argv) {
       return cli.Usage("--redis takes unix:PATH or HOST:PORT, not " + redis_address);
     }
     r.timeout = std::chrono::milliseconds(redis_timeout_ms);
+    r.retry_interval = std::chrono::milliseconds(redis_retry_ms);
     r.on_status = [json = config.json](const std::optional<Error>& e) {
       PrintSessionStore(e, json);
     };

@@ -70,7 +70,8 @@ class AsioLoop : public internal::Loop {
 
   bool Attach(redisAsyncContext* ac) override {
     if (ac->ev.data) return false;
-    auto* holder = new std::shared_ptr<AsioEvents>(std::make_shared<AsioEvents>(ioc_, ac->c.fd, ac));
+    auto* holder =
+        new std::shared_ptr<AsioEvents>(std::make_shared<AsioEvents>(ioc_, ac->c.fd, ac));
     ac->ev.data = holder;
     ac->ev.addRead = AsioEvents::AddRead;
     ac->ev.delRead = AsioEvents::DelRead;

@@ -4,8 +4,9 @@
 #ifndef SANSIO_TLS_STORE_REDIS_ASIO_H_
 #define SANSIO_TLS_STORE_REDIS_ASIO_H_
 
-#include <asio/io_context.hpp>
 #include <memory>
+
+#include <asio/io_context.hpp>
 
 #include "store/redis/session_cache.h"
 #include "transports/asio/server.h"

@@ -83,8 +83,7 @@ void* BlockingRedisSessionCache::Command(const std::vector<std::string>& argv) {
     args.push_back(a.data());
     lens.push_back(a.size());
   }
-  void* reply =
-      redisCommandArgv(c_, static_cast<int>(args.size()), args.data(), lens.data());
+  void* reply = redisCommandArgv(c_, static_cast<int>(args.size()), args.data(), lens.data());
   if (!reply) {
     bool timeout = c_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
     if (timeout) ++stats_.timeouts;
@@ -99,9 +98,9 @@ void* BlockingRedisSessionCache::Command(const std::vector<std::string>& argv) {
 std::optional<SavedSession> BlockingRedisSessionCache::Lookup(std::span<const uint8_t> id) {
   std::lock_guard lock(mu_);
   ++stats_.lookups;
-  auto* reply = static_cast<redisReply*>(
-      Command({"GETRANGE", internal::SessionKey(options_.key_prefix, id), "0",
-               std::to_string(options_.max_value_size)}));
+  auto* reply =
+      static_cast<redisReply*>(Command({"GETRANGE", internal::SessionKey(options_.key_prefix, id),
+                                        "0", std::to_string(options_.max_value_size)}));
   if (!reply) {
     ++stats_.misses;
     return std::nullopt;
@@ -109,8 +108,8 @@ std::optional<SavedSession> BlockingRedisSessionCache::Lookup(std::span<const ui
   std::optional<SavedSession> found;
   internal::Verdict v = internal::Verdict::kInvalid;
   if (reply->type == REDIS_REPLY_STRING) {
-    v = internal::Judge({reinterpret_cast<const uint8_t*>(reply->str), reply->len}, id,
-                        UnixNow(), options_.max_value_size, &found);
+    v = internal::Judge({reinterpret_cast<const uint8_t*>(reply->str), reply->len}, id, UnixNow(),
+                        options_.max_value_size, &found);
   }
   freeReplyObject(reply);
   if (v == internal::Verdict::kHit) {

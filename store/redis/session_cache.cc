@@ -70,8 +70,7 @@ void AsyncEngine::Store(const SavedSession& session, int64_t now) {
         std::to_string(ttl)});
 }
 
-void AsyncEngine::CheckEarlyData(std::span<const uint8_t> identity,
-                                 std::chrono::milliseconds ttl,
+void AsyncEngine::CheckEarlyData(std::span<const uint8_t> identity, std::chrono::milliseconds ttl,
                                  RedisSessionCache::EarlyDone done) {
   ++stats_.early_checks;
   Pending p{Kind::kEarly, {}, {}, {}, std::move(done)};

@@ -71,7 +71,7 @@ struct Stats {
   uint64_t unavailable = 0;  // calls answered at once because Redis was unavailable
   uint64_t stores = 0, store_failures = 0;
   uint64_t early_checks = 0, early_fresh = 0, early_replays = 0;  // CheckEarlyData
-  uint64_t failures_reported = 0;  // on_status(Error) calls
+  uint64_t failures_reported = 0;                                 // on_status(Error) calls
 };
 
 namespace internal {

@@ -75,8 +75,8 @@ class AsyncEngine {
   std::unique_ptr<Loop> loop_;
   Stats stats_;
   redisAsyncContext* ac_ = nullptr;
-  bool down_ = false;       // unavailable until retry_at_
-  bool reported_ = false;   // a failure was reported and no recovery since
+  bool down_ = false;      // unavailable until retry_at_
+  bool reported_ = false;  // a failure was reported and no recovery since
   bool closing_ = false;
   Clock::time_point retry_at_{};
   uint64_t next_seq_ = 1;
