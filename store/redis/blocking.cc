@@ -18,7 +18,9 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 }  // namespace
 
 BlockingRedisSessionCache::BlockingRedisSessionCache(Options options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  IgnoreSigpipe();
+}
 
 BlockingRedisSessionCache::~BlockingRedisSessionCache() {
   if (c_) redisFree(c_);

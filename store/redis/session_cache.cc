@@ -2,6 +2,7 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,15 @@ int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+void IgnoreSigpipe() {
+  struct sigaction old {};
+  if (sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, nullptr);
+  }
 }
 
 namespace internal {
@@ -32,7 +42,9 @@ std::span<const uint8_t> Bytes(const std::string& s) {
 }  // namespace
 
 AsyncEngine::AsyncEngine(Options options, std::unique_ptr<Loop> loop)
-    : options_(std::move(options)), loop_(std::move(loop)) {}
+    : options_(std::move(options)), loop_(std::move(loop)) {
+  IgnoreSigpipe();
+}
 
 AsyncEngine::~AsyncEngine() {
   closing_ = true;

@@ -123,6 +123,11 @@ class RedisSessionCache {
 // The wall clock in unix seconds (for Store's |now|).
 int64_t UnixNow();
 
+// hiredis writes with write(2): a Redis that went away would raise SIGPIPE. Both cache forms
+// call this when created: SIGPIPE is ignored unless the process installed a handler (as
+// the libuv and Asio transports do too).
+void IgnoreSigpipe();
+
 }  // namespace sansio_tls::redis
 
 #endif  // SANSIO_TLS_STORE_REDIS_SESSION_CACHE_H_

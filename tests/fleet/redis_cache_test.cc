@@ -6,8 +6,9 @@
 #include <gtest/gtest.h>
 #include <uv.h>
 
-#include <asio/io_context.hpp>
 #include <functional>
+
+#include <asio/io_context.hpp>
 
 #include "core/context.h"
 #include "core/session.h"
@@ -32,15 +33,14 @@ const testing::TestPki& Pki() {
 
 // A TLS 1.2 session with an ID, made by a real handshake at |time| (unix seconds).
 SavedSession MakeSession(int64_t time) {
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = Pki().server.key_pem,
-                                        .cert_chain_pem = Pki().server_chain_pem()},
-                        .max_version = TlsVersion::kTls12};
+  ContextOptions server{
+      .role = Role::kServer,
+      .credentials = {.key_pem = Pki().server.key_pem, .cert_chain_pem = Pki().server_chain_pem()},
+      .max_version = TlsVersion::kTls12};
   server.session_tickets = false;
   server.session_cache = SessionCacheMode::kExternal;
-  ContextOptions client{.role = Role::kClient,
-                        .ca_pems = {Pki().root.cert_pem},
-                        .max_version = TlsVersion::kTls12};
+  ContextOptions client{
+      .role = Role::kClient, .ca_pems = {Pki().root.cert_pem}, .max_version = TlsVersion::kTls12};
   auto pair = testing::Pair::Create(*Context::Create(client), *Context::Create(server),
                                     {.servername = "localhost", .verify_time = time},
                                     {.verify_time = time});
@@ -243,7 +243,10 @@ TEST_P(RedisCache, GarbageOversizedForeignExpiredAndWronglyTypedValuesAreCounted
     return k;
   };
   std::vector<std::pair<std::string, std::function<bool(const std::string&)>>> cases = {
-      {"garbage", [&](const std::string& k) { return redis_.Ok({"SET", k, "not a session"}); }},
+      {"garbage",
+       [&](const std::string& k) {
+         return redis_.Ok({"SET", k, "not a session"});
+       }},
       {"oversized",
        [&](const std::string& k) {
          std::string big(ab.begin(), ab.end());
@@ -258,8 +261,14 @@ TEST_P(RedisCache, GarbageOversizedForeignExpiredAndWronglyTypedValuesAreCounted
        [&](const std::string& k) {
          return redis_.Ok({"SET", k, std::string(ab.begin(), ab.begin() + ab.size() / 2)});
        }},
-      {"list", [&](const std::string& k) { return redis_.Ok({"RPUSH", k, "a", "b"}); }},
-      {"hash", [&](const std::string& k) { return redis_.Ok({"HSET", k, "f", "v"}); }},
+      {"list",
+       [&](const std::string& k) {
+         return redis_.Ok({"RPUSH", k, "a", "b"});
+       }},
+      {"hash",
+       [&](const std::string& k) {
+         return redis_.Ok({"HSET", k, "f", "v"});
+       }},
   };
   uint64_t n = 0;
   for (auto& [name, put] : cases) {

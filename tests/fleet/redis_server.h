@@ -8,9 +8,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -99,10 +98,10 @@ class RedisServer {
     return dir ? dir : "/tmp";
   }
   void Start() {
-    process_ = interop::Process::Start(
-        {"/usr/bin/redis-server", "--port", "0", "--unixsocket", socket_, "--unixsocketperm",
-         "700", "--save", "", "--appendonly", "no", "--dir", dir_, "--daemonize", "no",
-         "--loglevel", "warning"});
+    process_ =
+        interop::Process::Start({"/usr/bin/redis-server", "--port", "0", "--unixsocket", socket_,
+                                 "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+                                 "--dir", dir_, "--daemonize", "no", "--loglevel", "warning"});
     // Ready when it answers; polled (redis-server prints nothing at this log level).
     for (int i = 0; i < 500; ++i) {
       if (Ok({"PING"})) return;
