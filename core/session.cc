@@ -104,6 +104,8 @@ const char* EventKindName(EventKind kind) {
       return "AlpnRequest";
     case EventKind::kTrace:
       return "Trace";
+    case EventKind::kEarlyDataCheck:
+      return "EarlyDataCheck";
   }
   return "?";
 }

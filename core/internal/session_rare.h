@@ -23,6 +23,9 @@ struct Session::Rare {
   AlpnState alpn_state = AlpnState::kNone;
   std::vector<std::string> alpn_offered;   // the client's list while pending
   std::optional<std::string> alpn_choice;  // kAnswered: the protocol, or nullopt to refuse
+  // ContextOptions::early_data_check: where the check stands.
+  enum class EarlyCheck : uint8_t { kNone, kPending, kAnswered };
+  EarlyCheck early_check = EarlyCheck::kNone;
 };
 
 }  // namespace sansio_tls
