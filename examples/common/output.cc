@@ -207,6 +207,17 @@ void PrintListening(std::string_view transport, const transport::SocketAddress& 
 
 void SetWorker(int index) { g_worker = index; }
 
+void PrintEarlyDataCheck(bool fresh, bool json) {
+  if (json) {
+    Json j{{"event", "earlyDataCheck"}, {"fresh", fresh}};
+    AddWorker(j);
+    PrintLine(JsonLine(j));
+  } else {
+    std::fprintf(stderr, "early data: %s\n",
+                 fresh ? "fresh (0-RTT accepted)" : "replay or unknown (0-RTT rejected)");
+  }
+}
+
 void PrintSecureConnection(const Session& session, bool json) {
   PrintHandshake(session, json, "secureConnection", "server", PrintLine);
 }

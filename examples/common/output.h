@@ -62,6 +62,10 @@ Json HandshakeJson(std::string_view event, const Session& session);
 // before any output): "listening" and "secureConnection" then carry "worker":INDEX and
 // "pid":PID (text: a "worker INDEX (pid PID): " prefix on the listening line).
 void SetWorker(int index);
+// {"event":"earlyDataCheck","fresh":..[,"worker":..,"pid":..]}: a 0-RTT ticket identity
+// vetted against the fleet's record (--early-data with --redis); fresh: 0-RTT accepted.
+// Text: "early data: fresh|replay (0-RTT accepted|rejected)" on stderr.
+void PrintEarlyDataCheck(bool fresh, bool json);
 
 // {"event":"listening","transport":..,"host":..,"port":..[,"fingerprint256":..]}, or
 // "listening on HOST:PORT (TRANSPORT)" [+ "ephemeral certificate SHA-256 FP"].

@@ -46,16 +46,18 @@ int RunAsio(const EchoServerConfig& config) {
 
   asio_tls::ServerCallbacks callbacks;
   if (!caches.empty()) {
-    callbacks.session_event = [&caches, &raw](TlsStream& stream, const Event& e) {
+    callbacks.session_event = [&caches, &raw, json](TlsStream& stream, const Event& e) {
       for (size_t i = 0; i < raw.size(); ++i) {
         // The stream's executor may be a strand: compare the io_context it runs on.
         asio::execution_context& ctx = asio::query(stream.get_executor(), asio::execution::context);
         if (&ctx == static_cast<asio::execution_context*>(raw[i])) {
-          redis::HandleAsioEvent(*caches[i], stream, e);
+          redis::HandleAsioEvent(*caches[i], stream, e,
+                                 [json](bool fresh) { PrintEarlyDataCheck(fresh, json); });
           return;
         }
       }
       if (e.kind == EventKind::kSessionLookup) stream.answer_session_lookup(std::nullopt);
+      if (e.kind == EventKind::kEarlyDataCheck) stream.answer_early_data(false);
     };
   }
   callbacks.secure_connection = [json](TlsStream tls) {

@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
                  "after a Redis failure, how long until it is tried again (meanwhile: misses)")
       ->type_name("MS")
       ->check(CLI::Range(1, 600'000).description(""));
+  bool early_data = false;
+  cli.AddBool("--early-data", &early_data,
+              "accept TLS 1.3 0-RTT (with --redis: only tickets no server of the fleet saw)");
   bool session_tickets = true;
   cli.AddBool("--session-tickets", &session_tickets,
               "issue session tickets (false: TLS 1.2 resumes by session ID only)");
@@ -115,6 +118,7 @@ int main(int argc, char** argv) {
     config.keylog = &keylog;
   }
   options.session_tickets = session_tickets;
+  options.early_data = early_data;
   if (!redis_address.empty()) {
     redis::Options r;
     if (!ParseRedisAddress(redis_address, &r.host, &r.port, &r.unix_socket)) {
@@ -127,6 +131,7 @@ int main(int argc, char** argv) {
     };
     config.redis = std::move(r);
     options.session_cache = SessionCacheMode::kExternal;
+    options.early_data_check = early_data;  // anti-replay across the fleet
   }
   std::shared_ptr<TicketKeys> ticket_keys;
   if (!ticket_key_files.empty()) {

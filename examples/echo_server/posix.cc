@@ -31,8 +31,9 @@ int RunPosix(const EchoServerConfig& config) {
 
   posix::ServerCallbacks callbacks;
   if (cache) {
-    callbacks.session_event = [&cache](posix::Connection& conn, const Event& e) {
-      redis::HandlePosixEvent(*cache, conn, e);
+    callbacks.session_event = [&cache, json](posix::Connection& conn, const Event& e) {
+      redis::HandlePosixEvent(*cache, conn, e,
+                              [json](bool fresh) { PrintEarlyDataCheck(fresh, json); });
     };
   }
   callbacks.secure_connection = [json](posix::Connection& conn) {

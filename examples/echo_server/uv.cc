@@ -27,8 +27,9 @@ int RunUv(const EchoServerConfig& config) {
 
   uv_tls::ServerCallbacks callbacks;
   if (cache) {
-    callbacks.session_event = [&cache](uv_tls::Stream& stream, const Event& e) {
-      redis::HandleUvEvent(*cache, stream, e);
+    callbacks.session_event = [&cache, json](uv_tls::Stream& stream, const Event& e) {
+      redis::HandleUvEvent(*cache, stream, e,
+                           [json](bool fresh) { PrintEarlyDataCheck(fresh, json); });
     };
   }
   callbacks.secure_connection = [&](std::unique_ptr<uv_tls::Stream> stream) {

@@ -113,14 +113,27 @@ std::unique_ptr<RedisSessionCache> MakeAsioCache(asio::io_context& io_context, O
       std::move(options), std::make_unique<AsioLoop>(io_context)));
 }
 
-bool HandleAsioEvent(RedisSessionCache& cache, asio_tls::TlsStream& stream, const Event& event) {
+bool HandleAsioEvent(RedisSessionCache& cache, asio_tls::TlsStream& stream, const Event& event,
+                     std::function<void(bool fresh)> on_early_data_check) {
   if (event.kind == EventKind::kNewSession && event.session) {
     cache.Store(*event.session, UnixNow());
     return true;
   }
-  if (event.kind != EventKind::kSessionLookup) return false;
+  if (event.kind != EventKind::kSessionLookup && event.kind != EventKind::kEarlyDataCheck) {
+    return false;
+  }
   std::weak_ptr<void> alive = stream.lifetime();
   asio_tls::TlsStream* s = &stream;  // not moved while its handshake waits for the answer
+  if (event.kind == EventKind::kEarlyDataCheck) {
+    cache.CheckEarlyData({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
+                         event.window,
+                         [alive, s, observe = std::move(on_early_data_check)](bool fresh) {
+                           if (alive.expired()) return;
+                           if (observe) observe(fresh);
+                           s->answer_early_data(fresh);
+                         });
+    return true;
+  }
   cache.Lookup({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
                [alive, s](std::optional<SavedSession> found) {
                  if (alive.expired()) return;

@@ -163,10 +163,17 @@ bool BlockingRedisSessionCache::CheckEarlyData(std::span<const uint8_t> identity
   return fresh;
 }
 
-bool HandlePosixEvent(BlockingRedisSessionCache& cache, posix::Connection& conn,
-                      const Event& event) {
+bool HandlePosixEvent(BlockingRedisSessionCache& cache, posix::Connection& conn, const Event& event,
+                      std::function<void(bool fresh)> on_early_data_check) {
   if (event.kind == EventKind::kNewSession && event.session) {
     cache.Store(*event.session, UnixNow());
+    return true;
+  }
+  if (event.kind == EventKind::kEarlyDataCheck) {
+    bool fresh = cache.CheckEarlyData(
+        {reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()}, event.window);
+    if (on_early_data_check) on_early_data_check(fresh);
+    conn.session().AnswerEarlyData(fresh);
     return true;
   }
   if (event.kind != EventKind::kSessionLookup) return false;

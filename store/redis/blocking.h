@@ -6,6 +6,7 @@
 #define SANSIO_TLS_STORE_REDIS_BLOCKING_H_
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -54,10 +55,12 @@ class BlockingRedisSessionCache {
 
 // HandlePosixEvent answers |conn|'s external session-cache events from |cache| (call it from
 // posix::ServerCallbacks::session_event): kSessionLookup is answered before it returns
-// (holding the loop at most Options::timeout), kNewSession is stored. Returns false, doing
-// nothing, for other events.
-bool HandlePosixEvent(BlockingRedisSessionCache& cache, posix::Connection& conn,
-                      const Event& event);
+// (holding the loop at most Options::timeout), kNewSession is stored;
+// kEarlyDataCheck accepts the 0-RTT only when CheckEarlyData() says its ticket identity is
+// fresh fleet-wide (|on_early_data_check|, if set, is told the verdict). Returns false,
+// doing nothing, for other events.
+bool HandlePosixEvent(BlockingRedisSessionCache& cache, posix::Connection& conn, const Event& event,
+                      std::function<void(bool fresh)> on_early_data_check = {});
 
 }  // namespace sansio_tls::redis
 

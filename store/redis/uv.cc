@@ -52,17 +52,32 @@ std::unique_ptr<RedisSessionCache> MakeUvCache(uv_loop_t* loop, Options options)
       std::make_unique<internal::AsyncEngine>(std::move(options), std::make_unique<UvLoop>(loop)));
 }
 
-bool HandleUvEvent(RedisSessionCache& cache, uv_tls::Stream& stream, const Event& event) {
+bool HandleUvEvent(RedisSessionCache& cache, uv_tls::Stream& stream, const Event& event,
+                   std::function<void(bool fresh)> on_early_data_check) {
   if (event.kind == EventKind::kNewSession && event.session) {
     cache.Store(*event.session, UnixNow());
     return true;
   }
-  if (event.kind != EventKind::kSessionLookup) return false;
+  if (event.kind != EventKind::kSessionLookup && event.kind != EventKind::kEarlyDataCheck) {
+    return false;
+  }
   std::weak_ptr<void> alive = stream.lifetime();
   uv_tls::Stream* s = &stream;
   // Answered at once (Redis unavailable): inside the stream's own callback, which goes on
   // by itself; later: Advance() carries the handshake on.
   auto inside = std::make_shared<bool>(true);
+  if (event.kind == EventKind::kEarlyDataCheck) {
+    cache.CheckEarlyData({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
+                         event.window,
+                         [alive, s, inside, observe = std::move(on_early_data_check)](bool fresh) {
+                           if (alive.expired()) return;
+                           if (observe) observe(fresh);
+                           s->session().AnswerEarlyData(fresh);
+                           if (!*inside) s->Advance();
+                         });
+    *inside = false;
+    return true;
+  }
   cache.Lookup({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
                [alive, s, inside](std::optional<SavedSession> found) {
                  if (alive.expired()) return;

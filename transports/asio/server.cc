@@ -196,6 +196,8 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
         stream.complete_verification(false);
       } else if (e.kind == EventKind::kAlpnRequest) {
         stream.answer_alpn(std::nullopt);
+      } else if (e.kind == EventKind::kEarlyDataCheck) {
+        stream.answer_early_data(false);
       }
     });
   }

@@ -336,6 +336,13 @@ class Stream {
     core_->AfterAnswer();
     return r;
   }
+  // kEarlyDataCheck (ContextOptions::early_data_check): accept the client's 0-RTT, or
+  // refuse it (the handshake goes on as 1-RTT) (Session::AnswerEarlyData).
+  std::optional<Error> answer_early_data(bool accept) {
+    auto r = core_->session->AnswerEarlyData(accept);
+    core_->AfterAnswer();
+    return r;
+  }
   std::optional<Error> complete_verification(bool accept, std::string code = {}) {
     auto r = core_->session->CompleteVerification(accept, std::move(code));
     core_->AfterAnswer();

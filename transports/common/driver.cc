@@ -48,6 +48,9 @@ void DefaultAnswer(Session& session, const Event& event) {
     case EventKind::kAlpnRequest:
       session.AnswerAlpn(std::nullopt);  // refused, as Node's ALPNCallback returning undefined
       break;
+    case EventKind::kEarlyDataCheck:
+      session.AnswerEarlyData(false);  // unvetted 0-RTT is not accepted: 1-RTT goes on
+      break;
     default:
       break;
   }

@@ -55,7 +55,7 @@ bool Paused(const Session& session);
 // The answer to a pause nobody handles: SNI the default credentials, a session lookup a
 // miss, a verification request a rejection, an ALPN request a refusal
 // (no_application_protocol). Other events are left alone.
-void DefaultAnswer(Session& session, const Event& event);
+void DefaultAnswer(Session& session, const Event& event);  // kEarlyDataCheck: refused
 
 // The error a connection that ended both ways closes with: the session's error, else the
 // transport's (a reset...), else ERR_TLS_TRUNCATED when the peer ended without close_notify,

@@ -287,6 +287,7 @@ bool Server::Dispatch(Entry& e) {
       case EventKind::kSniRequest:
       case EventKind::kAlpnRequest:
       case EventKind::kSessionLookup:
+      case EventKind::kEarlyDataCheck:
       case EventKind::kVerifyRequested:
       case EventKind::kNewSession:
         if (callbacks_.session_event) {
