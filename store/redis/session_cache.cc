@@ -35,10 +35,6 @@ Error Unavailable(const std::string& why) {
   return MakeError("ERR_REDIS_UNAVAILABLE", "Redis session cache unavailable: " + why);
 }
 
-std::span<const uint8_t> Bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 }  // namespace
 
 AsyncEngine::AsyncEngine(Options options, std::unique_ptr<Loop> loop)
