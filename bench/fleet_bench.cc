@@ -76,8 +76,8 @@ Rate Hammer(uint16_t port, const std::shared_ptr<const Context>& ctx, bool resum
             double seconds) {
   std::atomic<uint64_t> done{0}, reused{0};
   std::vector<std::thread> clients;
-  auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(seconds));
+  auto until = Clock::now() +
+               std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     clients.emplace_back([&] {
@@ -113,7 +113,7 @@ int WorkerPid(const Fleet& f) {
   std::string line = LinesWith(f.process->out(), "\"event\":\"listening\"").at(0);
   // One worker runs in the started process itself (no "pid" field then).
   return std::regex_search(line, m, std::regex("\"pid\":([0-9]+)")) ? std::stoi(m[1])
-                                                                     : f.process->pid();
+                                                                    : f.process->pid();
 }
 
 double MeanMicros(uint16_t port, const std::shared_ptr<const Context>& ctx, int n) {
@@ -157,9 +157,10 @@ int Main(int argc, char** argv) {
   auto tls12_ids = ClientContext(TlsVersion::kTls12, /*tickets=*/false);
   auto tls12_tickets = ClientContext(TlsVersion::kTls12);
 
-  std::printf("fleet benchmark: echo_server --transport=%s, redis-server on a Unix socket, "
-              "%u cores, client in this process (2 threads)\n\n",
-              transport.c_str(), std::thread::hardware_concurrency());
+  std::printf(
+      "fleet benchmark: echo_server --transport=%s, redis-server on a Unix socket, "
+      "%u cores, client in this process (2 threads)\n\n",
+      transport.c_str(), std::thread::hardware_concurrency());
   std::printf("%-44s %12s %12s\n", "handshakes per second (TLS 1.3)", "1 worker", "2 workers");
   Rate r[2][2];
   double cross = 0, resumed_rate = 0;

@@ -631,6 +631,9 @@ class Connection {
           break;
         case EventKind::kTrace:  // nor trace
           break;
+        case EventKind::kEarlyDataCheck:  // nor early_data_check
+          Fail("unexpected kEarlyDataCheck");
+          break;
         case EventKind::kVerifyRequested:
           verified_ = true;
           if (!server_ && c_->Has("-fail-ocsp-callback")) {
