@@ -224,6 +224,15 @@ struct ContextOptions {
   // send data written before the handshake completes as early data. SessionOptions can
   // override it per connection.
   bool early_data = false;
+  // Server, with early_data: every ClientHello offering 0-RTT pauses the handshake with
+  // EventKind::kEarlyDataCheck (Event::data: the ticket identity the early data is bound
+  // to; Event::window: how long to remember it) until Session::AnswerEarlyData(accept). A
+  // refusal rejects the early data and the handshake goes on as 1-RTT (the client sends the
+  // data again after it). For anti-replay across servers: accept only an identity no server
+  // has seen within the window (store/redis, docs/fleet.md). Off: 0-RTT is accepted
+  // whenever BoringSSL would (a replay to another server, or within its own process, goes
+  // unnoticed).
+  bool early_data_check = false;
   // TLS 1.3: a session sends a KeyUpdate once this much was sent under one key, whichever
   // comes first (checked after each write; 0 turns a budget off). The record default is
   // AES-GCM's confidentiality limit (RFC 8446, 5.5).

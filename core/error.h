@@ -78,6 +78,7 @@ std::string_view ErrorKindName(ErrorKind kind);
   X(kSniNotPending, "ERR_TLS_SNI_NOT_PENDING", kMisuse)                                 \
   X(kVerifyNotPending, "ERR_TLS_VERIFY_NOT_PENDING", kMisuse)                           \
   X(kSessionLookupNotPending, "ERR_TLS_SESSION_LOOKUP_NOT_PENDING", kMisuse)            \
+  X(kEarlyDataCheckNotPending, "ERR_TLS_EARLY_DATA_CHECK_NOT_PENDING", kMisuse)         \
   X(kWriteAfterEnd, "ERR_STREAM_WRITE_AFTER_END", kMisuse)                              \
   X(kHandshakeNotDone, "ERR_TLS_HANDSHAKE_NOT_DONE", kMisuse)                           \
   X(kServerAlreadyRunning, "ERR_SERVER_ALREADY_RUNNING", kMisuse)                       \

@@ -340,7 +340,7 @@ std::optional<Error> Context::SetUpNegotiation() {
     }
   }
   if (!n->sni.empty() || o.sni_callback || !n->chains.empty() || o.alpn_callback ||
-      !o.ech_keys.empty()) {
+      !o.ech_keys.empty() || o.early_data_check) {
     SSL_CTX_set_select_certificate_cb(ssl_ctx_, NegotiationCallbacks::OnSelectCertificate);
   }
   negotiation_ = std::move(n);
@@ -410,6 +410,20 @@ int Session::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
       return ssl_select_cert_retry;
     }
   }
+  // early_data_check: the application vets the 0-RTT ticket before BoringSSL decides.
+  if (context_->options().early_data_check) {
+    if (rare_ && rare_->early_check == Rare::EarlyCheck::kPending) return ssl_select_cert_retry;
+    if (!rare_ || rare_->early_check == Rare::EarlyCheck::kNone) {
+      if (std::optional<std::string> identity = EarlyDataIdentity(hello)) {
+        rare().early_check = Rare::EarlyCheck::kPending;
+        Event e{EventKind::kEarlyDataCheck, {}, {}};
+        e.data = std::move(*identity);
+        e.window = std::chrono::seconds(context_->options().session_timeout);
+        Push(std::move(e));
+        return ssl_select_cert_retry;
+      }
+    }
+  }
   const Context* chosen = rare_ ? rare_->sni_context.get() : nullptr;
   // The default credentials serve: one of their chains, by what the client can verify.
   if (!chosen) chosen = NegotiationCallbacks::ChainFor(*context_, hello);
@@ -472,13 +486,49 @@ std::optional<Error> Session::AnswerAlpn(std::optional<std::string> protocol) {
   return std::nullopt;
 }
 
+std::optional<std::string> Session::EarlyDataIdentity(const SSL_CLIENT_HELLO* hello) const {
+  if (!options_.early_data.value_or(context_->options().early_data)) return std::nullopt;
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_early_data, &data, &len) ||
+      !SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_pre_shared_key, &data, &len)) {
+    return std::nullopt;
+  }
+  // PreSharedKeyExtension (RFC 8446, 4.2.11): identities<7..2^16-1>, each
+  // opaque identity<1..2^16-1> || uint32 obfuscated_ticket_age. 0-RTT uses the first.
+  CBS ext, identities, identity;
+  uint32_t age = 0;
+  CBS_init(&ext, data, len);
+  if (!CBS_get_u16_length_prefixed(&ext, &identities) ||
+      !CBS_get_u16_length_prefixed(&identities, &identity) || CBS_len(&identity) == 0 ||
+      !CBS_get_u32(&identities, &age)) {
+    return std::nullopt;  // malformed: BoringSSL refuses it on its own
+  }
+  return std::string(reinterpret_cast<const char*>(CBS_data(&identity)), CBS_len(&identity));
+}
+
+std::optional<Error> Session::AnswerEarlyData(bool accept) {
+  if (!early_data_check_pending()) {
+    return MakeError(errc::kEarlyDataCheckNotPending,
+                     "AnswerEarlyData: no kEarlyDataCheck is waiting for an answer");
+  }
+  rare_->early_check = Rare::EarlyCheck::kAnswered;
+  if (!accept) SSL_set_early_data_enabled(ssl_, 0);
+  Drive();
+  return std::nullopt;
+}
+
+bool Session::early_data_check_pending() const {
+  return rare_ && rare_->early_check == Rare::EarlyCheck::kPending && !failed();
+}
+
 bool Session::alpn_pending() const {
   return rare_ && rare_->alpn_state == Rare::AlpnState::kPending && !failed();
 }
 
 bool Session::pause_pending() const {
   return sni_pending() || alpn_pending() || verify_pending() || session_lookup_pending() ||
-         key_operation_pending();
+         key_operation_pending() || early_data_check_pending();
 }
 
 X509_STORE* Session::verify_store() const {

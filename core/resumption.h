@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -132,6 +133,30 @@ class TicketKeys {
   // repeated name. The window applies again from the next Rotate().
   std::optional<Error> Set(std::span<const Key> keys);
   size_t window() const { return window_; }
+
+  // ---- Ticket-key files (core/ticket_key_file.cc; format: docs/fleet.md) ----
+  // A key file is text: one key per line, base64 (RFC 4648, padding optional) of 48 or 80
+  // bytes; blank lines and lines starting with '#' are ignored; the first key seals, all
+  // open. A file that is not such text but exactly 48 or 80 raw bytes is one key as nginx
+  // writes it (`openssl rand 80 > ticket.key`, ssl_session_ticket_key). A 48-byte key is
+  // used as is (16-byte name || 32-byte secret); an 80-byte key (nginx/HAProxy AES-256:
+  // name || 32-byte HMAC key || 32-byte AES key) keeps its name, and its secret is
+  // HKDF-SHA256 of the other 64 bytes (info "sansio-tls ticket key"). Only the keys are
+  // shared with nginx, not the ticket format: servers of this library open each other's
+  // tickets, not nginx's.
+  //
+  // ParseKeyFile returns the keys of one file's |content|, or an Error
+  // ERR_TLS_INVALID_TICKET_KEYS naming |name| (for messages) and the offending line.
+  static Result<std::vector<Key>> ParseKeyFile(std::span<const uint8_t> content,
+                                               std::string_view name = "ticket key file");
+  // LoadFiles reads |paths| in order and Set()s their keys, concatenated: the first key of
+  // the first file seals (several nginx files: ssl_session_ticket_key repeated). Call it
+  // again to reload after the files changed; sessions in progress are unaffected. On an
+  // unreadable or invalid file, or an invalid set (Set()), returns the Error and changes
+  // nothing. Reads files: call it outside latency-sensitive paths.
+  std::optional<Error> LoadFiles(std::span<const std::string> paths);
+  // FromFiles is Create() then LoadFiles(paths).
+  static Result<std::shared_ptr<TicketKeys>> FromFiles(std::span<const std::string> paths);
 
   // Internal (ticket sealing): Seal writes name || nonce || ciphertext || tag to |out|
   // (at most in.size() + kOverhead bytes); Open reverses it. Both return false on failure

@@ -139,6 +139,8 @@ const char* EventKindName(EventKind kind) {
       return "SignRequest";
     case EventKind::kDecryptRequest:
       return "DecryptRequest";
+    case EventKind::kEarlyDataCheck:
+      return "EarlyDataCheck";
   }
   return "?";
 }

@@ -96,6 +96,10 @@ enum class EventKind {
   kDecryptRequest,   // Credentials::external_key, TLS 1.2 RSA key exchange: the handshake
                      // waits for CompleteKeyOperation() with the raw RSA decryption (no
                      // padding removed) of |data| with the key named |key_label|
+  kEarlyDataCheck,   // server, ContextOptions::early_data_check: the client offers 0-RTT; the
+                     // handshake waits for AnswerEarlyData(); |data| is the ticket identity
+                     // (PSK identity) the early data is bound to, |window| how long it must
+                     // be remembered (the ticket lifetime, session_timeout)
 };
 
 // A protocol message seen by the trace (SessionOptions::trace, Node's enableTrace()).
@@ -122,7 +126,8 @@ struct Event {
   // ecdsa_secp256r1_sha256, ...). In TLS 1.2 an ECDSA scheme does not bind the curve: sign
   // with the key's own curve and the scheme's hash.
   uint16_t signature_algorithm = 0;
-  std::string key_label;  // kSignRequest, kDecryptRequest: Credentials::external_key
+  std::string key_label;           // kSignRequest, kDecryptRequest: Credentials::external_key
+  std::chrono::seconds window{0};  // kEarlyDataCheck
 };
 
 // SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).
@@ -375,8 +380,18 @@ class Session : private internal::BioEndpoint {
   // True from kSignRequest or kDecryptRequest until answered (or a failure).
   bool key_operation_pending() const;
 
+  // ---- 0-RTT anti-replay (ContextOptions::early_data_check) --------------------------
+  // AnswerEarlyData answers the pending kEarlyDataCheck and resumes the handshake: accept
+  // lets BoringSSL take the early data (if the ticket and its age allow it); a refusal
+  // rejects it (HandshakeInfo::early_data kRejected, reason "disabled") and the handshake
+  // goes on as 1-RTT. Error ERR_TLS_EARLY_DATA_CHECK_NOT_PENDING (nothing changes) when no
+  // check waits.
+  std::optional<Error> AnswerEarlyData(bool accept);
+  // True from kEarlyDataCheck until AnswerEarlyData() (or a failure).
+  bool early_data_check_pending() const;
+
   // True while the handshake waits for the application to answer any pause: SNI, ALPN,
-  // verification, an external session lookup or a private-key operation.
+  // verification, an external session lookup, a private-key operation or an early-data check.
   bool pause_pending() const;
 
   // ExportKeyingMaterial derives |length| bytes from the connection's secrets (RFC 5705 /
@@ -471,6 +486,9 @@ class Session : private internal::BioEndpoint {
   static Session* FromSsl(const SSL* ssl);
   int SelectCertificate(const SSL_CLIENT_HELLO* hello);  // an ssl_select_cert_result_t
   std::string NegotiatedNpn() const;                     // HandshakeInfo::npn_protocol
+  // early_data_check: the ticket identity a ClientHello's 0-RTT is bound to, when it offers
+  // early data with a PSK and early data is enabled here; else nullopt.
+  std::optional<std::string> EarlyDataIdentity(const SSL_CLIENT_HELLO* hello) const;
   // The store verifying the peer: the SNI-chosen credentials' CAs, else the context's.
   X509_STORE* verify_store() const;
 

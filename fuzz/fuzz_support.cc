@@ -435,6 +435,9 @@ size_t SessionChecker::Drain() {
         break;
       case EventKind::kTrace:
         break;
+      case EventKind::kEarlyDataCheck:
+        FUZZ_CHECK(false, "kEarlyDataCheck: no fuzz configuration sets early_data_check");
+        break;
       case EventKind::kVerifyRequested:
         FUZZ_CHECK(verify_answer_.has_value(), "kVerifyRequested without verify_callback");
         FUZZ_CHECK(!verify_requested_ && !handshake_done_,

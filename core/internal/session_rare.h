@@ -30,6 +30,9 @@ struct Session::Rare {
   std::vector<uint8_t> key_op_result;      // kAnswered
   std::string key_op_failure;              // kFailed: the application's message
   std::vector<uint8_t> ech_retry_configs;  // client: after ERR_TLS_ECH_REJECTED
+  // ContextOptions::early_data_check: where the check stands.
+  enum class EarlyCheck : uint8_t { kNone, kPending, kAnswered };
+  EarlyCheck early_check = EarlyCheck::kNone;
 };
 
 }  // namespace sansio_tls

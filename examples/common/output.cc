@@ -36,6 +36,14 @@ void AddAddress(Json& j, const transport::SocketAddress& a, const std::string& p
   j[prefix + "Family"] = JsonText(a.family);
 }
 
+int g_worker = -1;  // SetWorker()
+
+void AddWorker(Json& j) {
+  if (g_worker < 0) return;
+  j["worker"] = g_worker;
+  j["pid"] = static_cast<int64_t>(::getpid());
+}
+
 HandshakeExtras& Extras() {
   static HandshakeExtras extras;
   return extras;
@@ -94,7 +102,9 @@ void AddExtras(Json& j, const Session& session) {
 void PrintHandshake(const Session& session, bool json, const char* event, const char* who,
                     void (*print)(const std::string&)) {
   if (json) {
-    print(JsonLine(HandshakeJson(event, session)));
+    Json j = HandshakeJson(event, session);
+    if (print == PrintLine) AddWorker(j);  // the server's report
+    print(JsonLine(j));
   } else {
     print(std::string(who) + " connected " +
           (session.handshake_info().authorized ? "authorized" : "unauthorized"));
@@ -150,9 +160,9 @@ bool WriteAll(int fd, std::string_view data) {
 }
 
 void PrintLine(const std::string& line) {
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
+  // One write(2) per line: lines of worker processes sharing stdout do not interleave.
   std::fflush(stdout);
+  WriteAll(STDOUT_FILENO, line + "\n");
 }
 
 void PrintEvent(const std::string& line) { WriteAll(STDERR_FILENO, line + "\n"); }
@@ -203,14 +213,31 @@ void PrintListening(std::string_view transport, const transport::SocketAddress& 
            {"port", local.port}};
     if (!fingerprint.empty()) j["fingerprint256"] = fingerprint;
     if (!ListeningEchConfigList().empty()) j["echConfigList"] = Hex(ListeningEchConfigList());
+    AddWorker(j);
     PrintLine(JsonLine(j));
   } else {
-    PrintLine("listening on " + local.address + ":" + std::to_string(local.port) + " (" +
+    PrintLine((g_worker < 0 ? std::string()
+                            : "worker " + std::to_string(g_worker) + " (pid " +
+                                  std::to_string(::getpid()) + "): ") +
+              "listening on " + local.address + ":" + std::to_string(local.port) + " (" +
               std::string(transport) + ")");
     if (!fingerprint.empty()) PrintLine("ephemeral certificate SHA-256 " + fingerprint);
     if (!ListeningEchConfigList().empty()) {
       PrintLine("ECH config list " + Hex(ListeningEchConfigList()));
     }
+  }
+}
+
+void SetWorker(int index) { g_worker = index; }
+
+void PrintEarlyDataCheck(bool fresh, bool json) {
+  if (json) {
+    Json j{{"event", "earlyDataCheck"}, {"fresh", fresh}};
+    AddWorker(j);
+    PrintLine(JsonLine(j));
+  } else {
+    std::fprintf(stderr, "early data: %s\n",
+                 fresh ? "fresh (0-RTT accepted)" : "replay or unknown (0-RTT rejected)");
   }
 }
 

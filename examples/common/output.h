@@ -64,6 +64,15 @@ Json HandshakeJson(std::string_view event, const Session& session);
 
 // ---- echo_server: stdout; clientError and drop go to stderr without --json -------------
 
+// Marks this process as worker |index| of echo_server --workers (set once, in the worker,
+// before any output): "listening" and "secureConnection" then carry "worker":INDEX and
+// "pid":PID (text: a "worker INDEX (pid PID): " prefix on the listening line).
+void SetWorker(int index);
+// {"event":"earlyDataCheck","fresh":..[,"worker":..,"pid":..]}: a 0-RTT ticket identity
+// vetted against the fleet's record (--early-data with --redis); fresh: 0-RTT accepted.
+// Text: "early data: fresh|replay (0-RTT accepted|rejected)" on stderr.
+void PrintEarlyDataCheck(bool fresh, bool json);
+
 // {"event":"listening","transport":..,"host":..,"port":..[,"fingerprint256":..]
 // [,"echConfigList":HEX]}, or "listening on HOST:PORT (TRANSPORT)" [+ "ephemeral certificate
 // SHA-256 FP"] [+ "ECH config list HEX"].

@@ -1,5 +1,7 @@
 // echo_server on Asio: asio_tls::Server on one io_context per thread (--threads), a
 // coroutine per connection.
+#include "store/redis/asio.h"
+
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -36,7 +38,28 @@ int RunAsio(const EchoServerConfig& config) {
   }
   const bool json = config.json;
 
+  // --redis: one cache per io_context (each is used by its own thread only).
+  std::vector<std::unique_ptr<redis::RedisSessionCache>> caches;
+  if (config.redis) {
+    for (auto* ioc : raw) caches.push_back(redis::MakeAsioCache(*ioc, *config.redis));
+  }
+
   asio_tls::ServerCallbacks callbacks;
+  if (!caches.empty()) {
+    callbacks.session_event = [&caches, &raw, json](TlsStream& stream, const Event& e) {
+      for (size_t i = 0; i < raw.size(); ++i) {
+        // The stream's executor may be a strand: compare the io_context it runs on.
+        asio::execution_context& ctx = asio::query(stream.get_executor(), asio::execution::context);
+        if (&ctx == static_cast<asio::execution_context*>(raw[i])) {
+          redis::HandleAsioEvent(*caches[i], stream, e,
+                                 [json](bool fresh) { PrintEarlyDataCheck(fresh, json); });
+          return;
+        }
+      }
+      if (e.kind == EventKind::kSessionLookup) stream.answer_session_lookup(std::nullopt);
+      if (e.kind == EventKind::kEarlyDataCheck) stream.answer_early_data(false);
+    };
+  }
   callbacks.secure_connection = [json](TlsStream tls) {
     PrintSecureConnection(tls.session(), json);
     auto ex = tls.get_executor();
@@ -62,7 +85,8 @@ int RunAsio(const EchoServerConfig& config) {
   asio_tls::ServerOptions options{.host = config.host,
                                   .port = config.port,
                                   .max_connections = config.max_connections,
-                                  .handshake_timeout = config.handshake_timeout};
+                                  .handshake_timeout = config.handshake_timeout,
+                                  .reuse_port = config.reuse_port};
   auto server = threads == 1 ? asio_tls::Server::Listen(*raw[0], config.context, options, callbacks)
                              : asio_tls::Server::Listen(raw, config.context, options, callbacks);
   if (!server.ok()) {
@@ -100,6 +124,7 @@ int RunAsio(const EchoServerConfig& config) {
   // Let the listeners' cancelled accepts finish, so that nothing holds the server when the
   // io_contexts go.
   s->Close();
+  caches.clear();  // answers what still waits; its descriptors' waits are cancelled
   for (auto* ioc : raw) {
     ioc->restart();
     ioc->poll();

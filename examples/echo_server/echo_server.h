@@ -7,11 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/context.h"
 #include "examples/common/output.h"
 #include "examples/common/signer.h"
+#include "store/redis/session_cache.h"
 
 namespace sansio_tls::examples::echo_server {
 
@@ -26,11 +28,14 @@ struct EchoServerConfig {
   uint16_t port = 8000;
   size_t max_connections = 0;  // 0: no limit
   std::chrono::milliseconds handshake_timeout{120'000};
-  int threads = 1;  // asio: one io_context per thread
+  int threads = 1;          // asio: one io_context per thread
+  bool reuse_port = false;  // SO_REUSEPORT (--workers)
   bool json = false;
   std::string fingerprint;       // of an ephemeral certificate, printed when set
   KeyLogFile* keylog = nullptr;  // NSS key-log lines go there when set
   Signer* signer = nullptr;      // --external-key: signs every key request on its thread
+  // --redis: TLS 1.2 sessions in Redis (the context's session_cache is kExternal).
+  std::optional<redis::Options> redis;
 };
 
 int RunAsio(const EchoServerConfig& config);

@@ -1,20 +1,24 @@
 // echo_server: the seed's echo server. On each secure connection it prints
 // "server connected authorized|unauthorized", writes "welcome!\n" and echoes everything
 // back. With --json, stdout carries one JSON object per line instead (listening,
-// secureConnection, clientError, drop). SIGINT/SIGTERM close it gracefully. `--help` lists
-// the flags; the transport's code is in asio.cc, posix.cc or uv.cc beside this file.
+// secureConnection, clientError, drop, ticketKeys). SIGINT/SIGTERM close it gracefully;
+// SIGHUP reloads --ticket-keys files. --workers=N forks N processes sharing the port
+// (SO_REUSEPORT). `--help` lists the flags; the transport's code is in asio.cc, posix.cc or
+// uv.cc beside this file, the fleet helpers in examples/common/fleet.h.
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/context.h"
 #include "core/testing/cert_factory.h"
 #include "examples/common/cli.h"
+#include "examples/common/fleet.h"
 #include "examples/common/output.h"
 #include "examples/echo_server/echo_server.h"
 
@@ -57,6 +61,35 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "asio: io_contexts, one per thread")
       ->type_name("N")
       ->check(CLI::Range(1, 256).description(""));
+  int workers = 1;
+  app.add_option("--workers", workers,
+                 "processes sharing the port (SO_REUSEPORT); the first process only supervises")
+      ->type_name("N")
+      ->check(CLI::Range(1, 64).description(""));
+  std::string redis_address;
+  app.add_option("--redis", redis_address,
+                 "keep TLS 1.2 sessions in this Redis, shared by a fleet (docs/fleet.md)")
+      ->type_name("unix:PATH|HOST:PORT");
+  int redis_timeout_ms = 100;
+  app.add_option("--redis-timeout-ms", redis_timeout_ms,
+                 "bound on each Redis call; slower is a miss (full handshake)")
+      ->type_name("MS")
+      ->check(CLI::Range(1, 60'000).description(""));
+  int redis_retry_ms = 1000;
+  app.add_option("--redis-retry-ms", redis_retry_ms,
+                 "after a Redis failure, how long until it is tried again (meanwhile: misses)")
+      ->type_name("MS")
+      ->check(CLI::Range(1, 600'000).description(""));
+  bool early_data = false;
+  cli.AddBool("--early-data", &early_data,
+              "accept TLS 1.3 0-RTT (with --redis: only tickets no server of the fleet saw)");
+  bool session_tickets = true;
+  cli.AddBool("--session-tickets", &session_tickets,
+              "issue session tickets (false: TLS 1.2 resumes by session ID only)");
+  std::vector<std::string> ticket_key_files;
+  cli.AddFiles("--ticket-keys", &ticket_key_files,
+               "ticket keys shared by a fleet (docs/fleet.md; nginx 48/80-byte files too); "
+               "repeatable, the first key seals; reloaded on SIGHUP");
   if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
 
   ContextOptions options{.role = Role::kServer, .request_cert = request_cert};
@@ -107,11 +140,41 @@ int main(int argc, char** argv) {
     options.key_log = true;
     config.keylog = &keylog;
   }
+  options.session_tickets = session_tickets;
+  options.early_data = early_data;
+  if (!redis_address.empty()) {
+    redis::Options r;
+    if (!ParseRedisAddress(redis_address, &r.host, &r.port, &r.unix_socket)) {
+      return cli.Usage("--redis takes unix:PATH or HOST:PORT, not " + redis_address);
+    }
+    r.timeout = std::chrono::milliseconds(redis_timeout_ms);
+    r.retry_interval = std::chrono::milliseconds(redis_retry_ms);
+    r.on_status = [json = config.json](const std::optional<Error>& e) {
+      PrintSessionStore(e, json);
+    };
+    config.redis = std::move(r);
+    options.session_cache = SessionCacheMode::kExternal;
+    options.early_data_check = early_data;  // anti-replay across the fleet
+  }
+  std::shared_ptr<TicketKeys> ticket_keys;
+  if (!ticket_key_files.empty()) {
+    auto keys = TicketKeys::FromFiles(ticket_key_files);
+    if (!keys.ok()) return cli.Usage(keys.error().code + ": " + keys.error().message);
+    ticket_keys = *keys;
+    options.ticket_keys = ticket_keys;
+  }
   auto context = Context::Create(options);
   if (!context.ok()) return cli.Usage(context.error().code + ": " + context.error().message);
   config.context = *context;
 
-  if (transport == "posix") return RunPosix(config);
-  if (transport == "uv") return RunUv(config);
-  return RunAsio(config);
+  auto serve = [&](int /*worker*/) {
+    std::optional<TicketKeyReloader> reloader;  // before any thread: they inherit its mask
+    if (ticket_keys) reloader.emplace(ticket_keys, ticket_key_files, config.json);
+    if (transport == "posix") return RunPosix(config);
+    if (transport == "uv") return RunUv(config);
+    return RunAsio(config);
+  };
+  if (workers == 1) return serve(0);
+  config.reuse_port = true;
+  return RunWorkers(workers, config.host, &config.port, serve);
 }

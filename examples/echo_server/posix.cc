@@ -8,6 +8,7 @@
 #include "examples/common/output.h"
 #include "examples/common/posix_echo.h"
 #include "examples/echo_server/echo_server.h"
+#include "store/redis/blocking.h"
 #include "transports/posix/server.h"
 
 namespace sansio_tls::examples::echo_server {
@@ -23,7 +24,18 @@ void OnSignal(int) {
 
 int RunPosix(const EchoServerConfig& config) {
   const bool json = config.json;
+  std::unique_ptr<redis::BlockingRedisSessionCache> cache;
+  if (config.redis) {
+    cache = std::make_unique<redis::BlockingRedisSessionCache>(*config.redis);
+  }
+
   posix::ServerCallbacks callbacks;
+  if (cache) {
+    callbacks.session_event = [&cache, json](posix::Connection& conn, const Event& e) {
+      redis::HandlePosixEvent(*cache, conn, e,
+                              [json](bool fresh) { PrintEarlyDataCheck(fresh, json); });
+    };
+  }
   callbacks.secure_connection = [json](posix::Connection& conn) {
     PrintSecureConnection(conn.session(), json);
     conn.TryWrite({reinterpret_cast<const uint8_t*>(kWelcome), sizeof kWelcome - 1});
@@ -51,7 +63,8 @@ int RunPosix(const EchoServerConfig& config) {
                                       {.host = config.host,
                                        .port = config.port,
                                        .max_connections = config.max_connections,
-                                       .handshake_timeout = config.handshake_timeout},
+                                       .handshake_timeout = config.handshake_timeout,
+                                       .reuse_port = config.reuse_port},
                                       callbacks);
   if (!server.ok()) {
     return Fail("echo_server", server.error());

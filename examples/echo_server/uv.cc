@@ -1,4 +1,6 @@
 // echo_server on libuv: uv_tls::Server on the default loop, on the main thread.
+#include "store/redis/uv.h"
+
 #include <uv.h>
 
 #include <csignal>
@@ -20,7 +22,16 @@ int RunUv(const EchoServerConfig& config) {
   std::unique_ptr<uv_tls::Server> server;
   uv_signal_t* signals[2] = {new uv_signal_t, new uv_signal_t};
 
+  std::unique_ptr<redis::RedisSessionCache> cache;
+  if (config.redis) cache = redis::MakeUvCache(loop, *config.redis);
+
   uv_tls::ServerCallbacks callbacks;
+  if (cache) {
+    callbacks.session_event = [&cache, json](uv_tls::Stream& stream, const Event& e) {
+      redis::HandleUvEvent(*cache, stream, e,
+                           [json](bool fresh) { PrintEarlyDataCheck(fresh, json); });
+    };
+  }
   callbacks.secure_connection = [&](std::unique_ptr<uv_tls::Stream> stream) {
     PrintSecureConnection(stream->session(), json);
     uv_tls::Stream* s = streams.Add(std::move(stream));
@@ -43,6 +54,7 @@ int RunUv(const EchoServerConfig& config) {
   }
   // After SIGINT/SIGTERM: every connection is gone (or was forced after the grace period).
   callbacks.close = [&] {
+    cache.reset();  // its handles close as the loop ends
     for (uv_signal_t* sig : signals) {
       uv_signal_stop(sig);
       CloseAndDelete(sig);
@@ -53,10 +65,13 @@ int RunUv(const EchoServerConfig& config) {
                                           {.host = config.host,
                                            .port = config.port,
                                            .max_connections = config.max_connections,
-                                           .handshake_timeout = config.handshake_timeout},
+                                           .handshake_timeout = config.handshake_timeout,
+                                           .reuse_port = config.reuse_port},
                                           callbacks);
   if (!listening.ok()) {
     for (uv_signal_t* sig : signals) delete sig;
+    cache.reset();
+    uv_run(loop, UV_RUN_DEFAULT);
     return Fail("echo_server", listening.error());
   }
   server = std::move(listening).value();

@@ -659,6 +659,8 @@ class Connection {
         case EventKind::kSignRequest:  // nor external keys
         case EventKind::kDecryptRequest:
           Fail("unexpected key operation request");
+        case EventKind::kEarlyDataCheck:  // nor early_data_check
+          Fail("unexpected kEarlyDataCheck");
           break;
         case EventKind::kVerifyRequested:
           verified_ = true;

@@ -112,6 +112,15 @@ cc_library(
 )
 """
 
+# The Redis client of store/redis (optional; the core and transports never use it).
+_HIREDIS = """
+cc_library(
+    name = "hiredis",
+    linkopts = ["-lhiredis"],
+    visibility = ["//visibility:public"],
+)
+"""
+
 def _maybe_new_local(name, path, build_file_content):
     if not native.existing_rule(name):
         native.new_local_repository(name = name, path = path, build_file_content = build_file_content)
@@ -128,3 +137,4 @@ def system_libs():
     _maybe_new_local("nlohmann_json", "/usr/include/nlohmann", _NLOHMANN_JSON)
     _maybe_new_local("brotli", "/usr/include/brotli", _BROTLI)
     _maybe_new_local("zlib", "/usr/include", _ZLIB)
+    _maybe_new_local("hiredis", "/usr/include/hiredis", _HIREDIS)

@@ -113,7 +113,7 @@ Result<std::shared_ptr<Server>> Server::Start(std::vector<asio::io_context*> io_
     a.open(endpoint.protocol(), ec);
     if (ec) return fail("open");
     a.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (reuse_port) {
+    if (reuse_port || s->options_.reuse_port) {
       a.set_option(ReusePort(true), ec);
       if (ec) return fail("SO_REUSEPORT");
     }
@@ -198,6 +198,8 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
         stream.answer_alpn(std::nullopt);
       } else if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
         stream.fail_key_operation("nothing handles private-key operations (external_key)");
+      } else if (e.kind == EventKind::kEarlyDataCheck) {
+        stream.answer_early_data(false);
       }
     });
   }

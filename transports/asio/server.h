@@ -63,6 +63,10 @@ struct ServerOptions {
   // A connection that has not completed its handshake this long after accept() is closed
   // with clientError ERR_TLS_HANDSHAKE_TIMEOUT. <= 0: no limit. Node's default, 120 s.
   std::chrono::milliseconds handshake_timeout{120'000};
+  // SO_REUSEPORT on the listening socket, so that other processes listening on the same
+  // port with it share the connections (the kernel spreads them). Listen() with several
+  // io_contexts sets it anyway.
+  bool reuse_port = false;
   // Per-connection session options (buffer bounds, verification time).
   SessionOptions session;
 };

@@ -353,6 +353,13 @@ class Stream {
     core_->AfterAnswer();
     return r;
   }
+  // kEarlyDataCheck (ContextOptions::early_data_check): accept the client's 0-RTT, or
+  // refuse it (the handshake goes on as 1-RTT) (Session::AnswerEarlyData).
+  std::optional<Error> answer_early_data(bool accept) {
+    auto r = core_->session->AnswerEarlyData(accept);
+    core_->AfterAnswer();
+    return r;
+  }
   std::optional<Error> complete_verification(bool accept, std::string code = {}) {
     auto r = core_->session->CompleteVerification(accept, std::move(code));
     core_->AfterAnswer();
@@ -401,6 +408,13 @@ class Stream {
 
   // Internal: an object released with the stream (used by Server for its connection count).
   void set_owner_token(std::shared_ptr<void> token) { core_->owner_token = std::move(token); }
+  // lifetime: expires when this stream's state is destroyed (the stream, or the one it was
+  // moved into, is gone). For code answering a pause later, asynchronously: while the token
+  // lives the stream does too, and no move happens while its handshake waits for an answer.
+  std::weak_ptr<void> lifetime() {
+    if (!core_->lifetime) core_->lifetime = std::make_shared<char>(0);
+    return core_->lifetime;
+  }
 
  private:
   static std::unique_ptr<Session> MakeSession(std::shared_ptr<const Context> context,

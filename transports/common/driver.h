@@ -56,7 +56,8 @@ bool Paused(const Session& session);
 // The answer to a pause nobody handles: SNI the default credentials, a session lookup a
 // miss, a verification request a rejection, an ALPN request a refusal
 // (no_application_protocol), a private-key operation (kSignRequest, kDecryptRequest) a
-// failure (ERR_TLS_KEY_OPERATION_FAILED). Other events are left alone.
+// failure (ERR_TLS_KEY_OPERATION_FAILED), an early-data check (kEarlyDataCheck) a refusal.
+// Other events are left alone.
 void DefaultAnswer(Session& session, const Event& event);
 
 // The error a connection that ended both ways closes with: the session's error, else the

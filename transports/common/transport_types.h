@@ -70,6 +70,10 @@ struct ServerOptions {
   // Node's allowHalfOpen: false (the default) ends our side as soon as the peer ended its
   // own (after the application saw the end), so the connection closes.
   bool allow_half_open = false;
+  // SO_REUSEPORT: other sockets (processes or loops) setting it too may listen on the same
+  // address and port, and the kernel spreads new connections among them (Linux: by a hash
+  // of the client's address and port). Each listener serves only its own connections.
+  bool reuse_port = false;
   // Per-connection session options (buffer bounds, verification time).
   SessionOptions session;
 };

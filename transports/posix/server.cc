@@ -52,7 +52,8 @@ Result<std::unique_ptr<Server>> Server::Listen(std::shared_ptr<const Context> co
   s->callbacks_ = std::move(callbacks);
   s->context_ = std::move(context);
 
-  auto fd = TcpListen(s->options_.host, s->options_.port, s->options_.backlog);
+  auto fd =
+      TcpListen(s->options_.host, s->options_.port, s->options_.backlog, s->options_.reuse_port);
   if (!fd.ok()) return fd.error();
   s->listen_fd_ = std::move(fd).value();
   s->local_ = LocalAddress(s->listen_fd_.get());
@@ -327,6 +328,7 @@ bool Server::Dispatch(Entry& e) {
       case EventKind::kSniRequest:
       case EventKind::kAlpnRequest:
       case EventKind::kSessionLookup:
+      case EventKind::kEarlyDataCheck:
       case EventKind::kVerifyRequested:
       case EventKind::kSignRequest:
       case EventKind::kDecryptRequest:

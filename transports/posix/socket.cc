@@ -174,7 +174,7 @@ Result<UniqueFd> TcpConnect(const std::string& host, uint16_t port,
   return last;
 }
 
-Result<UniqueFd> TcpListen(const std::string& host, uint16_t port, int backlog) {
+Result<UniqueFd> TcpListen(const std::string& host, uint16_t port, int backlog, bool reuse_port) {
   auto resolved = Resolve(host, port, /*passive=*/true);
   if (!resolved.ok()) return resolved.error();
   // With no host, prefer an IPv6 wildcard that also takes IPv4 (dual stack).
@@ -197,6 +197,10 @@ Result<UniqueFd> TcpListen(const std::string& host, uint16_t port, int backlog) 
     }
     int one = 1, zero = 0;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      last = ErrnoError(errno, "SO_REUSEPORT");
+      continue;
+    }
     if (ai->ai_family == AF_INET6 && host.empty()) {
       setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }

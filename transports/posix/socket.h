@@ -97,8 +97,10 @@ Result<UniqueFd> TcpConnect(const std::string& host, uint16_t port,
                             std::chrono::milliseconds timeout);
 
 // TcpListen binds |host| (an address literal or name; empty: all IPv6+IPv4 addresses) and
-// |port| (0: any) with SO_REUSEADDR and listens. The socket is non-blocking, close-on-exec.
-Result<UniqueFd> TcpListen(const std::string& host, uint16_t port, int backlog);
+// |port| (0: any) with SO_REUSEADDR (and SO_REUSEPORT when |reuse_port|: see
+// ServerOptions::reuse_port) and listens. The socket is non-blocking, close-on-exec.
+Result<UniqueFd> TcpListen(const std::string& host, uint16_t port, int backlog,
+                           bool reuse_port = false);
 
 // Outcome of one send/recv on a non-blocking socket.
 struct IoResult {

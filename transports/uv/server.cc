@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -275,11 +276,27 @@ Result<std::unique_ptr<Server>> Server::Listen(uv_loop_t* loop,
   state->callbacks = std::move(callbacks);
   state->context = std::move(context);
   state->listener = new uv_tcp_t;
-  uv_tcp_init(loop, state->listener);
+  // With reuse_port the socket is made now (libuv 1.44 has no UV_TCP_REUSEPORT) so that
+  // SO_REUSEPORT is set before the bind.
+  int r = state->options.reuse_port ? uv_tcp_init_ex(loop, state->listener, addr->ss_family)
+                                    : uv_tcp_init(loop, state->listener);
+  if (r != 0) {  // no handle was made: nothing to close
+    delete state->listener;
+    state->listener = nullptr;
+    return internal::UvError(r, "listen");
+  }
   state->listener->data = state.get();
   state->handles = 1;
   state->self = state;
-  int r = uv_tcp_bind(state->listener, reinterpret_cast<const sockaddr*>(&*addr), 0);
+  if (state->options.reuse_port) {
+    uv_os_fd_t fd;
+    int one = 1;
+    r = uv_fileno(reinterpret_cast<uv_handle_t*>(state->listener), &fd);
+    if (r == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      r = uv_translate_sys_error(errno);
+    }
+  }
+  if (r == 0) r = uv_tcp_bind(state->listener, reinterpret_cast<const sockaddr*>(&*addr), 0);
   if (r == 0) {
     r = uv_listen(reinterpret_cast<uv_stream_t*>(state->listener), state->options.backlog,
                   State::OnConnection);

@@ -166,6 +166,13 @@ class Stream {
   // pause on session(), started a KeyUpdate): events are dispatched and output sent.
   void Advance();
 
+  // lifetime: expires when this Stream object is destroyed. For code answering a pause
+  // later (on the loop thread): while the token lives, the stream may be used.
+  std::weak_ptr<void> lifetime() {
+    if (!lifetime_) lifetime_ = std::make_shared<char>(0);
+    return lifetime_;
+  }
+
   // The core session (read its state; answer pauses, then Advance()).
   Session& session();
   const Session& session() const;
@@ -195,7 +202,8 @@ class Stream {
   friend class internal::StreamImpl;
   friend class Server;
   explicit Stream(internal::StreamImpl* impl) : impl_(impl) {}
-  internal::StreamImpl* impl_;  // freed by itself once its handles closed and it is detached
+  internal::StreamImpl* impl_;      // freed by itself once its handles closed and it is detached
+  std::shared_ptr<char> lifetime_;  // lifetime(), allocated on first use
 };
 
 // What Connect() does beyond the Context's options.

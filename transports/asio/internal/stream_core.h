@@ -278,6 +278,8 @@ class Core {
   bool half_closed = false;
   // Released with the stream (a server's connection count).
   std::shared_ptr<void> owner_token;
+  // Stream::lifetime(): allocated on first use, destroyed with the stream's state.
+  std::shared_ptr<char> lifetime;
   // The Stream owning this core (kept current by its moves), for the event handler.
   Stream<NextLayer>* owner = nullptr;
   // Events that are not data; see Stream::set_event_handler.
