@@ -51,6 +51,7 @@ void DefaultAnswer(Session& session, const Event& event) {
     case EventKind::kSignRequest:
     case EventKind::kDecryptRequest:
       session.FailKeyOperation("nothing handles private-key operations (external_key)");
+      break;
     case EventKind::kEarlyDataCheck:
       session.AnswerEarlyData(false);  // unvetted 0-RTT is not accepted: 1-RTT goes on
       break;
