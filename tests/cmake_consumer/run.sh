@@ -27,7 +27,7 @@ echo "== CMake's sources equal Bazel's"
 # component -> the Bazel targets it is built from (CMakeLists.txt globs their folders).
 declare -A bazel_targets=(
   [core]="//core:core //core/x509:x509 //core/negotiation:negotiation"
-  [testing]="//core/testing:pair //core/testing:cert_factory"
+  [testing]="//core/testing:pair //core/testing:cert_factory //core/testing:key_signer"
   [transport_common]="//transports/common:common"
   [posix]="//transports/posix:posix_without_syscalls //transports/posix:sys_h //transports/posix:syscalls"
   [asio]="//transports/asio:asio"
