@@ -18,6 +18,7 @@
 #include <asio/io_context.hpp>
 
 #include "core/testing/cert_factory.h"
+#include "tests/parity/outcome.h"
 #include "transports/asio/server.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"
@@ -57,21 +58,7 @@ EchSetup MakeSetup() {
   return s;
 }
 
-class Outcome {
- public:
-  void Set(std::string s) {
-    std::lock_guard lock(mu_);
-    if (value_.empty()) value_ = std::move(s);
-  }
-  std::string Get() const {
-    std::lock_guard lock(mu_);
-    return value_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::string value_;
-};
+using parity::Outcome;
 
 std::string Secure(const HandshakeInfo& h) {
   return "secure:" + h.servername + ":" + std::string(EchStatusName(h.ech));

@@ -18,6 +18,7 @@
 
 #include "core/testing/key_signer.h"
 #include "tests/common/test_contexts.h"
+#include "tests/parity/outcome.h"
 #include "transports/asio/server.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"
@@ -60,22 +61,7 @@ Contexts ExternalContexts() {
   });
 }
 
-// Records the first outcome; later ones are ignored.
-class Outcome {
- public:
-  void Set(std::string s) {
-    std::lock_guard lock(mu_);
-    if (value_.empty()) value_ = std::move(s);
-  }
-  std::string Get() const {
-    std::lock_guard lock(mu_);
-    return value_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::string value_;
-};
+using parity::Outcome;
 
 // Connects and completes (or fails) the handshake; returns "ok" or "error:<code>".
 std::string Client(uint16_t port, std::shared_ptr<const Context> client) {

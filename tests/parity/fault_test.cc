@@ -18,6 +18,7 @@
 #include <asio/io_context.hpp>
 
 #include "tests/common/test_contexts.h"
+#include "tests/parity/outcome.h"
 #include "transports/asio/server.h"
 #include "transports/posix/connection.h"
 #include "transports/posix/server.h"
@@ -139,22 +140,7 @@ void RunClient(Fault fault, uint16_t port, std::shared_ptr<const Context> client
   conn.value().reset();  // close() with SO_LINGER {1, 0}: a reset
 }
 
-// Records the first outcome; later ones are ignored.
-class Outcome {
- public:
-  void Set(std::string s) {
-    std::lock_guard lock(mu_);
-    if (value_.empty()) value_ = std::move(s);
-  }
-  std::string Get() const {
-    std::lock_guard lock(mu_);
-    return value_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::string value_;
-};
+using parity::Outcome;
 
 std::string CloseText(const std::optional<Error>& e) { return "close:" + (e ? e->code : "ok"); }
 
