@@ -163,7 +163,7 @@ void ReadExactly(Session& s, size_t n) {
 }
 
 struct OurConnection {
-  std::unique_ptr<Session> client, server;
+  std::optional<Session> client, server;
 
   explicit OurConnection(const Fixture& f, std::optional<SavedSession> resume = std::nullopt) {
     auto c = Session::Create(
@@ -503,7 +503,7 @@ IdleMemory MeasureIdleRaw(const Fixture& f, int n) {
 }
 
 IdleMemory MeasureIdleOurs(const Fixture& f, int n) {
-  std::vector<std::unique_ptr<Session>> clients, servers;
+  std::vector<std::optional<Session>> clients, servers;
   clients.reserve(n);
   servers.reserve(n);
   malloc_trim(0);

@@ -34,7 +34,7 @@ std::optional<Error> ContextSlot::Reload(const ContextOptions& options) {
   return Set(std::move(built).value());
 }
 
-Result<std::unique_ptr<Session>> ContextSlot::NewSession(SessionOptions options) const {
+Result<Session> ContextSlot::NewSession(SessionOptions options) const {
   std::shared_ptr<const Context> context = Get();
   if (!context) {
     return Error{"ERR_INVALID_ARG_VALUE", "ContextSlot holds no context", std::nullopt, false};

@@ -34,7 +34,7 @@ class ContextSlot {
   std::optional<Error> Reload(const ContextOptions& options);
 
   // A new Session from the current Context.
-  Result<std::unique_ptr<Session>> NewSession(SessionOptions options = {}) const;
+  Result<Session> NewSession(SessionOptions options = {}) const;
 
  private:
   mutable std::mutex mu_;

@@ -14,6 +14,7 @@
 
 #include <cstring>
 
+#include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
 #include "core/session.h"
 
@@ -32,21 +33,21 @@ struct KeyOperationCallbacks {
   static ssl_private_key_result_t Sign(SSL* ssl, uint8_t* /*out*/, size_t* /*out_len*/,
                                        size_t max_out, uint16_t algorithm, const uint8_t* in,
                                        size_t in_len) {
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return ssl_private_key_failure;
     return static_cast<ssl_private_key_result_t>(
         s->StartKeyOperation(EventKind::kSignRequest, algorithm, {in, in_len}, max_out));
   }
   static ssl_private_key_result_t Decrypt(SSL* ssl, uint8_t* /*out*/, size_t* /*out_len*/,
                                           size_t max_out, const uint8_t* in, size_t in_len) {
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return ssl_private_key_failure;
     return static_cast<ssl_private_key_result_t>(
         s->StartKeyOperation(EventKind::kDecryptRequest, 0, {in, in_len}, max_out));
   }
   static ssl_private_key_result_t Complete(SSL* ssl, uint8_t* out, size_t* out_len,
                                            size_t max_out) {
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return ssl_private_key_failure;
     return static_cast<ssl_private_key_result_t>(s->FinishKeyOperation(out, out_len, max_out));
   }
@@ -62,8 +63,8 @@ void internal::SetExternalKeyLabel(SSL_CTX* ctx, const std::string* label) {
   SSL_CTX_set_ex_data(ctx, LabelIndex(), const_cast<std::string*>(label));
 }
 
-int Session::StartKeyOperation(EventKind kind, uint16_t algorithm, std::span<const uint8_t> input,
-                               size_t max_out) {
+int SessionImpl::StartKeyOperation(EventKind kind, uint16_t algorithm,
+                                   std::span<const uint8_t> input, size_t max_out) {
   Rare& r = rare();
   r.key_op = Rare::KeyOpState::kPending;
   r.key_op_max = max_out;
@@ -78,7 +79,7 @@ int Session::StartKeyOperation(EventKind kind, uint16_t algorithm, std::span<con
   return ssl_private_key_retry;
 }
 
-int Session::FinishKeyOperation(uint8_t* out, size_t* out_len, size_t max_out) {
+int SessionImpl::FinishKeyOperation(uint8_t* out, size_t* out_len, size_t max_out) {
   if (!rare_) return ssl_private_key_failure;
   Rare& r = *rare_;
   switch (r.key_op) {
@@ -100,7 +101,7 @@ int Session::FinishKeyOperation(uint8_t* out, size_t* out_len, size_t max_out) {
   return ssl_private_key_failure;
 }
 
-std::optional<Error> Session::KeyOperationError() {
+std::optional<Error> SessionImpl::KeyOperationError() {
   if (!rare_ || rare_->key_op != Rare::KeyOpState::kFailed) return std::nullopt;
   // BoringSSL fails the handshake without an alert: tell the peer.
   if (!alert_sent_) SSL_send_fatal_alert(ssl_, SSL_AD_INTERNAL_ERROR);
@@ -111,7 +112,7 @@ std::optional<Error> Session::KeyOperationError() {
   return MakeError(errc::kKeyOperationFailed, std::move(message));
 }
 
-std::optional<Error> Session::CompleteKeyOperation(std::span<const uint8_t> result) {
+std::optional<Error> SessionImpl::CompleteKeyOperation(std::span<const uint8_t> result) {
   if (!key_operation_pending()) {
     return MakeError(errc::kKeyOperationNotPending,
                      "CompleteKeyOperation: no kSignRequest or kDecryptRequest is waiting");
@@ -129,7 +130,7 @@ std::optional<Error> Session::CompleteKeyOperation(std::span<const uint8_t> resu
   return std::nullopt;
 }
 
-std::optional<Error> Session::FailKeyOperation(std::string message) {
+std::optional<Error> SessionImpl::FailKeyOperation(std::string message) {
   if (!key_operation_pending()) {
     return MakeError(errc::kKeyOperationNotPending,
                      "FailKeyOperation: no kSignRequest or kDecryptRequest is waiting");
@@ -140,7 +141,7 @@ std::optional<Error> Session::FailKeyOperation(std::string message) {
   return std::nullopt;
 }
 
-bool Session::key_operation_pending() const {
+bool SessionImpl::key_operation_pending() const {
   return rare_ && rare_->key_op == Rare::KeyOpState::kPending && !failed();
 }
 

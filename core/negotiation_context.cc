@@ -23,6 +23,7 @@
 #include "core/context.h"
 #include "core/internal/negotiation.h"
 #include "core/internal/pem.h"
+#include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
 #include "core/negotiation/protocol_list.h"
 #include "core/negotiation/sni_matcher.h"
@@ -137,8 +138,8 @@ struct NegotiationCallbacks {
   // (no_application_protocol).
   static int AlpnAnswer(SSL* ssl, const uint8_t** out, uint8_t* out_len,
                         std::span<const uint8_t> in) {
-    Session* s = Session::FromSsl(ssl);
-    if (!s || !s->rare_ || s->rare_->alpn_state != Session::Rare::AlpnState::kAnswered ||
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
+    if (!s || !s->rare_ || s->rare_->alpn_state != SessionImpl::Rare::AlpnState::kAnswered ||
         !s->rare_->alpn_choice) {
       return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
@@ -157,7 +158,7 @@ struct NegotiationCallbacks {
   }
 
   static ssl_select_cert_result_t OnSelectCertificate(const SSL_CLIENT_HELLO* hello) {
-    Session* s = Session::FromSsl(hello->ssl);
+    SessionImpl* s = SessionImpl::FromSsl(hello->ssl);
     return s ? static_cast<ssl_select_cert_result_t>(s->SelectCertificate(hello))
              : ssl_select_cert_success;
   }
@@ -194,7 +195,7 @@ struct NegotiationCallbacks {
   // and the session reports "none" (Node's semantics, see protocol_list.h).
   static int OnNpnSelect(SSL* ssl, uint8_t** out, uint8_t* out_len, const uint8_t* in,
                          unsigned in_len, void* /*arg*/) {
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return SSL_TLSEXT_ERR_ALERT_FATAL;
     const std::vector<std::string>& prefs = s->context_->options().npn_protocols;
     NpnChoice choice = SelectNpn(prefs, {in, in_len});
@@ -355,7 +356,7 @@ std::shared_ptr<const Context> Context::ContextForServername(std::string_view se
 
 // ---- Session ------------------------------------------------------------------------
 
-int Session::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
+int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
   // ECH (server with keys): BoringSSL decrypted the inner ClientHello before this callback,
   // and |hello| and SSL_get_servername are the inner one's; otherwise the outer one's.
   if (!context_->options().ech_keys.empty()) {
@@ -432,7 +433,7 @@ int Session::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
                                                      : ssl_select_cert_error;
 }
 
-std::optional<Error> Session::AnswerSni(SniAnswer answer) {
+std::optional<Error> SessionImpl::AnswerSni(SniAnswer answer) {
   if (sni_state_ != SniState::kPending || failed()) {
     return Error{"ERR_TLS_SNI_NOT_PENDING", "AnswerSni: no kSniRequest is waiting for an answer",
                  std::nullopt, false};
@@ -467,9 +468,9 @@ std::optional<Error> Session::AnswerSni(SniAnswer answer) {
   return std::nullopt;
 }
 
-bool Session::sni_pending() const { return sni_state_ == SniState::kPending && !failed(); }
+bool SessionImpl::sni_pending() const { return sni_state_ == SniState::kPending && !failed(); }
 
-std::optional<Error> Session::AnswerAlpn(std::optional<std::string> protocol) {
+std::optional<Error> SessionImpl::AnswerAlpn(std::optional<std::string> protocol) {
   if (!alpn_pending()) {
     return MakeError(errc::kAlpnNotPending, "AnswerAlpn: no kAlpnRequest is waiting for an answer");
   }
@@ -486,7 +487,7 @@ std::optional<Error> Session::AnswerAlpn(std::optional<std::string> protocol) {
   return std::nullopt;
 }
 
-std::optional<std::string> Session::EarlyDataIdentity(const SSL_CLIENT_HELLO* hello) const {
+std::optional<std::string> SessionImpl::EarlyDataIdentity(const SSL_CLIENT_HELLO* hello) const {
   if (!options_.early_data.value_or(context_->options().early_data)) return std::nullopt;
   const uint8_t* data = nullptr;
   size_t len = 0;
@@ -507,7 +508,7 @@ std::optional<std::string> Session::EarlyDataIdentity(const SSL_CLIENT_HELLO* he
   return std::string(reinterpret_cast<const char*>(CBS_data(&identity)), CBS_len(&identity));
 }
 
-std::optional<Error> Session::AnswerEarlyData(bool accept) {
+std::optional<Error> SessionImpl::AnswerEarlyData(bool accept) {
   if (!early_data_check_pending()) {
     return MakeError(errc::kEarlyDataCheckNotPending,
                      "AnswerEarlyData: no kEarlyDataCheck is waiting for an answer");
@@ -518,25 +519,25 @@ std::optional<Error> Session::AnswerEarlyData(bool accept) {
   return std::nullopt;
 }
 
-bool Session::early_data_check_pending() const {
+bool SessionImpl::early_data_check_pending() const {
   return rare_ && rare_->early_check == Rare::EarlyCheck::kPending && !failed();
 }
 
-bool Session::alpn_pending() const {
+bool SessionImpl::alpn_pending() const {
   return rare_ && rare_->alpn_state == Rare::AlpnState::kPending && !failed();
 }
 
-bool Session::pause_pending() const {
+bool SessionImpl::pause_pending() const {
   return sni_pending() || alpn_pending() || verify_pending() || session_lookup_pending() ||
          key_operation_pending() || early_data_check_pending();
 }
 
-X509_STORE* Session::verify_store() const {
+X509_STORE* SessionImpl::verify_store() const {
   const Context* chosen = rare_ ? rare_->sni_context.get() : nullptr;
   return (chosen ? chosen : context_.get())->trust_store();
 }
 
-std::string Session::NegotiatedNpn() const {
+std::string SessionImpl::NegotiatedNpn() const {
   if (role() == Role::kClient && npn_no_overlap_) return "none";
   const uint8_t* data = nullptr;
   unsigned len = 0;

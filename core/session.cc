@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstring>
 
+#include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
 #include "core/x509/hostname.h"
 #include "core/x509/verify_error.h"
@@ -44,8 +45,8 @@ uint32_t FirstSslError() {
 
 // Static trampolines from BoringSSL callbacks to the Session that owns the SSL.
 struct SessionCallbacks {
-  static Session* From(const SSL* ssl) {
-    return static_cast<Session*>(SSL_get_ex_data(ssl, SessionIndex()));
+  static SessionImpl* From(const SSL* ssl) {
+    return static_cast<SessionImpl*>(SSL_get_ex_data(ssl, SessionIndex()));
   }
   static ssl_verify_result_t Verify(SSL* ssl, uint8_t* out_alert) {
     return static_cast<ssl_verify_result_t>(From(ssl)->VerifyPeer(out_alert));
@@ -55,7 +56,7 @@ struct SessionCallbacks {
   // next write, or a ticket).
   static void Message(int is_write, int /*version*/, int content_type, const void* buf, size_t len,
                       SSL* /*ssl*/, void* arg) {
-    auto* s = static_cast<Session*>(arg);
+    auto* s = static_cast<SessionImpl*>(arg);
     if (s->options_.trace) s->Trace(is_write != 0, content_type, buf, len);
     if (!is_write && content_type == SSL3_RT_HANDSHAKE && s->handshake_done_ &&
         SSL_version(s->ssl_) >= TLS1_3_VERSION) {
@@ -66,7 +67,7 @@ struct SessionCallbacks {
   // key authenticates the peer: no certificate follows in these suites.
   static unsigned PskClient(SSL* ssl, const char* hint, char* identity, unsigned max_identity_len,
                             uint8_t* psk, unsigned max_psk_len) {
-    Session* s = From(ssl);
+    SessionImpl* s = From(ssl);
     std::optional<PskIdentity> answer =
         s->context_->options().psk_client_callback(hint ? std::string_view(hint) : "");
     if (!answer || answer->key.empty() || answer->identity.size() >= max_identity_len ||
@@ -79,7 +80,7 @@ struct SessionCallbacks {
     return static_cast<unsigned>(answer->key.size());
   }
   static unsigned PskServer(SSL* ssl, const char* identity, uint8_t* psk, unsigned max_psk_len) {
-    Session* s = From(ssl);
+    SessionImpl* s = From(ssl);
     std::optional<std::vector<uint8_t>> key =
         s->context_->options().psk_server_callback(identity ? std::string_view(identity) : "");
     if (!key || key->empty() || key->size() > max_psk_len) return 0;  // unknown_psk_identity
@@ -89,7 +90,7 @@ struct SessionCallbacks {
   }
   static void Info(const SSL* ssl, int where, int value) {
     if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
-    Session* s = From(ssl);
+    SessionImpl* s = From(ssl);
     auto alert = static_cast<uint8_t>(value & 0xff);
     if (where & SSL_CB_WRITE) {
       if (!s->alert_sent_) s->alert_sent_ = alert;
@@ -99,9 +100,9 @@ struct SessionCallbacks {
   }
 };
 
-Session* Session::FromSsl(const SSL* ssl) { return SessionCallbacks::From(ssl); }
+SessionImpl* SessionImpl::FromSsl(const SSL* ssl) { return SessionCallbacks::From(ssl); }
 
-void Session::PskAuthenticated() {
+void SessionImpl::PskAuthenticated() {
   verify_done_ = true;
   info_.authorized = true;
   info_.authorization_error.clear();
@@ -145,8 +146,8 @@ const char* EventKindName(EventKind kind) {
   return "?";
 }
 
-Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> context,
-                                                 SessionOptions options) {
+Result<std::unique_ptr<SessionImpl>> SessionImpl::Create(std::shared_ptr<const Context> context,
+                                                         SessionOptions options) {
   if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "context is null");
   if (options.servername.find('\0') != std::string::npos || options.servername.size() > 255) {
     return MakeError("ERR_INVALID_ARG_VALUE", "servername is not a valid host name");
@@ -156,7 +157,7 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> 
     return MakeError(errc::kOutOfRange,
                      "max_send_fragment must be 512 to 16384, got " + std::to_string(fragment));
   }
-  std::unique_ptr<Session> s(new Session(std::move(context), std::move(options)));
+  std::unique_ptr<SessionImpl> s(new SessionImpl(std::move(context), std::move(options)));
   if (s->options_.now) s->set_now(*s->options_.now);
   std::optional<Error> init_error;
   if (!s->Init(&init_error)) {
@@ -168,30 +169,30 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Context> 
   return s;
 }
 
-bool Session::set_max_send_fragment(size_t size) {
+bool SessionImpl::set_max_send_fragment(size_t size) {
   if (!ValidSendFragment(size)) return false;
   SSL_set_max_send_fragment(ssl_, size);
   return true;
 }
 
-Session::Session(std::shared_ptr<const Context> context, SessionOptions options)
+SessionImpl::SessionImpl(std::shared_ptr<const Context> context, SessionOptions options)
     : context_(std::move(context)), options_(std::move(options)), clock_(options_.verify_time) {}
 
-Session::~Session() { SSL_free(ssl_); }
+SessionImpl::~SessionImpl() { SSL_free(ssl_); }
 
-Session::Rare& Session::rare() {
+SessionImpl::Rare& SessionImpl::rare() {
   if (!rare_) rare_ = std::make_unique<Rare>();
   return *rare_;
 }
 
-const internal::Lifecycle& Session::life() const {
+const internal::Lifecycle& SessionImpl::life() const {
   static const internal::Lifecycle kUnused;
   return rare_ ? rare_->life : kUnused;
 }
 
-internal::Lifecycle& Session::mutable_life() { return rare().life; }
+internal::Lifecycle& SessionImpl::mutable_life() { return rare().life; }
 
-bool Session::Init(std::optional<Error>* error) {
+bool SessionImpl::Init(std::optional<Error>* error) {
   ERR_clear_error();
   ssl_ = SSL_new(context_->ssl_ctx());
   if (!ssl_) return false;
@@ -249,7 +250,7 @@ bool Session::Init(std::optional<Error>* error) {
 
 // ---- BioEndpoint --------------------------------------------------------------------
 
-size_t Session::ReadCiphertext(std::span<uint8_t> out) {
+size_t SessionImpl::ReadCiphertext(std::span<uint8_t> out) {
   size_t n = input_.Take(out);
   if (n < out.size() && !feed_.empty()) {
     size_t m = std::min(out.size() - n, feed_.size());
@@ -260,13 +261,13 @@ size_t Session::ReadCiphertext(std::span<uint8_t> out) {
   return n;
 }
 
-bool Session::AtEof() const { return eof_ && input_.empty() && feed_.empty(); }
+bool SessionImpl::AtEof() const { return eof_ && input_.empty() && feed_.empty(); }
 
-void Session::WriteCiphertext(std::span<const uint8_t> data) { output_.Append(data); }
+void SessionImpl::WriteCiphertext(std::span<const uint8_t> data) { output_.Append(data); }
 
 // ---- Input --------------------------------------------------------------------------
 
-size_t Session::Feed(std::span<const uint8_t> data) {
+size_t SessionImpl::Feed(std::span<const uint8_t> data) {
   if (failed() || peer_closed_ || eof_) return data.size();  // discarded, see header
   feed_ = data;
   Drive();
@@ -279,22 +280,22 @@ size_t Session::Feed(std::span<const uint8_t> data) {
   return taken;
 }
 
-void Session::FeedEof() {
+void SessionImpl::FeedEof() {
   if (eof_) return;
   eof_ = true;
   Drive();
 }
 
-bool Session::wants_input() const {
+bool SessionImpl::wants_input() const {
   return !failed() && !peer_closed_ && !eof_ && input_.size() < kMaxInput;
 }
 
 // Feed keeps up to kMaxInput - input_.size() bytes BoringSSL did not read (see Feed).
-size_t Session::input_capacity() const { return wants_input() ? kMaxInput - input_.size() : 0; }
+size_t SessionImpl::input_capacity() const { return wants_input() ? kMaxInput - input_.size() : 0; }
 
 // ---- Time ---------------------------------------------------------------------------
 
-void Session::set_now(Timestamp now) {
+void SessionImpl::set_now(Timestamp now) {
   if (now_ && now < *now_) return;
   now_ = now;
   if (!options_.verify_time) {
@@ -303,7 +304,7 @@ void Session::set_now(Timestamp now) {
   StartDeadlines();
 }
 
-void Session::StartDeadlines() {
+void SessionImpl::StartDeadlines() {
   if (!now_) return;
   if (!handshake_deadline_ && options_.handshake_timeout.count() > 0) {
     handshake_deadline_ = *now_ + options_.handshake_timeout;
@@ -313,7 +314,7 @@ void Session::StartDeadlines() {
   }
 }
 
-std::optional<Timestamp> Session::next_deadline() const {
+std::optional<Timestamp> SessionImpl::next_deadline() const {
   if (failed()) return std::nullopt;
   std::optional<Timestamp> next;
   if (handshake_deadline_ && !handshake_done_) next = handshake_deadline_;
@@ -323,7 +324,7 @@ std::optional<Timestamp> Session::next_deadline() const {
   return next;
 }
 
-void Session::OnTimer(Timestamp now) {
+void SessionImpl::OnTimer(Timestamp now) {
   set_now(now);
   if (failed()) return;
   if (handshake_deadline_ && !handshake_done_ && *now_ >= *handshake_deadline_) {
@@ -342,18 +343,18 @@ void Session::OnTimer(Timestamp now) {
 
 // ---- Output -------------------------------------------------------------------------
 
-std::span<const uint8_t> Session::PendingOutput() const { return output_.Front(); }
+std::span<const uint8_t> SessionImpl::PendingOutput() const { return output_.Front(); }
 
-void Session::ConsumeOutput(size_t n) { output_.Consume(std::min(n, output_.Front().size())); }
+void SessionImpl::ConsumeOutput(size_t n) { output_.Consume(std::min(n, output_.Front().size())); }
 
 // ---- Plaintext ----------------------------------------------------------------------
 
-size_t Session::write_room() const {
+size_t SessionImpl::write_room() const {
   size_t used = pending_write_.size() + output_.size();
   return used >= options_.max_write_buffer ? 0 : options_.max_write_buffer - used;
 }
 
-size_t Session::Write(std::span<const uint8_t> data) {
+size_t SessionImpl::Write(std::span<const uint8_t> data) {
   if (failed() || close_requested_ || data.empty()) return 0;
   size_t n = std::min(data.size(), write_room());
   if (n == 0) return 0;
@@ -365,7 +366,7 @@ size_t Session::Write(std::span<const uint8_t> data) {
   return WriteNow(data.first(n));
 }
 
-size_t Session::WriteNow(std::span<const uint8_t> data) {
+size_t SessionImpl::WriteNow(std::span<const uint8_t> data) {
   internal::ScopedClock clock(clock_);
   // No ERR_clear_error() before SSL_write, SSL_read or SSL_do_handshake: each clears the
   // thread's error queue on entry (checked in this BoringSSL build).
@@ -383,25 +384,25 @@ size_t Session::WriteNow(std::span<const uint8_t> data) {
   return done;
 }
 
-size_t Session::Read(std::span<uint8_t> out) {
+size_t SessionImpl::Read(std::span<uint8_t> out) {
   size_t n = plaintext_in_.Take(out);
   if (n > 0 && !failed() && handshake_done_) Drive();  // room was made: process held input
   return n;
 }
 
-void Session::ConsumePlaintext(size_t n) {
+void SessionImpl::ConsumePlaintext(size_t n) {
   n = std::min(n, plaintext_in_.size());
   plaintext_in_.Consume(n);
   if (n > 0 && !failed() && handshake_done_) Drive();  // as Read()
 }
 
-void Session::Close() {
+void SessionImpl::Close() {
   if (close_requested_) return;
   close_requested_ = true;
   MaybeSendClose();
 }
 
-void Session::MaybeSendClose() {
+void SessionImpl::MaybeSendClose() {
   if (!close_requested_ || close_sent_ || failed() || !handshake_done_ || !pending_write_.empty())
     return;
   ERR_clear_error();
@@ -413,11 +414,11 @@ void Session::MaybeSendClose() {
 
 // ---- Events -------------------------------------------------------------------------
 
-void Session::Push(Event event) { events_.Push(std::move(event)); }
+void SessionImpl::Push(Event event) { events_.Push(std::move(event)); }
 
-void Session::PushKind(EventKind kind) { events_.PushKind(kind); }
+void SessionImpl::PushKind(EventKind kind) { events_.PushKind(kind); }
 
-std::optional<Event> Session::NextEvent() {
+std::optional<Event> SessionImpl::NextEvent() {
   std::optional<Event> e;
   bool stored = false;
   if (!events_.Pop(e, &stored) || stored) return e;
@@ -430,13 +431,13 @@ std::optional<Event> Session::NextEvent() {
   return e;
 }
 
-bool Session::finished() const {
+bool SessionImpl::finished() const {
   return (failed() || (peer_closed_ && close_sent_)) && output_.empty();
 }
 
 // ---- The engine ---------------------------------------------------------------------
 
-void Session::Drive() {
+void SessionImpl::Drive() {
   if (in_drive_) return;
   in_drive_ = true;
   internal::ScopedClock clock(clock_);  // BoringSSL's time source
@@ -456,7 +457,7 @@ void Session::Drive() {
   in_drive_ = false;
 }
 
-void Session::DriveHandshake() {
+void SessionImpl::DriveHandshake() {
   int r = SSL_do_handshake(ssl_);  // clears the error queue itself
   if (!StepEarlyData(&r)) return;  // 0-RTT (core/session_lifecycle.cc)
   if (r == 1) {
@@ -511,14 +512,14 @@ void Session::DriveHandshake() {
     info_.ech = EchStatus::kRejected;
     error.code = std::string(errc::kEchRejected);
     error.message = retry_len > 0 ? "the server rejected ECH; connect again with its retry "
-                                    "configs (Session::ech_retry_configs)"
+                                    "configs (SessionImpl::ech_retry_configs)"
                                   : "the server rejected ECH and sent no retry configs: it "
                                     "has no ECH now; connect again without it";
   }
   Fail(std::move(error));
 }
 
-std::vector<uint8_t> Session::ech_retry_configs() const {
+std::vector<uint8_t> SessionImpl::ech_retry_configs() const {
   return rare_ ? rare_->ech_retry_configs : std::vector<uint8_t>();
 }
 
@@ -569,7 +570,7 @@ std::string_view HandshakeName(uint8_t type) {
 
 }  // namespace
 
-void Session::Trace(bool sent, int content_type, const void* buf, size_t len) {
+void SessionImpl::Trace(bool sent, int content_type, const void* buf, size_t len) {
   if (content_type != SSL3_RT_HANDSHAKE && content_type != SSL3_RT_ALERT &&
       content_type != SSL3_RT_CHANGE_CIPHER_SPEC) {
     return;  // record headers and inner content types: not messages
@@ -591,7 +592,7 @@ void Session::Trace(bool sent, int content_type, const void* buf, size_t len) {
   Push(std::move(e));
 }
 
-void Session::OnHandshakeDone() {
+void SessionImpl::OnHandshakeDone() {
   handshake_done_ = true;
   if (SSL_version(ssl_) >= TLS1_3_VERSION) {  // TLS 1.2 has no post-handshake messages here
     SSL_set_msg_callback_arg(ssl_, this);
@@ -648,7 +649,7 @@ void Session::OnHandshakeDone() {
   }
 }
 
-void Session::ReadRecords() {
+void SessionImpl::ReadRecords() {
   while (!failed() && !peer_closed_) {
     if (plaintext_in_.size() >= options_.max_read_buffer) return;  // Read() must make room
     // Nothing new to read: skip SSL_read, which would allocate, wipe and free a 17 KiB
@@ -681,7 +682,7 @@ void Session::ReadRecords() {
   }
 }
 
-Result<std::vector<uint8_t>> Session::ExportKeyingMaterial(
+Result<std::vector<uint8_t>> SessionImpl::ExportKeyingMaterial(
     size_t length, std::string_view label, std::optional<std::span<const uint8_t>> context) const {
   if (!handshake_reported_ || failed()) {
     return MakeError("ERR_TLS_EXPORT_KEYING_MATERIAL",
@@ -709,17 +710,17 @@ std::vector<uint8_t> Finished(const SSL* ssl, size_t (*get)(const SSL*, void*, s
 
 }  // namespace
 
-std::vector<uint8_t> Session::finished_message() const {
+std::vector<uint8_t> SessionImpl::finished_message() const {
   if (!handshake_reported_ || failed()) return {};
   return Finished(ssl_, SSL_get_finished);
 }
 
-std::vector<uint8_t> Session::peer_finished_message() const {
+std::vector<uint8_t> SessionImpl::peer_finished_message() const {
   if (!handshake_reported_ || failed()) return {};
   return Finished(ssl_, SSL_get_peer_finished);
 }
 
-Result<std::vector<uint8_t>> Session::ChannelBinding(std::string_view type) const {
+Result<std::vector<uint8_t>> SessionImpl::ChannelBinding(std::string_view type) const {
   auto refuse = [&](std::string why) {
     return MakeError(errc::kChannelBinding, std::string(type) + ": " + why);
   };
@@ -753,7 +754,7 @@ Result<std::vector<uint8_t>> Session::ChannelBinding(std::string_view type) cons
 
 // ---- Errors -------------------------------------------------------------------------
 
-Error Session::ErrorFromSsl(int ssl_error, const char* during) {
+Error SessionImpl::ErrorFromSsl(int ssl_error, const char* during) {
   Error e;
   if (verify_rejected_) {
     e.code = info_.authorization_error;
@@ -774,7 +775,7 @@ Error Session::ErrorFromSsl(int ssl_error, const char* during) {
   return e;
 }
 
-void Session::Fail(Error error) {
+void SessionImpl::Fail(Error error) {
   if (failed()) return;
   if (alert_received_ && !error.alert) {
     error.alert = alert_received_;
@@ -786,5 +787,103 @@ void Session::Fail(Error error) {
   pending_write_.Release();
   PushKind(EventKind::kError);  // NextEvent() copies error_, sticky from here on
 }
+
+// ---- Session: the movable handle over SessionImpl ------------------------------------
+
+Result<Session> Session::Create(std::shared_ptr<const Context> context, SessionOptions options) {
+  Result<std::unique_ptr<SessionImpl>> impl =
+      SessionImpl::Create(std::move(context), std::move(options));
+  if (!impl) return impl.error();
+  return Session(std::move(impl).value());
+}
+
+Session::Session(std::unique_ptr<SessionImpl> impl) : impl_(std::move(impl)) {}
+Session::Session(Session&& other) noexcept = default;
+Session& Session::operator=(Session&& other) noexcept = default;
+Session::~Session() = default;
+
+size_t Session::Feed(std::span<const uint8_t> data) { return impl_->Feed(data); }
+void Session::FeedEof() { impl_->FeedEof(); }
+bool Session::wants_input() const { return impl_->wants_input(); }
+size_t Session::input_capacity() const { return impl_->input_capacity(); }
+std::span<const uint8_t> Session::PendingOutput() const { return impl_->PendingOutput(); }
+void Session::ConsumeOutput(size_t n) { impl_->ConsumeOutput(n); }
+size_t Session::pending_output_bytes() const { return impl_->pending_output_bytes(); }
+size_t Session::pending_write_bytes() const { return impl_->pending_write_bytes(); }
+size_t Session::Write(std::span<const uint8_t> data) { return impl_->Write(data); }
+size_t Session::Read(std::span<uint8_t> out) { return impl_->Read(out); }
+size_t Session::readable_bytes() const { return impl_->readable_bytes(); }
+std::span<const uint8_t> Session::PeekPlaintext() const { return impl_->PeekPlaintext(); }
+void Session::ConsumePlaintext(size_t n) { impl_->ConsumePlaintext(n); }
+void Session::Close() { impl_->Close(); }
+bool Session::set_max_send_fragment(size_t size) { return impl_->set_max_send_fragment(size); }
+bool Session::close_flushed() const { return impl_->close_flushed(); }
+void Session::set_now(Timestamp now) { impl_->set_now(now); }
+std::optional<Timestamp> Session::now() const { return impl_->now(); }
+std::optional<Timestamp> Session::next_deadline() const { return impl_->next_deadline(); }
+void Session::OnTimer(Timestamp now) { impl_->OnTimer(now); }
+std::optional<Event> Session::NextEvent() { return impl_->NextEvent(); }
+Role Session::role() const { return impl_->role(); }
+bool Session::handshake_done() const { return impl_->handshake_done(); }
+bool Session::failed() const { return impl_->failed(); }
+const std::optional<Error>& Session::error() const { return impl_->error(); }
+bool Session::peer_closed() const { return impl_->peer_closed(); }
+bool Session::peer_truncated() const { return impl_->peer_truncated(); }
+bool Session::close_sent() const { return impl_->close_sent(); }
+bool Session::finished() const { return impl_->finished(); }
+const HandshakeInfo& Session::handshake_info() const { return impl_->handshake_info(); }
+bool Session::authorized() const { return impl_->authorized(); }
+const std::string& Session::authorization_error() const { return impl_->authorization_error(); }
+SSL* Session::ssl() const { return impl_->ssl(); }
+std::optional<PeerCertificate> Session::peer_certificate(bool detailed) const {
+  return impl_->peer_certificate(detailed);
+}
+std::optional<Error> Session::CompleteVerification(bool accept, std::string code) {
+  return impl_->CompleteVerification(accept, std::move(code));
+}
+bool Session::verify_pending() const { return impl_->verify_pending(); }
+std::optional<Error> Session::AnswerSni(SniAnswer answer) {
+  return impl_->AnswerSni(std::move(answer));
+}
+bool Session::sni_pending() const { return impl_->sni_pending(); }
+std::optional<Error> Session::AnswerAlpn(std::optional<std::string> protocol) {
+  return impl_->AnswerAlpn(std::move(protocol));
+}
+bool Session::alpn_pending() const { return impl_->alpn_pending(); }
+std::optional<Error> Session::CompleteKeyOperation(std::span<const uint8_t> result) {
+  return impl_->CompleteKeyOperation(result);
+}
+std::optional<Error> Session::FailKeyOperation(std::string message) {
+  return impl_->FailKeyOperation(std::move(message));
+}
+bool Session::key_operation_pending() const { return impl_->key_operation_pending(); }
+std::optional<Error> Session::AnswerEarlyData(bool accept) {
+  return impl_->AnswerEarlyData(accept);
+}
+bool Session::early_data_check_pending() const { return impl_->early_data_check_pending(); }
+bool Session::pause_pending() const { return impl_->pause_pending(); }
+Result<std::vector<uint8_t>> Session::ExportKeyingMaterial(
+    size_t length, std::string_view label, std::optional<std::span<const uint8_t>> context) const {
+  return impl_->ExportKeyingMaterial(length, label, context);
+}
+std::vector<uint8_t> Session::finished_message() const { return impl_->finished_message(); }
+std::vector<uint8_t> Session::peer_finished_message() const {
+  return impl_->peer_finished_message();
+}
+Result<std::vector<uint8_t>> Session::ChannelBinding(std::string_view type) const {
+  return impl_->ChannelBinding(type);
+}
+std::vector<uint8_t> Session::ech_retry_configs() const { return impl_->ech_retry_configs(); }
+std::optional<SavedSession> Session::saved_session() const { return impl_->saved_session(); }
+std::optional<Error> Session::AnswerSessionLookup(std::optional<SavedSession> found) {
+  return impl_->AnswerSessionLookup(std::move(found));
+}
+bool Session::session_lookup_pending() const { return impl_->session_lookup_pending(); }
+std::optional<Error> Session::KeyUpdate(bool request_peer) {
+  return impl_->KeyUpdate(request_peer);
+}
+uint64_t Session::key_updates_sent() const { return impl_->key_updates_sent(); }
+std::span<const uint8_t> Session::ocsp_response() const { return impl_->ocsp_response(); }
+uint64_t Session::early_data_bytes() const { return impl_->early_data_bytes(); }
 
 }  // namespace sansio_tls

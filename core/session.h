@@ -26,10 +26,6 @@
 
 #include "core/context.h"
 #include "core/error.h"
-#include "core/internal/bio.h"
-#include "core/internal/buffer.h"
-#include "core/internal/event_queue.h"
-#include "core/internal/lifecycle.h"
 #include "core/resumption.h"
 #include "core/x509/peer_certificate.h"
 
@@ -214,13 +210,20 @@ struct SessionOptions {
   std::vector<uint8_t> ech_config_list;
 };
 
-class Session : private internal::BioEndpoint {
+class SessionImpl;
+
+class Session {
  public:
   // Creates a session for |context|'s role. The session holds a reference to |context|.
   // Returns an Error only for invalid |options| (e.g. a malformed servername).
-  static Result<std::unique_ptr<Session>> Create(std::shared_ptr<const Context> context,
-                                                 SessionOptions options = {});
-  ~Session() override;
+  static Result<Session> Create(std::shared_ptr<const Context> context,
+                                SessionOptions options = {});
+  // A Session is a value that moves (its state stays where BoringSSL's callbacks find it,
+  // so a move is a pointer copy and views it lent, PendingOutput() and PeekPlaintext(),
+  // stay valid). A moved-from Session may only be destroyed or assigned to.
+  Session(Session&& other) noexcept;
+  Session& operator=(Session&& other) noexcept;
+  ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -250,10 +253,10 @@ class Session : private internal::BioEndpoint {
   // ConsumeOutput releases the first |n| bytes of PendingOutput() (n <= its size).
   void ConsumeOutput(size_t n);
   // Total ciphertext waiting to be sent (possibly spanning several runs).
-  size_t pending_output_bytes() const { return output_.size(); }
+  size_t pending_output_bytes() const;
   // Plaintext Write() accepted that is not yet encrypted (held until the handshake
   // completes). With pending_output_bytes() it counts against max_write_buffer.
-  size_t pending_write_bytes() const { return pending_write_.size(); }
+  size_t pending_write_bytes() const;
 
   // ---- Plaintext -----------------------------------------------------------------------
   // Write queues |data| to be encrypted and sent; before the handshake completes it is held
@@ -263,7 +266,7 @@ class Session : private internal::BioEndpoint {
   // Read copies received plaintext into |out|; returns the number of bytes copied (0 when
   // none is buffered). Reading makes room: the session may then take more input.
   size_t Read(std::span<uint8_t> out);
-  size_t readable_bytes() const { return plaintext_in_.size(); }
+  size_t readable_bytes() const;
   // PeekPlaintext borrows all received plaintext not yet read, in order, as one contiguous
   // view (empty when none): Read() without the copy. The view stays valid and unchanged
   // until ConsumePlaintext(), Read(), or any call that may process input (Feed(), FeedEof(),
@@ -271,7 +274,7 @@ class Session : private internal::BioEndpoint {
   // CompleteVerification(), CompleteKeyOperation(), FailKeyOperation()).
   // Write(), NextEvent(), PendingOutput(), ConsumeOutput() and the const accessors leave it
   // valid: an application may Write() straight from the view (an echo) before consuming it.
-  std::span<const uint8_t> PeekPlaintext() const { return plaintext_in_.data(); }
+  std::span<const uint8_t> PeekPlaintext() const;
   // ConsumePlaintext releases the first |n| bytes of PeekPlaintext() (at most its size),
   // like a Read() of |n| bytes: it makes room, so the session may take more input.
   void ConsumePlaintext(size_t n);
@@ -287,14 +290,14 @@ class Session : private internal::BioEndpoint {
   // plaintext (512 to 16384). Returns false, changing nothing, for another size.
   bool set_max_send_fragment(size_t size);
   // True once our close_notify was handed to the transport (close_sent(), output empty).
-  bool close_flushed() const { return close_sent_ && output_.empty(); }
+  bool close_flushed() const;
 
   // ---- Time ------------------------------------------------------------------------------
   // set_now tells the session the current time; it only records it (the first call also
   // starts the handshake bound). Times going backwards are ignored.
   void set_now(Timestamp now);
   // The last time given, if any.
-  std::optional<Timestamp> now() const { return now_; }
+  std::optional<Timestamp> now() const;
   // When the session next needs OnTimer(): the earliest pending deadline (handshake bound,
   // close grace), or nullopt when none is pending. Changes after calls that move the
   // handshake or the close; a transport re-arms its one timer after each.
@@ -307,26 +310,26 @@ class Session : private internal::BioEndpoint {
   // NextEvent pops the oldest unread event, or nullopt when there is none.
   std::optional<Event> NextEvent();
 
-  Role role() const { return context_->role(); }
+  Role role() const;
   // True once kHandshakeDone was queued: never for a connection refused at the end of its
   // handshake (e.g. a server refusing an unauthorized client certificate).
-  bool handshake_done() const { return handshake_reported_; }
-  bool failed() const { return error_.has_value(); }
+  bool handshake_done() const;
+  bool failed() const;
   // The sticky fatal error, if any.
-  const std::optional<Error>& error() const { return error_; }
-  bool peer_closed() const { return peer_closed_; }        // close_notify or EOF received
-  bool peer_truncated() const { return peer_truncated_; }  // ... an EOF without close_notify
-  bool close_sent() const { return close_sent_; }          // our close_notify is in the output
+  const std::optional<Error>& error() const;
+  bool peer_closed() const;     // close_notify or EOF received
+  bool peer_truncated() const;  // ... an EOF without close_notify
+  bool close_sent() const;      // our close_notify is in the output
   // True when nothing more will happen: failed or closed both ways, and output flushed.
   bool finished() const;
 
   // Valid after kHandshakeDone (default values before).
-  const HandshakeInfo& handshake_info() const { return info_; }
-  bool authorized() const { return info_.authorized; }
-  const std::string& authorization_error() const { return info_.authorization_error; }
+  const HandshakeInfo& handshake_info() const;
+  bool authorized() const;
+  const std::string& authorization_error() const;
 
   // Borrowed; for advanced use (extra BoringSSL queries). Do not drive I/O through it.
-  SSL* ssl() const { return ssl_; }
+  SSL* ssl() const;
 
   // ---- Peer certificate and verification (core/verification.cc) -----------------------
   // The peer's certificate as Node's getPeerCertificate(detailed) reports it, built anew
@@ -447,128 +450,8 @@ class Session : private internal::BioEndpoint {
   uint64_t early_data_bytes() const;
 
  private:
-  friend struct SessionCallbacks;
-  friend struct NegotiationCallbacks;
-  friend struct LifecycleCallbacks;
-  friend struct KeyOperationCallbacks;
-  Session(std::shared_ptr<const Context> context, SessionOptions options);
-
-  bool Init(std::optional<Error>* error);
-  void Drive();
-  void DriveHandshake();
-  void OnHandshakeDone();
-  void FlushPendingWrites();
-  void ReadRecords();
-  void MaybeSendClose();
-  size_t WriteNow(std::span<const uint8_t> data);
-  void Fail(Error error);
-  Error ErrorFromSsl(int ssl_error, const char* during);
-  void Push(Event event);         // an event with a payload of its own
-  void PushKind(EventKind kind);  // a payload-free event, or kHandshakeDone / kError
-  void Trace(bool sent, int content_type, const void* buf, size_t len);  // kTrace
-  size_t write_room() const;
-
-  // Verification, called from BoringSSL's custom-verify callback; returns an
-  // ssl_verify_result_t (core/verification.cc).
-  int VerifyPeer(uint8_t* out_alert);
-  // Chain, then (client) host name, into info_. False (nothing set) when a certificate the
-  // peer sent does not parse.
-  bool ComputeVerdict();
-  // Server, in OnHandshakeDone: reports a missing client certificate and refuses an
-  // unauthorized client (reject_unauthorized). True when the session failed.
-  bool RefuseUnauthorizedClient();
-  std::string VerifyFailureMessage() const;  // the message of a verification error
-  // A PSK callback found the key: a TLS 1.2 PSK suite authenticates the peer, which sends
-  // no certificate.
-  void PskAuthenticated();
-
-  // SNI and NPN (core/negotiation_context.cc).
-  static Session* FromSsl(const SSL* ssl);
-  int SelectCertificate(const SSL_CLIENT_HELLO* hello);  // an ssl_select_cert_result_t
-  std::string NegotiatedNpn() const;                     // HandshakeInfo::npn_protocol
-  // early_data_check: the ticket identity a ClientHello's 0-RTT is bound to, when it offers
-  // early data with a PSK and early data is enabled here; else nullopt.
-  std::optional<std::string> EarlyDataIdentity(const SSL_CLIENT_HELLO* hello) const;
-  // The store verifying the peer: the SNI-chosen credentials' CAs, else the context's.
-  X509_STORE* verify_store() const;
-
-  // External keys (core/key_operation.cc): BoringSSL asks for an operation (an
-  // ssl_private_key_result_t), then for its result.
-  int StartKeyOperation(EventKind kind, uint16_t algorithm, std::span<const uint8_t> input,
-                        size_t max_out);
-  int FinishKeyOperation(uint8_t* out, size_t* out_len, size_t max_out);
-  // The handshake failed while a key operation was answered with a failure: its error.
-  std::optional<Error> KeyOperationError();
-
-  // Session lifecycle (core/session_lifecycle.cc).
-  bool InitLifecycle();
-  bool StepEarlyData(int* r);  // after SSL_do_handshake; false: DriveHandshake stops
-  bool ReadEarlyData(int* r);
-  void SendEarlyData();
-  void MaybeSendEarlyData();    // Write() before the handshake
-  bool OnHandshakeLifecycle();  // in OnHandshakeDone; false: the session failed
-  void AfterHandshakeEvent();   // right after kHandshakeDone is queued
-  void FlushPostHandshake();
-  bool SendKeyUpdate(int request_type);
-  void CountWritten(size_t n);
-  void QueueNewSession(SavedSession saved);
-  bool AcceptResumption(const internal::AuthInfo& auth) const;
-  internal::AuthInfo CurrentAuth() const;
-  std::string CheckedName() const;  // the name the peer certificate is checked against
-
-  // internal::BioEndpoint
-  size_t ReadCiphertext(std::span<uint8_t> out) override;
-  bool AtEof() const override;
-  void WriteCiphertext(std::span<const uint8_t> data) override;
-
-  std::shared_ptr<const Context> context_;
-  // As given, except |session|: client, the session offered (reset when not offered); server,
-  // the session resumed from the session cache (set by its lookup).
-  SessionOptions options_;
-  SSL* ssl_ = nullptr;
-
-  internal::ByteQueue input_;          // ciphertext taken but not yet read by BoringSSL
-  std::span<const uint8_t> feed_;      // the Feed() argument, read in place during Feed()
-  internal::ChunkQueue output_;        // ciphertext written by BoringSSL, not yet consumed
-  internal::ByteQueue pending_write_;  // plaintext accepted before the handshake completed
-  internal::ByteQueue plaintext_in_;   // decrypted, not yet Read()
-  internal::EventQueue events_;
-
-  HandshakeInfo info_;
-  std::optional<Error> error_;
-  bool verify_done_ = false;
-  bool verify_rejected_ = false;  // our verifier ended the handshake
-  enum class VerifyState : uint8_t { kNone, kPending, kAccepted, kRejected };
-  VerifyState verify_state_ = VerifyState::kNone;  // verify_callback: the application's answer
-  bool eof_ = false;
-  bool handshake_done_ = false;      // BoringSSL finished the handshake
-  bool handshake_reported_ = false;  // ... and kHandshakeDone was queued
-  bool peer_closed_ = false;
-  bool peer_truncated_ = false;
-  bool close_requested_ = false;
-  bool close_sent_ = false;
-  bool in_drive_ = false;
-  // Time (set_now): the last time given; BoringSSL's clock (unix seconds, |verify_time| or
-  // from now_); the deadlines, once started.
-  std::optional<Timestamp> now_;
-  std::optional<int64_t> clock_;
-  std::optional<Timestamp> handshake_deadline_, close_deadline_;
-  void StartDeadlines();
-  bool post_handshake_read_ = false;  // TLS 1.3: a post-handshake message was read
-  std::optional<uint8_t> alert_sent_, alert_received_;
-  enum class SniState : uint8_t { kNone, kPending, kAnswered };
-  SniState sni_state_ = SniState::kNone;
-  bool npn_no_overlap_ = false;                 // client: NPN fell back to our first choice
-  std::optional<SavedSession> latest_session_;  // client: saved_session()
-  internal::KeyUpdateCounters key_updates_;     // ContextOptions::key_update_after_*
-  std::vector<SavedSession> stashed_sessions_;  // new sessions seen before kHandshakeDone
-  // Rarely used state (external-cache lookups, 0-RTT, a ticket's verdict, SNI choice,
-  // host-name failure text), allocated on first use (core/internal/session_rare.h).
-  struct Rare;
-  std::unique_ptr<Rare> rare_;
-  Rare& rare();                             // allocates on first use
-  const internal::Lifecycle& life() const;  // read-only; defaults when unallocated
-  internal::Lifecycle& mutable_life();      // allocates on first use
+  explicit Session(std::unique_ptr<SessionImpl> impl);
+  std::unique_ptr<SessionImpl> impl_;
 };
 
 }  // namespace sansio_tls

@@ -21,6 +21,7 @@
 
 #include "core/context.h"
 #include "core/internal/lifecycle.h"
+#include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
 #include "core/resumption.h"
 #include "core/session.h"
@@ -68,7 +69,7 @@ struct LifecycleCallbacks {
   // TLS 1.2 session with an ID). Takes BoringSSL's reference (returns 1).
   static int NewSession(SSL* ssl, SSL_SESSION* session) {
     bssl::UniquePtr<SSL_SESSION> owned(session);
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return 1;
     SavedSession saved = SavedSession::Wrap(std::move(owned), s->CurrentAuth());
     const ContextOptions& o = s->context_->options();
@@ -88,7 +89,7 @@ struct LifecycleCallbacks {
   // Server, TLS 1.2: the client offered session ID |id|.
   static SSL_SESSION* GetSession(SSL* ssl, const uint8_t* id, int id_len, int* out_copy) {
     *out_copy = 0;  // we return a new reference
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s || id_len <= 0) return nullptr;
     std::span<const uint8_t> wanted(id, static_cast<size_t>(id_len));
     const ContextOptions& o = s->context_->options();
@@ -131,7 +132,7 @@ struct LifecycleCallbacks {
 
   static int TicketSeal(SSL* ssl, uint8_t* out, size_t* out_len, size_t max_out_len,
                         const uint8_t* in, size_t in_len) {
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s || !s->context_->options().ticket_keys) return 0;
     std::vector<uint8_t> plain = EncodeTicketPrefix(s->CurrentAuth());
     plain.insert(plain.end(), in, in + in_len);
@@ -142,7 +143,7 @@ struct LifecycleCallbacks {
 
   static ssl_ticket_aead_result_t TicketOpen(SSL* ssl, uint8_t* out, size_t* out_len,
                                              size_t max_out_len, const uint8_t* in, size_t in_len) {
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s || !s->context_->options().ticket_keys) return ssl_ticket_aead_ignore_ticket;
     std::vector<uint8_t> plain;
     if (!s->context_->options().ticket_keys->Open({in, in_len}, &plain)) {
@@ -163,7 +164,7 @@ struct LifecycleCallbacks {
   }
 
   static void KeyLog(const SSL* ssl, const char* line) {
-    Session* s = Session::FromSsl(ssl);
+    SessionImpl* s = SessionImpl::FromSsl(ssl);
     // The session's own context decides: after an SNI switch BoringSSL calls the callback
     // of the chosen context, which may not have asked for key logging.
     if (!s || !s->context_->options().key_log) return;
@@ -175,7 +176,7 @@ struct LifecycleCallbacks {
   // Observes every ClientHello once resumption is decided (TLS 1.2 and 1.3): whether the
   // client offered early data, so a refusal can be reported as such. Never rejects.
   static int ClientHelloSeen(const SSL_CLIENT_HELLO* hello) {
-    Session* s = Session::FromSsl(hello->ssl);
+    SessionImpl* s = SessionImpl::FromSsl(hello->ssl);
     if (!s) return 1;
     const uint8_t* data = nullptr;
     size_t len = 0;
@@ -258,13 +259,13 @@ std::optional<Error> Context::SetUpLifecycle() {
 
 // ---- Session: setup and state -------------------------------------------------------
 
-std::string Session::CheckedName() const {
+std::string SessionImpl::CheckedName() const {
   if (!options_.servername.empty()) return options_.servername;
   if (!options_.host.empty()) return options_.host;
   return "localhost";
 }
 
-bool Session::InitLifecycle() {
+bool SessionImpl::InitLifecycle() {
   const ContextOptions& o = context_->options();
   SSL_set_early_data_enabled(ssl_, options_.early_data.value_or(o.early_data) ? 1 : 0);
   if (role() == Role::kClient && options_.session) {
@@ -283,12 +284,12 @@ bool Session::InitLifecycle() {
   return true;
 }
 
-bool Session::AcceptResumption(const internal::AuthInfo& auth) const {
+bool SessionImpl::AcceptResumption(const internal::AuthInfo& auth) const {
   const ContextOptions& o = context_->options();
   return !(o.request_cert && o.reject_unauthorized && auth.verified && !auth.authorized);
 }
 
-internal::AuthInfo Session::CurrentAuth() const {
+internal::AuthInfo SessionImpl::CurrentAuth() const {
   if (SSL_session_reused(ssl_)) {
     if (options_.session) return options_.session->auth();  // offered / resumed from cache
     if (role() == Role::kServer && life().resumed_auth) return *life().resumed_auth;
@@ -302,7 +303,7 @@ internal::AuthInfo Session::CurrentAuth() const {
   return a;
 }
 
-void Session::QueueNewSession(SavedSession saved) {
+void SessionImpl::QueueNewSession(SavedSession saved) {
   if (!handshake_done_ || failed()) {
     // Released after kHandshakeDone; dropped if the handshake is refused after all.
     stashed_sessions_.push_back(std::move(saved));
@@ -316,7 +317,7 @@ void Session::QueueNewSession(SavedSession saved) {
 
 // ---- Session: the handshake ---------------------------------------------------------
 
-bool Session::StepEarlyData(int* r) {
+bool SessionImpl::StepEarlyData(int* r) {
   for (int round = 0; round < 4; ++round) {
     if (*r == 1 && SSL_in_init(ssl_)) {
       // BoringSSL returned early: the 0-RTT window of a handshake still in progress.
@@ -351,7 +352,7 @@ bool Session::StepEarlyData(int* r) {
   return !(*r == 1 && SSL_in_init(ssl_));  // never report an unfinished handshake as done
 }
 
-void Session::SendEarlyData() {
+void SessionImpl::SendEarlyData() {
   if (role() != Role::kClient || !life().early_window || handshake_done_ || failed()) return;
   internal::Lifecycle& life = mutable_life();
   if (!SSL_in_early_data(ssl_)) {
@@ -380,13 +381,13 @@ void Session::SendEarlyData() {
   SSL_clear_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE);
 }
 
-void Session::MaybeSendEarlyData() {
+void SessionImpl::MaybeSendEarlyData() {
   if (!life().early_window) return;
   SendEarlyData();
   Drive();  // SSL_write may have moved the handshake on
 }
 
-bool Session::ReadEarlyData(int* r) {
+bool SessionImpl::ReadEarlyData(int* r) {
   // Early data is bounded by BoringSSL's 0-RTT limit (14 KiB), so it is read regardless of
   // max_read_buffer: the client's Finished cannot be reached without reading it.
   for (;;) {
@@ -423,7 +424,7 @@ bool Session::ReadEarlyData(int* r) {
   }
 }
 
-bool Session::OnHandshakeLifecycle() {
+bool SessionImpl::OnHandshakeLifecycle() {
   const ContextOptions& o = context_->options();
   bool accepted = SSL_early_data_accepted(ssl_);
   const char* reason = SSL_early_data_reason_string(SSL_get_early_data_reason(ssl_));
@@ -470,7 +471,7 @@ bool Session::OnHandshakeLifecycle() {
   return true;
 }
 
-void Session::AfterHandshakeEvent() {
+void SessionImpl::AfterHandshakeEvent() {
   std::vector<SavedSession> stashed = std::move(stashed_sessions_);
   stashed_sessions_ = {};
   for (SavedSession& saved : stashed) QueueNewSession(std::move(saved));
@@ -482,7 +483,7 @@ void Session::AfterHandshakeEvent() {
 
 // ---- Session: after the handshake ---------------------------------------------------
 
-void Session::FlushPostHandshake() {
+void SessionImpl::FlushPostHandshake() {
   // BoringSSL holds post-handshake messages (a TLS 1.3 server's tickets, KeyUpdate replies)
   // until the next write; a zero-length write sends them even if the application never
   // writes again.
@@ -491,7 +492,7 @@ void Session::FlushPostHandshake() {
   ERR_clear_error();
 }
 
-bool Session::SendKeyUpdate(int request_type) {
+bool SessionImpl::SendKeyUpdate(int request_type) {
   internal::ScopedClock clock(clock_);
   ERR_clear_error();
   if (!SSL_key_update(ssl_, request_type)) {
@@ -508,7 +509,7 @@ bool Session::SendKeyUpdate(int request_type) {
   return true;
 }
 
-void Session::CountWritten(size_t n) {
+void SessionImpl::CountWritten(size_t n) {
   internal::KeyUpdateCounters& k = key_updates_;
   if (n > 0) k.updates_without_data = 0;
   k.bytes_since_update += n;
@@ -521,9 +522,9 @@ void Session::CountWritten(size_t n) {
 
 // ---- Session: public API ------------------------------------------------------------
 
-std::optional<SavedSession> Session::saved_session() const { return latest_session_; }
+std::optional<SavedSession> SessionImpl::saved_session() const { return latest_session_; }
 
-std::optional<Error> Session::AnswerSessionLookup(std::optional<SavedSession> found) {
+std::optional<Error> SessionImpl::AnswerSessionLookup(std::optional<SavedSession> found) {
   if (life().lookup != internal::Lifecycle::Lookup::kPending || failed()) {
     return MakeError("ERR_TLS_SESSION_LOOKUP_NOT_PENDING",
                      "AnswerSessionLookup: no kSessionLookup is waiting for an answer");
@@ -534,11 +535,11 @@ std::optional<Error> Session::AnswerSessionLookup(std::optional<SavedSession> fo
   return std::nullopt;
 }
 
-bool Session::session_lookup_pending() const {
+bool SessionImpl::session_lookup_pending() const {
   return life().lookup == internal::Lifecycle::Lookup::kPending && !failed();
 }
 
-std::optional<Error> Session::KeyUpdate(bool request_peer) {
+std::optional<Error> SessionImpl::KeyUpdate(bool request_peer) {
   auto refuse = [](std::string why) {
     return MakeError("ERR_TLS_KEY_UPDATE", "KeyUpdate: " + why);
   };
@@ -557,15 +558,15 @@ std::optional<Error> Session::KeyUpdate(bool request_peer) {
   return std::nullopt;
 }
 
-uint64_t Session::key_updates_sent() const { return key_updates_.key_updates_sent; }
+uint64_t SessionImpl::key_updates_sent() const { return key_updates_.key_updates_sent; }
 
-std::span<const uint8_t> Session::ocsp_response() const {
+std::span<const uint8_t> SessionImpl::ocsp_response() const {
   const uint8_t* data = nullptr;
   size_t len = 0;
   SSL_get0_ocsp_response(ssl_, &data, &len);
   return {data, len};
 }
 
-uint64_t Session::early_data_bytes() const { return life().early_bytes; }
+uint64_t SessionImpl::early_data_bytes() const { return life().early_bytes; }
 
 }  // namespace sansio_tls

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
 #include "core/session.h"
 #include "core/x509/hostname.h"
@@ -126,7 +127,7 @@ void AppendTrustedIssuers(X509_STORE* store, std::vector<std::vector<uint8_t>>* 
 
 }  // namespace
 
-bool Session::ComputeVerdict() {
+bool SessionImpl::ComputeVerdict() {
   verify_done_ = true;
   int x509_err = X509_V_ERR_UNSPECIFIED;
   const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl_);
@@ -190,7 +191,7 @@ bool Session::ComputeVerdict() {
   return true;
 }
 
-int Session::VerifyPeer(uint8_t* out_alert) {
+int SessionImpl::VerifyPeer(uint8_t* out_alert) {
   switch (verify_state_) {
     case VerifyState::kPending:
       return ssl_verify_retry;
@@ -237,7 +238,7 @@ int Session::VerifyPeer(uint8_t* out_alert) {
   return ssl_verify_invalid;
 }
 
-bool Session::RefuseUnauthorizedClient() {
+bool SessionImpl::RefuseUnauthorizedClient() {
   const ContextOptions& o = context_->options();
   if (!o.request_cert) return false;
   bool missing = !verify_done_;  // also a resumed session created without a certificate
@@ -258,7 +259,7 @@ bool Session::RefuseUnauthorizedClient() {
   return true;
 }
 
-std::string Session::VerifyFailureMessage() const {
+std::string SessionImpl::VerifyFailureMessage() const {
   const std::string& code = info_.authorization_error;
   if (verify_state_ == VerifyState::kRejected) {
     return "the application rejected the peer certificate (" + code + ")";
@@ -272,7 +273,7 @@ std::string Session::VerifyFailureMessage() const {
   return "certificate verification failed: " + code;
 }
 
-std::optional<Error> Session::CompleteVerification(bool accept, std::string code) {
+std::optional<Error> SessionImpl::CompleteVerification(bool accept, std::string code) {
   if (verify_state_ != VerifyState::kPending || failed()) {
     return MakeError("ERR_TLS_VERIFY_NOT_PENDING",
                      "CompleteVerification: no kVerifyRequested is waiting for an answer");
@@ -291,9 +292,11 @@ std::optional<Error> Session::CompleteVerification(bool accept, std::string code
   return std::nullopt;
 }
 
-bool Session::verify_pending() const { return verify_state_ == VerifyState::kPending && !failed(); }
+bool SessionImpl::verify_pending() const {
+  return verify_state_ == VerifyState::kPending && !failed();
+}
 
-std::optional<PeerCertificate> Session::peer_certificate(bool detailed) const {
+std::optional<PeerCertificate> SessionImpl::peer_certificate(bool detailed) const {
   const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl_);
   size_t n = chain ? sk_CRYPTO_BUFFER_num(chain) : 0;
   if (n == 0) return std::nullopt;

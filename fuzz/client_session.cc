@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto created = Session::Create(ClientContext(config), ClientSessionOptions(config));
   FUZZ_CHECK(created.ok(), "Session::Create: %s",
              created.ok() ? "" : created.error().message.c_str());
-  Session& session = *created.value();
+  Session& session = created.value();
   SessionChecker checker(session);
   checker.Drain();
   FUZZ_CHECK(session.pending_output_bytes() > 0, "no ClientHello after Create");

@@ -94,7 +94,7 @@ void ReadAll(Session& s, std::string& out, const ServerConfig* sc = nullptr) {
 // client queues its request before the handshake, the server answers once it has read it.
 Recording Record(const ClientConfig& cc, const ServerConfig& sc) {
   ResetRandom();
-  std::unique_ptr<Session> client, server;
+  std::optional<Session> client, server;
   {
     ScopedRandomStream stream(RandomStream::kClient);
     client = std::move(Session::Create(ClientContext(cc), ClientSessionOptions(cc))).value();
@@ -137,7 +137,7 @@ bool Replays(bool server_side, const ClientConfig& cc, const ServerConfig& sc,
   ScopedRandomStream stream(server_side ? RandomStream::kServer : RandomStream::kClient);
   auto s = server_side ? Session::Create(ServerContext(sc), ServerSessionOptions())
                        : Session::Create(ClientContext(cc), ClientSessionOptions(cc));
-  Session& session = *s.value();
+  Session& session = s.value();
   std::string got;
   ReadAll(session, got, &sc);
   session.Feed(bytes);
@@ -218,7 +218,7 @@ void RecordedSeeds() {
       ResetRandom();
       ScopedRandomStream stream(RandomStream::kClient);
       auto hello = Session::Create(ClientContext(cc), ClientSessionOptions(cc));
-      auto out = hello.value()->PendingOutput();
+      auto out = hello->PendingOutput();
       std::vector<uint8_t> ch = sc.ToBytes();
       ch.insert(ch.end(), out.begin(), out.end());
       Save("server_session", "hello-" + tag, ch);

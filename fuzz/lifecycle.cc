@@ -163,7 +163,7 @@ bool Expected(ClientConfig cc, ServerConfig sc, const Lifecycle& l) {
 }
 
 struct Connection {
-  std::unique_ptr<Session> client, server;
+  std::optional<Session> client, server;
   std::unique_ptr<Driver> driver;
 };
 
@@ -436,9 +436,9 @@ void Trace(Connection& first, Connection& second, bool offered, bool expected) {
       s += " keylog=" + std::to_string(c.driver->end(0).checker->key_log_lines()) + "/" +
            std::to_string(c.driver->end(1).checker->key_log_lines());
     }
-    for (Session* session : {c.client.get(), c.server.get()}) {
+    for (Session* session : {&*c.client, &*c.server}) {
       if (session->failed())
-        s += std::string(" ") + (session == c.client.get() ? "client" : "server") + "=" +
+        s += std::string(" ") + (session == &*c.client ? "client" : "server") + "=" +
              session->error()->code;
     }
     if (c.driver->faulted()) s += " faulted";

@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto client = Session::Create(ClientContext(cc), co);
   auto server = Session::Create(ServerContext(sc), so);
   FUZZ_CHECK(client.ok() && server.ok(), "Session::Create failed");
-  Driver d(*client.value(), *server.value());
+  Driver d(client.value(), server.value());
   d.end(1).checker->set_sni_answer(SniAnswerFor(sc));
 
   d.RunOps(in, 4096);

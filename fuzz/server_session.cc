@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto created = Session::Create(ServerContext(config), ServerSessionOptions());
   FUZZ_CHECK(created.ok(), "Session::Create: %s",
              created.ok() ? "" : created.error().message.c_str());
-  Session& session = *created.value();
+  Session& session = created.value();
   SessionChecker checker(session);
   checker.set_sni_answer(SniAnswerFor(config));
   checker.Drain();

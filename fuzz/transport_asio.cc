@@ -182,8 +182,7 @@ using FakeStream = asio_tls::Stream<FakeSocket>;
 
 class AsioTarget : public Target {
  public:
-  AsioTarget(std::unique_ptr<Session> session, Wire& wire, Faults& faults, SniAnswer sni)
-      : sni_(std::move(sni)) {
+  AsioTarget(Session session, Wire& wire, Faults& faults, SniAnswer sni) : sni_(std::move(sni)) {
     net_.io = &io_;
     net_.wire = &wire;
     net_.faults = &faults;
@@ -349,7 +348,7 @@ void RunAsio(Input& script, Faults& faults, RunSetup setup) {
   auto server = Session::Create(setup.server_context, setup.server_options);
   FUZZ_CHECK(server.ok(), "Session::Create failed");
   Wire wire;
-  Peer peer(std::move(setup.client), wire);
+  Peer peer(std::move(*setup.client), wire);
   AsioTarget target(std::move(server).value(), wire, faults, std::move(setup.sni_answer));
   RunScript(script, faults, target, peer, wire, setup.compatible);
 }

@@ -40,13 +40,13 @@ void Echo::Received(std::span<const uint8_t> data) {
   received += data.size();
 }
 
-Peer::Peer(std::unique_ptr<Session> session, Wire& wire)
-    : session_(std::move(session)), wire_(wire), checker_(*session_) {}
+Peer::Peer(Session session, Wire& wire)
+    : session_(std::move(session)), wire_(wire), checker_(session_) {}
 
 void Peer::Write(size_t n) {
   std::vector<uint8_t> data(n);
   for (size_t i = 0; i < n; ++i) data[i] = ClientPatternByte(written_ + i);
-  size_t accepted = session_->Write(data);
+  size_t accepted = session_.Write(data);
   FUZZ_CHECK(accepted <= n, "client Write accepted more than offered");
   written_ += accepted;
   checker_.Drain();
@@ -54,13 +54,13 @@ void Peer::Write(size_t n) {
 
 bool Peer::Flush(size_t limit) {
   bool moved = false;
-  for (std::span<const uint8_t> out; !(out = session_->PendingOutput()).empty();) {
+  for (std::span<const uint8_t> out; !(out = session_.PendingOutput()).empty();) {
     size_t n = limit == 0 ? out.size() : std::min(limit, out.size());
     // After a reset or close the bytes go nowhere, as on a real network.
     if (!wire_.reset && !wire_.client_gone && !wire_.client_fin && !wire_.server_closed) {
       wire_.to_server.insert(wire_.to_server.end(), out.begin(), out.begin() + n);
     }
-    session_->ConsumeOutput(n);
+    session_.ConsumeOutput(n);
     moved = true;
     if (limit != 0) break;
   }
@@ -72,13 +72,13 @@ bool Peer::Take(size_t limit) {
   bool moved = false;
   if (!wire_.to_client.empty() && !wire_.reset && !wire_.client_gone) {
     size_t n = limit == 0 ? wire_.to_client.size() : std::min(limit, wire_.to_client.size());
-    size_t taken = session_->Feed({wire_.to_client.data(), n});
+    size_t taken = session_.Feed({wire_.to_client.data(), n});
     wire_.to_client.erase(wire_.to_client.begin(), wire_.to_client.begin() + taken);
     moved = taken > 0;
   }
   checker_.Drain();
   uint8_t buf[4096];
-  for (size_t n; (n = session_->Read(buf)) > 0;) {
+  for (size_t n; (n = session_.Read(buf)) > 0;) {
     for (size_t i = 0; i < n; ++i) {
       FUZZ_CHECK(buf[i] == ClientPatternByte(echoed_ + i), "the echo differs at offset %llu",
                  static_cast<unsigned long long>(echoed_ + i));
@@ -91,7 +91,7 @@ bool Peer::Take(size_t limit) {
   if (wire_.to_client.empty() && wire_.server_fin && !eof_seen_ && !wire_.reset &&
       !wire_.client_gone) {
     eof_seen_ = true;
-    session_->FeedEof();
+    session_.FeedEof();
     checker_.Drain();
     moved = true;
   }

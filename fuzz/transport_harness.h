@@ -116,8 +116,8 @@ class Target {
 // The client: a real Session moved by hand.
 class Peer {
  public:
-  Peer(std::unique_ptr<Session> session, Wire& wire);
-  Session& session() { return *session_; }
+  Peer(Session session, Wire& wire);
+  Session& session() { return session_; }
   SessionChecker& checker() { return checker_; }
   void Write(size_t n);
   // Moves up to |limit| bytes of the client's ciphertext onto the wire (0: all).
@@ -130,7 +130,7 @@ class Peer {
   bool eof_seen() const { return eof_seen_; }
 
  private:
-  std::unique_ptr<Session> session_;
+  Session session_;
   Wire& wire_;
   SessionChecker checker_;
   uint64_t written_ = 0, echoed_ = 0;

@@ -154,7 +154,7 @@ namespace {
 // echo application, then close once done().
 class PosixTarget : public Target {
  public:
-  PosixTarget(std::unique_ptr<Session> session, Wire& wire, Faults& faults) : wire_(wire) {
+  PosixTarget(Session session, Wire& wire, Faults& faults) : wire_(wire) {
     kernel_.wire = &wire;
     kernel_.faults = &faults;
     g_kernel = &kernel_;
@@ -279,7 +279,7 @@ void RunPosix(Input& script, Faults& faults, RunSetup setup) {
   auto server = Session::Create(setup.server_context, setup.server_options);
   FUZZ_CHECK(server.ok(), "Session::Create failed");
   Wire wire;
-  Peer peer(std::move(setup.client), wire);
+  Peer peer(std::move(*setup.client), wire);
   PosixTarget target(std::move(server).value(), wire, faults);
   target.set_sni_answer(std::move(setup.sni_answer));
   RunScript(script, faults, target, peer, wire, setup.compatible);

@@ -17,7 +17,7 @@ namespace sansio_tls::fuzz {
 struct RunSetup {
   std::shared_ptr<const Context> server_context;
   SessionOptions server_options;
-  std::unique_ptr<Session> client;
+  std::optional<Session> client;
   SniAnswer sni_answer;
   bool compatible = false;
 };

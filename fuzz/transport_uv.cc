@@ -249,7 +249,7 @@ class UvTarget : public Target {
 
 void RunUv(Input& script, Faults& faults, RunSetup setup) {
   Wire wire;
-  Peer peer(std::move(setup.client), wire);
+  Peer peer(std::move(*setup.client), wire);
   UvTarget target(setup, wire, faults);
   RunScript(script, faults, target, peer, wire, setup.compatible);
 }

@@ -10,11 +10,12 @@
 
 #include "core/context.h"
 #include "core/internal/lifecycle.h"
+#include "core/internal/session_impl.h"
 #include "core/session.h"
 
 namespace sansio_tls {
 
-struct Session::Rare {
+struct SessionImpl::Rare {
   internal::Lifecycle life;                    // external-cache lookups, 0-RTT, ticket verdict
   std::string hostname_reason;                 // why the host-name check failed
   std::shared_ptr<const Context> sni_context;  // credentials chosen by SNI; null: context_

@@ -7,21 +7,21 @@ namespace sansio_tls::testing {
 
 const char* SideName(Side s) { return s == Side::kClient ? "client" : "server"; }
 
-Pair::Pair(std::unique_ptr<Session> client, std::unique_ptr<Session> server)
+Pair::Pair(Session client, Session server)
     : client_(std::move(client)), server_(std::move(server)) {
-  now_ = std::max(client_->now().value_or(Timestamp{0}), server_->now().value_or(Timestamp{0}));
+  now_ = std::max(client_.now().value_or(Timestamp{0}), server_.now().value_or(Timestamp{0}));
   if (now_ == Timestamp{0}) {
     now_ =
         std::chrono::duration_cast<Timestamp>(std::chrono::system_clock::now().time_since_epoch());
   }
-  client_->set_now(now_);
-  server_->set_now(now_);
+  client_.set_now(now_);
+  server_.set_now(now_);
 }
 
 void Pair::AdvanceTime(std::chrono::milliseconds d) {
   now_ += d;
-  client_->OnTimer(now_);
-  server_->OnTimer(now_);
+  client_.OnTimer(now_);
+  server_.OnTimer(now_);
   Drain(Side::kClient);
   Drain(Side::kServer);
 }
@@ -124,12 +124,12 @@ size_t Pair::Pump(size_t max_steps) {
   for (size_t step = 0; step < max_steps; ++step) {
     size_t a = MoveOnce(Side::kClient);
     size_t b = MoveOnce(Side::kServer);
-    size_t pending = client_->pending_output_bytes() + server_->pending_output_bytes();
+    size_t pending = client_.pending_output_bytes() + server_.pending_output_bytes();
     Drain(Side::kClient);
     Drain(Side::kServer);
     moved += a + b;
     // Reading can make a session write (e.g. a KeyUpdate reply held behind unread data).
-    bool wrote = client_->pending_output_bytes() + server_->pending_output_bytes() > pending;
+    bool wrote = client_.pending_output_bytes() + server_.pending_output_bytes() > pending;
     if (a == 0 && b == 0 && !wrote) break;
   }
   return moved;
@@ -137,8 +137,8 @@ size_t Pair::Pump(size_t max_steps) {
 
 bool Pair::Handshake() {
   Pump();
-  return client_->handshake_done() && server_->handshake_done() && !client_->failed() &&
-         !server_->failed() && Find(Side::kClient, EventKind::kHandshakeDone) &&
+  return client_.handshake_done() && server_.handshake_done() && !client_.failed() &&
+         !server_.failed() && Find(Side::kClient, EventKind::kHandshakeDone) &&
          Find(Side::kServer, EventKind::kHandshakeDone);
 }
 

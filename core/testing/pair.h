@@ -38,16 +38,16 @@ class Pair {
  public:
   // Like the socket transports, the pair is where time comes from: both sessions start at
   // the wall clock (read here, never in the core); AdvanceTime() moves it without sleeping.
-  Pair(std::unique_ptr<Session> client, std::unique_ptr<Session> server);
+  Pair(Session client, Session server);
   // Makes both sessions. Fails only if a session cannot be created.
   static Result<std::unique_ptr<Pair>> Create(std::shared_ptr<const Context> client_context,
                                               std::shared_ptr<const Context> server_context,
                                               SessionOptions client_options = {},
                                               SessionOptions server_options = {});
 
-  Session& client() { return *client_; }
-  Session& server() { return *server_; }
-  Session& session(Side s) { return s == Side::kClient ? *client_ : *server_; }
+  Session& client() { return client_; }
+  Session& server() { return server_; }
+  Session& session(Side s) { return s == Side::kClient ? client_ : server_; }
 
   void set_fragmentation(Fragmentation f);
   // With auto-read on (the default), Pump() reads each side's plaintext into received().
@@ -98,7 +98,7 @@ class Pair {
   size_t NextFragment(size_t available);
   void Drain(Side side);
 
-  std::unique_ptr<Session> client_, server_;
+  Session client_, server_;
   Fragmentation fragmentation_;
   std::mt19937_64 rng_{1};
   bool auto_read_ = true;

@@ -895,7 +895,7 @@ class Connection {
   State& state_;
   bool is_resume_;
   bool server_;
-  std::unique_ptr<Session> s_;
+  std::optional<Session> s_;
   bool done_ = false;
   bool handshake_seen_ = false;
   bool verified_ = false;

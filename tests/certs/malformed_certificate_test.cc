@@ -103,12 +103,11 @@ TEST_P(MalformedPeerCertificate, FailsTheHandshakeWithDecodeErrorWithoutAskingAn
       Session::Create(MustCreate(co), {.servername = "localhost", .now = testing::WallNow()});
   auto server = Session::Create(MustCreate(so), {.now = testing::WallNow()});
   ASSERT_TRUE(client.ok() && server.ok());
-  Session& verifier = c.verifier == Side::kClient ? *client.value() : *server.value();
-  Session& sender = c.verifier == Side::kClient ? *server.value() : *client.value();
+  Session& verifier = c.verifier == Side::kClient ? client.value() : server.value();
+  Session& sender = c.verifier == Side::kClient ? server.value() : client.value();
   const Cert& broken = c.verifier == Side::kClient ? server_leaf : client_leaf;
 
-  ASSERT_TRUE(
-      PumpBreaking(*client.value(), *server.value(), testing::Other(c.verifier), broken.der));
+  ASSERT_TRUE(PumpBreaking(client.value(), server.value(), testing::Other(c.verifier), broken.der));
 
   std::vector<EventKind> kinds;
   while (auto e = verifier.NextEvent()) kinds.push_back(e->kind);

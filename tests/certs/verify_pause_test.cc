@@ -277,8 +277,8 @@ std::vector<EventKind> Drain(Session& s) {
   return kinds;
 }
 
-std::pair<std::unique_ptr<Session>, std::unique_ptr<Session>> PausedClient(const Mutual& m,
-                                                                           TlsVersion version) {
+std::pair<std::optional<Session>, std::optional<Session>> PausedClient(const Mutual& m,
+                                                                       TlsVersion version) {
   ContextOptions server{.role = Role::kServer,
                         .credentials = m.pki.CredentialsFor(m.server_leaf),
                         .min_version = version,
@@ -315,36 +315,36 @@ TEST(VerifyPauseInput, TheRestOfThePeersFlightIsKeptAndUsedAfterTheAnswer) {
                                 {.servername = "localhost", .now = testing::WallNow()})
                     .value();
   auto server = Session::Create(MustCreate(server_options), {.now = testing::WallNow()}).value();
-  Move(*client, *server);
-  Move(*server, *client);
+  Move(client, server);
+  Move(server, client);
   // One byte at a time until the server pauses, then the rest: every byte is taken.
-  size_t flight = client->pending_output_bytes();
+  size_t flight = client.pending_output_bytes();
   size_t taken = 0;
-  while (!server->verify_pending() && !client->PendingOutput().empty()) {
-    ASSERT_EQ(server->Feed(client->PendingOutput().first(1)), 1u);
-    client->ConsumeOutput(1);
+  while (!server.verify_pending() && !client.PendingOutput().empty()) {
+    ASSERT_EQ(server.Feed(client.PendingOutput().first(1)), 1u);
+    client.ConsumeOutput(1);
     ++taken;
   }
-  ASSERT_TRUE(server->verify_pending());
+  ASSERT_TRUE(server.verify_pending());
   ASSERT_LT(taken, flight) << "the pause comes before the client's Finished";
-  while (!client->PendingOutput().empty()) {
-    ASSERT_EQ(server->Feed(client->PendingOutput().first(1)), 1u);
-    client->ConsumeOutput(1);
+  while (!client.PendingOutput().empty()) {
+    ASSERT_EQ(server.Feed(client.PendingOutput().first(1)), 1u);
+    client.ConsumeOutput(1);
     ++taken;
   }
   EXPECT_EQ(taken, flight);
-  EXPECT_TRUE(server->verify_pending());
-  EXPECT_FALSE(server->handshake_done());
-  EXPECT_EQ(server->pending_output_bytes(), 0u);  // the server's Finished waits too
+  EXPECT_TRUE(server.verify_pending());
+  EXPECT_FALSE(server.handshake_done());
+  EXPECT_EQ(server.pending_output_bytes(), 0u);  // the server's Finished waits too
 
-  EXPECT_EQ(server->CompleteVerification(true), std::nullopt);
-  EXPECT_TRUE(server->handshake_done());  // from the kept bytes alone
-  EXPECT_EQ(Drain(*server),
+  EXPECT_EQ(server.CompleteVerification(true), std::nullopt);
+  EXPECT_TRUE(server.handshake_done());  // from the kept bytes alone
+  EXPECT_EQ(Drain(server),
             (std::vector<EventKind>{EventKind::kVerifyRequested, EventKind::kHandshakeDone}));
-  EXPECT_TRUE(server->authorized());
-  Move(*server, *client);
-  EXPECT_TRUE(client->handshake_done());
-  EXPECT_FALSE(client->failed());
+  EXPECT_TRUE(server.authorized());
+  Move(server, client);
+  EXPECT_TRUE(client.handshake_done());
+  EXPECT_FALSE(client.failed());
 }
 
 TEST(VerifyPauseInput, IsBoundedAndWantsNoMoreOnceFull) {

@@ -22,6 +22,8 @@ cmake -S "$root" -B "$work/build" -DCMAKE_INSTALL_PREFIX="$work/prefix" -DSANSIO
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/configure.log" || { cat "$work/configure.log"; fail "configure"; }
 cmake --build "$work/build" -j "$jobs"
 cmake --install "$work/build" >/dev/null
+[[ -f $work/prefix/include/sansio_tls/core/session.h ]] || fail "core/session.h not installed"
+[[ ! -e $work/prefix/include/sansio_tls/core/internal ]] || fail "core/internal/ headers were installed"
 
 echo "== CMake's sources equal Bazel's"
 # component -> the Bazel targets it is built from (CMakeLists.txt globs their folders).
@@ -68,6 +70,12 @@ declare -A modules=(
   [asio_echo_test]="sansio_tls_asio sansio_tls_testing"
   [uv_echo_test]="sansio_tls_uv sansio_tls_testing"
 )
+# Every installed core header compiles on its own: none needs a header that was not installed.
+for h in $(cd "$work/prefix/include" && find sansio_tls/core -name '*.h' ! -path '*/testing/*'); do
+  # shellcheck disable=SC2046
+  echo "#include \"$h\"" | c++ -std=c++20 -fsyntax-only $(pkg-config --cflags sansio_tls_core) -x c++ - ||
+    fail "installed header $h does not compile alone"
+done
 mkdir -p "$work/pc"
 for p in version "${programs[@]}"; do
   # shellcheck disable=SC2046,SC2086

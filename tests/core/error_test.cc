@@ -105,23 +105,23 @@ TEST(ErrorKind, GarbageIsProtocolAndAnEarlyEndIsTransport) {
   auto server = Session::Create(f.Server(), {});
   ASSERT_TRUE(server.ok());
   const std::string junk(64, '*');
-  (*server)->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()});
-  ASSERT_TRUE((*server)->error());
-  EXPECT_EQ((*server)->error()->kind(), ErrorKind::kProtocol) << (*server)->error()->code;
+  server->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()});
+  ASSERT_TRUE(server->error());
+  EXPECT_EQ(server->error()->kind(), ErrorKind::kProtocol) << server->error()->code;
 
   auto quiet = Session::Create(f.Server(), {});
   ASSERT_TRUE(quiet.ok());
-  (*quiet)->FeedEof();
-  ASSERT_TRUE((*quiet)->error());
-  EXPECT_EQ((*quiet)->error()->code, errc::kConnectionReset);
-  EXPECT_EQ((*quiet)->error()->kind(), ErrorKind::kTransport);
+  quiet->FeedEof();
+  ASSERT_TRUE(quiet->error());
+  EXPECT_EQ(quiet->error()->code, errc::kConnectionReset);
+  EXPECT_EQ(quiet->error()->kind(), ErrorKind::kTransport);
 }
 
 TEST(ErrorKind, AnAnswerWithNothingPendingIsMisuse) {
   Fixture f;
   auto server = Session::Create(f.Server(), {});
   ASSERT_TRUE(server.ok());
-  auto e = (*server)->CompleteVerification(true);
+  auto e = server->CompleteVerification(true);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind(), ErrorKind::kMisuse) << e->code;
 }

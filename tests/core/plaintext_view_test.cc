@@ -215,8 +215,8 @@ std::vector<Seen> ClientEvents(const Contexts& ctx, bool drain_often) {
   auto c = Session::Create(ctx.client, {.servername = "localhost", .now = testing::WallNow()});
   auto s = Session::Create(ctx.server, {.now = testing::WallNow()});
   EXPECT_TRUE(c.ok() && s.ok());
-  Session& client = **c;
-  Session& server = **s;
+  Session& client = *c;
+  Session& server = *s;
   std::vector<Seen> seen;
   auto drain = [&](bool now) {
     if (!now) return;

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/context.h"
@@ -159,6 +160,54 @@ TEST(Session, Sixteen_MiB_EachWayArriveIntactAndInOrder) {
   EXPECT_EQ(pair->received(Side::kServer).size(), up.size());
   EXPECT_EQ(Sha256(pair->received(Side::kServer)), Sha256(up));
   EXPECT_EQ(Sha256(pair->received(Side::kClient)), Sha256(down));
+}
+
+// Sessions are values: moved mid-handshake (into a container, out again, by assignment), a
+// session goes on where it was, and the view PendingOutput() lent stays valid across the move.
+TEST(Session, MovesAsAValueMidHandshakeAndKeepsItsBorrowedOutput) {
+  static_assert(std::is_nothrow_move_constructible_v<Session>);
+  static_assert(std::is_nothrow_move_assignable_v<Session>);
+  static_assert(!std::is_copy_constructible_v<Session>);
+  Contexts ctx = MakeContexts();
+  Result<Session> c =
+      Session::Create(ctx.client, {.servername = "localhost", .now = testing::WallNow()});
+  Result<Session> s = Session::Create(ctx.server, {.now = testing::WallNow()});
+  ASSERT_TRUE(c.ok() && s.ok());
+  std::vector<Session> sessions;
+  sessions.push_back(std::move(c).value());  // client
+  sessions.push_back(std::move(s).value());  // server
+  std::span<const uint8_t> hello = sessions[0].PendingOutput();
+  ASSERT_FALSE(hello.empty());
+  const std::vector<uint8_t> hello_copy(hello.begin(), hello.end());
+  sessions.reserve(64);  // the vector reallocates: both sessions move
+  Session client = std::move(sessions[0]);
+  EXPECT_TRUE(std::equal(hello.begin(), hello.end(), hello_copy.begin(), hello_copy.end()));
+  EXPECT_EQ(client.PendingOutput().data(), hello.data());  // the same bytes, not a copy
+  Session server = std::move(sessions[1]);
+  sessions.clear();  // destroys the moved-from shells only
+
+  // Finish the handshake by hand, moving the server again half-way.
+  auto move_bytes = [](Session& from, Session& to) {
+    for (std::span<const uint8_t> out; !(out = from.PendingOutput()).empty();) {
+      ASSERT_EQ(to.Feed(out), out.size());
+      from.ConsumeOutput(out.size());
+    }
+  };
+  move_bytes(client, server);
+  Session moved_server = std::move(server);
+  server = std::move(moved_server);  // assignment back into the moved-from shell
+  move_bytes(server, client);
+  move_bytes(client, server);
+  ASSERT_TRUE(client.handshake_done());
+  ASSERT_TRUE(server.handshake_done());
+  EXPECT_TRUE(client.authorized());
+  const std::string text = "after two moves";
+  ASSERT_EQ(client.Write({reinterpret_cast<const uint8_t*>(text.data()), text.size()}),
+            text.size());
+  move_bytes(client, server);
+  std::string got(server.readable_bytes(), '\0');
+  ASSERT_EQ(server.Read({reinterpret_cast<uint8_t*>(got.data()), got.size()}), text.size());
+  EXPECT_EQ(got, text);
 }
 
 TEST(Session, WritesBeforeTheHandshakeAreQueuedAndSentInOrder) {
@@ -326,12 +375,12 @@ TEST(Session, AnHttpRequestToATlsServerIsAFatalError) {
   auto server = Session::Create(ctx.server, {.now = testing::WallNow()});
   ASSERT_TRUE(server.ok());
   std::string junk = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  EXPECT_EQ((*server)->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}),
+  EXPECT_EQ(server->Feed({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}),
             junk.size());
-  ASSERT_TRUE((*server)->failed());
-  EXPECT_EQ((*server)->error()->code, "ERR_SSL_HTTP_REQUEST");
+  ASSERT_TRUE(server->failed());
+  EXPECT_EQ(server->error()->code, "ERR_SSL_HTTP_REQUEST");
   int errors = 0;
-  while (auto e = (*server)->NextEvent()) errors += e->kind == EventKind::kError;
+  while (auto e = server->NextEvent()) errors += e->kind == EventKind::kError;
   EXPECT_EQ(errors, 1);
 }
 
@@ -342,14 +391,14 @@ TEST(Session, OneMebibyteOfStarsIsOneErrorAndAllTaken) {
   std::string stars(1 << 20, '\x2a');
   size_t taken = 0;
   for (size_t i = 0; i < stars.size(); i += 65536)
-    taken += (*server)->Feed({reinterpret_cast<const uint8_t*>(stars.data()) + i, 65536});
+    taken += server->Feed({reinterpret_cast<const uint8_t*>(stars.data()) + i, 65536});
   EXPECT_EQ(taken, stars.size());
-  ASSERT_TRUE((*server)->failed());
-  EXPECT_EQ((*server)->error()->code, "ERR_SSL_WRONG_VERSION_NUMBER");
+  ASSERT_TRUE(server->failed());
+  EXPECT_EQ(server->error()->code, "ERR_SSL_WRONG_VERSION_NUMBER");
   int errors = 0;
-  while (auto e = (*server)->NextEvent()) errors += e->kind == EventKind::kError;
+  while (auto e = server->NextEvent()) errors += e->kind == EventKind::kError;
   EXPECT_EQ(errors, 1);
-  EXPECT_FALSE((*server)->handshake_done());
+  EXPECT_FALSE(server->handshake_done());
 }
 
 // ---- Verification -------------------------------------------------------------------

@@ -149,13 +149,13 @@ TEST(RedisFleet, AReplayedZeroRttClientHelloHasItsEarlyDataRejectedOnEveryOtherA
   auto session = Session::Create(client, so);
   ASSERT_TRUE(session.ok());
   const std::string request = "GET /once\n";
-  ASSERT_EQ((*session)->Write({reinterpret_cast<const uint8_t*>(request.data()), request.size()}),
+  ASSERT_EQ(session->Write({reinterpret_cast<const uint8_t*>(request.data()), request.size()}),
             request.size());
   std::string flight;
-  while (!(*session)->PendingOutput().empty()) {
-    auto out = (*session)->PendingOutput();
+  while (!session->PendingOutput().empty()) {
+    auto out = session->PendingOutput();
     flight.append(reinterpret_cast<const char*>(out.data()), out.size());
-    (*session)->ConsumeOutput(out.size());
+    session->ConsumeOutput(out.size());
   }
   auto send_flight = [&](int fd) {
     return ::send(fd, flight.data(), flight.size(), MSG_NOSIGNAL) ==

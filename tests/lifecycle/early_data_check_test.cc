@@ -125,12 +125,12 @@ TEST(EarlyDataCheck, AFirstFlightReplayedToASecondServerIsCaughtByTheSharedRecor
   auto client = Session::Create(client_ctx, At(Now() + 1, ticket));
   ASSERT_TRUE(client.ok());
   const std::string request = "POST /transfer?amount=100";
-  ASSERT_EQ((*client)->Write(Bytes(request)), request.size());
+  ASSERT_EQ(client->Write(Bytes(request)), request.size());
   std::string first_flight;
-  while (!(*client)->PendingOutput().empty()) {
-    auto out = (*client)->PendingOutput();
+  while (!client->PendingOutput().empty()) {
+    auto out = client->PendingOutput();
     first_flight.append(reinterpret_cast<const char*>(out.data()), out.size());
-    (*client)->ConsumeOutput(out.size());
+    client->ConsumeOutput(out.size());
   }
 
   // The genuine connection, on server A: fresh, accepted.
@@ -138,9 +138,9 @@ TEST(EarlyDataCheck, AFirstFlightReplayedToASecondServerIsCaughtByTheSharedRecor
   server_options.verify_time = Now() + 1;
   auto a = Session::Create(CheckingServer(), server_options);
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ((*a)->Feed(Bytes(first_flight)), first_flight.size());
-  EXPECT_TRUE(answer(**a));
-  EXPECT_EQ((*a)->readable_bytes(), request.size());
+  EXPECT_EQ(a->Feed(Bytes(first_flight)), first_flight.size());
+  EXPECT_TRUE(answer(*a));
+  EXPECT_EQ(a->readable_bytes(), request.size());
   Pair genuine(std::move(*client), std::move(*a));
   ASSERT_TRUE(genuine.Handshake()) << Summary(genuine);
   EXPECT_EQ(genuine.received(Side::kServer), request);
@@ -149,13 +149,13 @@ TEST(EarlyDataCheck, AFirstFlightReplayedToASecondServerIsCaughtByTheSharedRecor
   // An attacker replays the same bytes to server B (another process, the same keys).
   auto b = Session::Create(CheckingServer(), server_options);
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ((*b)->Feed(Bytes(first_flight)), first_flight.size());
-  EXPECT_FALSE(answer(**b));
-  EXPECT_FALSE((*b)->failed());
-  EXPECT_EQ((*b)->readable_bytes(), 0u);  // the early data was never read
-  EXPECT_EQ((*b)->early_data_bytes(), 0u);
-  EXPECT_FALSE((*b)->PendingOutput().empty());  // it goes on as 1-RTT (the attacker cannot)
-  while (auto e = (*b)->NextEvent()) EXPECT_NE(e->kind, EventKind::kEarlyData);
+  EXPECT_EQ(b->Feed(Bytes(first_flight)), first_flight.size());
+  EXPECT_FALSE(answer(*b));
+  EXPECT_FALSE(b->failed());
+  EXPECT_EQ(b->readable_bytes(), 0u);  // the early data was never read
+  EXPECT_EQ(b->early_data_bytes(), 0u);
+  EXPECT_FALSE(b->PendingOutput().empty());  // it goes on as 1-RTT (the attacker cannot)
+  while (auto e = b->NextEvent()) EXPECT_NE(e->kind, EventKind::kEarlyData);
 }
 
 TEST(EarlyDataCheck, HandshakesWithoutEarlyDataNeverPause) {

@@ -162,7 +162,7 @@ TEST(ContextSlot, ReplacementIsSafeAcrossThreads) {
       auto ctx = slot.Get();
       if (ctx != published[0] && ctx != published[1]) bad.fetch_add(1);
       auto session = slot.NewSession();
-      if (!session.ok() || (*session)->role() != Role::kServer) bad.fetch_add(1);
+      if (!session.ok() || session->role() != Role::kServer) bad.fetch_add(1);
     }
     readers_done.fetch_add(1);
   };

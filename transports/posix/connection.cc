@@ -17,16 +17,16 @@ using transport::Tick;
 
 }  // namespace
 
-Connection::Connection(UniqueFd fd, std::unique_ptr<Session> session)
+Connection::Connection(UniqueFd fd, Session session)
     : fd_(std::move(fd)), session_(std::move(session)) {}
 
 Connection::~Connection() { Close(); }
 
-std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, std::unique_ptr<Session> session,
+std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, Session session,
                                               std::span<const uint8_t> received) {
   SetNonBlocking(fd.get());
   SetNoDelay(fd.get());
-  Tick(*session);
+  Tick(session);
   std::unique_ptr<Connection> c(new Connection(std::move(fd), std::move(session)));
   c->leftover_.assign(received.begin(), received.end());
   // Events the session queued while it was created (none today) or before adoption stay
@@ -35,20 +35,20 @@ std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, std::unique_ptr<Sessi
 }
 
 std::optional<Error> Connection::error() const {
-  if (session_->error()) return session_->error();
+  if (session_.error()) return session_.error();
   return transport_error_;
 }
 
 size_t Connection::buffered_bytes() const {
-  return session_->pending_output_bytes() + session_->pending_write_bytes() +
-         session_->readable_bytes() + (leftover_.size() - leftover_pos_);
+  return session_.pending_output_bytes() + session_.pending_write_bytes() +
+         session_.readable_bytes() + (leftover_.size() - leftover_pos_);
 }
 
 // ---- The driver loop ------------------------------------------------------------------
 
 bool Connection::FeedLeftover() {
   std::span<const uint8_t> rest(leftover_.data() + leftover_pos_, leftover_.size() - leftover_pos_);
-  size_t taken = session_->Feed(rest);
+  size_t taken = session_.Feed(rest);
   leftover_pos_ += taken;
   if (leftover_pos_ == leftover_.size()) {
     std::vector<uint8_t>().swap(leftover_);
@@ -77,19 +77,19 @@ bool Connection::CheckSocket() {
 Interest Connection::Advance() {
   bool blocked_write = false, blocked_read = false;
   if (!fd_.valid()) return interest_ = {};
-  Tick(*session_);
+  Tick(session_);
   for (;;) {
     bool progress = false;
     // 1. Write the session's pending ciphertext; release what the kernel took.
     blocked_write = false;
-    for (std::span<const uint8_t> out; !(out = session_->PendingOutput()).empty();) {
+    for (std::span<const uint8_t> out; !(out = session_.PendingOutput()).empty();) {
       if (write_closed_) {  // the peer is gone: nothing can be delivered any more
-        session_->ConsumeOutput(out.size());
+        session_.ConsumeOutput(out.size());
         continue;
       }
       IoResult r = SendSome(fd_.get(), out);
       if (r.bytes > 0) {
-        session_->ConsumeOutput(r.bytes);
+        session_.ConsumeOutput(r.bytes);
         bytes_sent_ += r.bytes;
         progress = true;
       } else if (r.err == EAGAIN) {
@@ -103,27 +103,27 @@ Interest Connection::Advance() {
       }
     }
     // Our close_notify (or fatal alert) is out: half-close, as Node's end() does.
-    if (!shut_wr_ && !write_closed_ && session_->pending_output_bytes() == 0 &&
-        (session_->close_sent() || session_->failed())) {
+    if (!shut_wr_ && !write_closed_ && session_.pending_output_bytes() == 0 &&
+        (session_.close_sent() || session_.failed())) {
       sys::Shutdown(fd_.get(), SHUT_WR);
       shut_wr_ = true;
     }
     // 2. Feed what the socket has while the session wants it.
     blocked_read = false;
-    if (session_->wants_input()) {
+    if (session_.wants_input()) {
       if (leftover_pos_ < leftover_.size()) {
         progress |= FeedLeftover();
       } else if (!eof_) {
         // No more than the session takes: nothing is left over.
-        std::span<uint8_t> buf = ReadBuffer().first(ReadLimit(*session_));
+        std::span<uint8_t> buf = ReadBuffer().first(ReadLimit(session_));
         IoResult r = RecvSome(fd_.get(), buf);
         if (r.bytes > 0) {
           bytes_received_ += r.bytes;
-          session_->Feed(buf.first(r.bytes));
+          session_.Feed(buf.first(r.bytes));
           progress = true;
         } else if (r.eof) {
           eof_ = true;
-          session_->FeedEof();
+          session_.FeedEof();
           progress = true;
         } else if (r.err == EAGAIN) {
           blocked_read = true;
@@ -131,7 +131,7 @@ Interest Connection::Advance() {
           eof_ = true;
           reset_ = true;
           if (!transport_error_) transport_error_ = ErrnoError(r.err, "recv");
-          session_->FeedEof();
+          session_.FeedEof();
           progress = true;
         }
       }
@@ -145,50 +145,50 @@ Interest Connection::Advance() {
   return interest_;
 }
 
-std::optional<Event> Connection::NextEvent() { return session_->NextEvent(); }
+std::optional<Event> Connection::NextEvent() { return session_.NextEvent(); }
 
 void Connection::DrainEvents() {
-  while (auto e = session_->NextEvent()) {
+  while (auto e = session_.NextEvent()) {
     if (event_hook_) event_hook_(*this, *e);
   }
 }
 
-bool Connection::Paused() const { return session_->pause_pending(); }
+bool Connection::Paused() const { return session_.pause_pending(); }
 
 bool Connection::done() const {
-  if (!fd_.valid() || session_->finished()) return true;  // failed or closed, and flushed
+  if (!fd_.valid() || session_.finished()) return true;  // failed or closed, and flushed
   // Nothing can be sent any more (a send failed, or the socket reported an error): over
   // once the input cannot move on its own either, at its end or held by a session that
   // takes no more (its plaintext unread). Waiting for the application to read would wait
   // for an answer that can never be delivered.
-  return write_closed_ && (eof_ || session_->failed() || !session_->wants_input());
+  return write_closed_ && (eof_ || session_.failed() || !session_.wants_input());
 }
 
 // ---- Non-blocking use -----------------------------------------------------------------
 
 size_t Connection::TryRead(std::span<uint8_t> out) {
-  size_t n = session_->Read(out);
+  size_t n = session_.Read(out);
   if (n > 0) Advance();
   return n;
 }
 
 size_t Connection::TryWrite(std::span<const uint8_t> data) {
-  if (write_closed_ || session_->failed() || session_->close_sent() || !fd_.valid()) return 0;
-  size_t n = session_->Write(data);
+  if (write_closed_ || session_.failed() || session_.close_sent() || !fd_.valid()) return 0;
+  size_t n = session_.Write(data);
   if (n < data.size()) write_blocked_ = true;
   Advance();
   return n;
 }
 
 bool Connection::TakeWritable() {
-  if (!write_blocked_ || session_->pending_output_bytes() > 0) return false;
-  if (!session_->handshake_done() && !session_->failed()) return false;
+  if (!write_blocked_ || session_.pending_output_bytes() > 0) return false;
+  if (!session_.handshake_done() && !session_.failed()) return false;
   write_blocked_ = false;
   return true;
 }
 
 void Connection::TryEnd() {
-  session_->Close();
+  session_.Close();
   Advance();
 }
 
@@ -223,8 +223,8 @@ Result<HandshakeInfo> Connection::Handshake() {
   for (;;) {
     Advance();
     DrainEvents();
-    if (session_->failed()) return *session_->error();  // Advance flushed the alert
-    if (session_->handshake_done()) return session_->handshake_info();
+    if (session_.failed()) return *session_.error();  // Advance flushed the alert
+    if (session_.handshake_done()) return session_.handshake_info();
     if (write_closed_) return *transport_error_;
     if (auto e = Wait(deadline, /*handshake=*/true)) return *e;
   }
@@ -234,23 +234,23 @@ Result<size_t> Connection::Read(std::span<uint8_t> out) {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   Deadline deadline = Deadline::After(timeout_);
   for (;;) {
-    size_t n = session_->Read(out);
+    size_t n = session_.Read(out);
     if (n > 0 || out.empty()) {
       Advance();
       DrainEvents();
       return n;
     }
     DrainEvents();
-    if (session_->failed()) return *session_->error();
+    if (session_.failed()) return *session_.error();
     if (peer_end() == PeerEnd::kClean) return size_t{0};
     if (peer_end() == PeerEnd::kTruncated) return *EndError();
     Advance();
     DrainEvents();
-    if (session_->readable_bytes() > 0 || session_->failed() || peer_end() != PeerEnd::kOpen) {
+    if (session_.readable_bytes() > 0 || session_.failed() || peer_end() != PeerEnd::kOpen) {
       continue;
     }
-    if (write_closed_ && !session_->handshake_done()) return *transport_error_;
-    if (auto e = Wait(deadline, !session_->handshake_done())) return *e;
+    if (write_closed_ && !session_.handshake_done()) return *transport_error_;
+    if (auto e = Wait(deadline, !session_.handshake_done())) return *e;
   }
 }
 
@@ -259,20 +259,19 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
   Deadline deadline = Deadline::After(timeout_);
   size_t done = 0;
   for (;;) {
-    if (session_->failed()) return *session_->error();
+    if (session_.failed()) return *session_.error();
     if (write_closed_) return *transport_error_;
-    if (session_->close_sent() && done < data.size()) {
+    if (session_.close_sent() && done < data.size()) {
       return MakeError("ERR_STREAM_WRITE_AFTER_END", "write after end");
     }
-    size_t accepted = session_->Write(data.subspan(done));
+    size_t accepted = session_.Write(data.subspan(done));
     done += accepted;
     uint64_t sent_before = bytes_sent_;
     Advance();
     DrainEvents();
-    if (session_->failed()) return *session_->error();
+    if (session_.failed()) return *session_.error();
     if (write_closed_) return *transport_error_;
-    if (done == data.size() && session_->handshake_done() &&
-        session_->pending_output_bytes() == 0) {
+    if (done == data.size() && session_.handshake_done() && session_.pending_output_bytes() == 0) {
       return done;
     }
     // Wait only when nothing moved: a flush makes room for more without waiting (also
@@ -282,21 +281,21 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
       deadline = Deadline::After(timeout_);
       continue;
     }
-    if (auto e = Wait(deadline, !session_->handshake_done())) return *e;
+    if (auto e = Wait(deadline, !session_.handshake_done())) return *e;
   }
 }
 
 std::optional<Error> Connection::End() {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   Deadline deadline = Deadline::After(timeout_);
-  session_->Close();
+  session_.Close();
   for (;;) {
     Advance();
     DrainEvents();
-    if (session_->failed()) return session_->error();
+    if (session_.failed()) return session_.error();
     if (write_closed_) return transport_error_;
     if (shut_wr_) return std::nullopt;
-    if (auto e = Wait(deadline, !session_->handshake_done())) return e;
+    if (auto e = Wait(deadline, !session_.handshake_done())) return e;
   }
 }
 

@@ -61,7 +61,7 @@ class Connection {
   // |session| (fresh or mid-handshake). Sets O_NONBLOCK and TCP_NODELAY on |fd|.
   // |received| holds bytes already read from |fd| that belong to the TLS stream (STARTTLS
   // over a buffered line reader); they are fed first.
-  static std::unique_ptr<Connection> Adopt(UniqueFd fd, std::unique_ptr<Session> session,
+  static std::unique_ptr<Connection> Adopt(UniqueFd fd, Session session,
                                            std::span<const uint8_t> received = {});
   // Closes the socket (see Close()).
   ~Connection();
@@ -69,15 +69,15 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   int fd() const { return fd_.get(); }
-  Session& session() { return *session_; }
-  const Session& session() const { return *session_; }
+  Session& session() { return session_; }
+  const Session& session() const { return session_; }
   // Valid once the handshake completed.
-  const HandshakeInfo& handshake_info() const { return session_->handshake_info(); }
+  const HandshakeInfo& handshake_info() const { return session_.handshake_info(); }
   // How the peer's stream ended (known as soon as the session saw it; plaintext that came
   // before the end may still be waiting to be read).
   PeerEnd peer_end() const {
-    if (!session_->peer_closed()) return PeerEnd::kOpen;
-    return session_->peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
+    if (!session_.peer_closed()) return PeerEnd::kOpen;
+    return session_.peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
   }
   SocketAddress local_address() const { return LocalAddress(fd_.get()); }
   SocketAddress peer_address() const { return PeerAddress(fd_.get()); }
@@ -168,7 +168,7 @@ class Connection {
   void Close();
 
  private:
-  Connection(UniqueFd fd, std::unique_ptr<Session> session);
+  Connection(UniqueFd fd, Session session);
   void DrainEvents();
   bool Paused() const;
   // Feeds read-ahead bytes; returns true on progress.
@@ -181,7 +181,7 @@ class Connection {
   std::optional<Error> Wait(const Deadline& deadline, bool handshake);
 
   UniqueFd fd_;
-  std::unique_ptr<Session> session_;
+  Session session_;
   std::vector<uint8_t> leftover_;  // StartTls |received| bytes not yet taken by Feed()
   size_t leftover_pos_ = 0;
   std::chrono::milliseconds timeout_{0};

@@ -71,8 +71,8 @@ struct StreamImpl::Connecting {
   bool failed_early = false;  // uv_getaddrinfo refused at once: reported by a 0 ms timer
 };
 
-StreamImpl::StreamImpl(uv_loop_t* loop, std::unique_ptr<Session> session,
-                       const StreamOptions& options, StreamCallbacks callbacks)
+StreamImpl::StreamImpl(uv_loop_t* loop, Session session, const StreamOptions& options,
+                       StreamCallbacks callbacks)
     : loop_(loop),
       session_(std::move(session)),
       cb_(std::move(callbacks)),
@@ -88,7 +88,7 @@ void StreamImpl::MaybeFree() {
   if (busy_ == 0 && owner_ == nullptr && phase_ == Phase::kClosed && pending_ == 0) delete this;
 }
 
-std::unique_ptr<Stream> StreamImpl::Adopt(uv_tcp_t* tcp, std::unique_ptr<Session> session,
+std::unique_ptr<Stream> StreamImpl::Adopt(uv_tcp_t* tcp, Session session,
                                           const StreamOptions& options, StreamCallbacks callbacks,
                                           std::span<const uint8_t> received) {
   auto* impl = new StreamImpl(tcp->loop, std::move(session), options, std::move(callbacks));
@@ -105,8 +105,7 @@ std::unique_ptr<Stream> StreamImpl::Adopt(uv_tcp_t* tcp, std::unique_ptr<Session
 }
 
 std::unique_ptr<Stream> StreamImpl::StartConnect(uv_loop_t* loop, std::string host, uint16_t port,
-                                                 std::unique_ptr<Session> session,
-                                                 const ConnectOptions& options,
+                                                 Session session, const ConnectOptions& options,
                                                  StreamCallbacks callbacks) {
   auto* impl = new StreamImpl(loop, std::move(session), options.stream, std::move(callbacks));
   std::unique_ptr<Stream> stream(new Stream(impl));
@@ -200,8 +199,8 @@ void StreamImpl::OnTimer(uv_timer_t* timer) {
   switch (self->timer_kind_) {
     case TimerKind::kKick:
       if (self->phase_ != Phase::kOpen) return;
-      if (self->handshake_timeout_ms_ > 0 && !self->session_->handshake_done() &&
-          !self->session_->failed()) {
+      if (self->handshake_timeout_ms_ > 0 && !self->session_.handshake_done() &&
+          !self->session_.failed()) {
         self->StartTimer(TimerKind::kHandshake, self->handshake_timeout_ms_);
       } else {
         self->StopTimer();
@@ -221,7 +220,7 @@ void StreamImpl::OnTimer(uv_timer_t* timer) {
     }
     case TimerKind::kHandshake:
       self->CloseNow(transport::HandshakeTimeoutError(
-          *self->session_, std::chrono::milliseconds(self->handshake_timeout_ms_)));
+          self->session_, std::chrono::milliseconds(self->handshake_timeout_ms_)));
       return;
     case TimerKind::kEnd:
       self->CloseNow(transport::EndTimeoutError(std::chrono::milliseconds(self->end_timeout_ms_)));
@@ -356,7 +355,7 @@ void StreamImpl::Pump() {
     return;
   }
   pumping_ = true;
-  transport::Tick(*session_);
+  transport::Tick(session_);
   for (;;) {
     pump_again_ = false;
     bool moved = Dispatch();
@@ -382,7 +381,7 @@ void StreamImpl::Pump() {
 bool StreamImpl::Dispatch() {
   bool any = false;
   while (phase_ == Phase::kOpen) {
-    std::optional<Event> ev = session_->NextEvent();
+    std::optional<Event> ev = session_.NextEvent();
     if (!ev) break;
     any = true;
     switch (ev->kind) {
@@ -417,21 +416,21 @@ bool StreamImpl::Dispatch() {
   return any;
 }
 
-void StreamImpl::DefaultAnswer(const Event& event) { transport::DefaultAnswer(*session_, event); }
+void StreamImpl::DefaultAnswer(const Event& event) { transport::DefaultAnswer(session_, event); }
 
 bool StreamImpl::Deliver() {
-  if (!session_->handshake_done()) return false;
+  if (!session_.handshake_done()) return false;
   bool any = false;
-  while (phase_ == Phase::kOpen && owner_ && !paused() && session_->readable_bytes() > 0) {
+  while (phase_ == Phase::kOpen && owner_ && !paused() && session_.readable_bytes() > 0) {
     // Borrowed from the session: valid during the callback, Write() included (the
     // contract of Session::PeekPlaintext).
-    std::span<const uint8_t> view = session_->PeekPlaintext();
+    std::span<const uint8_t> view = session_.PeekPlaintext();
     Invoke(&StreamCallbacks::data, view);
-    session_->ConsumePlaintext(view.size());
+    session_.ConsumePlaintext(view.size());
     any = true;
   }
   if (phase_ == Phase::kOpen && !end_reported_ && peer_end() != PeerEnd::kOpen &&
-      session_->readable_bytes() == 0) {
+      session_.readable_bytes() == 0) {
     end_reported_ = true;
     any = true;
     Invoke(&StreamCallbacks::end, peer_end());
@@ -443,10 +442,10 @@ bool StreamImpl::Deliver() {
 bool StreamImpl::FeedBacklog() {
   bool any = false;
   if (backlog_pos_ < backlog_.size()) {
-    if (session_->failed()) {
+    if (session_.failed()) {
       backlog_pos_ = backlog_.size();
     } else {
-      size_t n = session_->Write({backlog_.data() + backlog_pos_, backlog_.size() - backlog_pos_});
+      size_t n = session_.Write({backlog_.data() + backlog_pos_, backlog_.size() - backlog_pos_});
       backlog_pos_ += n;
       any = n > 0;
     }
@@ -455,16 +454,16 @@ bool StreamImpl::FeedBacklog() {
       backlog_pos_ = 0;
     }
   }
-  if (end_requested_ && backlog_.empty() && !session_->close_sent() && !session_->failed()) {
-    session_->Close();  // close_notify once the handshake completed and all was written
+  if (end_requested_ && backlog_.empty() && !session_.close_sent() && !session_.failed()) {
+    session_.Close();  // close_notify once the handshake completed and all was written
   }
   return any;
 }
 
 bool StreamImpl::FeedStash() {
   bool any = false;
-  if (stash_pos_ < stash_.size() && session_->wants_input()) {
-    size_t n = session_->Feed({stash_.data() + stash_pos_, stash_.size() - stash_pos_});
+  if (stash_pos_ < stash_.size() && session_.wants_input()) {
+    size_t n = session_.Feed({stash_.data() + stash_pos_, stash_.size() - stash_pos_});
     stash_pos_ += n;
     any = n > 0;
     if (stash_pos_ == stash_.size()) {
@@ -474,7 +473,7 @@ bool StreamImpl::FeedStash() {
   }
   if (eof_ && !eof_fed_ && stash_.empty()) {  // the end comes after the bytes before it
     eof_fed_ = true;
-    session_->FeedEof();
+    session_.FeedEof();
     any = true;
   }
   return any;
@@ -483,10 +482,10 @@ bool StreamImpl::FeedStash() {
 bool StreamImpl::Flush() {
   bool moved = false;
   while (phase_ == Phase::kOpen && tcp_ && write_in_flight_ == 0) {
-    std::span<const uint8_t> out = session_->PendingOutput();
+    std::span<const uint8_t> out = session_.PendingOutput();
     if (out.empty()) break;
     if (write_failed_) {  // nothing can be delivered any more
-      session_->ConsumeOutput(out.size());
+      session_.ConsumeOutput(out.size());
       moved = true;
       continue;
     }
@@ -494,7 +493,7 @@ bool StreamImpl::Flush() {
                                static_cast<unsigned int>(out.size()));
     int r = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1);
     if (r > 0) {
-      session_->ConsumeOutput(static_cast<size_t>(r));
+      session_.ConsumeOutput(static_cast<size_t>(r));
       bytes_sent_ += static_cast<size_t>(r);
       moved = true;
       continue;
@@ -538,7 +537,7 @@ void StreamImpl::OnWrite(uv_write_t* req, int status) {
   if (status < 0) {
     self->WriteFailed(status);
   } else {
-    self->session_->ConsumeOutput(n);
+    self->session_.ConsumeOutput(n);
     self->bytes_sent_ += n;
   }
   self->Pump();
@@ -546,7 +545,7 @@ void StreamImpl::OnWrite(uv_write_t* req, int status) {
 
 void StreamImpl::MaybeShutdown() {
   if (shutdown_started_ || write_failed_ || !tcp_ || write_in_flight_ > 0 ||
-      session_->pending_output_bytes() > 0 || !session_->close_sent()) {
+      session_.pending_output_bytes() > 0 || !session_.close_sent()) {
     return;
   }
   shutdown_started_ = true;
@@ -579,7 +578,7 @@ void StreamImpl::OnShutdown(uv_shutdown_t* req, int status) {
 
 void StreamImpl::MaybeDrain() {
   if (!need_drain_ || !backlog_.empty() || write_in_flight_ > 0 ||
-      session_->pending_output_bytes() > 0 || !session_->handshake_done()) {
+      session_.pending_output_bytes() > 0 || !session_.handshake_done()) {
     return;
   }
   need_drain_ = false;
@@ -587,9 +586,9 @@ void StreamImpl::MaybeDrain() {
 }
 
 void StreamImpl::MaybeFinish() {
-  bool flushed = write_in_flight_ == 0 && session_->pending_output_bytes() == 0;
-  if (session_->failed()) {
-    if (flushed || write_failed_) CloseNow(session_->error());  // the alert went out
+  bool flushed = write_in_flight_ == 0 && session_.pending_output_bytes() == 0;
+  if (session_.failed()) {
+    if (flushed || write_failed_) CloseNow(session_.error());  // the alert went out
     return;
   }
   if (write_failed_) {
@@ -598,12 +597,12 @@ void StreamImpl::MaybeFinish() {
   }
   // Both ways ended: the peer's end was delivered and our half-close completed.
   if (end_reported_ && shutdown_done_) {
-    CloseNow(transport::CloseError(*session_, transport_error_ ? TransportError() : std::nullopt));
+    CloseNow(transport::CloseError(session_, transport_error_ ? TransportError() : std::nullopt));
   }
 }
 
 void StreamImpl::UpdateReading() {
-  bool want = tcp_ && !eof_ && stash_.empty() && session_->wants_input();
+  bool want = tcp_ && !eof_ && stash_.empty() && session_.wants_input();
   auto* stream = reinterpret_cast<uv_stream_t*>(tcp_);
   if (want && !reading_) {
     int r = uv_read_start(stream, OnAlloc, OnRead);
@@ -625,7 +624,7 @@ void StreamImpl::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   // UV_ENOBUFS, which OnRead ignores; reading stops in the pump then).
   auto* self = static_cast<StreamImpl*>(handle->data);
   std::span<uint8_t> b = ReadBuffer();
-  size_t n = self->phase_ == Phase::kOpen ? ReadLimit(*self->session_) : 0;
+  size_t n = self->phase_ == Phase::kOpen ? ReadLimit(self->session_) : 0;
   *buf = uv_buf_init(reinterpret_cast<char*>(b.data()), static_cast<unsigned int>(n));
 }
 
@@ -642,7 +641,7 @@ void StreamImpl::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
     const auto* bytes = reinterpret_cast<const uint8_t*>(buf->base);
     // The read was bounded by the session's capacity, after any STARTTLS bytes.
     if (self->stash_.empty()) {
-      self->session_->Feed({bytes, n});
+      self->session_.Feed({bytes, n});
     } else {
       self->stash_.insert(self->stash_.end(), bytes, bytes + n);
     }
@@ -704,7 +703,7 @@ void StreamImpl::Detach() {
 
 bool StreamImpl::Write(std::span<const uint8_t> data) {
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed || end_requested_ ||
-      session_->failed() || session_->close_sent()) {
+      session_.failed() || session_.close_sent()) {
     return false;
   }
   if (backlog_pos_ < backlog_.size()) {
@@ -714,7 +713,7 @@ bool StreamImpl::Write(std::span<const uint8_t> data) {
     }
     backlog_.insert(backlog_.end(), data.begin(), data.end());
   } else {
-    size_t n = session_->Write(data);
+    size_t n = session_.Write(data);
     if (n < data.size()) backlog_.assign(data.begin() + static_cast<ptrdiff_t>(n), data.end());
   }
   bool room = backlog_.empty();
@@ -738,12 +737,12 @@ void StreamImpl::Resume() {
 }
 
 PeerEnd StreamImpl::peer_end() const {
-  if (!session_->peer_closed()) return PeerEnd::kOpen;
-  return session_->peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
+  if (!session_.peer_closed()) return PeerEnd::kOpen;
+  return session_.peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
 }
 
 std::optional<Error> StreamImpl::error() const {
-  if (session_->error()) return session_->error();
+  if (session_.error()) return session_.error();
   return TransportError();
 }
 
@@ -762,8 +761,8 @@ SocketAddress StreamImpl::peer_address() const {
 }
 
 size_t StreamImpl::buffered_bytes() const {
-  return session_->pending_output_bytes() + session_->pending_write_bytes() +
-         session_->readable_bytes() + (stash_.size() - stash_pos_) +
+  return session_.pending_output_bytes() + session_.pending_write_bytes() +
+         session_.readable_bytes() + (stash_.size() - stash_pos_) +
          (backlog_.size() - backlog_pos_);
 }
 

@@ -247,9 +247,8 @@ class Core {
   static constexpr bool kIsSocket = IsStreamSocket<NextLayer>::value;
 
   template <typename Arg>
-  Core(Arg&& next_arg, std::unique_ptr<Session> s)
-      : next(std::forward<Arg>(next_arg)), session(std::move(s)) {
-    transport::Tick(*session);
+  Core(Arg&& next_arg, Session s) : next(std::forward<Arg>(next_arg)), session(std::move(s)) {
+    transport::Tick(session);
     DrainEvents();
   }
   // Operations waiting for a role complete with operation_aborted (posted); those in the
@@ -264,7 +263,7 @@ class Core {
   Core& operator=(const Core&) = delete;
 
   NextLayer next;
-  std::unique_ptr<Session> session;
+  Session session;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   InputStash stash;
   std::unique_ptr<uint8_t[]> read_buffer;  // generic next layers: target of async reads
@@ -287,19 +286,19 @@ class Core {
   // Operations waiting for the application to answer a pause (sni, lookup, verification).
   RoleQueue app;
 
-  Session& s() { return *session; }
-  const Session& s() const { return *session; }
+  Session& s() { return session; }
+  const Session& s() const { return session; }
 
   // The session's sticky error as an error_code.
-  std::error_code SessionError() const { return ToErrorCode(*session->error()); }
+  std::error_code SessionError() const { return ToErrorCode(*session.error()); }
   // Ciphertext waiting that can still be delivered.
-  bool output_pending() const { return session->pending_output_bytes() > 0 && !write_error; }
+  bool output_pending() const { return session.pending_output_bytes() > 0 && !write_error; }
 
   // DrainEvents pops the session's events: the peer's end is recorded; events that are not
   // data go to the event handler (pauses without one get default answers: SNI the default
   // credentials, a session lookup a miss, a verification a rejection).
   void DrainEvents() {
-    while (std::optional<Event> e = session->NextEvent()) {
+    while (std::optional<Event> e = session.NextEvent()) {
       switch (e->kind) {
         case EventKind::kPeerClosed:
           peer_end = PeerEnd::kClean;
@@ -315,7 +314,7 @@ class Core {
           if (event_handler && owner) {
             event_handler(*owner, *e);
           } else {
-            transport::DefaultAnswer(*session, *e);
+            transport::DefaultAnswer(session, *e);
           }
           break;
       }
@@ -331,16 +330,16 @@ class Core {
   // Feed gives ciphertext read from the next layer to the session, keeping what it does not
   // take. Precondition: the stash is empty (order is kept).
   void Feed(std::span<const uint8_t> data) {
-    transport::Tick(*session);
-    size_t taken = session->Feed(data);
+    transport::Tick(session);
+    size_t taken = session.Feed(data);
     DrainEvents();
     if (taken < data.size()) stash.Append(data.subspan(taken));
   }
 
   // FeedStash offers stashed ciphertext while the session takes it (then a deferred end).
   void FeedStash() {
-    while (!stash.empty() && session->wants_input()) {
-      size_t taken = session->Feed(stash.data());
+    while (!stash.empty() && session.wants_input()) {
+      size_t taken = session.Feed(stash.data());
       DrainEvents();
       if (taken == 0) break;
       stash.Consume(taken);
@@ -359,9 +358,9 @@ class Core {
       return;
     }
     if (ec != asio::error::eof) read_error = ec;
-    session->FeedEof();
+    session.FeedEof();
     DrainEvents();
-    if (peer_end == PeerEnd::kOpen && session->handshake_done()) peer_end = PeerEnd::kTruncated;
+    if (peer_end == PeerEnd::kOpen && session.handshake_done()) peer_end = PeerEnd::kTruncated;
   }
 
   // HalfClose shuts the socket's sending side once our close_notify is out (sockets only).
@@ -377,18 +376,18 @@ class Core {
   // ---- Asynchronous next-layer calls ------------------------------------------------
   template <typename Handler>
   void AsyncWrite(Handler&& handler) {
-    std::span<const uint8_t> out = session->PendingOutput();  // borrowed until consumed
+    std::span<const uint8_t> out = session.PendingOutput();  // borrowed until consumed
     next.async_write_some(asio::buffer(out.data(), out.size()), std::forward<Handler>(handler));
   }
   void OnWritten(std::error_code ec, size_t n) {
-    if (n > 0) session->ConsumeOutput(n);
+    if (n > 0) session.ConsumeOutput(n);
     if (ec && ec != asio::error::operation_aborted) write_error = ec;
   }
 
   // TryReadNow reads what a socket has without waiting; kAgain for generic next layers.
   ReadResult TryReadNow() {
     if constexpr (kIsSocket) {
-      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(*session));
+      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(session));
       if (buf.empty()) return ReadResult::kAgain;  // NeedInput reports a full session
       std::error_code ec;
       size_t n = RecvNow(next.native_handle(), buf, ec);
@@ -412,7 +411,7 @@ class Core {
       next.async_wait(asio::socket_base::wait_read, std::forward<Handler>(handler));
     } else {
       if (!read_buffer) read_buffer.reset(new uint8_t[transport::kReadChunk]);
-      next.async_read_some(asio::buffer(read_buffer.get(), transport::ReadLimit(*session)),
+      next.async_read_some(asio::buffer(read_buffer.get(), transport::ReadLimit(session)),
                            std::forward<Handler>(handler));
     }
   }
@@ -433,7 +432,7 @@ class Core {
 
   // ---- Blocking next-layer calls ----------------------------------------------------
   void SyncWrite() {
-    std::span<const uint8_t> out = session->PendingOutput();
+    std::span<const uint8_t> out = session.PendingOutput();
     std::error_code ec;
     size_t n = asio::write(next, asio::buffer(out.data(), out.size()), ec);
     OnWritten(ec, n);
@@ -445,7 +444,7 @@ class Core {
       if (TryReadNow() == ReadResult::kProgress) return true;
       return WaitReadable(next.native_handle(), timeout);
     } else {
-      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(*session));
+      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(session));
       std::error_code ec;
       size_t n = next.read_some(asio::buffer(buf.data(), buf.size()), ec);
       if (n > 0) Feed(buf.first(n));

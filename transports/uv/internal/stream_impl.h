@@ -50,13 +50,12 @@ class StreamImpl {
   // are stopped and its data pointer replaced.
   // |received| are the first input bytes. The first turn runs from the loop (never inside
   // this call).
-  static std::unique_ptr<Stream> Adopt(uv_tcp_t* tcp, std::unique_ptr<Session> session,
-                                       const StreamOptions& options, StreamCallbacks callbacks,
+  static std::unique_ptr<Stream> Adopt(uv_tcp_t* tcp, Session session, const StreamOptions& options,
+                                       StreamCallbacks callbacks,
                                        std::span<const uint8_t> received = {});
   // A stream that connects first (Connect()).
   static std::unique_ptr<Stream> StartConnect(uv_loop_t* loop, std::string host, uint16_t port,
-                                              std::unique_ptr<Session> session,
-                                              const ConnectOptions& options,
+                                              Session session, const ConnectOptions& options,
                                               StreamCallbacks callbacks);
 
   // Entry guard: every libuv callback and public call holds one; the last one out frees a
@@ -90,8 +89,8 @@ class StreamImpl {
   void ForceClose(Error error);
 
   // ---- State ----
-  Session& session() { return *session_; }
-  const Session& session() const { return *session_; }
+  Session& session() { return session_; }
+  const Session& session() const { return session_; }
   uv_loop_t* loop() const { return loop_; }
   bool paused() const { return paused_ || !cb_.data; }
   Phase phase() const { return phase_; }
@@ -106,7 +105,7 @@ class StreamImpl {
  private:
   enum class TimerKind : uint8_t { kNone, kKick, kConnect, kHandshake, kEnd };
 
-  StreamImpl(uv_loop_t* loop, std::unique_ptr<Session> session, const StreamOptions& options,
+  StreamImpl(uv_loop_t* loop, Session session, const StreamOptions& options,
              StreamCallbacks callbacks);
   ~StreamImpl();
   void MaybeFree();
@@ -150,7 +149,7 @@ class StreamImpl {
 
   uv_loop_t* loop_;
   Stream* owner_ = nullptr;  // the application's Stream; null once detached
-  std::unique_ptr<Session> session_;
+  Session session_;
   StreamCallbacks cb_;
   std::unique_ptr<StreamCallbacks> next_cb_;  // set_callbacks during a callback
   std::shared_ptr<ServerLink> server_;
