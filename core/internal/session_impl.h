@@ -25,7 +25,7 @@ class SessionImpl : private internal::BioEndpoint {
  public:
   // Each method does what Session's method of the same name documents (core/session.h).
   static Result<std::unique_ptr<SessionImpl>> Create(std::shared_ptr<const Context> context,
-                                                 SessionOptions options = {});
+                                                     SessionOptions options = {});
   ~SessionImpl() override;
   SessionImpl(const SessionImpl&) = delete;
   SessionImpl& operator=(const SessionImpl&) = delete;
