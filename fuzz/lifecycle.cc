@@ -405,7 +405,7 @@ void CheckAlpnOutcome(Connection& c, const Lifecycle& l, bool fits, const Client
                    (!fits || (client.error()->alert_from_peer && client.error()->alert == 120)),
                "the client of a refused ALPN request ended with %s (alert %d)",
                client.failed() ? client.error()->code.c_str() : "no error",
-               client.failed() ? client.error()->alert : -1);
+               client.failed() && client.error()->alert ? int{*client.error()->alert} : -1);
   }
   if (client.handshake_done() && server.handshake_done()) {
     const std::string& ca = client.handshake_info().alpn_protocol;
