@@ -416,7 +416,17 @@ size_t SessionChecker::Drain() {
         break;
       }
       case EventKind::kAlpnRequest:
-        FUZZ_CHECK(false, "kAlpnRequest: no fuzz configuration sets alpn_callback");
+        FUZZ_CHECK(alpn_answer_.has_value(), "kAlpnRequest without alpn_callback");
+        FUZZ_CHECK(session_.role() == Role::kServer, "kAlpnRequest on a client");
+        FUZZ_CHECK(!alpn_requested_ && !handshake_done_,
+                   "kAlpnRequest twice or after the handshake");
+        FUZZ_CHECK(!e->protocols.empty(), "kAlpnRequest without protocols");
+        alpn_requested_ = true;
+        alpn_offered_ = e->protocols;
+        if (session_.failed()) break;
+        FUZZ_CHECK(session_.alpn_pending() && session_.pause_pending(),
+                   "kAlpnRequest but !alpn_pending()");
+        if (!deferred_ && *alpn_answer_ == AlpnAnswer::kAtOnce) AnswerPending();
         break;
       case EventKind::kSignRequest:
       case EventKind::kDecryptRequest:
@@ -434,6 +444,10 @@ size_t SessionChecker::Drain() {
           AnswerPending();
         break;
       case EventKind::kTrace:
+        FUZZ_CHECK(!e->message.name.empty(), "a trace message without a name");
+        if (!e->message.sent && e->message.content_type == 22) {
+          received_types_.push_back(e->message.type);
+        }
         break;
       case EventKind::kEarlyDataCheck:
         FUZZ_CHECK(false, "kEarlyDataCheck: no fuzz configuration sets early_data_check");
@@ -556,6 +570,24 @@ bool SessionChecker::AnswerPending() {
     FUZZ_CHECK(again && again->code == errc::kKeyOperationNotPending,
                "a second key operation answer was accepted");
     key_request_.reset();
+    return true;
+  }
+  if (session_.alpn_pending() && alpn_answer_ && *alpn_answer_ != AlpnAnswer::kNever) {
+    const std::string kNotOffered = "fuzz/not-offered";
+    if (std::find(alpn_offered_.begin(), alpn_offered_.end(), kNotOffered) == alpn_offered_.end()) {
+      std::optional<Error> invalid = session_.AnswerAlpn(kNotOffered);
+      FUZZ_CHECK(invalid && invalid->code == errc::kAlpnCallbackInvalidResult,
+                 "AnswerAlpn accepted a protocol the client did not offer");
+      FUZZ_CHECK(session_.alpn_pending(), "a refused AnswerAlpn ended the pause");
+    }
+    std::optional<std::string> choice;
+    if (!alpn_refuse_) choice = alpn_offered_.front();
+    std::optional<Error> refused = session_.AnswerAlpn(choice);
+    FUZZ_CHECK(!refused, "AnswerAlpn refused: %s", refused->message.c_str());
+    FUZZ_CHECK(!session_.alpn_pending(), "still alpn_pending() after AnswerAlpn");
+    std::optional<Error> again = session_.AnswerAlpn(std::nullopt);
+    FUZZ_CHECK(again && again->code == errc::kAlpnNotPending, "a second AnswerAlpn was accepted");
+    alpn_answered_ = std::move(choice);
     return true;
   }
   if (session_.session_lookup_pending() && lookup_) {

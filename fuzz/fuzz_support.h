@@ -186,7 +186,10 @@ bool Compatible(const ClientConfig& client, const ServerConfig& server);
 // once, before kHandshakeDone, while verify_pending(), only when a verify answer is set;
 // kSessionLookup on a server before kHandshakeDone, while session_lookup_pending(), only
 // when a lookup is set; kSignRequest/kDecryptRequest before kHandshakeDone, with input,
-// while key_operation_pending(), only when a signer is set; kEarlyData on a server before
+// while key_operation_pending(), only when a signer is set; kAlpnRequest at most once, on a
+// server, before kHandshakeDone, with the client's protocols, while alpn_pending(), only when
+// an ALPN answer is set (an unoffered answer is refused and changes nothing; a second answer
+// is refused); kEarlyData on a server before
 // kHandshakeDone; kNewSession carries a
 // session whose ToBytes() survives FromBytes(); kKeyLog lines look like NSS key-log lines.
 class SessionChecker {
@@ -215,6 +218,22 @@ class SessionChecker {
   }
   // True once a kSignRequest or kDecryptRequest was drained.
   bool key_requested() const { return key_requested_; }
+  // ALPN callback (ContextOptions::alpn_callback, server): how kAlpnRequest is answered.
+  // kAtOnce: when drained (or by AnswerPending() when deferred); kLate: only by
+  // AnswerPending(); kNever: never. |refuse|: AnswerAlpn(nullopt), else the client's first
+  // offered protocol. Without this a kAlpnRequest is a failed check.
+  enum class AlpnAnswer { kAtOnce, kLate, kNever };
+  void set_alpn_answer(AlpnAnswer when, bool refuse) {
+    alpn_answer_ = when;
+    alpn_refuse_ = refuse;
+  }
+  // True once a kAlpnRequest was drained; the protocols it carried; what was answered
+  // (nullopt: a refusal, or no answer yet).
+  bool alpn_requested() const { return alpn_requested_; }
+  const std::vector<std::string>& alpn_offered() const { return alpn_offered_; }
+  const std::optional<std::string>& alpn_answered() const { return alpn_answered_; }
+  // With SessionOptions::trace: the types of the handshake messages received, in order.
+  const std::vector<uint8_t>& received_handshake_types() const { return received_types_; }
   // The names kSniRequest events carried.
   const std::vector<std::string>& sni_names() const { return sni_names_; }
   // Answers whatever request is pending (SNI, verification, session lookup) with the
@@ -244,6 +263,12 @@ class SessionChecker {
   bool early_data_event_ = false;
   bool deferred_ = false;
   bool key_requested_ = false;
+  std::optional<AlpnAnswer> alpn_answer_;
+  bool alpn_refuse_ = false;
+  bool alpn_requested_ = false;
+  std::vector<std::string> alpn_offered_;
+  std::optional<std::string> alpn_answered_;
+  std::vector<uint8_t> received_types_;
   std::vector<std::string> sni_names_;
   Signer signer_;
   KeyAnswer key_answer_ = KeyAnswer::kAtOnce;

@@ -376,6 +376,18 @@ void LifecycleSeeds() {
       {"sni-callback-resume", 0, 0, 0x00, 0x00, 0x00, 0, 0x39, 0x16},
       // strict server, client certificate, external cache and key log
       {"client-cert-strict-external", 4, 12, 0x84, 0x00, 0x00, 0},
+      // the server's ALPN callback (server byte 0 bits 4-6) for a client offering h2,
+      // http/1.1: answered at once, late, never, refused; at once but by an Answer operation
+      {"alpn-callback", 0, 0x10, 0x00, 0x00, 0x00, 0, 0x01},
+      {"alpn-callback-late", 0, 0x20, 0x08, 0x00, 0x00, 0, 0x01},
+      {"alpn-callback-never", 0, 0x30, 0x00, 0x00, 0x00, 0, 0x01},
+      {"alpn-callback-refused", 0, 0x50, 0x00, 0x00, 0x00, 0, 0x01},
+      {"alpn-callback-deferred", 0, 0x10, 0x00, 0x10, 0x00, 0, 0x03},
+      // certificate compression off on the server (server byte 0 bit 7), the client (client
+      // byte 0 bit 7), both; with a client certificate
+      {"no-compression-server", 0, 0x80, 0x00, 0x00, 0x00, 0},
+      {"no-compression-client", 0x80, 0, 0x00, 0x00, 0x00, 0},
+      {"no-compression-client-cert", 0x84, 0x8c, 0x00, 0x00, 0x00, 0},
   };
   for (uint8_t versions : {0, 1, 2}) {
     for (const Seed& seed : seeds) {

@@ -9,7 +9,14 @@
 // bits also choose Encrypted Client Hello: server byte 1 bits 6-7 the server's ECH keys, 0
 // none, 1 {A}, 2 {B, then A no longer advertised: rotation}, 3 {B}; client byte 1 bits 6-7
 // 0 none, 1 GREASE, 2 config A, 3 config B; public name "localhost"; only where TLS 1.3 is
-// allowed), three lifecycle
+// allowed; and the config byte 0 bits this target does not otherwise use (chunking,
+// eof_at_end, echo serve the lone-session targets) choose the ALPN callback and certificate
+// compression: server byte 0 bits 4-5 the server's alpn_callback (replacing its ALPN list)
+// and when kAlpnRequest is answered, 0 no callback, 1 at once (or by an Answer operation
+// with L1 bit 4), 2 late (only once the script ended), 3 never; bit 6 the answer is a
+// refusal (else the client's first protocol); bit 7 the server's certificate_compression
+// off; client byte 0 bit 7 the client's certificate_compression off; all zero: as before
+// these existed. No callback where the SNI callback may switch contexts), three lifecycle
 // bytes, the damage (U16 offset, Byte mode), read-buffer byte, write-buffer byte, then the
 // first connection's operations (Driver::RunOps, fuzz/pair_driver.h) up to opcode 15, then
 // the second connection's. The second connection offers the session the first one saved.
@@ -43,7 +50,17 @@
 // held in memory. ECH: a config the server holds is accepted on both sides; one it does not
 // hold fails the client with ERR_TLS_ECH_REJECTED carrying exactly the server's retry
 // configs (none from a server without ECH), and the server never sees the inner name;
-// GREASE and no ECH complete as without it and are reported so.
+// GREASE and no ECH complete as without it and are reported so. ALPN callback: a client
+// offering ALPN pauses the server once (kAlpnRequest with the client's list), never
+// otherwise; an answered protocol is the one both sides report (both sides always report the
+// same protocol); a refusal fails the server and the client with no_application_protocol;
+// a request never answered ends the server at its handshake bound with
+// ERR_TLS_PAUSE_UNANSWERED and no handshake completes; an answer the client did not offer is
+// refused (ERR_TLS_ALPN_CALLBACK_INVALID_RESULT) and changes nothing. Certificate
+// compression on or off, either side, completes exactly as without it (the expectation above
+// ignores it); a TLS 1.3 full handshake delivers the server's certificate compressed
+// exactly when both sides have it on, and a server receives a compressed client
+// certificate only then (SessionOptions::trace shows the messages).
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/hpke.h>
@@ -51,6 +68,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <map>
@@ -80,6 +98,34 @@ struct Lifecycle {
   std::optional<bool> client_early_override;
   int key_mode;  // 0: keys in memory; 1 at once, 2 late, 3 never (see the header)
   bool client_key_external, key_fails;
+  // From the config bytes' spare bits (see the header).
+  int alpn_mode = 0;  // 0: no alpn_callback; 1 at once, 2 late, 3 never
+  bool alpn_refuse = false;
+  bool client_offers_alpn = false;
+  bool server_compress = true, client_compress = true;
+  // The SNI callback may serve AltServerContext() (its own ALPN list, compression on).
+  bool sni_switch = false;
+
+  bool alpn_callback() const { return alpn_mode != 0; }
+  // True when the ALPN pause, once made, keeps the handshake from completing.
+  bool alpn_blocks() const {
+    return alpn_callback() && client_offers_alpn && (alpn_refuse || alpn_mode == 3);
+  }
+  SessionChecker::AlpnAnswer alpn_answer() const {
+    if (alpn_mode == 3) return SessionChecker::AlpnAnswer::kNever;
+    return alpn_mode == 2 ? SessionChecker::AlpnAnswer::kLate : SessionChecker::AlpnAnswer::kAtOnce;
+  }
+  // The spare bits of the config bytes (unused by this target's ClientConfig/ServerConfig:
+  // their chunking, eof_at_end and echo serve the lone-session targets). The callback is
+  // left off where the SNI callback may switch to a context with its own ALPN list.
+  void SetConfigBits(uint8_t c0, uint8_t s0, const ClientConfig& cc, const ServerConfig& sc) {
+    sni_switch = (sc.sni_mode & 2) && sc.sni_answer != 0;
+    alpn_mode = sni_switch ? 0 : (s0 >> 4) & 3;
+    alpn_refuse = s0 & 0x40;
+    client_offers_alpn = cc.alpn != 0;
+    server_compress = !(s0 & 0x80);
+    client_compress = !(c0 & 0x80);
+  }
 
   bool external() const { return key_mode != 0; }
   SessionChecker::KeyAnswer key_answer() const {
@@ -159,6 +205,11 @@ bool Expected(ClientConfig cc, ServerConfig sc, const Lifecycle& l) {
   }
   // Only the default credentials staple; SNI may serve others.
   if (l.require_ocsp && (!l.staple || sc.sni_mode != 0)) return false;
+  if (l.alpn_callback()) {
+    if (l.alpn_blocks()) return false;
+    sc.alpn = false;  // the callback replaces the list: it answers one the client offered
+  }
+  // Certificate compression (either side, on or off) changes nothing here.
   return Compatible(cc, sc);
 }
 
@@ -314,9 +365,89 @@ Connection Open(const std::shared_ptr<const Context>& client_ctx,
   }
   cch.set_deferred(l.deferred);
   sch.set_deferred(l.deferred);
+  if (l.alpn_callback()) sch.set_alpn_answer(l.alpn_answer(), l.alpn_refuse);
   if (l.external()) sch.set_key_signer(SignerWith(ServerKey()), l.key_answer());
   if (l.client_key_external) cch.set_key_signer(SignerWith(ClientKey()), l.key_answer());
   return c;
+}
+
+// The ALPN callback's pause: never answered, the server fails with ERR_TLS_PAUSE_UNANSWERED
+// past its handshake bound and neither side completes; refused, the server fails and (nothing
+// faulted, the configurations otherwise fit: |fits|) the client receives
+// no_application_protocol. Answered: both sides report the protocol answered.
+void CheckAlpnOutcome(Connection& c, const Lifecycle& l, bool fits, const ClientConfig& cc) {
+  Driver& d = *c.driver;
+  SessionChecker& sch = *d.end(1).checker;
+  Session& server = *c.server;
+  Session& client = *c.client;
+  if (!l.alpn_callback()) {
+    FUZZ_CHECK(!sch.alpn_requested(), "kAlpnRequest without alpn_callback");
+  } else if (!d.faulted()) {
+    FUZZ_CHECK(l.client_offers_alpn || !sch.alpn_requested(),
+               "kAlpnRequest though the client offers no ALPN");
+  }
+  if (sch.alpn_requested() && l.alpn_mode == 3 && server.alpn_pending()) {
+    server.OnTimer(Timestamp(kFuzzTime * 1000) + kNeverBound + std::chrono::milliseconds(1));
+    d.Check(d.end(1));
+    FUZZ_CHECK(server.failed() && server.error()->code == errc::kPauseUnanswered,
+               "an unanswered ALPN request ended with %s",
+               server.failed() ? server.error()->code.c_str() : "no error");
+    FUZZ_CHECK(!server.pause_pending() && !server.handshake_done(), "still paused after the bound");
+    d.Pump();
+    FUZZ_CHECK(!client.handshake_done(),
+               "the client completed a handshake whose ALPN request was never answered");
+  }
+  if (d.faulted()) return;
+  if (sch.alpn_requested() && l.alpn_refuse && l.alpn_mode != 3) {
+    FUZZ_CHECK(server.failed() && !server.handshake_done(), "a refused ALPN request ended with %s",
+               server.failed() ? server.error()->code.c_str() : "no error");
+    FUZZ_CHECK(!client.handshake_done() && client.failed() &&
+                   (!fits || (client.error()->alert_from_peer && client.error()->alert == 120)),
+               "the client of a refused ALPN request ended with %s (alert %d)",
+               client.failed() ? client.error()->code.c_str() : "no error",
+               client.failed() && client.error()->alert ? int{*client.error()->alert} : -1);
+  }
+  if (client.handshake_done() && server.handshake_done()) {
+    const std::string& ca = client.handshake_info().alpn_protocol;
+    const std::string& sa = server.handshake_info().alpn_protocol;
+    FUZZ_CHECK(ca == sa, "ALPN: the client reports \"%s\", the server \"%s\"", ca.c_str(),
+               sa.c_str());
+    if (sch.alpn_requested()) {
+      FUZZ_CHECK(sch.alpn_answered() && *sch.alpn_answered() == sa,
+                 "ALPN: \"%s\" answered, \"%s\" negotiated",
+                 sch.alpn_answered() ? sch.alpn_answered()->c_str() : "(none)", sa.c_str());
+      FUZZ_CHECK(sch.alpn_offered() == ClientContextOptions(cc).alpn_protocols,
+                 "the request carried another list");
+    }
+  }
+}
+
+// Certificate compression: a TLS 1.3 client completing a full handshake received its
+// server's certificate compressed exactly when both sides have compression on (the serving
+// side: AltServerContext() has it on, when the SNI callback may switch to it); a server
+// receives a compressed client certificate only when both have it on.
+void CheckCompression(Connection& c, const Lifecycle& l) {
+  if (c.driver->faulted()) return;
+  constexpr uint8_t kCertificate = 11, kCompressedCertificate = 25;
+  auto count = [](const std::vector<uint8_t>& types, uint8_t type) {
+    return std::count(types.begin(), types.end(), type);
+  };
+  const bool both = l.server_compress && l.client_compress;
+  const auto& server_got = c.driver->end(1).checker->received_handshake_types();
+  FUZZ_CHECK(
+      both || (l.sni_switch && l.client_compress) || count(server_got, kCompressedCertificate) == 0,
+      "the server received a compressed certificate (compression: client %d, server %d)",
+      l.client_compress, l.server_compress);
+  if (!c.client->handshake_done()) return;
+  const HandshakeInfo& ci = c.client->handshake_info();
+  const auto& client_got = c.driver->end(0).checker->received_handshake_types();
+  if (ci.protocol != "TLSv1.3" || ci.session_reused) return;
+  if (l.sni_switch && l.client_compress) return;  // the serving context is not certain
+  FUZZ_CHECK(count(client_got, both ? kCompressedCertificate : kCertificate) == 1 &&
+                 count(client_got, both ? kCertificate : kCompressedCertificate) == 0,
+             "the server's certificate arrived %s (compression: client %d, server %d)",
+             count(client_got, kCompressedCertificate) ? "compressed" : "uncompressed",
+             l.client_compress, l.server_compress);
 }
 
 // Key requests never answered: past the handshake bound, the side that asked fails with
@@ -393,7 +524,14 @@ void CheckCompletedLifecycle(Connection& c, const ServerConfig& sc, const Lifecy
 void CheckEnd(Connection& c, const ClientConfig& cc, const ServerConfig& sc, const Lifecycle& l,
               bool expected, bool ech_fails) {
   CheckKeyOutcome(c, l, expected);
+  Lifecycle answered = l;
+  answered.alpn_refuse = false;
+  answered.alpn_mode = l.alpn_mode == 3 ? 1 : l.alpn_mode;
+  CheckAlpnOutcome(c, l, Expected(cc, sc, answered) && !ech_fails, cc);
+  CheckCompression(c, l);
   if (c.driver->faulted()) return;
+  // An ALPN request answered never or with a refusal keeps the handshake from completing.
+  if (l.alpn_blocks() && c.driver->end(1).checker->alpn_requested()) return;
   // A key request answered never or with a failure keeps the handshake from completing.
   if (l.key_blocks() &&
       (c.driver->end(0).checker->key_requested() || c.driver->end(1).checker->key_requested()))
@@ -459,6 +597,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   EchSetup ech = EchSetup::From(c1, s1, cc, sc);
   uint8_t l0 = in.Byte(), l1 = in.Byte(), l2 = in.Byte();
   Lifecycle l = Lifecycle::From(l0, l1, l2);
+  l.SetConfigBits(c0, s0, cc, sc);
   uint16_t damage_at = in.U16();
   uint8_t damage = in.Byte();
   size_t read_buffer = (static_cast<size_t>(in.Byte()) + 1) * 256;
@@ -486,6 +625,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cco.credentials.key_pem.clear();
     cco.credentials.external_key = "fuzz:client";
   }
+  if (l.alpn_callback()) {
+    sco.alpn_protocols.clear();
+    sco.alpn_callback = true;
+  }
+  sco.certificate_compression = l.server_compress;
+  cco.certificate_compression = l.client_compress;
   sco.ech_keys = ech.ServerKeys();
   cco.ech_grease = ech.client == 1;
   auto server_ctx = BuildContext(sco, Harness::kLifecycle);
@@ -497,7 +642,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   co.max_read_buffer = so.max_read_buffer = read_buffer;
   co.max_write_buffer = so.max_write_buffer = write_buffer;
   co.ech_config_list = ech.ClientList();
-  if (l.key_mode == 3) {  // the bound that ends what is never answered (CheckKeyOutcome)
+  co.trace = so.trace = true;                 // the certificate messages (CheckCompression)
+  if (l.key_mode == 3 || l.alpn_mode == 3) {  // the bound that ends what is never answered
     co.now = so.now = Timestamp(kFuzzTime * 1000);
     co.handshake_timeout = so.handshake_timeout = kNeverBound;
   }

@@ -175,6 +175,13 @@ void TlsFlags::Add(Cli& cli, Role role) {
   cli.AddBool("--channel-binding", &channel_binding,
               "report each handshake's Finished messages and channel bindings (--json: "
               "finished, peerFinished, tlsUnique, tlsExporter)");
+  cli.AddBool("--trace", &trace,
+              "report every handshake message, alert and ChangeCipherSpec sent or received: "
+              "direction, name, length (Node's enableTrace(); --json: trace events)");
+  app.add_option("--max-send-fragment", max_send_fragment,
+                 "largest plaintext per record we send, 512-16384 (Node's setMaxSendFragment)")
+      ->type_name("BYTES")
+      ->check(CLI::Range(size_t{512}, size_t{16384}).description(""));
   if (server) {
     app.add_option("--ech-public-name", ech_public_name,
                    "experimental: accept Encrypted Client Hello with a new key whose config "
@@ -267,6 +274,11 @@ std::optional<std::string> TlsFlags::Apply(ContextOptions* options) {
   }
   SetHandshakeExtras(std::move(extras));
   return std::nullopt;
+}
+
+void TlsFlags::ApplySession(SessionOptions* options) const {
+  options->trace = trace;
+  options->max_send_fragment = max_send_fragment;
 }
 
 std::optional<std::string> ReadFile(const std::string& path, std::string* error) {

@@ -14,6 +14,7 @@
 
 #include "core/context.h"
 #include "core/error.h"
+#include "core/session.h"
 
 namespace sansio_tls::examples {
 
@@ -66,8 +67,8 @@ class Cli {
 
 // The TLS flags echo_server and echo_client share (--ca, --key, --cert, --passphrase,
 // --alpn, --npn, --min-version, --max-version, --ciphers, --reject-unauthorized,
-// --keymat-export, --channel-binding, --ech-public-name (server), --ech-config and
-// --ech-grease (client)).
+// --keymat-export, --channel-binding, --groups, --sigalgs, --compress-cert, --trace,
+// --max-send-fragment, --ech-public-name (server), --ech-config and --ech-grease (client)).
 struct TlsFlags {
   std::vector<std::string> ca;
   std::string key, cert, passphrase, alpn, npn, min_version, max_version, ciphers;
@@ -83,6 +84,8 @@ struct TlsFlags {
   std::string ech_public_name, ech_config;
   bool ech_grease = false;
   std::vector<uint8_t> ech_config_list;  // client: --ech-config decoded by Apply()
+  bool trace = false;                    // --trace (SessionOptions::trace)
+  size_t max_send_fragment = 16384;      // --max-send-fragment, 512..16384
 
   // Declares the flags; |role| picks the help texts.
   void Add(Cli& cli, Role role);
@@ -90,6 +93,8 @@ struct TlsFlags {
   // error message (a usage error) on failure.
   // --ech-config is decoded into |ech_config_list| (for SessionOptions::ech_config_list).
   std::optional<std::string> Apply(ContextOptions* options);
+  // The per-connection flags: --trace and --max-send-fragment.
+  void ApplySession(SessionOptions* options) const;
 };
 
 // Reads a whole file; nullopt (with |*error| set) when it cannot.

@@ -228,6 +228,34 @@ void PrintListening(std::string_view transport, const transport::SocketAddress& 
   }
 }
 
+Json TraceJson(const TraceMessage& message) {
+  const char* type = message.content_type == 22   ? "handshake"
+                     : message.content_type == 21 ? "alert"
+                                                  : "changeCipherSpec";
+  return Json{{"event", "trace"},
+              {"direction", message.sent ? "sent" : "received"},
+              {"type", type},
+              {"name", JsonText(message.name)},
+              {"length", message.length}};
+}
+
+void PrintTrace(const TraceMessage& message, Role who, bool json) {
+  Json j = TraceJson(message);
+  std::string line;
+  if (json) {
+    if (who == Role::kServer) AddWorker(j);
+    line = JsonLine(j);
+  } else {
+    line = "trace: " + j["direction"].get<std::string>() + " " + std::string(message.name) + " (" +
+           j["type"].get<std::string>() + ", " + std::to_string(message.length) + " bytes)";
+  }
+  if (who == Role::kServer) {
+    PrintLine(line);
+  } else {
+    PrintEvent(line);
+  }
+}
+
 void SetWorker(int index) { g_worker = index; }
 
 void PrintEarlyDataCheck(bool fresh, bool json) {

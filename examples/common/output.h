@@ -62,6 +62,15 @@ void SetListeningEchConfigList(std::vector<uint8_t> list);
 // accepted, rejected). Lower-case hex.
 Json HandshakeJson(std::string_view event, const Session& session);
 
+// --trace (SessionOptions::trace): one protocol message sent or received,
+// {"event":"trace","direction":"sent"|"received","type":"handshake"|"alert"|
+// "changeCipherSpec","name":NAME,"length":BYTES}, or "trace: sent|received NAME (TYPE, BYTES
+// bytes)". NAME as TraceMessage::name ("ClientHello", "close_notify", ...); BYTES the
+// message's length (a handshake message's with its 4-byte header). Server: on stdout (with
+// the worker fields, as secureConnection); client: on stderr, as its other events.
+Json TraceJson(const TraceMessage& message);
+void PrintTrace(const TraceMessage& message, Role who, bool json);
+
 // ---- echo_server: stdout; clientError and drop go to stderr without --json -------------
 
 // Marks this process as worker |index| of echo_server --workers (set once, in the worker,

@@ -138,6 +138,7 @@ int RunAsio(const EchoClientConfig& config) {
   auto* ioc = new asio::io_context(1);
   asio_tls::ConnectOptions options;
   options.session = config.session;
+  options.complete_handshake = false;  // run below, once the trace's handler is in place
   std::error_code connect_ec;
   std::optional<TlsStream> connected;
   asio_tls::AsyncConnect(ioc->get_executor(), config.host, config.port, config.context, options,
@@ -147,6 +148,18 @@ int RunAsio(const EchoClientConfig& config) {
                          });
   ioc->run();
   ioc->restart();
+  if (!connect_ec && config.session.trace) {
+    // The client's context asks for no answers (no verify callback, no external key).
+    connected->set_event_handler([json = config.json](TlsStream&, const Event& e) {
+      if (e.kind == EventKind::kTrace) PrintTrace(e.message, Role::kClient, json);
+    });
+  }
+  if (!connect_ec) {
+    connected->async_handshake(options.handshake_timeout,
+                               [&](std::error_code ec) { connect_ec = ec; });
+    ioc->run();
+    ioc->restart();
+  }
   if (connect_ec) {
     PrintClientFailure(ErrorOf(connected ? &*connected : nullptr, connect_ec), config.json);
     return kExitFailure;

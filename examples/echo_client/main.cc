@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   ContextOptions options{.role = Role::kClient};
   if (auto error = tls.Apply(&options)) return cli.Usage(*error);
   config.session.ech_config_list = tls.ech_config_list;
+  tls.ApplySession(&config.session);
   auto context = Context::Create(options);
   if (!context.ok()) return cli.Usage(context.error().code + ": " + context.error().message);
   config.context = *context;

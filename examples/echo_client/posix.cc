@@ -15,13 +15,26 @@
 namespace sansio_tls::examples::echo_client {
 
 int RunPosix(const EchoClientConfig& config) {
-  auto conn_or =
-      posix::Connect(config.host, config.port, config.context, {.session = config.session});
+  // The handshake runs below, once the trace's hook is in place.
+  posix::ConnectOptions options{.session = config.session, .complete_handshake = false};
+  auto conn_or = posix::Connect(config.host, config.port, config.context, options);
   if (!conn_or.ok()) {
     PrintClientFailure(conn_or.error(), config.json);
     return kExitFailure;
   }
   posix::Connection& conn = **conn_or;
+  const bool json = config.json;
+  conn.set_event_hook([json](posix::Connection&, const Event& e) {
+    if (e.kind == EventKind::kTrace) PrintTrace(e.message, Role::kClient, json);
+  });
+  conn.set_timeout(options.handshake_timeout);
+  auto handshake = conn.Handshake();
+  conn.set_timeout(std::chrono::milliseconds(0));
+  if (!handshake.ok()) {
+    PrintClientFailure(handshake.error(), config.json);
+    conn.Close();
+    return kExitFailure;
+  }
   PrintSecureConnect(conn.session(), config.json);
 
   // The loop: stdin -> connection, connection -> stdout, until the connection is done.
@@ -38,6 +51,7 @@ int RunPosix(const EchoClientConfig& config) {
     conn.Advance();
     while (auto ev = conn.NextEvent()) {
       // Data is read below; PeerClosed/PeerTruncated are tracked by the connection.
+      if (ev->kind == EventKind::kTrace) PrintTrace(ev->message, Role::kClient, json);
       if (ev->kind == EventKind::kPeerClosed || ev->kind == EventKind::kPeerTruncated) {
         conn.TryEnd();  // like Node's default allowHalfOpen=false
         if (!end_deadline) end_deadline = posix::Deadline::After(config.end_timeout);

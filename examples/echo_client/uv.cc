@@ -14,6 +14,7 @@
 #include "examples/common/output.h"
 #include "examples/common/uv_util.h"
 #include "examples/echo_client/echo_client.h"
+#include "transports/common/driver.h"
 #include "transports/uv/stream.h"
 
 namespace sansio_tls::examples::echo_client {
@@ -165,6 +166,16 @@ int RunUv(const EchoClientConfig& config) {
       ticket_timer = nullptr;
     }
   };
+  if (config.session.trace) {
+    // The client's context asks for no answers (no verify callback, no external key).
+    cb.session_event = [json](Stream& s, const Event& e) {
+      if (e.kind == EventKind::kTrace) {
+        PrintTrace(e.message, Role::kClient, json);
+      } else {
+        transport::DefaultAnswer(s.session(), e);
+      }
+    };
+  }
   uv_tls::ConnectOptions options;
   options.session = config.session;
   options.stream.end_timeout = config.end_timeout;

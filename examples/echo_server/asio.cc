@@ -28,6 +28,38 @@ using asio_tls::TlsStream;
 // How long our close_notify waits for the peer's (the POSIX server's end_timeout).
 constexpr auto kEndTimeout = 30s;
 
+namespace {
+
+// What asio_tls::Server answers when no session_event handler is set (the stream's own
+// defaults need the answers to go through it).
+void AnswerByDefault(TlsStream& tls, const Event& e) {
+  switch (e.kind) {
+    case EventKind::kSniRequest:
+      tls.answer_sni(SniAnswer::UseDefault());
+      break;
+    case EventKind::kSessionLookup:
+      tls.answer_session_lookup(std::nullopt);
+      break;
+    case EventKind::kVerifyRequested:
+      tls.complete_verification(false);
+      break;
+    case EventKind::kAlpnRequest:
+      tls.answer_alpn(std::nullopt);
+      break;
+    case EventKind::kSignRequest:
+    case EventKind::kDecryptRequest:
+      tls.fail_key_operation("nothing handles private-key operations (external_key)");
+      break;
+    case EventKind::kEarlyDataCheck:
+      tls.answer_early_data(false);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
 int RunAsio(const EchoServerConfig& config) {
   const int threads = std::max(1, config.threads);
   std::vector<std::unique_ptr<asio::io_context>> iocs;
@@ -81,12 +113,25 @@ int RunAsio(const EchoServerConfig& config) {
       }
     };
   }
+  if (config.session.trace) {  // around whichever handler answers the pauses
+    callbacks.session_event = [next = std::move(callbacks.session_event), json](TlsStream& tls,
+                                                                                const Event& e) {
+      if (e.kind == EventKind::kTrace) {
+        PrintTrace(e.message, Role::kServer, json);
+      } else if (next) {
+        next(tls, e);
+      } else {
+        AnswerByDefault(tls, e);
+      }
+    };
+  }
 
   asio_tls::ServerOptions options{.host = config.host,
                                   .port = config.port,
                                   .max_connections = config.max_connections,
                                   .handshake_timeout = config.handshake_timeout,
-                                  .reuse_port = config.reuse_port};
+                                  .reuse_port = config.reuse_port,
+                                  .session = config.session};
   auto server = threads == 1 ? asio_tls::Server::Listen(*raw[0], config.context, options, callbacks)
                              : asio_tls::Server::Listen(raw, config.context, options, callbacks);
   if (!server.ok()) {

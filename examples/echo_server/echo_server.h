@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/context.h"
+#include "core/session.h"
 #include "examples/common/output.h"
 #include "examples/common/signer.h"
 #include "store/redis/session_cache.h"
@@ -34,6 +35,8 @@ struct EchoServerConfig {
   std::string fingerprint;       // of an ephemeral certificate, printed when set
   KeyLogFile* keylog = nullptr;  // NSS key-log lines go there when set
   Signer* signer = nullptr;      // --external-key: signs every key request on its thread
+  // Per-connection options: --trace (kTrace events printed), --max-send-fragment.
+  SessionOptions session;
   // --redis: TLS 1.2 sessions in Redis (the context's session_cache is kExternal).
   std::optional<redis::Options> redis;
 };

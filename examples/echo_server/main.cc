@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
 
   ContextOptions options{.role = Role::kServer, .request_cert = request_cert};
   if (auto error = tls.Apply(&options)) return cli.Usage(*error);
+  tls.ApplySession(&config.session);
   std::string error;
   if (!pfx.empty()) {
     if (!tls.key.empty()) return cli.Usage("--pfx replaces --key/--cert");

@@ -9,6 +9,7 @@
 #include "examples/common/posix_echo.h"
 #include "examples/echo_server/echo_server.h"
 #include "store/redis/blocking.h"
+#include "transports/common/driver.h"
 #include "transports/posix/server.h"
 
 namespace sansio_tls::examples::echo_server {
@@ -59,12 +60,25 @@ int RunPosix(const EchoServerConfig& config) {
     };
   }
 
+  if (config.session.trace) {  // around whichever handler answers the pauses
+    callbacks.session_event = [next = std::move(callbacks.session_event), json](
+                                  posix::Connection& conn, const Event& e) {
+      if (e.kind == EventKind::kTrace) {
+        PrintTrace(e.message, Role::kServer, json);
+      } else if (next) {
+        next(conn, e);
+      } else {
+        transport::DefaultAnswer(conn.session(), e);
+      }
+    };
+  }
   auto server = posix::Server::Listen(config.context,
                                       {.host = config.host,
                                        .port = config.port,
                                        .max_connections = config.max_connections,
                                        .handshake_timeout = config.handshake_timeout,
-                                       .reuse_port = config.reuse_port},
+                                       .reuse_port = config.reuse_port,
+                                       .session = config.session},
                                       callbacks);
   if (!server.ok()) {
     return Fail("echo_server", server.error());

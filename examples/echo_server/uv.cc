@@ -10,6 +10,7 @@
 #include "examples/common/output.h"
 #include "examples/common/uv_util.h"
 #include "examples/echo_server/echo_server.h"
+#include "transports/common/driver.h"
 #include "transports/uv/server.h"
 #include "transports/uv/stream.h"
 
@@ -52,6 +53,18 @@ int RunUv(const EchoServerConfig& config) {
       }
     };
   }
+  if (config.session.trace) {  // around whichever handler answers the pauses
+    callbacks.session_event = [next = std::move(callbacks.session_event), json](
+                                  uv_tls::Stream& stream, const Event& e) {
+      if (e.kind == EventKind::kTrace) {
+        PrintTrace(e.message, Role::kServer, json);
+      } else if (next) {
+        next(stream, e);
+      } else {
+        transport::DefaultAnswer(stream.session(), e);
+      }
+    };
+  }
   // After SIGINT/SIGTERM: every connection is gone (or was forced after the grace period).
   callbacks.close = [&] {
     cache.reset();  // its handles close as the loop ends
@@ -66,7 +79,8 @@ int RunUv(const EchoServerConfig& config) {
                                            .port = config.port,
                                            .max_connections = config.max_connections,
                                            .handshake_timeout = config.handshake_timeout,
-                                           .reuse_port = config.reuse_port},
+                                           .reuse_port = config.reuse_port,
+                                           .session = config.session},
                                           callbacks);
   if (!listening.ok()) {
     for (uv_signal_t* sig : signals) delete sig;

@@ -996,6 +996,22 @@ TEST(AsioStream, SniPauseAnsweredLaterFromATimer) {
   for (const auto& line : key_log) EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
+TEST(AsioStream, AHandlerSetAfterConstructionSeesTheClientHellosTrace) {
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts();
+  StreamPair p = MakeStreams(ioc, ctx, {.servername = "localhost", .trace = true});
+  std::vector<std::string> sent;
+  p.client->set_event_handler([&](TlsSocket&, const Event& e) {
+    if (e.kind == EventKind::kTrace && e.message.sent) sent.emplace_back(e.message.name);
+  });
+  auto [cec, sec] = Handshake(ioc, p);
+  ASSERT_FALSE(cec) << cec.message();
+  ASSERT_FALSE(sec) << sec.message();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent.front(), "ClientHello");
+  EXPECT_EQ(sent.back(), "Finished");
+}
+
 TEST(AsioStream, UnansweredPauseEndsAtTheHandshakeTimeout) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();

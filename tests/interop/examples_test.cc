@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/context.h"
 #include "core/version.h"
 #include "tests/interop/interop_util.h"
@@ -332,6 +334,172 @@ TEST(EchoClient, GroupsAndSignatureAlgorithmsAreUsedAndReported) {
   StopEchoServer(*server);
 }
 
+// ---- --trace and --max-send-fragment ---------------------------------------------------
+
+// The {"event":"trace"} records among |text|'s lines, each parsed (a line that does not
+// parse fails the test), as "sent NAME" / "received NAME".
+std::vector<std::string> TraceRecords(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("{\"event\":\"trace\"", 0) != 0) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << line;
+    if (j.is_discarded()) continue;
+    EXPECT_EQ(j.size(), 5u) << line;
+    EXPECT_TRUE(j["direction"] == "sent" || j["direction"] == "received") << line;
+    EXPECT_TRUE(j["type"] == "handshake" || j["type"] == "alert" || j["type"] == "changeCipherSpec")
+        << line;
+    EXPECT_TRUE(j["length"].is_number_unsigned() && j["length"].get<size_t>() > 0) << line;
+    out.push_back(j["direction"].get<std::string>() + " " + j["name"].get<std::string>());
+  }
+  return out;
+}
+
+// True when |want| appears in |seen| in this order (other records may come between).
+bool InOrder(const std::vector<std::string>& seen, const std::vector<std::string>& want) {
+  size_t i = 0;
+  for (const std::string& s : seen) {
+    if (i < want.size() && s == want[i]) ++i;
+  }
+  return i == want.size();
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += s + "; ";
+  return out;
+}
+
+TEST(EchoClient, TraceReportsEachTls13HandshakeMessageInOrderOnBothSides) {
+  PkiFiles pki = WritePki();
+  auto [server, port] =
+      StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--trace"});
+  ASSERT_NE(port, 0) << server->Describe();
+  auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                "--ca=" + pki.ca, "--servername=localhost", "--json", "--trace"});
+  client->Feed("hi\n", /*close_after=*/true);
+  EXPECT_EQ(client->Wait(), 0) << client->Describe();
+  EXPECT_EQ(client->out(), "welcome!\nhi\n");
+  std::vector<std::string> ours = TraceRecords(client->err());
+  // The certificate is compressed (both sides offer it by default).
+  EXPECT_TRUE(
+      InOrder(ours, {"sent ClientHello", "received ServerHello", "received EncryptedExtensions",
+                     "received CompressedCertificate", "received CertificateVerify",
+                     "received Finished", "sent Finished", "sent close notify"}))
+      << Joined(ours);
+  // The tickets may come before or after our close_notify; the server's close_notify last.
+  EXPECT_TRUE(InOrder(ours, {"sent Finished", "received NewSessionTicket"})) << Joined(ours);
+  EXPECT_EQ(ours.back(), "received close notify") << Joined(ours);
+  EXPECT_EQ(ours.front(), "sent ClientHello") << Joined(ours);
+  // The trace comes before the handshake report.
+  EXPECT_LT(client->err().find("\"name\":\"ClientHello\""),
+            client->err().find("{\"event\":\"secureConnect\""));
+  ASSERT_TRUE(server->WaitOut("\"name\":\"close notify\"")) << server->Describe();
+  std::vector<std::string> theirs = TraceRecords(server->out());
+  EXPECT_TRUE(
+      InOrder(theirs, {"received ClientHello", "sent ServerHello", "sent EncryptedExtensions",
+                       "sent CompressedCertificate", "sent CertificateVerify", "sent Finished",
+                       "received Finished", "sent NewSessionTicket"}))
+      << Joined(theirs);
+  StopEchoServer(*server);
+
+  // Human lines; TLS 1.2 without certificate compression.
+  auto [server12, port12] =
+      StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain});
+  auto human = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port12),
+                               "--ca=" + pki.ca, "--servername=localhost", "--trace",
+                               "--max-version=1.2", "--compress-cert=false"});
+  human->CloseStdin();
+  EXPECT_EQ(human->Wait(), 0) << human->Describe();
+  std::string err = human->err();
+  for (const char* line : {"trace: sent ClientHello (handshake, ", "trace: received Certificate (",
+                           "trace: received ServerHelloDone (handshake, 4 bytes)",
+                           "trace: sent ChangeCipherSpec (changeCipherSpec, 1 bytes)",
+                           "trace: received Finished (handshake, 16 bytes)"}) {
+    EXPECT_NE(err.find(line), std::string::npos) << line << " in " << err;
+  }
+  EXPECT_EQ(err.find("{"), std::string::npos) << err;
+  StopEchoServer(*server12);
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The ApplicationData records in openssl's -trace output, "Received Record" or "Sent Record":
+// their lengths, in order (TLS 1.3: plaintext + 1 content type byte + 16 tag bytes).
+std::vector<size_t> TracedDataRecords(const std::string& trace, const std::string& direction) {
+  std::vector<size_t> out;
+  const std::regex record(direction +
+                          R"( Record\nHeader:\n  Version = [^\n]*\n  Content Type = )"
+                          R"(ApplicationData \(23\)\n  Length = (\d+)\n  Inner Content Type = )"
+                          R"(ApplicationData \(23\))");
+  for (auto it = std::sregex_iterator(trace.begin(), trace.end(), record);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back(std::stoul((*it)[1]));
+  }
+  return out;
+}
+
+TEST(EchoClient, MaxSendFragmentCutsWhatItSendsIntoRecordsOfAtMostThatManyBytes) {
+  PkiFiles pki = WritePki();
+  const std::string payload = std::string(1999, 'a') + "\n";
+  for (const char* fragment : {"--max-send-fragment=512", "--max-send-fragment=16384"}) {
+    SCOPED_TRACE(fragment);
+    const std::string trace = pki.dir + "/s_server.trace";
+    Peer peer = StartSServer(pki, {"-trace", "-msgfile", trace}, Process::Options{}, 1);
+    auto& [server, port] = peer;
+    ASSERT_NE(port, 0) << server->Describe();
+    auto client = Process::Start({EchoClient(), TransportFlag(), "--port=" + std::to_string(port),
+                                  "--ca=" + pki.ca, "--servername=localhost", "--json", fragment});
+    ASSERT_TRUE(client->WaitErr("secureConnect")) << client->Describe();
+    client->Feed(payload, /*close_after=*/true);
+    ASSERT_TRUE(server->WaitOut(std::string(100, 'a') + "\n")) << server->Describe();
+    server->CloseStdin();
+    client->Wait();
+    server->Wait();
+    std::vector<size_t> records = TracedDataRecords(Slurp(trace), "Received");
+    size_t plaintext = 0;
+    for (size_t r : records) plaintext += r - 17;
+    EXPECT_EQ(plaintext, payload.size());
+    if (std::string(fragment).ends_with("=512")) {
+      EXPECT_EQ(records, (std::vector<size_t>{529, 529, 529, 481}));
+    } else {
+      EXPECT_EQ(records, std::vector<size_t>{2017});
+    }
+  }
+}
+
+TEST(EchoServer, MaxSendFragmentCutsItsEchoIntoRecordsOfAtMostThatManyBytes) {
+  PkiFiles pki = WritePki();
+  auto [server, port] = StartEchoServer(
+      {"--key=" + pki.server_key, "--cert=" + pki.server_chain, "--max-send-fragment=512"});
+  ASSERT_NE(port, 0) << server->Describe();
+  const std::string trace = pki.dir + "/s_client.trace";
+  auto client = StartSClient(
+      pki, port,
+      {"-servername", "localhost", "-trace", "-msgfile", trace, "-quiet", "-no_ign_eof"});
+  ASSERT_TRUE(client->WaitOut("welcome!\n")) << client->Describe();
+  client->Feed(std::string(1998, 'a') + "Z\n");
+  ASSERT_TRUE(client->WaitOut("Z\n")) << client->Describe();
+  client->CloseStdin();
+  client->Wait();
+  std::vector<size_t> records = TracedDataRecords(Slurp(trace), "Received");
+  size_t plaintext = 0, largest = 0;
+  for (size_t r : records) {
+    plaintext += r - 17;
+    largest = std::max(largest, r);
+  }
+  EXPECT_EQ(plaintext, 9u + 2000u) << "welcome!\n and the echo";
+  EXPECT_EQ(largest, 529u);
+  EXPECT_GE(records.size(), 5u);
+  StopEchoServer(*server);
+}
+
 // ---- echo_server credentials: PKCS#12, SNI, key log ----------------------------------
 
 TEST(EchoServer, ServesAPkcs12IdentitySniContextsAndWritesAKeyLog) {
@@ -639,11 +807,18 @@ TEST(CommandLine, AnUnknownFlagOrABadValueIsExitTwoWithAMessage) {
                               {"echo_server", "--sni=a,b"},
                               {"echo_server", "--groups=P-999"},
                               {"echo_client", "--sigalgs=rot13_sha256"},
+                              {"echo_client", "--max-send-fragment=511"},
+                              {"echo_server", "--max-send-fragment=16385"},
+                              {"echo_server", "--max-send-fragment=lots"},
                               {"starttls", "--mode=sideways"},
                               {"starttls", "--port=-1"}}) {
     auto p = RunProgram(program, {arg});
     EXPECT_EQ(p->Wait(), 2) << program << " " << arg << ": " << p->Describe();
     EXPECT_FALSE(p->err().empty()) << program << " " << arg;
+    if (std::string(arg).starts_with("--max-send-fragment")) {
+      EXPECT_NE(p->err().find("--max-send-fragment"), std::string::npos) << p->err();
+      EXPECT_NE(p->err().find("not in range 512 to 16384"), std::string::npos) << p->err();
+    }
   }
 }
 

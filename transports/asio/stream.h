@@ -332,7 +332,8 @@ class Stream {
   // handler, pauses get default answers: SNI the default credentials, ALPN a refusal, a
   // lookup a miss, a verification a rejection, a key operation a failure. A blocking call
   // whose pause is not answered by the handler fails with ERR_TLS_PAUSE_UNANSWERED; an
-  // asynchronous one waits (bound it with a handshake timeout).
+  // asynchronous one waits (bound it with a handshake timeout). Events produced before the
+  // first operation (a client's ClientHello trace) reach the handler set by then.
   using EventHandler = std::function<void(Stream& stream, const Event& event)>;
   void set_event_handler(EventHandler handler) { core_->event_handler = std::move(handler); }
   // Answers to pauses: the Session's calls, then the waiting operation goes on. Answer

@@ -248,8 +248,9 @@ class Core {
 
   template <typename Arg>
   Core(Arg&& next_arg, Session s) : next(std::forward<Arg>(next_arg)), session(std::move(s)) {
+    // Events the first tick produced (a client's ClientHello trace)
+    // stay queued for the first operation: the application sets its handler after this.
     transport::Tick(session);
-    DrainEvents();
   }
   // Operations waiting for a role complete with operation_aborted (posted); those in the
   // next layer are aborted by its destruction.
