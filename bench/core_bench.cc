@@ -140,7 +140,7 @@ uint8_t g_sink[16 * 1024];
 
 void DrainEvents(Session& s) {
   while (std::optional<Event> e = s.NextEvent()) {
-    if (e->kind == EventKind::kError) Die("session error: " + e->error.message);
+    if (e->kind() == EventKind::kError) Die("session error: " + e->get<Error>().message);
   }
 }
 

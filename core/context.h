@@ -35,7 +35,8 @@ enum class TlsVersion : uint16_t {
   kTls13 = 0x0304,  // "TLSv1.3"
 };
 
-// Node's name of |v|: "TLSv1", "TLSv1.1", "TLSv1.2" or "TLSv1.3" ("" for any other value).
+// Node's name of |v|: "TLSv1", "TLSv1.1", "TLSv1.2" or "TLSv1.3" ("" for any other value);
+// static, NUL-terminated storage.
 std::string_view TlsVersionName(TlsVersion v);
 
 // Credentials: a private key with its certificate chain (PEM).
@@ -52,8 +53,8 @@ struct Credentials {
   // The private key is held by the application (an HSM, a remote signer), not by this
   // library: give the chain in cert_chain_pem and no key_pem, passphrase or pfx. The value
   // is the application's name for the key (any string, e.g. an HSM handle), reported as
-  // Event::key_label with each request. Every operation with the key pauses the handshake
-  // with EventKind::kSignRequest (or kDecryptRequest: TLS 1.2 RSA key exchange) until
+  // event::SignRequest::key_label with each request. Every operation with the key pauses the
+  // handshake with EventKind::kSignRequest (or kDecryptRequest: TLS 1.2 RSA key exchange) until
   // Session::CompleteKeyOperation() or FailKeyOperation(). The key's type and size are read
   // from the leaf certificate; that the application's key matches it is not checked (a
   // wrong signature fails at the peer). docs/credentials.md.
@@ -172,13 +173,14 @@ struct ContextOptions {
   // overlap with a client's list is a fatal no_application_protocol alert. Empty: no ALPN.
   std::vector<std::string> alpn_protocols;
   // Server: choose the ALPN protocol per connection (Node's ALPNCallback). A client offering
-  // ALPN pauses the handshake with EventKind::kAlpnRequest (Event::protocols: its list, in
-  // its order; Event::servername: its SNI name, if any) until Session::AnswerAlpn(); one
+  // ALPN pauses the handshake with EventKind::kAlpnRequest (event::AlpnRequest: its list, in
+  // its order, and its SNI name, if any) until Session::AnswerAlpn(); one
   // not offering ALPN never pauses. Exclusive with |alpn_protocols|, as in Node
   // (ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS).
   bool alpn_callback = false;
   // NPN protocols (TLS 1.2 only). Server: advertised in this order. Client: picks the first
-  // advertised one it lists; with no overlap it sends its first and reports "none". Empty: off.
+  // advertised one it lists; with no overlap it sends its first and reports none
+  // negotiated (HandshakeInfo::npn_protocol nullopt). Empty: off.
   std::vector<std::string> npn_protocols;
 
   // ---- TLS 1.2 pre-shared keys (RFC 4279, 5489; Node's pskCallback / pskIdentityHint) ----
@@ -225,8 +227,8 @@ struct ContextOptions {
   // override it per connection.
   bool early_data = false;
   // Server, with early_data: every ClientHello offering 0-RTT pauses the handshake with
-  // EventKind::kEarlyDataCheck (Event::data: the ticket identity the early data is bound
-  // to; Event::window: how long to remember it) until Session::AnswerEarlyData(accept). A
+  // EventKind::kEarlyDataCheck (event::EarlyDataCheck: the ticket identity the early data
+  // is bound to, and how long to remember it) until Session::AnswerEarlyData(accept). A
   // refusal rejects the early data and the handshake goes on as 1-RTT (the client sends the
   // data again after it). For anti-replay across servers: accept only an identity no server
   // has seen within the window (store/redis, docs/fleet.md). Off: 0-RTT is accepted

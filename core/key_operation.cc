@@ -68,14 +68,17 @@ int SessionImpl::StartKeyOperation(EventKind kind, uint16_t algorithm,
   Rare& r = rare();
   r.key_op = Rare::KeyOpState::kPending;
   r.key_op_max = max_out;
-  Event e{kind, {}, {}};
-  e.data.assign(reinterpret_cast<const char*>(input.data()), input.size());
-  e.signature_algorithm = algorithm;
   // The serving SSL_CTX: after an SNI or chain choice, that entry's.
-  if (const auto* label =
+  std::string label;
+  if (const auto* l =
           static_cast<const std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl_), LabelIndex())))
-    e.key_label = *label;
-  Push(std::move(e));
+    label = *l;
+  std::vector<uint8_t> bytes(input.begin(), input.end());
+  if (kind == EventKind::kSignRequest) {
+    Push(event::SignRequest{algorithm, std::move(label), std::move(bytes)});
+  } else {
+    Push(event::DecryptRequest{std::move(label), std::move(bytes)});
+  }
   return ssl_private_key_retry;
 }
 

@@ -192,7 +192,7 @@ struct NegotiationCallbacks {
   }
 
   // Client NPN: the first advertised protocol we list; no overlap sends our first choice
-  // and the session reports "none" (Node's semantics, see protocol_list.h).
+  // and the session reports none negotiated (Node's semantics, see protocol_list.h).
   static int OnNpnSelect(SSL* ssl, uint8_t** out, uint8_t* out_len, const uint8_t* in,
                          unsigned in_len, void* /*arg*/) {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
@@ -379,9 +379,7 @@ int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
       std::shared_ptr<const Context> chosen = context_->ContextForServername(name);
       if (!chosen && context_->options().sni_callback) {
         sni_state_ = SniState::kPending;
-        Event e{EventKind::kSniRequest, {}, {}};
-        e.servername = name;
-        Push(std::move(e));
+        Push(event::SniRequest{name});
         return ssl_select_cert_retry;
       }
       sni_state_ = SniState::kAnswered;
@@ -403,11 +401,8 @@ int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
       if (!offered || offered->empty()) return ssl_select_cert_error;  // malformed
       r.alpn_state = Rare::AlpnState::kPending;
       r.alpn_offered = *offered;
-      Event e{EventKind::kAlpnRequest, {}, {}};
       const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
-      if (name) e.servername = name;
-      e.protocols = std::move(*offered);
-      Push(std::move(e));
+      Push(event::AlpnRequest{std::move(*offered), name ? name : ""});
       return ssl_select_cert_retry;
     }
   }
@@ -417,10 +412,8 @@ int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
     if (!rare_ || rare_->early_check == Rare::EarlyCheck::kNone) {
       if (std::optional<std::string> identity = EarlyDataIdentity(hello)) {
         rare().early_check = Rare::EarlyCheck::kPending;
-        Event e{EventKind::kEarlyDataCheck, {}, {}};
-        e.data = std::move(*identity);
-        e.window = std::chrono::seconds(context_->options().session_timeout);
-        Push(std::move(e));
+        Push(event::EarlyDataCheck{std::vector<uint8_t>(identity->begin(), identity->end()),
+                                   std::chrono::seconds(context_->options().session_timeout)});
         return ssl_select_cert_retry;
       }
     }
@@ -537,12 +530,12 @@ X509_STORE* SessionImpl::verify_store() const {
   return (chosen ? chosen : context_.get())->trust_store();
 }
 
-std::string SessionImpl::NegotiatedNpn() const {
-  if (role() == Role::kClient && npn_no_overlap_) return "none";
+std::optional<std::string> SessionImpl::NegotiatedNpn() const {
+  if (role() == Role::kClient && npn_no_overlap_) return std::nullopt;
   const uint8_t* data = nullptr;
   unsigned len = 0;
   SSL_get0_next_proto_negotiated(ssl_, &data, &len);
-  if (data == nullptr || len == 0) return "none";
+  if (data == nullptr || len == 0) return std::nullopt;
   return std::string(reinterpret_cast<const char*>(data), len);
 }
 

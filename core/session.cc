@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/internal/session_impl.h"
@@ -107,6 +108,29 @@ void SessionImpl::PskAuthenticated() {
   info_.authorized = true;
   info_.authorization_error.clear();
 }
+
+// Event::Payload lists its alternatives in EventKind order (Event::kind() is the index).
+template <typename T, EventKind kKind>
+constexpr bool AtIndex =
+    std::is_same_v<std::variant_alternative_t<static_cast<size_t>(kKind), Event::Payload>, T>;
+static_assert(AtIndex<HandshakeInfo, EventKind::kHandshakeDone>);
+static_assert(AtIndex<event::Readable, EventKind::kReadable>);
+static_assert(AtIndex<event::PeerClosed, EventKind::kPeerClosed>);
+static_assert(AtIndex<event::PeerTruncated, EventKind::kPeerTruncated>);
+static_assert(AtIndex<Error, EventKind::kError>);
+static_assert(AtIndex<event::SniRequest, EventKind::kSniRequest>);
+static_assert(AtIndex<SavedSession, EventKind::kNewSession>);
+static_assert(AtIndex<event::SessionLookup, EventKind::kSessionLookup>);
+static_assert(AtIndex<event::EarlyDataReadable, EventKind::kEarlyData>);
+static_assert(AtIndex<event::KeyLog, EventKind::kKeyLog>);
+static_assert(AtIndex<event::VerifyRequested, EventKind::kVerifyRequested>);
+static_assert(AtIndex<event::AlpnRequest, EventKind::kAlpnRequest>);
+static_assert(AtIndex<TraceMessage, EventKind::kTrace>);
+static_assert(AtIndex<event::SignRequest, EventKind::kSignRequest>);
+static_assert(AtIndex<event::DecryptRequest, EventKind::kDecryptRequest>);
+static_assert(AtIndex<event::EarlyDataCheck, EventKind::kEarlyDataCheck>);
+static_assert(std::variant_size_v<Event::Payload> ==
+              static_cast<size_t>(EventKind::kEarlyDataCheck) + 1);
 
 const char* EventKindName(EventKind kind) {
   switch (kind) {
@@ -420,15 +444,25 @@ void SessionImpl::PushKind(EventKind kind) { events_.PushKind(kind); }
 
 std::optional<Event> SessionImpl::NextEvent() {
   std::optional<Event> e;
-  bool stored = false;
-  if (!events_.Pop(e, &stored) || stored) return e;
+  EventKind kind{};
+  if (!events_.Pop(e, &kind) || e) return e;
   // Queued by kind: the payload is the session's own, fixed once the event was queued.
-  if (e->kind == EventKind::kHandshakeDone) {
-    e->handshake = info_;
-  } else if (e->kind == EventKind::kError && error_) {
-    e->error = *error_;
+  switch (kind) {
+    case EventKind::kHandshakeDone:
+      return Event(info_);
+    case EventKind::kError:
+      return Event(error_ ? *error_ : Error{});
+    case EventKind::kReadable:
+      return Event(event::Readable{});
+    case EventKind::kPeerClosed:
+      return Event(event::PeerClosed{});
+    case EventKind::kPeerTruncated:
+      return Event(event::PeerTruncated{});
+    case EventKind::kEarlyData:
+      return Event(event::EarlyDataReadable{});
+    default:
+      std::abort();  // PushKind() takes only the kinds above
   }
-  return e;
 }
 
 bool SessionImpl::finished() const {
@@ -576,20 +610,20 @@ void SessionImpl::Trace(bool sent, int content_type, const void* buf, size_t len
     return;  // record headers and inner content types: not messages
   }
   const auto* bytes = static_cast<const uint8_t*>(buf);
-  Event e{EventKind::kTrace, {}, {}};
-  e.message.sent = sent;
-  e.message.content_type = static_cast<uint8_t>(content_type);
-  e.message.length = len;
+  TraceMessage m;
+  m.sent = sent;
+  m.content_type = static_cast<uint8_t>(content_type);
+  m.length = len;
   if (content_type == SSL3_RT_HANDSHAKE && len >= 1) {
-    e.message.type = bytes[0];
-    e.message.name = HandshakeName(bytes[0]);
+    m.type = bytes[0];
+    m.name = HandshakeName(bytes[0]);
   } else if (content_type == SSL3_RT_ALERT && len >= 2) {
-    e.message.type = bytes[1];
-    e.message.name = SSL_alert_desc_string_long(bytes[1]);
+    m.type = bytes[1];
+    m.name = SSL_alert_desc_string_long(bytes[1]);
   } else {
-    e.message.name = "ChangeCipherSpec";
+    m.name = "ChangeCipherSpec";
   }
-  Push(std::move(e));
+  Push(m);
 }
 
 void SessionImpl::OnHandshakeDone() {
@@ -598,9 +632,9 @@ void SessionImpl::OnHandshakeDone() {
     SSL_set_msg_callback_arg(ssl_, this);
     SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
   }
-  info_.protocol = SSL_get_version(ssl_);
+  info_.version = static_cast<TlsVersion>(SSL_version(ssl_));
   if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_))
-    info_.cipher = SSL_CIPHER_standard_name(c);
+    info_.cipher = SSL_CIPHER_standard_name(c);  // static storage
   if (role() == Role::kServer) {
     const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
     info_.servername = sni ? sni : "";
@@ -610,7 +644,7 @@ void SessionImpl::OnHandshakeDone() {
   const uint8_t* alpn = nullptr;
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(ssl_, &alpn, &alpn_len);
-  if (alpn_len > 0) info_.alpn_protocol.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  if (alpn_len > 0) info_.alpn_protocol.emplace(reinterpret_cast<const char*>(alpn), alpn_len);
   info_.npn_protocol = NegotiatedNpn();
   info_.session_reused = SSL_session_reused(ssl_);
   info_.group_id = SSL_get_curve_id(ssl_);

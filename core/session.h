@@ -22,6 +22,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/context.h"
@@ -31,16 +34,23 @@
 
 namespace sansio_tls {
 
-// What the handshake settled. Strings are empty when the value does not apply, except the
-// negotiated protocols, which are "none" when nothing was negotiated (Node's convention).
+// What the handshake settled. Strings are empty when the value does not apply; values that
+// may be absent (version, the negotiated protocols) are std::optional.
 struct HandshakeInfo {
   bool authorized = false;          // the peer's certificate verified (and, client, its name)
   std::string authorization_error;  // Error code when !authorized and a certificate was checked
-  std::string protocol;             // "TLSv1.3", "TLSv1.2", "TLSv1.1" or "TLSv1" (Node's names)
-  std::string cipher;               // standard name, e.g. "TLS_AES_128_GCM_SHA256"
-  std::string servername;           // SNI: what the client sent (server) or asked for (client)
-  std::string alpn_protocol = "none";
-  std::string npn_protocol = "none";
+  // The negotiated version (TlsVersionName() gives Node's "TLSv1.3"...); nullopt before the
+  // handshake completed.
+  std::optional<TlsVersion> version;
+  // Node's name of |version| ("TLSv1.3", ...; static storage), "" before the handshake.
+  std::string_view protocol() const { return version ? TlsVersionName(*version) : ""; }
+  // The suite's standard name, e.g. "TLS_AES_128_GCM_SHA256" (static storage); empty before.
+  std::string_view cipher;
+  std::string servername;  // SNI: what the client sent (server) or asked for (client)
+  // The negotiated application protocols; nullopt when none was (Node reports false for
+  // ALPN and "none" for NPN: the JSON/CLI layer keeps those spellings).
+  std::optional<std::string> alpn_protocol;
+  std::optional<std::string> npn_protocol;
   bool session_reused = false;
   EarlyData early_data = EarlyData::kNotOffered;  // TLS 1.3 0-RTT outcome (resumption.h)
   // Why 0-RTT went as it did, in BoringSSL's words: "accept", "disabled", "no_session_offered",
@@ -65,37 +75,30 @@ struct HandshakeInfo {
 };
 
 enum class EventKind {
-  kHandshakeDone,    // |handshake| is set; plaintext may flow both ways now
+  kHandshakeDone,    // HandshakeInfo: plaintext may flow both ways now
   kReadable,         // plaintext became available: Read() until it returns 0
   kPeerClosed,       // the peer sent close_notify: a clean end of its data
   kPeerTruncated,    // the transport ended without close_notify: the peer's data may be cut short
-  kError,            // fatal; |error| is set; the session is dead (pending alert can be flushed)
-  kSniRequest,       // server, sni_callback: the handshake waits for AnswerSni(); |servername| set
-  kNewSession,       // |session| can resume a later connection. Client: a ticket or TLS 1.2
-                     // session arrived (also saved_session()). Server, kExternal cache: a
-                     // TLS 1.2 session to store under session->id()
-  kSessionLookup,    // server, kExternal cache: the handshake waits for AnswerSessionLookup();
-                     // |data| is the session ID the client offered
+  kError,            // Error: fatal; the session is dead (a pending alert can be flushed)
+  kSniRequest,       // server, sni_callback: the handshake waits for AnswerSni()
+  kNewSession,       // SavedSession: can resume a later connection. Client: a ticket or TLS
+                     // 1.2 session arrived (also saved_session()). Server, kExternal cache: a
+                     // TLS 1.2 session to store under its id()
+  kSessionLookup,    // server, kExternal cache: the handshake waits for AnswerSessionLookup()
   kEarlyData,        // server: 0-RTT data is readable (Read() it) before the handshake
                      // completed; an attacker may replay it
-  kKeyLog,           // ContextOptions::key_log: |data| is one NSS key-log line (no newline)
+  kKeyLog,           // ContextOptions::key_log: one NSS key-log line
   kVerifyRequested,  // ContextOptions::verify_callback: the handshake waits for
-                     // CompleteVerification(); |handshake|.authorized/authorization_error
-                     // hold our own verdict, peer_certificate() the certificate
+                     // CompleteVerification(); peer_certificate() holds the certificate
   kAlpnRequest,      // server, ContextOptions::alpn_callback: the handshake waits for
-                     // AnswerAlpn(); |protocols| is the client's list, |servername| its name
-  kTrace,            // SessionOptions::trace: |message| is a protocol message sent or received
+                     // AnswerAlpn()
+  kTrace,            // SessionOptions::trace (TraceMessage): a protocol message sent or received
   kSignRequest,      // Credentials::external_key: the handshake waits for
-                     // CompleteKeyOperation() with the signature of |data| (the message
-                     // itself, not a digest) by |signature_algorithm| with the key named
-                     // |key_label|
+                     // CompleteKeyOperation() with a signature
   kDecryptRequest,   // Credentials::external_key, TLS 1.2 RSA key exchange: the handshake
-                     // waits for CompleteKeyOperation() with the raw RSA decryption (no
-                     // padding removed) of |data| with the key named |key_label|
+                     // waits for CompleteKeyOperation() with a raw RSA decryption
   kEarlyDataCheck,   // server, ContextOptions::early_data_check: the client offers 0-RTT; the
-                     // handshake waits for AnswerEarlyData(); |data| is the ticket identity
-                     // (PSK identity) the early data is bound to, |window| how long it must
-                     // be remembered (the ticket lifetime, session_timeout)
+                     // handshake waits for AnswerEarlyData()
 };
 
 // A protocol message seen by the trace (SessionOptions::trace, Node's enableTrace()).
@@ -109,21 +112,96 @@ struct TraceMessage {
   std::string_view name;
 };
 
-struct Event {
-  EventKind kind;
-  HandshakeInfo handshake;  // kHandshakeDone; kVerifyRequested (authorized, authorization_error)
-  Error error;              // kError
-  std::string servername;   // kSniRequest: the name the client sent
-  std::optional<SavedSession> session;  // kNewSession
-  std::string data;                     // kSessionLookup: session ID (raw bytes); kKeyLog: the line
-  std::vector<std::string> protocols;   // kAlpnRequest: the ALPN protocols the client offered
-  TraceMessage message;                 // kTrace
-  // kSignRequest: the IANA SignatureScheme to sign with (0x0804 rsa_pss_rsae_sha256, 0x0403
+// The payloads of the event kinds that have no type of their own elsewhere. (kHandshakeDone
+// carries a HandshakeInfo, kError an Error, kNewSession a SavedSession, kTrace a
+// TraceMessage.)
+namespace event {
+struct Readable {};
+struct PeerClosed {};
+struct PeerTruncated {};
+struct EarlyDataReadable {};
+struct SniRequest {
+  std::string servername;  // the name the client sent
+};
+struct SessionLookup {
+  std::vector<uint8_t> session_id;  // the TLS 1.2 session ID the client offered
+};
+struct KeyLog {
+  std::string line;  // without the newline
+};
+struct VerifyRequested {
+  // Our own verdict, which CompleteVerification() may overrule.
+  bool authorized = false;
+  std::string authorization_error;  // its Error code when !authorized
+};
+struct AlpnRequest {
+  std::vector<std::string> protocols;  // the client's list, in its order
+  std::string servername;              // its SNI name ("" when it sent none)
+};
+struct SignRequest {
+  // The IANA SignatureScheme to sign with (0x0804 rsa_pss_rsae_sha256, 0x0403
   // ecdsa_secp256r1_sha256, ...). In TLS 1.2 an ECDSA scheme does not bind the curve: sign
   // with the key's own curve and the scheme's hash.
   uint16_t signature_algorithm = 0;
-  std::string key_label;           // kSignRequest, kDecryptRequest: Credentials::external_key
-  std::chrono::seconds window{0};  // kEarlyDataCheck
+  std::string key_label;       // Credentials::external_key
+  std::vector<uint8_t> input;  // the message itself, not a digest
+};
+struct DecryptRequest {
+  std::string key_label;       // Credentials::external_key
+  std::vector<uint8_t> input;  // to decrypt raw (no padding removed)
+};
+struct EarlyDataCheck {
+  std::vector<uint8_t> identity;  // the ticket (PSK) identity the early data is bound to
+  // How long the identity must be remembered: the ticket lifetime (session_timeout).
+  std::chrono::seconds window{0};
+};
+}  // namespace event
+
+namespace event {
+template <typename T, typename Variant>
+struct IsAlternative;
+template <typename T, typename... Ts>
+struct IsAlternative<T, std::variant<Ts...>> : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {
+};
+}  // namespace event
+
+// Event: what happened, with the payload its kind carries. Switch on kind() and take the
+// payload with get<T>() (or visit payload()); get<T>() of another kind's type is a
+// programming error (std::bad_variant_access).
+class Event {
+ public:
+  // The alternatives, in EventKind order: kind() is the index of the one held.
+  using Payload =
+      std::variant<HandshakeInfo, event::Readable, event::PeerClosed, event::PeerTruncated, Error,
+                   event::SniRequest, SavedSession, event::SessionLookup, event::EarlyDataReadable,
+                   event::KeyLog, event::VerifyRequested, event::AlpnRequest, TraceMessage,
+                   event::SignRequest, event::DecryptRequest, event::EarlyDataCheck>;
+  template <typename T>
+  static constexpr bool IsPayload = event::IsAlternative<T, Payload>::value;
+
+  // From any one payload type (implicit, so that `Event e = event::KeyLog{line};` reads).
+  template <typename T>
+  requires IsPayload<std::remove_cvref_t<T>> Event(T&& payload)
+      : payload_(std::forward<T>(payload)) {}  // NOLINT(google-explicit-constructor)
+
+  EventKind kind() const { return static_cast<EventKind>(payload_.index()); }
+  const Payload& payload() const { return payload_; }
+  Payload& payload() { return payload_; }
+  template <typename T>
+  const T& get() const {
+    return std::get<T>(payload_);
+  }
+  template <typename T>
+  T& get() {
+    return std::get<T>(payload_);
+  }
+  template <typename T>
+  const T* get_if() const {
+    return std::get_if<T>(&payload_);
+  }
+
+ private:
+  Payload payload_;
 };
 
 // SniAnswer: the application's answer to kSniRequest (Session::AnswerSni).

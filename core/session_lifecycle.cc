@@ -102,9 +102,7 @@ struct LifecycleCallbacks {
         case internal::Lifecycle::Lookup::kNone: {
           life.lookup = internal::Lifecycle::Lookup::kPending;
           life.lookup_id.assign(reinterpret_cast<const char*>(id), wanted.size());
-          Event e{EventKind::kSessionLookup, {}, {}};
-          e.data = life.lookup_id;
-          s->Push(std::move(e));
+          s->Push(event::SessionLookup{std::vector<uint8_t>(id, id + wanted.size())});
           return SSL_magic_pending_session_ptr();
         }
         case internal::Lifecycle::Lookup::kPending:
@@ -168,9 +166,7 @@ struct LifecycleCallbacks {
     // The session's own context decides: after an SNI switch BoringSSL calls the callback
     // of the chosen context, which may not have asked for key logging.
     if (!s || !s->context_->options().key_log) return;
-    Event e{EventKind::kKeyLog, {}, {}};
-    e.data = line;
-    s->Push(std::move(e));
+    s->Push(event::KeyLog{line});
   }
 
   // Observes every ClientHello once resumption is decided (TLS 1.2 and 1.3): whether the
@@ -310,9 +306,7 @@ void SessionImpl::QueueNewSession(SavedSession saved) {
     return;
   }
   if (role() == Role::kClient) latest_session_ = saved;
-  Event e{EventKind::kNewSession, {}, {}};
-  e.session = std::move(saved);
-  Push(std::move(e));
+  Push(std::move(saved));
 }
 
 // ---- Session: the handshake ---------------------------------------------------------

@@ -228,7 +228,7 @@ int SessionImpl::VerifyPeer(uint8_t* out_alert) {
   }
   if (o.verify_callback) {
     verify_state_ = VerifyState::kPending;
-    Push(Event{EventKind::kVerifyRequested, info_, {}});
+    Push(event::VerifyRequested{info_.authorized, info_.authorization_error});
     return ssl_verify_retry;
   }
   // A server judges its client once the handshake completes (RefuseUnauthorizedClient).

@@ -375,25 +375,27 @@ size_t SessionChecker::Drain() {
   size_t n = 0;
   while (std::optional<Event> e = session_.NextEvent()) {
     ++n;
-    const char* name = EventKindName(e->kind);
+    const char* name = EventKindName(e->kind());
     FUZZ_CHECK(!error_, "event %s after kError", name);
-    switch (e->kind) {
-      case EventKind::kHandshakeDone:
+    switch (e->kind()) {
+      case EventKind::kHandshakeDone: {
         FUZZ_CHECK(!handshake_done_, "second kHandshakeDone");
         FUZZ_CHECK(session_.handshake_done(), "kHandshakeDone but !handshake_done()");
-        FUZZ_CHECK(e->handshake.protocol == "TLSv1.2" || e->handshake.protocol == "TLSv1.3",
-                   "protocol \"%s\"", e->handshake.protocol.c_str());
-        FUZZ_CHECK(!e->handshake.cipher.empty(), "no cipher");
-        FUZZ_CHECK(!e->handshake.alpn_protocol.empty() && !e->handshake.npn_protocol.empty(),
-                   "negotiated protocol empty instead of \"none\"");
+        const HandshakeInfo& h = e->get<HandshakeInfo>();
+        FUZZ_CHECK(h.version == TlsVersion::kTls12 || h.version == TlsVersion::kTls13,
+                   "protocol \"%s\"", std::string(h.protocol()).c_str());
+        FUZZ_CHECK(!h.cipher.empty(), "no cipher");
+        FUZZ_CHECK(!(h.alpn_protocol && h.alpn_protocol->empty()) &&
+                       !(h.npn_protocol && h.npn_protocol->empty()),
+                   "a negotiated protocol is empty instead of absent");
         // A server that asked for no certificate reports unauthorized without a code.
-        FUZZ_CHECK(e->handshake.authorized ? e->handshake.authorization_error.empty()
-                                           : (session_.role() == Role::kServer ||
-                                              !e->handshake.authorization_error.empty()),
-                   "authorized=%d with error \"%s\"", e->handshake.authorized,
-                   e->handshake.authorization_error.c_str());
+        FUZZ_CHECK(h.authorized
+                       ? h.authorization_error.empty()
+                       : (session_.role() == Role::kServer || !h.authorization_error.empty()),
+                   "authorized=%d with error \"%s\"", h.authorized, h.authorization_error.c_str());
         handshake_done_ = true;
         break;
+      }
       case EventKind::kReadable:
         FUZZ_CHECK(handshake_done_, "kReadable before kHandshakeDone");
         FUZZ_CHECK(!closed_, "kReadable after the peer closed");
@@ -407,9 +409,9 @@ size_t SessionChecker::Drain() {
       case EventKind::kSniRequest: {
         FUZZ_CHECK(session_.role() == Role::kServer, "kSniRequest on a client");
         FUZZ_CHECK(!sni_requested_ && !handshake_done_, "kSniRequest twice or after the handshake");
-        FUZZ_CHECK(!e->servername.empty(), "kSniRequest without a name");
+        FUZZ_CHECK(!e->get<event::SniRequest>().servername.empty(), "kSniRequest without a name");
         sni_requested_ = true;
-        sni_names_.push_back(e->servername);
+        sni_names_.push_back(e->get<event::SniRequest>().servername);
         if (session_.failed()) break;
         FUZZ_CHECK(session_.sni_pending(), "kSniRequest but !sni_pending()");
         if (!deferred_) AnswerPending();
@@ -420,9 +422,10 @@ size_t SessionChecker::Drain() {
         FUZZ_CHECK(session_.role() == Role::kServer, "kAlpnRequest on a client");
         FUZZ_CHECK(!alpn_requested_ && !handshake_done_,
                    "kAlpnRequest twice or after the handshake");
-        FUZZ_CHECK(!e->protocols.empty(), "kAlpnRequest without protocols");
+        FUZZ_CHECK(!e->get<event::AlpnRequest>().protocols.empty(),
+                   "kAlpnRequest without protocols");
         alpn_requested_ = true;
-        alpn_offered_ = e->protocols;
+        alpn_offered_ = e->get<event::AlpnRequest>().protocols;
         if (session_.failed()) break;
         FUZZ_CHECK(session_.alpn_pending() && session_.pause_pending(),
                    "kAlpnRequest but !alpn_pending()");
@@ -432,9 +435,12 @@ size_t SessionChecker::Drain() {
       case EventKind::kDecryptRequest:
         FUZZ_CHECK(signer_ != nullptr, "%s without an external key", name);
         FUZZ_CHECK(!handshake_done_, "%s after the handshake", name);
-        FUZZ_CHECK(!e->data.empty(), "%s without input", name);
-        FUZZ_CHECK(e->kind == EventKind::kDecryptRequest || e->signature_algorithm != 0,
-                   "kSignRequest without an algorithm");
+        if (const auto* sign = e->get_if<event::SignRequest>()) {
+          FUZZ_CHECK(!sign->input.empty(), "%s without input", name);
+          FUZZ_CHECK(sign->signature_algorithm != 0, "kSignRequest without an algorithm");
+        } else {
+          FUZZ_CHECK(!e->get<event::DecryptRequest>().input.empty(), "%s without input", name);
+        }
         key_requested_ = true;
         if (session_.failed()) break;
         FUZZ_CHECK(session_.key_operation_pending() && session_.pause_pending(),
@@ -444,9 +450,9 @@ size_t SessionChecker::Drain() {
           AnswerPending();
         break;
       case EventKind::kTrace:
-        FUZZ_CHECK(!e->message.name.empty(), "a trace message without a name");
-        if (!e->message.sent && e->message.content_type == 22) {
-          received_types_.push_back(e->message.type);
+        FUZZ_CHECK(!e->get<TraceMessage>().name.empty(), "a trace message without a name");
+        if (!e->get<TraceMessage>().sent && e->get<TraceMessage>().content_type == 22) {
+          received_types_.push_back(e->get<TraceMessage>().type);
         }
         break;
       case EventKind::kEarlyDataCheck:
@@ -456,9 +462,11 @@ size_t SessionChecker::Drain() {
         FUZZ_CHECK(verify_answer_.has_value(), "kVerifyRequested without verify_callback");
         FUZZ_CHECK(!verify_requested_ && !handshake_done_,
                    "kVerifyRequested twice or after the handshake");
-        FUZZ_CHECK(e->handshake.authorized == e->handshake.authorization_error.empty(),
-                   "kVerifyRequested: authorized=%d with error \"%s\"", e->handshake.authorized,
-                   e->handshake.authorization_error.c_str());
+        FUZZ_CHECK(e->get<event::VerifyRequested>().authorized ==
+                       e->get<event::VerifyRequested>().authorization_error.empty(),
+                   "kVerifyRequested: authorized=%d with error \"%s\"",
+                   e->get<event::VerifyRequested>().authorized,
+                   e->get<event::VerifyRequested>().authorization_error.c_str());
         verify_requested_ = true;
         if (session_.failed()) break;
         FUZZ_CHECK(session_.verify_pending(), "kVerifyRequested but !verify_pending()");
@@ -466,7 +474,8 @@ size_t SessionChecker::Drain() {
                    "%s: kVerifyRequested without a peer certificate (offered a session: %d, "
                    "authorization_error \"%s\")",
                    session_.role() == Role::kServer ? "server" : "client",
-                   SSL_session_reused(session_.ssl()), e->handshake.authorization_error.c_str());
+                   SSL_session_reused(session_.ssl()),
+                   e->get<HandshakeInfo>().authorization_error.c_str());
         if (!deferred_) AnswerPending();
         break;
       case EventKind::kSessionLookup:
@@ -476,7 +485,8 @@ size_t SessionChecker::Drain() {
         if (session_.failed()) break;
         FUZZ_CHECK(session_.session_lookup_pending(),
                    "kSessionLookup but !session_lookup_pending()");
-        lookup_id_ = e->data;
+        lookup_id_.assign(e->get<event::SessionLookup>().session_id.begin(),
+                          e->get<event::SessionLookup>().session_id.end());
         if (!deferred_) AnswerPending();
         break;
       case EventKind::kEarlyData:
@@ -486,25 +496,27 @@ size_t SessionChecker::Drain() {
         early_data_event_ = true;
         break;
       case EventKind::kNewSession: {
-        FUZZ_CHECK(e->session.has_value(), "kNewSession without a session");
-        std::vector<uint8_t> bytes = e->session->ToBytes();
+        FUZZ_CHECK(e->get_if<SavedSession>() != nullptr, "kNewSession without a session");
+        std::vector<uint8_t> bytes = e->get_if<SavedSession>()->ToBytes();
         Result<SavedSession> back = SavedSession::FromBytes(bytes);
         FUZZ_CHECK(back.ok(), "kNewSession: FromBytes(ToBytes()) failed: %s",
                    back.ok() ? "" : back.error().message.c_str());
         FUZZ_CHECK(back.value().ToBytes() == bytes, "kNewSession: ToBytes() does not round-trip");
-        FUZZ_CHECK(e->session->protocol() == "TLSv1.2" || e->session->protocol() == "TLSv1.3",
-                   "kNewSession: protocol \"%s\"", e->session->protocol().c_str());
+        FUZZ_CHECK(e->get_if<SavedSession>()->protocol() == "TLSv1.2" ||
+                       e->get_if<SavedSession>()->protocol() == "TLSv1.3",
+                   "kNewSession: protocol \"%s\"", e->get_if<SavedSession>()->protocol().c_str());
         if (session_.role() == Role::kClient) {
           FUZZ_CHECK(session_.saved_session().has_value(), "kNewSession but no saved_session()");
         } else {
-          FUZZ_CHECK(!e->session->id().empty(), "server kNewSession without a session ID");
+          FUZZ_CHECK(!e->get_if<SavedSession>()->id().empty(),
+                     "server kNewSession without a session ID");
         }
-        new_sessions_.push_back(*e->session);
+        new_sessions_.push_back(*e->get_if<SavedSession>());
         break;
       }
       case EventKind::kKeyLog: {
         // "LABEL <64 hex: client random> <hex secret>"
-        const std::string& line = e->data;
+        const std::string& line = e->get<event::KeyLog>().line;
         size_t a = line.find(' '), b = line.rfind(' ');
         FUZZ_CHECK(a != std::string::npos && b == a + 65 && b + 1 < line.size() &&
                        line.find('\n') == std::string::npos &&
@@ -515,11 +527,11 @@ size_t SessionChecker::Drain() {
         break;
       }
       case EventKind::kError:
-        FUZZ_CHECK(!e->error.code.empty(), "kError without a code (message \"%s\")",
-                   e->error.message.c_str());
-        FUZZ_CHECK(session_.failed() && session_.error() && *session_.error() == e->error,
-                   "kError %s does not match error()", e->error.code.c_str());
-        error_ = e->error;
+        FUZZ_CHECK(!e->get<Error>().code.empty(), "kError without a code (message \"%s\")",
+                   e->get<Error>().message.c_str());
+        FUZZ_CHECK(session_.failed() && session_.error() && *session_.error() == e->get<Error>(),
+                   "kError %s does not match error()", e->get<Error>().code.c_str());
+        error_ = e->get<Error>();
         break;
     }
   }

@@ -84,7 +84,7 @@ void ReadAll(Session& s, std::string& out, const ServerConfig* sc = nullptr) {
     bool any = n > 0;
     while (auto e = s.NextEvent()) {
       any = true;
-      if (e->kind == EventKind::kSniRequest && sc && !s.failed()) s.AnswerSni(SniAnswerFor(*sc));
+      if (e->kind() == EventKind::kSniRequest && sc && !s.failed()) s.AnswerSni(SniAnswerFor(*sc));
     }
     if (!any) return;
   }

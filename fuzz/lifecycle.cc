@@ -408,14 +408,15 @@ void CheckAlpnOutcome(Connection& c, const Lifecycle& l, bool fits, const Client
                client.failed() && client.error()->alert ? int{*client.error()->alert} : -1);
   }
   if (client.handshake_done() && server.handshake_done()) {
-    const std::string& ca = client.handshake_info().alpn_protocol;
-    const std::string& sa = server.handshake_info().alpn_protocol;
-    FUZZ_CHECK(ca == sa, "ALPN: the client reports \"%s\", the server \"%s\"", ca.c_str(),
-               sa.c_str());
+    const std::optional<std::string>& ca = client.handshake_info().alpn_protocol;
+    const std::optional<std::string>& sa = server.handshake_info().alpn_protocol;
+    FUZZ_CHECK(ca == sa, "ALPN: the client reports \"%s\", the server \"%s\"",
+               ca.value_or("(none)").c_str(), sa.value_or("(none)").c_str());
     if (sch.alpn_requested()) {
       FUZZ_CHECK(sch.alpn_answered() && *sch.alpn_answered() == sa,
                  "ALPN: \"%s\" answered, \"%s\" negotiated",
-                 sch.alpn_answered() ? sch.alpn_answered()->c_str() : "(none)", sa.c_str());
+                 sch.alpn_answered() ? sch.alpn_answered()->c_str() : "(none)",
+                 sa.value_or("(none)").c_str());
       FUZZ_CHECK(sch.alpn_offered() == ClientContextOptions(cc).alpn_protocols,
                  "the request carried another list");
     }
@@ -441,7 +442,7 @@ void CheckCompression(Connection& c, const Lifecycle& l) {
   if (!c.client->handshake_done()) return;
   const HandshakeInfo& ci = c.client->handshake_info();
   const auto& client_got = c.driver->end(0).checker->received_handshake_types();
-  if (ci.protocol != "TLSv1.3" || ci.session_reused) return;
+  if (ci.version != TlsVersion::kTls13 || ci.session_reused) return;
   if (l.sni_switch && l.client_compress) return;  // the serving context is not certain
   FUZZ_CHECK(count(client_got, both ? kCompressedCertificate : kCertificate) == 1 &&
                  count(client_got, both ? kCertificate : kCompressedCertificate) == 0,
@@ -566,7 +567,7 @@ void CheckEnd(Connection& c, const ClientConfig& cc, const ServerConfig& sc, con
 void Trace(Connection& first, Connection& second, bool offered, bool expected) {
   auto describe = [](Connection& c) {
     const HandshakeInfo& i = c.client->handshake_info();
-    std::string s = c.client->handshake_done() ? i.protocol : std::string("no handshake");
+    std::string s = c.client->handshake_done() ? std::string(i.protocol()) : "no handshake";
     if (c.client->handshake_done()) {
       s += i.session_reused ? " resumed" : " full";
       s += std::string(" 0-RTT=") + EarlyDataName(i.early_data);
@@ -714,8 +715,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ci.session_reused) {
     FUZZ_CHECK(saved.has_value(), "resumed without a session to offer");
     FUZZ_CHECK(!saved->ExpiredAt(now), "resumed an expired session");
-    FUZZ_CHECK(ci.protocol == saved->protocol(), "resumed %s as %s", saved->protocol().c_str(),
-               ci.protocol.c_str());
+    FUZZ_CHECK(ci.protocol() == saved->protocol(), "resumed %s as %s", saved->protocol().c_str(),
+               std::string(ci.protocol()).c_str());
     const HandshakeInfo& fci = first.client->handshake_info();
     const HandshakeInfo& fsi = first.server->handshake_info();
     FUZZ_CHECK(ci.authorized == fci.authorized && ci.authorization_error == fci.authorization_error,

@@ -170,7 +170,7 @@ void Driver::RunOps(Input& in, int max_ops, int stop_op) {
         std::optional<Error> refused = e.session->KeyUpdate(in.Byte() & 1);
         if (!refused) {
           FUZZ_CHECK(!was_failed && e.checker->handshake_done() &&
-                         e.session->handshake_info().protocol == "TLSv1.3",
+                         e.session->handshake_info().version == TlsVersion::kTls13,
                      "KeyUpdate accepted on a connection that is not established TLS 1.3");
         } else {
           FUZZ_CHECK(!refused->code.empty(), "KeyUpdate refused without a code");

@@ -188,7 +188,7 @@ class AsioTarget : public Target {
     net_.faults = &faults;
     stream_.emplace(FakeSocket(net_), std::move(session));
     stream_->set_event_handler([this](FakeStream& s, const Event& e) {
-      if (e.kind == EventKind::kSniRequest) {
+      if (e.kind() == EventKind::kSniRequest) {
         FUZZ_CHECK(!sni_requested_, "two SNI requests");
         sni_requested_ = true;
         s.answer_sni(sni_);

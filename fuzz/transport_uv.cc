@@ -86,7 +86,7 @@ class UvTarget : public Target {
     };
     cb.session_event = [this](uv_tls::Stream& s, const Event& e) {
       ++callbacks_;
-      if (e.kind == EventKind::kSniRequest) {
+      if (e.kind() == EventKind::kSniRequest) {
         s.session().AnswerSni(sni_);
         s.Advance();
       }

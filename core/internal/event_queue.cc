@@ -36,12 +36,12 @@ void EventQueue::PushKind(EventKind kind) { Append(static_cast<uint8_t>(kind)); 
 void EventQueue::Push(Event event) {
   if (!spill_) spill_ = std::make_unique<Spill>();
   if (spill_->events.empty()) spill_->events.reserve(4);
-  uint8_t entry = static_cast<uint8_t>(event.kind) | kStored;
+  uint8_t entry = static_cast<uint8_t>(event.kind()) | kStored;
   spill_->events.push_back(std::move(event));
   Append(entry);
 }
 
-bool EventQueue::Pop(std::optional<Event>& out, bool* stored) {
+bool EventQueue::Pop(std::optional<Event>& out, EventKind* kind) {
   uint8_t entry;
   if (count_ > 0) {
     entry = ring_[head_];
@@ -52,12 +52,10 @@ bool EventQueue::Pop(std::optional<Event>& out, bool* stored) {
   } else {
     return false;
   }
-  *stored = (entry & kStored) != 0;
-  if (*stored) {
+  if (entry & kStored) {
     out.emplace(std::move(spill_->events[spill_->events_head++]));
   } else {
-    out.emplace();
-    out->kind = static_cast<EventKind>(entry);
+    *kind = static_cast<EventKind>(entry);
   }
   if (spill_ && spill_->empty()) spill_.reset();  // idle sessions hold no event storage
   return true;

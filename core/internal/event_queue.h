@@ -15,7 +15,7 @@
 #include <optional>
 
 namespace sansio_tls {
-struct Event;
+class Event;
 enum class EventKind;
 }  // namespace sansio_tls
 
@@ -30,14 +30,13 @@ class EventQueue {
 
   bool empty() const { return count_ == 0 && !spill_; }
 
-  // PushKind queues an event of |kind| without a payload; Pop() returns it with only
-  // Event::kind set (the Session fills in what the kind takes from its own state).
+  // PushKind queues an event of |kind| whose payload the Session supplies when it is popped.
   void PushKind(EventKind kind);
-  // Push queues |event| with its payload; Pop() returns it as it was.
+  // Push queues |event| with its payload.
   void Push(Event event);
-  // Pop removes the oldest event into |out| (emplaced); returns false when there is none.
-  // |stored| tells whether it came from Push() (payload included) or PushKind().
-  bool Pop(std::optional<Event>& out, bool* stored);
+  // Pop removes the oldest event; returns false when there is none. One queued by Push() is
+  // emplaced in |out|; for one queued by PushKind(), |out| is left empty and |*kind| set.
+  bool Pop(std::optional<Event>& out, EventKind* kind);
 
  private:
   struct Spill;

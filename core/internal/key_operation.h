@@ -16,7 +16,7 @@ namespace sansio_tls::internal {
 const SSL_PRIVATE_KEY_METHOD* ExternalKeyMethod();
 
 // Records |label| (borrowed: it must outlive |ctx|) as the name of |ctx|'s external key,
-// reported as Event::key_label.
+// reported as event::SignRequest/DecryptRequest::key_label.
 void SetExternalKeyLabel(SSL_CTX* ctx, const std::string* label);
 
 }  // namespace sansio_tls::internal

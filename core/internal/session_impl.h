@@ -159,7 +159,7 @@ class SessionImpl : private internal::BioEndpoint {
   // SNI and NPN (core/negotiation_context.cc).
   static SessionImpl* FromSsl(const SSL* ssl);
   int SelectCertificate(const SSL_CLIENT_HELLO* hello);  // an ssl_select_cert_result_t
-  std::string NegotiatedNpn() const;                     // HandshakeInfo::npn_protocol
+  std::optional<std::string> NegotiatedNpn() const;      // HandshakeInfo::npn_protocol
   // early_data_check: the ticket identity a ClientHello's 0-RTT is bound to, when it offers
   // early data with a PSK and early data is enabled here; else nullopt.
   std::optional<std::string> EarlyDataIdentity(const SSL_CLIENT_HELLO* hello) const;

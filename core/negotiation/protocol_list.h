@@ -13,7 +13,7 @@
 //     first protocol IN THE SERVER'S ADVERTISED ORDER that the client also
 //     supports (SSL_select_next_proto(out, outlen, server_list, client_list),
 //     exactly as Node's SelectNextProtoCallback calls it). With no overlap the
-//     client sends its own first choice and reports "none"; the server reports
+//     client sends its own first choice and reports none negotiated; the server reports
 //     what it received.
 #ifndef SANSIO_TLS_CORE_NEGOTIATION_PROTOCOL_LIST_H_
 #define SANSIO_TLS_CORE_NEGOTIATION_PROTOCOL_LIST_H_
@@ -56,7 +56,7 @@ std::optional<size_t> SelectAlpn(std::span<const std::string> server_prefs,
 // NPN client selection.
 struct NpnChoice {
   std::string send;  // the protocol the client sends in NextProtocol
-  bool overlapped;   // false: report "none" on the client
+  bool overlapped;   // false: report none negotiated on the client
 };
 // `server_wire` is the server's advertised list. Takes the first server
 // protocol (server order, as SSL_select_next_proto) that is in

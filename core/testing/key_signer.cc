@@ -53,12 +53,12 @@ std::vector<uint8_t> RawRsaDecrypt(EVP_PKEY* key, std::span<const uint8_t> input
 }
 
 std::vector<uint8_t> KeyOperationResult(EVP_PKEY* key, const Event& request) {
-  std::span<const uint8_t> input(reinterpret_cast<const uint8_t*>(request.data.data()),
-                                 request.data.size());
-  if (request.kind == EventKind::kSignRequest) {
-    return SignMessage(key, request.signature_algorithm, input);
+  if (const auto* sign = request.get_if<event::SignRequest>()) {
+    return SignMessage(key, sign->signature_algorithm, sign->input);
   }
-  if (request.kind == EventKind::kDecryptRequest) return RawRsaDecrypt(key, input);
+  if (const auto* decrypt = request.get_if<event::DecryptRequest>()) {
+    return RawRsaDecrypt(key, decrypt->input);
+  }
   return {};
 }
 

@@ -162,7 +162,7 @@ std::string Pair::TakeReceived(Side side) {
 
 std::vector<EventKind> Pair::event_kinds(Side side) const {
   std::vector<EventKind> kinds;
-  for (const Event& e : events(side)) kinds.push_back(e.kind);
+  for (const Event& e : events(side)) kinds.push_back(e.kind());
   return kinds;
 }
 
@@ -170,15 +170,15 @@ std::string Pair::EventSummary(Side side) const {
   std::string out;
   for (const Event& e : events(side)) {
     if (!out.empty()) out += ",";
-    out += EventKindName(e.kind);
-    if (e.kind == EventKind::kError) out += "(" + e.error.code + ")";
+    out += EventKindName(e.kind());
+    if (e.kind() == EventKind::kError) out += "(" + e.get<Error>().code + ")";
   }
   return out;
 }
 
 const Event* Pair::Find(Side side, EventKind kind) const {
   for (const Event& e : events(side))
-    if (e.kind == kind) return &e;
+    if (e.kind() == kind) return &e;
   return nullptr;
 }
 

@@ -194,9 +194,9 @@ Json HandshakeJson(std::string_view event, const Session& session) {
          {"authorized", h.authorized},
          {"authorizationError", JsonTextOrNull(h.authorization_error)},
          {"servername", JsonTextOrNull(h.servername)},
-         {"alpnProtocol", JsonTextOrNull(h.alpn_protocol, "none")},
-         {"npnProtocol", JsonTextOrNull(h.npn_protocol, "none")},
-         {"protocol", JsonTextOrNull(h.protocol)},
+         {"alpnProtocol", h.alpn_protocol ? JsonTextOrNull(*h.alpn_protocol) : Json(nullptr)},
+         {"npnProtocol", h.npn_protocol ? JsonTextOrNull(*h.npn_protocol) : Json(nullptr)},
+         {"protocol", JsonTextOrNull(h.protocol())},
          {"cipher", JsonTextOrNull(h.cipher)},
          {"sessionReused", h.session_reused},
          {"peerCertificate", cert ? Json::parse(ToJson(*cert)) : Json(nullptr)}};

@@ -12,8 +12,9 @@ void PrintTitle(const char* transport_and_setup) {
 void PrintListening(uint16_t port) { std::printf("  [server] listening on 127.0.0.1:%u\n", port); }
 
 void PrintServerSecure(const HandshakeInfo& h) {
-  std::printf("  [server] secureConnection: %s %s, servername=%s\n", h.protocol.c_str(),
-              h.cipher.c_str(), h.servername.c_str());
+  std::printf("  [server] secureConnection: %s %s, servername=%s\n",
+              std::string(h.protocol()).c_str(), std::string(h.cipher).c_str(),
+              h.servername.c_str());
 }
 
 void PrintServerClientError(const Error& e) {
@@ -21,7 +22,7 @@ void PrintServerClientError(const Error& e) {
 }
 
 void PrintClientSecure(const HandshakeInfo& h) {
-  std::printf("  [client] secureConnect: %s, %s\n", h.protocol.c_str(),
+  std::printf("  [client] secureConnect: %s, %s\n", std::string(h.protocol()).c_str(),
               h.authorized ? "authorized" : "unauthorized");
 }
 

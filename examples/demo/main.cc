@@ -25,16 +25,16 @@ void PrintEvents(testing::Pair& pair, size_t (&seen)[2]) {
     size_t& i = seen[side == Side::kClient ? 0 : 1];
     for (; i < events.size(); ++i) {
       const Event& e = events[i];
-      std::printf("  [%s] %s", testing::SideName(side), EventKindName(e.kind));
-      if (e.kind == EventKind::kHandshakeDone) {
-        const HandshakeInfo& h = e.handshake;
-        std::printf(": %s %s, %s%s%s, servername=%s, alpn=%s", h.protocol.c_str(), h.cipher.c_str(),
-                    h.authorized ? "authorized" : "unauthorized",
+      std::printf("  [%s] %s", testing::SideName(side), EventKindName(e.kind()));
+      if (e.kind() == EventKind::kHandshakeDone) {
+        const HandshakeInfo& h = e.get<HandshakeInfo>();
+        std::printf(": %s %s, %s%s%s, servername=%s, alpn=%s", std::string(h.protocol()).c_str(),
+                    std::string(h.cipher).c_str(), h.authorized ? "authorized" : "unauthorized",
                     h.authorization_error.empty() ? "" : " ", h.authorization_error.c_str(),
                     h.servername.empty() ? "(none)" : h.servername.c_str(),
-                    h.alpn_protocol.c_str());
-      } else if (e.kind == EventKind::kError) {
-        std::printf(": %s (%s)", e.error.code.c_str(), e.error.message.c_str());
+                    h.alpn_protocol.value_or("none").c_str());
+      } else if (e.kind() == EventKind::kError) {
+        std::printf(": %s (%s)", e.get<Error>().code.c_str(), e.get<Error>().message.c_str());
       }
       std::printf("\n");
     }

@@ -151,7 +151,7 @@ int RunAsio(const EchoClientConfig& config) {
   if (!connect_ec && config.session.trace) {
     // The client's context asks for no answers (no verify callback, no external key).
     connected->set_event_handler([json = config.json](TlsStream&, const Event& e) {
-      if (e.kind == EventKind::kTrace) PrintTrace(e.message, Role::kClient, json);
+      if (e.kind() == EventKind::kTrace) PrintTrace(e.get<TraceMessage>(), Role::kClient, json);
     });
   }
   if (!connect_ec) {

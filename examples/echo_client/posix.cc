@@ -25,7 +25,7 @@ int RunPosix(const EchoClientConfig& config) {
   posix::Connection& conn = **conn_or;
   const bool json = config.json;
   conn.set_event_hook([json](posix::Connection&, const Event& e) {
-    if (e.kind == EventKind::kTrace) PrintTrace(e.message, Role::kClient, json);
+    if (e.kind() == EventKind::kTrace) PrintTrace(e.get<TraceMessage>(), Role::kClient, json);
   });
   conn.set_timeout(options.handshake_timeout);
   auto handshake = conn.Handshake();
@@ -51,8 +51,8 @@ int RunPosix(const EchoClientConfig& config) {
     conn.Advance();
     while (auto ev = conn.NextEvent()) {
       // Data is read below; PeerClosed/PeerTruncated are tracked by the connection.
-      if (ev->kind == EventKind::kTrace) PrintTrace(ev->message, Role::kClient, json);
-      if (ev->kind == EventKind::kPeerClosed || ev->kind == EventKind::kPeerTruncated) {
+      if (ev->kind() == EventKind::kTrace) PrintTrace(ev->get<TraceMessage>(), Role::kClient, json);
+      if (ev->kind() == EventKind::kPeerClosed || ev->kind() == EventKind::kPeerTruncated) {
         conn.TryEnd();  // like Node's default allowHalfOpen=false
         if (!end_deadline) end_deadline = posix::Deadline::After(config.end_timeout);
       }

@@ -169,8 +169,8 @@ int RunUv(const EchoClientConfig& config) {
   if (config.session.trace) {
     // The client's context asks for no answers (no verify callback, no external key).
     cb.session_event = [json](Stream& s, const Event& e) {
-      if (e.kind == EventKind::kTrace) {
-        PrintTrace(e.message, Role::kClient, json);
+      if (e.kind() == EventKind::kTrace) {
+        PrintTrace(e.get<TraceMessage>(), Role::kClient, json);
       } else {
         transport::DefaultAnswer(s.session(), e);
       }

@@ -33,7 +33,7 @@ namespace {
 // What asio_tls::Server answers when no session_event handler is set (the stream's own
 // defaults need the answers to go through it).
 void AnswerByDefault(TlsStream& tls, const Event& e) {
-  switch (e.kind) {
+  switch (e.kind()) {
     case EventKind::kSniRequest:
       tls.answer_sni(SniAnswer::UseDefault());
       break;
@@ -88,8 +88,8 @@ int RunAsio(const EchoServerConfig& config) {
           return;
         }
       }
-      if (e.kind == EventKind::kSessionLookup) stream.answer_session_lookup(std::nullopt);
-      if (e.kind == EventKind::kEarlyDataCheck) stream.answer_early_data(false);
+      if (e.kind() == EventKind::kSessionLookup) stream.answer_session_lookup(std::nullopt);
+      if (e.kind() == EventKind::kEarlyDataCheck) stream.answer_early_data(false);
     };
   }
   callbacks.secure_connection = [json](TlsStream tls) {
@@ -108,7 +108,7 @@ int RunAsio(const EchoServerConfig& config) {
   }
   if (Signer* signer = config.signer) {  // --external-key: answered from the signer thread
     callbacks.session_event = [signer](TlsStream& tls, const Event& e) {
-      if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+      if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
         signer->Sign(e, tls.key_operation_answerer());
       }
     };
@@ -116,8 +116,8 @@ int RunAsio(const EchoServerConfig& config) {
   if (config.session.trace) {  // around whichever handler answers the pauses
     callbacks.session_event = [next = std::move(callbacks.session_event), json](TlsStream& tls,
                                                                                 const Event& e) {
-      if (e.kind == EventKind::kTrace) {
-        PrintTrace(e.message, Role::kServer, json);
+      if (e.kind() == EventKind::kTrace) {
+        PrintTrace(e.get<TraceMessage>(), Role::kServer, json);
       } else if (next) {
         next(tls, e);
       } else {

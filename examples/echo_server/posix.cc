@@ -54,7 +54,7 @@ int RunPosix(const EchoServerConfig& config) {
   posix::Server* server_ptr = nullptr;   // set once listening, before any connection
   if (Signer* signer = config.signer) {  // --external-key: answered from the signer thread
     callbacks.session_event = [signer, &server_ptr](posix::Connection& conn, const Event& e) {
-      if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+      if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
         signer->Sign(e, server_ptr->KeyOperationAnswerer(conn));
       }
     };
@@ -63,8 +63,8 @@ int RunPosix(const EchoServerConfig& config) {
   if (config.session.trace) {  // around whichever handler answers the pauses
     callbacks.session_event = [next = std::move(callbacks.session_event), json](
                                   posix::Connection& conn, const Event& e) {
-      if (e.kind == EventKind::kTrace) {
-        PrintTrace(e.message, Role::kServer, json);
+      if (e.kind() == EventKind::kTrace) {
+        PrintTrace(e.get<TraceMessage>(), Role::kServer, json);
       } else if (next) {
         next(conn, e);
       } else {

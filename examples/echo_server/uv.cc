@@ -48,7 +48,7 @@ int RunUv(const EchoServerConfig& config) {
   }
   if (Signer* signer = config.signer) {  // --external-key: answered from the signer thread
     callbacks.session_event = [signer, &server](uv_tls::Stream& stream, const Event& e) {
-      if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+      if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
         signer->Sign(e, server->KeyOperationAnswerer(stream));
       }
     };
@@ -56,8 +56,8 @@ int RunUv(const EchoServerConfig& config) {
   if (config.session.trace) {  // around whichever handler answers the pauses
     callbacks.session_event = [next = std::move(callbacks.session_event), json](
                                   uv_tls::Stream& stream, const Event& e) {
-      if (e.kind == EventKind::kTrace) {
-        PrintTrace(e.message, Role::kServer, json);
+      if (e.kind() == EventKind::kTrace) {
+        PrintTrace(e.get<TraceMessage>(), Role::kServer, json);
       } else if (next) {
         next(stream, e);
       } else {

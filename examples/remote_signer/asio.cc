@@ -28,7 +28,7 @@ int RunAsio(std::shared_ptr<const Context> server_ctx, std::shared_ptr<const Con
     Fail("remote_signer: server", info.error);
   };
   callbacks.session_event = [&signer](asio_tls::TlsStream& tls, const Event& e) {
-    if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+    if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
       signer.Sign(e, tls.key_operation_answerer());  // answered later, from the signer thread
     }
   };

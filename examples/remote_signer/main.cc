@@ -24,8 +24,8 @@ int RunClient(uint16_t port, std::shared_ptr<const Context> client_ctx) {
   posix::Connection& c = **conn;
   c.set_timeout(std::chrono::seconds(10));
   const HandshakeInfo& h = c.handshake_info();
-  std::printf("client: %s %s, %s, server signed with 0x%04x\n", h.protocol.c_str(),
-              h.cipher.c_str(), h.authorized ? "authorized" : "unauthorized",
+  std::printf("client: %s %s, %s, server signed with 0x%04x\n", std::string(h.protocol()).c_str(),
+              std::string(h.cipher).c_str(), h.authorized ? "authorized" : "unauthorized",
               h.peer_signature_algorithm);
   std::string got;
   auto w = c.Write({reinterpret_cast<const uint8_t*>(kLine), sizeof kLine - 1});
@@ -62,8 +62,11 @@ int main(int argc, char** argv) {
   if (!client_ctx) return Fail("remote_signer: client context", client_ctx.error());
 
   Signer signer(pki.server.key, [](const Event& request, const std::vector<uint8_t>& result) {
+    const auto* sign = request.get_if<event::SignRequest>();
+    const std::string& label =
+        sign ? sign->key_label : request.get<event::DecryptRequest>().key_label;
     std::printf("signer thread: %s with algorithm 0x%04x for key \"%s\": %zu bytes\n",
-                EventKindName(request.kind), request.signature_algorithm, request.key_label.c_str(),
+                EventKindName(request.kind()), sign ? sign->signature_algorithm : 0, label.c_str(),
                 result.size());
     std::fflush(stdout);
   });

@@ -19,7 +19,7 @@ int RunPosix(std::shared_ptr<const Context> server_ctx, std::shared_ptr<const Co
     Fail("remote_signer: server", info.error);
   };
   callbacks.session_event = [&](posix::Connection& conn, const Event& e) {
-    if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+    if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
       signer.Sign(e, server_ptr->KeyOperationAnswerer(conn));  // answered from the signer
     }
   };

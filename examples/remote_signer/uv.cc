@@ -27,7 +27,7 @@ int RunUv(std::shared_ptr<const Context> server_ctx, std::shared_ptr<const Conte
     Fail("remote_signer: server", info.error);
   };
   callbacks.session_event = [&](uv_tls::Stream& stream, const Event& e) {
-    if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+    if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
       signer.Sign(e, server_ptr->KeyOperationAnswerer(stream));  // answered from the signer
     }
   };

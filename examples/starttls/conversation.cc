@@ -45,8 +45,8 @@ Answer ServerAnswer(const std::string& line) {
 }
 
 std::string ClientFirst(const HandshakeInfo& info) {
-  PrintLine("-- TLS established: " + info.protocol + " " + info.cipher + ", " +
-            (info.authorized ? "authorized" : "unauthorized " + info.authorization_error));
+  PrintLine("-- TLS established: " + std::string(info.protocol()) + " " + std::string(info.cipher) +
+            ", " + (info.authorized ? "authorized" : "unauthorized " + info.authorization_error));
   Say("C", "HELLO (TLS)");
   return "HELLO";
 }

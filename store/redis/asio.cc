@@ -115,18 +115,17 @@ std::unique_ptr<RedisSessionCache> MakeAsioCache(asio::io_context& io_context, O
 
 bool HandleAsioEvent(RedisSessionCache& cache, asio_tls::TlsStream& stream, const Event& event,
                      std::function<void(bool fresh)> on_early_data_check) {
-  if (event.kind == EventKind::kNewSession && event.session) {
-    cache.Store(*event.session, UnixNow());
+  if (const auto* saved = event.get_if<SavedSession>()) {
+    cache.Store(*saved, UnixNow());
     return true;
   }
-  if (event.kind != EventKind::kSessionLookup && event.kind != EventKind::kEarlyDataCheck) {
+  if (event.kind() != EventKind::kSessionLookup && event.kind() != EventKind::kEarlyDataCheck) {
     return false;
   }
   std::weak_ptr<void> alive = stream.lifetime();
   asio_tls::TlsStream* s = &stream;  // not moved while its handshake waits for the answer
-  if (event.kind == EventKind::kEarlyDataCheck) {
-    cache.CheckEarlyData({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
-                         event.window,
+  if (const auto* check = event.get_if<event::EarlyDataCheck>()) {
+    cache.CheckEarlyData(check->identity, check->window,
                          [alive, s, observe = std::move(on_early_data_check)](bool fresh) {
                            if (alive.expired()) return;
                            if (observe) observe(fresh);
@@ -134,7 +133,7 @@ bool HandleAsioEvent(RedisSessionCache& cache, asio_tls::TlsStream& stream, cons
                          });
     return true;
   }
-  cache.Lookup({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
+  cache.Lookup(event.get<event::SessionLookup>().session_id,
                [alive, s](std::optional<SavedSession> found) {
                  if (alive.expired()) return;
                  s->answer_session_lookup(std::move(found));

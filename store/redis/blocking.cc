@@ -165,20 +165,18 @@ bool BlockingRedisSessionCache::CheckEarlyData(std::span<const uint8_t> identity
 
 bool HandlePosixEvent(BlockingRedisSessionCache& cache, posix::Connection& conn, const Event& event,
                       std::function<void(bool fresh)> on_early_data_check) {
-  if (event.kind == EventKind::kNewSession && event.session) {
-    cache.Store(*event.session, UnixNow());
+  if (const auto* saved = event.get_if<SavedSession>()) {
+    cache.Store(*saved, UnixNow());
     return true;
   }
-  if (event.kind == EventKind::kEarlyDataCheck) {
-    bool fresh = cache.CheckEarlyData(
-        {reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()}, event.window);
+  if (const auto* check = event.get_if<event::EarlyDataCheck>()) {
+    bool fresh = cache.CheckEarlyData(check->identity, check->window);
     if (on_early_data_check) on_early_data_check(fresh);
     conn.session().AnswerEarlyData(fresh);
     return true;
   }
-  if (event.kind != EventKind::kSessionLookup) return false;
-  conn.session().AnswerSessionLookup(
-      cache.Lookup({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()}));
+  if (event.kind() != EventKind::kSessionLookup) return false;
+  conn.session().AnswerSessionLookup(cache.Lookup(event.get<event::SessionLookup>().session_id));
   return true;
 }
 

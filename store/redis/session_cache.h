@@ -95,7 +95,7 @@ class RedisSessionCache {
   RedisSessionCache(const RedisSessionCache&) = delete;
   RedisSessionCache& operator=(const RedisSessionCache&) = delete;
 
-  // Looks up the session stored under |id| (kSessionLookup's Event::data).
+  // Looks up the session stored under |id| (event::SessionLookup::session_id).
   void Lookup(std::span<const uint8_t> id, LookupDone done);
   // Stores |session| under its ID (kNewSession), expiring with the session's lifetime as
   // judged at |now| (unix seconds). Sessions without an ID or already expired are skipped.

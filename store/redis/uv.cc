@@ -54,11 +54,11 @@ std::unique_ptr<RedisSessionCache> MakeUvCache(uv_loop_t* loop, Options options)
 
 bool HandleUvEvent(RedisSessionCache& cache, uv_tls::Stream& stream, const Event& event,
                    std::function<void(bool fresh)> on_early_data_check) {
-  if (event.kind == EventKind::kNewSession && event.session) {
-    cache.Store(*event.session, UnixNow());
+  if (const auto* saved = event.get_if<SavedSession>()) {
+    cache.Store(*saved, UnixNow());
     return true;
   }
-  if (event.kind != EventKind::kSessionLookup && event.kind != EventKind::kEarlyDataCheck) {
+  if (event.kind() != EventKind::kSessionLookup && event.kind() != EventKind::kEarlyDataCheck) {
     return false;
   }
   std::weak_ptr<void> alive = stream.lifetime();
@@ -66,9 +66,8 @@ bool HandleUvEvent(RedisSessionCache& cache, uv_tls::Stream& stream, const Event
   // Answered at once (Redis unavailable): inside the stream's own callback, which goes on
   // by itself; later: Advance() carries the handshake on.
   auto inside = std::make_shared<bool>(true);
-  if (event.kind == EventKind::kEarlyDataCheck) {
-    cache.CheckEarlyData({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
-                         event.window,
+  if (const auto* check = event.get_if<event::EarlyDataCheck>()) {
+    cache.CheckEarlyData(check->identity, check->window,
                          [alive, s, inside, observe = std::move(on_early_data_check)](bool fresh) {
                            if (alive.expired()) return;
                            if (observe) observe(fresh);
@@ -78,7 +77,7 @@ bool HandleUvEvent(RedisSessionCache& cache, uv_tls::Stream& stream, const Event
     *inside = false;
     return true;
   }
-  cache.Lookup({reinterpret_cast<const uint8_t*>(event.data.data()), event.data.size()},
+  cache.Lookup(event.get<event::SessionLookup>().session_id,
                [alive, s, inside](std::optional<SavedSession> found) {
                  if (alive.expired()) return;
                  s->session().AnswerSessionLookup(std::move(found));

@@ -82,7 +82,7 @@ TEST(AsioStream, CallbacksHandshakeAndEchoWithNodeStyleResults) {
   EXPECT_EQ(p.client->protocol(), "TLSv1.3");
   EXPECT_EQ(p.server->servername(), "localhost");
   EXPECT_FALSE(p.server->authorized());  // no client certificate was asked for
-  EXPECT_EQ(p.client->alpn_protocol(), "none");
+  EXPECT_EQ(p.client->alpn_protocol(), std::nullopt);
   EXPECT_EQ(p.client->cipher(), p.server->cipher());
   auto cert = p.client->peer_certificate();
   ASSERT_TRUE(cert.has_value());
@@ -969,10 +969,10 @@ TEST(AsioStream, SniPauseAnsweredLaterFromATimer) {
   std::vector<std::string> asked, key_log;
   asio::steady_timer later(ioc);
   server.set_event_handler([&](TlsSocket& stream, const Event& e) {
-    if (e.kind == EventKind::kKeyLog) {
-      key_log.push_back(e.data);
-    } else if (e.kind == EventKind::kSniRequest) {
-      asked.push_back(e.servername);
+    if (e.kind() == EventKind::kKeyLog) {
+      key_log.push_back(e.get<event::KeyLog>().line);
+    } else if (e.kind() == EventKind::kSniRequest) {
+      asked.push_back(e.get<event::SniRequest>().servername);
       // Answer after the handler returned, 30 ms later.
       later.expires_after(30ms);
       later.async_wait([&stream, &other_ctx](std::error_code) {
@@ -1002,7 +1002,8 @@ TEST(AsioStream, AHandlerSetAfterConstructionSeesTheClientHellosTrace) {
   StreamPair p = MakeStreams(ioc, ctx, {.servername = "localhost", .trace = true});
   std::vector<std::string> sent;
   p.client->set_event_handler([&](TlsSocket&, const Event& e) {
-    if (e.kind == EventKind::kTrace && e.message.sent) sent.emplace_back(e.message.name);
+    if (e.kind() == EventKind::kTrace && e.get<TraceMessage>().sent)
+      sent.emplace_back(e.get<TraceMessage>().name);
   });
   auto [cec, sec] = Handshake(ioc, p);
   ASSERT_FALSE(cec) << cec.message();
@@ -1024,7 +1025,7 @@ TEST(AsioStream, UnansweredPauseEndsAtTheHandshakeTimeout) {
   TlsSocket server(std::move(s), server_ctx);
   int asked = 0;
   server.set_event_handler([&](TlsSocket&, const Event& e) {
-    asked += e.kind == EventKind::kSniRequest;  // never answered
+    asked += e.kind() == EventKind::kSniRequest;  // never answered
   });
   std::error_code sec = asio::error::would_block;
   client.async_handshake(200ms, [](std::error_code) {});

@@ -650,7 +650,7 @@ class Connection {
 
   void ProcessEvents() {
     while (auto ev = s_->NextEvent()) {
-      switch (ev->kind) {
+      switch (ev->kind()) {
         case EventKind::kAlpnRequest:  // the shim never sets alpn_callback
           Fail("unexpected kAlpnRequest");
           break;
@@ -675,7 +675,7 @@ class Connection {
           }
           break;
         case EventKind::kHandshakeDone:
-          OnHandshake(ev->handshake);
+          OnHandshake(ev->get<HandshakeInfo>());
           break;
         case EventKind::kReadable:
         case EventKind::kEarlyData:
@@ -693,19 +693,19 @@ class Connection {
           break;
         case EventKind::kError:
           FlushQuietly();  // the alert, if any, goes to the runner first
-          FailWithError(ev->error);
+          FailWithError(ev->get<Error>());
         case EventKind::kNewSession:
           if (server_) {
-            state_.server_cache.insert_or_assign(ev->session->id(), *ev->session);
+            state_.server_cache.insert_or_assign(ev->get<SavedSession>().id(),
+                                                 ev->get<SavedSession>());
             ++server_sessions_;
           } else {
-            state_.client_session = ev->session;
+            state_.client_session = ev->get<SavedSession>();
             ++client_sessions_;
           }
           break;
         case EventKind::kSessionLookup: {
-          std::vector<uint8_t> id(ev->data.begin(), ev->data.end());
-          auto it = state_.server_cache.find(id);
+          auto it = state_.server_cache.find(ev->get<event::SessionLookup>().session_id);
           std::optional<SavedSession> found;
           if (it != state_.server_cache.end()) found = it->second;
           if (auto e = s_->AnswerSessionLookup(found)) FailWithError(*e);
@@ -752,15 +752,11 @@ class Connection {
     if (h.session_reused != expect_resume) {
       Fail(std::string("session unexpectedly was") + (h.session_reused ? "" : " not") + " reused");
     }
-    int version = 0;
-    for (TlsVersion v :
-         {TlsVersion::kTls10, TlsVersion::kTls11, TlsVersion::kTls12, TlsVersion::kTls13}) {
-      if (h.protocol == TlsVersionName(v)) version = static_cast<int>(v);
-    }
+    int version = h.version ? static_cast<int>(*h.version) : 0;
     version_ = version;
     reused_ = h.session_reused;
     if (c_->Has("-expect-version") && c_->Int("-expect-version") != version) {
-      mismatch("version", h.protocol, c_->Str("-expect-version"));
+      mismatch("version", std::string(h.protocol()), c_->Str("-expect-version"));
     }
     if (c_->Has("-expect-extended-master-secret") && !h.extended_master_secret)
       Fail("did not negotiate extended master secret, but wanted to");
@@ -772,10 +768,11 @@ class Connection {
       mismatch("servername", h.servername, c_->Str("-expect-server-name"));
     }
     std::string want_alpn = server_ ? c_->Str("-select-alpn") : c_->Str("-expect-alpn");
-    std::string got_alpn = h.alpn_protocol == "none" ? "" : h.alpn_protocol;
+    std::string got_alpn = h.alpn_protocol.value_or("");
     if (got_alpn != want_alpn) mismatch("ALPN", got_alpn, want_alpn);
-    if (c_->Has("-expect-next-proto") && h.npn_protocol != c_->Str("-expect-next-proto")) {
-      mismatch("NPN", h.npn_protocol, c_->Str("-expect-next-proto"));
+    if (c_->Has("-expect-next-proto") &&
+        h.npn_protocol.value_or("") != c_->Str("-expect-next-proto")) {
+      mismatch("NPN", h.npn_protocol.value_or(""), c_->Str("-expect-next-proto"));
     }
     if (c_->Has("-expect-curve-id") && c_->Int("-expect-curve-id") != h.group_id) {
       mismatch("group", std::to_string(h.group_id), c_->Str("-expect-curve-id"));

@@ -290,8 +290,8 @@ TEST_P(AuthorizationCodes, AreReportedByTheCheckerWhenUnauthorizedPeersAreAccept
   ASSERT_TRUE(b.pair->Handshake()) << Summary(*b.pair);
   const Event* done = b.pair->Find(b.checker, EventKind::kHandshakeDone);
   ASSERT_NE(done, nullptr);
-  EXPECT_EQ(done->handshake.authorization_error, cc.code);
-  EXPECT_EQ(done->handshake.authorized, std::string(cc.code).empty());
+  EXPECT_EQ(done->get<HandshakeInfo>().authorization_error, cc.code);
+  EXPECT_EQ(done->get<HandshakeInfo>().authorized, std::string(cc.code).empty());
   EXPECT_EQ(b.pair->session(b.checker).authorization_error(), cc.code);
   // The checked side judged a good certificate (or, as a server, asked for none).
   const HandshakeInfo& other = b.pair->session(Other(b.checker)).handshake_info();
@@ -462,8 +462,8 @@ TEST_P(ServerMatrix, CompletesThenReportsOrRefusesAsNodeDoes) {
     EXPECT_FALSE(s.failed());
     const Event* done = pair->Find(Side::kServer, EventKind::kHandshakeDone);
     ASSERT_NE(done, nullptr);
-    EXPECT_EQ(done->handshake.authorized, want.authorized);
-    EXPECT_EQ(done->handshake.authorization_error, want.code);
+    EXPECT_EQ(done->get<HandshakeInfo>().authorized, want.authorized);
+    EXPECT_EQ(done->get<HandshakeInfo>().authorization_error, want.code);
     EXPECT_EQ(pair->received(Side::kServer), "sent by the client");
     EXPECT_EQ(pair->received(Side::kClient), "queued by the server before the verdict");
   } else {

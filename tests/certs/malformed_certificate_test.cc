@@ -110,7 +110,7 @@ TEST_P(MalformedPeerCertificate, FailsTheHandshakeWithDecodeErrorWithoutAskingAn
   ASSERT_TRUE(PumpBreaking(client.value(), server.value(), testing::Other(c.verifier), broken.der));
 
   std::vector<EventKind> kinds;
-  while (auto e = verifier.NextEvent()) kinds.push_back(e->kind);
+  while (auto e = verifier.NextEvent()) kinds.push_back(e->kind());
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), EventKind::kVerifyRequested), 0);
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), EventKind::kHandshakeDone), 0);
   ASSERT_TRUE(verifier.failed());

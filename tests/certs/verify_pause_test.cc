@@ -75,8 +75,8 @@ TEST_P(VerifyPause, WaitsForTheApplicationThenAcceptCompletesTheHandshake) {
 
   const Event* request = pair->Find(c.pausing, EventKind::kVerifyRequested);
   ASSERT_NE(request, nullptr) << Summary(*pair);
-  EXPECT_TRUE(request->handshake.authorized);  // our verdict: the chain is good
-  EXPECT_EQ(request->handshake.authorization_error, "");
+  EXPECT_TRUE(request->get<event::VerifyRequested>().authorized);  // our verdict: the chain is good
+  EXPECT_EQ(request->get<event::VerifyRequested>().authorization_error, "");
   EXPECT_TRUE(s.verify_pending());
   EXPECT_FALSE(s.handshake_done());
   EXPECT_EQ(pair->Find(c.pausing, EventKind::kHandshakeDone), nullptr);
@@ -93,7 +93,8 @@ TEST_P(VerifyPause, WaitsForTheApplicationThenAcceptCompletesTheHandshake) {
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(s.authorized());
   EXPECT_EQ(s.authorization_error(), "");
-  EXPECT_EQ(pair->Find(c.pausing, EventKind::kHandshakeDone)->handshake.authorized, true);
+  EXPECT_EQ(pair->Find(c.pausing, EventKind::kHandshakeDone)->get<HandshakeInfo>().authorized,
+            true);
   // Exactly one request per handshake.
   size_t requests = 0;
   for (EventKind k : pair->event_kinds(c.pausing)) requests += k == EventKind::kVerifyRequested;
@@ -186,8 +187,9 @@ TEST(VerifyPauseAnswers, ShowOurVerdictAndAcceptOverridesIt) {
       Session& s = pair->session(pausing);
       const Event* request = pair->Find(pausing, EventKind::kVerifyRequested);
       ASSERT_NE(request, nullptr) << Summary(*pair);
-      EXPECT_FALSE(request->handshake.authorized);
-      EXPECT_EQ(request->handshake.authorization_error, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
+      EXPECT_FALSE(request->get<event::VerifyRequested>().authorized);
+      EXPECT_EQ(request->get<event::VerifyRequested>().authorization_error,
+                "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
       auto cert = s.peer_certificate();
       ASSERT_TRUE(cert.has_value());
       ASSERT_EQ(Sha256(cert->raw), Sha256(m.LeafSeenBy(pausing).der));
@@ -208,7 +210,8 @@ TEST(VerifyPauseAnswers, ShowAHostNameMismatch) {
   pair->Pump();
   const Event* request = pair->Find(Side::kClient, EventKind::kVerifyRequested);
   ASSERT_NE(request, nullptr) << Summary(*pair);
-  EXPECT_EQ(request->handshake.authorization_error, "ERR_TLS_CERT_ALTNAME_INVALID");
+  EXPECT_EQ(request->get<event::VerifyRequested>().authorization_error,
+            "ERR_TLS_CERT_ALTNAME_INVALID");
   pair->client().CompleteVerification(false, "ERR_TLS_CERT_ALTNAME_INVALID");
   pair->Pump();
   ASSERT_TRUE(pair->client().failed());
@@ -273,7 +276,7 @@ size_t Move(Session& from, Session& to, size_t step = SIZE_MAX) {
 
 std::vector<EventKind> Drain(Session& s) {
   std::vector<EventKind> kinds;
-  while (auto e = s.NextEvent()) kinds.push_back(e->kind);
+  while (auto e = s.NextEvent()) kinds.push_back(e->kind());
   return kinds;
 }
 

@@ -73,7 +73,7 @@ std::string Summary(Pair& p) {
 const Event* LastRequest(const Pair& p, Side side) {
   const Event* last = nullptr;
   for (const Event& e : p.events(side)) {
-    if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) last = &e;
+    if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) last = &e;
   }
   return last;
 }
@@ -104,11 +104,12 @@ TEST_P(ExternalKey, AnsweredAtOnceCompletesTheHandshake) {
   EXPECT_TRUE(pair->server().pause_pending());
   const Event* request = pair->Find(Side::kServer, EventKind::kSignRequest);
   ASSERT_NE(request, nullptr);
-  EXPECT_EQ(request->key_label, "hsm:server");
-  EXPECT_FALSE(request->data.empty());
-  EXPECT_EQ(SSL_get_signature_algorithm_key_type(request->signature_algorithm),
-            EVP_PKEY_id(e.pki.server.key.get()));
-  uint16_t algorithm = request->signature_algorithm;
+  EXPECT_EQ(request->get<event::SignRequest>().key_label, "hsm:server");
+  EXPECT_FALSE(request->get<event::SignRequest>().input.empty());
+  EXPECT_EQ(
+      SSL_get_signature_algorithm_key_type(request->get<event::SignRequest>().signature_algorithm),
+      EVP_PKEY_id(e.pki.server.key.get()));
+  uint16_t algorithm = request->get<event::SignRequest>().signature_algorithm;
   ASSERT_FALSE(testing::AnswerKeyOperation(pair->server(), *request, e.pki.server.key.get()));
   EXPECT_FALSE(pair->server().key_operation_pending());
   pair->Pump();
@@ -149,7 +150,7 @@ TEST_P(ExternalKey, NeverAnsweredEndsAtTheHandshakeTimeout) {
   EXPECT_EQ(pair->server().error()->kind(), ErrorKind::kTimeout);
   EXPECT_FALSE(pair->server().pause_pending());
   EXPECT_TRUE(pair->server().finished());
-  EXPECT_EQ(pair->events(Side::kServer).back().kind, EventKind::kError);
+  EXPECT_EQ(pair->events(Side::kServer).back().kind(), EventKind::kError);
   // A late answer changes nothing.
   const Event* request = LastRequest(*pair, Side::kServer);
   ASSERT_NE(request, nullptr);
@@ -170,7 +171,8 @@ TEST_P(ExternalKey, AWrongSignatureFailsAtThePeer) {
   const Event* request = LastRequest(*pair, Side::kServer);
   ASSERT_NE(request, nullptr);
   Event other = *request;
-  other.data += "tampered";  // a valid signature, of another message
+  for (char c : std::string_view("tampered"))  // a valid signature, of another message
+    other.get<event::SignRequest>().input.push_back(static_cast<uint8_t>(c));
   std::vector<uint8_t> wrong = testing::KeyOperationResult(e.pki.server.key.get(), other);
   ASSERT_FALSE(wrong.empty());
   ASSERT_FALSE(pair->server().CompleteKeyOperation(wrong).has_value());
@@ -260,9 +262,9 @@ TEST(ExternalKeyDecrypt, RsaKeyExchangeAnsweredAfterMoreInput) {
   ASSERT_TRUE(pair->server().key_operation_pending()) << Summary(*pair);
   const Event* request = LastRequest(*pair, Side::kServer);
   ASSERT_NE(request, nullptr);
-  EXPECT_EQ(request->kind, EventKind::kDecryptRequest);
-  EXPECT_EQ(request->key_label, "hsm:server");
-  EXPECT_EQ(request->data.size(), 256u);  // one RSA-2048 block
+  EXPECT_EQ(request->kind(), EventKind::kDecryptRequest);
+  EXPECT_EQ(request->get<event::DecryptRequest>().key_label, "hsm:server");
+  EXPECT_EQ(request->get<event::DecryptRequest>().input.size(), 256u);  // one RSA-2048 block
   EXPECT_EQ(pair->Find(Side::kServer, EventKind::kSignRequest), nullptr);
   // The client's whole flight (key exchange, ChangeCipherSpec, Finished) was delivered:
   // the bytes after the key exchange came while the decryption was pending.
@@ -295,7 +297,8 @@ TEST_P(ExternalClientKey, SignsItsCertificateVerify) {
   ASSERT_TRUE(pair.ok());
   (*pair)->Pump();
   ASSERT_TRUE((*pair)->client().key_operation_pending()) << Summary(**pair);
-  EXPECT_EQ(LastRequest(**pair, Side::kClient)->key_label, "token:client");
+  EXPECT_EQ(LastRequest(**pair, Side::kClient)->get<event::SignRequest>().key_label,
+            "token:client");
   PumpAnswering(**pair, Side::kClient, pki.client.key.get());
   ASSERT_TRUE((*pair)->server().handshake_done()) << Summary(**pair);
   EXPECT_TRUE((*pair)->server().authorized());
@@ -346,7 +349,7 @@ TEST(ExternalKeyLabels, NameTheSniEntryOrAlternativeChainServing) {
     (*pair)->Pump();
     const Event* request = LastRequest(**pair, Side::kServer);
     ASSERT_NE(request, nullptr) << x.label << ": " << Summary(**pair);
-    EXPECT_EQ(request->key_label, x.label);
+    EXPECT_EQ(request->get<event::SignRequest>().key_label, x.label);
     PumpAnswering(**pair, Side::kServer, x.pki->server.key.get());
     EXPECT_TRUE((*pair)->client().handshake_done()) << x.label << ": " << Summary(**pair);
   }

@@ -249,7 +249,7 @@ TEST(ChannelBinding, Tls12ResumptionBindsTheServersFinished) {
 TEST(ChannelBinding, Tls13HasTlsExporterOnly) {
   auto pair = MakePair(Make(LocalhostSpec()));
   ASSERT_TRUE(pair->Handshake());
-  ASSERT_EQ(pair->client().handshake_info().protocol, "TLSv1.3");
+  ASSERT_EQ(pair->client().handshake_info().version, TlsVersion::kTls13);
   auto exp_c = pair->client().ChannelBinding("tls-exporter");
   auto exp_s = pair->server().ChannelBinding("tls-exporter");
   ASSERT_TRUE(exp_c.ok() && exp_s.ok());
@@ -414,8 +414,9 @@ TEST(SeveralChains, InvalidEntriesAndClientsAreRefused) {
 std::vector<std::string> Trace(const Pair& pair, testing::Side side, bool sent) {
   std::vector<std::string> out;
   for (const Event& e : pair.events(side)) {
-    if (e.kind == EventKind::kTrace && e.message.sent == sent) {
-      out.push_back(std::string(e.message.name) + "/" + std::to_string(e.message.length));
+    if (e.kind() == EventKind::kTrace && e.get<TraceMessage>().sent == sent) {
+      out.push_back(std::string(e.get<TraceMessage>().name) + "/" +
+                    std::to_string(e.get<TraceMessage>().length));
     }
   }
   return out;
@@ -491,10 +492,10 @@ size_t ServerCertificateBytes(void (*tweak)(ContextOptions&, ContextOptions&),
   EXPECT_TRUE((*pair)->Handshake());
   EXPECT_TRUE((*pair)->client().handshake_info().authorized);
   for (const Event& e : (*pair)->events(testing::Side::kClient)) {
-    if (e.kind == EventKind::kTrace && !e.message.sent &&
-        (e.message.type == 11 || e.message.type == 25)) {
-      *message = std::string(e.message.name);
-      return e.message.length;
+    if (e.kind() == EventKind::kTrace && !e.get<TraceMessage>().sent &&
+        (e.get<TraceMessage>().type == 11 || e.get<TraceMessage>().type == 25)) {
+      *message = std::string(e.get<TraceMessage>().name);
+      return e.get<TraceMessage>().length;
     }
   }
   return 0;
@@ -572,7 +573,7 @@ TEST(ChannelBinding, TlsUniqueBothSidesSeeTheClientFinishedOfAFullTls12Handshake
 TEST(ChannelBinding, NoTlsUniqueOnTls13) {
   auto pair = MakePair(Make(LocalhostSpec()));
   ASSERT_TRUE(pair->Handshake());
-  EXPECT_EQ(pair->client().handshake_info().protocol, "TLSv1.3");
+  EXPECT_EQ(pair->client().handshake_info().version, TlsVersion::kTls13);
   EXPECT_FALSE(pair->client().ChannelBinding("tls-unique").ok());
   EXPECT_FALSE(pair->server().ChannelBinding("tls-unique").ok());
   EXPECT_TRUE(pair->client().handshake_info().extended_master_secret);

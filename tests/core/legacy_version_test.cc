@@ -109,8 +109,8 @@ TEST_P(ExplicitFloor, NegotiatesAndReportsTheVersion) {
   ASSERT_TRUE(pair);
   ASSERT_TRUE(pair->Handshake()) << (pair->client().error() ? pair->client().error()->code : "")
                                  << (pair->server().error() ? pair->server().error()->code : "");
-  EXPECT_EQ(pair->client().handshake_info().protocol, GetParam().protocol);
-  EXPECT_EQ(pair->server().handshake_info().protocol, GetParam().protocol);
+  EXPECT_EQ(TlsVersionName(pair->client().handshake_info().version.value()), GetParam().protocol);
+  EXPECT_EQ(TlsVersionName(pair->server().handshake_info().version.value()), GetParam().protocol);
   EXPECT_TRUE(pair->client().handshake_info().authorized);
   pair->Write(Side::kClient, "ping");
   pair->Write(Side::kServer, "pong");
@@ -143,14 +143,14 @@ TEST(LegacyVersions, Tls10SessionResumesAndNamesItsVersion) {
   ASSERT_TRUE(first && first->Handshake());
   std::optional<SavedSession> saved;
   for (const Event& e : first->events(Side::kClient))
-    if (e.kind == EventKind::kNewSession) saved = e.session;
+    if (e.kind() == EventKind::kNewSession) saved = e.get<SavedSession>();
   ASSERT_TRUE(saved);
   EXPECT_EQ(saved->protocol(), "TLSv1");
   auto second = Pair::Create(ctx.client, ctx.server, {.servername = "localhost", .session = saved});
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE((*second)->Handshake());
   EXPECT_TRUE((*second)->client().handshake_info().session_reused);
-  EXPECT_EQ((*second)->client().handshake_info().protocol, "TLSv1");
+  EXPECT_EQ((*second)->client().handshake_info().version, TlsVersion::kTls10);
 }
 
 TEST(LegacyVersions, CreateRefusesALowerFloorWithoutALegacySuite) {

@@ -113,7 +113,7 @@ TEST(PlaintextView, StaysValidAndUnchangedAcrossEventsAndOutputCalls) {
   ASSERT_EQ(AsString(view), data);
   const uint8_t* where = view.data();
   bool saw_close = false;
-  while (auto e = s.NextEvent()) saw_close |= e->kind == EventKind::kPeerClosed;
+  while (auto e = s.NextEvent()) saw_close |= e->kind() == EventKind::kPeerClosed;
   EXPECT_TRUE(saw_close);
   std::span<const uint8_t> out = s.PendingOutput();
   ASSERT_FALSE(out.empty());
@@ -189,24 +189,18 @@ struct Seen {
 
 Seen Flatten(const Event& e) {
   std::string d;
-  switch (e.kind) {
-    case EventKind::kHandshakeDone:
-      d = e.handshake.protocol + "/" + e.handshake.cipher + "/" + e.handshake.servername + "/" +
-          (e.handshake.authorized ? "authorized" : e.handshake.authorization_error);
-      break;
-    case EventKind::kError:
-      d = e.error.code + ": " + e.error.message;
-      break;
-    case EventKind::kNewSession:
-      d = e.session ? e.session->protocol() : "no session";
-      break;
-    case EventKind::kKeyLog:
-      d = e.data;
-      break;
-    default:
-      break;
+  if (const auto* h = e.get_if<HandshakeInfo>()) {
+    d = std::string(TlsVersionName(h->version.value_or(TlsVersion{}))) + "/" +
+        std::string(h->cipher) + "/" + h->servername + "/" +
+        (h->authorized ? "authorized" : h->authorization_error);
+  } else if (const auto* error = e.get_if<Error>()) {
+    d = error->code + ": " + error->message;
+  } else if (const auto* saved = e.get_if<SavedSession>()) {
+    d = saved->protocol();
+  } else if (const auto* line = e.get_if<event::KeyLog>()) {
+    d = line->line;
   }
-  return {e.kind, d};
+  return {e.kind(), d};
 }
 
 // Runs a handshake, one write each way and a close; the client's events are drained after
@@ -290,14 +284,14 @@ TEST(Events, TheErrorEventCarriesTheStickyError) {
   pair->server().Feed(garbage);
   std::optional<Event> e;
   while (auto next = pair->server().NextEvent()) {
-    if (next->kind == EventKind::kError) e = std::move(next);
+    if (next->kind() == EventKind::kError) e = std::move(next);
   }
   ASSERT_TRUE(e.has_value());
   ASSERT_TRUE(pair->server().error().has_value());
-  EXPECT_FALSE(e->error.code.empty());
-  EXPECT_EQ(e->error.code, pair->server().error()->code);
-  EXPECT_EQ(e->error.message, pair->server().error()->message);
-  EXPECT_EQ(e->error.alert, pair->server().error()->alert);
+  EXPECT_FALSE(e->get<Error>().code.empty());
+  EXPECT_EQ(e->get<Error>().code, pair->server().error()->code);
+  EXPECT_EQ(e->get<Error>().message, pair->server().error()->message);
+  EXPECT_EQ(e->get<Error>().alert, pair->server().error()->alert);
   EXPECT_FALSE(pair->server().NextEvent().has_value());
 }
 

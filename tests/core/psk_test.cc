@@ -79,7 +79,7 @@ TEST(Psk, DefaultSuiteAuthenticatesBothSidesWithoutCertificates) {
                                  << pair->EventSummary(Side::kServer);
   for (Side side : {Side::kClient, Side::kServer}) {
     const HandshakeInfo& info = pair->session(side).handshake_info();
-    EXPECT_EQ(info.protocol, "TLSv1.2");
+    EXPECT_EQ(info.version, TlsVersion::kTls12);
     EXPECT_EQ(info.cipher, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256");
     EXPECT_TRUE(info.authorized);
     EXPECT_EQ(info.authorization_error, "");
@@ -189,7 +189,7 @@ TEST(Psk, CertificateHandshakesAreUnchanged) {
   auto pair = Pair::Create(c.value(), s.value(), {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
   ASSERT_TRUE((*pair)->Handshake());
-  EXPECT_EQ((*pair)->client().handshake_info().protocol, "TLSv1.3");
+  EXPECT_EQ((*pair)->client().handshake_info().version, TlsVersion::kTls13);
   EXPECT_TRUE((*pair)->client().handshake_info().authorized);
   EXPECT_EQ((*pair)->client().handshake_info().psk_identity, "");
 

@@ -55,7 +55,8 @@ TEST(SessionTime, HandshakeTimeoutFiresWhenTimeReachesTheDeadline) {
   ASSERT_TRUE(pair->client().failed());
   EXPECT_EQ(pair->client().error()->code, errc::kHandshakeTimeout);
   ASSERT_NE(pair->Find(Side::kClient, EventKind::kError), nullptr);
-  EXPECT_EQ(pair->Find(Side::kClient, EventKind::kError)->error.code, errc::kHandshakeTimeout);
+  EXPECT_EQ(pair->Find(Side::kClient, EventKind::kError)->get<Error>().code,
+            errc::kHandshakeTimeout);
   EXPECT_EQ(pair->client().next_deadline(), std::nullopt);
   EXPECT_FALSE(pair->server().failed());  // no bound on the server side
 }

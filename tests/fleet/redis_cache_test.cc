@@ -46,7 +46,7 @@ SavedSession MakeSession(int64_t time) {
                                     {.verify_time = time});
   EXPECT_TRUE(pair.ok() && (*pair)->Handshake());
   for (const Event& e : (*pair)->events(testing::Side::kServer)) {
-    if (e.kind == EventKind::kNewSession && e.session) return *e.session;
+    if (const auto* s = e.get_if<SavedSession>()) return *s;
   }
   ADD_FAILURE() << "no session";
   return SavedSession::FromBytes({}).value();  // not reached in a passing run

@@ -234,7 +234,7 @@ TEST_P(Versions, OpensslClientTalksToOurAsioServer) {
   client->CloseStdin();  // s_client sends close_notify and exits
   EXPECT_EQ(client->Wait(), 0) << client->Describe();
   ASSERT_TRUE(server.WaitFor("end:clean")) << server.LogText();
-  EXPECT_EQ(server.Last().protocol, VersionName(v));
+  EXPECT_EQ(server.Last().version, v);
   EXPECT_EQ(server.Last().servername, "localhost");
 }
 
@@ -596,7 +596,7 @@ TEST_P(Versions, NodeClientTalksToOurAsioServer) {
   EXPECT_EQ(node->Wait(), 0) << node->Describe();
   ASSERT_TRUE(server.WaitFor("close:ok")) << server.LogText();
   EXPECT_EQ(server.Count("end:clean"), 1u);
-  EXPECT_EQ(server.Last().protocol, VersionName(v));
+  EXPECT_EQ(server.Last().version, v);
 }
 
 TEST(Alpn, NoOverlapIsAFatalAlertForNodeClientOfOurAsioServer) {
@@ -726,7 +726,7 @@ TEST_P(Versions, GnutlsClientTalksToOurAsioServerAndClosesCleanly) {
   cli->CloseStdin();  // gnutls-cli sends close_notify (bye) and exits
   EXPECT_EQ(cli->Wait(), 0) << cli->Describe();
   ASSERT_TRUE(server.WaitFor("end:clean")) << server.LogText();
-  EXPECT_EQ(server.Last().protocol, VersionName(v));
+  EXPECT_EQ(server.Last().version, v);
 }
 
 TEST(Resumption, GnutlsClientResumesWithOurAsioServer) {

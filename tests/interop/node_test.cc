@@ -115,7 +115,7 @@ TEST_P(Versions, OurClientTalksToNodeServer) {
   Connection& c = **conn;
   c.set_timeout(kIoTimeout);
   EXPECT_TRUE(c.handshake_info().authorized);
-  EXPECT_EQ(c.handshake_info().protocol, VersionName(v));
+  EXPECT_EQ(c.handshake_info().version, v);
   ASSERT_TRUE(c.Write(Bytes("ping")).ok());
   EXPECT_EQ(ReadExactly(c, 4), "ping");
   EXPECT_FALSE(c.End().has_value());
@@ -147,7 +147,7 @@ TEST_P(Versions, NodeClientTalksToOurServer) {
   EXPECT_EQ(node->Wait(), 0) << node->Describe();
   ASSERT_TRUE(server.WaitFor("close:ok"));
   EXPECT_EQ(server.Count("end:clean"), 1u);
-  EXPECT_EQ(seen.Last().protocol, VersionName(v));
+  EXPECT_EQ(seen.Last().version, v);
 }
 
 // ---- Keying material exporters and Finished messages (Node's exportKeyingMaterial,

@@ -52,7 +52,7 @@ TEST_P(Versions, OurClientTalksToOpensslServer) {
   Connection& c = **conn;
   c.set_timeout(kIoTimeout);
   EXPECT_TRUE(c.handshake_info().authorized);
-  EXPECT_EQ(c.handshake_info().protocol, VersionName(v));
+  EXPECT_EQ(c.handshake_info().version, v);
   ASSERT_TRUE(c.Write(Bytes("ping from us\n")).ok());
   EXPECT_TRUE(server.process->WaitOut("ping from us\n")) << server.process->Describe();
   server.process->Feed("pong from openssl\n");
@@ -79,7 +79,7 @@ TEST_P(Versions, OpensslClientTalksToOurServer) {
   EXPECT_EQ(client->Wait(), 0) << client->Describe();
   ASSERT_TRUE(server.WaitFor("close:ok")) << client->Describe();
   EXPECT_EQ(server.Count("end:clean"), 1u);
-  EXPECT_EQ(seen.Last().protocol, VersionName(v));
+  EXPECT_EQ(seen.Last().version, v);
   EXPECT_EQ(seen.Last().servername, "localhost");
 }
 

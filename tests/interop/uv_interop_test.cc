@@ -53,7 +53,7 @@ TEST_P(UvVersions, OurUvClientTalksToOpensslServer) {
   ASSERT_TRUE(RunUntil([&] { return log.secure || log.closed; }, kIoTimeout));
   ASSERT_TRUE(log.secure) << ErrorText(*log.close_error) << server.process->Describe();
   EXPECT_TRUE(log.info.authorized);
-  EXPECT_EQ(log.info.protocol, VersionName(v));
+  EXPECT_EQ(log.info.version, v);
   conn->Write("ping from us\n");
   EXPECT_TRUE(RunUntilOut(*server.process, "ping from us\n")) << server.process->Describe();
   server.process->Feed("pong from openssl\n");
@@ -83,7 +83,7 @@ TEST_P(UvVersions, OpensslClientTalksToOurUvServer) {
       << client->Describe();
   EXPECT_EQ(client->Wait(), 0) << client->Describe();
   EXPECT_EQ(server.Count("end:clean"), 1u);
-  EXPECT_EQ(seen.protocol, VersionName(v));
+  EXPECT_EQ(seen.version, v);
   EXPECT_EQ(seen.servername, "localhost");
 }
 

@@ -38,9 +38,9 @@ class Closing : public ::testing::TestWithParam<CloseCase> {
 std::vector<EventKind> ClosingEvents(const Pair& pair, Side side) {
   std::vector<EventKind> out;
   for (const Event& e : pair.events(side))
-    if (e.kind == EventKind::kPeerClosed || e.kind == EventKind::kPeerTruncated ||
-        e.kind == EventKind::kError)
-      out.push_back(e.kind);
+    if (e.kind() == EventKind::kPeerClosed || e.kind() == EventKind::kPeerTruncated ||
+        e.kind() == EventKind::kError)
+      out.push_back(e.kind());
   return out;
 }
 

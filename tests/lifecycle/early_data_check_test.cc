@@ -58,7 +58,7 @@ void Deliver(Pair& pair, Side from) {
 // Pops |session|'s events until a kEarlyDataCheck (returned) or none are left.
 std::optional<Event> TakeCheck(Session& session) {
   while (auto e = session.NextEvent()) {
-    if (e->kind == EventKind::kEarlyDataCheck) return e;
+    if (e->kind() == EventKind::kEarlyDataCheck) return e;
   }
   return std::nullopt;
 }
@@ -73,8 +73,8 @@ TEST(EarlyDataCheck, AnAcceptedCheckDeliversTheEarlyData) {
 
   std::optional<Event> check = TakeCheck(pair->server());
   ASSERT_TRUE(check.has_value());
-  EXPECT_FALSE(check->data.empty());
-  EXPECT_EQ(check->window, std::chrono::seconds(300));
+  EXPECT_FALSE(check->get<event::EarlyDataCheck>().identity.empty());
+  EXPECT_EQ(check->get<event::EarlyDataCheck>().window, std::chrono::seconds(300));
   EXPECT_TRUE(pair->server().early_data_check_pending());
   EXPECT_TRUE(pair->server().pause_pending());
   EXPECT_EQ(pair->server().readable_bytes(), 0u);  // nothing read while it waits
@@ -112,11 +112,11 @@ TEST(EarlyDataCheck, ARefusedCheckRejectsTheEarlyDataAndTheHandshakeGoesOnAsOneR
 }
 
 TEST(EarlyDataCheck, AFirstFlightReplayedToASecondServerIsCaughtByTheSharedRecord) {
-  std::set<std::string> seen;  // the fleet's record (Redis SET NX in store/redis)
+  std::set<std::vector<uint8_t>> seen;  // the fleet's record (Redis SET NX in store/redis)
   auto answer = [&seen](Session& server) {
     std::optional<Event> check = TakeCheck(server);
     EXPECT_TRUE(check.has_value());
-    bool fresh = check && seen.insert(check->data).second;
+    bool fresh = check && seen.insert(check->get<event::EarlyDataCheck>().identity).second;
     EXPECT_FALSE(server.AnswerEarlyData(fresh).has_value());
     return fresh;
   };
@@ -155,7 +155,7 @@ TEST(EarlyDataCheck, AFirstFlightReplayedToASecondServerIsCaughtByTheSharedRecor
   EXPECT_EQ(b->readable_bytes(), 0u);  // the early data was never read
   EXPECT_EQ(b->early_data_bytes(), 0u);
   EXPECT_FALSE(b->PendingOutput().empty());  // it goes on as 1-RTT (the attacker cannot)
-  while (auto e = b->NextEvent()) EXPECT_NE(e->kind, EventKind::kEarlyData);
+  while (auto e = b->NextEvent()) EXPECT_NE(e->kind(), EventKind::kEarlyData);
 }
 
 TEST(EarlyDataCheck, HandshakesWithoutEarlyDataNeverPause) {

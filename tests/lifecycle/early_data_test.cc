@@ -27,7 +27,7 @@ void Deliver(Pair& pair, Side from) {
 size_t IndexOf(const Pair& pair, Side side, EventKind kind) {
   const auto& events = pair.events(side);
   for (size_t i = 0; i < events.size(); ++i)
-    if (events[i].kind == kind) return i;
+    if (events[i].kind() == kind) return i;
   return events.size();
 }
 

@@ -43,15 +43,17 @@ struct KeyLogLine {
 std::vector<KeyLogLine> KeyLog(const Pair& pair, Side side) {
   std::vector<KeyLogLine> out;
   for (const Event& e : pair.events(side)) {
-    if (e.kind != EventKind::kKeyLog) continue;
-    EXPECT_EQ(e.data.find('\n'), std::string::npos);
-    std::istringstream in(e.data);
+    if (e.kind() != EventKind::kKeyLog) continue;
+    EXPECT_EQ(e.get<event::KeyLog>().line.find('\n'), std::string::npos);
+    std::istringstream in(e.get<event::KeyLog>().line);
     KeyLogLine l;
     std::string extra;
     in >> l.label >> l.random >> l.secret;
-    EXPECT_FALSE(in >> extra) << e.data;
-    EXPECT_EQ(l.random.find_first_not_of("0123456789abcdef"), std::string::npos) << e.data;
-    EXPECT_EQ(l.secret.find_first_not_of("0123456789abcdef"), std::string::npos) << e.data;
+    EXPECT_FALSE(in >> extra) << e.get<event::KeyLog>().line;
+    EXPECT_EQ(l.random.find_first_not_of("0123456789abcdef"), std::string::npos)
+        << e.get<event::KeyLog>().line;
+    EXPECT_EQ(l.secret.find_first_not_of("0123456789abcdef"), std::string::npos)
+        << e.get<event::KeyLog>().line;
     out.push_back(l);
   }
   return out;

@@ -98,7 +98,7 @@ inline std::string Summary(const Pair& pair) {
 
 inline size_t Count(const Pair& pair, Side side, EventKind kind) {
   size_t n = 0;
-  for (const Event& e : pair.events(side)) n += e.kind == kind;
+  for (const Event& e : pair.events(side)) n += e.kind() == kind;
   return n;
 }
 
@@ -106,7 +106,7 @@ inline size_t Count(const Pair& pair, Side side, EventKind kind) {
 inline std::vector<SavedSession> NewSessions(const Pair& pair, Side side) {
   std::vector<SavedSession> out;
   for (const Event& e : pair.events(side))
-    if (e.kind == EventKind::kNewSession && e.session) out.push_back(*e.session);
+    if (const auto* s = e.get_if<SavedSession>()) out.push_back(*s);
   return out;
 }
 

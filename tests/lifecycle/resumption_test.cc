@@ -53,8 +53,9 @@ TEST_P(Resumption, ASavedSessionResumesAndBothSidesSaySo) {
   EXPECT_TRUE(Resumed(*pair)) << Summary(*pair);
   const Event* done = pair->Find(Side::kClient, EventKind::kHandshakeDone);
   ASSERT_TRUE(done);
-  EXPECT_TRUE(done->handshake.session_reused);
-  EXPECT_TRUE(done->handshake.authorized) << done->handshake.authorization_error;
+  EXPECT_TRUE(done->get<HandshakeInfo>().session_reused);
+  EXPECT_TRUE(done->get<HandshakeInfo>().authorized)
+      << done->get<HandshakeInfo>().authorization_error;
   EXPECT_EQ(pair->server().handshake_info().servername, "localhost");
   pair->Write(Side::kClient, "after resumption");
   pair->Pump();
@@ -182,8 +183,8 @@ TEST_P(Resumption, AnUnauthorizedSessionResumesUnauthorizedWithTheOriginalCode) 
   EXPECT_TRUE(Resumed(*resumed));
   const Event* done = resumed->Find(Side::kClient, EventKind::kHandshakeDone);
   ASSERT_TRUE(done);
-  EXPECT_FALSE(done->handshake.authorized);
-  EXPECT_EQ(done->handshake.authorization_error, "ERR_TLS_CERT_ALTNAME_INVALID");
+  EXPECT_FALSE(done->get<HandshakeInfo>().authorized);
+  EXPECT_EQ(done->get<HandshakeInfo>().authorization_error, "ERR_TLS_CERT_ALTNAME_INVALID");
 
   // A strict client does not offer it: full handshake, which fails on the name.
   auto strict_client = Client(GetParam());
@@ -444,11 +445,10 @@ class ExternalCache {
  public:
   void Store(const Pair& pair) {
     for (const SavedSession& s : NewSessions(pair, Side::kServer)) {
-      std::vector<uint8_t> id = s.id();
-      by_id_[std::string(id.begin(), id.end())] = s.ToBytes();
+      by_id_[s.id()] = s.ToBytes();
     }
   }
-  std::optional<SavedSession> Find(const std::string& id) const {
+  std::optional<SavedSession> Find(const std::vector<uint8_t>& id) const {
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return std::nullopt;
     auto parsed = SavedSession::FromBytes(it->second);
@@ -458,7 +458,7 @@ class ExternalCache {
   size_t size() const { return by_id_.size(); }
 
  private:
-  std::map<std::string, std::vector<uint8_t>> by_id_;
+  std::map<std::vector<uint8_t>, std::vector<uint8_t>> by_id_;
 };
 
 TEST(Tls12Resumption, TheExternalCacheStoresNewSessionsAndAnswersLookupsLater) {
@@ -480,13 +480,15 @@ TEST(Tls12Resumption, TheExternalCacheStoresNewSessionsAndAnswersLookupsLater) {
   const Event* lookup = pair->Find(Side::kServer, EventKind::kSessionLookup);
   ASSERT_TRUE(lookup) << Summary(*pair);
   std::vector<uint8_t> id = saved[0].id();
-  EXPECT_EQ(lookup->data, std::string(id.begin(), id.end()));
+  EXPECT_EQ(lookup->get<event::SessionLookup>().session_id, id);
   EXPECT_TRUE(pair->server().session_lookup_pending());
   EXPECT_FALSE(pair->server().handshake_done());
   EXPECT_FALSE(pair->client().handshake_done());
   EXPECT_EQ(pair->Pump(), 0u);  // nothing moves while it waits
 
-  EXPECT_FALSE(pair->server().AnswerSessionLookup(cache.Find(lookup->data)).has_value());
+  EXPECT_FALSE(pair->server()
+                   .AnswerSessionLookup(cache.Find(lookup->get<event::SessionLookup>().session_id))
+                   .has_value());
   EXPECT_FALSE(pair->server().session_lookup_pending());
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(Resumed(*pair));

@@ -52,6 +52,11 @@ std::unique_ptr<Pair> Connect(const Endpoints& e) {
   return std::move(pair).value();
 }
 
+// Node's spelling of a negotiated protocol: "none" when nothing was negotiated.
+std::string Reported(const std::optional<std::string>& protocol) {
+  return protocol.value_or("none");
+}
+
 std::string VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "Tls13" : "Tls12"; }
 
 // ---- ALPN -----------------------------------------------------------------------------
@@ -84,11 +89,11 @@ TEST_P(AlpnMatrix, BothSidesAgreeOrTheServerRefuses) {
   ASSERT_TRUE(pair->client().handshake_done() && pair->server().handshake_done()) << Summary(*pair);
   for (Side side : {Side::kClient, Side::kServer}) {
     SCOPED_TRACE(testing::SideName(side));
-    EXPECT_EQ(pair->session(side).handshake_info().alpn_protocol, c.expected);
+    EXPECT_EQ(Reported(pair->session(side).handshake_info().alpn_protocol), c.expected);
     const Event* done = pair->Find(side, EventKind::kHandshakeDone);
     ASSERT_NE(done, nullptr);
-    EXPECT_EQ(done->handshake.alpn_protocol, c.expected);
-    EXPECT_EQ(done->handshake.npn_protocol, "none");
+    EXPECT_EQ(Reported(done->get<HandshakeInfo>().alpn_protocol), c.expected);
+    EXPECT_EQ(Reported(done->get<HandshakeInfo>().npn_protocol), "none");
   }
 }
 
@@ -137,13 +142,17 @@ TEST_P(NpnMatrix, FollowsNodeSemanticsOnTls12) {
   const NpnCase& c = GetParam();
   auto pair = Connect(Make(TlsVersion::kTls12, {}, {}, c.server, c.client));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
-  EXPECT_EQ(pair->client().handshake_info().npn_protocol, c.client_reports);
-  EXPECT_EQ(pair->server().handshake_info().npn_protocol, c.server_reports);
-  EXPECT_EQ(pair->Find(Side::kClient, EventKind::kHandshakeDone)->handshake.npn_protocol,
-            c.client_reports);
-  EXPECT_EQ(pair->Find(Side::kServer, EventKind::kHandshakeDone)->handshake.npn_protocol,
-            c.server_reports);
-  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "none");
+  EXPECT_EQ(Reported(pair->client().handshake_info().npn_protocol), c.client_reports);
+  EXPECT_EQ(Reported(pair->server().handshake_info().npn_protocol), c.server_reports);
+  EXPECT_EQ(
+      Reported(
+          pair->Find(Side::kClient, EventKind::kHandshakeDone)->get<HandshakeInfo>().npn_protocol),
+      c.client_reports);
+  EXPECT_EQ(
+      Reported(
+          pair->Find(Side::kServer, EventKind::kHandshakeDone)->get<HandshakeInfo>().npn_protocol),
+      c.server_reports);
+  EXPECT_EQ(Reported(pair->client().handshake_info().alpn_protocol), "none");
   pair->Write(Side::kClient, "npn data");
   pair->Pump();
   EXPECT_EQ(pair->received(Side::kServer), "npn data");
@@ -165,8 +174,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Npn, IsNotNegotiatedOnTls13) {
   auto pair = Connect(Make(TlsVersion::kTls13, {}, {}, {"a"}, {"a"}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
-  EXPECT_EQ(pair->client().handshake_info().npn_protocol, "none");
-  EXPECT_EQ(pair->server().handshake_info().npn_protocol, "none");
+  EXPECT_EQ(Reported(pair->client().handshake_info().npn_protocol), "none");
+  EXPECT_EQ(Reported(pair->server().handshake_info().npn_protocol), "none");
 }
 
 TEST(Npn, OnAClientAllowingTls13ItIsNotUsedWhenTls13IsNegotiated) {
@@ -180,9 +189,9 @@ TEST(Npn, OnAClientAllowingTls13ItIsNotUsedWhenTls13IsNegotiated) {
   auto pair = Pair::Create(client, server, {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
   ASSERT_TRUE((*pair)->Handshake()) << Summary(**pair);
-  EXPECT_EQ((*pair)->client().handshake_info().protocol, "TLSv1.3");
-  EXPECT_EQ((*pair)->client().handshake_info().npn_protocol, "none");
-  EXPECT_EQ((*pair)->server().handshake_info().npn_protocol, "none");
+  EXPECT_EQ((*pair)->client().handshake_info().version, TlsVersion::kTls13);
+  EXPECT_EQ(Reported((*pair)->client().handshake_info().npn_protocol), "none");
+  EXPECT_EQ(Reported((*pair)->server().handshake_info().npn_protocol), "none");
 }
 
 // ---- ALPN chosen by the application (Node's ALPNCallback) ---------------------------------
@@ -212,8 +221,8 @@ TEST_P(AlpnCallback, TheApplicationChoosesAmongWhatTheClientOffered) {
   pair->Pump();
   const Event* request = pair->Find(Side::kServer, EventKind::kAlpnRequest);
   ASSERT_NE(request, nullptr) << Summary(*pair);
-  EXPECT_EQ(request->protocols, (List{"http/1.1", "h2", "x-custom"}));
-  EXPECT_EQ(request->servername, "localhost");
+  EXPECT_EQ(request->get<event::AlpnRequest>().protocols, (List{"http/1.1", "h2", "x-custom"}));
+  EXPECT_EQ(request->get<event::AlpnRequest>().servername, "localhost");
   EXPECT_TRUE(pair->server().alpn_pending());
   EXPECT_TRUE(pair->server().pause_pending());
   EXPECT_FALSE(pair->client().handshake_done());
@@ -226,8 +235,8 @@ TEST_P(AlpnCallback, TheApplicationChoosesAmongWhatTheClientOffered) {
   EXPECT_FALSE(pair->server().alpn_pending());
   pair->Pump();
   ASSERT_TRUE(pair->client().handshake_done() && pair->server().handshake_done()) << Summary(*pair);
-  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "x-custom");
-  EXPECT_EQ(pair->server().handshake_info().alpn_protocol, "x-custom");
+  EXPECT_EQ(Reported(pair->client().handshake_info().alpn_protocol), "x-custom");
+  EXPECT_EQ(Reported(pair->server().handshake_info().alpn_protocol), "x-custom");
   EXPECT_EQ(pair->server().AnswerAlpn("h2")->code, "ERR_TLS_ALPN_NOT_PENDING");
 }
 
@@ -248,7 +257,7 @@ TEST_P(AlpnCallback, AClientOfferingNothingNeverPauses) {
   auto pair = Connect(MakeWithAlpnCallback(GetParam(), {}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_EQ(pair->Find(Side::kServer, EventKind::kAlpnRequest), nullptr);
-  EXPECT_EQ(pair->server().handshake_info().alpn_protocol, "none");
+  EXPECT_EQ(Reported(pair->server().handshake_info().alpn_protocol), "none");
 }
 
 TEST_P(AlpnCallback, ComesAfterTheSniChoiceAndAppliesToItsContext) {
@@ -262,7 +271,7 @@ TEST_P(AlpnCallback, ComesAfterTheSniChoiceAndAppliesToItsContext) {
   EXPECT_FALSE(pair->server().AnswerAlpn("http/1.1").has_value());
   pair->Pump();
   ASSERT_TRUE(pair->client().handshake_done()) << Summary(*pair);
-  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "http/1.1");
+  EXPECT_EQ(Reported(pair->client().handshake_info().alpn_protocol), "http/1.1");
 }
 
 TEST_P(AlpnCallback, AnUnansweredRequestEndsAtTheHandshakeTimeout) {
@@ -302,26 +311,26 @@ TEST(AlpnCallbackConfig, IsExclusiveWithAServerListAndServerOnly) {
 TEST(AlpnAndNpn, AlpnTakesPrecedenceWhenBothAreConfigured) {
   auto pair = Connect(Make(TlsVersion::kTls12, {"h2"}, {"h2"}, {"a"}, {"a"}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
-  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "h2");
-  EXPECT_EQ(pair->server().handshake_info().alpn_protocol, "h2");
-  EXPECT_EQ(pair->client().handshake_info().npn_protocol, "none");
-  EXPECT_EQ(pair->server().handshake_info().npn_protocol, "none");
+  EXPECT_EQ(Reported(pair->client().handshake_info().alpn_protocol), "h2");
+  EXPECT_EQ(Reported(pair->server().handshake_info().alpn_protocol), "h2");
+  EXPECT_EQ(Reported(pair->client().handshake_info().npn_protocol), "none");
+  EXPECT_EQ(Reported(pair->server().handshake_info().npn_protocol), "none");
 }
 
 TEST(AlpnAndNpn, NpnIsUsedWhenAlpnHasNoServerList) {
   auto pair = Connect(Make(TlsVersion::kTls12, {}, {"h2"}, {"a"}, {"a"}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
-  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "none");
-  EXPECT_EQ(pair->client().handshake_info().npn_protocol, "a");
-  EXPECT_EQ(pair->server().handshake_info().npn_protocol, "a");
+  EXPECT_EQ(Reported(pair->client().handshake_info().alpn_protocol), "none");
+  EXPECT_EQ(Reported(pair->client().handshake_info().npn_protocol), "a");
+  EXPECT_EQ(Reported(pair->server().handshake_info().npn_protocol), "a");
 }
 
 TEST(AlpnAndNpn, ValuesBeforeTheHandshakeAreNone) {
   auto pair = Connect(Make(TlsVersion::kTls13, {"h2"}, {"h2"}));
-  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "none");
-  EXPECT_EQ(pair->client().handshake_info().npn_protocol, "none");
+  EXPECT_EQ(Reported(pair->client().handshake_info().alpn_protocol), "none");
+  EXPECT_EQ(Reported(pair->client().handshake_info().npn_protocol), "none");
   ASSERT_TRUE(pair->Handshake());
-  EXPECT_EQ(pair->client().handshake_info().alpn_protocol, "h2");
+  EXPECT_EQ(Reported(pair->client().handshake_info().alpn_protocol), "h2");
 }
 
 TEST(AlpnAndNpn, AnSniContextKeepsTheServersProtocolLists) {
@@ -347,8 +356,10 @@ TEST(AlpnAndNpn, AnSniContextKeepsTheServersProtocolLists) {
     ASSERT_TRUE(pair.ok());
     ASSERT_TRUE((*pair)->Handshake()) << Summary(**pair);
     EXPECT_TRUE((*pair)->client().authorized()) << (*pair)->client().authorization_error();
-    EXPECT_EQ((*pair)->client().handshake_info().alpn_protocol, alpn.empty() ? "none" : "h2");
-    EXPECT_EQ((*pair)->client().handshake_info().npn_protocol, alpn.empty() ? "b" : "none");
+    EXPECT_EQ(Reported((*pair)->client().handshake_info().alpn_protocol),
+              alpn.empty() ? "none" : "h2");
+    EXPECT_EQ(Reported((*pair)->client().handshake_info().npn_protocol),
+              alpn.empty() ? "b" : "none");
   }
 }
 

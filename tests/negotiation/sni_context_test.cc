@@ -86,7 +86,7 @@ TEST_P(SniTable, ServesTheMatchingContextsCertificate) {
     EXPECT_EQ(pair->server().handshake_info().servername, c.reported);
     const Event* done = pair->Find(Side::kServer, EventKind::kHandshakeDone);
     ASSERT_NE(done, nullptr);
-    EXPECT_EQ(done->handshake.servername, c.reported);
+    EXPECT_EQ(done->get<HandshakeInfo>().servername, c.reported);
     EXPECT_EQ(pair->Find(Side::kServer, EventKind::kSniRequest), nullptr);
   }
 }
@@ -386,7 +386,7 @@ const Event* PauseAt(Pair& pair, const std::string& servername) {
   const Event* request = pair.Find(Side::kServer, EventKind::kSniRequest);
   EXPECT_NE(request, nullptr) << Summary(pair);
   if (!request) return nullptr;
-  EXPECT_EQ(request->servername, servername);
+  EXPECT_EQ(request->get<event::SniRequest>().servername, servername);
   EXPECT_TRUE(pair.server().sni_pending());
   // Nothing moves while the application thinks.
   EXPECT_EQ(pair.Pump(), 0u);

@@ -107,8 +107,8 @@ std::string RunPosix(Mode mode) {
   EVP_PKEY* key = ctx.pki.server.key.get();
   if (mode == Mode::kInHandler) {
     cb.session_event = [key](posix::Connection& conn, const Event& e) {
-      if (e.kind != EventKind::kSignRequest) return;
-      EXPECT_EQ(e.key_label, "hsm:server");
+      if (e.kind() != EventKind::kSignRequest) return;
+      EXPECT_EQ(e.get<event::SignRequest>().key_label, "hsm:server");
       EXPECT_FALSE(testing::AnswerKeyOperation(conn.session(), e, key).has_value());
       conn.Advance();
     };
@@ -119,7 +119,7 @@ std::string RunPosix(Mode mode) {
   posix::Server* srv = nullptr;
   if (mode == Mode::kLater) {
     cb.session_event = [&signers, &srv, key](posix::Connection& conn, const Event& e) {
-      if (e.kind != EventKind::kSignRequest) return;
+      if (e.kind() != EventKind::kSignRequest) return;
       signers.emplace_back([answer = srv->KeyOperationAnswerer(conn), e, key] {
         answer(testing::KeyOperationResult(key, e));
       });
@@ -161,14 +161,14 @@ std::string RunUv(Mode mode) {
   uv_tls::Server* srv = nullptr;
   if (mode == Mode::kInHandler) {
     cb.session_event = [key](uv_tls::Stream& s, const Event& e) {
-      if (e.kind != EventKind::kSignRequest) return;
-      EXPECT_EQ(e.key_label, "hsm:server");
+      if (e.kind() != EventKind::kSignRequest) return;
+      EXPECT_EQ(e.get<event::SignRequest>().key_label, "hsm:server");
       EXPECT_FALSE(testing::AnswerKeyOperation(s.session(), e, key).has_value());
       s.Advance();
     };
   } else if (mode == Mode::kLater) {
     cb.session_event = [&signers, &srv, key](uv_tls::Stream& s, const Event& e) {
-      if (e.kind != EventKind::kSignRequest) return;
+      if (e.kind() != EventKind::kSignRequest) return;
       signers.emplace_back([answer = srv->KeyOperationAnswerer(s), e, key] {
         answer(testing::KeyOperationResult(key, e));
       });
@@ -226,14 +226,14 @@ std::string RunAsio(Mode mode) {
   std::vector<std::thread> signers;  // kLater: one signing thread per request
   if (mode == Mode::kInHandler) {
     cb.session_event = [key](asio_tls::TlsStream& stream, const Event& e) {
-      if (e.kind != EventKind::kSignRequest) return;
-      EXPECT_EQ(e.key_label, "hsm:server");
+      if (e.kind() != EventKind::kSignRequest) return;
+      EXPECT_EQ(e.get<event::SignRequest>().key_label, "hsm:server");
       auto result = testing::KeyOperationResult(key, e);
       EXPECT_FALSE(stream.complete_key_operation(result).has_value());
     };
   } else if (mode == Mode::kLater) {
     cb.session_event = [&signers, key](asio_tls::TlsStream& stream, const Event& e) {
-      if (e.kind != EventKind::kSignRequest) return;
+      if (e.kind() != EventKind::kSignRequest) return;
       signers.emplace_back([answer = stream.key_operation_answerer(), e, key] {
         answer(testing::KeyOperationResult(key, e));
       });
@@ -326,9 +326,9 @@ TEST(ExternalClientKey, PosixClientSignsThroughItsEventHook) {
   int signed_requests = 0;
   EVP_PKEY* key = ctx.pki.client.key.get();
   conn.value()->set_event_hook([&](posix::Connection& c, const Event& e) {
-    if (e.kind != EventKind::kSignRequest) return;
+    if (e.kind() != EventKind::kSignRequest) return;
     ++signed_requests;
-    EXPECT_EQ(e.key_label, "token:client");
+    EXPECT_EQ(e.get<event::SignRequest>().key_label, "token:client");
     EXPECT_FALSE(testing::AnswerKeyOperation(c.session(), e, key).has_value());
   });
   conn.value()->set_timeout(std::chrono::seconds(10));

@@ -298,7 +298,7 @@ std::string AlpnClient(uint16_t port, std::shared_ptr<const Context> client) {
   o.session.servername = "localhost";
   auto conn = posix::Connect("127.0.0.1", port, client, o);
   if (!conn.ok()) return "error:" + conn.error().code;
-  std::string got = conn.value()->handshake_info().alpn_protocol;
+  std::string got = conn.value()->handshake_info().alpn_protocol.value_or("none");
   conn.value()->set_timeout(std::chrono::seconds(5));
   conn.value()->End();
   return got;
@@ -318,8 +318,8 @@ TEST(AlpnAnswered, Posix) {
   Outcome out;
   cb.secure_connection = [&](posix::Connection&) { return std::make_unique<PosixHandler>(&out); };
   cb.session_event = [](posix::Connection& conn, const Event& e) {
-    if (e.kind != EventKind::kAlpnRequest) return;
-    EXPECT_EQ(e.protocols, (std::vector<std::string>{"h2", "http/1.1"}));
+    if (e.kind() != EventKind::kAlpnRequest) return;
+    EXPECT_EQ(e.get<event::AlpnRequest>().protocols, (std::vector<std::string>{"h2", "http/1.1"}));
     EXPECT_FALSE(conn.session().AnswerAlpn("http/1.1").has_value());
     conn.Advance();
   };
@@ -342,7 +342,7 @@ TEST(AlpnAnswered, Uv) {
     streams.push_back(std::move(s));
   };
   cb.session_event = [](uv_tls::Stream& s, const Event& e) {
-    if (e.kind != EventKind::kAlpnRequest) return;
+    if (e.kind() != EventKind::kAlpnRequest) return;
     EXPECT_FALSE(s.session().AnswerAlpn("h2").has_value());
     s.Advance();
   };
@@ -381,7 +381,7 @@ TEST(AlpnAnswered, Asio) {
     s->async_shutdown(std::chrono::seconds(5), [s](std::error_code) {});
   };
   cb.session_event = [](asio_tls::TlsStream& stream, const Event& e) {
-    if (e.kind != EventKind::kAlpnRequest) return;
+    if (e.kind() != EventKind::kAlpnRequest) return;
     EXPECT_FALSE(stream.answer_alpn("http/1.1").has_value());
   };
   auto server = asio_tls::Server::Listen(ioc, ctx.server, o, std::move(cb));

@@ -54,7 +54,7 @@ TEST(Connect, HandshakesEchoesAndClosesCleanlyOverLoopback) {
   ASSERT_TRUE(conn.ok()) << ErrorText(conn.error());
   Connection& c = **conn;
   EXPECT_TRUE(c.handshake_info().authorized) << c.handshake_info().authorization_error;
-  EXPECT_EQ(c.handshake_info().protocol, "TLSv1.3");
+  EXPECT_EQ(c.handshake_info().version, TlsVersion::kTls13);
   EXPECT_EQ(c.handshake_info().servername, "localhost");
 
   auto w = c.Write(Bytes("ping"));
@@ -181,9 +181,10 @@ TEST(Connect, AnEventHookAnswersAPauseDuringTheBlockingHandshake) {
   ASSERT_TRUE(conn.ok());
   int asked = 0;
   (*conn)->set_event_hook([&](Connection& c, const Event& e) {
-    if (e.kind != EventKind::kVerifyRequested) return;
+    if (e.kind() != EventKind::kVerifyRequested) return;
     ++asked;
-    EXPECT_TRUE(e.handshake.authorized) << "our own verdict comes with the request";
+    EXPECT_TRUE(e.get<event::VerifyRequested>().authorized)
+        << "our own verdict comes with the request";
     c.session().CompleteVerification(true);
   });
   (*conn)->set_timeout(milliseconds(20000));
@@ -337,9 +338,9 @@ TEST(NonBlocking, AnApplicationLoopSeesEventsInOrder) {
   EXPECT_EQ(got, "hello");
   std::vector<EventKind> kinds;  // the kinds this test is about, in order
   for (const Event& e : pair.client_events) {
-    if (e.kind == EventKind::kHandshakeDone || e.kind == EventKind::kReadable ||
-        e.kind == EventKind::kPeerClosed || e.kind == EventKind::kPeerTruncated) {
-      kinds.push_back(e.kind);
+    if (e.kind() == EventKind::kHandshakeDone || e.kind() == EventKind::kReadable ||
+        e.kind() == EventKind::kPeerClosed || e.kind() == EventKind::kPeerTruncated) {
+      kinds.push_back(e.kind());
     }
   }
   EXPECT_EQ(kinds, (std::vector<EventKind>{EventKind::kHandshakeDone, EventKind::kReadable,

@@ -395,7 +395,7 @@ TEST(Server, SessionEventCallbackAnswersAPause) {
   ServerCallbacks callbacks;
   callbacks.secure_connection = [](Connection&) { return std::make_unique<test::EchoHandler>(); };
   callbacks.session_event = [&](Connection& conn, const Event& e) {
-    if (e.kind != EventKind::kSniRequest) return;
+    if (e.kind() != EventKind::kSniRequest) return;
     asked.fetch_add(1);
     conn.session().AnswerSni(SniAnswer::Reject("no such name here"));
   };

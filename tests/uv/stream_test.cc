@@ -110,7 +110,8 @@ TEST_P(UvStreamVersions, HandshakesEchoesAndClosesCleanly) {
   };
   auto client = MustConnect(loop(), server.port(), ctx.client, cb);
   ASSERT_TRUE(RunUntil([&] { return log.closed && server.Count("close:ok") == 1; }));
-  EXPECT_EQ(log.info.protocol, GetParam() == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2");
+  EXPECT_EQ(log.info.version,
+            GetParam() == TlsVersion::kTls13 ? TlsVersion::kTls13 : TlsVersion::kTls12);
   EXPECT_EQ(Sha256Hex(log.data), Sha256Hex(data));
   EXPECT_FALSE(log.close_error.has_value()) << ErrorText(log.close_error);
 }
@@ -346,9 +347,10 @@ TEST_F(UvStream, APausedVerificationAnsweredLaterCompletesTheHandshake) {
   int asked = 0;
   StreamCallbacks cb = Recording(&log);
   cb.session_event = [&](Stream& s, const Event& e) {
-    if (e.kind != EventKind::kVerifyRequested) return;
+    if (e.kind() != EventKind::kVerifyRequested) return;
     ++asked;
-    EXPECT_TRUE(e.handshake.authorized) << "our own verdict comes with the question";
+    EXPECT_TRUE(e.get<event::VerifyRequested>().authorized)
+        << "our own verdict comes with the question";
     Stream* raw = &s;
     test::After(loop(), milliseconds(20), [raw] {
       EXPECT_FALSE(raw->session().CompleteVerification(true).has_value());
@@ -371,8 +373,8 @@ TEST_F(UvStream, APausedSniRequestAnsweredLaterPicksTheCertificate) {
   EchoServer server(loop(), ctx.server);
   std::string asked_for;
   server.extra().session_event = [&](Stream& s, const Event& e) {
-    if (e.kind != EventKind::kSniRequest) return;
-    asked_for = e.servername;
+    if (e.kind() != EventKind::kSniRequest) return;
+    asked_for = e.get<event::SniRequest>().servername;
     Stream* raw = &s;
     test::After(loop(), milliseconds(20), [raw] {
       EXPECT_FALSE(raw->session().AnswerSni(SniAnswer::UseDefault()).has_value());
@@ -394,7 +396,7 @@ TEST_F(UvStream, ARejectedSniRequestIsAClientErrorAndTheClientGetsTheAlert) {
   Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.sni_callback = true; });
   EchoServer server(loop(), ctx.server);
   server.extra().session_event = [&](Stream& s, const Event& e) {
-    if (e.kind == EventKind::kSniRequest) s.session().AnswerSni(SniAnswer::Reject("no"));
+    if (e.kind() == EventKind::kSniRequest) s.session().AnswerSni(SniAnswer::Reject("no"));
   };
   StreamLog log;
   ConnectOptions options;

@@ -98,11 +98,11 @@ EchoServer::EchoServer(uv_loop_t* loop, std::shared_ptr<const Context> context,
   cb.session_event = [this](Stream& s, const Event& e) {
     if (extra_.session_event) {
       extra_.session_event(s, e);
-    } else if (e.kind == EventKind::kSniRequest) {
+    } else if (e.kind() == EventKind::kSniRequest) {
       s.session().AnswerSni(SniAnswer::UseDefault());
-    } else if (e.kind == EventKind::kVerifyRequested) {
+    } else if (e.kind() == EventKind::kVerifyRequested) {
       s.session().CompleteVerification(false);
-    } else if (e.kind == EventKind::kSessionLookup) {
+    } else if (e.kind() == EventKind::kSessionLookup) {
       s.session().AnswerSessionLookup(std::nullopt);
     }
   };

@@ -184,21 +184,21 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   tls->set_owner_token(std::move(token));
   if (callbacks_->session_event || callbacks_->key_log) {
     tls->set_event_handler([cb = callbacks_](TlsStream& stream, const Event& e) {
-      if (e.kind == EventKind::kKeyLog) {
-        if (cb->key_log) cb->key_log(stream, e.data);
+      if (e.kind() == EventKind::kKeyLog) {
+        if (cb->key_log) cb->key_log(stream, e.get<event::KeyLog>().line);
       } else if (cb->session_event) {
         cb->session_event(stream, e);
-      } else if (e.kind == EventKind::kSniRequest) {
+      } else if (e.kind() == EventKind::kSniRequest) {
         stream.answer_sni(SniAnswer::UseDefault());
-      } else if (e.kind == EventKind::kSessionLookup) {
+      } else if (e.kind() == EventKind::kSessionLookup) {
         stream.answer_session_lookup(std::nullopt);
-      } else if (e.kind == EventKind::kVerifyRequested) {
+      } else if (e.kind() == EventKind::kVerifyRequested) {
         stream.complete_verification(false);
-      } else if (e.kind == EventKind::kAlpnRequest) {
+      } else if (e.kind() == EventKind::kAlpnRequest) {
         stream.answer_alpn(std::nullopt);
-      } else if (e.kind == EventKind::kSignRequest || e.kind == EventKind::kDecryptRequest) {
+      } else if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
         stream.fail_key_operation("nothing handles private-key operations (external_key)");
-      } else if (e.kind == EventKind::kEarlyDataCheck) {
+      } else if (e.kind() == EventKind::kEarlyDataCheck) {
         stream.answer_early_data(false);
       }
     });

@@ -308,10 +308,12 @@ class Stream {
   bool authorized() const { return handshake_info().authorized; }
   const std::string& authorization_error() const { return handshake_info().authorization_error; }
   const std::string& servername() const { return handshake_info().servername; }
-  const std::string& alpn_protocol() const { return handshake_info().alpn_protocol; }
-  const std::string& npn_protocol() const { return handshake_info().npn_protocol; }
-  const std::string& protocol() const { return handshake_info().protocol; }  // "TLSv1.3"
-  const std::string& cipher() const { return handshake_info().cipher; }
+  // nullopt: none negotiated.
+  const std::optional<std::string>& alpn_protocol() const { return handshake_info().alpn_protocol; }
+  const std::optional<std::string>& npn_protocol() const { return handshake_info().npn_protocol; }
+  std::optional<TlsVersion> version() const { return handshake_info().version; }
+  std::string_view protocol() const { return handshake_info().protocol(); }  // "TLSv1.3"
+  std::string_view cipher() const { return handshake_info().cipher; }
   bool session_reused() const { return handshake_info().session_reused; }
   // Node's getPeerCertificate(detailed); nullopt when the peer sent none.
   std::optional<PeerCertificate> peer_certificate(bool detailed = false) const {

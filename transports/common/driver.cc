@@ -35,7 +35,7 @@ size_t ReadLimit(const Session& session) {
 bool Paused(const Session& s) { return s.pause_pending(); }
 
 void DefaultAnswer(Session& session, const Event& event) {
-  switch (event.kind) {
+  switch (event.kind()) {
     case EventKind::kSniRequest:
       session.AnswerSni(SniAnswer::UseDefault());
       break;

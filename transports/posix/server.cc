@@ -312,7 +312,7 @@ bool Server::Dispatch(Entry& e) {
   Connection& conn = *e.conn;
   while (auto ev = conn.NextEvent()) {
     any = true;
-    switch (ev->kind) {
+    switch (ev->kind()) {
       case EventKind::kHandshakeDone:
         if (e.state != Entry::State::kHandshaking) break;
         e.state = Entry::State::kEstablished;
@@ -340,7 +340,7 @@ bool Server::Dispatch(Entry& e) {
         }
         break;
       case EventKind::kKeyLog:
-        if (callbacks_.key_log) callbacks_.key_log(conn, ev->data);
+        if (callbacks_.key_log) callbacks_.key_log(conn, ev->get<event::KeyLog>().line);
         break;
       case EventKind::kTrace:
         if (callbacks_.session_event) callbacks_.session_event(conn, *ev);
@@ -358,7 +358,7 @@ bool Server::Dispatch(Entry& e) {
       case EventKind::kPeerTruncated:
         break;  // reported below, once the plaintext before it was read
       case EventKind::kError:
-        if (e.state == Entry::State::kHandshaking) ClientError(e, ev->error);
+        if (e.state == Entry::State::kHandshaking) ClientError(e, ev->get<Error>());
         break;
       default:
         break;

@@ -384,12 +384,12 @@ bool StreamImpl::Dispatch() {
     std::optional<Event> ev = session_.NextEvent();
     if (!ev) break;
     any = true;
-    switch (ev->kind) {
+    switch (ev->kind()) {
       case EventKind::kHandshakeDone:
         if (timer_kind_ == TimerKind::kHandshake || timer_kind_ == TimerKind::kKick) StopTimer();
         if (!secure_reported_) {
           secure_reported_ = true;
-          Invoke(&StreamCallbacks::secure, ev->handshake);
+          Invoke(&StreamCallbacks::secure, ev->get<HandshakeInfo>());
         }
         break;
       case EventKind::kReadable:
@@ -399,9 +399,9 @@ bool StreamImpl::Dispatch() {
         break;  // Deliver() and MaybeFinish() act on the session's state
       case EventKind::kKeyLog:
         if (cb_.key_log) {
-          Invoke(&StreamCallbacks::key_log, std::string_view(ev->data));
+          Invoke(&StreamCallbacks::key_log, std::string_view(ev->get<event::KeyLog>().line));
         } else if (server_ && owner_) {
-          server_->KeyLog(*owner_, ev->data);
+          server_->KeyLog(*owner_, ev->get<event::KeyLog>().line);
         }
         break;
       default:  // pauses, kNewSession, kEarlyData

@@ -300,7 +300,7 @@ class Core {
   // credentials, a session lookup a miss, a verification a rejection).
   void DrainEvents() {
     while (std::optional<Event> e = session.NextEvent()) {
-      switch (e->kind) {
+      switch (e->kind()) {
         case EventKind::kPeerClosed:
           peer_end = PeerEnd::kClean;
           break;
