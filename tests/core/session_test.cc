@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "core/context.h"
@@ -207,6 +208,45 @@ TEST(Session, MovesAsAValueMidHandshakeAndKeepsItsBorrowedOutput) {
   std::string got(server.readable_bytes(), '\0');
   ASSERT_EQ(server.Read({reinterpret_cast<uint8_t*>(got.data()), got.size()}), text.size());
   EXPECT_EQ(got, text);
+}
+
+TEST(Session, EventsCarryTheTypedPayloadOfTheirKind) {
+  auto pair = MakePair(MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls13, nullptr,
+                                    [](ContextOptions& o) { o.key_log = true; }));
+  ASSERT_TRUE(pair->Handshake());
+  ASSERT_EQ(pair->Write(Side::kClient, "x"), 1u);
+  ASSERT_EQ(pair->Write(Side::kServer, "y"), 1u);  // delivers the tickets
+  pair->Pump();
+  size_t key_log = 0, handshakes = 0, sessions = 0;
+  for (const Event& e : pair->events(Side::kClient)) {
+    // kind() names the alternative held; no other payload type answers.
+    EXPECT_EQ(static_cast<size_t>(e.kind()), e.payload().index());
+    if (const auto* line = e.get_if<event::KeyLog>()) {
+      ++key_log;
+      EXPECT_EQ(e.kind(), EventKind::kKeyLog);
+      EXPECT_FALSE(line->line.empty());
+      EXPECT_EQ(line->line.find('\n'), std::string::npos);
+      EXPECT_EQ(e.get_if<HandshakeInfo>(), nullptr);
+      EXPECT_THROW(e.get<Error>(), std::bad_variant_access);
+    } else if (const auto* h = e.get_if<HandshakeInfo>()) {
+      ++handshakes;
+      EXPECT_EQ(h->version, TlsVersion::kTls13);
+      EXPECT_EQ(h->protocol(), "TLSv1.3");
+      EXPECT_FALSE(h->cipher.empty());
+      EXPECT_EQ(h->alpn_protocol, std::nullopt);  // none negotiated: absent, not "none"
+      EXPECT_EQ(h->npn_protocol, std::nullopt);
+    } else if (const auto* saved = e.get_if<SavedSession>()) {
+      ++sessions;
+      EXPECT_EQ(saved->protocol(), "TLSv1.3");
+    }
+  }
+  EXPECT_EQ(handshakes, 1u);
+  EXPECT_EQ(key_log, 5u);  // TLS 1.3: two handshake, two traffic secrets, the exporter
+  EXPECT_GE(sessions, 1u);
+  // An event is built from its payload alone.
+  Event made = event::SniRequest{"example.com"};
+  EXPECT_EQ(made.kind(), EventKind::kSniRequest);
+  EXPECT_EQ(made.get<event::SniRequest>().servername, "example.com");
 }
 
 TEST(Session, WritesBeforeTheHandshakeAreQueuedAndSentInOrder) {
