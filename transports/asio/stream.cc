@@ -9,18 +9,6 @@
 
 namespace sansio_tls::asio_tls {
 
-const char* PeerEndName(PeerEnd end) {
-  switch (end) {
-    case PeerEnd::kOpen:
-      return "open";
-    case PeerEnd::kClean:
-      return "clean";
-    case PeerEnd::kTruncated:
-      return "truncated";
-  }
-  return "?";
-}
-
 namespace detail {
 
 size_t RecvNow(int fd, std::span<uint8_t> out, std::error_code& ec) {

@@ -68,6 +68,16 @@ std::optional<Error> CloseError(const Session& session,
   return std::nullopt;
 }
 
+std::optional<Error> ServerArgsError(const Context* context, bool has_secure_connection) {
+  if (!context || context->role() != Role::kServer) {
+    return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a server context");
+  }
+  if (!has_secure_connection) {
+    return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a secure_connection callback");
+  }
+  return std::nullopt;
+}
+
 Error TruncatedError() {
   return MakeError(kErrTruncated,
                    "the peer's stream ended without close_notify; its data may be "

@@ -73,6 +73,10 @@ Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds ti
 Error EndTimeoutError(std::chrono::milliseconds timeout);
 Error PauseUnansweredError();
 
+// Why a server cannot start with |context| (it must be a server context) and a
+// secure_connection callback that is set or not: ERR_INVALID_ARG_VALUE; nullopt when it can.
+std::optional<Error> ServerArgsError(const Context* context, bool has_secure_connection);
+
 }  // namespace sansio_tls::transport
 
 #endif  // SANSIO_TLS_TRANSPORTS_COMMON_DRIVER_H_

@@ -41,11 +41,8 @@ struct Server::Entry {
 
 Result<std::unique_ptr<Server>> Server::Listen(std::shared_ptr<const Context> context,
                                                ServerOptions options, ServerCallbacks callbacks) {
-  if (!context || context->role() != Role::kServer) {
-    return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a server context");
-  }
-  if (!callbacks.secure_connection) {
-    return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a secure_connection callback");
+  if (auto error = transport::ServerArgsError(context.get(), bool(callbacks.secure_connection))) {
+    return *std::move(error);
   }
   std::unique_ptr<Server> s(new Server());
   s->options_ = std::move(options);

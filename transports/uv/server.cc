@@ -260,11 +260,8 @@ Result<std::unique_ptr<Server>> Server::Listen(uv_loop_t* loop,
                                                std::shared_ptr<const Context> context,
                                                ServerOptions options, ServerCallbacks callbacks) {
   if (!loop) return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen: loop is null");
-  if (!context || context->role() != Role::kServer) {
-    return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a server context");
-  }
-  if (!callbacks.secure_connection) {
-    return MakeError("ERR_INVALID_ARG_VALUE", "Server::Listen needs a secure_connection callback");
+  if (auto error = transport::ServerArgsError(context.get(), bool(callbacks.secure_connection))) {
+    return *std::move(error);
   }
   auto addr = BindAddress(loop, options.host, options.port);
   if (!addr.ok()) return addr.error();

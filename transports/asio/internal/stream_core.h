@@ -54,13 +54,10 @@ namespace sansio_tls::asio_tls {
 template <typename NextLayer>
 class Stream;
 
-// How the peer's side of the stream ended (same names as the POSIX transport).
-enum class PeerEnd {
-  kOpen,       // not ended (yet)
-  kClean,      // close_notify received
-  kTruncated,  // the transport ended (EOF or an error) without close_notify
-};
-const char* PeerEndName(PeerEnd end);
+// How the peer's side of the stream ended (transports/common/transport_types.h, shared
+// with the other transports).
+using transport::PeerEnd;
+using transport::PeerEndName;
 
 namespace detail {
 
