@@ -27,10 +27,9 @@ struct Contexts {
 // default options. Aborts if either cannot be built.
 inline Contexts MakeContexts() {
   testing::TestPki pki = testing::MakeTestPki();
-  auto s = Context::Create(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
-  auto c = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+  auto s = Context::Create(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
+  auto c = Context::Create(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
   if (!s.ok() || !c.ok()) std::abort();
   return {c.value(), s.value()};
 }

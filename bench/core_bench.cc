@@ -86,7 +86,8 @@ struct Fixture {
   std::shared_ptr<const Context> client, server;
 };
 
-std::shared_ptr<const Context> MakeContext(const ContextOptions& options) {
+template <class Options>
+std::shared_ptr<const Context> MakeContext(const Options& options) {
   auto ctx = Context::Create(options);
   if (!ctx.ok()) Die("Context::Create: " + ctx.error().message);
   return ctx.value();
@@ -112,20 +113,18 @@ const Fixture& GetFixture(const Scenario& sc) {
   f->pki = pki_it->second;
   f->scenario = sc;
   f->raw = RawContexts::Make(f->pki, sc);
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = f->pki.server.key_pem,
-                                        .cert_chain_pem = f->pki.server_chain_pem()},
-                        .ciphers = sc.ciphers,
-                        .min_version = ToVersion(sc.version),
-                        .max_version = ToVersion(sc.version)};
-  ContextOptions client{.role = Role::kClient,
-                        .ca_pems = {f->pki.root.cert_pem},
-                        .ciphers = sc.ciphers,
-                        .min_version = ToVersion(sc.version),
-                        .max_version = ToVersion(sc.version),
-                        // There is no switch to skip verification: without rejection the
-                        // chain and name are still checked to report `authorized` (Node).
-                        .reject_unauthorized = sc.verify};
+  ServerContextOptions server{.credentials = {.key_pem = f->pki.server.key_pem,
+                                              .cert_chain_pem = f->pki.server_chain_pem()},
+                              .ciphers = sc.ciphers,
+                              .min_version = ToVersion(sc.version),
+                              .max_version = ToVersion(sc.version)};
+  ClientContextOptions client{.ca_pems = {f->pki.root.cert_pem},
+                              .ciphers = sc.ciphers,
+                              .min_version = ToVersion(sc.version),
+                              .max_version = ToVersion(sc.version),
+                              // There is no switch to skip verification: without rejection the
+                              // chain and name are still checked to report `authorized` (Node).
+                              .reject_unauthorized = sc.verify};
   // TLS 1.2 by session ID: the server issues no tickets and keeps sessions in its cache.
   if (sc.tls12_session_ids) server.session_tickets = false;
   f->server = MakeContext(server);
@@ -397,8 +396,7 @@ std::shared_ptr<const Context> SniServer(int n) {
   auto& slot = cache[n];
   if (slot) return slot;
   const Fixture& f = SniFixture();
-  ContextOptions options{
-      .role = Role::kServer,
+  ServerContextOptions options{
       .credentials = {.key_pem = f.pki.server.key_pem, .cert_chain_pem = f.pki.server_chain_pem()}};
   for (int i = 0; i < n / 2; ++i) {
     options.sni_contexts.push_back({ExactName(i), options.credentials, {}});

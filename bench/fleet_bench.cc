@@ -31,10 +31,7 @@ const interop::PkiFiles& Pki() {
 }
 
 std::shared_ptr<const Context> ClientContext(TlsVersion v, bool tickets = true) {
-  ContextOptions o{.role = Role::kClient,
-                   .ca_pems = {Pki().pki.root.cert_pem},
-                   .min_version = v,
-                   .max_version = v};
+  ClientContextOptions o{.ca_pems = {Pki().pki.root.cert_pem}, .min_version = v, .max_version = v};
   o.session_tickets = tickets;
   return *Context::Create(o);
 }

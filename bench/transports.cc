@@ -684,9 +684,8 @@ int Main(int argc, char** argv) {
   std::ofstream(key) << pki.server.key_pem;
   std::ofstream(chain) << pki.server_chain_pem();
   // An attached server has its own certificate: the client does not verify it then.
-  auto client_context = Context::Create({.role = Role::kClient,
-                                         .ca_pems = {pki.root.cert_pem},
-                                         .reject_unauthorized = o.attach_pid == 0});
+  auto client_context = Context::Create(ClientContextOptions{
+      .ca_pems = {pki.root.cert_pem}, .reject_unauthorized = o.attach_pid == 0});
   if (!client_context.ok()) Die("client context: " + client_context.error().message);
 
   // Binaries come from the runfiles: bazel run's working directory, else next to argv[0].

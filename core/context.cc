@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/internal/cert_compression.h"
+#include "core/internal/context_config.h"
 #include "core/internal/ech.h"
 #include "core/internal/key_operation.h"
 #include "core/internal/pem.h"
@@ -40,19 +41,71 @@ CRYPTO_BUFFER_POOL* internal::SharedBufferPool() {
   return pool;
 }
 
-Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& options) {
+void internal::WipeSecrets(Credentials& c) {
+  OPENSSL_cleanse(c.key_pem.data(), c.key_pem.size());
+  OPENSSL_cleanse(c.passphrase.data(), c.passphrase.size());
+  OPENSSL_cleanse(c.pfx.data(), c.pfx.size());
+  c.key_pem.clear();
+  c.passphrase.clear();
+  c.pfx.clear();
+}
+
+void internal::WipeSecrets(ContextConfig& config) {
+  WipeSecrets(config.credentials);
+  for (Credentials& c : config.alternative_credentials) WipeSecrets(c);
+  for (SniContext& sni : config.sni_contexts) WipeSecrets(sni.credentials);
+  for (EchKey& k : config.ech_keys) WipeSecrets(k);
+}
+
+void internal::WipeSecrets(EchKey& key) {
+  OPENSSL_cleanse(key.private_key.data(), key.private_key.size());
+  key.private_key.clear();
+}
+
+Context::Context() : config_(std::make_unique<internal::ContextConfig>()) {}
+
+template <class Options>
+Result<std::shared_ptr<const Context>> Context::CreateFor(const Options& options, Role role) {
+  internal::ContextConfig config;
+  config.role = role;
+  internal::CopySharedFields(options, config);
+  auto built = CreateFromConfig(config);
+  internal::WipeSecrets(config);
+  return built;
+}
+
+Result<std::shared_ptr<const Context>> Context::Create(const ServerContextOptions& options) {
+  return CreateFor(options, Role::kServer);
+}
+
+Result<std::shared_ptr<const Context>> Context::Create(const ClientContextOptions& options) {
+  return CreateFor(options, Role::kClient);
+}
+
+template <class Options>
+static std::optional<Options> OptionsOf(const internal::ContextConfig& config, Role role) {
+  if (config.role != role) return std::nullopt;
+  Options options;
+  internal::CopySharedFields(config, options);
+  return options;
+}
+
+std::optional<ServerContextOptions> Context::server_options() const {
+  return OptionsOf<ServerContextOptions>(*config_, Role::kServer);
+}
+
+std::optional<ClientContextOptions> Context::client_options() const {
+  return OptionsOf<ClientContextOptions>(*config_, Role::kClient);
+}
+
+Result<std::shared_ptr<const Context>> Context::CreateFromConfig(
+    const internal::ContextConfig& options) {
   ERR_clear_error();
   std::shared_ptr<Context> ctx(new Context());
-  ctx->options_ = options;
+  ctx->role_ = options.role;
+  *ctx->config_ = options;
   // Secrets are not kept once loaded.
-  OPENSSL_cleanse(ctx->options_.credentials.key_pem.data(),
-                  ctx->options_.credentials.key_pem.size());
-  OPENSSL_cleanse(ctx->options_.credentials.passphrase.data(),
-                  ctx->options_.credentials.passphrase.size());
-  ctx->options_.credentials.key_pem.clear();
-  ctx->options_.credentials.passphrase.clear();
-  OPENSSL_cleanse(ctx->options_.credentials.pfx.data(), ctx->options_.credentials.pfx.size());
-  ctx->options_.credentials.pfx.clear();
+  internal::WipeSecrets(ctx->config_->credentials);
 
   for (TlsVersion v : {options.min_version, options.max_version}) {
     if (TlsVersionName(v).empty()) {
@@ -70,12 +123,6 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   }
 
   bool server = options.role == Role::kServer;
-  if (server ? static_cast<bool>(options.psk_client_callback)
-             : options.psk_server_callback || !options.psk_identity_hint.empty()) {
-    return MakeError("ERR_TLS_INVALID_CONFIG",
-                     server ? "psk_client_callback is a client option"
-                            : "psk_server_callback and psk_identity_hint are server options");
-  }
   if (!options.psk_identity_hint.empty() &&
       (!options.psk_server_callback || options.psk_identity_hint.size() > PSK_MAX_IDENTITY_LEN ||
        options.psk_identity_hint.find('\0') != std::string::npos)) {
@@ -166,12 +213,12 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
         : external ? internal::LoadChain(cred.cert_chain_pem)
                    : internal::LoadKeyAndChain(cred.key_pem, cred.passphrase, cred.cert_chain_pem);
     if (!loaded.ok()) return loaded.error();
-    if (has_pfx) ctx->options_.credentials.cert_chain_pem = internal::ChainToPem(loaded->chain);
+    if (has_pfx) ctx->config_->credentials.cert_chain_pem = internal::ChainToPem(loaded->chain);
     std::vector<CRYPTO_BUFFER*> raw;
     for (auto& b : loaded->chain) raw.push_back(b.get());
     // An external key: BoringSSL asks internal::ExternalKeyMethod() (core/key_operation.cc),
     // which pauses the session; the label is found through the serving SSL_CTX.
-    if (external) internal::SetExternalKeyLabel(ssl_ctx, &*ctx->options_.credentials.external_key);
+    if (external) internal::SetExternalKeyLabel(ssl_ctx, &*ctx->config_->credentials.external_key);
     if (!SSL_CTX_set_chain_and_key(ssl_ctx, raw.data(), raw.size(), loaded->key.get(),
                                    external ? internal::ExternalKeyMethod() : nullptr)) {
       ERR_clear_error();
@@ -233,21 +280,13 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
   }
   // Encrypted Client Hello (experimental, core/ech.h).
   if (!options.ech_keys.empty() || options.ech_grease) {
-    if (server ? options.ech_grease : !options.ech_keys.empty()) {
-      return MakeError(errc::kInvalidConfig, server ? "ech_grease is a client option"
-                                                    : "ech_keys is a server option; a client takes "
-                                                      "SessionOptions::ech_config_list");
-    }
     if (options.max_version < TlsVersion::kTls13) {
       return MakeError(errc::kInvalidConfig, "ECH needs TLS 1.3 (max_version)");
     }
     if (server) {
       if (auto error = internal::InstallEchKeys(ssl_ctx, options.ech_keys))
         return *std::move(error);
-      for (EchKey& k : ctx->options_.ech_keys) {  // the Context keeps no private key
-        OPENSSL_cleanse(k.private_key.data(), k.private_key.size());
-        k.private_key.clear();
-      }
+      for (EchKey& k : ctx->config_->ech_keys) internal::WipeSecrets(k);  // kept: none
     }
   }
   if (auto error = ctx->SetUpLifecycle()) return *std::move(error);
@@ -256,6 +295,7 @@ Result<std::shared_ptr<const Context>> Context::Create(const ContextOptions& opt
 }
 
 Context::~Context() {
+  internal::WipeSecrets(*config_);  // what a failed Create had not yet forgotten
   SSL_CTX_free(ssl_ctx_);
   X509_STORE_free(store_);
 }

@@ -28,8 +28,15 @@ std::optional<Error> ContextSlot::Set(std::shared_ptr<const Context> next) {
   return std::nullopt;
 }
 
-std::optional<Error> ContextSlot::Reload(const ContextOptions& options) {
-  auto built = Context::Create(options);
+std::optional<Error> ContextSlot::Reload(const ServerContextOptions& options) {
+  return SetBuilt(Context::Create(options));
+}
+
+std::optional<Error> ContextSlot::Reload(const ClientContextOptions& options) {
+  return SetBuilt(Context::Create(options));
+}
+
+std::optional<Error> ContextSlot::SetBuilt(Result<std::shared_ptr<const Context>> built) {
   if (!built.ok()) return built.error();
   return Set(std::move(built).value());
 }

@@ -31,13 +31,16 @@ class ContextSlot {
 
   // Reload builds a Context from |options| and sets it. On any error (invalid options, other
   // role) the current Context stays and the Error says why.
-  std::optional<Error> Reload(const ContextOptions& options);
+  std::optional<Error> Reload(const ServerContextOptions& options);
+  std::optional<Error> Reload(const ClientContextOptions& options);
 
   // A new Session from the current Context.
   Result<Session> NewSession(SessionOptions options = {}) const;
 
  private:
   mutable std::mutex mu_;
+  std::optional<Error> SetBuilt(Result<std::shared_ptr<const Context>> built);
+
   std::shared_ptr<const Context> current_;  // guarded by mu_
 };
 

@@ -6,7 +6,7 @@
 // A client that has a server's ECHConfigList (published in DNS HTTPS records) encrypts its
 // real ClientHello (the "inner" one: true server name, ...) under the server's public key
 // and sends it inside an "outer" ClientHello naming only the config's public name. A server
-// holding the matching private key (ContextOptions::ech_keys) decrypts it and serves the
+// holding the matching private key (ServerContextOptions::ech_keys) decrypts it and serves the
 // inner one; one that cannot serves the outer one, authenticated for the public name, and
 // sends its current configs (retry configs), with which the client connects again.
 #ifndef SANSIO_TLS_CORE_ECH_H_
@@ -52,7 +52,7 @@ std::vector<uint8_t> EchConfigList(std::span<const EchKey> keys);
 enum class EchStatus : uint8_t {
   kNotOffered,  // client: no ECHConfigList given and no GREASE; server: the ClientHello had no
                 // ECH extension
-  kGrease,      // client: sent a GREASE ECH extension (ContextOptions::ech_grease, no config)
+  kGrease,      // client: sent a GREASE ECH extension (ClientContextOptions::ech_grease, no config)
   kAccepted,    // the server decrypted the inner ClientHello; the connection is the inner one
   // Client: the server could not decrypt it and authenticated the outer handshake for the
   // public name; the connection fails with ERR_TLS_ECH_REJECTED and Session::

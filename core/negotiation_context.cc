@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "core/context.h"
+#include "core/internal/context_config.h"
 #include "core/internal/negotiation.h"
 #include "core/internal/pem.h"
 #include "core/internal/session_impl.h"
@@ -31,11 +32,6 @@
 
 namespace sansio_tls {
 namespace {
-
-void Cleanse(std::string& s) {
-  OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
 
 // Feeds a length-prefixed field, so ("ab","c") and ("a","bc") hash differently.
 void HashField(SHA256_CTX* sha, std::string_view field) {
@@ -167,11 +163,11 @@ struct NegotiationCallbacks {
   // (no_application_protocol).
   static int OnAlpn(SSL* ssl, const uint8_t** out, uint8_t* out_len, const uint8_t* in,
                     unsigned in_len, void* arg) {
-    if (static_cast<const Context*>(arg)->options().alpn_callback) {
+    if (static_cast<const Context*>(arg)->config().alpn_callback) {
       return AlpnAnswer(ssl, out, out_len, {in, in_len});
     }
     const std::vector<std::string>& prefs =
-        static_cast<const Context*>(arg)->options().alpn_protocols;
+        static_cast<const Context*>(arg)->config().alpn_protocols;
     if (prefs.empty()) return SSL_TLSEXT_ERR_NOACK;
     std::optional<size_t> i = SelectAlpn(prefs, {in, in_len});
     if (!i) return SSL_TLSEXT_ERR_ALERT_FATAL;
@@ -197,7 +193,7 @@ struct NegotiationCallbacks {
                          unsigned in_len, void* /*arg*/) {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return SSL_TLSEXT_ERR_ALERT_FATAL;
-    const std::vector<std::string>& prefs = s->context_->options().npn_protocols;
+    const std::vector<std::string>& prefs = s->context_->config().npn_protocols;
     NpnChoice choice = SelectNpn(prefs, {in, in_len});
     for (const std::string& p : prefs) {
       if (p == choice.send) {
@@ -217,23 +213,19 @@ struct NegotiationCallbacks {
 std::optional<Error> Context::SetUpNegotiation() {
   // The entries are moved out while sub-contexts copy the remaining options (so 10,000
   // entries are not copied 10,000 times), and always put back with their secrets wiped.
-  std::vector<SniContext> entries = std::move(options_.sni_contexts);
-  options_.sni_contexts.clear();
+  internal::ContextConfig& config = *config_;
+  std::vector<SniContext> entries = std::move(config.sni_contexts);
+  config.sni_contexts.clear();
   struct Restore {
-    ContextOptions& options;
+    internal::ContextConfig& config;
     std::vector<SniContext>& entries;
     ~Restore() {
-      for (SniContext& e : entries) {
-        Cleanse(e.credentials.key_pem);
-        Cleanse(e.credentials.passphrase);
-        OPENSSL_cleanse(e.credentials.pfx.data(), e.credentials.pfx.size());
-        e.credentials.pfx.clear();
-      }
-      options.sni_contexts = std::move(entries);
+      for (SniContext& e : entries) internal::WipeSecrets(e.credentials);
+      config.sni_contexts = std::move(entries);
     }
-  } restore{options_, entries};
+  } restore{config, entries};
 
-  const ContextOptions& o = options_;
+  const internal::ContextConfig& o = config;
   auto n = std::make_shared<internal::Negotiation>();
 
   std::vector<uint8_t> alpn_wire, npn_wire;
@@ -245,20 +237,6 @@ std::optional<Error> Context::SetUpNegotiation() {
   }
 
   if (o.role == Role::kClient) {
-    if (o.alpn_callback) {
-      return MakeError("ERR_TLS_INVALID_CONFIG",
-                       "alpn_callback is a server option; a client offers alpn_protocols");
-    }
-    if (!o.alternative_credentials.empty()) {
-      return MakeError("ERR_TLS_INVALID_CONFIG",
-                       "alternative_credentials is a server option; a client presents "
-                       "|credentials|");
-    }
-    if (!entries.empty() || o.sni_callback) {
-      return MakeError("ERR_TLS_INVALID_CONFIG",
-                       "sni_contexts and sni_callback are server options; a client sends "
-                       "its name with SessionOptions::servername");
-    }
     // SSL_CTX_set_alpn_protos returns 0 on success.
     if (!alpn_wire.empty() &&
         SSL_CTX_set_alpn_protos(ssl_ctx_, alpn_wire.data(),
@@ -296,15 +274,13 @@ std::optional<Error> Context::SetUpNegotiation() {
     }
     std::shared_ptr<const Context>& sub = by_entry[EntryKey(e)];
     if (!sub) {
-      ContextOptions sub_options = o;  // |entries| were moved out: no nested copies
+      internal::ContextConfig sub_options = o;  // |entries| were moved out: no nested copies
       sub_options.credentials = e.credentials;
       sub_options.ca_pems = e.ca_pems;
       sub_options.sni_callback = false;
       sub_options.ech_keys.clear();  // ECH is settled on the session's own context
-      auto built = Context::Create(sub_options);
-      Cleanse(sub_options.credentials.key_pem);
-      Cleanse(sub_options.credentials.passphrase);
-      OPENSSL_cleanse(sub_options.credentials.pfx.data(), sub_options.credentials.pfx.size());
+      auto built = Context::CreateFromConfig(sub_options);
+      internal::WipeSecrets(sub_options.credentials);
       if (!built.ok()) {
         // The pattern passed validation: only [A-Za-z0-9-._*], safe to print.
         return MakeError(built.error().code,
@@ -315,29 +291,23 @@ std::optional<Error> Context::SetUpNegotiation() {
     n->sni.Add(e.pattern, sub);  // validated above: cannot fail
   }
   if (!o.alternative_credentials.empty()) {
-    n->chains.push_back({KeyType(options_.credentials.cert_chain_pem), nullptr});
+    n->chains.push_back({KeyType(o.credentials.cert_chain_pem), nullptr});
     for (size_t i = 0; i < o.alternative_credentials.size(); ++i) {
-      ContextOptions alt_options = o;  // |entries| were moved out: no nested copies
+      internal::ContextConfig alt_options = o;  // |entries| were moved out: no nested copies
       alt_options.credentials = o.alternative_credentials[i];
       alt_options.alternative_credentials.clear();
       alt_options.sni_callback = false;
       alt_options.ech_keys.clear();
-      auto built = Context::Create(alt_options);
-      Cleanse(alt_options.credentials.key_pem);
-      Cleanse(alt_options.credentials.passphrase);
-      OPENSSL_cleanse(alt_options.credentials.pfx.data(), alt_options.credentials.pfx.size());
+      auto built = Context::CreateFromConfig(alt_options);
+      internal::WipeSecrets(alt_options.credentials);
       if (!built.ok()) {
         return MakeError(built.error().code, "alternative_credentials[" + std::to_string(i) +
                                                  "]: " + built.error().message);
       }
       n->chains.push_back(
-          {KeyType((*built)->options().credentials.cert_chain_pem), std::move(built).value()});
+          {KeyType((*built)->config().credentials.cert_chain_pem), std::move(built).value()});
       // Like the default credentials, the Context keeps no private key.
-      Credentials& kept = options_.alternative_credentials[i];
-      Cleanse(kept.key_pem);
-      Cleanse(kept.passphrase);
-      OPENSSL_cleanse(kept.pfx.data(), kept.pfx.size());
-      kept.pfx.clear();
+      internal::WipeSecrets(config.alternative_credentials[i]);
     }
   }
   if (!n->sni.empty() || o.sni_callback || !n->chains.empty() || o.alpn_callback ||
@@ -359,7 +329,7 @@ std::shared_ptr<const Context> Context::ContextForServername(std::string_view se
 int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
   // ECH (server with keys): BoringSSL decrypted the inner ClientHello before this callback,
   // and |hello| and SSL_get_servername are the inner one's; otherwise the outer one's.
-  if (!context_->options().ech_keys.empty()) {
+  if (!context_->config().ech_keys.empty()) {
     const uint8_t* ech = nullptr;
     size_t ech_len = 0;
     info_.ech = SSL_ech_accepted(ssl_) ? EchStatus::kAccepted
@@ -377,7 +347,7 @@ int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
       const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
       if (name == nullptr || *name == '\0') break;  // no name: the default credentials
       std::shared_ptr<const Context> chosen = context_->ContextForServername(name);
-      if (!chosen && context_->options().sni_callback) {
+      if (!chosen && context_->config().sni_callback) {
         sni_state_ = SniState::kPending;
         Push(event::SniRequest{name});
         return ssl_select_cert_retry;
@@ -388,7 +358,7 @@ int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
     }
   }
   // alpn_callback: the application chooses the protocol before the handshake goes on.
-  if (context_->options().alpn_callback) {
+  if (context_->config().alpn_callback) {
     Rare& r = rare();
     if (r.alpn_state == Rare::AlpnState::kPending) return ssl_select_cert_retry;
     const uint8_t* data = nullptr;
@@ -407,13 +377,13 @@ int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
     }
   }
   // early_data_check: the application vets the 0-RTT ticket before BoringSSL decides.
-  if (context_->options().early_data_check) {
+  if (context_->config().early_data_check) {
     if (rare_ && rare_->early_check == Rare::EarlyCheck::kPending) return ssl_select_cert_retry;
     if (!rare_ || rare_->early_check == Rare::EarlyCheck::kNone) {
       if (std::optional<std::string> identity = EarlyDataIdentity(hello)) {
         rare().early_check = Rare::EarlyCheck::kPending;
         Push(event::EarlyDataCheck{std::vector<uint8_t>(identity->begin(), identity->end()),
-                                   std::chrono::seconds(context_->options().session_timeout)});
+                                   std::chrono::seconds(context_->config().session_timeout)});
         return ssl_select_cert_retry;
       }
     }
@@ -481,7 +451,7 @@ std::optional<Error> SessionImpl::AnswerAlpn(std::optional<std::string> protocol
 }
 
 std::optional<std::string> SessionImpl::EarlyDataIdentity(const SSL_CLIENT_HELLO* hello) const {
-  if (!options_.early_data.value_or(context_->options().early_data)) return std::nullopt;
+  if (!options_.early_data.value_or(context_->config().early_data)) return std::nullopt;
   const uint8_t* data = nullptr;
   size_t len = 0;
   if (!SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_early_data, &data, &len) ||

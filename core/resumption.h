@@ -38,7 +38,7 @@ enum class EarlyData : uint8_t {
 const char* EarlyDataName(EarlyData e);  // "none", "accepted", "rejected"
 
 // Where a server keeps TLS 1.2 session-ID sessions. Tickets (TLS 1.2 and 1.3) need no
-// server state and work in every mode unless ContextOptions::session_tickets is false.
+// server state and work in every mode unless *ContextOptions::session_tickets is false.
 enum class SessionCacheMode : uint8_t {
   kOff,       // no session IDs are issued
   kInternal,  // an in-memory LRU cache owned by the Context (session_cache_size entries)
@@ -101,7 +101,7 @@ class SavedSession {
 };
 
 // TicketKeys: the keys that seal and open session tickets (AES-256-GCM, random nonces).
-// A server Context uses ContextOptions::ticket_keys, or a fresh ring of its own. Share one
+// A server Context uses ServerContextOptions::ticket_keys, or a fresh ring of its own. Share one
 // ring between contexts (e.g. across a credential reload) and tickets stay valid; copy keys
 // between processes with Get()/Set() to share tickets across a fleet. All methods are
 // thread-safe and may run while sessions use the keys.

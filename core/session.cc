@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/internal/context_config.h"
 #include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
 #include "core/x509/hostname.h"
@@ -64,13 +65,13 @@ struct SessionCallbacks {
       s->post_handshake_read_ = true;
     }
   }
-  // ContextOptions::psk_client_callback / psk_server_callback (TLS 1.2 PSK suites). A found
-  // key authenticates the peer: no certificate follows in these suites.
+  // ClientContextOptions::psk_client_callback / ServerContextOptions::psk_server_callback (TLS 1.2
+  // PSK suites). A found key authenticates the peer: no certificate follows in these suites.
   static unsigned PskClient(SSL* ssl, const char* hint, char* identity, unsigned max_identity_len,
                             uint8_t* psk, unsigned max_psk_len) {
     SessionImpl* s = From(ssl);
     std::optional<PskIdentity> answer =
-        s->context_->options().psk_client_callback(hint ? std::string_view(hint) : "");
+        s->context_->config().psk_client_callback(hint ? std::string_view(hint) : "");
     if (!answer || answer->key.empty() || answer->identity.size() >= max_identity_len ||
         answer->key.size() > max_psk_len || answer->identity.find('\0') != std::string::npos) {
       return 0;  // BoringSSL: PSK_IDENTITY_NOT_FOUND
@@ -83,7 +84,7 @@ struct SessionCallbacks {
   static unsigned PskServer(SSL* ssl, const char* identity, uint8_t* psk, unsigned max_psk_len) {
     SessionImpl* s = From(ssl);
     std::optional<std::vector<uint8_t>> key =
-        s->context_->options().psk_server_callback(identity ? std::string_view(identity) : "");
+        s->context_->config().psk_server_callback(identity ? std::string_view(identity) : "");
     if (!key || key->empty() || key->size() > max_psk_len) return 0;  // unknown_psk_identity
     std::memcpy(psk, key->data(), key->size());
     s->PskAuthenticated();
@@ -225,7 +226,7 @@ bool SessionImpl::Init(std::optional<Error>* error) {
   if (!bio) return false;
   SSL_set_bio(ssl_, bio, bio);  // one reference, owned by ssl_
 
-  const ContextOptions& copts = context_->options();
+  const internal::ContextConfig& copts = context_->config();
   SSL_set_info_callback(ssl_, SessionCallbacks::Info);
   if (options_.trace) {
     SSL_set_msg_callback_arg(ssl_, this);
@@ -660,7 +661,7 @@ void SessionImpl::OnHandshakeDone() {
     info_.ech = EchStatus::kAccepted;
   } else if (role() == Role::kClient) {
     info_.ech = !options_.ech_config_list.empty() ? EchStatus::kRejected
-                : context_->options().ech_grease  ? EchStatus::kGrease
+                : context_->config().ech_grease   ? EchStatus::kGrease
                                                   : EchStatus::kNotOffered;
   }  // server: set when the ClientHello was read (SelectCertificate)
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP

@@ -66,8 +66,9 @@ struct HandshakeInfo {
   // The master secret covers the handshake transcript (RFC 7627 extended master secret, or
   // TLS 1.3); false: a TLS 1.2-or-older peer without it (triple-handshake exposure).
   bool extended_master_secret = false;
-  // TLS 1.2 PSK suite (ContextOptions::psk_*_callback): the identity used (client: ours;
-  // server: the client's); empty otherwise.
+  // TLS 1.2 PSK suite (ClientContextOptions::psk_client_callback,
+  // ServerContextOptions::psk_server_callback): the identity used (client: ours; server: the
+  // client's); empty otherwise.
   std::string psk_identity;
   // Encrypted Client Hello (experimental, core/ech.h). Also set in handshake_info() after a
   // client's ERR_TLS_ECH_REJECTED (kRejected) and a server's failed handshake.
@@ -87,17 +88,17 @@ enum class EventKind {
   kSessionLookup,    // server, kExternal cache: the handshake waits for AnswerSessionLookup()
   kEarlyData,        // server: 0-RTT data is readable (Read() it) before the handshake
                      // completed; an attacker may replay it
-  kKeyLog,           // ContextOptions::key_log: one NSS key-log line
-  kVerifyRequested,  // ContextOptions::verify_callback: the handshake waits for
+  kKeyLog,           // *ContextOptions::key_log: one NSS key-log line
+  kVerifyRequested,  // *ContextOptions::verify_callback: the handshake waits for
                      // CompleteVerification(); peer_certificate() holds the certificate
-  kAlpnRequest,      // server, ContextOptions::alpn_callback: the handshake waits for
+  kAlpnRequest,      // server, ServerContextOptions::alpn_callback: the handshake waits for
                      // AnswerAlpn()
   kTrace,            // SessionOptions::trace (TraceMessage): a protocol message sent or received
   kSignRequest,      // Credentials::external_key: the handshake waits for
                      // CompleteKeyOperation() with a signature
   kDecryptRequest,   // Credentials::external_key, TLS 1.2 RSA key exchange: the handshake
                      // waits for CompleteKeyOperation() with a raw RSA decryption
-  kEarlyDataCheck,   // server, ContextOptions::early_data_check: the client offers 0-RTT; the
+  kEarlyDataCheck,   // server, ServerContextOptions::early_data_check: the client offers 0-RTT; the
                      // handshake waits for AnswerEarlyData()
 };
 
@@ -264,7 +265,7 @@ struct SessionOptions {
   // verified for and only if its verification result passes reject_unauthorized; expired
   // or refused sessions end in a full handshake. HandshakeInfo::session_reused tells.
   std::optional<SavedSession> session;
-  // Overrides ContextOptions::early_data for this connection.
+  // Overrides *ContextOptions::early_data for this connection.
   std::optional<bool> early_data;
   // Bound on plaintext accepted by Write() but not yet handed out as ciphertext (queued
   // before the handshake, or encrypted and not yet consumed). Write() accepts less when full.
@@ -427,7 +428,7 @@ class Session {
   // True from kVerifyRequested until CompleteVerification() (or a failure).
   bool verify_pending() const;
 
-  // ---- SNI callback (ContextOptions::sni_callback) -------------------------------------
+  // ---- SNI callback (ServerContextOptions::sni_callback) -------------------------------------
   // AnswerSni answers the pending kSniRequest and resumes the handshake (output may follow).
   // Returns an Error, changing nothing, when no request is pending or |answer| is unusable
   // (kUseContext with a null or client Context). kReject fails the session with its error.
@@ -435,7 +436,7 @@ class Session {
   // True from kSniRequest until AnswerSni() (or a failure).
   bool sni_pending() const;
 
-  // ---- ALPN callback (ContextOptions::alpn_callback) -----------------------------------
+  // ---- ALPN callback (ServerContextOptions::alpn_callback) -----------------------------------
   // AnswerAlpn answers the pending kAlpnRequest and resumes the handshake: |protocol| (one
   // the client offered) is selected; nullopt refuses the connection with a fatal
   // no_application_protocol alert (as Node's ALPNCallback returning undefined). Returns an
@@ -461,7 +462,7 @@ class Session {
   // True from kSignRequest or kDecryptRequest until answered (or a failure).
   bool key_operation_pending() const;
 
-  // ---- 0-RTT anti-replay (ContextOptions::early_data_check) --------------------------
+  // ---- 0-RTT anti-replay (ServerContextOptions::early_data_check) --------------------------
   // AnswerEarlyData answers the pending kEarlyDataCheck and resumes the handshake: accept
   // lets BoringSSL take the early data (if the ticket and its age allow it); a refusal
   // rejects it (HandshakeInfo::early_data kRejected, reason "disabled") and the handshake
@@ -519,7 +520,7 @@ class Session {
   // the connection is not TLS 1.3, not established, closing or failed. The peer's key
   // updates are handled (and answered) without any call.
   std::optional<Error> KeyUpdate(bool request_peer = true);
-  uint64_t key_updates_sent() const;  // by KeyUpdate() and the ContextOptions budgets
+  uint64_t key_updates_sent() const;  // by KeyUpdate() and the context options' budgets
   // Client: the OCSP response the server stapled (DER, not validated; a resumed session
   // keeps its original one), empty if none. Borrowed until the next call on this session.
   std::span<const uint8_t> ocsp_response() const;

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "core/context.h"
+#include "core/internal/context_config.h"
 #include "core/internal/lifecycle.h"
 #include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
@@ -72,7 +73,7 @@ struct LifecycleCallbacks {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return 1;
     SavedSession saved = SavedSession::Wrap(std::move(owned), s->CurrentAuth());
-    const ContextOptions& o = s->context_->options();
+    const internal::ContextConfig& o = s->context_->config();
     if (s->role() == Role::kClient) {
       s->QueueNewSession(std::move(saved));
     } else if (SSL_SESSION_get_protocol_version(saved.ssl_session()) < TLS1_3_VERSION &&
@@ -92,7 +93,7 @@ struct LifecycleCallbacks {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s || id_len <= 0) return nullptr;
     std::span<const uint8_t> wanted(id, static_cast<size_t>(id_len));
-    const ContextOptions& o = s->context_->options();
+    const internal::ContextConfig& o = s->context_->config();
     std::optional<SavedSession> found;
     if (o.session_cache == SessionCacheMode::kInternal && s->context_->session_store_) {
       found = s->context_->session_store_->Get(wanted, internal::ScopedClock::Now());
@@ -131,10 +132,10 @@ struct LifecycleCallbacks {
   static int TicketSeal(SSL* ssl, uint8_t* out, size_t* out_len, size_t max_out_len,
                         const uint8_t* in, size_t in_len) {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
-    if (!s || !s->context_->options().ticket_keys) return 0;
+    if (!s || !s->context_->config().ticket_keys) return 0;
     std::vector<uint8_t> plain = EncodeTicketPrefix(s->CurrentAuth());
     plain.insert(plain.end(), in, in + in_len);
-    bool ok = s->context_->options().ticket_keys->Seal(plain, out, max_out_len, out_len);
+    bool ok = s->context_->config().ticket_keys->Seal(plain, out, max_out_len, out_len);
     OPENSSL_cleanse(plain.data(), plain.size());
     return ok ? 1 : 0;
   }
@@ -142,9 +143,9 @@ struct LifecycleCallbacks {
   static ssl_ticket_aead_result_t TicketOpen(SSL* ssl, uint8_t* out, size_t* out_len,
                                              size_t max_out_len, const uint8_t* in, size_t in_len) {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
-    if (!s || !s->context_->options().ticket_keys) return ssl_ticket_aead_ignore_ticket;
+    if (!s || !s->context_->config().ticket_keys) return ssl_ticket_aead_ignore_ticket;
     std::vector<uint8_t> plain;
-    if (!s->context_->options().ticket_keys->Open({in, in_len}, &plain)) {
+    if (!s->context_->config().ticket_keys->Open({in, in_len}, &plain)) {
       return ssl_ticket_aead_ignore_ticket;  // unknown or rotated-out key, or tampered
     }
     internal::AuthInfo auth;
@@ -165,7 +166,7 @@ struct LifecycleCallbacks {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
     // The session's own context decides: after an SNI switch BoringSSL calls the callback
     // of the chosen context, which may not have asked for key logging.
-    if (!s || !s->context_->options().key_log) return;
+    if (!s || !s->context_->config().key_log) return;
     s->Push(event::KeyLog{line});
   }
 
@@ -194,7 +195,7 @@ const SSL_TICKET_AEAD_METHOD kTicketMethod = {
 // ---- Context ------------------------------------------------------------------------
 
 std::optional<Error> Context::SetUpLifecycle() {
-  ContextOptions& o = options_;
+  internal::ContextConfig& o = *config_;
   SSL_CTX* ctx = ssl_ctx_;
   if (o.session_timeout == 0) {
     return MakeError("ERR_TLS_INVALID_CONFIG", "session_timeout must be at least 1 second");
@@ -262,7 +263,7 @@ std::string SessionImpl::CheckedName() const {
 }
 
 bool SessionImpl::InitLifecycle() {
-  const ContextOptions& o = context_->options();
+  const internal::ContextConfig& o = context_->config();
   SSL_set_early_data_enabled(ssl_, options_.early_data.value_or(o.early_data) ? 1 : 0);
   if (role() == Role::kClient && options_.session) {
     const SavedSession& saved = *options_.session;
@@ -281,7 +282,7 @@ bool SessionImpl::InitLifecycle() {
 }
 
 bool SessionImpl::AcceptResumption(const internal::AuthInfo& auth) const {
-  const ContextOptions& o = context_->options();
+  const internal::ContextConfig& o = context_->config();
   return !(o.request_cert && o.reject_unauthorized && auth.verified && !auth.authorized);
 }
 
@@ -419,7 +420,7 @@ bool SessionImpl::ReadEarlyData(int* r) {
 }
 
 bool SessionImpl::OnHandshakeLifecycle() {
-  const ContextOptions& o = context_->options();
+  const internal::ContextConfig& o = context_->config();
   bool accepted = SSL_early_data_accepted(ssl_);
   const char* reason = SSL_early_data_reason_string(SSL_get_early_data_reason(ssl_));
   info_.early_data_reason = reason ? reason : "";
@@ -508,7 +509,7 @@ void SessionImpl::CountWritten(size_t n) {
   if (n > 0) k.updates_without_data = 0;
   k.bytes_since_update += n;
   k.records_since_update += (n + SSL3_RT_MAX_PLAIN_LENGTH - 1) / SSL3_RT_MAX_PLAIN_LENGTH;
-  const ContextOptions& o = context_->options();
+  const internal::ContextConfig& o = context_->config();
   bool due = (o.key_update_after_bytes && k.bytes_since_update >= o.key_update_after_bytes) ||
              (o.key_update_after_records && k.records_since_update >= o.key_update_after_records);
   if (due && SSL_version(ssl_) >= TLS1_3_VERSION) SendKeyUpdate(SSL_KEY_UPDATE_NOT_REQUESTED);

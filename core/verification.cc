@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "core/internal/context_config.h"
 #include "core/internal/session_impl.h"
 #include "core/internal/session_rare.h"
 #include "core/session.h"
@@ -211,7 +212,7 @@ int SessionImpl::VerifyPeer(uint8_t* out_alert) {
     verify_rejected_ = true;
     return ssl_verify_invalid;
   }
-  const ContextOptions& o = context_->options();
+  const internal::ContextConfig& o = context_->config();
   if (role() == Role::kClient) {
     // ECH rejected: this handshake only authenticates the retry configs, which are trusted
     // only from a server proven for the public name, whatever reject_unauthorized or a
@@ -239,7 +240,7 @@ int SessionImpl::VerifyPeer(uint8_t* out_alert) {
 }
 
 bool SessionImpl::RefuseUnauthorizedClient() {
-  const ContextOptions& o = context_->options();
+  const internal::ContextConfig& o = context_->config();
   if (!o.request_cert) return false;
   bool missing = !verify_done_;  // also a resumed session created without a certificate
   if (missing) {

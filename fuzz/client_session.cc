@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  info.authorization_error.c_str());
     }
     FUZZ_CHECK(info.servername == ClientSessionOptions(config).servername, "servername changed");
-    const auto& offered = ClientContext(config)->options().alpn_protocols;
+    const std::vector<std::string> offered =
+        ClientContext(config)->client_options()->alpn_protocols;
     FUZZ_CHECK(!info.alpn_protocol ||
                    std::find(offered.begin(), offered.end(), *info.alpn_protocol) != offered.end(),
                "ALPN \"%s\" was not offered", info.alpn_protocol.value_or("").c_str());

@@ -79,8 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto key_part = in.Until(std::string_view("\0\0", 2));
   auto cert_part = in.Rest();
 
-  ContextOptions options;
-  options.role = server ? Role::kServer : Role::kClient;
+  ServerContextOptions options;  // its shared fields only, for a client
   std::string key(key_part.begin(), key_part.end());
   if (factory_key) {
     const FactoryCredential& f = Factory(type);
@@ -120,7 +119,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  auto ctx = Context::Create(options);
+  auto ctx = server ? Context::Create(options)
+                    : Context::Create(ClientContextOptions{.credentials = options.credentials,
+                                                           .ca_pems = options.ca_pems,
+                                                           .crl_pems = options.crl_pems});
   if (!ctx.ok()) {
     const Error& e = ctx.error();
     FUZZ_CHECK(e.code.rfind("ERR_", 0) == 0, "error code \"%s\"", e.code.c_str());
@@ -147,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (ctx.ok()) {
-    const Credentials& kept = ctx.value()->options().credentials;
+    const Credentials kept = (server ? ctx.value()->server_options()->credentials
+                                     : ctx.value()->client_options()->credentials);
     FUZZ_CHECK(kept.key_pem.empty() && kept.passphrase.empty() && kept.pfx.empty(),
                "the context kept the private key, passphrase or pfx");
     auto session = Session::Create(ctx.value(), {});

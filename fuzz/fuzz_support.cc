@@ -139,7 +139,7 @@ void FixedTime(const SSL*, timeval* out) {
   out->tv_usec = 0;
 }
 
-void ApplyVersions(ContextOptions& o, int versions) {
+void ApplyVersions(auto& o, int versions) {
   if (versions == 1) o.min_version = TlsVersion::kTls13;
   if (versions == 2) o.max_version = TlsVersion::kTls12;
 }
@@ -171,13 +171,16 @@ const std::vector<std::string> kClientAlpn[] = {{}, {"h2", "http/1.1"}, {"foo"},
 
 }  // namespace
 
-std::shared_ptr<const Context> BuildContext(const ContextOptions& options, Harness harness) {
+template <class Options>
+std::shared_ptr<const Context> BuildContext(const Options& options, Harness harness) {
   ScopedRandomStream stream(RandomStream::kOther);
   auto ctx = Context::Create(options);
   FUZZ_CHECK(ctx.ok(), "fixture context: %s", ctx.ok() ? "" : ctx.error().message.c_str());
   Tweak(ctx.value(), harness);
   return ctx.value();
 }
+template std::shared_ptr<const Context> BuildContext(const ServerContextOptions&, Harness);
+template std::shared_ptr<const Context> BuildContext(const ClientContextOptions&, Harness);
 
 const Pki& FixedPki() {
   static const Pki* pki = new Pki(BuildPki());
@@ -224,10 +227,9 @@ std::vector<uint8_t> ClientConfig::ToBytes() const {
           static_cast<uint8_t>(alpn | npn << 2 | name << 3)};
 }
 
-ContextOptions ServerContextOptions(const ServerConfig& config) {
+ServerContextOptions ServerOptionsFor(const ServerConfig& config) {
   const Pki& pki = FixedPki();
-  ContextOptions o;
-  o.role = Role::kServer;
+  ServerContextOptions o;
   o.credentials = {pki.server_key_pem, "", pki.server_cert_pem};
   o.ca_pems = {pki.root_pem};
   o.request_cert = config.request_cert;
@@ -248,15 +250,14 @@ std::shared_ptr<const Context> ServerContext(const ServerConfig& config) {
   int key = Norm(config.versions) | config.request_cert << 2 | config.reject_unauthorized << 3 |
             config.sni_mode << 4 | config.alpn << 6 | config.npn << 7;
   auto& slot = (*cache)[key];
-  if (!slot) slot = BuildContext(ServerContextOptions(config), Harness::kStateless);
+  if (!slot) slot = BuildContext(ServerOptionsFor(config), Harness::kStateless);
   return slot;
 }
 
 std::shared_ptr<const Context> AltServerContext() {
   static const std::shared_ptr<const Context>* alt = [] {
     const Pki& pki = FixedPki();
-    ContextOptions o;
-    o.role = Role::kServer;
+    ServerContextOptions o;
     o.credentials = {pki.wild_key_pem, "", pki.wild_cert_pem};
     o.ca_pems = {pki.root_pem};
     o.alpn_protocols = {"http/1.1"};
@@ -276,10 +277,9 @@ SniAnswer SniAnswerFor(const ServerConfig& config) {
   }
 }
 
-ContextOptions ClientContextOptions(const ClientConfig& config) {
+ClientContextOptions ClientOptionsFor(const ClientConfig& config) {
   const Pki& pki = FixedPki();
-  ContextOptions o;
-  o.role = Role::kClient;
+  ClientContextOptions o;
   if (config.with_certificate) o.credentials = {pki.client_key_pem, "", pki.client_cert_pem};
   o.ca_pems = {pki.root_pem};
   o.reject_unauthorized = config.reject_unauthorized;
@@ -294,7 +294,7 @@ std::shared_ptr<const Context> ClientContext(const ClientConfig& config) {
   int key = Norm(config.versions) | config.with_certificate << 2 | config.reject_unauthorized << 3 |
             config.alpn << 4 | config.npn << 6;
   auto& slot = (*cache)[key];
-  if (!slot) slot = BuildContext(ClientContextOptions(config), Harness::kStateless);
+  if (!slot) slot = BuildContext(ClientOptionsFor(config), Harness::kStateless);
   return slot;
 }
 

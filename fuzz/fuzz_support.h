@@ -150,8 +150,8 @@ struct ClientConfig {
 };
 
 // The options a configuration stands for (credentials from FixedPki()).
-ContextOptions ServerContextOptions(const ServerConfig& config);
-ContextOptions ClientContextOptions(const ClientConfig& config);
+ServerContextOptions ServerOptionsFor(const ServerConfig& config);
+ClientContextOptions ClientOptionsFor(const ClientConfig& config);
 
 // What the harness changes in a context built by BuildContext. Both: peers' Ed25519
 // signatures are accepted. kStateless also fixes BoringSSL's clock (kFuzzTime) and turns the
@@ -160,7 +160,8 @@ ContextOptions ClientContextOptions(const ClientConfig& config);
 // (SessionOptions::verify_time), caches and ticket keys as configured: build its contexts
 // anew for every input.
 enum class Harness { kStateless, kLifecycle };
-std::shared_ptr<const Context> BuildContext(const ContextOptions& options, Harness harness);
+template <class Options>
+std::shared_ptr<const Context> BuildContext(const Options& options, Harness harness);
 
 // Contexts built once per configuration (Harness::kStateless) and kept for the process.
 std::shared_ptr<const Context> ServerContext(const ServerConfig& config);
@@ -218,7 +219,7 @@ class SessionChecker {
   }
   // True once a kSignRequest or kDecryptRequest was drained.
   bool key_requested() const { return key_requested_; }
-  // ALPN callback (ContextOptions::alpn_callback, server): how kAlpnRequest is answered.
+  // ALPN callback (ServerContextOptions::alpn_callback, server): how kAlpnRequest is answered.
   // kAtOnce: when drained (or by AnswerPending() when deferred); kLate: only by
   // AnswerPending(); kNever: never. |refuse|: AnswerAlpn(nullopt), else the client's first
   // offered protocol. Without this a kAlpnRequest is a failed check.

@@ -417,7 +417,7 @@ void CheckAlpnOutcome(Connection& c, const Lifecycle& l, bool fits, const Client
                  "ALPN: \"%s\" answered, \"%s\" negotiated",
                  sch.alpn_answered() ? sch.alpn_answered()->c_str() : "(none)",
                  sa.value_or("(none)").c_str());
-      FUZZ_CHECK(sch.alpn_offered() == ClientContextOptions(cc).alpn_protocols,
+      FUZZ_CHECK(sch.alpn_offered() == ClientOptionsFor(cc).alpn_protocols,
                  "the request carried another list");
     }
   }
@@ -605,13 +605,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t write_buffer = (static_cast<size_t>(in.Byte()) + 1) * 256;
 
   // Fresh contexts for every input: caches, ticket keys and 0-RTT state live in them.
-  ContextOptions sco = ServerContextOptions(sc), cco = ClientContextOptions(cc);
-  for (ContextOptions* o : {&sco, &cco}) {
-    o->session_tickets = !l.tickets_off;
-    o->early_data = l.early_data;
-    o->key_log = l.key_log;
-    o->session_timeout = l.timeout;
-  }
+  ServerContextOptions sco = ServerOptionsFor(sc);
+  ClientContextOptions cco = ClientOptionsFor(cc);
+  auto lifecycle = [&l](auto& o) {
+    o.session_tickets = !l.tickets_off;
+    o.early_data = l.early_data;
+    o.key_log = l.key_log;
+    o.session_timeout = l.timeout;
+  };
+  lifecycle(sco);
+  lifecycle(cco);
   sco.session_cache = l.cache;
   sco.verify_callback = l.server_verify;
   if (l.staple) sco.credentials.ocsp_response = kOcsp;

@@ -82,11 +82,11 @@ class SessionImpl : private internal::BioEndpoint {
   std::optional<Error> CompleteVerification(bool accept, std::string code = {});
   bool verify_pending() const;
 
-  // ---- SNI callback (ContextOptions::sni_callback) -------------------------------------
+  // ---- SNI callback (ServerContextOptions::sni_callback) -------------------------------------
   std::optional<Error> AnswerSni(SniAnswer answer);
   bool sni_pending() const;
 
-  // ---- ALPN callback (ContextOptions::alpn_callback) -----------------------------------
+  // ---- ALPN callback (ServerContextOptions::alpn_callback) -----------------------------------
   std::optional<Error> AnswerAlpn(std::optional<std::string> protocol);
   bool alpn_pending() const;
 
@@ -95,7 +95,7 @@ class SessionImpl : private internal::BioEndpoint {
   std::optional<Error> FailKeyOperation(std::string message = {});
   bool key_operation_pending() const;
 
-  // ---- 0-RTT anti-replay (ContextOptions::early_data_check) --------------------------
+  // ---- 0-RTT anti-replay (ServerContextOptions::early_data_check) --------------------------
   std::optional<Error> AnswerEarlyData(bool accept);
   bool early_data_check_pending() const;
 
@@ -116,7 +116,7 @@ class SessionImpl : private internal::BioEndpoint {
   std::optional<Error> AnswerSessionLookup(std::optional<SavedSession> found);
   bool session_lookup_pending() const;
   std::optional<Error> KeyUpdate(bool request_peer = true);
-  uint64_t key_updates_sent() const;  // by KeyUpdate() and the ContextOptions budgets
+  uint64_t key_updates_sent() const;  // by KeyUpdate() and the context options' budgets
   std::span<const uint8_t> ocsp_response() const;
   uint64_t early_data_bytes() const;
 
@@ -234,7 +234,7 @@ class SessionImpl : private internal::BioEndpoint {
   SniState sni_state_ = SniState::kNone;
   bool npn_no_overlap_ = false;                 // client: NPN fell back to our first choice
   std::optional<SavedSession> latest_session_;  // client: saved_session()
-  internal::KeyUpdateCounters key_updates_;     // ContextOptions::key_update_after_*
+  internal::KeyUpdateCounters key_updates_;     // *ContextOptions::key_update_after_*
   std::vector<SavedSession> stashed_sessions_;  // new sessions seen before kHandshakeDone
   // Rarely used state (external-cache lookups, 0-RTT, a ticket's verdict, SNI choice,
   // host-name failure text), allocated on first use (core/internal/session_rare.h).

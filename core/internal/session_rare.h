@@ -19,7 +19,7 @@ struct SessionImpl::Rare {
   internal::Lifecycle life;                    // external-cache lookups, 0-RTT, ticket verdict
   std::string hostname_reason;                 // why the host-name check failed
   std::shared_ptr<const Context> sni_context;  // credentials chosen by SNI; null: context_
-  // ContextOptions::alpn_callback: where the request stands, and the answer.
+  // ServerContextOptions::alpn_callback: where the request stands, and the answer.
   enum class AlpnState : uint8_t { kNone, kPending, kAnswered };
   AlpnState alpn_state = AlpnState::kNone;
   std::vector<std::string> alpn_offered;   // the client's list while pending
@@ -31,7 +31,7 @@ struct SessionImpl::Rare {
   std::vector<uint8_t> key_op_result;      // kAnswered
   std::string key_op_failure;              // kFailed: the application's message
   std::vector<uint8_t> ech_retry_configs;  // client: after ERR_TLS_ECH_REJECTED
-  // ContextOptions::early_data_check: where the check stands.
+  // ServerContextOptions::early_data_check: where the check stands.
   enum class EarlyCheck : uint8_t { kNone, kPending, kAnswered };
   EarlyCheck early_check = EarlyCheck::kNone;
 };

@@ -65,7 +65,7 @@ Result<std::shared_ptr<const CertificateList>> SystemCaCertificates(const std::s
 }
 
 std::optional<Error> ConfigureVerification(SSL_CTX* ssl_ctx, X509_STORE* store,
-                                           const ContextOptions& options) {
+                                           const ContextConfig& options) {
   for (size_t i = 0; i < options.crl_pems.size(); ++i) {
     auto crls = ParseCrls(options.crl_pems[i]);
     if (!crls.ok()) {

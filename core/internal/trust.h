@@ -12,6 +12,7 @@
 
 #include "core/context.h"
 #include "core/error.h"
+#include "core/internal/context_config.h"
 
 namespace sansio_tls::internal {
 
@@ -21,7 +22,7 @@ namespace sansio_tls::internal {
 // (BoringSSL's defaults plus Ed25519). Returns the Error on failure (ERR_TLS_INVALID_CRL
 // naming the entry; ERR_TLS_INVALID_CA naming the unreadable or malformed bundle).
 std::optional<Error> ConfigureVerification(SSL_CTX* ssl_ctx, X509_STORE* store,
-                                           const ContextOptions& options);
+                                           const ContextConfig& options);
 
 // The certificates of the PEM bundle at |path|: read and parsed once per file version
 // (path, size, modification time), then shared process-wide. Thread-safe. Errors:

@@ -198,7 +198,16 @@ void TlsFlags::Add(Cli& cli, Role role) {
   }
 }
 
-std::optional<std::string> TlsFlags::Apply(ContextOptions* options) {
+std::optional<std::string> TlsFlags::Apply(ServerContextOptions* options) {
+  return ApplyTo(options);
+}
+
+std::optional<std::string> TlsFlags::Apply(ClientContextOptions* options) {
+  return ApplyTo(options);
+}
+
+template <class Options>
+std::optional<std::string> TlsFlags::ApplyTo(Options* options) {
   std::string error;
   for (const std::string& path : ca) {
     auto pem = ReadFile(path, &error);
@@ -241,11 +250,13 @@ std::optional<std::string> TlsFlags::Apply(ContextOptions* options) {
   HandshakeExtras extras{.channel_binding = channel_binding,
                          .negotiation = !groups.empty() || !sigalgs.empty()};
   extras.ech = !ech_public_name.empty() || !ech_config.empty() || ech_grease;
-  if (!ech_public_name.empty()) {
-    auto key = MakeEchKey(1, ech_public_name);
-    if (!key.ok()) return "--ech-public-name: " + key.error().message;
-    options->ech_keys = {*key};
-    SetListeningEchConfigList(EchConfigList(options->ech_keys));
+  if constexpr (requires { options->ech_keys; }) {  // a server's flag
+    if (!ech_public_name.empty()) {
+      auto key = MakeEchKey(1, ech_public_name);
+      if (!key.ok()) return "--ech-public-name: " + key.error().message;
+      options->ech_keys = {*key};
+      SetListeningEchConfigList(EchConfigList(options->ech_keys));
+    }
   }
   if (!ech_config.empty()) {
     if (ech_config.size() % 2 != 0 ||
@@ -258,7 +269,7 @@ std::optional<std::string> TlsFlags::Apply(ContextOptions* options) {
           static_cast<uint8_t>(std::stoul(ech_config.substr(i, 2), nullptr, 16)));
     }
   }
-  options->ech_grease = ech_grease;
+  if constexpr (requires { options->ech_grease; }) options->ech_grease = ech_grease;  // client
   if (!keymat_export.empty()) {
     size_t comma = keymat_export.rfind(',');
     std::string length = comma == std::string::npos ? "" : keymat_export.substr(comma + 1);

@@ -75,9 +75,9 @@ struct TlsFlags {
   bool reject_unauthorized = true;
   std::string keymat_export;     // --keymat-export LABEL,LENGTH
   bool channel_binding = false;  // --channel-binding
-  std::string groups;            // --groups a,b,... (ContextOptions::ecdh_curve)
+  std::string groups;            // --groups a,b,... (*ContextOptions::ecdh_curve)
   std::string sigalgs;           // --sigalgs a,b,... (verify and signing algorithms)
-  bool compress_cert = true;     // --compress-cert (ContextOptions::certificate_compression)
+  bool compress_cert = true;     // --compress-cert (*ContextOptions::certificate_compression)
   // Encrypted Client Hello (experimental). Server: --ech-public-name NAME generates a key
   // and reports its ECHConfigList when listening. Client: --ech-config HEX (an
   // ECHConfigList), --ech-grease. Either adds "ech" to the handshake report.
@@ -92,9 +92,14 @@ struct TlsFlags {
   // Reads the files and fills |*options| (and the handshake report's extras, output.h); an
   // error message (a usage error) on failure.
   // --ech-config is decoded into |ech_config_list| (for SessionOptions::ech_config_list).
-  std::optional<std::string> Apply(ContextOptions* options);
+  std::optional<std::string> Apply(ServerContextOptions* options);
+  std::optional<std::string> Apply(ClientContextOptions* options);
   // The per-connection flags: --trace and --max-send-fragment.
   void ApplySession(SessionOptions* options) const;
+
+ private:
+  template <class Options>
+  std::optional<std::string> ApplyTo(Options* options);
 };
 
 // Reads a whole file; nullopt (with |*error| set) when it cannot.

@@ -55,11 +55,10 @@ int main(int argc, char** argv) {
   // An ephemeral CA and a server certificate for "localhost".
   testing::TestPki pki = testing::MakeTestPki();
 
-  auto server_ctx = Context::Create(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
+  auto server_ctx = Context::Create(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
   if (!server_ctx) return Fail("demo: server context", server_ctx.error());
-  auto client_ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+  auto client_ctx = Context::Create(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
   if (!client_ctx) return Fail("demo: client context", client_ctx.error());
 
   auto pair =

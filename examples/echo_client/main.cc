@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
   if (!session_out.empty()) config.session_out = session_out;
 
-  ContextOptions options{.role = Role::kClient};
+  ClientContextOptions options{};
   if (auto error = tls.Apply(&options)) return cli.Usage(*error);
   config.session.ech_config_list = tls.ech_config_list;
   tls.ApplySession(&config.session);

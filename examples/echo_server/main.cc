@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
                "repeatable, the first key seals; reloaded on SIGHUP");
   if (auto exit_status = cli.Parse(argc, argv)) return *exit_status;
 
-  ContextOptions options{.role = Role::kServer, .request_cert = request_cert};
+  ServerContextOptions options{.request_cert = request_cert};
   if (auto error = tls.Apply(&options)) return cli.Usage(*error);
   tls.ApplySession(&config.session);
   std::string error;

@@ -53,12 +53,11 @@ int main(int argc, char** argv) {
 
   testing::TestPki pki = testing::MakeTestPki();
   // The server's context: the chain only. The key is handed to the signer alone.
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.cert_chain_pem = pki.server_chain_pem()}};
+  ServerContextOptions server{.credentials = {.cert_chain_pem = pki.server_chain_pem()}};
   server.credentials.external_key = "signer:localhost";
   auto server_ctx = Context::Create(server);
   if (!server_ctx) return Fail("remote_signer: server context", server_ctx.error());
-  auto client_ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+  auto client_ctx = Context::Create(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
   if (!client_ctx) return Fail("remote_signer: client context", client_ctx.error());
 
   Signer signer(pki.server.key, [](const Event& request, const std::vector<uint8_t>& result) {

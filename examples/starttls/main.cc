@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   config.port = static_cast<uint16_t>(port >= 0 ? port : config.mode == "server" ? 8025 : 0);
 
   if (config.mode == "client") {
-    ContextOptions options{.role = Role::kClient, .reject_unauthorized = reject_unauthorized};
+    ClientContextOptions options{.reject_unauthorized = reject_unauthorized};
     std::string error;
     for (const std::string& path : ca) {
       auto pem = ReadFile(path, &error);
@@ -54,13 +54,12 @@ int main(int argc, char** argv) {
   } else {
     // An ephemeral PKI; in both mode the client trusts its root.
     testing::TestPki pki = testing::MakeTestPki();
-    auto server = Context::Create(
-        {.role = Role::kServer,
-         .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
+    auto server = Context::Create(ServerContextOptions{
+        .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
     if (!server.ok()) return Fail(server.error().message);
     config.server_context = *server;
     config.root_fingerprint = Sha256Fingerprint(pki.root.der);
-    auto client = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+    auto client = Context::Create(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
     if (!client.ok()) return Fail(client.error().message);
     config.client_context = *client;
   }

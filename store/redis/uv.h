@@ -20,7 +20,7 @@ std::unique_ptr<RedisSessionCache> MakeUvCache(uv_loop_t* loop, Options options)
 // HandleUvEvent answers |stream|'s external session-cache events from |cache| (call it from
 // the server's session_event callback): kSessionLookup is looked up asynchronously and
 // answered (then stream.Advance()) unless the stream is gone by then; kNewSession is
-// stored; kEarlyDataCheck (ContextOptions::early_data_check) accepts the 0-RTT only when
+// stored; kEarlyDataCheck (ServerContextOptions::early_data_check) accepts the 0-RTT only when
 // CheckEarlyData() says its ticket identity is fresh fleet-wide (then |on_early_data_check|,
 // if set, is told the verdict). Returns false, doing nothing, for other events. |cache| must
 // outlive the calls it has not answered yet (destroying it answers them).

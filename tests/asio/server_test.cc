@@ -196,12 +196,12 @@ TEST(AsioServer, HandshakeTimeoutIsOneClientError) {
 TEST(AsioServer, JunkAndRejectedClientsAreClientErrorsNeverSecureConnections) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();
-  auto strict = test::MustCreate({.role = Role::kServer,
-                                  .credentials = {.key_pem = ctx.pki.server.key_pem,
-                                                  .cert_chain_pem = ctx.pki.server_chain_pem()},
-                                  .ca_pems = {ctx.pki.root.cert_pem},
-                                  .request_cert = true,
-                                  .reject_unauthorized = true});
+  auto strict = test::MustCreate(
+      ServerContextOptions{.credentials = {.key_pem = ctx.pki.server.key_pem,
+                                           .cert_chain_pem = ctx.pki.server_chain_pem()},
+                           .ca_pems = {ctx.pki.root.cert_pem},
+                           .request_cert = true,
+                           .reject_unauthorized = true});
   std::vector<ClientErrorInfo> errors;
   std::atomic<int> secure{0};
   auto s = Server::Listen(ioc, strict, {},
@@ -249,10 +249,9 @@ TEST(AsioServer, SetContextServesNewConnectionsWithTheNewCertificate) {
   Contexts ctx = MakeContexts();
   testing::Cert other = testing::MakeSigned(
       {.subject = {{"CN", "renewed"}}, .dns_names = {"localhost"}}, ctx.pki.intermediate);
-  auto renewed = test::MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = other.key_pem,
-                       .cert_chain_pem = other.cert_pem + ctx.pki.intermediate.cert_pem}});
+  auto renewed = test::MustCreate(ServerContextOptions{
+      .credentials = {.key_pem = other.key_pem,
+                      .cert_chain_pem = other.cert_pem + ctx.pki.intermediate.cert_pem}});
   auto server = MustListen(ioc, ctx, {}, EchoCallbacks());
   ASSERT_TRUE(server);
   std::vector<std::string> cns;

@@ -255,7 +255,7 @@ TEST(AsioStream, UntrustedServerFailsTheHandshakeWithNodesCode) {
   Contexts ctx = MakeContexts();
   testing::Cert other_root =
       testing::MakeSelfSigned({.subject = {{"CN", "Other Root"}}, .is_ca = true});
-  auto other_client = test::MustCreate({.role = Role::kClient, .ca_pems = {other_root.cert_pem}});
+  auto other_client = test::MustCreate(ClientContextOptions{.ca_pems = {other_root.cert_pem}});
   StreamPair p{nullptr, nullptr};
   {
     auto [c, s] = SocketPair(ioc);
@@ -953,16 +953,15 @@ TEST(AsioStream, SniPauseAnsweredLaterFromATimer) {
   testing::Cert other = testing::MakeSigned(
       {.subject = {{"CN", "other.test"}}, .dns_names = {"other.test"}}, ctx.pki.intermediate);
   // (key_log on both: the secrets are logged by the context SNI switched to.)
-  auto other_ctx = test::MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = other.key_pem,
-                       .cert_chain_pem = other.cert_pem + ctx.pki.intermediate.cert_pem},
-       .key_log = true});
-  auto server_ctx = test::MustCreate({.role = Role::kServer,
-                                      .credentials = {.key_pem = ctx.pki.server.key_pem,
-                                                      .cert_chain_pem = ctx.pki.server_chain_pem()},
-                                      .sni_callback = true,
-                                      .key_log = true});
+  auto other_ctx = test::MustCreate(ServerContextOptions{
+      .credentials = {.key_pem = other.key_pem,
+                      .cert_chain_pem = other.cert_pem + ctx.pki.intermediate.cert_pem},
+      .key_log = true});
+  auto server_ctx = test::MustCreate(
+      ServerContextOptions{.credentials = {.key_pem = ctx.pki.server.key_pem,
+                                           .cert_chain_pem = ctx.pki.server_chain_pem()},
+                           .sni_callback = true,
+                           .key_log = true});
   auto [c, s] = SocketPair(ioc);
   TlsSocket client(std::move(c), ctx.client, {.servername = "other.test"});
   TlsSocket server(std::move(s), server_ctx);
@@ -1016,10 +1015,10 @@ TEST(AsioStream, AHandlerSetAfterConstructionSeesTheClientHellosTrace) {
 TEST(AsioStream, UnansweredPauseEndsAtTheHandshakeTimeout) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();
-  auto server_ctx = test::MustCreate({.role = Role::kServer,
-                                      .credentials = {.key_pem = ctx.pki.server.key_pem,
-                                                      .cert_chain_pem = ctx.pki.server_chain_pem()},
-                                      .sni_callback = true});
+  auto server_ctx = test::MustCreate(
+      ServerContextOptions{.credentials = {.key_pem = ctx.pki.server.key_pem,
+                                           .cert_chain_pem = ctx.pki.server_chain_pem()},
+                           .sni_callback = true});
   auto [c, s] = SocketPair(ioc);
   TlsSocket client(std::move(c), ctx.client, {.servername = "nobody.test"});
   TlsSocket server(std::move(s), server_ctx);
@@ -1039,12 +1038,12 @@ TEST(AsioStream, UnansweredPauseEndsAtTheHandshakeTimeout) {
 TEST(AsioStream, PausesWithoutAHandlerGetDefaultAnswers) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();
-  auto server_ctx = test::MustCreate({.role = Role::kServer,
-                                      .credentials = {.key_pem = ctx.pki.server.key_pem,
-                                                      .cert_chain_pem = ctx.pki.server_chain_pem()},
-                                      .sni_callback = true});
+  auto server_ctx = test::MustCreate(
+      ServerContextOptions{.credentials = {.key_pem = ctx.pki.server.key_pem,
+                                           .cert_chain_pem = ctx.pki.server_chain_pem()},
+                           .sni_callback = true});
   auto verifying_client = test::MustCreate(
-      {.role = Role::kClient, .ca_pems = {ctx.pki.root.cert_pem}, .verify_callback = true});
+      ClientContextOptions{.ca_pems = {ctx.pki.root.cert_pem}, .verify_callback = true});
   auto [c, s] = SocketPair(ioc);
   StreamPair p{std::make_unique<TlsSocket>(std::move(c), verifying_client,
                                            SessionOptions{.servername = "localhost"}),

@@ -25,7 +25,8 @@ struct Contexts {
   std::shared_ptr<const Context> client, server;
 };
 
-inline std::shared_ptr<const Context> MustCreate(const ContextOptions& options) {
+template <class Options>
+std::shared_ptr<const Context> MustCreate(const Options& options) {
   auto c = Context::Create(options);
   EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().code + ": " + c.error().message);
   return c.ok() ? c.value() : nullptr;
@@ -35,17 +36,15 @@ inline Contexts MakeContexts(TlsVersion version = TlsVersion::kTls13,
                              std::vector<std::string> alpn = {}) {
   Contexts c;
   c.pki = testing::MakeTestPki();
-  c.server = MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = c.pki.server.key_pem, .cert_chain_pem = c.pki.server_chain_pem()},
-       .min_version = version,
-       .max_version = version,
-       .alpn_protocols = alpn});
-  c.client = MustCreate({.role = Role::kClient,
-                         .ca_pems = {c.pki.root.cert_pem},
-                         .min_version = version,
-                         .max_version = version,
-                         .alpn_protocols = alpn});
+  c.server = MustCreate(ServerContextOptions{
+      .credentials = {.key_pem = c.pki.server.key_pem, .cert_chain_pem = c.pki.server_chain_pem()},
+      .min_version = version,
+      .max_version = version,
+      .alpn_protocols = alpn});
+  c.client = MustCreate(ClientContextOptions{.ca_pems = {c.pki.root.cert_pem},
+                                             .min_version = version,
+                                             .max_version = version,
+                                             .alpn_protocols = alpn});
   return c;
 }
 

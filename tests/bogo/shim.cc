@@ -356,7 +356,7 @@ void CheckSupported(const Config& c) {
   }
 }
 
-// Names of BoGo's group code points as ContextOptions::ecdh_curve spells them.
+// Names of BoGo's group code points as *ContextOptions::ecdh_curve spells them.
 std::string GroupName(int id) {
   switch (id) {
     case 21:
@@ -383,10 +383,14 @@ struct State {
   int64_t clock = static_cast<int64_t>(time(nullptr));
 };
 
-ContextOptions BuildContextOptions(const Config& c, State& state, std::string* key) {
-  ContextOptions o;
-  bool server = c.Has("-server");
-  o.role = server ? Role::kServer : Role::kClient;
+// The options |c| asks for, of the role it names (-server): Options is ServerContextOptions
+// or ClientContextOptions. |*key| identifies them, so that a context is rebuilt only when they
+// change.
+template <class Options>
+Options BuildContextOptions(const Config& c, State& state, std::string* key) {
+  Options o;
+  constexpr bool server = std::is_same_v<Options, ServerContextOptions>;
+  bool request_cert = false;
   std::ostringstream k;
   if (c.Has("-key-file") || c.Has("-cert-file")) {
     o.credentials.key_pem = ReadFile(c.Str("-key-file"));
@@ -420,8 +424,9 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.verify_callback = true;  // answered in Connection: accept, or reject (-verify-fail)
     o.reject_unauthorized = true;
   }
-  if (server) {
-    o.request_cert = c.Has("-verify-peer") || c.Has("-require-any-client-certificate");
+  if constexpr (server) {
+    request_cert = o.request_cert =
+        c.Has("-verify-peer") || c.Has("-require-any-client-certificate");
     // -verify-peer overrides -require-any-client-certificate's FAIL_IF_NO_PEER_CERT, as in
     // BoringSSL's shim; reject_unauthorized refuses a client that sent no certificate.
     o.reject_unauthorized = c.Has("-require-any-client-certificate") && !c.Has("-verify-peer");
@@ -452,13 +457,14 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
   // BoGo assumes BoringSSL's own defaults ("ALL", the client's order); ours are narrower
   // (docs/security.md), so the shim asks for BoringSSL's unless a test names a list.
   o.ciphers = "ALL";
-  o.honor_cipher_order = false;
+  bool server_order = false;
   if (c.Has("-cipher")) {
     o.ciphers = c.Str("-cipher");
-    o.honor_cipher_order = server;  // as BoringSSL's shim does with -cipher
+    server_order = server;  // as BoringSSL's shim does with -cipher
   }
-  if (c.Has("-server-preference")) o.honor_cipher_order = true;
-  k << "cipher=" << o.ciphers << ";order=" << o.honor_cipher_order << ";";
+  if (c.Has("-server-preference")) server_order = true;
+  if constexpr (server) o.honor_cipher_order = server_order;
+  k << "cipher=" << o.ciphers << ";order=" << server_order << ";";
   for (int g : c.Ints("-curves")) {
     if (!o.ecdh_curve.empty()) o.ecdh_curve += ":";
     o.ecdh_curve += GroupName(g);
@@ -509,8 +515,10 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     o.session_tickets = false;
     k << "noticket;";
   }
-  o.ticket_keys = state.ticket_keys;
-  if (server) o.session_cache = SessionCacheMode::kExternal;
+  if constexpr (server) {
+    o.ticket_keys = state.ticket_keys;
+    o.session_cache = SessionCacheMode::kExternal;
+  }
   if (c.Has("-enable-early-data")) {
     o.early_data = true;
     k << "early;";
@@ -521,7 +529,7 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
   if (c.Has("-psk")) {
     std::string psk = c.Str("-psk"), identity = c.Str("-psk-identity");
     std::vector<uint8_t> key(psk.begin(), psk.end());
-    if (server) {
+    if constexpr (server) {
       o.psk_identity_hint = identity;
       o.psk_server_callback = [identity, key](std::string_view id) {
         if (id != identity) fprintf(stderr, "Client PSK identity did not match.\n");
@@ -539,10 +547,31 @@ ContextOptions BuildContextOptions(const Config& c, State& state, std::string* k
     k << "psk=" << psk << "," << identity << ";";
   }
   // A server staples whenever it has a response; the flag matters to clients only.
-  if (c.Has("-enable-ocsp-stapling") && !server) o.request_ocsp = true;
-  k << "role=" << server << ";verify=" << o.request_cert << o.reject_unauthorized << ";";
+  if constexpr (!server) o.request_ocsp = c.Has("-enable-ocsp-stapling");
+  k << "role=" << server << ";verify=" << request_cert << o.reject_unauthorized << ";";
   *key = k.str();
   return o;
+}
+
+// Builds state.context from |c| unless the current one was built from the same options. A
+// new server context still resumes the old one's sessions: the ticket keys are shared
+// (State::ticket_keys) and the session-ID cache is ours (kExternal).
+template <class Options>
+void UpdateContext(const Config& c, State& state) {
+  std::string key;
+  Options o = BuildContextOptions<Options>(c, state, &key);
+  if (state.context && key == state.context_key) return;
+  auto ctx = Context::Create(o);
+  if (!ctx.ok() && ctx.error().code == errc::kInvalidCiphers && !c.Has("-min-version") &&
+      o.min_version < TlsVersion::kTls12 && o.max_version >= TlsVersion::kTls12) {
+    // BoringSSL keeps its TLS 1.0 floor under a -cipher list of TLS 1.2 suites only,
+    // which ours refuses as useless; the versions those suites allow remain.
+    o.min_version = TlsVersion::kTls12;
+    ctx = Context::Create(o);
+  }
+  if (!ctx.ok()) FailWithError(ctx.error());
+  state.context = ctx.value();
+  state.context_key = key;
 }
 
 // One TLS connection over a connected, blocking socket.
@@ -948,22 +977,10 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < count; ++i) {
     const Config& c = i == 0 ? initial : resume;
     if (i > 0 && !c.Has("-server") && !state.client_session) Fail("no session to offer");
-    std::string key;
-    ContextOptions o = BuildContextOptions(c, state, &key);
-    if (!state.context || key != state.context_key) {
-      // A new server context still resumes the old one's sessions: the ticket keys are
-      // shared (State::ticket_keys) and the session-ID cache is ours (kExternal).
-      auto ctx = Context::Create(o);
-      if (!ctx.ok() && ctx.error().code == errc::kInvalidCiphers && !c.Has("-min-version") &&
-          o.min_version < TlsVersion::kTls12 && o.max_version >= TlsVersion::kTls12) {
-        // BoringSSL keeps its TLS 1.0 floor under a -cipher list of TLS 1.2 suites only,
-        // which ours refuses as useless; the versions those suites allow remain.
-        o.min_version = TlsVersion::kTls12;
-        ctx = Context::Create(o);
-      }
-      if (!ctx.ok()) FailWithError(ctx.error());
-      state.context = ctx.value();
-      state.context_key = key;
+    if (c.Has("-server")) {
+      UpdateContext<ServerContextOptions>(c, state);
+    } else {
+      UpdateContext<ClientContextOptions>(c, state);
     }
     int fd = Connect(c);
     Connection conn(fd, c, retry, state, i > 0);

@@ -236,14 +236,10 @@ Built Build(const CodeCase& cc, Checked checked, TlsVersion version, bool reject
   static const Pki pki("codes");
   static const Pki stranger("stranger", KeyType::kEcdsaP256, 50);
   Setup setup = cc.make(pki, stranger, checked);
-  ContextOptions server{.role = Role::kServer,
-                        .min_version = version,
-                        .max_version = version,
-                        .reject_unauthorized = reject_unauthorized};
-  ContextOptions client{.role = Role::kClient,
-                        .min_version = version,
-                        .max_version = version,
-                        .reject_unauthorized = reject_unauthorized};
+  ServerContextOptions server{
+      .min_version = version, .max_version = version, .reject_unauthorized = reject_unauthorized};
+  ClientContextOptions client{
+      .min_version = version, .max_version = version, .reject_unauthorized = reject_unauthorized};
   SessionOptions client_session{.servername = "localhost"};
   SessionOptions server_session;
   if (checked == Checked::kServerCert) {
@@ -406,18 +402,15 @@ TEST_P(ServerMatrix, CompletesThenReportsOrRefusesAsNodeDoes) {
   static const Cert revoked = pki.Client();
   static const std::vector<std::string> crls = pki.Crls({revoked});
 
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = pki.CredentialsFor(pki.Server()),
-                        .ca_pems = {pki.root.cert_pem},
-                        .crl_pems = crls,
-                        .min_version = version,
-                        .max_version = version,
-                        .request_cert = request_cert,
-                        .reject_unauthorized = reject};
-  ContextOptions client{.role = Role::kClient,
-                        .ca_pems = {pki.root.cert_pem},
-                        .min_version = version,
-                        .max_version = version};
+  ServerContextOptions server{.credentials = pki.CredentialsFor(pki.Server()),
+                              .ca_pems = {pki.root.cert_pem},
+                              .crl_pems = crls,
+                              .min_version = version,
+                              .max_version = version,
+                              .request_cert = request_cert,
+                              .reject_unauthorized = reject};
+  ClientContextOptions client{
+      .ca_pems = {pki.root.cert_pem}, .min_version = version, .max_version = version};
   switch (cert) {
     case ClientCert::kNone:
       break;
@@ -503,16 +496,13 @@ TEST(ServerRefusal, ASessionFromARefusedConnectionNeverResumesIntoAcceptance) {
   for (TlsVersion v : {TlsVersion::kTls13, TlsVersion::kTls12}) {
     for (bool with_cert : {true, false}) {
       SCOPED_TRACE(VersionName(v) + (with_cert ? " untrusted cert" : " no cert"));
-      auto server = MustCreate({.role = Role::kServer,
-                                .credentials = pki.CredentialsFor(pki.Server()),
-                                .ca_pems = {pki.root.cert_pem},
-                                .min_version = v,
-                                .max_version = v,
-                                .request_cert = true});
-      ContextOptions client_options{.role = Role::kClient,
-                                    .ca_pems = {pki.root.cert_pem},
-                                    .min_version = v,
-                                    .max_version = v};
+      auto server = MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(pki.Server()),
+                                                    .ca_pems = {pki.root.cert_pem},
+                                                    .min_version = v,
+                                                    .max_version = v,
+                                                    .request_cert = true});
+      ClientContextOptions client_options{
+          .ca_pems = {pki.root.cert_pem}, .min_version = v, .max_version = v};
       if (with_cert) client_options.credentials = stranger.CredentialsFor(stranger.Client());
       auto client = MustCreate(client_options);
       auto first = MustPair(client, server);
@@ -533,18 +523,22 @@ TEST(ServerRefusal, ASessionFromARefusedConnectionNeverResumesIntoAcceptance) {
 // ---- Defaults -----------------------------------------------------------------------------
 
 TEST(AuthorizationDefaults, AreCurrentNodes) {
-  ContextOptions o;
-  EXPECT_TRUE(o.reject_unauthorized);
-  EXPECT_FALSE(o.request_cert);
-  EXPECT_FALSE(o.verify_callback);
-  EXPECT_FALSE(o.use_system_ca);
+  ServerContextOptions s;
+  EXPECT_TRUE(s.reject_unauthorized);
+  EXPECT_FALSE(s.request_cert);
+  EXPECT_FALSE(s.verify_callback);
+  EXPECT_FALSE(s.use_system_ca);
+  ClientContextOptions c;
+  EXPECT_TRUE(c.reject_unauthorized);
+  EXPECT_FALSE(c.verify_callback);
+  EXPECT_FALSE(c.use_system_ca);
 }
 
 TEST(AuthorizationDefaults, AClientRejectsAServerItCannotVerify) {
   Pki pki("defaults");
-  auto pair = MustPair(
-      MustCreate({.role = Role::kClient}),
-      MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server())}));
+  auto pair =
+      MustPair(MustCreate(ClientContextOptions{}),
+               MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(pki.Server())}));
   ASSERT_TRUE(pair);
   EXPECT_FALSE(pair->Handshake());
   ASSERT_TRUE(pair->client().failed());
@@ -555,8 +549,8 @@ TEST(AuthorizationDefaults, AClientRejectsAServerItCannotVerify) {
 TEST(AuthorizationDefaults, TheHostNameFallsBackToHostThenLocalhost) {
   Pki pki("fallback");
   auto server = MustCreate(
-      {.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server("host.example"))});
-  auto client = MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+      ServerContextOptions{.credentials = pki.CredentialsFor(pki.Server("host.example"))});
+  auto client = MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
   struct Case {
     SessionOptions options;
     bool authorized;

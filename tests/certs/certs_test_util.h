@@ -87,7 +87,8 @@ struct Pki {
 
 inline std::string Describe(const Error& e) { return e.code + ": " + e.message; }
 
-inline std::shared_ptr<const Context> MustCreate(const ContextOptions& options) {
+template <class Options>
+std::shared_ptr<const Context> MustCreate(const Options& options) {
   auto ctx = Context::Create(options);
   EXPECT_TRUE(ctx.ok()) << (ctx.ok() ? "" : Describe(ctx.error()));
   return ctx.ok() ? ctx.value() : nullptr;

@@ -73,17 +73,15 @@ class KeyTypes : public ::testing::TestWithParam<KeyCase> {};
 TEST_P(KeyTypes, AuthenticateBothSides) {
   const KeyCase& c = GetParam();
   Pki pki(std::string("keys ") + c.name, c.type, 80);
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = pki.CredentialsFor(pki.Server()),
-                            .ca_pems = {pki.root.cert_pem},
-                            .min_version = c.version,
-                            .max_version = c.version,
-                            .request_cert = true});
-  auto client = MustCreate({.role = Role::kClient,
-                            .credentials = pki.CredentialsFor(pki.Client()),
-                            .ca_pems = {pki.root.cert_pem},
-                            .min_version = c.version,
-                            .max_version = c.version});
+  auto server = MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(pki.Server()),
+                                                .ca_pems = {pki.root.cert_pem},
+                                                .min_version = c.version,
+                                                .max_version = c.version,
+                                                .request_cert = true});
+  auto client = MustCreate(ClientContextOptions{.credentials = pki.CredentialsFor(pki.Client()),
+                                                .ca_pems = {pki.root.cert_pem},
+                                                .min_version = c.version,
+                                                .max_version = c.version});
   auto pair = MustPair(client, server);
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(pair->client().authorized()) << pair->client().authorization_error();
@@ -99,9 +97,9 @@ INSTANTIATE_TEST_SUITE_P(All, KeyTypes, ::testing::ValuesIn(kKeyCases),
 void ExpectServes(const Credentials& credentials, const Pki& pki, const Cert& leaf,
                   std::vector<std::string> ca_pems = {}) {
   if (ca_pems.empty()) ca_pems = {pki.root.cert_pem};
-  auto server = MustCreate({.role = Role::kServer, .credentials = credentials});
+  auto server = MustCreate(ServerContextOptions{.credentials = credentials});
   ASSERT_TRUE(server);
-  auto pair = MustPair(MustCreate({.role = Role::kClient, .ca_pems = ca_pems}), server);
+  auto pair = MustPair(MustCreate(ClientContextOptions{.ca_pems = ca_pems}), server);
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(pair->client().authorized()) << pair->client().authorization_error();
   ASSERT_TRUE(pair->client().peer_certificate().has_value());
@@ -142,15 +140,13 @@ TEST(Credentials, Pkcs12LeafIsFoundWhereverItSits) {
 TEST(Credentials, Pkcs12ForAClientCertificate) {
   Pki pki("pfx client");
   Cert client_leaf = pki.Client();
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = pki.CredentialsFor(pki.Server()),
-                            .ca_pems = {pki.root.cert_pem},
-                            .request_cert = true});
-  auto client =
-      MustCreate({.role = Role::kClient,
-                  .credentials = {.passphrase = "c",
-                                  .pfx = testing::MakePkcs12(client_leaf, {pki.intermediate}, "c")},
-                  .ca_pems = {pki.root.cert_pem}});
+  auto server = MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(pki.Server()),
+                                                .ca_pems = {pki.root.cert_pem},
+                                                .request_cert = true});
+  auto client = MustCreate(ClientContextOptions{
+      .credentials = {.passphrase = "c",
+                      .pfx = testing::MakePkcs12(client_leaf, {pki.intermediate}, "c")},
+      .ca_pems = {pki.root.cert_pem}});
   auto pair = MustPair(client, server);
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(pair->server().authorized()) << pair->server().authorization_error();
@@ -160,12 +156,11 @@ TEST(Credentials, Pkcs12ForAClientCertificate) {
 TEST(Credentials, AContextKeepsNoSecretAndShowsThePfxChain) {
   Pki pki("secrets");
   Cert leaf = pki.Server();
-  auto ctx =
-      MustCreate({.role = Role::kServer,
-                  .credentials = {.passphrase = "s",
-                                  .pfx = testing::MakePkcs12(leaf, {pki.intermediate}, "s")}});
+  auto ctx = MustCreate(ServerContextOptions{
+      .credentials = {.passphrase = "s",
+                      .pfx = testing::MakePkcs12(leaf, {pki.intermediate}, "s")}});
   ASSERT_TRUE(ctx);
-  const Credentials& kept = ctx->options().credentials;
+  const Credentials kept = ctx->server_options()->credentials;
   EXPECT_TRUE(kept.pfx.empty());
   EXPECT_TRUE(kept.passphrase.empty());
   EXPECT_TRUE(kept.key_pem.empty());
@@ -175,17 +170,15 @@ TEST(Credentials, AContextKeepsNoSecretAndShowsThePfxChain) {
 TEST(Credentials, SniContextsWithDifferentPkcs12ServeTheirOwnLeaves) {
   Pki pki("sni pfx");
   Cert a = pki.Server("a.example"), b = pki.Server("b.example");
-  auto server =
-      MustCreate({.role = Role::kServer,
-                  .credentials = pki.CredentialsFor(pki.Server()),
-                  .sni_contexts = {
-                      {.pattern = "a.example",
-                       .credentials = {.passphrase = "p",
-                                       .pfx = testing::MakePkcs12(a, {pki.intermediate}, "p")}},
-                      {.pattern = "b.example",
-                       .credentials = {.passphrase = "p",
-                                       .pfx = testing::MakePkcs12(b, {pki.intermediate}, "p")}}}});
-  auto client = MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+  auto server = MustCreate(ServerContextOptions{
+      .credentials = pki.CredentialsFor(pki.Server()),
+      .sni_contexts = {{.pattern = "a.example",
+                        .credentials = {.passphrase = "p",
+                                        .pfx = testing::MakePkcs12(a, {pki.intermediate}, "p")}},
+                       {.pattern = "b.example",
+                        .credentials = {.passphrase = "p",
+                                        .pfx = testing::MakePkcs12(b, {pki.intermediate}, "p")}}}});
+  auto client = MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
   for (const auto& [name, leaf] :
        {std::pair<std::string, const Cert*>{"a.example", &a}, {"b.example", &b}}) {
     auto pair = MustPair(client, server, {.servername = name});
@@ -206,19 +199,17 @@ TEST(Trust, SeveralCaPemsAndBundlesInOneString) {
 TEST(Trust, CrlsFromTheWholeChainAuthorizeAGoodCertificate) {
   Pki pki("crl good");
   Cert leaf = pki.Server();
-  auto server = MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)});
-  auto client = MustCreate({.role = Role::kClient,
-                            .ca_pems = {pki.root.cert_pem},
-                            .crl_pems = pki.Crls({pki.Server()})});
+  auto server = MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(leaf)});
+  auto client = MustCreate(
+      ClientContextOptions{.ca_pems = {pki.root.cert_pem}, .crl_pems = pki.Crls({pki.Server()})});
   auto pair = MustPair(client, server);
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(pair->client().authorized());
   // Several CRLs in one string work too.
   std::vector<std::string> crls = pki.Crls({leaf});
-  auto revoked = MustPair(
-      MustCreate(
-          {.role = Role::kClient, .ca_pems = {pki.root.cert_pem}, .crl_pems = {crls[0] + crls[1]}}),
-      server);
+  auto revoked = MustPair(MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem},
+                                                          .crl_pems = {crls[0] + crls[1]}}),
+                          server);
   revoked->Pump();
   ASSERT_TRUE(revoked->client().failed());
   EXPECT_EQ(revoked->client().error()->code, "CERT_REVOKED");
@@ -229,13 +220,13 @@ TEST(Trust, SystemBundleFromAFile) {
   Cert leaf = pki.Server();
   std::string path = TempPath("system_bundle.pem");
   WriteFile(path, pki.root.cert_pem);
-  auto server = MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)});
-  auto client = MustCreate({.role = Role::kClient, .use_system_ca = true, .system_ca_file = path});
+  auto server = MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(leaf)});
+  auto client = MustCreate(ClientContextOptions{.use_system_ca = true, .system_ca_file = path});
   auto pair = MustPair(client, server);
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   EXPECT_TRUE(pair->client().authorized());
   // Without the option the same file is not read.
-  auto without = MustPair(MustCreate({.role = Role::kClient, .system_ca_file = path}), server);
+  auto without = MustPair(MustCreate(ClientContextOptions{.system_ca_file = path}), server);
   without->Pump();
   EXPECT_TRUE(without->client().failed());
 }
@@ -245,26 +236,27 @@ TEST(Trust, SystemBundleChangesAreSeenByLaterContexts) {
   Pki stranger("system bundle stranger", KeyType::kEcdsaP256, 50);
   Cert leaf = pki.Server();
   std::string path = TempPath("system_bundle_v2.pem");
-  auto server = MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)});
+  auto server = MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(leaf)});
   WriteFile(path, stranger.root.cert_pem);
   auto before = MustPair(
-      MustCreate({.role = Role::kClient, .use_system_ca = true, .system_ca_file = path}), server);
+      MustCreate(ClientContextOptions{.use_system_ca = true, .system_ca_file = path}), server);
   before->Pump();
   ASSERT_TRUE(before->client().failed());
   WriteFile(path, stranger.root.cert_pem + pki.root.cert_pem);
   auto after = MustPair(
-      MustCreate({.role = Role::kClient, .use_system_ca = true, .system_ca_file = path}), server);
+      MustCreate(ClientContextOptions{.use_system_ca = true, .system_ca_file = path}), server);
   ASSERT_TRUE(after->Handshake()) << Summary(*after);
 }
 
 TEST(Trust, DebiansBundleLoadsAndDoesNotTrustOurTestRoot) {
-  const std::string debian = ContextOptions{}.system_ca_file;
+  const std::string debian = ClientContextOptions{}.system_ca_file;
+  EXPECT_EQ(ServerContextOptions{}.system_ca_file, debian);
   if (!std::filesystem::exists(debian)) GTEST_SKIP() << debian << " is not installed";
   Pki pki("not public");
-  auto client = MustCreate({.role = Role::kClient, .use_system_ca = true});
+  auto client = MustCreate(ClientContextOptions{.use_system_ca = true});
   ASSERT_TRUE(client);
   auto pair = MustPair(
-      client, MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server())}));
+      client, MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(pki.Server())}));
   pair->Pump();
   ASSERT_TRUE(pair->client().failed());
   EXPECT_EQ(pair->client().error()->code, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
@@ -274,7 +266,7 @@ TEST(Trust, DebiansBundleLoadsAndDoesNotTrustOurTestRoot) {
 
 struct ErrorCase {
   const char* name;
-  std::function<void(ContextOptions&, const Pki&)> edit;  // on a valid server configuration
+  std::function<void(ServerContextOptions&, const Pki&)> edit;  // on a valid server configuration
   const char* code;
   const char* message_part;  // the message names what was wrong
 };
@@ -284,142 +276,132 @@ std::string MalformedCertificatePem() {
 }
 
 const ErrorCase kErrorCases[] = {
-    {"KeyIsNotPem", [](ContextOptions& o, const Pki&) { o.credentials.key_pem = "not a key"; },
+    {"KeyIsNotPem", [](auto& o, const Pki&) { o.credentials.key_pem = "not a key"; },
      "ERR_TLS_INVALID_KEY", "private key"},
     {"KeyIsTruncated",
-     [](ContextOptions& o, const Pki&) {
-       o.credentials.key_pem.resize(o.credentials.key_pem.size() / 2);
-     },
+     [](auto& o, const Pki&) { o.credentials.key_pem.resize(o.credentials.key_pem.size() / 2); },
      "ERR_TLS_INVALID_KEY", "private key"},
     {"WrongPassphrase",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.credentials.key_pem = testing::EncryptedKeyPem(pki.Server(), "right");
        o.credentials.passphrase = "wrong";
      },
      "ERR_TLS_BAD_PASSPHRASE", "passphrase"},
     {"MissingPassphrase",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.credentials.key_pem = testing::EncryptedKeyPem(pki.Server(), "right");
      },
      "ERR_TLS_BAD_PASSPHRASE", "no passphrase"},
     {"KeyDoesNotMatchCertificate",
-     [](ContextOptions& o, const Pki& pki) { o.credentials.key_pem = pki.intermediate.key_pem; },
+     [](auto& o, const Pki& pki) { o.credentials.key_pem = pki.intermediate.key_pem; },
      "ERR_TLS_KEY_MISMATCH", "does not match"},
-    {"EmptyChain", [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem = "\n"; },
+    {"EmptyChain", [](auto& o, const Pki&) { o.credentials.cert_chain_pem = "\n"; },
      "ERR_TLS_INVALID_PEM", "no certificate"},
     {"ChainHoldsOnlyAKey",
-     [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem = o.credentials.key_pem; },
+     [](auto& o, const Pki&) { o.credentials.cert_chain_pem = o.credentials.key_pem; },
      "ERR_TLS_INVALID_PEM", "no certificate"},
     {"MalformedCertificate",
-     [](ContextOptions& o, const Pki&) {
-       o.credentials.cert_chain_pem = MalformedCertificatePem();
-     },
+     [](auto& o, const Pki&) { o.credentials.cert_chain_pem = MalformedCertificatePem(); },
      "ERR_TLS_INVALID_PEM", "certificate"},
     {"MalformedIntermediate",
-     [](ContextOptions& o, const Pki&) {
-       o.credentials.cert_chain_pem += MalformedCertificatePem();
-     },
+     [](auto& o, const Pki&) { o.credentials.cert_chain_pem += MalformedCertificatePem(); },
      "ERR_TLS_INVALID_PEM", "after 2 certificate"},
-    {"KeyWithoutCertificate",
-     [](ContextOptions& o, const Pki&) { o.credentials.cert_chain_pem.clear(); },
+    {"KeyWithoutCertificate", [](auto& o, const Pki&) { o.credentials.cert_chain_pem.clear(); },
      "ERR_TLS_INVALID_CREDENTIALS", "without a certificate"},
-    {"CertificateWithoutKey", [](ContextOptions& o, const Pki&) { o.credentials.key_pem.clear(); },
+    {"CertificateWithoutKey", [](auto& o, const Pki&) { o.credentials.key_pem.clear(); },
      "ERR_TLS_INVALID_CREDENTIALS", "without its private key"},
-    {"ServerWithoutCredentials", [](ContextOptions& o, const Pki&) { o.credentials = {}; },
+    {"ServerWithoutCredentials", [](auto& o, const Pki&) { o.credentials = {}; },
      "ERR_TLS_MISSING_CERTIFICATE", "certificate"},
     {"PfxIsGarbage",
-     [](ContextOptions& o, const Pki&) {
+     [](auto& o, const Pki&) {
        o.credentials = {.pfx = {0x30, 0x03, 0x02, 0x01, 0x03}};
      },
      "ERR_TLS_INVALID_PFX", "PKCS#12"},
     {"PfxIsTruncated",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        auto pfx = testing::MakePkcs12(pki.Server(), {}, "p");
        pfx.resize(pfx.size() / 2);
        o.credentials = {.passphrase = "p", .pfx = pfx};
      },
      "ERR_TLS_INVALID_PFX", "PKCS#12"},
     {"PfxWrongPassphrase",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.credentials = {.passphrase = "wrong",
                         .pfx = testing::MakePkcs12(pki.Server(), {}, "right")};
      },
      "ERR_TLS_BAD_PASSPHRASE", "does not open"},
     {"PfxMissingPassphrase",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.credentials = {.pfx = testing::MakePkcs12(pki.Server(), {}, "right")};
      },
      "ERR_TLS_BAD_PASSPHRASE", "none was given"},
     {"PfxPassphraseWithNul",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.credentials = {.passphrase = std::string("a\0b", 3),
                         .pfx = testing::MakePkcs12(pki.Server(), {}, "a")};
      },
      "ERR_TLS_BAD_PASSPHRASE", "NUL"},
     {"PfxWithoutKey",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        Cert leaf = pki.Server();
        o.credentials = {.passphrase = "p", .pfx = RawPkcs12(nullptr, &leaf, {}, "p")};
      },
      "ERR_TLS_INVALID_PFX", "no private key"},
     {"PfxWithoutCertificate",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.credentials = {.passphrase = "p",
                         .pfx = RawPkcs12(pki.Server().key.get(), nullptr, {}, "p")};
      },
      "ERR_TLS_INVALID_PFX", "no certificate"},
     {"PfxKeyMatchesNoCertificate",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.credentials = {
            .passphrase = "p",
            .pfx = RawPkcs12(pki.Server().key.get(), nullptr, {&pki.intermediate}, "p")};
      },
      "ERR_TLS_KEY_MISMATCH", "matches"},
     {"PfxAndPemTogether",
-     [](ContextOptions& o, const Pki& pki) {
-       o.credentials.pfx = testing::MakePkcs12(pki.Server(), {}, "");
-     },
+     [](auto& o, const Pki& pki) { o.credentials.pfx = testing::MakePkcs12(pki.Server(), {}, ""); },
      "ERR_TLS_INVALID_CREDENTIALS", "either pfx"},
-    {"CaIsNotPem", [](ContextOptions& o, const Pki&) { o.ca_pems = {"not a certificate"}; },
+    {"CaIsNotPem", [](auto& o, const Pki&) { o.ca_pems = {"not a certificate"}; },
      "ERR_TLS_INVALID_CA", "ca[0]"},
     {"SecondCaMalformed",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.ca_pems = {pki.root.cert_pem, MalformedCertificatePem()};
      },
      "ERR_TLS_INVALID_CA", "ca[1]"},
-    {"CrlIsNotPem", [](ContextOptions& o, const Pki&) { o.crl_pems = {"not a CRL"}; },
-     "ERR_TLS_INVALID_CRL", "crl[0]"},
-    {"CrlIsACertificate",
-     [](ContextOptions& o, const Pki& pki) { o.crl_pems = {pki.root.cert_pem}; },
+    {"CrlIsNotPem", [](auto& o, const Pki&) { o.crl_pems = {"not a CRL"}; }, "ERR_TLS_INVALID_CRL",
+     "crl[0]"},
+    {"CrlIsACertificate", [](auto& o, const Pki& pki) { o.crl_pems = {pki.root.cert_pem}; },
      "ERR_TLS_INVALID_CRL", "no X509 CRL"},
     {"SecondCrlMalformed",
-     [](ContextOptions& o, const Pki& pki) {
+     [](auto& o, const Pki& pki) {
        o.crl_pems = {testing::MakeCrlPem(pki.root, {}),
                      "-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n"};
      },
      "ERR_TLS_INVALID_CRL", "crl[1]"},
     {"SystemBundleMissing",
-     [](ContextOptions& o, const Pki&) {
+     [](auto& o, const Pki&) {
        o.use_system_ca = true;
        o.system_ca_file = "/nonexistent/certs/bundle.pem";
      },
      "ERR_TLS_INVALID_CA", "/nonexistent/certs/bundle.pem"},
     {"SystemBundleEmpty",
-     [](ContextOptions& o, const Pki&) {
+     [](auto& o, const Pki&) {
        o.use_system_ca = true;
        o.system_ca_file = TempPath("empty_bundle.pem");
        WriteFile(o.system_ca_file, "");
      },
      "ERR_TLS_INVALID_CA", "no certificate"},
     {"SystemBundleMalformed",
-     [](ContextOptions& o, const Pki&) {
+     [](auto& o, const Pki&) {
        o.use_system_ca = true;
        o.system_ca_file = TempPath("malformed_bundle.pem");
        WriteFile(o.system_ca_file, MalformedCertificatePem());
      },
      "ERR_TLS_INVALID_CA", "malformed"},
     {"SniContextWithBadPfx",
-     [](ContextOptions& o, const Pki&) {
+     [](auto& o, const Pki&) {
        o.sni_contexts = {{.pattern = "a.example", .credentials = {.pfx = {1, 2, 3}}}};
      },
      "ERR_TLS_INVALID_PFX", "sni_contexts[0]"},
@@ -431,7 +413,7 @@ TEST_P(LoadingErrors, AreClearErrorsOfCreate) {
   const ErrorCase& c = GetParam();
   static const Pki pki("errors");
   Cert leaf = pki.Server();
-  ContextOptions options{.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)};
+  ServerContextOptions options{.credentials = pki.CredentialsFor(leaf)};
   c.edit(options, pki);
   auto ctx = Context::Create(options);
   ASSERT_FALSE(ctx.ok()) << "built a context";

@@ -164,10 +164,9 @@ class HostNames : public ::testing::TestWithParam<HostCase> {
   static std::unique_ptr<Pair> Run(const HostCase& c, bool reject_unauthorized) {
     static const Pki pki("hostnames");
     auto server =
-        MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(ServerCert(c))});
-    auto client = MustCreate({.role = Role::kClient,
-                              .ca_pems = {pki.root.cert_pem},
-                              .reject_unauthorized = reject_unauthorized});
+        MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(ServerCert(c))});
+    auto client = MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem},
+                                                  .reject_unauthorized = reject_unauthorized});
     auto pair = MustPair(client, server, {.servername = c.servername, .host = c.host});
     if (pair) pair->Pump();
     return pair;
@@ -215,8 +214,8 @@ TEST(HostNamesOnResumption, AreNotCheckedAgainWhenTheSessionWasVerifiedForTheSam
   // a resumed session reports the original, host-checked result.
   Pki pki("resume hostnames");
   auto server = MustCreate(
-      {.role = Role::kServer, .credentials = pki.CredentialsFor(pki.Server("example.com"))});
-  auto client = MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+      ServerContextOptions{.credentials = pki.CredentialsFor(pki.Server("example.com"))});
+  auto client = MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
   auto first = MustPair(client, server, {.servername = "example.com"});
   ASSERT_TRUE(first->Handshake()) << Summary(*first);
   first->Write(Side::kServer, "x");  // a TLS 1.3 server sends its tickets with its next write

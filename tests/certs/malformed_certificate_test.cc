@@ -85,20 +85,24 @@ TEST_P(MalformedPeerCertificate, FailsTheHandshakeWithDecodeErrorWithoutAskingAn
   const Case& c = GetParam();
   Pki pki("malformed");
   Cert server_leaf = pki.Server(), client_leaf = pki.Client();
-  ContextOptions so{.role = Role::kServer,
-                    .credentials = pki.CredentialsFor(server_leaf),
-                    .ca_pems = {pki.root.cert_pem},
-                    .max_version = TlsVersion::kTls12,
-                    .request_cert = true,
-                    .reject_unauthorized = true};
-  ContextOptions co{.role = Role::kClient,
-                    .credentials = pki.CredentialsFor(client_leaf),
-                    .ca_pems = {pki.root.cert_pem},
-                    .max_version = TlsVersion::kTls12,
-                    .reject_unauthorized = true};
-  ContextOptions& verifier_options = c.verifier == Side::kClient ? co : so;
-  verifier_options.reject_unauthorized = c.reject_unauthorized;
-  verifier_options.verify_callback = c.verify_callback;
+  ServerContextOptions so{.credentials = pki.CredentialsFor(server_leaf),
+                          .ca_pems = {pki.root.cert_pem},
+                          .max_version = TlsVersion::kTls12,
+                          .request_cert = true,
+                          .reject_unauthorized = true};
+  ClientContextOptions co{.credentials = pki.CredentialsFor(client_leaf),
+                          .ca_pems = {pki.root.cert_pem},
+                          .max_version = TlsVersion::kTls12,
+                          .reject_unauthorized = true};
+  auto configure_verifier = [&c](auto& verifier_options) {
+    verifier_options.reject_unauthorized = c.reject_unauthorized;
+    verifier_options.verify_callback = c.verify_callback;
+  };
+  if (c.verifier == Side::kClient) {
+    configure_verifier(co);
+  } else {
+    configure_verifier(so);
+  }
   auto client =
       Session::Create(MustCreate(co), {.servername = "localhost", .now = testing::WallNow()});
   auto server = Session::Create(MustCreate(so), {.now = testing::WallNow()});

@@ -136,9 +136,8 @@ TEST_P(PeerCertificateFields, MatchWhatTheFactoryMade) {
   const Cert leaf = pki.Leaf(RichSpec(kc.type));
   Pki other("peer fields other side");
 
-  ContextOptions server{
-      .role = Role::kServer, .ca_pems = {pki.root.cert_pem}, .request_cert = true};
-  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  ServerContextOptions server{.ca_pems = {pki.root.cert_pem}, .request_cert = true};
+  ClientContextOptions client{.ca_pems = {pki.root.cert_pem}};
   if (viewer == Side::kClient) {
     server.credentials = pki.CredentialsFor(leaf);
     client.credentials = pki.CredentialsFor(pki.Client());
@@ -209,8 +208,8 @@ void ExpectFullChain(const PeerCertificate& got, const ChainSetup& c) {
 TEST(PeerCertificateChain, IsCompletedFromTheTrustStoreUpToTheSelfSignedRoot) {
   ChainSetup c;
   auto pair =
-      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}}),
-               MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
+      MustPair(MustCreate(ClientContextOptions{.ca_pems = {c.pki.root.cert_pem}}),
+               MustCreate(ServerContextOptions{.credentials = c.pki.CredentialsFor(c.leaf)}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   auto got = pair->client().peer_certificate(/*detailed=*/true);
   ASSERT_TRUE(got.has_value());
@@ -221,8 +220,8 @@ TEST(PeerCertificateChain, UsesTheRootTheServerSentToo) {
   ChainSetup c;
   Credentials creds = c.pki.CredentialsFor(c.leaf);
   creds.cert_chain_pem += c.pki.root.cert_pem;
-  auto pair = MustPair(MustCreate({.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}}),
-                       MustCreate({.role = Role::kServer, .credentials = creds}));
+  auto pair = MustPair(MustCreate(ClientContextOptions{.ca_pems = {c.pki.root.cert_pem}}),
+                       MustCreate(ServerContextOptions{.credentials = creds}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   auto got = pair->client().peer_certificate(true);
   ASSERT_TRUE(got.has_value());
@@ -232,13 +231,12 @@ TEST(PeerCertificateChain, UsesTheRootTheServerSentToo) {
 TEST(PeerCertificateChain, OfAClientCertificateSeenByTheServer) {
   ChainSetup c;
   Cert client_leaf = c.pki.Client();
-  auto pair = MustPair(MustCreate({.role = Role::kClient,
-                                   .credentials = c.pki.CredentialsFor(client_leaf),
-                                   .ca_pems = {c.pki.root.cert_pem}}),
-                       MustCreate({.role = Role::kServer,
-                                   .credentials = c.pki.CredentialsFor(c.leaf),
-                                   .ca_pems = {c.pki.root.cert_pem},
-                                   .request_cert = true}));
+  auto pair =
+      MustPair(MustCreate(ClientContextOptions{.credentials = c.pki.CredentialsFor(client_leaf),
+                                               .ca_pems = {c.pki.root.cert_pem}}),
+               MustCreate(ServerContextOptions{.credentials = c.pki.CredentialsFor(c.leaf),
+                                               .ca_pems = {c.pki.root.cert_pem},
+                                               .request_cert = true}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   auto got = pair->server().peer_certificate(true);
   ASSERT_TRUE(got.has_value());
@@ -255,8 +253,8 @@ TEST(PeerCertificateAvailability, StaysAfterAFailedVerification) {
   ChainSetup c;
   Pki stranger("availability stranger", KeyType::kEcdsaP256, 50);
   auto pair =
-      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {stranger.root.cert_pem}}),
-               MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
+      MustPair(MustCreate(ClientContextOptions{.ca_pems = {stranger.root.cert_pem}}),
+               MustCreate(ServerContextOptions{.credentials = c.pki.CredentialsFor(c.leaf)}));
   pair->Pump();
   ASSERT_TRUE(pair->client().failed());
   EXPECT_EQ(pair->client().error()->code, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
@@ -272,13 +270,12 @@ TEST(PeerCertificateAvailability, StaysAfterTheServerRefusedAClient) {
   ChainSetup c;
   Pki stranger("refused client", KeyType::kEcdsaP256, 50);
   Cert client_leaf = stranger.Client();
-  auto pair = MustPair(MustCreate({.role = Role::kClient,
-                                   .credentials = stranger.CredentialsFor(client_leaf),
-                                   .ca_pems = {c.pki.root.cert_pem}}),
-                       MustCreate({.role = Role::kServer,
-                                   .credentials = c.pki.CredentialsFor(c.leaf),
-                                   .ca_pems = {c.pki.root.cert_pem},
-                                   .request_cert = true}));
+  auto pair =
+      MustPair(MustCreate(ClientContextOptions{.credentials = stranger.CredentialsFor(client_leaf),
+                                               .ca_pems = {c.pki.root.cert_pem}}),
+               MustCreate(ServerContextOptions{.credentials = c.pki.CredentialsFor(c.leaf),
+                                               .ca_pems = {c.pki.root.cert_pem},
+                                               .request_cert = true}));
   pair->Pump();
   ASSERT_TRUE(pair->server().failed());
   auto got = pair->server().peer_certificate();
@@ -289,8 +286,8 @@ TEST(PeerCertificateAvailability, StaysAfterTheServerRefusedAClient) {
 TEST(PeerCertificateAvailability, IsEmptyWithoutAPeerCertificate) {
   ChainSetup c;
   auto pair =
-      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}}),
-               MustCreate({.role = Role::kServer, .credentials = c.pki.CredentialsFor(c.leaf)}));
+      MustPair(MustCreate(ClientContextOptions{.ca_pems = {c.pki.root.cert_pem}}),
+               MustCreate(ServerContextOptions{.credentials = c.pki.CredentialsFor(c.leaf)}));
   EXPECT_FALSE(pair->client().peer_certificate().has_value());  // nothing received yet
   EXPECT_FALSE(pair->client().peer_certificate(true).has_value());
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
@@ -303,14 +300,10 @@ TEST(PeerCertificateAvailability, SurvivesResumption) {
   for (TlsVersion v : {TlsVersion::kTls13, TlsVersion::kTls12}) {
     SCOPED_TRACE(VersionName(v));
     ChainSetup c;
-    auto client = MustCreate({.role = Role::kClient,
-                              .ca_pems = {c.pki.root.cert_pem},
-                              .min_version = v,
-                              .max_version = v});
-    auto server = MustCreate({.role = Role::kServer,
-                              .credentials = c.pki.CredentialsFor(c.leaf),
-                              .min_version = v,
-                              .max_version = v});
+    auto client = MustCreate(
+        ClientContextOptions{.ca_pems = {c.pki.root.cert_pem}, .min_version = v, .max_version = v});
+    auto server = MustCreate(ServerContextOptions{
+        .credentials = c.pki.CredentialsFor(c.leaf), .min_version = v, .max_version = v});
     auto first = MustPair(client, server);
     ASSERT_TRUE(first->Handshake()) << Summary(*first);
     first->Write(Side::kServer, "x");  // a TLS 1.3 server sends tickets with its next write
@@ -331,9 +324,8 @@ TEST(PeerCertificateAvailability, SurvivesResumption) {
 TEST(PeerCertificateJson, UsesNodesFieldNamesAndValues) {
   static const Pki pki("peer fields");
   const Cert leaf = pki.Leaf(RichSpec(KeyType::kRsa2048));
-  auto pair =
-      MustPair(MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}}),
-               MustCreate({.role = Role::kServer, .credentials = pki.CredentialsFor(leaf)}));
+  auto pair = MustPair(MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem}}),
+                       MustCreate(ServerContextOptions{.credentials = pki.CredentialsFor(leaf)}));
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
   auto got = pair->client().peer_certificate(true);
   ASSERT_TRUE(got.has_value());

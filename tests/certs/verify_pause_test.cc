@@ -1,4 +1,4 @@
-// Application verification (ContextOptions::verify_callback): the handshake pauses with
+// Application verification (*ContextOptions::verify_callback): the handshake pauses with
 // kVerifyRequested, the application inspects the peer certificate and our verdict, answers
 // with CompleteVerification(), and the session resumes. Input fed meanwhile is kept within
 // Feed's bound.
@@ -42,22 +42,26 @@ struct Mutual {
   // Both sides present and check certificates; |pausing| asks the application.
   std::unique_ptr<Pair> Make(Side pausing, TlsVersion version, bool reject_unauthorized = true,
                              std::vector<std::string> pausing_cas = {}) const {
-    ContextOptions server{.role = Role::kServer,
-                          .credentials = pki.CredentialsFor(server_leaf),
-                          .ca_pems = {pki.root.cert_pem},
-                          .min_version = version,
-                          .max_version = version,
-                          .request_cert = true,
-                          .reject_unauthorized = reject_unauthorized};
-    ContextOptions client{.role = Role::kClient,
-                          .credentials = pki.CredentialsFor(client_leaf),
-                          .ca_pems = {pki.root.cert_pem},
-                          .min_version = version,
-                          .max_version = version,
-                          .reject_unauthorized = reject_unauthorized};
-    ContextOptions& p = pausing == Side::kClient ? client : server;
-    p.verify_callback = true;
-    if (!pausing_cas.empty()) p.ca_pems = pausing_cas;
+    ServerContextOptions server{.credentials = pki.CredentialsFor(server_leaf),
+                                .ca_pems = {pki.root.cert_pem},
+                                .min_version = version,
+                                .max_version = version,
+                                .request_cert = true,
+                                .reject_unauthorized = reject_unauthorized};
+    ClientContextOptions client{.credentials = pki.CredentialsFor(client_leaf),
+                                .ca_pems = {pki.root.cert_pem},
+                                .min_version = version,
+                                .max_version = version,
+                                .reject_unauthorized = reject_unauthorized};
+    auto pause = [&pausing_cas](auto& p) {
+      p.verify_callback = true;
+      if (!pausing_cas.empty()) p.ca_pems = pausing_cas;
+    };
+    if (pausing == Side::kClient) {
+      pause(client);
+    } else {
+      pause(server);
+    }
     return MustPair(MustCreate(client), MustCreate(server));
   }
   const Cert& LeafSeenBy(Side s) const { return s == Side::kClient ? server_leaf : client_leaf; }
@@ -203,9 +207,8 @@ TEST(VerifyPauseAnswers, ShowOurVerdictAndAcceptOverridesIt) {
 
 TEST(VerifyPauseAnswers, ShowAHostNameMismatch) {
   Mutual m;
-  ContextOptions client{
-      .role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}, .verify_callback = true};
-  ContextOptions server{.role = Role::kServer, .credentials = m.pki.CredentialsFor(m.server_leaf)};
+  ClientContextOptions client{.ca_pems = {m.pki.root.cert_pem}, .verify_callback = true};
+  ServerContextOptions server{.credentials = m.pki.CredentialsFor(m.server_leaf)};
   auto pair = MustPair(MustCreate(client), MustCreate(server), {.servername = "other.example"});
   pair->Pump();
   const Event* request = pair->Find(Side::kClient, EventKind::kVerifyRequested);
@@ -237,8 +240,8 @@ TEST(VerifyPauseAnswers, WithoutAPendingRequestAreErrorsThatChangeNothing) {
   EXPECT_TRUE(client.authorized());
   // A context without verify_callback never pauses.
   auto plain = MustPair(
-      MustCreate({.role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}}),
-      MustCreate({.role = Role::kServer, .credentials = m.pki.CredentialsFor(m.server_leaf)}));
+      MustCreate(ClientContextOptions{.ca_pems = {m.pki.root.cert_pem}}),
+      MustCreate(ServerContextOptions{.credentials = m.pki.CredentialsFor(m.server_leaf)}));
   ASSERT_TRUE(plain->Handshake());
   EXPECT_EQ(plain->Find(Side::kClient, EventKind::kVerifyRequested), nullptr);
   EXPECT_EQ(plain->client().CompleteVerification(true)->code, "ERR_TLS_VERIFY_NOT_PENDING");
@@ -246,12 +249,11 @@ TEST(VerifyPauseAnswers, WithoutAPendingRequestAreErrorsThatChangeNothing) {
 
 TEST(VerifyPauseAnswers, AMissingClientCertificateIsNotPausedFor) {
   Mutual m;
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = m.pki.CredentialsFor(m.server_leaf),
-                        .ca_pems = {m.pki.root.cert_pem},
-                        .verify_callback = true,
-                        .request_cert = true};
-  auto pair = MustPair(MustCreate({.role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}}),
+  ServerContextOptions server{.credentials = m.pki.CredentialsFor(m.server_leaf),
+                              .ca_pems = {m.pki.root.cert_pem},
+                              .verify_callback = true,
+                              .request_cert = true};
+  auto pair = MustPair(MustCreate(ClientContextOptions{.ca_pems = {m.pki.root.cert_pem}}),
                        MustCreate(server));
   pair->Pump();
   EXPECT_EQ(pair->Find(Side::kServer, EventKind::kVerifyRequested), nullptr);
@@ -282,15 +284,13 @@ std::vector<EventKind> Drain(Session& s) {
 
 std::pair<std::optional<Session>, std::optional<Session>> PausedClient(const Mutual& m,
                                                                        TlsVersion version) {
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = m.pki.CredentialsFor(m.server_leaf),
-                        .min_version = version,
-                        .max_version = version};
-  ContextOptions client{.role = Role::kClient,
-                        .ca_pems = {m.pki.root.cert_pem},
-                        .verify_callback = true,
-                        .min_version = version,
-                        .max_version = version};
+  ServerContextOptions server{.credentials = m.pki.CredentialsFor(m.server_leaf),
+                              .min_version = version,
+                              .max_version = version};
+  ClientContextOptions client{.ca_pems = {m.pki.root.cert_pem},
+                              .verify_callback = true,
+                              .min_version = version,
+                              .max_version = version};
   auto c =
       Session::Create(MustCreate(client), {.servername = "localhost", .now = testing::WallNow()})
           .value();
@@ -302,18 +302,16 @@ TEST(VerifyPauseInput, TheRestOfThePeersFlightIsKeptAndUsedAfterTheAnswer) {
   // A TLS 1.2 server judges the client's Certificate before its ChangeCipherSpec and
   // Finished records: those arrive while the server waits.
   Mutual m;
-  ContextOptions server_options{.role = Role::kServer,
-                                .credentials = m.pki.CredentialsFor(m.server_leaf),
-                                .ca_pems = {m.pki.root.cert_pem},
-                                .verify_callback = true,
-                                .min_version = TlsVersion::kTls12,
-                                .max_version = TlsVersion::kTls12,
-                                .request_cert = true};
-  ContextOptions client_options{.role = Role::kClient,
-                                .credentials = m.pki.CredentialsFor(m.client_leaf),
-                                .ca_pems = {m.pki.root.cert_pem},
-                                .min_version = TlsVersion::kTls12,
-                                .max_version = TlsVersion::kTls12};
+  ServerContextOptions server_options{.credentials = m.pki.CredentialsFor(m.server_leaf),
+                                      .ca_pems = {m.pki.root.cert_pem},
+                                      .verify_callback = true,
+                                      .min_version = TlsVersion::kTls12,
+                                      .max_version = TlsVersion::kTls12,
+                                      .request_cert = true};
+  ClientContextOptions client_options{.credentials = m.pki.CredentialsFor(m.client_leaf),
+                                      .ca_pems = {m.pki.root.cert_pem},
+                                      .min_version = TlsVersion::kTls12,
+                                      .max_version = TlsVersion::kTls12};
   auto client = Session::Create(MustCreate(client_options),
                                 {.servername = "localhost", .now = testing::WallNow()})
                     .value();
@@ -407,11 +405,10 @@ TEST(VerifyPauseInput, AnEofBeforeTheFlightEndedFailsAfterTheAnswer) {
 
 TEST(VerifyPauseResumption, AResumedSessionIsNotPausedAgain) {
   Mutual m;
-  ContextOptions client_options{
-      .role = Role::kClient, .ca_pems = {m.pki.root.cert_pem}, .verify_callback = true};
+  ClientContextOptions client_options{.ca_pems = {m.pki.root.cert_pem}, .verify_callback = true};
   auto client = MustCreate(client_options);
   auto server =
-      MustCreate({.role = Role::kServer, .credentials = m.pki.CredentialsFor(m.server_leaf)});
+      MustCreate(ServerContextOptions{.credentials = m.pki.CredentialsFor(m.server_leaf)});
   auto first = MustPair(client, server);
   first->Pump();
   ASSERT_TRUE(first->client().verify_pending());

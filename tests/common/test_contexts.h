@@ -22,13 +22,12 @@ struct Contexts {
 // trusting the root, both limited to |version| when given; the edits run on the options
 // before the contexts are built. Aborts (a broken fixture) if either cannot be built.
 inline Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
-                             std::function<void(ContextOptions&)> edit_server = nullptr,
-                             std::function<void(ContextOptions&)> edit_client = nullptr) {
+                             std::function<void(ServerContextOptions&)> edit_server = nullptr,
+                             std::function<void(ClientContextOptions&)> edit_client = nullptr) {
   Contexts c{testing::MakeTestPki(), nullptr, nullptr};
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = c.pki.server.key_pem, .cert_chain_pem = c.pki.server_chain_pem()}};
-  ContextOptions client{.role = Role::kClient, .ca_pems = {c.pki.root.cert_pem}};
+  ClientContextOptions client{.ca_pems = {c.pki.root.cert_pem}};
   if (version) {
     server.min_version = server.max_version = *version;
     client.min_version = client.max_version = *version;

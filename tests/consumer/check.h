@@ -29,11 +29,10 @@ struct Contexts {
 inline Contexts MakeContexts() {
   using namespace sansio_tls;
   testing::TestPki pki = testing::MakeTestPki();
-  auto server = Context::Create(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
+  auto server = Context::Create(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
   CHECK(server.ok(), server.error().message);
-  auto client = Context::Create({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}});
+  auto client = Context::Create(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
   CHECK(client.ok(), client.error().message);
   return {server.value(), client.value()};
 }

@@ -58,7 +58,8 @@ EchKey Key(uint8_t id, std::string_view public_name = kPublic) {
   return k.ok() ? k.value() : EchKey{};
 }
 
-std::shared_ptr<const Context> MustCreate(const ContextOptions& o) {
+template <class Options>
+std::shared_ptr<const Context> MustCreate(const Options& o) {
   auto c = Context::Create(o);
   EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().code + ": " + c.error().message);
   return c.ok() ? c.value() : nullptr;
@@ -68,7 +69,7 @@ std::shared_ptr<const Context> MustCreate(const ContextOptions& o) {
 // entry for the secret name (or, with |sni_callback|, that entry only by the callback).
 std::shared_ptr<const Context> Server(std::vector<EchKey> keys, bool sni_callback = false) {
   const Pki& pki = TestPki();
-  ContextOptions o{.role = Role::kServer, .credentials = pki.For(pki.public_cert)};
+  ServerContextOptions o{.credentials = pki.For(pki.public_cert)};
   if (sni_callback) {
     o.sni_callback = true;
   } else {
@@ -79,7 +80,7 @@ std::shared_ptr<const Context> Server(std::vector<EchKey> keys, bool sni_callbac
 }
 
 std::shared_ptr<const Context> Client(bool grease = false) {
-  ContextOptions o{.role = Role::kClient, .ca_pems = {TestPki().base.root.cert_pem}};
+  ClientContextOptions o{.ca_pems = {TestPki().base.root.cert_pem}};
   o.ech_grease = grease;
   return MustCreate(o);
 }
@@ -144,9 +145,9 @@ TEST(Ech, TheSniCallbackSeesTheInnerNameWhenAcceptedAndThePublicNameWhenRejected
   EchKey key = Key(1);
   std::vector<EchKey> keys = {key};
   auto secret_ctx =
-      MustCreate({.role = Role::kServer, .credentials = TestPki().For(TestPki().secret_cert)});
+      MustCreate(ServerContextOptions{.credentials = TestPki().For(TestPki().secret_cert)});
   auto public_ctx =
-      MustCreate({.role = Role::kServer, .credentials = TestPki().For(TestPki().public_cert)});
+      MustCreate(ServerContextOptions{.credentials = TestPki().For(TestPki().public_cert)});
   for (bool accept : {true, false}) {
     std::vector<uint8_t> list =
         accept ? EchConfigList(keys) : EchConfigList(std::vector<EchKey>{Key(1)});
@@ -210,7 +211,7 @@ TEST(Ech, RetryConfigsFromAServerNotAuthenticatedForThePublicNameAreNotUsed) {
   // The default certificate is for public.example, not other.example; a client that does
   // not reject unauthorized servers still must not take their retry configs.
   for (bool reject_unauthorized : {true, false}) {
-    ContextOptions co{.role = Role::kClient, .ca_pems = {TestPki().base.root.cert_pem}};
+    ClientContextOptions co{.ca_pems = {TestPki().base.root.cert_pem}};
     co.reject_unauthorized = reject_unauthorized;
     auto pair = Connect(MustCreate(co), Server(server_keys), EchConfigList(stale));
     ASSERT_TRUE(pair);
@@ -282,11 +283,11 @@ TEST(Ech, GreaseCompletesNormallyAndIsReportedAsSuch) {
 TEST(Ech, SurvivesAHelloRetryRequest) {
   std::vector<EchKey> keys = {Key(1)};
   const Pki& pki = TestPki();
-  ContextOptions so{.role = Role::kServer, .credentials = pki.For(pki.public_cert)};
+  ServerContextOptions so{.credentials = pki.For(pki.public_cert)};
   so.sni_contexts = {{.pattern = kSecret, .credentials = pki.For(pki.secret_cert)}};
   so.ech_keys = keys;
   so.ecdh_curve = "P-256";  // the client's first key share is X25519: a HelloRetryRequest
-  ContextOptions co{.role = Role::kClient, .ca_pems = {pki.base.root.cert_pem}};
+  ClientContextOptions co{.ca_pems = {pki.base.root.cert_pem}};
   co.ecdh_curve = "X25519:P-256";
   auto pair = Connect(MustCreate(co), MustCreate(so), EchConfigList(keys));
   ASSERT_TRUE(pair);
@@ -301,7 +302,7 @@ TEST(Ech, ConfigurationErrors) {
   EchKey key = Key(1);
   EchKey other = Key(2);
   auto server_with = [&](std::vector<EchKey> keys) {
-    ContextOptions o{.role = Role::kServer, .credentials = pki.For(pki.public_cert)};
+    ServerContextOptions o{.credentials = pki.For(pki.public_cert)};
     o.ech_keys = std::move(keys);
     return Context::Create(o);
   };
@@ -319,13 +320,8 @@ TEST(Ech, ConfigurationErrors) {
   }
   EXPECT_EQ(MakeEchKey(1, "").error().code, errc::kInvalidEchConfig);
 
-  ContextOptions client_with_keys{.role = Role::kClient};
-  client_with_keys.ech_keys = {key};
-  EXPECT_EQ(Context::Create(client_with_keys).error().code, errc::kInvalidConfig);
-  ContextOptions server_grease{.role = Role::kServer, .credentials = pki.For(pki.public_cert)};
-  server_grease.ech_grease = true;
-  EXPECT_EQ(Context::Create(server_grease).error().code, errc::kInvalidConfig);
-  ContextOptions tls12{.role = Role::kServer, .credentials = pki.For(pki.public_cert)};
+  // Keys on a client and GREASE on a server cannot be set: tests/core/role_options_test.cc.
+  ServerContextOptions tls12{.credentials = pki.For(pki.public_cert)};
   tls12.max_version = TlsVersion::kTls12;
   tls12.ech_keys = {key};
   EXPECT_EQ(Context::Create(tls12).error().code, errc::kInvalidConfig);
@@ -337,7 +333,7 @@ TEST(Ech, ConfigurationErrors) {
   auto s = Session::Create(client, bad_list);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, errc::kInvalidEchConfig);
-  auto client12 = MustCreate({.role = Role::kClient, .max_version = TlsVersion::kTls12});
+  auto client12 = MustCreate(ClientContextOptions{.max_version = TlsVersion::kTls12});
   SessionOptions good_list{.servername = kSecret};
   std::vector<EchKey> one = {key};
   good_list.ech_config_list = EchConfigList(one);

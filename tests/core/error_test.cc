@@ -52,8 +52,7 @@ TEST(ErrorKind, CodesFromOutsideTheTableAreClassifiedByTheirShape) {
 struct Fixture {
   testing::TestPki pki = testing::MakeTestPki();
   std::shared_ptr<const Context> Server(bool request_cert = false) {
-    ContextOptions o{
-        .role = Role::kServer,
+    ServerContextOptions o{
         .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
         .ca_pems = {pki.root.cert_pem}};
     o.request_cert = request_cert;
@@ -62,7 +61,7 @@ struct Fixture {
     return c.ok() ? c.value() : nullptr;
   }
   std::shared_ptr<const Context> Client(std::vector<std::string> cas) {
-    auto c = Context::Create({.role = Role::kClient, .ca_pems = std::move(cas)});
+    auto c = Context::Create(ClientContextOptions{.ca_pems = std::move(cas)});
     EXPECT_TRUE(c.ok());
     return c.ok() ? c.value() : nullptr;
   }
@@ -70,7 +69,7 @@ struct Fixture {
 
 TEST(ErrorKind, ABadCredentialIsConfiguration) {
   auto c = Context::Create(
-      {.role = Role::kServer, .credentials = {.key_pem = "not a key", .cert_chain_pem = "x"}});
+      ServerContextOptions{.credentials = {.key_pem = "not a key", .cert_chain_pem = "x"}});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().kind(), ErrorKind::kConfiguration) << c.error().code;
 }
@@ -129,7 +128,7 @@ TEST(ErrorKind, AnAnswerWithNothingPendingIsMisuse) {
 TEST(ErrorKind, AnApplicationsVerificationCodeIsCertificate) {
   Fixture f;
   auto client_ctx = Context::Create(
-      {.role = Role::kClient, .ca_pems = {f.pki.root.cert_pem}, .verify_callback = true});
+      ClientContextOptions{.ca_pems = {f.pki.root.cert_pem}, .verify_callback = true});
   ASSERT_TRUE(client_ctx.ok()) << client_ctx.error().message;
   auto pair = Pair::Create(client_ctx.value(), f.Server(), {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());

@@ -26,7 +26,8 @@ using testing::KeyType;
 using testing::Pair;
 using testing::Side;
 
-std::shared_ptr<const Context> MustCreate(const ContextOptions& o) {
+template <class Options>
+std::shared_ptr<const Context> MustCreate(const Options& o) {
   auto c = Context::Create(o);
   EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().code + ": " + c.error().message);
   return c.ok() ? c.value() : nullptr;
@@ -41,18 +42,16 @@ struct Endpoints {
 Endpoints MakeExternal(TlsVersion version, KeyType type = KeyType::kEcdsaP256,
                        std::string ciphers = "") {
   Endpoints e{testing::MakeTestPki(type), nullptr, nullptr};
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.cert_chain_pem = e.pki.server_chain_pem()},
-                        .ciphers = ciphers,
-                        .min_version = version,
-                        .max_version = version};
+  ServerContextOptions server{.credentials = {.cert_chain_pem = e.pki.server_chain_pem()},
+                              .ciphers = ciphers,
+                              .min_version = version,
+                              .max_version = version};
   server.credentials.external_key = "hsm:server";
   e.server = MustCreate(server);
-  e.client = MustCreate({.role = Role::kClient,
-                         .ca_pems = {e.pki.root.cert_pem},
-                         .ciphers = ciphers,
-                         .min_version = version,
-                         .max_version = version});
+  e.client = MustCreate(ClientContextOptions{.ca_pems = {e.pki.root.cert_pem},
+                                             .ciphers = ciphers,
+                                             .min_version = version,
+                                             .max_version = version});
   return e;
 }
 
@@ -280,18 +279,16 @@ class ExternalClientKey : public ::testing::TestWithParam<TlsVersion> {};
 
 TEST_P(ExternalClientKey, SignsItsCertificateVerify) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
       .ca_pems = {pki.root.cert_pem},
       .min_version = GetParam(),
       .max_version = GetParam(),
       .request_cert = true};
-  ContextOptions client{.role = Role::kClient,
-                        .credentials = {.cert_chain_pem = pki.client_chain_pem()},
-                        .ca_pems = {pki.root.cert_pem},
-                        .min_version = GetParam(),
-                        .max_version = GetParam()};
+  ClientContextOptions client{.credentials = {.cert_chain_pem = pki.client_chain_pem()},
+                              .ca_pems = {pki.root.cert_pem},
+                              .min_version = GetParam(),
+                              .max_version = GetParam()};
   client.credentials.external_key = "token:client";
   auto pair = Pair::Create(MustCreate(client), MustCreate(server), {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
@@ -317,8 +314,7 @@ INSTANTIATE_TEST_SUITE_P(Tls, ExternalClientKey,
 TEST(ExternalKeyLabels, NameTheSniEntryOrAlternativeChainServing) {
   testing::TestPki ec = testing::MakeTestPki(KeyType::kEcdsaP256);
   testing::TestPki rsa = testing::MakeTestPki(KeyType::kRsa2048);
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.cert_chain_pem = ec.server_chain_pem()}};
+  ServerContextOptions server{.credentials = {.cert_chain_pem = ec.server_chain_pem()}};
   server.credentials.external_key = "default-ecdsa";
   Credentials alt{.cert_chain_pem = rsa.server_chain_pem()};
   alt.external_key = "default-rsa";
@@ -331,7 +327,7 @@ TEST(ExternalKeyLabels, NameTheSniEntryOrAlternativeChainServing) {
   ASSERT_TRUE(server_ctx);
   // The name does not match the certificate: verification is not the point here.
   auto client_for = [&](std::vector<uint16_t> algorithms) {
-    ContextOptions c{.role = Role::kClient, .reject_unauthorized = false};
+    ClientContextOptions c{.reject_unauthorized = false};
     c.verify_algorithms = std::move(algorithms);
     return MustCreate(c);
   };
@@ -357,21 +353,20 @@ TEST(ExternalKeyLabels, NameTheSniEntryOrAlternativeChainServing) {
 
 TEST(ExternalKeyConfig, TakesAChainAndNoKey) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions with_key{
-      .role = Role::kServer,
+  ServerContextOptions with_key{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
   with_key.credentials.external_key = "k";
-  ContextOptions no_chain{.role = Role::kServer};
+  ServerContextOptions no_chain{};
   no_chain.credentials.external_key = "k";
-  ContextOptions with_pfx{.role = Role::kServer};
+  ServerContextOptions with_pfx{};
   with_pfx.credentials.pfx = testing::MakePkcs12(pki.server, {}, "");
   with_pfx.credentials.external_key = "k";
-  for (const ContextOptions* o : {&with_key, &no_chain, &with_pfx}) {
+  for (const ServerContextOptions* o : {&with_key, &no_chain, &with_pfx}) {
     auto c = Context::Create(*o);
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_CREDENTIALS");
   }
-  ContextOptions bad_pem{.role = Role::kServer, .credentials = {.cert_chain_pem = "not a pem"}};
+  ServerContextOptions bad_pem{.credentials = {.cert_chain_pem = "not a pem"}};
   bad_pem.credentials.external_key = "k";
   auto c = Context::Create(bad_pem);
   ASSERT_FALSE(c.ok());

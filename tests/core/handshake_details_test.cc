@@ -27,16 +27,16 @@ struct Contexts {
 // A server for "localhost" with a leaf made from |spec|, issued by a root the client
 // trusts; |tweak| adjusts the options of both sides.
 Contexts Make(const testing::CertSpec& spec,
-              void (*tweak)(ContextOptions& client, ContextOptions& server) = nullptr) {
+              void (*tweak)(ClientContextOptions& client, ServerContextOptions& server) = nullptr) {
   testing::CertSpec root_spec;
   root_spec.subject = {{"CN", "root"}};
   root_spec.is_ca = true;
   root_spec.key = testing::CachedKey(KeyType::kEcdsaP256, 6);
   testing::Cert root = testing::MakeSelfSigned(root_spec);
   testing::Cert cert = testing::MakeSigned(spec, root);
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = cert.key_pem, .cert_chain_pem = cert.cert_pem}};
-  ContextOptions client{.role = Role::kClient, .ca_pems = {root.cert_pem}};
+  ServerContextOptions server{
+      .credentials = {.key_pem = cert.key_pem, .cert_chain_pem = cert.cert_pem}};
+  ClientContextOptions client{.ca_pems = {root.cert_pem}};
   if (tweak) tweak(client, server);
   auto s = Context::Create(server);
   auto c = Context::Create(client);
@@ -64,7 +64,7 @@ std::unique_ptr<Pair> MakePair(const Contexts& ctx) {
 TEST(RsaKeyUsage, ClientRefusesSignatureFromEnciphermentOnlyCertificate) {
   testing::CertSpec spec = LocalhostSpec(KeyType::kRsa2048);
   spec.key_usage_bits = {2};  // keyEncipherment
-  auto ctx = Make(spec, [](ContextOptions& c, ContextOptions& s) {
+  auto ctx = Make(spec, [](auto& c, auto& s) {
     c.max_version = s.max_version = TlsVersion::kTls12;
     s.ciphers = "ECDHE-RSA-AES128-GCM-SHA256";
   });
@@ -77,7 +77,7 @@ TEST(RsaKeyUsage, ClientRefusesSignatureFromEnciphermentOnlyCertificate) {
 TEST(RsaKeyUsage, ClientAcceptsDigitalSignatureCertificate) {
   testing::CertSpec spec = LocalhostSpec(KeyType::kRsa2048);
   spec.key_usage_bits = {0};  // digitalSignature
-  auto ctx = Make(spec, [](ContextOptions& c, ContextOptions& s) {
+  auto ctx = Make(spec, [](auto& c, auto& s) {
     c.max_version = s.max_version = TlsVersion::kTls12;
     s.ciphers = "ECDHE-RSA-AES128-GCM-SHA256";
   });
@@ -86,7 +86,7 @@ TEST(RsaKeyUsage, ClientAcceptsDigitalSignatureCertificate) {
 }
 
 TEST(HandshakeInfo, ReportsGroupSignatureAlgorithmAndNoHelloRetry) {
-  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
+  auto ctx = Make(LocalhostSpec(), [](auto& c, auto& s) {
     c.ecdh_curve = "P-384";
     s.ecdh_curve = "P-256:P-384";
   });
@@ -102,7 +102,7 @@ TEST(HandshakeInfo, ReportsGroupSignatureAlgorithmAndNoHelloRetry) {
 
 TEST(HandshakeInfo, ReportsHelloRetryRequest) {
   // The client's first key share (X25519) is not acceptable to the server.
-  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
+  auto ctx = Make(LocalhostSpec(), [](auto& c, auto& s) {
     c.ecdh_curve = "X25519:P-256";
     s.ecdh_curve = "P-256";
   });
@@ -114,22 +114,21 @@ TEST(HandshakeInfo, ReportsHelloRetryRequest) {
 }
 
 TEST(ContextOptions, UnknownGroupIsAConfigError) {
-  auto c = Context::Create({.role = Role::kClient, .ecdh_curve = "X25519:NoSuchCurve"});
+  auto c = Context::Create(ClientContextOptions{.ecdh_curve = "X25519:NoSuchCurve"});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_ECDH_CURVE");
 }
 
 TEST(ContextOptions, SigningAlgorithmsChooseTheServerSignature) {
-  auto ctx = Make(LocalhostSpec(KeyType::kRsa2048), [](ContextOptions&, ContextOptions& s) {
-    s.signing_algorithms = {SSL_SIGN_RSA_PSS_RSAE_SHA384};
-  });
+  auto ctx = Make(LocalhostSpec(KeyType::kRsa2048),
+                  [](auto&, auto& s) { s.signing_algorithms = {SSL_SIGN_RSA_PSS_RSAE_SHA384}; });
   auto pair = MakePair(ctx);
   ASSERT_TRUE(pair->Handshake());
   EXPECT_EQ(pair->client().handshake_info().peer_signature_algorithm, SSL_SIGN_RSA_PSS_RSAE_SHA384);
 }
 
 TEST(ContextOptions, VerifyAlgorithmsWithNoOverlapFailTheHandshake) {
-  auto ctx = Make(LocalhostSpec(KeyType::kRsa2048), [](ContextOptions& c, ContextOptions&) {
+  auto ctx = Make(LocalhostSpec(KeyType::kRsa2048), [](auto& c, auto&) {
     c.verify_algorithms = {SSL_SIGN_ECDSA_SECP256R1_SHA256};  // the server only has RSA
   });
   auto pair = MakePair(ctx);
@@ -138,23 +137,23 @@ TEST(ContextOptions, VerifyAlgorithmsWithNoOverlapFailTheHandshake) {
 }
 
 TEST(ContextOptions, UnknownSignatureAlgorithmIsAConfigError) {
-  auto c = Context::Create({.role = Role::kClient, .verify_algorithms = {0x1234}});
+  auto c = Context::Create(ClientContextOptions{.verify_algorithms = {0x1234}});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_SIGALGS");
 }
 
 TEST(ContextOptions, HonorCipherOrderPicksTheServersFirstChoice) {
   for (bool honor : {false, true}) {
-    static constexpr auto orders = [](ContextOptions& c, ContextOptions& s) {
+    static constexpr auto orders = [](ClientContextOptions& c, ServerContextOptions& s) {
       c.max_version = s.max_version = TlsVersion::kTls12;
       c.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384";
       s.ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256";
     };
-    auto client_order = [](ContextOptions& c, ContextOptions& s) {
+    auto client_order = [](ClientContextOptions& c, ServerContextOptions& s) {
       orders(c, s);
       s.honor_cipher_order = false;  // on by default (docs/security.md)
     };
-    auto server_order = [](ContextOptions& c, ContextOptions& s) {
+    auto server_order = [](ClientContextOptions& c, ServerContextOptions& s) {
       orders(c, s);
       s.honor_cipher_order = true;
     };
@@ -170,7 +169,7 @@ TEST(ContextOptions, HonorCipherOrderPicksTheServersFirstChoice) {
 TEST(ExportKeyingMaterial, BothSidesDeriveTheSameBytes) {
   for (TlsVersion v : {TlsVersion::kTls12, TlsVersion::kTls13}) {
     auto ctx = Make(LocalhostSpec());
-    ContextOptions co = ctx.client->options(), so = ctx.server->options();
+    ClientContextOptions co = *ctx.client->client_options();
     co.max_version = v;
     ctx.client = Context::Create(co).value();
     auto pair = MakePair(ctx);
@@ -196,7 +195,7 @@ TEST(ExportKeyingMaterial, RefusedBeforeTheHandshake) {
 
 // Node's getFinished()/getPeerFinished() and the channel bindings (RFC 5929, RFC 9266).
 Contexts WithMaxVersion(Contexts ctx, TlsVersion v) {
-  ContextOptions co = ctx.client->options();
+  ClientContextOptions co = *ctx.client->client_options();
   co.max_version = v;
   ctx.client = Context::Create(co).value();
   return ctx;
@@ -338,7 +337,7 @@ struct TwoChains {
 };
 // Server options with an ECDSA and an RSA chain for "localhost" (|rsa_first|: RSA is
 // |credentials|), issued by the root returned in |*root_pem|.
-ContextOptions TwoChainOptions(bool rsa_first, std::string* root_pem) {
+ServerContextOptions TwoChainOptions(bool rsa_first, std::string* root_pem) {
   testing::CertSpec root_spec;
   root_spec.subject = {{"CN", "root"}};
   root_spec.is_ca = true;
@@ -348,7 +347,7 @@ ContextOptions TwoChainOptions(bool rsa_first, std::string* root_pem) {
   testing::Cert rsa = testing::MakeSigned(LocalhostSpec(KeyType::kRsa2048), root);
   Credentials e{.key_pem = ecdsa.key_pem, .cert_chain_pem = ecdsa.cert_pem};
   Credentials r{.key_pem = rsa.key_pem, .cert_chain_pem = rsa.cert_pem};
-  ContextOptions o{.role = Role::kServer, .credentials = rsa_first ? r : e};
+  ServerContextOptions o{.credentials = rsa_first ? r : e};
   o.alternative_credentials = {rsa_first ? e : r};
   *root_pem = root.cert_pem;
   return o;
@@ -365,7 +364,7 @@ TwoChains MakeTwoChains(bool rsa_first) {
 // or 0 when the handshake failed.
 uint16_t ServerSignature(const TwoChains& chains, std::vector<uint16_t> algs,
                          TlsVersion max = TlsVersion::kTls13) {
-  ContextOptions co{.role = Role::kClient, .ca_pems = {chains.root_pem}};
+  ClientContextOptions co{.ca_pems = {chains.root_pem}};
   co.verify_algorithms = std::move(algs);
   co.max_version = max;
   auto client = Context::Create(co);
@@ -390,24 +389,22 @@ TEST(SeveralChains, TheClientsAlgorithmsPickTheChain) {
   // Nothing fits: the first chain is tried, and the handshake fails.
   EXPECT_EQ(ServerSignature(rsa_first, {0x0807}), 0);
   // The Context keeps no private key of any chain.
-  for (const Credentials& c : rsa_first.server->options().alternative_credentials) {
+  const std::optional<ServerContextOptions> kept = rsa_first.server->server_options();
+  ASSERT_TRUE(kept.has_value());
+  for (const Credentials& c : kept->alternative_credentials) {
     EXPECT_EQ(c.key_pem.find("PRIVATE KEY"), std::string::npos);
   }
 }
 
 TEST(SeveralChains, InvalidEntriesAndClientsAreRefused) {
   std::string root_pem;
-  ContextOptions o = TwoChainOptions(false, &root_pem);
+  ServerContextOptions o = TwoChainOptions(false, &root_pem);
   o.alternative_credentials.push_back(Credentials{.key_pem = "junk", .cert_chain_pem = "junk"});
   auto bad = Context::Create(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("alternative_credentials[1]"), std::string::npos)
       << bad.error().message;
-  ContextOptions client{.role = Role::kClient};
-  client.alternative_credentials = {Credentials{}};
-  auto c = Context::Create(client);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_CONFIG");
+  // A client has no alternative chains to set: tests/core/role_options_test.cc.
 }
 
 // Node's enableTrace(): the messages each side sent and received, in order.
@@ -477,14 +474,13 @@ TEST(TraceMessages, Tls12HasChangeCipherSpecAndIsOffByDefault) {
 // Certificate compression (RFC 8879): on by default, the chain crosses as
 // CompressedCertificate, verifies as before, and takes fewer bytes.
 // The size and name of the certificate message the client received.
-size_t ServerCertificateBytes(void (*tweak)(ContextOptions&, ContextOptions&),
+size_t ServerCertificateBytes(void (*tweak)(ClientContextOptions&, ServerContextOptions&),
                               std::string* message) {
   // A leaf and its intermediate, as servers send them.
   static const testing::TestPki* pki = new testing::TestPki(testing::MakeTestPki());
-  ContextOptions so{
-      .role = Role::kServer,
+  ServerContextOptions so{
       .credentials = {.key_pem = pki->server.key_pem, .cert_chain_pem = pki->server_chain_pem()}};
-  ContextOptions co{.role = Role::kClient, .ca_pems = {pki->root.cert_pem}};
+  ClientContextOptions co{.ca_pems = {pki->root.cert_pem}};
   if (tweak) tweak(co, so);
   Contexts ctx{Context::Create(co).value(), Context::Create(so).value()};
   auto pair = Pair::Create(ctx.client, ctx.server, {.servername = "localhost", .trace = true});
@@ -504,12 +500,11 @@ size_t ServerCertificateBytes(void (*tweak)(ContextOptions&, ContextOptions&),
 TEST(CertificateCompression, OnByDefaultAndSavesBytes) {
   std::string compressed_name, plain_name;
   size_t compressed = ServerCertificateBytes(nullptr, &compressed_name);
-  size_t plain = ServerCertificateBytes(
-      [](ContextOptions& c, ContextOptions&) { c.certificate_compression = false; }, &plain_name);
+  size_t plain = ServerCertificateBytes([](auto& c, auto&) { c.certificate_compression = false; },
+                                        &plain_name);
   std::string server_off_name;
-  ServerCertificateBytes(
-      [](ContextOptions&, ContextOptions& s) { s.certificate_compression = false; },
-      &server_off_name);
+  ServerCertificateBytes([](auto&, auto& s) { s.certificate_compression = false; },
+                         &server_off_name);
   EXPECT_EQ(server_off_name, "Certificate");
   EXPECT_EQ(compressed_name, "CompressedCertificate");
   EXPECT_EQ(plain_name, "Certificate");
@@ -527,7 +522,7 @@ class OcspVerdict : public ::testing::TestWithParam<bool> {};
 TEST_P(OcspVerdict, ApplicationRejectsTheStapledResponse) {
   static bool staple;
   staple = GetParam();
-  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
+  auto ctx = Make(LocalhostSpec(), [](auto& c, auto& s) {
     c.request_ocsp = true;
     c.verify_callback = true;
     if (staple) s.credentials.ocsp_response = "fake OCSP response";
@@ -551,9 +546,8 @@ TEST_P(OcspVerdict, ApplicationRejectsTheStapledResponse) {
 INSTANTIATE_TEST_SUITE_P(Stapled, OcspVerdict, ::testing::Bool());
 
 TEST(ChannelBinding, TlsUniqueBothSidesSeeTheClientFinishedOfAFullTls12Handshake) {
-  auto ctx = Make(LocalhostSpec(), [](ContextOptions& c, ContextOptions& s) {
-    c.max_version = s.max_version = TlsVersion::kTls12;
-  });
+  auto ctx = Make(LocalhostSpec(),
+                  [](auto& c, auto& s) { c.max_version = s.max_version = TlsVersion::kTls12; });
   auto pair = MakePair(ctx);
   EXPECT_FALSE(pair->client().ChannelBinding("tls-unique").ok());  // before the handshake
   ASSERT_TRUE(pair->Handshake());

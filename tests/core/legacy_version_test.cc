@@ -26,12 +26,12 @@ struct Endpoints {
 };
 
 // A server for "localhost" and a client trusting its root; |edit_*| run on the options.
-Endpoints Make(void (*edit_client)(ContextOptions&), void (*edit_server)(ContextOptions&)) {
+Endpoints Make(void (*edit_client)(ClientContextOptions&),
+               void (*edit_server)(ServerContextOptions&)) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
-  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  ClientContextOptions client{.ca_pems = {pki.root.cert_pem}};
   if (edit_client) edit_client(client);
   if (edit_server) edit_server(server);
   auto s = Context::Create(server);
@@ -47,7 +47,7 @@ std::unique_ptr<Pair> Connect(const Endpoints& e) {
   return pair.ok() ? std::move(pair).value() : nullptr;
 }
 
-void Tls11Only(ContextOptions& o) {
+void Tls11Only(auto& o) {
   o.min_version = o.max_version = TlsVersion::kTls11;
   o.ciphers = kLegacyCiphers;
 }
@@ -69,7 +69,7 @@ TEST(LegacyVersions, DefaultServerRefusesTls11OnlyClientWithProtocolVersion) {
 // finds no common version and refuses (BoGo checks the client refusing a TLS 1.1
 // ServerHello: its runner can send one anyway).
 TEST(LegacyVersions, DefaultClientAndTls11CappedServerFailWithProtocolVersion) {
-  auto pair = Connect(Make(nullptr, [](ContextOptions& o) {
+  auto pair = Connect(Make(nullptr, [](auto& o) {
     o.min_version = TlsVersion::kTls10;
     o.max_version = TlsVersion::kTls11;
     o.ciphers = kLegacyCiphers;
@@ -97,12 +97,12 @@ TEST_P(ExplicitFloor, NegotiatesAndReportsTheVersion) {
   static TlsVersion client_max;
   client_max = GetParam().client_max;
   auto pair = Connect(Make(
-      [](ContextOptions& o) {
+      [](auto& o) {
         o.min_version = TlsVersion::kTls10;
         o.max_version = client_max;
         o.ciphers = kLegacyCiphers;
       },
-      [](ContextOptions& o) {
+      [](auto& o) {
         o.min_version = TlsVersion::kTls10;
         o.ciphers = kLegacyCiphers;
       }));
@@ -131,11 +131,11 @@ INSTANTIATE_TEST_SUITE_P(Versions, ExplicitFloor,
 
 TEST(LegacyVersions, Tls10SessionResumesAndNamesItsVersion) {
   auto ctx = Make(
-      [](ContextOptions& o) {
+      [](auto& o) {
         o.min_version = o.max_version = TlsVersion::kTls10;
         o.ciphers = kLegacyCiphers;
       },
-      [](ContextOptions& o) {
+      [](auto& o) {
         o.min_version = TlsVersion::kTls10;
         o.ciphers = kLegacyCiphers;
       });
@@ -154,30 +154,27 @@ TEST(LegacyVersions, Tls10SessionResumesAndNamesItsVersion) {
 }
 
 TEST(LegacyVersions, CreateRefusesALowerFloorWithoutALegacySuite) {
-  auto c = Context::Create({.role = Role::kClient, .min_version = TlsVersion::kTls10});
+  auto c = Context::Create(ClientContextOptions{.min_version = TlsVersion::kTls10});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, errc::kInvalidCiphers);
   EXPECT_NE(c.error().message.find("TLSv1"), std::string::npos) << c.error().message;
-  auto gcm_only = Context::Create({.role = Role::kClient,
-                                   .ciphers = "ECDHE-RSA-AES128-GCM-SHA256",
-                                   .min_version = TlsVersion::kTls11});
+  auto gcm_only = Context::Create(ClientContextOptions{.ciphers = "ECDHE-RSA-AES128-GCM-SHA256",
+                                                       .min_version = TlsVersion::kTls11});
   ASSERT_FALSE(gcm_only.ok());
   EXPECT_EQ(gcm_only.error().code, errc::kInvalidCiphers);
   // The default floor needs none.
-  EXPECT_TRUE(Context::Create({.role = Role::kClient}).ok());
+  EXPECT_TRUE(Context::Create(ClientContextOptions{}).ok());
 }
 
 TEST(LegacyVersions, CreateRefusesUnknownAndInvertedVersions) {
-  auto ssl3 = Context::Create({.role = Role::kClient,
-                               .ciphers = kLegacyCiphers,
-                               .min_version = static_cast<TlsVersion>(0x0300)});
+  auto ssl3 = Context::Create(ClientContextOptions{.ciphers = kLegacyCiphers,
+                                                   .min_version = static_cast<TlsVersion>(0x0300)});
   ASSERT_FALSE(ssl3.ok());
   EXPECT_EQ(ssl3.error().code, errc::kInvalidProtocolVersion);
   EXPECT_NE(ssl3.error().message.find("0x0300"), std::string::npos) << ssl3.error().message;
-  auto inverted = Context::Create({.role = Role::kClient,
-                                   .ciphers = kLegacyCiphers,
-                                   .min_version = TlsVersion::kTls12,
-                                   .max_version = TlsVersion::kTls11});
+  auto inverted = Context::Create(ClientContextOptions{.ciphers = kLegacyCiphers,
+                                                       .min_version = TlsVersion::kTls12,
+                                                       .max_version = TlsVersion::kTls11});
   ASSERT_FALSE(inverted.ok());
   EXPECT_EQ(inverted.error().code, errc::kInvalidProtocolVersion);
   EXPECT_NE(inverted.error().message.find("TLSv1.1"), std::string::npos);

@@ -23,17 +23,15 @@ struct Contexts {
 
 Contexts MakeContexts(TlsVersion version = TlsVersion::kTls13, bool key_log = false) {
   static const testing::TestPki pki = testing::MakeTestPki();
-  auto s = Context::Create(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
-       .min_version = version,
-       .max_version = version,
-       .key_log = key_log});
-  auto c = Context::Create({.role = Role::kClient,
-                            .ca_pems = {pki.root.cert_pem},
-                            .min_version = version,
-                            .max_version = version,
-                            .key_log = key_log});
+  auto s = Context::Create(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+      .min_version = version,
+      .max_version = version,
+      .key_log = key_log});
+  auto c = Context::Create(ClientContextOptions{.ca_pems = {pki.root.cert_pem},
+                                                .min_version = version,
+                                                .max_version = version,
+                                                .key_log = key_log});
   EXPECT_TRUE(s.ok() && c.ok());
   return {c.value(), s.value()};
 }

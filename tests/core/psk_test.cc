@@ -40,7 +40,7 @@ PskEndpoints MakePsk(std::string identity, std::string key, std::string ciphers 
                      std::string hint = "our hint") {
   PskEndpoints e;
   auto seen = e.seen;
-  ContextOptions server{.role = Role::kServer, .ciphers = ciphers};
+  ServerContextOptions server{.ciphers = ciphers};
   server.max_version = TlsVersion::kTls12;
   server.psk_identity_hint = hint;
   server.psk_server_callback = [seen](std::string_view id) -> std::optional<std::vector<uint8_t>> {
@@ -48,7 +48,7 @@ PskEndpoints MakePsk(std::string identity, std::string key, std::string ciphers 
     if (id == "alice") return Key("alice's secret");
     return std::nullopt;
   };
-  ContextOptions client{.role = Role::kClient, .ciphers = ciphers};
+  ClientContextOptions client{.ciphers = ciphers};
   client.max_version = TlsVersion::kTls12;
   client.psk_client_callback = [seen, identity, key](std::string_view h) {
     seen->hints.emplace_back(h);
@@ -138,7 +138,7 @@ TEST(Psk, ClientDecliningOrAnsweringOutOfBoundsEndsTheHandshake) {
         std::optional<PskIdentity>(PskIdentity{"alice", {}}),
         std::optional<PskIdentity>(PskIdentity{std::string("al\0ce", 5), Key("k")})}) {
     PskEndpoints e = MakePsk("alice", "alice's secret");
-    ContextOptions client{.role = Role::kClient};
+    ClientContextOptions client{};
     client.max_version = TlsVersion::kTls12;
     client.psk_client_callback = [answer](std::string_view) { return answer; };
     auto c = Context::Create(client);
@@ -178,11 +178,10 @@ TEST(Psk, ResumptionKeepsTheVerdictAndIdentity) {
 // the certificate as usual.
 TEST(Psk, CertificateHandshakesAreUnchanged) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
   server.psk_server_callback = [](std::string_view) { return std::optional(Key("k")); };
-  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  ClientContextOptions client{.ca_pems = {pki.root.cert_pem}};
   auto s = Context::Create(server);
   auto c = Context::Create(client);
   ASSERT_TRUE(s.ok() && c.ok());
@@ -193,11 +192,10 @@ TEST(Psk, CertificateHandshakesAreUnchanged) {
   EXPECT_TRUE((*pair)->client().handshake_info().authorized);
   EXPECT_EQ((*pair)->client().handshake_info().psk_identity, "");
 
-  ContextOptions plain_server{
-      .role = Role::kServer,
+  ServerContextOptions plain_server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
   plain_server.max_version = TlsVersion::kTls12;
-  ContextOptions psk_client{.role = Role::kClient};  // trusts nothing
+  ClientContextOptions psk_client{};  // trusts nothing
   psk_client.psk_client_callback = [](std::string_view) {
     return std::optional(PskIdentity{"alice", Key("k")});
   };
@@ -212,29 +210,37 @@ TEST(Psk, CertificateHandshakesAreUnchanged) {
       << (*pair2)->client().error()->code;
 }
 
+// Each role has only its own callback: a client cannot set the server's callback or hint, nor
+// a server the client's (they do not compile).
+template <class O>
+concept HasServerPsk = requires(O o) {
+  o.psk_server_callback;
+}
+|| requires(O o) { o.psk_identity_hint; };
+template <class O>
+concept HasClientPsk = requires(O o) {
+  o.psk_client_callback;
+};
+static_assert(HasServerPsk<ServerContextOptions> && !HasServerPsk<ClientContextOptions>);
+static_assert(HasClientPsk<ClientContextOptions> && !HasClientPsk<ServerContextOptions>);
+
 TEST(Psk, CreateRefusesMisconfiguration) {
   auto key = [](std::string_view) { return std::optional(Key("k")); };
-  auto ident = [](std::string_view) { return std::optional(PskIdentity{"a", Key("k")}); };
-  ContextOptions client_with_server_callback{.role = Role::kClient};
-  client_with_server_callback.psk_server_callback = key;
-  ContextOptions server_with_client_callback{.role = Role::kServer};
-  server_with_client_callback.psk_server_callback = key;
-  server_with_client_callback.psk_client_callback = ident;
-  ContextOptions hint_without_callback{.role = Role::kServer};
+  ServerContextOptions hint_without_callback{};
   hint_without_callback.psk_identity_hint = "h";
-  ContextOptions long_hint{.role = Role::kServer};
+  ServerContextOptions long_hint{};
   long_hint.psk_server_callback = key;
   long_hint.psk_identity_hint = std::string(129, 'h');
-  ContextOptions client_with_hint{.role = Role::kClient};
-  client_with_hint.psk_identity_hint = "h";
-  for (const ContextOptions* o : {&client_with_server_callback, &server_with_client_callback,
-                                  &hint_without_callback, &long_hint, &client_with_hint}) {
+  ServerContextOptions hint_with_nul{};
+  hint_with_nul.psk_server_callback = key;
+  hint_with_nul.psk_identity_hint = std::string("a\0b", 3);
+  for (const ServerContextOptions* o : {&hint_without_callback, &long_hint, &hint_with_nul}) {
     auto c = Context::Create(*o);
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_CONFIG") << c.error().message;
   }
   // A server with neither a certificate nor PSK still needs a certificate.
-  auto bare = Context::Create(ContextOptions{.role = Role::kServer});
+  auto bare = Context::Create(ServerContextOptions{});
   ASSERT_FALSE(bare.ok());
   EXPECT_EQ(bare.error().code, "ERR_TLS_MISSING_CERTIFICATE");
 }

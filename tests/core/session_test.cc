@@ -32,18 +32,15 @@ struct Contexts {
 // adjust when given.
 Contexts MakeContexts(KeyType key_type = KeyType::kEcdsaP256,
                       TlsVersion version = TlsVersion::kTls13,
-                      const std::function<void(ContextOptions&)>& edit_server = nullptr,
-                      const std::function<void(ContextOptions&)>& edit_client = nullptr) {
+                      const std::function<void(ServerContextOptions&)>& edit_server = nullptr,
+                      const std::function<void(ClientContextOptions&)>& edit_client = nullptr) {
   testing::TestPki pki = testing::MakeTestPki(key_type);
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
       .min_version = version,
       .max_version = version};
-  ContextOptions client{.role = Role::kClient,
-                        .ca_pems = {pki.root.cert_pem},
-                        .min_version = version,
-                        .max_version = version};
+  ClientContextOptions client{
+      .ca_pems = {pki.root.cert_pem}, .min_version = version, .max_version = version};
   if (edit_server) edit_server(server);
   if (edit_client) edit_client(client);
   auto s = Context::Create(server);
@@ -212,7 +209,7 @@ TEST(Session, MovesAsAValueMidHandshakeAndKeepsItsBorrowedOutput) {
 
 TEST(Session, EventsCarryTheTypedPayloadOfTheirKind) {
   auto pair = MakePair(MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls13, nullptr,
-                                    [](ContextOptions& o) { o.key_log = true; }));
+                                    [](auto& o) { o.key_log = true; }));
   ASSERT_TRUE(pair->Handshake());
   ASSERT_EQ(pair->Write(Side::kClient, "x"), 1u);
   ASSERT_EQ(pair->Write(Side::kServer, "y"), 1u);  // delivers the tickets
@@ -448,7 +445,7 @@ TEST(Session, WrongCaIsRejectedWithTheX509Code) {
   // A client trusting a different root: same keys are cached, so make a distinct root.
   testing::Cert stranger =
       testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}}, .is_ca = true});
-  auto client = Context::Create({.role = Role::kClient, .ca_pems = {stranger.cert_pem}});
+  auto client = Context::Create(ClientContextOptions{.ca_pems = {stranger.cert_pem}});
   ASSERT_TRUE(client.ok());
   auto pair = MakePair({client.value(), good.server});
   EXPECT_FALSE(pair->Handshake());
@@ -468,7 +465,7 @@ TEST(Session, WrongCaWithRejectUnauthorizedFalseConnectsUnauthorized) {
   testing::Cert stranger =
       testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}}, .is_ca = true});
   auto client = Context::Create(
-      {.role = Role::kClient, .ca_pems = {stranger.cert_pem}, .reject_unauthorized = false});
+      ClientContextOptions{.ca_pems = {stranger.cert_pem}, .reject_unauthorized = false});
   ASSERT_TRUE(client.ok());
   auto pair = MakePair({client.value(), good.server});
   ASSERT_TRUE(pair->Handshake());
@@ -480,7 +477,7 @@ TEST(Session, WrongCaWithRejectUnauthorizedFalseConnectsUnauthorized) {
 
 TEST(Session, ClientWithNoCasRejectsTheServer) {
   Contexts good = MakeContexts();
-  auto client = Context::Create({.role = Role::kClient});
+  auto client = Context::Create(ClientContextOptions{});
   ASSERT_TRUE(client.ok());
   auto pair = MakePair({client.value(), good.server});
   EXPECT_FALSE(pair->Handshake());
@@ -536,21 +533,20 @@ TEST(Session, FeedTakesLessWhenPlaintextIsNotReadAndLosesNothing) {
 // ---- Configuration ------------------------------------------------------------------
 
 TEST(Context, ServerWithoutCertificateIsAConfigurationError) {
-  auto r = Context::Create({.role = Role::kServer});
+  auto r = Context::Create(ServerContextOptions{});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ERR_TLS_MISSING_CERTIFICATE");
 }
 
 TEST(Context, MinAboveMaxIsAConfigurationError) {
-  auto r = Context::Create({.role = Role::kClient,
-                            .min_version = TlsVersion::kTls13,
-                            .max_version = TlsVersion::kTls12});
+  auto r = Context::Create(
+      ClientContextOptions{.min_version = TlsVersion::kTls13, .max_version = TlsVersion::kTls12});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ERR_TLS_INVALID_PROTOCOL_VERSION");
 }
 
 TEST(Context, UnknownCipherIsAConfigurationError) {
-  auto r = Context::Create({.role = Role::kClient, .ciphers = "NOT-A-CIPHER"});
+  auto r = Context::Create(ClientContextOptions{.ciphers = "NOT-A-CIPHER"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ERR_TLS_INVALID_CIPHERS");
 }
@@ -578,9 +574,9 @@ TEST(Context, DefaultTls12SuitesAreEcdheWithAeadOnly) {
 }
 
 TEST(Context, DefaultServerRefusesATls12ClientOfferingOnlyCbc) {
-  auto only_cbc = [](ContextOptions& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
+  auto only_cbc = [](auto& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
   Contexts ctx = MakeContexts(
-      KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, only_cbc);
+      KeyType::kEcdsaP256, TlsVersion::kTls12, [](auto&) {}, only_cbc);
   auto pair = MakePair(ctx);
   EXPECT_FALSE(pair->Handshake());
   ASSERT_TRUE(pair->server().error().has_value());
@@ -588,10 +584,10 @@ TEST(Context, DefaultServerRefusesATls12ClientOfferingOnlyCbc) {
 }
 
 TEST(Context, AServerWidensTheCipherListOnPurpose) {
-  auto widened = [](ContextOptions& o) {
+  auto widened = [](auto& o) {
     o.ciphers = std::string(kDefaultCiphers) + ":ECDHE-ECDSA-AES128-SHA";
   };
-  auto only_cbc = [](ContextOptions& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
+  auto only_cbc = [](auto& o) { o.ciphers = "ECDHE-ECDSA-AES128-SHA"; };
   Contexts ctx = MakeContexts(KeyType::kEcdsaP256, TlsVersion::kTls12, widened, only_cbc);
   auto pair = MakePair(ctx);
   ASSERT_TRUE(pair->Handshake());
@@ -599,20 +595,20 @@ TEST(Context, AServerWidensTheCipherListOnPurpose) {
 }
 
 TEST(Context, TheServersCipherOrderWinsByDefault) {
-  auto chacha_first = [](ContextOptions& o) {
+  auto chacha_first = [](auto& o) {
     o.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256";
   };
   {
     Contexts ctx = MakeContexts(
-        KeyType::kEcdsaP256, TlsVersion::kTls12, [](ContextOptions&) {}, chacha_first);
+        KeyType::kEcdsaP256, TlsVersion::kTls12, [](auto&) {}, chacha_first);
     auto pair = MakePair(ctx);
     ASSERT_TRUE(pair->Handshake());
     EXPECT_EQ(pair->client().handshake_info().cipher, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
   }
   {  // honor_cipher_order = false: the client's order (Node's default).
     Contexts ctx = MakeContexts(
-        KeyType::kEcdsaP256, TlsVersion::kTls12,
-        [](ContextOptions& o) { o.honor_cipher_order = false; }, chacha_first);
+        KeyType::kEcdsaP256, TlsVersion::kTls12, [](auto& o) { o.honor_cipher_order = false; },
+        chacha_first);
     auto pair = MakePair(ctx);
     ASSERT_TRUE(pair->Handshake());
     EXPECT_EQ(pair->client().handshake_info().cipher,
@@ -622,9 +618,8 @@ TEST(Context, TheServersCipherOrderWinsByDefault) {
 
 TEST(Context, KeyThatDoesNotMatchTheCertificateIsRejected) {
   testing::TestPki pki = testing::MakeTestPki();
-  auto r = Context::Create(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.client.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
+  auto r = Context::Create(ServerContextOptions{
+      .credentials = {.key_pem = pki.client.key_pem, .cert_chain_pem = pki.server_chain_pem()}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ERR_TLS_KEY_MISMATCH");
 }

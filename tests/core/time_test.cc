@@ -24,11 +24,10 @@ struct Contexts {
 
 Contexts MakeContexts(bool sni_callback = false) {
   testing::TestPki pki = testing::MakeTestPki(testing::KeyType::kEcdsaP256);
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
   server.sni_callback = sni_callback;
-  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  ClientContextOptions client{.ca_pems = {pki.root.cert_pem}};
   auto s = Context::Create(server);
   auto c = Context::Create(client);
   EXPECT_TRUE(s.ok() && c.ok());
@@ -116,7 +115,7 @@ TEST(SessionTime, APeerThatClosesInTimeIsACleanEnd) {
   EXPECT_EQ(pair->client().next_deadline(), std::nullopt);
 }
 
-// The default session lifetime is 300 s (ContextOptions::session_timeout).
+// The default session lifetime is 300 s (*ContextOptions::session_timeout).
 std::optional<SavedSession> TicketFrom(const Contexts& ctx) {
   auto pair = MakePair(ctx, {});
   EXPECT_TRUE(pair->Handshake());

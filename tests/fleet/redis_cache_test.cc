@@ -33,14 +33,12 @@ const testing::TestPki& Pki() {
 
 // A TLS 1.2 session with an ID, made by a real handshake at |time| (unix seconds).
 SavedSession MakeSession(int64_t time) {
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = Pki().server.key_pem, .cert_chain_pem = Pki().server_chain_pem()},
       .max_version = TlsVersion::kTls12};
   server.session_tickets = false;
   server.session_cache = SessionCacheMode::kExternal;
-  ContextOptions client{
-      .role = Role::kClient, .ca_pems = {Pki().root.cert_pem}, .max_version = TlsVersion::kTls12};
+  ClientContextOptions client{.ca_pems = {Pki().root.cert_pem}, .max_version = TlsVersion::kTls12};
   auto pair = testing::Pair::Create(*Context::Create(client), *Context::Create(server),
                                     {.servername = "localhost", .verify_time = time},
                                     {.verify_time = time});

@@ -23,9 +23,7 @@ const interop::PkiFiles& Pki() {
 }
 
 std::shared_ptr<const Context> Tls12Client() {
-  ContextOptions o{.role = Role::kClient,
-                   .ca_pems = {Pki().pki.root.cert_pem},
-                   .max_version = TlsVersion::kTls12};
+  ClientContextOptions o{.ca_pems = {Pki().pki.root.cert_pem}, .max_version = TlsVersion::kTls12};
   o.session_tickets = false;  // session IDs only: the server must find them in Redis
   return *Context::Create(o);
 }
@@ -132,9 +130,7 @@ TEST(RedisFleet, AReplayedZeroRttClientHelloHasItsEarlyDataRejectedOnEveryOtherA
                                       "--redis=unix:" + redis.socket(), "--early-data",
                                       "--ticket-keys=" + TicketKeyFile()});
   ASSERT_NE(fleet.port, 0) << fleet.process->Describe();
-  ContextOptions o{.role = Role::kClient,
-                   .ca_pems = {Pki().pki.root.cert_pem},
-                   .min_version = TlsVersion::kTls13};
+  ClientContextOptions o{.ca_pems = {Pki().pki.root.cert_pem}, .min_version = TlsVersion::kTls13};
   o.early_data = true;
   auto client = *Context::Create(o);
   Visit first = Connect(fleet, client);

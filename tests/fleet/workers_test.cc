@@ -33,10 +33,8 @@ std::string NewKeyLine() {
 }
 
 std::shared_ptr<const Context> ClientContext(TlsVersion version) {
-  ContextOptions o{.role = Role::kClient,
-                   .ca_pems = {Pki().pki.root.cert_pem},
-                   .min_version = version,
-                   .max_version = version};
+  ClientContextOptions o{
+      .ca_pems = {Pki().pki.root.cert_pem}, .min_version = version, .max_version = version};
   auto ctx = Context::Create(o);
   EXPECT_TRUE(ctx.ok());
   return *ctx;

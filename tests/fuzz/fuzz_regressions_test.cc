@@ -16,16 +16,14 @@ TEST(FuzzRegressions, PassphraseWithNulByteDoesNotDecryptTheKey) {
   testing::Cert cert = testing::MakeSelfSigned({});
   for (const std::string& wrong :
        {std::string("pass\0", 5), std::string("pass\0x", 6), std::string("\0pass", 5)}) {
-    ContextOptions options;
-    options.role = Role::kServer;
+    ServerContextOptions options;
     options.credentials = {testing::EncryptedKeyPem(cert, "pass"), wrong, cert.cert_pem};
     auto ctx = Context::Create(options);
     ASSERT_FALSE(ctx.ok()) << "passphrase of " << wrong.size() << " bytes loaded the key";
     EXPECT_EQ(ctx.error().code, "ERR_TLS_BAD_PASSPHRASE");
     EXPECT_EQ(ctx.error().message, "the passphrase contains a NUL byte");
   }
-  ContextOptions right;
-  right.role = Role::kServer;
+  ServerContextOptions right;
   right.credentials = {testing::EncryptedKeyPem(cert, "pass"), "pass", cert.cert_pem};
   EXPECT_TRUE(Context::Create(right).ok());
 }
@@ -33,8 +31,7 @@ TEST(FuzzRegressions, PassphraseWithNulByteDoesNotDecryptTheKey) {
 // The passphrase of an unencrypted key is ignored, NUL bytes included.
 TEST(FuzzRegressions, PassphraseOfAnUnencryptedKeyIsIgnoredEvenWithNul) {
   testing::Cert cert = testing::MakeSelfSigned({});
-  ContextOptions options;
-  options.role = Role::kServer;
+  ServerContextOptions options;
   options.credentials = {cert.key_pem, std::string("a\0b", 3), cert.cert_pem};
   EXPECT_TRUE(Context::Create(options).ok());
 }
@@ -44,8 +41,7 @@ TEST(FuzzRegressions, PassphraseOfAnUnencryptedKeyIsIgnoredEvenWithNul) {
 // unreadable bundle (ERR_TLS_INVALID_PFX) instead of a bad passphrase.
 TEST(FuzzRegressions, PfxPassphraseThatIsNotUtf8IsABadPassphrase) {
   testing::Cert cert = testing::MakeSelfSigned({});
-  ContextOptions options;
-  options.role = Role::kServer;
+  ServerContextOptions options;
   options.credentials.pfx = testing::MakePkcs12(cert, {}, "pass");
   options.credentials.passphrase = "pa\x80ss";
   auto ctx = Context::Create(options);
@@ -61,10 +57,9 @@ TEST(FuzzRegressions, PfxPassphraseThatIsNotUtf8IsABadPassphrase) {
 // the count.
 TEST(FuzzRegressions, KeyUpdatesInARowAreBoundedSoThePeerNeverAborts) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
-  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  ClientContextOptions client{.ca_pems = {pki.root.cert_pem}};
   auto pair = testing::Pair::Create(Context::Create(client).value(),
                                     Context::Create(server).value(), {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
@@ -96,10 +91,9 @@ TEST(FuzzRegressions, KeyUpdatesInARowAreBoundedSoThePeerNeverAborts) {
 // output was never delivered.
 TEST(FuzzRegressions, PumpDeliversOutputProducedWhileReading) {
   testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()}};
-  ContextOptions client{.role = Role::kClient, .ca_pems = {pki.root.cert_pem}};
+  ClientContextOptions client{.ca_pems = {pki.root.cert_pem}};
   auto pair =
       testing::Pair::Create(Context::Create(client).value(), Context::Create(server).value(),
                             {.servername = "localhost"}, {.max_read_buffer = 1024});

@@ -317,7 +317,7 @@ TEST(Alpn, OurAsioClientAndOpensslServerAgree) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-alpn", "http/1.1"});
   RunClient([&]() -> asio::awaitable<void> {
-    auto [ec, tls] = co_await Connect(server.port, ClientContext(pki, [](ContextOptions& o) {
+    auto [ec, tls] = co_await Connect(server.port, ClientContext(pki, [](auto& o) {
                                         o.alpn_protocols = {"h2", "http/1.1"};
                                       }));
     EXPECT_FALSE(ec) << ec.message();
@@ -330,7 +330,7 @@ TEST(Alpn, OurAsioClientAndOpensslServerAgree) {
 TEST(Alpn, OpensslClientAndOurAsioServerAgree) {
   PkiFiles pki = WritePki();
   AsioServerThread server(ServerContext(pki,
-                                        [](ContextOptions& o) {
+                                        [](auto& o) {
                                           o.alpn_protocols = {"h2", "http/1.1"};
                                         }),
                           "welcome!\n");
@@ -347,7 +347,7 @@ TEST(Npn, OurAsioClientAndOpensslServerAgreeInTls12) {
   PkiFiles pki = WritePki();
   Peer server = StartSServer(pki, {"-tls1_2", "-nextprotoneg", "spdy/3,http/1.1"});
   RunClient([&]() -> asio::awaitable<void> {
-    auto [ec, tls] = co_await Connect(server.port, ClientContext(pki, [](ContextOptions& o) {
+    auto [ec, tls] = co_await Connect(server.port, ClientContext(pki, [](auto& o) {
                                         o.npn_protocols = {"http/1.1"};
                                         o.max_version = TlsVersion::kTls12;
                                       }));
@@ -376,7 +376,7 @@ TEST(Sni, OpensslClientGetsTheCertificateOurAsioServerPicksForTheName) {
   PkiFiles pki = WritePki();
   AsioServerThread server(
       ServerContext(pki,
-                    [&](ContextOptions& o) {
+                    [&](auto& o) {
                       o.sni_contexts = {{.pattern = "*.example",
                                          .credentials = {.key_pem = pki.other.key_pem,
                                                          .cert_chain_pem = pki.other.cert_pem}}};
@@ -396,7 +396,7 @@ TEST(ClientCertificates, OurAsioClientAuthenticatesToOpensslServer) {
   Peer server = StartSServer(pki, {"-Verify", "2", "-CAfile", pki.ca, "-verify_return_error"});
   RunClient([&]() -> asio::awaitable<void> {
     auto [ec, tls] =
-        co_await Connect(server.port, ClientContext(pki, [&](ContextOptions& o) {
+        co_await Connect(server.port, ClientContext(pki, [&](auto& o) {
                            o.credentials = {.key_pem = pki.pki.client.key_pem,
                                             .cert_chain_pem = pki.pki.client_chain_pem()};
                          }));
@@ -429,7 +429,7 @@ TEST(ClientCertificates, OpensslServerRefusesOurAsioClientWithoutOne) {
 TEST(ClientCertificates, OpensslClientAuthenticatesToOurAsioServer) {
   PkiFiles pki = WritePki();
   AsioServerThread server(ServerContext(pki,
-                                        [&](ContextOptions& o) {
+                                        [&](auto& o) {
                                           o.request_cert = true;
                                           o.ca_pems = {pki.pki.root.cert_pem};
                                         }),
@@ -446,7 +446,7 @@ TEST(ClientCertificates, OpensslClientAuthenticatesToOurAsioServer) {
 
 TEST(ClientCertificates, OurAsioServerRefusesOpensslClientWithoutOne) {
   PkiFiles pki = WritePki();
-  AsioServerThread server(ServerContext(pki, [&](ContextOptions& o) {
+  AsioServerThread server(ServerContext(pki, [&](auto& o) {
     o.request_cert = true;
     o.ca_pems = {pki.pki.root.cert_pem};
   }));
@@ -601,7 +601,7 @@ TEST_P(Versions, NodeClientTalksToOurAsioServer) {
 
 TEST(Alpn, NoOverlapIsAFatalAlertForNodeClientOfOurAsioServer) {
   PkiFiles pki = WritePki();
-  AsioServerThread server(ServerContext(pki, [](ContextOptions& o) { o.alpn_protocols = {"h2"}; }));
+  AsioServerThread server(ServerContext(pki, [](auto& o) { o.alpn_protocols = {"h2"}; }));
   auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
                         ",\"tls\":" + ClientTls(pki, ",\"ALPNProtocols\":[\"http/1.1\"]") + "}");
   ASSERT_TRUE(WaitEvent(*node, "error")) << node->Describe();
@@ -612,7 +612,7 @@ TEST(Alpn, NoOverlapIsAFatalAlertForNodeClientOfOurAsioServer) {
 
 TEST(Sni, NodeClientGetsTheCertificateOurAsioServerPicksForTheName) {
   PkiFiles pki = WritePki();
-  AsioServerThread server(ServerContext(pki, [&](ContextOptions& o) {
+  AsioServerThread server(ServerContext(pki, [&](auto& o) {
     o.sni_contexts = {
         {.pattern = "*.example",
          .credentials = {.key_pem = pki.other.key_pem, .cert_chain_pem = pki.other.cert_pem}}};
@@ -636,7 +636,7 @@ TEST(ClientCertificates, OurAsioClientAuthenticatesToNodeServer) {
   uint16_t port = static_cast<uint16_t>(std::stoi(EventField(*node, "listening", "port")));
   RunClient([&]() -> asio::awaitable<void> {
     auto [ec, tls] =
-        co_await Connect(port, ClientContext(pki, [&](ContextOptions& o) {
+        co_await Connect(port, ClientContext(pki, [&](auto& o) {
                            o.credentials = {.key_pem = pki.pki.client.key_pem,
                                             .cert_chain_pem = pki.pki.client_chain_pem()};
                          }));

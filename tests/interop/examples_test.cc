@@ -181,7 +181,7 @@ TEST(EchoServer, AClientThatNeverReadsDoesNotStopTheServer) {
   PkiFiles pki = WritePki();
   auto [server, port] = StartEchoServer({"--key=" + pki.server_key, "--cert=" + pki.server_chain});
   ASSERT_NE(port, 0);
-  auto ctx = Context::Create({.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}});
+  auto ctx = Context::Create(ClientContextOptions{.ca_pems = {pki.pki.root.cert_pem}});
   auto hog = posix::Connect("127.0.0.1", port, *ctx, {.session = {.servername = "localhost"}});
   ASSERT_TRUE(hog.ok());
   // Write until the server stops taking data (its echo is never read).

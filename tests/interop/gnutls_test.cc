@@ -57,7 +57,7 @@ TEST(Alpn, GnutlsClientAndOurServerAgree) {
   PkiFiles pki = WritePki();
   Seen seen;
   ServerThread server(ServerContext(pki,
-                                    [](ContextOptions& o) {
+                                    [](auto& o) {
                                       o.alpn_protocols = {"h2", "http/1.1"};
                                     }),
                       {}, Greeting(&seen));

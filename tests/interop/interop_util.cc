@@ -338,8 +338,8 @@ const char* VersionFlag(TlsVersion v) { return v == TlsVersion::kTls13 ? "-tls1_
 const char* VersionName(TlsVersion v) { return v == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2"; }
 
 std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit) {
-  ContextOptions o{.role = Role::kClient, .ca_pems = {pki.pki.root.cert_pem}};
+                                             std::function<void(ClientContextOptions&)> edit) {
+  ClientContextOptions o{.ca_pems = {pki.pki.root.cert_pem}};
   if (edit) edit(o);
   auto c = Context::Create(o);
   EXPECT_TRUE(c.ok()) << ErrorText(c.error());
@@ -347,10 +347,9 @@ std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
 }
 
 std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit) {
-  ContextOptions o{.role = Role::kServer,
-                   .credentials = {.key_pem = pki.pki.server.key_pem,
-                                   .cert_chain_pem = pki.pki.server_chain_pem()}};
+                                             std::function<void(ServerContextOptions&)> edit) {
+  ServerContextOptions o{.credentials = {.key_pem = pki.pki.server.key_pem,
+                                         .cert_chain_pem = pki.pki.server_chain_pem()}};
   if (edit) edit(o);
   auto c = Context::Create(o);
   EXPECT_TRUE(c.ok()) << ErrorText(c.error());

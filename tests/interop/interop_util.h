@@ -160,9 +160,9 @@ const char* VersionName(TlsVersion v);
 // Contexts trusting / presenting the PKI's server chain; |edit| adjusts the options first.
 // A Context::Create failure is a (non-fatal) test failure.
 std::shared_ptr<const Context> ClientContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {});
+                                             std::function<void(ClientContextOptions&)> edit = {});
 std::shared_ptr<const Context> ServerContext(const PkiFiles& pki,
-                                             std::function<void(ContextOptions&)> edit = {});
+                                             std::function<void(ServerContextOptions&)> edit = {});
 
 // Handshake infos recorded by our server's callbacks (thread-safe).
 struct Seen {

@@ -315,7 +315,7 @@ TEST(Alpn, OurClientAndNodeServerAgree) {
   uint16_t port = NodeServerPort(*node);
   auto conn = posix::Connect("127.0.0.1", port,
                              ClientContext(pki,
-                                           [](ContextOptions& o) {
+                                           [](auto& o) {
                                              o.alpn_protocols = {"h2", "http/1.1"};
                                            }),
                              {.session = {.servername = "localhost"}});
@@ -329,7 +329,7 @@ TEST(Alpn, NodeClientAndOurServerAgree) {
   PkiFiles pki = WritePki();
   Seen seen;
   ServerThread server(ServerContext(pki,
-                                    [](ContextOptions& o) {
+                                    [](auto& o) {
                                       o.alpn_protocols = {"h2", "http/1.1"};
                                     }),
                       {}, Recording(&seen));
@@ -344,7 +344,7 @@ TEST(Alpn, NodeClientAndOurServerAgree) {
 
 TEST(Alpn, NoOverlapIsAFatalAlertForNodeClient) {
   PkiFiles pki = WritePki();
-  ServerThread server(ServerContext(pki, [](ContextOptions& o) { o.alpn_protocols = {"h2"}; }));
+  ServerThread server(ServerContext(pki, [](auto& o) { o.alpn_protocols = {"h2"}; }));
   auto node = StartNode("{\"role\":\"client\",\"port\":" + std::to_string(server.port()) +
                         ",\"tls\":" + ClientTls(pki, ",\"ALPNProtocols\":[\"http/1.1\"]") + "}");
   ASSERT_TRUE(WaitEvent(*node, "error")) << node->Describe();
@@ -379,7 +379,7 @@ TEST(Sni, NodeClientGetsTheCertificateOurServerPicksForTheName) {
   Seen seen;
   ServerThread server(
       ServerContext(pki,
-                    [&](ContextOptions& o) {
+                    [&](auto& o) {
                       o.sni_contexts = {{.pattern = "*.example",
                                          .credentials = {.key_pem = pki.other.key_pem,
                                                          .cert_chain_pem = pki.other.cert_pem}}};
@@ -405,7 +405,7 @@ TEST(ClientCertificates, OurClientAuthenticatesToNodeServer) {
   auto conn =
       posix::Connect("127.0.0.1", port,
                      ClientContext(pki,
-                                   [&](ContextOptions& o) {
+                                   [&](auto& o) {
                                      o.credentials = {.key_pem = pki.pki.client.key_pem,
                                                       .cert_chain_pem = pki.pki.client_chain_pem()};
                                    }),
@@ -421,7 +421,7 @@ TEST(ClientCertificates, NodeClientAuthenticatesToOurServer) {
   PkiFiles pki = WritePki();
   Seen seen;
   ServerThread server(ServerContext(pki,
-                                    [&](ContextOptions& o) {
+                                    [&](auto& o) {
                                       o.request_cert = true;
                                       o.ca_pems = {pki.pki.root.cert_pem};
                                     }),

@@ -101,7 +101,7 @@ TEST(Psk, OurPskClientTalksToOpensslServer) {
                                    kPskHex, "-psk_identity", "alice", "-psk_hint", "openssl"});
   ASSERT_NE(server.port, 0) << server.process->Describe();
   std::string hint_seen = "(not asked)";
-  auto context = ClientContext(pki, [&](ContextOptions& o) {
+  auto context = ClientContext(pki, [&](auto& o) {
     o.ca_pems.clear();  // nothing trusted: the key alone authenticates the server
     o.max_version = TlsVersion::kTls12;
     o.psk_client_callback = [&hint_seen](std::string_view hint) {
@@ -129,7 +129,7 @@ TEST(Psk, OurPskClientTalksToOpensslServer) {
 TEST(Psk, OpensslPskClientTalksToOurCertificatelessServer) {
   PkiFiles pki = WritePki();
   Seen seen;
-  ContextOptions o{.role = Role::kServer};
+  ServerContextOptions o{};
   o.max_version = TlsVersion::kTls12;
   o.psk_identity_hint = "ours";
   o.psk_server_callback = [](std::string_view identity) {
@@ -154,7 +154,7 @@ TEST(Psk, OpensslPskClientTalksToOurCertificatelessServer) {
 
 TEST(Psk, OurServerRefusesAnUnknownOpensslIdentity) {
   PkiFiles pki = WritePki();
-  ContextOptions o{.role = Role::kServer};
+  ServerContextOptions o{};
   o.max_version = TlsVersion::kTls12;
   o.psk_server_callback = [](std::string_view) { return std::optional<std::vector<uint8_t>>(); };
   auto context = Context::Create(o);
@@ -246,7 +246,7 @@ TEST(Alpn, OurClientAndOpensslServerAgree) {
   Peer server = StartSServer(pki, {"-alpn", "http/1.1"});
   auto conn = posix::Connect("127.0.0.1", server.port,
                              ClientContext(pki,
-                                           [](ContextOptions& o) {
+                                           [](auto& o) {
                                              o.alpn_protocols = {"h2", "http/1.1"};
                                            }),
                              {.session = {.servername = "localhost"}});
@@ -258,7 +258,7 @@ TEST(Alpn, OpensslClientAndOurServerAgree) {
   PkiFiles pki = WritePki();
   Seen seen;
   ServerThread server(ServerContext(pki,
-                                    [](ContextOptions& o) {
+                                    [](auto& o) {
                                       o.alpn_protocols = {"h2", "http/1.1"};
                                     }),
                       {}, Recording(&seen, "welcome!\n"));
@@ -281,7 +281,7 @@ TEST(SeveralChains, OpensslClientGetsTheChainItsAlgorithmsAllow) {
   testing::Cert rsa = testing::MakeSigned(spec, pki.pki.intermediate);
   ServerThread server(
       ServerContext(pki,
-                    [&](ContextOptions& o) {
+                    [&](auto& o) {
                       o.alternative_credentials = {
                           {.key_pem = rsa.key_pem,
                            .cert_chain_pem = rsa.cert_pem + pki.pki.intermediate.cert_pem}};
@@ -317,7 +317,7 @@ TEST(Npn, OurClientAndOpensslServerAgreeInTls12) {
   Peer server = StartSServer(pki, {"-tls1_2", "-nextprotoneg", "spdy/3,http/1.1"});
   auto conn = posix::Connect("127.0.0.1", server.port,
                              ClientContext(pki,
-                                           [](ContextOptions& o) {
+                                           [](auto& o) {
                                              o.npn_protocols = {"http/1.1"};
                                              o.max_version = TlsVersion::kTls12;
                                            }),
@@ -330,7 +330,7 @@ TEST(Npn, OpensslClientAndOurServerAgreeInTls12) {
   PkiFiles pki = WritePki();
   Seen seen;
   ServerThread server(ServerContext(pki,
-                                    [](ContextOptions& o) {
+                                    [](auto& o) {
                                       o.npn_protocols = {"spdy/3", "http/1.1"};
                                     }),
                       {}, Recording(&seen, "welcome!\n"));
@@ -362,7 +362,7 @@ TEST(Sni, OpensslClientGetsTheCertificateOurServerPicksForTheName) {
   Seen seen;
   ServerThread server(
       ServerContext(pki,
-                    [&](ContextOptions& o) {
+                    [&](auto& o) {
                       o.sni_contexts = {{.pattern = "*.example",
                                          .credentials = {.key_pem = pki.other.key_pem,
                                                          .cert_chain_pem = pki.other.cert_pem}}};
@@ -383,7 +383,7 @@ TEST(ClientCertificates, OurClientAuthenticatesToOpensslServer) {
   auto conn =
       posix::Connect("127.0.0.1", server.port,
                      ClientContext(pki,
-                                   [&](ContextOptions& o) {
+                                   [&](auto& o) {
                                      o.credentials = {.key_pem = pki.pki.client.key_pem,
                                                       .cert_chain_pem = pki.pki.client_chain_pem()};
                                    }),
@@ -415,7 +415,7 @@ TEST(ClientCertificates, OpensslClientAuthenticatesToOurServer) {
   PkiFiles pki = WritePki();
   Seen seen;
   ServerThread server(ServerContext(pki,
-                                    [&](ContextOptions& o) {
+                                    [&](auto& o) {
                                       o.request_cert = true;
                                       o.ca_pems = {pki.pki.root.cert_pem};
                                     }),
@@ -432,7 +432,7 @@ TEST(ClientCertificates, OpensslClientAuthenticatesToOurServer) {
 
 TEST(ClientCertificates, OurServerRefusesOpensslClientWithoutOne) {
   PkiFiles pki = WritePki();
-  ServerThread server(ServerContext(pki, [&](ContextOptions& o) {
+  ServerThread server(ServerContext(pki, [&](auto& o) {
     o.request_cert = true;
     o.ca_pems = {pki.pki.root.cert_pem};
   }));

@@ -164,7 +164,7 @@ TEST_F(UvInterop, AlpnAgreesBothWays) {
   StreamLog log;
   auto conn = ConnectTo(server.port,
                         ClientContext(pki,
-                                      [](ContextOptions& o) {
+                                      [](auto& o) {
                                         o.alpn_protocols = {"h2", "http/1.1"};
                                       }),
                         Recording(&log));
@@ -174,7 +174,7 @@ TEST_F(UvInterop, AlpnAgreesBothWays) {
   HandshakeInfo seen;
   EchoServer ours(loop(),
                   ServerContext(pki,
-                                [](ContextOptions& o) {
+                                [](auto& o) {
                                   o.alpn_protocols = {"h2", "http/1.1"};
                                 }),
                   {}, [&](Stream& s) {

@@ -1,4 +1,4 @@
-// ContextOptions::early_data_check over the in-memory pair: a ClientHello offering 0-RTT
+// ServerContextOptions::early_data_check over the in-memory pair: a ClientHello offering 0-RTT
 // pauses with kEarlyDataCheck (the ticket identity, the window) until AnswerEarlyData();
 // accepted, the early data is delivered; refused, it is rejected and the handshake goes on
 // as 1-RTT; the same first flight replayed to a second server is caught by a shared record
@@ -23,7 +23,7 @@ std::shared_ptr<TicketKeys> FleetKeys() {
 
 // A server of the fleet: shared ticket keys, 0-RTT with the check.
 std::shared_ptr<const Context> CheckingServer() {
-  return Server(k13, [](ContextOptions& o) {
+  return Server(k13, [](auto& o) {
     o.early_data = true;
     o.early_data_check = true;
     o.ticket_keys = FleetKeys();
@@ -31,7 +31,7 @@ std::shared_ptr<const Context> CheckingServer() {
 }
 
 std::shared_ptr<const Context> EarlyClient() {
-  return Client(k13, [](ContextOptions& o) { o.early_data = true; });
+  return Client(k13, [](auto& o) { o.early_data = true; });
 }
 
 // A 0-RTT-capable ticket from a server of the fleet (the first handshake offers no early

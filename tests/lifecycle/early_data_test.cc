@@ -39,7 +39,7 @@ SavedSession SessionFrom(const std::shared_ptr<const Context>& client,
   return saved.back();
 }
 
-auto EarlyOn = [](ContextOptions& o) { o.early_data = true; };
+auto EarlyOn = [](auto& o) { o.early_data = true; };
 
 TEST(EarlyData, IsAcceptedAndReachesTheServerBeforeTheHandshakeCompletes) {
   auto server = Server(k13, EarlyOn);
@@ -103,7 +103,7 @@ TEST(EarlyData, RefusedByTheServerIsSentAgainAfterTheHandshakeExactlyOnce) {
 
 TEST(EarlyData, RefusedWithTheWholeSessionStillDeliversTheData) {
   auto keys = TicketKeys::Create(/*window=*/0);
-  auto server = Server(k13, [&](ContextOptions& o) {
+  auto server = Server(k13, [&](auto& o) {
     o.early_data = true;
     o.ticket_keys = keys;
   });

@@ -18,7 +18,12 @@ constexpr TlsVersion k13 = TlsVersion::kTls13;
 uint64_t WriteSeq(Session& s) { return SSL_get_write_sequence(s.ssl()); }
 uint64_t ReadSeq(Session& s) { return SSL_get_read_sequence(s.ssl()); }
 
-std::unique_ptr<Pair> Established(const Tweak& tweak = {}, TlsVersion v = k13) {
+// |tweak| (a generic lambda) edits both sides' options.
+struct NoTweak {
+  void operator()(auto&) const {}
+};
+template <class BothTweak = NoTweak>
+std::unique_ptr<Pair> Established(BothTweak tweak = {}, TlsVersion v = k13) {
   auto pair = MakePair(Client(v, tweak), Server(v, tweak), At(Now()));
   EXPECT_TRUE(pair->Handshake()) << Summary(*pair);
   pair->Pump();
@@ -87,7 +92,7 @@ TEST(KeyUpdate, IsRefusedWithoutAnEstablishedTls13Connection) {
 }
 
 TEST(KeyUpdate, TheRecordBudgetCountsFullRecords) {
-  auto pair = Established([](ContextOptions& o) { o.key_update_after_records = 10; });
+  auto pair = Established([](auto& o) { o.key_update_after_records = 10; });
   const std::string record(SSL3_RT_MAX_PLAIN_LENGTH, 'r');
   for (int i = 0; i < 25; ++i) {
     pair->Write(Side::kClient, record);
@@ -100,7 +105,7 @@ TEST(KeyUpdate, TheRecordBudgetCountsFullRecords) {
 
 TEST(KeyUpdate, UnderLoadWithBudgetsAndRequestsDataArrivesIntact) {
   const uint64_t budget = 256 * 1024;
-  auto pair = Established([&](ContextOptions& o) { o.key_update_after_bytes = budget; });
+  auto pair = Established([&](auto& o) { o.key_update_after_bytes = budget; });
   pair->set_fragmentation(
       {.mode = testing::Fragmentation::Mode::kRandom, .seed = 77, .max_fragment = 20000});
   const std::string up = Payload(8 << 20, 21), down = Payload(8 << 20, 22);
@@ -134,8 +139,7 @@ TEST(KeyUpdate, UnderLoadWithBudgetsAndRequestsDataArrivesIntact) {
 }
 
 TEST(KeyUpdate, BudgetsDoNothingOnTls12) {
-  auto pair =
-      Established([](ContextOptions& o) { o.key_update_after_records = 2; }, TlsVersion::kTls12);
+  auto pair = Established([](auto& o) { o.key_update_after_records = 2; }, TlsVersion::kTls12);
   for (int i = 0; i < 5; ++i)
     pair->Write(Side::kClient, std::string(SSL3_RT_MAX_PLAIN_LENGTH, 'x'));
   pair->Pump();
@@ -144,9 +148,12 @@ TEST(KeyUpdate, BudgetsDoNothingOnTls12) {
 }
 
 TEST(KeyUpdate, TheDefaultBudgetIsTheAesGcmRecordLimit) {
-  ContextOptions o;
-  EXPECT_EQ(o.key_update_after_records, uint64_t{1} << 24);
-  EXPECT_EQ(o.key_update_after_bytes, 0u);
+  ServerContextOptions s;
+  EXPECT_EQ(s.key_update_after_records, uint64_t{1} << 24);
+  EXPECT_EQ(s.key_update_after_bytes, 0u);
+  ClientContextOptions c;
+  EXPECT_EQ(c.key_update_after_records, uint64_t{1} << 24);
+  EXPECT_EQ(c.key_update_after_bytes, 0u);
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace {
 
 using namespace lifecycle_test;  // NOLINT
 
-auto KeyLogOn = [](ContextOptions& o) { o.key_log = true; };
+auto KeyLogOn = [](auto& o) { o.key_log = true; };
 
 std::string Hex(const uint8_t* p, size_t n) {
   static const char* d = "0123456789abcdef";
@@ -152,7 +152,7 @@ TEST(KeyLog, IsOffUnlessConfigured) {
 
 TEST(KeyLog, FollowsTheListeningContextAcrossAnSniCallbackSwitch) {
   // The server asked for key logging; the SNI callback answers with a context that did not.
-  auto server = Server(TlsVersion::kTls13, [](ContextOptions& o) {
+  auto server = Server(TlsVersion::kTls13, [](auto& o) {
     o.key_log = true;
     o.sni_callback = true;
   });
@@ -160,8 +160,7 @@ TEST(KeyLog, FollowsTheListeningContextAcrossAnSniCallbackSwitch) {
   SessionOptions client_options = At(Now());
   client_options.servername = "other.example";
   client_options.host = "localhost";
-  auto client =
-      Client(TlsVersion::kTls13, [](ContextOptions& o) { o.reject_unauthorized = false; });
+  auto client = Client(TlsVersion::kTls13, [](auto& o) { o.reject_unauthorized = false; });
   auto pair = MakePair(client, server, client_options);
   pair->Pump();
   ASSERT_TRUE(pair->server().sni_pending()) << Summary(*pair);
@@ -170,7 +169,7 @@ TEST(KeyLog, FollowsTheListeningContextAcrossAnSniCallbackSwitch) {
   EXPECT_EQ(Count(*pair, Side::kServer, EventKind::kKeyLog), 5u) << Summary(*pair);
 
   // And the converse: a listening context without key_log never logs, whatever it switches to.
-  auto quiet = Server(TlsVersion::kTls13, [](ContextOptions& o) { o.sni_callback = true; });
+  auto quiet = Server(TlsVersion::kTls13, [](auto& o) { o.sni_callback = true; });
   auto logging = Server(TlsVersion::kTls13, KeyLogOn);
   auto pair2 = MakePair(client, quiet, client_options);
   pair2->Pump();
@@ -188,8 +187,8 @@ const std::string kOcsp = std::string("\x30\x03\x0a\x01\x00", 5) + "fake-ocsp-re
 class Ocsp : public ::testing::TestWithParam<TlsVersion> {};
 
 TEST_P(Ocsp, TheServersStapleReachesAClientThatAsks) {
-  auto server = Server(GetParam(), [](ContextOptions& o) { o.credentials.ocsp_response = kOcsp; });
-  auto asking = Client(GetParam(), [](ContextOptions& o) { o.request_ocsp = true; });
+  auto server = Server(GetParam(), [](auto& o) { o.credentials.ocsp_response = kOcsp; });
+  auto asking = Client(GetParam(), [](auto& o) { o.request_ocsp = true; });
   auto pair = Connect(asking, server, Now());
   ASSERT_TRUE(pair);
   std::span<const uint8_t> got = pair->client().ocsp_response();
@@ -202,7 +201,7 @@ TEST_P(Ocsp, TheServersStapleReachesAClientThatAsks) {
 
 TEST_P(Ocsp, ARequiredStapleThatIsMissingFailsTheHandshake) {
   auto server = Server(GetParam());
-  auto strict = Client(GetParam(), [](ContextOptions& o) { o.require_ocsp = true; });
+  auto strict = Client(GetParam(), [](auto& o) { o.require_ocsp = true; });
   auto pair = MakePair(strict, server, At(Now()));
   EXPECT_FALSE(pair->Handshake());
   ASSERT_TRUE(pair->client().failed()) << Summary(*pair);
@@ -218,8 +217,8 @@ TEST_P(Ocsp, ARequiredStapleThatIsMissingFailsTheHandshake) {
 }
 
 TEST_P(Ocsp, ARequiredStapleIsReadBackAndKeptByAResumedSession) {
-  auto server = Server(GetParam(), [](ContextOptions& o) { o.credentials.ocsp_response = kOcsp; });
-  auto strict = Client(GetParam(), [](ContextOptions& o) { o.require_ocsp = true; });
+  auto server = Server(GetParam(), [](auto& o) { o.credentials.ocsp_response = kOcsp; });
+  auto strict = Client(GetParam(), [](auto& o) { o.require_ocsp = true; });
   auto first = Connect(strict, server, Now());
   ASSERT_TRUE(first);
   std::vector<SavedSession> saved = NewSessions(*first, Side::kClient);

@@ -36,38 +36,37 @@ inline const testing::TestPki& Pki() {
   return pki;
 }
 
-using Tweak = std::function<void(ContextOptions&)>;
+using ServerTweak = std::function<void(ServerContextOptions&)>;
+using ClientTweak = std::function<void(ClientContextOptions&)>;
 
-inline std::shared_ptr<const Context> MustCreate(const ContextOptions& options) {
+template <class Options>
+std::shared_ptr<const Context> MustCreate(const Options& options) {
   auto ctx = Context::Create(options);
   EXPECT_TRUE(ctx.ok()) << (ctx.ok() ? "" : ctx.error().code + ": " + ctx.error().message);
   return ctx.ok() ? ctx.value() : nullptr;
 }
 
-inline ContextOptions ServerOptions(TlsVersion version) {
-  return ContextOptions{
-      .role = Role::kServer,
+inline ServerContextOptions ServerOptions(TlsVersion version) {
+  return ServerContextOptions{
       .credentials = {.key_pem = Pki().server.key_pem, .cert_chain_pem = Pki().server_chain_pem()},
       .ca_pems = {Pki().root.cert_pem},
       .min_version = version,
       .max_version = version};
 }
 
-inline ContextOptions ClientOptions(TlsVersion version) {
-  return ContextOptions{.role = Role::kClient,
-                        .ca_pems = {Pki().root.cert_pem},
-                        .min_version = version,
-                        .max_version = version};
+inline ClientContextOptions ClientOptions(TlsVersion version) {
+  return ClientContextOptions{
+      .ca_pems = {Pki().root.cert_pem}, .min_version = version, .max_version = version};
 }
 
-inline std::shared_ptr<const Context> Server(TlsVersion version, const Tweak& tweak = {}) {
-  ContextOptions o = ServerOptions(version);
+inline std::shared_ptr<const Context> Server(TlsVersion version, const ServerTweak& tweak = {}) {
+  ServerContextOptions o = ServerOptions(version);
   if (tweak) tweak(o);
   return MustCreate(o);
 }
 
-inline std::shared_ptr<const Context> Client(TlsVersion version, const Tweak& tweak = {}) {
-  ContextOptions o = ClientOptions(version);
+inline std::shared_ptr<const Context> Client(TlsVersion version, const ClientTweak& tweak = {}) {
+  ClientContextOptions o = ClientOptions(version);
   if (tweak) tweak(o);
   return MustCreate(o);
 }

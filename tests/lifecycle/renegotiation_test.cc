@@ -59,7 +59,7 @@ std::vector<uint8_t> ForgeRecord(Session& sender, Session& receiver, uint8_t typ
 }
 
 std::unique_ptr<Pair> Tls12Pair() {
-  auto tweak = [](ContextOptions& o) { o.ciphers = kCipher; };
+  auto tweak = [](auto& o) { o.ciphers = kCipher; };
   auto pair =
       MakePair(Client(TlsVersion::kTls12, tweak), Server(TlsVersion::kTls12, tweak), At(Now()));
   EXPECT_TRUE(pair->Handshake()) << Summary(*pair);

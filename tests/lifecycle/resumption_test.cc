@@ -118,8 +118,8 @@ TEST_P(Resumption, ASessionExpiredOnTheClientIsNotOfferedAndAFullHandshakeFollow
 }
 
 TEST_P(Resumption, ASessionExpiredOnTheServerFallsBackToAFullHandshake) {
-  auto server = Server(GetParam(), [](ContextOptions& o) { o.session_timeout = 60; });
-  auto client = Client(GetParam(), [](ContextOptions& o) { o.session_timeout = 3600; });
+  auto server = Server(GetParam(), [](auto& o) { o.session_timeout = 60; });
+  auto client = Client(GetParam(), [](auto& o) { o.session_timeout = 3600; });
   auto saved = SaveSession(client, server);
   ASSERT_TRUE(saved);
   // The client still considers it valid (TLS 1.2: its own timeout) or the ticket says 60s
@@ -144,8 +144,8 @@ TEST_P(Resumption, ResumptionSkipsVerificationAndKeepsTheOriginalResult) {
   // Node's behaviour: a resumed session is not verified again. The server certificate has
   // expired by the time of the resumption; the session (40-day lifetime) still resumes
   // and reports the original, successful verification.
-  auto server = Server(GetParam(), [](ContextOptions& o) { o.session_timeout = 40 * 86400; });
-  auto client = Client(GetParam(), [](ContextOptions& o) { o.session_timeout = 40 * 86400; });
+  auto server = Server(GetParam(), [](auto& o) { o.session_timeout = 40 * 86400; });
+  auto client = Client(GetParam(), [](auto& o) { o.session_timeout = 40 * 86400; });
   auto saved = SaveSession(client, server);
   ASSERT_TRUE(saved);
   const int64_t later = Now() + 35 * 86400;  // the leaf is valid for 30 days
@@ -163,7 +163,7 @@ TEST_P(Resumption, ResumptionSkipsVerificationAndKeepsTheOriginalResult) {
 TEST_P(Resumption, AnUnauthorizedSessionResumesUnauthorizedWithTheOriginalCode) {
   // reject_unauthorized=false and a name the certificate does not cover.
   auto server = Server(GetParam());
-  auto client = Client(GetParam(), [](ContextOptions& o) { o.reject_unauthorized = false; });
+  auto client = Client(GetParam(), [](auto& o) { o.reject_unauthorized = false; });
   auto first = Connect(client, server, Now(), std::nullopt);
   ASSERT_TRUE(first);
   // Connect() uses "localhost"; redo with a wrong name.
@@ -208,8 +208,8 @@ TEST_P(Resumption, ASessionIsNotOfferedToAnotherName) {
 }
 
 TEST_P(Resumption, ResumedClientCertificateKeepsTheServersAuthorization) {
-  auto server = Server(GetParam(), [](ContextOptions& o) { o.request_cert = true; });
-  auto client = Client(GetParam(), [](ContextOptions& o) {
+  auto server = Server(GetParam(), [](auto& o) { o.request_cert = true; });
+  auto client = Client(GetParam(), [](auto& o) {
     o.credentials = {.key_pem = Pki().client.key_pem, .cert_chain_pem = Pki().client_chain_pem()};
   });
   auto first = Connect(client, server, Now());
@@ -225,7 +225,7 @@ TEST_P(Resumption, ResumedClientCertificateKeepsTheServersAuthorization) {
 }
 
 TEST_P(Resumption, ResumedClientWithoutCertificateIsReportedAsTheOriginal) {
-  auto server = Server(GetParam(), [](ContextOptions& o) {
+  auto server = Server(GetParam(), [](auto& o) {
     o.request_cert = true;
     o.reject_unauthorized = false;
   });
@@ -249,13 +249,13 @@ TEST_P(Resumption, AnUntrustedClientResumesUnauthorizedAndAStrictServerSharingKe
       testing::MakeSelfSigned({.subject = {{"CN", "Stranger Root"}}, .is_ca = true});
   testing::Cert stranger = testing::MakeSigned(
       {.subject = {{"CN", "stranger"}}, .ext_key_usage = {testing::kClientAuth}}, stranger_root);
-  auto lenient = Server(GetParam(), [&](ContextOptions& o) {
+  auto lenient = Server(GetParam(), [&](auto& o) {
     o.request_cert = true;
     o.reject_unauthorized = false;
     o.ticket_keys = keys;
     o.session_cache = SessionCacheMode::kOff;  // tickets only: the shared keys decide
   });
-  auto client = Client(GetParam(), [&](ContextOptions& o) {
+  auto client = Client(GetParam(), [&](auto& o) {
     o.credentials = {.key_pem = stranger.key_pem, .cert_chain_pem = stranger.cert_pem};
   });
   auto first = Connect(client, lenient, Now());
@@ -272,7 +272,7 @@ TEST_P(Resumption, AnUntrustedClientResumesUnauthorizedAndAStrictServerSharingKe
   EXPECT_FALSE(resumed->server().authorized());
   EXPECT_EQ(resumed->server().authorization_error(), code);
 
-  auto strict = Server(GetParam(), [&](ContextOptions& o) {
+  auto strict = Server(GetParam(), [&](auto& o) {
     o.request_cert = true;
     o.ticket_keys = keys;
     o.session_cache = SessionCacheMode::kOff;
@@ -286,7 +286,7 @@ TEST_P(Resumption, AnUntrustedClientResumesUnauthorizedAndAStrictServerSharingKe
 
 TEST_P(Resumption, ARotatedKeyStillOpensTicketsWithinTheWindowAndNotAfter) {
   auto keys = TicketKeys::Create(/*window=*/1);
-  auto server = Server(GetParam(), [&](ContextOptions& o) {
+  auto server = Server(GetParam(), [&](auto& o) {
     o.ticket_keys = keys;
     o.session_cache = SessionCacheMode::kOff;
   });
@@ -315,8 +315,8 @@ TEST_P(Resumption, ARotatedKeyStillOpensTicketsWithinTheWindowAndNotAfter) {
 }
 
 TEST_P(Resumption, KeysCopiedToAnotherServerLetItResumeTheTickets) {
-  auto a = Server(GetParam(), [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
-  auto b = Server(GetParam(), [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
+  auto a = Server(GetParam(), [](auto& o) { o.session_cache = SessionCacheMode::kOff; });
+  auto b = Server(GetParam(), [](auto& o) { o.session_cache = SessionCacheMode::kOff; });
   auto client = Client(GetParam());
   auto saved = SaveSession(client, a);
   ASSERT_TRUE(saved);
@@ -325,8 +325,8 @@ TEST_P(Resumption, KeysCopiedToAnotherServerLetItResumeTheTickets) {
   ASSERT_TRUE(elsewhere);
   EXPECT_FALSE(elsewhere->server().handshake_info().session_reused);
 
-  std::vector<TicketKeys::Key> exported = a->options().ticket_keys->Get();
-  EXPECT_FALSE(b->options().ticket_keys->Set(exported).has_value());
+  std::vector<TicketKeys::Key> exported = a->server_options()->ticket_keys->Get();
+  EXPECT_FALSE(b->server_options()->ticket_keys->Set(exported).has_value());
   auto shared = Connect(client, b, Now() + 2, saved);
   ASSERT_TRUE(shared);
   EXPECT_TRUE(Resumed(*shared)) << Summary(*shared);
@@ -334,14 +334,14 @@ TEST_P(Resumption, KeysCopiedToAnotherServerLetItResumeTheTickets) {
 
 TEST_P(Resumption, ASecondContextSharingTheRingResumes) {
   auto keys = TicketKeys::Create();
-  auto a = Server(GetParam(), [&](ContextOptions& o) {
+  auto a = Server(GetParam(), [&](auto& o) {
     o.ticket_keys = keys;
     o.session_cache = SessionCacheMode::kOff;
   });
   auto client = Client(GetParam());
   auto saved = SaveSession(client, a);
   ASSERT_TRUE(saved);
-  auto b = Server(GetParam(), [&](ContextOptions& o) {
+  auto b = Server(GetParam(), [&](auto& o) {
     o.ticket_keys = keys;
     o.session_cache = SessionCacheMode::kOff;
   });  // e.g. the context that replaced |a| after a credential reload
@@ -351,8 +351,7 @@ TEST_P(Resumption, ASecondContextSharingTheRingResumes) {
 }
 
 TEST_P(Resumption, ATamperedTicketIsIgnoredAndAFullHandshakeFollows) {
-  auto server =
-      Server(GetParam(), [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
+  auto server = Server(GetParam(), [](auto& o) { o.session_cache = SessionCacheMode::kOff; });
   auto client = Client(GetParam());
   auto saved = SaveSession(client, server);
   ASSERT_TRUE(saved && saved->has_ticket());
@@ -389,7 +388,7 @@ INSTANTIATE_TEST_SUITE_P(Versions, Resumption,
 
 TEST(Tls12Resumption, SessionIdResumesThroughTheInternalCache) {
   auto server = Server(TlsVersion::kTls12);  // default: kInternal
-  auto client = Client(TlsVersion::kTls12, [](ContextOptions& o) { o.session_tickets = false; });
+  auto client = Client(TlsVersion::kTls12, [](auto& o) { o.session_tickets = false; });
   auto saved = SaveSession(client, server);
   ASSERT_TRUE(saved);
   EXPECT_FALSE(saved->has_ticket());
@@ -400,8 +399,8 @@ TEST(Tls12Resumption, SessionIdResumesThroughTheInternalCache) {
 }
 
 TEST(Tls12Resumption, TicketsResumeWithNoServerCache) {
-  auto server = Server(TlsVersion::kTls12,
-                       [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
+  auto server =
+      Server(TlsVersion::kTls12, [](auto& o) { o.session_cache = SessionCacheMode::kOff; });
   auto client = Client(TlsVersion::kTls12);
   auto saved = SaveSession(client, server);
   ASSERT_TRUE(saved);
@@ -412,7 +411,7 @@ TEST(Tls12Resumption, TicketsResumeWithNoServerCache) {
 }
 
 TEST(Tls12Resumption, NoTicketsAndNoCacheMeansNoResumableSession) {
-  auto server = Server(TlsVersion::kTls12, [](ContextOptions& o) {
+  auto server = Server(TlsVersion::kTls12, [](auto& o) {
     o.session_cache = SessionCacheMode::kOff;
     o.session_tickets = false;
   });
@@ -424,8 +423,8 @@ TEST(Tls12Resumption, NoTicketsAndNoCacheMeansNoResumableSession) {
 }
 
 TEST(Tls12Resumption, TheInternalCacheEvictsTheLeastRecentlyUsed) {
-  auto server = Server(TlsVersion::kTls12, [](ContextOptions& o) { o.session_cache_size = 2; });
-  auto client = Client(TlsVersion::kTls12, [](ContextOptions& o) { o.session_tickets = false; });
+  auto server = Server(TlsVersion::kTls12, [](auto& o) { o.session_cache_size = 2; });
+  auto client = Client(TlsVersion::kTls12, [](auto& o) { o.session_tickets = false; });
   auto s1 = SaveSession(client, server);
   auto s2 = SaveSession(client, server);
   ASSERT_TRUE(s1 && s2);
@@ -462,9 +461,9 @@ class ExternalCache {
 };
 
 TEST(Tls12Resumption, TheExternalCacheStoresNewSessionsAndAnswersLookupsLater) {
-  auto server = Server(TlsVersion::kTls12,
-                       [](ContextOptions& o) { o.session_cache = SessionCacheMode::kExternal; });
-  auto client = Client(TlsVersion::kTls12, [](ContextOptions& o) { o.session_tickets = false; });
+  auto server =
+      Server(TlsVersion::kTls12, [](auto& o) { o.session_cache = SessionCacheMode::kExternal; });
+  auto client = Client(TlsVersion::kTls12, [](auto& o) { o.session_tickets = false; });
   ExternalCache cache;
   auto first = Connect(client, server, Now());
   ASSERT_TRUE(first);
@@ -500,9 +499,9 @@ TEST(Tls12Resumption, TheExternalCacheStoresNewSessionsAndAnswersLookupsLater) {
 }
 
 TEST(Tls12Resumption, AnExternalCacheMissOrAWrongAnswerMeansAFullHandshake) {
-  auto server = Server(TlsVersion::kTls12,
-                       [](ContextOptions& o) { o.session_cache = SessionCacheMode::kExternal; });
-  auto client = Client(TlsVersion::kTls12, [](ContextOptions& o) { o.session_tickets = false; });
+  auto server =
+      Server(TlsVersion::kTls12, [](auto& o) { o.session_cache = SessionCacheMode::kExternal; });
+  auto client = Client(TlsVersion::kTls12, [](auto& o) { o.session_tickets = false; });
   auto a = Connect(client, server, Now());
   auto b = Connect(client, server, Now());
   ASSERT_TRUE(a && b);
@@ -526,9 +525,9 @@ TEST(Tls12Resumption, AnExternalCacheMissOrAWrongAnswerMeansAFullHandshake) {
 }
 
 TEST(Tls12Resumption, EofWhileTheLookupWaitsIsAnError) {
-  auto server = Server(TlsVersion::kTls12,
-                       [](ContextOptions& o) { o.session_cache = SessionCacheMode::kExternal; });
-  auto client = Client(TlsVersion::kTls12, [](ContextOptions& o) { o.session_tickets = false; });
+  auto server =
+      Server(TlsVersion::kTls12, [](auto& o) { o.session_cache = SessionCacheMode::kExternal; });
+  auto client = Client(TlsVersion::kTls12, [](auto& o) { o.session_tickets = false; });
   auto first = Connect(client, server, Now());
   SavedSession saved = NewSessions(*first, Side::kClient).at(0);
   auto pair = MakePair(client, server, At(Now() + 1, saved));
@@ -663,7 +662,7 @@ TEST(TicketKeys, SealedTicketsOpenOnlyWithTheirKeyAndIntact) {
 TEST(TicketKeys, ContextsShareTheRingAndRotationRacesHandshakesSafely) {
   // Several threads resume against one server Context while another rotates its keys.
   auto keys = TicketKeys::Create(/*window=*/64);
-  auto server = Server(TlsVersion::kTls13, [&](ContextOptions& o) { o.ticket_keys = keys; });
+  auto server = Server(TlsVersion::kTls13, [&](auto& o) { o.ticket_keys = keys; });
   auto client = Client(TlsVersion::kTls13);
   std::atomic<bool> stop{false};
   std::atomic<int> resumed{0}, failures{0};
@@ -707,21 +706,15 @@ TEST(TicketKeys, ContextsShareTheRingAndRotationRacesHandshakesSafely) {
 
 TEST(Context, LifecycleOptionsAreValidated) {
   auto zero = Context::Create([] {
-    ContextOptions o = ServerOptions(TlsVersion::kTls13);
+    ServerContextOptions o = ServerOptions(TlsVersion::kTls13);
     o.session_timeout = 0;
     return o;
   }());
   ASSERT_FALSE(zero.ok());
   EXPECT_EQ(zero.error().code, "ERR_TLS_INVALID_CONFIG");
-  auto ocsp_on_server = Context::Create([] {
-    ContextOptions o = ServerOptions(TlsVersion::kTls13);
-    o.require_ocsp = true;
-    return o;
-  }());
-  ASSERT_FALSE(ocsp_on_server.ok());
-  EXPECT_EQ(ocsp_on_server.error().code, "ERR_TLS_INVALID_CONFIG");
+  // A server cannot ask for a staple: tests/core/role_options_test.cc.
   auto staple_on_client = Context::Create([] {
-    ContextOptions o = ClientOptions(TlsVersion::kTls13);
+    ClientContextOptions o = ClientOptions(TlsVersion::kTls13);
     o.credentials.ocsp_response = "x";
     return o;
   }());

@@ -54,7 +54,7 @@ std::shared_ptr<const Context> ServerFrom(TlsVersion v, std::vector<std::string>
   EXPECT_TRUE(keys.ok()) << (keys.ok() ? "" : keys.error().message);
   if (!keys.ok()) return nullptr;
   if (out_keys) *out_keys = *keys;
-  return Server(v, [&](ContextOptions& o) {
+  return Server(v, [&](auto& o) {
     o.ticket_keys = *keys;
     o.session_cache = SessionCacheMode::kOff;  // tickets only: nothing else is shared
   });
@@ -88,8 +88,7 @@ TEST_P(TicketKeyFile, ATicketIssuedByOneServerResumesOnAnotherLoadedFromTheSameF
   WriteFile(path, "# fleet ticket keys\n\n" + KeyLine() + KeyLine(80));
   auto a = ServerFrom(GetParam(), {path});
   auto b = ServerFrom(GetParam(), {path});
-  auto stranger =
-      Server(GetParam(), [](ContextOptions& o) { o.session_cache = SessionCacheMode::kOff; });
+  auto stranger = Server(GetParam(), [](auto& o) { o.session_cache = SessionCacheMode::kOff; });
   auto client = Client(GetParam());
   auto saved = SaveSession(client, a);
   ASSERT_TRUE(saved);

@@ -31,19 +31,18 @@ struct Endpoints {
 Endpoints Make(TlsVersion version, const List& server_alpn, const List& client_alpn,
                const List& server_npn = {}, const List& client_npn = {}) {
   static const testing::TestPki* pki = new testing::TestPki(testing::MakeTestPki());
-  return {MustCreate({.role = Role::kClient,
-                      .ca_pems = {pki->root.cert_pem},
-                      .min_version = version,
-                      .max_version = version,
-                      .alpn_protocols = client_alpn,
-                      .npn_protocols = client_npn}),
-          MustCreate({.role = Role::kServer,
-                      .credentials = {.key_pem = pki->server.key_pem,
-                                      .cert_chain_pem = pki->server_chain_pem()},
-                      .min_version = version,
-                      .max_version = version,
-                      .alpn_protocols = server_alpn,
-                      .npn_protocols = server_npn})};
+  return {
+      MustCreate(ClientContextOptions{.ca_pems = {pki->root.cert_pem},
+                                      .min_version = version,
+                                      .max_version = version,
+                                      .alpn_protocols = client_alpn,
+                                      .npn_protocols = client_npn}),
+      MustCreate(ServerContextOptions{.credentials = {.key_pem = pki->server.key_pem,
+                                                      .cert_chain_pem = pki->server_chain_pem()},
+                                      .min_version = version,
+                                      .max_version = version,
+                                      .alpn_protocols = server_alpn,
+                                      .npn_protocols = server_npn})};
 }
 
 std::unique_ptr<Pair> Connect(const Endpoints& e) {
@@ -181,11 +180,10 @@ TEST(Npn, IsNotNegotiatedOnTls13) {
 TEST(Npn, OnAClientAllowingTls13ItIsNotUsedWhenTls13IsNegotiated) {
   static const testing::TestPki pki = testing::MakeTestPki();
   auto client =
-      MustCreate({.role = Role::kClient, .ca_pems = {pki.root.cert_pem}, .npn_protocols = {"a"}});
-  auto server = MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
-       .npn_protocols = {"a"}});
+      MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem}, .npn_protocols = {"a"}});
+  auto server = MustCreate(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+      .npn_protocols = {"a"}});
   auto pair = Pair::Create(client, server, {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
   ASSERT_TRUE((*pair)->Handshake()) << Summary(**pair);
@@ -199,18 +197,16 @@ TEST(Npn, OnAClientAllowingTls13ItIsNotUsedWhenTls13IsNegotiated) {
 Endpoints MakeWithAlpnCallback(TlsVersion version, const List& client_alpn,
                                std::vector<SniContext> sni = {}) {
   static const testing::TestPki* pki = new testing::TestPki(testing::MakeTestPki());
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki->server.key_pem, .cert_chain_pem = pki->server_chain_pem()},
       .min_version = version,
       .max_version = version};
   server.alpn_callback = true;
   server.sni_contexts = std::move(sni);
-  return {MustCreate({.role = Role::kClient,
-                      .ca_pems = {pki->root.cert_pem},
-                      .min_version = version,
-                      .max_version = version,
-                      .alpn_protocols = client_alpn}),
+  return {MustCreate(ClientContextOptions{.ca_pems = {pki->root.cert_pem},
+                                          .min_version = version,
+                                          .max_version = version,
+                                          .alpn_protocols = client_alpn}),
           MustCreate(server)};
 }
 
@@ -292,8 +288,7 @@ INSTANTIATE_TEST_SUITE_P(Tls, AlpnCallback,
 
 TEST(AlpnCallbackConfig, IsExclusiveWithAServerListAndServerOnly) {
   static const testing::TestPki* pki = new testing::TestPki(testing::MakeTestPki());
-  ContextOptions server{
-      .role = Role::kServer,
+  ServerContextOptions server{
       .credentials = {.key_pem = pki->server.key_pem, .cert_chain_pem = pki->server_chain_pem()},
       .alpn_protocols = {"h2"}};
   server.alpn_callback = true;
@@ -301,11 +296,7 @@ TEST(AlpnCallbackConfig, IsExclusiveWithAServerListAndServerOnly) {
   ASSERT_FALSE(both.ok());
   EXPECT_EQ(both.error().code, "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS");
   EXPECT_EQ(both.error().kind(), ErrorKind::kConfiguration);
-  ContextOptions client{.role = Role::kClient};
-  client.alpn_callback = true;
-  auto c = Context::Create(client);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().code, "ERR_TLS_INVALID_CONFIG");
+  // Server only: a client has no such option (tests/core/role_options_test.cc).
 }
 
 TEST(AlpnAndNpn, AlpnTakesPrecedenceWhenBothAreConfigured) {
@@ -337,21 +328,18 @@ TEST(AlpnAndNpn, AnSniContextKeepsTheServersProtocolLists) {
   static const testing::TestPki pki = testing::MakeTestPki();
   testing::Cert other = testing::MakeSigned(
       {.subject = {{"CN", "other.example"}}, .dns_names = {"other.example"}}, pki.intermediate);
-  auto server = MustCreate(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
-       .min_version = TlsVersion::kTls12,
-       .max_version = TlsVersion::kTls12,
-       .sni_contexts = {{"other.example",
-                         {.key_pem = other.key_pem,
-                          .cert_chain_pem = other.cert_pem + pki.intermediate.cert_pem}}},
-       .alpn_protocols = {"h2", "http/1.1"},
-       .npn_protocols = {"b", "a"}});
+  auto server = MustCreate(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+      .min_version = TlsVersion::kTls12,
+      .max_version = TlsVersion::kTls12,
+      .sni_contexts = {{"other.example",
+                        {.key_pem = other.key_pem,
+                         .cert_chain_pem = other.cert_pem + pki.intermediate.cert_pem}}},
+      .alpn_protocols = {"h2", "http/1.1"},
+      .npn_protocols = {"b", "a"}});
   for (const List& alpn : {List{"http/1.1", "h2"}, List{}}) {
-    auto client = MustCreate({.role = Role::kClient,
-                              .ca_pems = {pki.root.cert_pem},
-                              .alpn_protocols = alpn,
-                              .npn_protocols = {"a", "b"}});
+    auto client = MustCreate(ClientContextOptions{
+        .ca_pems = {pki.root.cert_pem}, .alpn_protocols = alpn, .npn_protocols = {"a", "b"}});
     auto pair = Pair::Create(client, server, {.servername = "other.example"});
     ASSERT_TRUE(pair.ok());
     ASSERT_TRUE((*pair)->Handshake()) << Summary(**pair);
@@ -378,12 +366,15 @@ class ProtocolListErrors : public ::testing::TestWithParam<std::tuple<ListCase, 
 TEST_P(ProtocolListErrors, AreConfigurationErrors) {
   const auto& [c, role, npn] = GetParam();
   static const testing::TestPki pki = testing::MakeTestPki();
-  ContextOptions options{.role = role};
-  if (role == Role::kServer) {
-    options.credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()};
-  }
-  (npn ? options.npn_protocols : options.alpn_protocols) = c.protocols;
-  auto ctx = Context::Create(options);
+  auto create = [&](auto options) {
+    (npn ? options.npn_protocols : options.alpn_protocols) = c.protocols;
+    return Context::Create(options);
+  };
+  auto ctx =
+      role == Role::kServer
+          ? create(ServerContextOptions{.credentials = {.key_pem = pki.server.key_pem,
+                                                        .cert_chain_pem = pki.server_chain_pem()}})
+          : create(ClientContextOptions{});
   ASSERT_FALSE(ctx.ok());
   EXPECT_EQ(ctx.error().code, "ERR_TLS_INVALID_PROTOCOL_LIST");
   EXPECT_EQ(ctx.error().message.rfind(npn ? "npn_protocols: " : "alpn_protocols: ", 0), 0u)
@@ -404,8 +395,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(ProtocolLists, TheLongestValidEntryIsAccepted) {
-  EXPECT_NE(MustCreate({.role = Role::kClient, .alpn_protocols = {std::string(255, 'x')}}),
-            nullptr);
+  EXPECT_NE(MustCreate(ClientContextOptions{.alpn_protocols = {std::string(255, 'x')}}), nullptr);
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ inline Credentials CredentialsOf(const testing::Cert& leaf) {
   return Credentials{.key_pem = leaf.key_pem, .cert_chain_pem = leaf.cert_pem};
 }
 
-inline std::shared_ptr<const Context> MustCreate(const ContextOptions& options) {
+template <class Options>
+std::shared_ptr<const Context> MustCreate(const Options& options) {
   auto ctx = Context::Create(options);
   EXPECT_TRUE(ctx.ok()) << (ctx.ok() ? "" : ctx.error().code + ": " + ctx.error().message);
   return ctx.ok() ? ctx.value() : nullptr;

@@ -30,22 +30,20 @@ struct Fixture {
   testing::Cert old_default = pki.Leaf("localhost"), old_sni = pki.Leaf("sni.example"),
                 new_default = pki.Leaf("localhost");
   std::shared_ptr<const Context> client = MustCreate(
-      {.role = Role::kClient, .ca_pems = {pki.root.cert_pem}, .reject_unauthorized = false});
-  ContextOptions OldOptions() const {
-    return {.role = Role::kServer,
-            .credentials = CredentialsOf(old_default),
-            .sni_contexts = {{"sni.example", CredentialsOf(old_sni)}},
-            .alpn_protocols = {"old"}};
+      ClientContextOptions{.ca_pems = {pki.root.cert_pem}, .reject_unauthorized = false});
+  ServerContextOptions OldOptions() const {
+    return ServerContextOptions{.credentials = CredentialsOf(old_default),
+                                .sni_contexts = {{"sni.example", CredentialsOf(old_sni)}},
+                                .alpn_protocols = {"old"}};
   }
-  ContextOptions NewOptions() const {
-    return {.role = Role::kServer,
-            .credentials = CredentialsOf(new_default),
-            .alpn_protocols = {"new"}};
+  ServerContextOptions NewOptions() const {
+    return ServerContextOptions{.credentials = CredentialsOf(new_default),
+                                .alpn_protocols = {"new"}};
   }
-  std::shared_ptr<const Context> client_alpn = MustCreate({.role = Role::kClient,
-                                                           .ca_pems = {pki.root.cert_pem},
-                                                           .reject_unauthorized = false,
-                                                           .alpn_protocols = {"new", "old"}});
+  std::shared_ptr<const Context> client_alpn =
+      MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem},
+                                      .reject_unauthorized = false,
+                                      .alpn_protocols = {"new", "old"}});
 };
 
 // The client end of a pair whose server session came from |slot|.
@@ -114,14 +112,14 @@ TEST(ContextSlot, AFailedReloadKeepsTheCurrentContext) {
   Fixture f;
   auto current = MustCreate(f.OldOptions());
   ContextSlot slot(current);
-  ContextOptions broken = f.NewOptions();
+  ServerContextOptions broken = f.NewOptions();
   broken.sni_contexts = {{"bad pattern", CredentialsOf(f.new_default)}};
   auto error = slot.Reload(broken);
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->code, "ERR_TLS_INVALID_SNI_PATTERN");
   EXPECT_EQ(slot.Get(), current);
 
-  ContextOptions no_cert = f.NewOptions();
+  ServerContextOptions no_cert = f.NewOptions();
   no_cert.credentials = {};
   error = slot.Reload(no_cert);
   ASSERT_TRUE(error.has_value());

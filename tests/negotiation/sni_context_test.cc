@@ -1,4 +1,4 @@
-// SNI contexts (ContextOptions::sni_contexts) and the asynchronous SNI callback, over the
+// SNI contexts (ServerContextOptions::sni_contexts) and the asynchronous SNI callback, over the
 // in-memory pair: which certificate the client is served, what each side reports, which CAs
 // verify client certificates, and configuration errors.
 #include <gtest/gtest.h>
@@ -35,11 +35,10 @@ const Pki& SharedPki() {
 // A client that trusts SharedPki's root but completes the handshake whatever it is served,
 // so the test can look at the certificate instead of the verification result.
 std::shared_ptr<const Context> LenientClient(TlsVersion version = TlsVersion::kTls13) {
-  return MustCreate({.role = Role::kClient,
-                     .ca_pems = {SharedPki().root.cert_pem},
-                     .min_version = version,
-                     .max_version = version,
-                     .reject_unauthorized = false});
+  return MustCreate(ClientContextOptions{.ca_pems = {SharedPki().root.cert_pem},
+                                         .min_version = version,
+                                         .max_version = version,
+                                         .reject_unauthorized = false});
 }
 
 std::unique_ptr<Pair> Connect(std::shared_ptr<const Context> client,
@@ -69,7 +68,7 @@ TEST_P(SniTable, ServesTheMatchingContextsCertificate) {
   const Pki& pki = SharedPki();
   testing::Cert fallback = pki.Leaf("default.invalid");
   std::vector<testing::Cert> leaves;
-  ContextOptions server{.role = Role::kServer, .credentials = CredentialsOf(fallback)};
+  ServerContextOptions server{.credentials = CredentialsOf(fallback)};
   for (size_t i = 0; i < c.patterns.size(); ++i) {
     // Each entry gets a certificate of its own, even when a pattern repeats.
     leaves.push_back(pki.Leaf("entry" + std::to_string(i) + ".invalid"));
@@ -131,9 +130,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(SniContexts, OneByteFragmentsSelectTheSameContext) {
   const Pki& pki = SharedPki();
   testing::Cert fallback = pki.Leaf("default.invalid"), wild = pki.Leaf("*.test.com");
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = CredentialsOf(fallback),
-                            .sni_contexts = {{"*.test.com", CredentialsOf(wild)}}});
+  auto server =
+      MustCreate(ServerContextOptions{.credentials = CredentialsOf(fallback),
+                                      .sni_contexts = {{"*.test.com", CredentialsOf(wild)}}});
   auto pair = Connect(LenientClient(), server, "b.test.com");
   pair->set_fragmentation({.mode = Fragmentation::Mode::kOneByte});
   ASSERT_TRUE(pair->Handshake()) << Summary(*pair);
@@ -145,11 +144,11 @@ TEST(SniContexts, OneByteFragmentsSelectTheSameContext) {
 TEST(SniContexts, ContextForServernameFollowsTheSameRules) {
   const Pki& pki = SharedPki();
   testing::Cert a = pki.Leaf("a.invalid"), b = pki.Leaf("b.invalid");
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = CredentialsOf(pki.Leaf("default.invalid")),
-                            .sni_contexts = {{"*.x.com", CredentialsOf(a)},
-                                             {"y.x.com", CredentialsOf(b)},
-                                             {"z.x.com", CredentialsOf(a)}}});
+  auto server =
+      MustCreate(ServerContextOptions{.credentials = CredentialsOf(pki.Leaf("default.invalid")),
+                                      .sni_contexts = {{"*.x.com", CredentialsOf(a)},
+                                                       {"y.x.com", CredentialsOf(b)},
+                                                       {"z.x.com", CredentialsOf(a)}}});
   ASSERT_NE(server, nullptr);
   auto wild = server->ContextForServername("q.X.com.");
   auto exact = server->ContextForServername("y.x.com");
@@ -167,8 +166,7 @@ TEST(SniContexts, ContextForServernameFollowsTheSameRules) {
 TEST(SniContexts, TenThousandExactNamesAreEachFoundByOneLookup) {
   const Pki& pki = SharedPki();
   testing::Cert shared = pki.Leaf("many.invalid"), last = pki.Leaf("host9999.example.com");
-  ContextOptions options{.role = Role::kServer,
-                         .credentials = CredentialsOf(pki.Leaf("default.invalid"))};
+  ServerContextOptions options{.credentials = CredentialsOf(pki.Leaf("default.invalid"))};
   for (int i = 0; i < 9999; ++i) {
     options.sni_contexts.push_back(
         {"host" + std::to_string(i) + ".example.com", CredentialsOf(shared)});
@@ -212,19 +210,18 @@ class SniClientCertificates : public ::testing::TestWithParam<ClientCertCase> {}
 TEST_P(SniClientCertificates, AreCheckedAgainstTheChosenContextsCas) {
   const ClientCertCase& c = GetParam();
   Pki a("Root A", 30), b("Root B", 31);
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = CredentialsOf(a.Leaf("localhost")),
-                            .ca_pems = {a.root.cert_pem},
-                            .request_cert = true,
-                            .reject_unauthorized = true,
-                            .sni_contexts = {{.pattern = "b.test",
-                                              .credentials = CredentialsOf(b.Leaf("b.test")),
-                                              .ca_pems = {b.root.cert_pem}}}});
+  auto server = MustCreate(
+      ServerContextOptions{.credentials = CredentialsOf(a.Leaf("localhost")),
+                           .ca_pems = {a.root.cert_pem},
+                           .request_cert = true,
+                           .reject_unauthorized = true,
+                           .sni_contexts = {{.pattern = "b.test",
+                                             .credentials = CredentialsOf(b.Leaf("b.test")),
+                                             .ca_pems = {b.root.cert_pem}}}});
   const Pki& issuer = c.client_from_b ? b : a;
-  auto client =
-      MustCreate({.role = Role::kClient,
-                  .credentials = CredentialsOf(issuer.Leaf("client", {testing::kClientAuth})),
-                  .ca_pems = {a.root.cert_pem, b.root.cert_pem}});
+  auto client = MustCreate(ClientContextOptions{
+      .credentials = CredentialsOf(issuer.Leaf("client", {testing::kClientAuth})),
+      .ca_pems = {a.root.cert_pem, b.root.cert_pem}});
   auto pair = Connect(client, server, c.servername);
   pair->Pump();
   if (c.authorized) {
@@ -266,8 +263,7 @@ TEST_P(SniConfigErrors, AreReportedByCreateNamingTheEntry) {
   const ConfigCase& c = GetParam();
   const Pki& pki = SharedPki();
   testing::Cert leaf = pki.Leaf("ok.invalid");
-  ContextOptions options{
-      .role = Role::kServer,
+  ServerContextOptions options{
       .credentials = CredentialsOf(leaf),
       .sni_contexts = {{"fine.example", CredentialsOf(leaf)}, {c.pattern, CredentialsOf(leaf)}}};
   auto ctx = Context::Create(options);
@@ -292,9 +288,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(SniConfig, AnEntryWithoutACertificateIsAnErrorNamingItsPattern) {
   const Pki& pki = SharedPki();
-  auto ctx = Context::Create({.role = Role::kServer,
-                              .credentials = CredentialsOf(pki.Leaf("ok.invalid")),
-                              .sni_contexts = {{.pattern = "nocert.example"}}});
+  auto ctx =
+      Context::Create(ServerContextOptions{.credentials = CredentialsOf(pki.Leaf("ok.invalid")),
+                                           .sni_contexts = {{.pattern = "nocert.example"}}});
   ASSERT_FALSE(ctx.ok());
   EXPECT_EQ(ctx.error().code, "ERR_TLS_MISSING_CERTIFICATE");
   EXPECT_NE(ctx.error().message.find("sni_contexts[0] (\"nocert.example\")"), std::string::npos)
@@ -307,12 +303,11 @@ TEST(SniConfig, AKeyOfAnotherCertificateIsAnErrorNamingItsPattern) {
   testing::CertSpec other_spec;
   other_spec.key = testing::CachedKey(testing::KeyType::kEcdsaP256, 22);
   testing::Cert other = testing::MakeSigned(other_spec, pki.root);
-  auto ctx =
-      Context::Create({.role = Role::kServer,
-                       .credentials = CredentialsOf(leaf),
-                       .sni_contexts = {{.pattern = "*.mismatch.example",
-                                         .credentials = {.key_pem = other.key_pem,
-                                                         .cert_chain_pem = leaf.cert_pem}}}});
+  auto ctx = Context::Create(ServerContextOptions{
+      .credentials = CredentialsOf(leaf),
+      .sni_contexts = {
+          {.pattern = "*.mismatch.example",
+           .credentials = {.key_pem = other.key_pem, .cert_chain_pem = leaf.cert_pem}}}});
   ASSERT_FALSE(ctx.ok());
   EXPECT_EQ(ctx.error().code, "ERR_TLS_KEY_MISMATCH");
   EXPECT_NE(ctx.error().message.find("*.mismatch.example"), std::string::npos)
@@ -322,40 +317,39 @@ TEST(SniConfig, AKeyOfAnotherCertificateIsAnErrorNamingItsPattern) {
 TEST(SniConfig, ABadCaIsAnErrorNamingItsPattern) {
   const Pki& pki = SharedPki();
   testing::Cert leaf = pki.Leaf("ok.invalid");
-  auto ctx = Context::Create({.role = Role::kServer,
-                              .credentials = CredentialsOf(leaf),
-                              .sni_contexts = {{.pattern = "ca.example",
-                                                .credentials = CredentialsOf(leaf),
-                                                .ca_pems = {"not a pem"}}}});
+  auto ctx =
+      Context::Create(ServerContextOptions{.credentials = CredentialsOf(leaf),
+                                           .sni_contexts = {{.pattern = "ca.example",
+                                                             .credentials = CredentialsOf(leaf),
+                                                             .ca_pems = {"not a pem"}}}});
   ASSERT_FALSE(ctx.ok());
   EXPECT_EQ(ctx.error().code, "ERR_TLS_INVALID_CA");
   EXPECT_NE(ctx.error().message.find("ca.example"), std::string::npos) << ctx.error().message;
 }
 
-TEST(SniConfig, ClientsCannotHaveSniContextsOrACallback) {
-  const Pki& pki = SharedPki();
-  testing::Cert leaf = pki.Leaf("ok.invalid");
-  auto with_contexts = Context::Create(
-      {.role = Role::kClient, .sni_contexts = {{"a.example", CredentialsOf(leaf)}}});
-  ASSERT_FALSE(with_contexts.ok());
-  EXPECT_EQ(with_contexts.error().code, "ERR_TLS_INVALID_CONFIG");
-  auto with_callback = Context::Create({.role = Role::kClient, .sni_callback = true});
-  ASSERT_FALSE(with_callback.ok());
-  EXPECT_EQ(with_callback.error().code, "ERR_TLS_INVALID_CONFIG");
+// Clients cannot have SNI contexts or an SNI callback (Create used to refuse them at run
+// time): ClientContextOptions has neither field.
+template <class Options>
+concept HasSniOptions = requires(Options o) {
+  o.sni_contexts;
 }
+|| requires(Options o) { o.sni_callback; };
+static_assert(HasSniOptions<ServerContextOptions>);
+static_assert(!HasSniOptions<ClientContextOptions>);
 
 TEST(SniConfig, PrivateKeysOfEntriesAreNotKept) {
   const Pki& pki = SharedPki();
   testing::Cert leaf = pki.Leaf("ok.invalid");
-  auto ctx = MustCreate({.role = Role::kServer,
-                         .credentials = CredentialsOf(leaf),
-                         .sni_contexts = {{"a.example", CredentialsOf(leaf)}}});
+  auto ctx = MustCreate(ServerContextOptions{.credentials = CredentialsOf(leaf),
+                                             .sni_contexts = {{"a.example", CredentialsOf(leaf)}}});
   ASSERT_NE(ctx, nullptr);
-  ASSERT_EQ(ctx->options().sni_contexts.size(), 1u);
-  EXPECT_EQ(ctx->options().sni_contexts[0].pattern, "a.example");
-  EXPECT_EQ(ctx->options().sni_contexts[0].credentials.key_pem, "");
-  EXPECT_EQ(ctx->options().sni_contexts[0].credentials.cert_chain_pem, leaf.cert_pem);
-  EXPECT_EQ(ctx->ContextForServername("a.example")->options().credentials.key_pem, "");
+  const std::optional<ServerContextOptions> kept = ctx->server_options();
+  ASSERT_TRUE(kept.has_value());
+  ASSERT_EQ(kept->sni_contexts.size(), 1u);
+  EXPECT_EQ(kept->sni_contexts[0].pattern, "a.example");
+  EXPECT_EQ(kept->sni_contexts[0].credentials.key_pem, "");
+  EXPECT_EQ(kept->sni_contexts[0].credentials.cert_chain_pem, leaf.cert_pem);
+  EXPECT_EQ(ctx->ContextForServername("a.example")->server_options()->credentials.key_pem, "");
 }
 
 // ---- The SNI callback -----------------------------------------------------------------
@@ -370,13 +364,13 @@ CallbackServer MakeCallbackServer(TlsVersion version = TlsVersion::kTls13) {
   const Pki& pki = SharedPki();
   CallbackServer s{pki.Leaf("default.invalid"), pki.Leaf("static.example"),
                    pki.Leaf("dynamic.example"), nullptr, nullptr};
-  s.server = MustCreate({.role = Role::kServer,
-                         .credentials = CredentialsOf(s.fallback),
-                         .min_version = version,
-                         .max_version = version,
-                         .sni_contexts = {{"static.example", CredentialsOf(s.fixed)}},
-                         .sni_callback = true});
-  s.answer = MustCreate({.role = Role::kServer, .credentials = CredentialsOf(s.dynamic)});
+  s.server =
+      MustCreate(ServerContextOptions{.credentials = CredentialsOf(s.fallback),
+                                      .min_version = version,
+                                      .max_version = version,
+                                      .sni_contexts = {{"static.example", CredentialsOf(s.fixed)}},
+                                      .sni_callback = true});
+  s.answer = MustCreate(ServerContextOptions{.credentials = CredentialsOf(s.dynamic)});
   return s;
 }
 
@@ -527,17 +521,15 @@ TEST(SniCallback, TransportEndWhilePausedIsAnError) {
 
 TEST(SniCallback, AnsweredCredentialsBringTheirOwnClientCas) {
   Pki a("Root A", 30), b("Root B", 31);
-  auto server = MustCreate({.role = Role::kServer,
-                            .credentials = CredentialsOf(a.Leaf("localhost")),
-                            .ca_pems = {a.root.cert_pem},
-                            .request_cert = true,
-                            .sni_callback = true});
-  auto answer = MustCreate({.role = Role::kServer,
-                            .credentials = CredentialsOf(b.Leaf("b.test")),
-                            .ca_pems = {b.root.cert_pem}});
-  auto client = MustCreate({.role = Role::kClient,
-                            .credentials = CredentialsOf(b.Leaf("client", {testing::kClientAuth})),
-                            .ca_pems = {b.root.cert_pem}});
+  auto server = MustCreate(ServerContextOptions{.credentials = CredentialsOf(a.Leaf("localhost")),
+                                                .ca_pems = {a.root.cert_pem},
+                                                .request_cert = true,
+                                                .sni_callback = true});
+  auto answer = MustCreate(ServerContextOptions{.credentials = CredentialsOf(b.Leaf("b.test")),
+                                                .ca_pems = {b.root.cert_pem}});
+  auto client = MustCreate(
+      ClientContextOptions{.credentials = CredentialsOf(b.Leaf("client", {testing::kClientAuth})),
+                           .ca_pems = {b.root.cert_pem}});
   auto pair = Connect(client, server, "b.test");
   pair->Pump();
   ASSERT_TRUE(pair->server().sni_pending()) << Summary(*pair);

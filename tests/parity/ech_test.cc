@@ -50,11 +50,11 @@ EchSetup MakeSetup() {
                        .cert_chain_pem = c.cert_pem + s.pki.intermediate.cert_pem};
   };
   s.keys = {MakeEchKey(1, kPublic).value()};
-  ContextOptions so{.role = Role::kServer, .credentials = cert_for(kPublic)};
+  ServerContextOptions so{.credentials = cert_for(kPublic)};
   so.sni_contexts = {{.pattern = kSecret, .credentials = cert_for(kSecret)}};
   so.ech_keys = s.keys;
   s.server = Context::Create(so).value();
-  s.client = Context::Create({.role = Role::kClient, .ca_pems = {s.pki.root.cert_pem}}).value();
+  s.client = Context::Create(ClientContextOptions{.ca_pems = {s.pki.root.cert_pem}}).value();
   return s;
 }
 

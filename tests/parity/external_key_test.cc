@@ -55,7 +55,7 @@ transport::ServerOptions Options(Mode m) {
 
 // The server's key is "hsm:server", held by the test (contexts.pki.server.key).
 Contexts ExternalContexts() {
-  return MakeContexts(std::nullopt, [](ContextOptions& s) {
+  return MakeContexts(std::nullopt, [](auto& s) {
     s.credentials.key_pem.clear();
     s.credentials.external_key = "hsm:server";
   });
@@ -294,14 +294,12 @@ INSTANTIATE_TEST_SUITE_P(Modes, ExternalKeyParity,
 // A POSIX client whose certificate key is external answers through its event hook.
 TEST(ExternalClientKey, PosixClientSignsThroughItsEventHook) {
   Contexts ctx = MakeContexts();  // for its PKI
-  ContextOptions server{.role = Role::kServer,
-                        .credentials = {.key_pem = ctx.pki.server.key_pem,
-                                        .cert_chain_pem = ctx.pki.server_chain_pem()},
-                        .ca_pems = {ctx.pki.root.cert_pem},
-                        .request_cert = true};
-  ContextOptions client{.role = Role::kClient,
-                        .credentials = {.cert_chain_pem = ctx.pki.client_chain_pem()},
-                        .ca_pems = {ctx.pki.root.cert_pem}};
+  ServerContextOptions server{.credentials = {.key_pem = ctx.pki.server.key_pem,
+                                              .cert_chain_pem = ctx.pki.server_chain_pem()},
+                              .ca_pems = {ctx.pki.root.cert_pem},
+                              .request_cert = true};
+  ClientContextOptions client{.credentials = {.cert_chain_pem = ctx.pki.client_chain_pem()},
+                              .ca_pems = {ctx.pki.root.cert_pem}};
   client.credentials.external_key = "token:client";
   auto server_ctx = Context::Create(server);
   auto client_ctx = Context::Create(client);

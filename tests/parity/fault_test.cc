@@ -87,11 +87,11 @@ Contexts FaultContexts(Fault fault) {
   bool alpn = fault == Fault::kAlpnPauseUnanswered;
   return MakeContexts(
       std::nullopt,
-      [pause, alpn](ContextOptions& s) {
+      [pause, alpn](auto& s) {
         s.sni_callback = pause;
         s.alpn_callback = alpn;
       },
-      [alpn](ContextOptions& c) {
+      [alpn](auto& c) {
         if (alpn) c.alpn_protocols = {"h2", "http/1.1"};
       });
 }
@@ -306,8 +306,8 @@ std::string AlpnClient(uint16_t port, std::shared_ptr<const Context> client) {
 
 Contexts AlpnContexts() {
   return MakeContexts(
-      std::nullopt, [](ContextOptions& s) { s.alpn_callback = true; },
-      [](ContextOptions& c) {
+      std::nullopt, [](auto& s) { s.alpn_callback = true; },
+      [](auto& c) {
         c.alpn_protocols = {"h2", "http/1.1"};
       });
 }

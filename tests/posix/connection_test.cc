@@ -143,7 +143,7 @@ TEST(Connect, HandshakeTimesOutWhenTheServerNeverSpeaks) {
 
 TEST(Connect, UntrustedServerFailsWithTheVerificationCode) {
   Contexts ctx = MakeContexts();
-  auto bare = Context::Create({.role = Role::kClient});
+  auto bare = Context::Create(ClientContextOptions{});
   ASSERT_TRUE(bare.ok());
   ServerThread server(ctx.server);
   auto conn = Connect("127.0.0.1", server.port(), *bare, {.session = {.servername = "localhost"}});
@@ -163,8 +163,7 @@ TEST(Connect, WrongNameFailsWithAltnameInvalid) {
 }
 
 TEST(Connect, AnUnansweredPauseFailsTheBlockingHandshake) {
-  Contexts ctx =
-      MakeContexts(std::nullopt, nullptr, [](ContextOptions& o) { o.verify_callback = true; });
+  Contexts ctx = MakeContexts(std::nullopt, nullptr, [](auto& o) { o.verify_callback = true; });
   ServerThread server(ctx.server);
   auto conn = Connect("127.0.0.1", server.port(), ctx.client);
   ASSERT_FALSE(conn.ok());
@@ -172,8 +171,7 @@ TEST(Connect, AnUnansweredPauseFailsTheBlockingHandshake) {
 }
 
 TEST(Connect, AnEventHookAnswersAPauseDuringTheBlockingHandshake) {
-  Contexts ctx =
-      MakeContexts(std::nullopt, nullptr, [](ContextOptions& o) { o.verify_callback = true; });
+  Contexts ctx = MakeContexts(std::nullopt, nullptr, [](auto& o) { o.verify_callback = true; });
   ServerThread server(ctx.server);
   auto fd = TcpConnect("127.0.0.1", server.port(), milliseconds(10000));
   ASSERT_TRUE(fd.ok());

@@ -217,12 +217,11 @@ TEST(Server, AClientThatNeverReadsCannotGrowTheServersMemory) {
 TEST(Server, RejectedClientCertificateIsAClientErrorNotASecureConnection) {
   // The server asks for a certificate chaining to the test root; the client has none.
   Contexts with_ca = MakeContexts();
-  auto server_ctx =
-      Context::Create({.role = Role::kServer,
-                       .credentials = {.key_pem = with_ca.pki.server.key_pem,
-                                       .cert_chain_pem = with_ca.pki.server_chain_pem()},
-                       .ca_pems = {with_ca.pki.root.cert_pem},
-                       .request_cert = true});
+  auto server_ctx = Context::Create(
+      ServerContextOptions{.credentials = {.key_pem = with_ca.pki.server.key_pem,
+                                           .cert_chain_pem = with_ca.pki.server_chain_pem()},
+                           .ca_pems = {with_ca.pki.root.cert_pem},
+                           .request_cert = true});
   ASSERT_TRUE(server_ctx.ok());
   ServerThread server(*server_ctx);
   auto conn = Connect("127.0.0.1", server.port(), with_ca.client);
@@ -238,15 +237,13 @@ TEST(Server, RejectedClientCertificateIsAClientErrorNotASecureConnection) {
 
 TEST(Server, AcceptedClientCertificateIsAuthorized) {
   testing::TestPki pki = testing::MakeTestPki();
-  auto server_ctx = Context::Create(
-      {.role = Role::kServer,
-       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
-       .ca_pems = {pki.root.cert_pem},
-       .request_cert = true});
-  auto client_ctx = Context::Create(
-      {.role = Role::kClient,
-       .credentials = {.key_pem = pki.client.key_pem, .cert_chain_pem = pki.client_chain_pem()},
-       .ca_pems = {pki.root.cert_pem}});
+  auto server_ctx = Context::Create(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+      .ca_pems = {pki.root.cert_pem},
+      .request_cert = true});
+  auto client_ctx = Context::Create(ClientContextOptions{
+      .credentials = {.key_pem = pki.client.key_pem, .cert_chain_pem = pki.client_chain_pem()},
+      .ca_pems = {pki.root.cert_pem}});
   ASSERT_TRUE(server_ctx.ok() && client_ctx.ok());
   std::atomic<bool> authorized{false};
   ServerThread server(*server_ctx, {}, [&](Connection& conn) {
@@ -376,8 +373,8 @@ TEST(Server, PausesWithoutASessionEventCallbackGetDefaultAnswers) {
   // An SNI callback context: a name matching no SNI context pauses the handshake; with no
   // session_event callback the server answers "use the default credentials".
   Contexts ctx = MakeContexts(
-      std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
-      [](ContextOptions& o) { o.reject_unauthorized = false; });
+      std::nullopt, [](auto& o) { o.sni_callback = true; },
+      [](auto& o) { o.reject_unauthorized = false; });
   ServerThread server(ctx.server, {.handshake_timeout = milliseconds(20000)});
   auto conn =
       Connect("127.0.0.1", server.port(), ctx.client, {.session = {.servername = "unknown.test"}});
@@ -389,8 +386,8 @@ TEST(Server, PausesWithoutASessionEventCallbackGetDefaultAnswers) {
 
 TEST(Server, SessionEventCallbackAnswersAPause) {
   Contexts ctx = MakeContexts(
-      std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
-      [](ContextOptions& o) { o.reject_unauthorized = false; });
+      std::nullopt, [](auto& o) { o.sni_callback = true; },
+      [](auto& o) { o.reject_unauthorized = false; });
   std::atomic<int> asked{0};
   ServerCallbacks callbacks;
   callbacks.secure_connection = [](Connection&) { return std::make_unique<test::EchoHandler>(); };
@@ -412,7 +409,7 @@ TEST(Server, SessionEventCallbackAnswersAPause) {
 }
 
 TEST(Server, KeyLogLinesReachTheCallback) {
-  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.key_log = true; });
+  Contexts ctx = MakeContexts(std::nullopt, [](auto& o) { o.key_log = true; });
   std::mutex mu;
   std::vector<std::string> lines;
   ServerCallbacks callbacks;

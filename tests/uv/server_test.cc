@@ -145,12 +145,11 @@ TEST_F(UvServer, SigpipeNoLongerHasItsDefaultActionOnceAServerExists) {
 TEST_F(UvServer, RejectedClientCertificateIsAClientErrorNotASecureConnection) {
   // The server asks for a certificate chaining to the test root; the client has none.
   Contexts with_ca = MakeContexts();
-  auto server_ctx =
-      Context::Create({.role = Role::kServer,
-                       .credentials = {.key_pem = with_ca.pki.server.key_pem,
-                                       .cert_chain_pem = with_ca.pki.server_chain_pem()},
-                       .ca_pems = {with_ca.pki.root.cert_pem},
-                       .request_cert = true});
+  auto server_ctx = Context::Create(
+      ServerContextOptions{.credentials = {.key_pem = with_ca.pki.server.key_pem,
+                                           .cert_chain_pem = with_ca.pki.server_chain_pem()},
+                           .ca_pems = {with_ca.pki.root.cert_pem},
+                           .request_cert = true});
   ASSERT_TRUE(server_ctx.ok());
   EchoServer server(loop(), *server_ctx);
   StreamLog log;
@@ -223,7 +222,7 @@ TEST_F(UvServer, SetContextServesNewConnectionsWithTheNewCertificate) {
 }
 
 TEST_F(UvServer, KeyLogLinesReachTheServerCallback) {
-  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.key_log = true; });
+  Contexts ctx = MakeContexts(std::nullopt, [](auto& o) { o.key_log = true; });
   std::vector<std::string> lines;
   EchoServer server(loop(), ctx.server);
   server.extra().key_log = [&](Stream&, std::string_view line) { lines.emplace_back(line); };

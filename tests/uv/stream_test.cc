@@ -288,7 +288,7 @@ TEST_F(UvStream, AnUnresolvableHostIsErrDnsLookup) {
 
 TEST_F(UvStream, AnUntrustedCertificateFailsConnectWithItsCodeAndTheServerSeesAClientError) {
   Contexts ctx = MakeContexts();
-  auto untrusting = Context::Create({.role = Role::kClient});  // trusts no CA at all
+  auto untrusting = Context::Create(ClientContextOptions{});  // trusts no CA at all
   ASSERT_TRUE(untrusting.ok());
   EchoServer server(loop(), ctx.server);
   StreamLog log;
@@ -340,8 +340,7 @@ TEST_F(UvStream, AHandshakeTimeoutClosesTheClientWithItsCode) {
 }
 
 TEST_F(UvStream, APausedVerificationAnsweredLaterCompletesTheHandshake) {
-  Contexts ctx =
-      MakeContexts(std::nullopt, nullptr, [](ContextOptions& o) { o.verify_callback = true; });
+  Contexts ctx = MakeContexts(std::nullopt, nullptr, [](auto& o) { o.verify_callback = true; });
   EchoServer server(loop(), ctx.server);
   StreamLog log;
   int asked = 0;
@@ -368,8 +367,8 @@ TEST_F(UvStream, APausedVerificationAnsweredLaterCompletesTheHandshake) {
 
 TEST_F(UvStream, APausedSniRequestAnsweredLaterPicksTheCertificate) {
   Contexts ctx = MakeContexts(
-      std::nullopt, [](ContextOptions& o) { o.sni_callback = true; },
-      [](ContextOptions& o) { o.reject_unauthorized = false; });
+      std::nullopt, [](auto& o) { o.sni_callback = true; },
+      [](auto& o) { o.reject_unauthorized = false; });
   EchoServer server(loop(), ctx.server);
   std::string asked_for;
   server.extra().session_event = [&](Stream& s, const Event& e) {
@@ -393,7 +392,7 @@ TEST_F(UvStream, APausedSniRequestAnsweredLaterPicksTheCertificate) {
 }
 
 TEST_F(UvStream, ARejectedSniRequestIsAClientErrorAndTheClientGetsTheAlert) {
-  Contexts ctx = MakeContexts(std::nullopt, [](ContextOptions& o) { o.sni_callback = true; });
+  Contexts ctx = MakeContexts(std::nullopt, [](auto& o) { o.sni_callback = true; });
   EchoServer server(loop(), ctx.server);
   server.extra().session_event = [&](Stream& s, const Event& e) {
     if (e.kind() == EventKind::kSniRequest) s.session().AnswerSni(SniAnswer::Reject("no"));

@@ -102,7 +102,7 @@ struct ServerCallbacks {
   // answered ends at the handshake timeout. Also called after secureConnection, with the
   // stream the application then owns, unless it sets its own handler on it.
   std::function<void(TlsStream& stream, const Event& event)> session_event;
-  // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log).
+  // keylog (Node's event): one NSS key-log line, without newline (*ContextOptions::key_log).
   std::function<void(TlsStream& stream, std::string_view line)> key_log;
 };
 

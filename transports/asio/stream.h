@@ -356,7 +356,7 @@ class Stream {
     core_->AfterAnswer();
     return r;
   }
-  // kEarlyDataCheck (ContextOptions::early_data_check): accept the client's 0-RTT, or
+  // kEarlyDataCheck (ServerContextOptions::early_data_check): accept the client's 0-RTT, or
   // refuse it (the handshake goes on as 1-RTT) (Session::AnswerEarlyData).
   std::optional<Error> answer_early_data(bool accept) {
     auto r = core_->session.AnswerEarlyData(accept);
@@ -368,7 +368,7 @@ class Stream {
     core_->AfterAnswer();
     return r;
   }
-  // kAlpnRequest (ContextOptions::alpn_callback): a protocol the client offered, or nullopt
+  // kAlpnRequest (ServerContextOptions::alpn_callback): a protocol the client offered, or nullopt
   // to refuse the connection (Session::AnswerAlpn).
   std::optional<Error> answer_alpn(std::optional<std::string> protocol) {
     auto r = core_->session.AnswerAlpn(std::move(protocol));

@@ -88,7 +88,7 @@ struct ServerCallbacks {
   // miss, a verification a rejection, a key operation a failure. A pause never answered ends at the
   // handshake timeout.
   std::function<void(Connection& conn, const Event& event)> session_event;
-  // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log).
+  // keylog (Node's event): one NSS key-log line, without newline (*ContextOptions::key_log).
   std::function<void(Connection& conn, std::string_view line)> key_log;
 };
 

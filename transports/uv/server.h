@@ -73,7 +73,7 @@ struct ServerCallbacks {
   // a miss, a verification a rejection, a key operation a failure. A pause never answered
   // ends at the handshake timeout.
   std::function<void(Stream& stream, const Event& event)> session_event;
-  // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log),
+  // keylog (Node's event): one NSS key-log line, without newline (*ContextOptions::key_log),
   // for connections whose stream has no key_log callback of its own.
   std::function<void(Stream& stream, std::string_view line)> key_log;
   // close: after Close(), the listener closed and every connection is gone.

@@ -99,7 +99,7 @@ struct StreamCallbacks {
   // lookup a miss, a verification a rejection, a key operation a failure. A pause never
   // answered ends at the handshake timeout.
   std::function<void(Stream& stream, const Event& event)> session_event;
-  // keylog (Node's event): one NSS key-log line, without newline (ContextOptions::key_log).
+  // keylog (Node's event): one NSS key-log line, without newline (*ContextOptions::key_log).
   std::function<void(Stream& stream, std::string_view line)> key_log;
   // The socket closed; the last callback. |error| is nullopt after a clean end both ways or
   // a Destroy() without error; otherwise why: the session's error, a transport error
