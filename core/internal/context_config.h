@@ -61,8 +61,10 @@ void WipeSecrets(ContextConfig& config);
 // ContextConfig, or a ContextConfig back into a role's options.
 template <class From, class To>
 void CopySharedFields(const From& from, To& to) {
+  // clang-format off
 #define SANSIO_TLS_COPY_FIELD(f) \
   if constexpr (requires { from.f; to.f; }) to.f = from.f;
+  // clang-format on
   SANSIO_TLS_COPY_FIELD(role)
   SANSIO_TLS_COPY_FIELD(credentials)
   SANSIO_TLS_COPY_FIELD(ca_pems)

@@ -41,10 +41,10 @@ class AsioChannel : public LineChannel {
   Result<HandshakeInfo> Upgrade() override {
     tls_.emplace(std::move(socket_), context_, session_);
     // The peer's first TLS bytes, if the line reader already read them.
-    tls_->prime_input({reinterpret_cast<const uint8_t*>(buffered_.data()), buffered_.size()});
-    buffered_.clear();
     std::error_code ec;
-    tls_->handshake(ec);
+    tls_->prime_input({reinterpret_cast<const uint8_t*>(buffered_.data()), buffered_.size()}, ec);
+    buffered_.clear();
+    if (!ec) tls_->handshake(ec);
     if (ec) return ErrorOf(&*tls_, ec);
     return tls_->handshake_info();
   }

@@ -34,6 +34,7 @@
 #include <asio/write.hpp>
 
 #include "tests/asio/test_util.h"
+#include "transports/common/driver.h"
 
 namespace sansio_tls::asio_tls {
 namespace {
@@ -734,6 +735,37 @@ TEST(AsioStream, DestroyingAStreamAbortsAReadQueuedBehindShutdown) {
 }
 
 // ---- STARTTLS ----------------------------------------------------------------------------
+
+TEST(AsioStream, PrimeInputRefusesMoreThanTheSessionTakes) {
+  // As on POSIX and libuv (transport::FeedReceived): a server pausing at the ClientHello keeps
+  // at most 32 KiB after it, and the stream keeps no buffer of its own for the rest.
+  asio::io_context ioc;
+  testing::TestPki pki = testing::MakeTestPki();
+  Contexts ctx;
+  ctx.server = test::MustCreate(ServerContextOptions{
+      .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
+      .sni_callback = true});
+  ctx.client = test::MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
+  auto hello_from =
+      Session::Create(ctx.client, {.servername = "unknown.example", .now = transport::WallNow()});
+  ASSERT_TRUE(hello_from.ok());
+  std::span<const uint8_t> hello = hello_from->PendingOutput();
+  std::vector<uint8_t> received(hello.begin(), hello.end());
+  received.resize(received.size() + 64 * 1024, 0x17);
+  auto [c, s] = SocketPair(ioc);
+  TlsSocket refused(std::move(s), ctx.server);
+  std::error_code ec;
+  refused.prime_input(received, ec);
+  EXPECT_EQ(ec, ErrorCodeFor("ERR_INVALID_ARG_VALUE")) << ec.message();
+  auto [c2, s2] = SocketPair(ioc);
+  EXPECT_THROW(TlsSocket(std::move(s2), ctx.server).prime_input(received), std::system_error);
+  // The ClientHello alone is taken at once: the server's first flight is ready to send.
+  auto [c3, s3] = SocketPair(ioc);
+  TlsSocket taken(std::move(s3), ctx.server);
+  taken.prime_input(hello, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_GT(taken.session().pending_output_bytes(), 0u);
+}
 
 TEST(AsioStream, StartTlsAfterAPlaintextExchange) {
   asio::io_context ioc;

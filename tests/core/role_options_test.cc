@@ -11,9 +11,11 @@ namespace sansio_tls {
 namespace {
 
 // Has_<field><Options>: whether |Options| has a field of that name.
-#define DEFINE_HAS_FIELD(field) \
-  template <class Options>      \
-  concept Has_##field = requires(Options o) { o.field; };
+#define DEFINE_HAS_FIELD(field)               \
+  template <class Options>                    \
+  concept Has_##field = requires(Options o) { \
+    o.field;                                  \
+  };
 DEFINE_HAS_FIELD(alpn_callback)
 DEFINE_HAS_FIELD(alternative_credentials)
 DEFINE_HAS_FIELD(early_data_check)
@@ -75,10 +77,12 @@ static_assert(!HAS_FIELD(ServerContextOptions, ech_grease));
 static_assert(!HAS_FIELD(ServerContextOptions, role));
 static_assert(!HAS_FIELD(ClientContextOptions, role));
 
-// Braced options must name their role: Create({...}) is ambiguous, Create(XContextOptions{...})
-// is not.
+// Both roles' options build a Context (braced options name their role:
+// Create(ServerContextOptions{...}); a bare Create({...}) does not compile, as ambiguous).
 template <class T>
-concept CreatableFrom = requires(T t) { Context::Create(t); };
+concept CreatableFrom = requires(T t) {
+  Context::Create(t);
+};
 static_assert(CreatableFrom<ServerContextOptions> && CreatableFrom<ClientContextOptions>);
 
 TEST(RoleOptions, SharedOptionsHaveTheSameDefaults) {
@@ -163,19 +167,19 @@ TEST(RoleOptions, EachRolesOptionsTakeEffect) {
       .ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256",
       .max_version = TlsVersion::kTls12,
       .alpn_protocols = {"h2"}});
-  auto client = Context::Create(ClientContextOptions{
-      .ca_pems = {pki.root.cert_pem},
-      .ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305",
-      .alpn_protocols = {"http/1.1", "h2"}});
+  auto client = Context::Create(
+      ClientContextOptions{.ca_pems = {pki.root.cert_pem},
+                           .ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305",
+                           .alpn_protocols = {"http/1.1", "h2"}});
   ASSERT_TRUE(server.ok() && client.ok());
   auto pair = testing::Pair::Create(*client, *server, {.servername = "localhost"});
   ASSERT_TRUE(pair.ok());
   ASSERT_TRUE((*pair)->Handshake());
   const HandshakeInfo& info = (*pair)->client().handshake_info();
-  EXPECT_EQ(info.version, TlsVersion::kTls12);                   // server max_version
+  EXPECT_EQ(info.version, TlsVersion::kTls12);                              // server max_version
   EXPECT_EQ(info.cipher, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");  // server order
-  EXPECT_EQ(info.alpn_protocol, std::optional<std::string>("h2"));  // server preference
-  EXPECT_TRUE(info.authorized);                                  // client ca_pems
+  EXPECT_EQ(info.alpn_protocol, std::optional<std::string>("h2"));          // server preference
+  EXPECT_TRUE(info.authorized);                                             // client ca_pems
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "tests/posix/posix_test_util.h"
+#include "transports/common/driver.h"
 #include "transports/posix/server.h"
 #include "transports/posix/socket.h"
 
@@ -399,6 +400,32 @@ TEST(StartTls, FailureLeavesTheDescriptorWithTheCaller) {
   ASSERT_FALSE(conn.ok());
   EXPECT_EQ(conn.error().code, "ERR_INVALID_ARG_VALUE");
   EXPECT_NE(fcntl(c.get(), F_GETFD), -1) << "still open, still ours";
+}
+
+TEST(StartTls, MoreBytesThanTheSessionTakesBeforeItsAnswerAreRefused) {
+  // A server pausing at the ClientHello (SNI callback) reads nothing after it and keeps at
+  // most 32 KiB more: 64 KiB past the ClientHello cannot be taken, and the transport keeps no
+  // buffer of its own, so StartTls refuses them and leaves the descriptor with the caller.
+  Contexts ctx = MakeContexts(std::nullopt, [](auto& o) { o.sni_callback = true; });
+  auto hello_from =
+      Session::Create(ctx.client, {.servername = "unknown.example", .now = transport::WallNow()});
+  ASSERT_TRUE(hello_from.ok());
+  std::span<const uint8_t> hello = hello_from->PendingOutput();
+  ASSERT_FALSE(hello.empty());
+  std::vector<uint8_t> received(hello.begin(), hello.end());
+  received.resize(received.size() + 64 * 1024, 0x17);
+  auto [c, s] = test::TcpPair();
+  auto refused = StartTls(s.get(), ctx.server, {}, received);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "ERR_INVALID_ARG_VALUE");
+  EXPECT_NE(refused.error().message.find("bytes were read past the plaintext"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(fcntl(s.get(), F_GETFD), -1) << "still open, still ours";
+  // The ClientHello alone is taken at once: the session is paused on it before any read.
+  auto taken = StartTls(s.release(), ctx.server, {}, hello);
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_TRUE((*taken)->session().pause_pending());
+  EXPECT_EQ((*taken)->bytes_received(), 0u);
 }
 
 // ---- Signals, resets, ends ----------------------------------------------------------

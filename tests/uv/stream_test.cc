@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/uv/uv_test_util.h"
+#include "transports/common/driver.h"
 #include "transports/uv/server.h"
 
 namespace sansio_tls::uv_tls {
@@ -515,6 +516,27 @@ struct PlainAcceptor {
   uint16_t port = 0;
   char buf[4096];
 };
+
+TEST_F(UvStream, StartTlsRefusesMoreBytesThanTheSessionTakesAndLeavesTheHandle) {
+  // As on POSIX (transport::FeedReceived): a server pausing at the ClientHello keeps at most
+  // 32 KiB after it, and the stream keeps no buffer of its own for the rest.
+  Contexts ctx = MakeContexts(std::nullopt, [](auto& o) { o.sni_callback = true; });
+  auto hello_from =
+      Session::Create(ctx.client, {.servername = "unknown.example", .now = transport::WallNow()});
+  ASSERT_TRUE(hello_from.ok());
+  std::span<const uint8_t> hello = hello_from->PendingOutput();
+  std::vector<uint8_t> received(hello.begin(), hello.end());
+  received.resize(received.size() + 64 * 1024, 0x17);
+  auto* tcp = new uv_tcp_t;
+  ASSERT_EQ(uv_tcp_init(loop(), tcp), 0);
+  StreamLog log;
+  auto refused = StartTls(tcp, ctx.server, {}, received, Recording(&log));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "ERR_INVALID_ARG_VALUE");
+  EXPECT_FALSE(uv_is_closing(reinterpret_cast<uv_handle_t*>(tcp))) << "still the caller's";
+  uv_close(reinterpret_cast<uv_handle_t*>(tcp),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+}
 
 TEST_F(UvStream, StartTlsAfterAPlaintextLineUsesTheBytesReadPastIt) {
   Contexts ctx = MakeContexts();

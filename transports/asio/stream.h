@@ -128,11 +128,20 @@ class Stream {
 
   // prime_input hands over bytes already read from the next layer that belong to the TLS
   // stream, e.g. what a buffered reader read past the last plaintext line before STARTTLS.
-  // They are processed before anything read later. Call before the first operation.
+  // The session takes them at once (transport::FeedReceived), before anything read later.
+  // Call before the first operation. Fails with ERR_INVALID_ARG_VALUE when they are more
+  // than a peer sends before our first answer (the stream is then unusable: destroy it); the
+  // throwing form throws std::system_error.
+  std::error_code prime_input(std::span<const uint8_t> received, std::error_code& ec) {
+    transport::Tick(core_->session);
+    std::optional<Error> error = transport::FeedReceived(core_->session, received);
+    core_->DrainEvents();
+    ec = error ? ToErrorCode(*error) : std::error_code();
+    return ec;
+  }
   void prime_input(std::span<const uint8_t> received) {
-    if (received.empty()) return;
-    core_->stash.Append(received);
-    core_->FeedStash();
+    std::error_code ec;
+    Throw(prime_input(received, ec), "prime_input");
   }
 
   // ---- Handshake ------------------------------------------------------------------------

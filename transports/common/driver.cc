@@ -60,6 +60,15 @@ void DefaultAnswer(Session& session, const Event& event) {
   }
 }
 
+std::optional<Error> FeedReceived(Session& session, std::span<const uint8_t> received) {
+  size_t taken = session.Feed(received);
+  if (taken == received.size()) return std::nullopt;
+  return MakeError("ERR_INVALID_ARG_VALUE",
+                   "StartTls: " + std::to_string(received.size()) +
+                       " bytes were read past the plaintext; the session took " +
+                       std::to_string(taken) + " (more than a peer sends before our answer)");
+}
+
 std::optional<Error> CloseError(const Session& session,
                                 const std::optional<Error>& transport_error) {
   if (session.error()) return session.error();

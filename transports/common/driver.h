@@ -51,6 +51,13 @@ std::span<uint8_t> ReadBuffer();
 // How many bytes the next socket read may take: the session takes all of them.
 size_t ReadLimit(const Session& session);
 
+// Gives a new |session| the bytes a STARTTLS caller read from the socket past its last
+// plaintext message (the first TLS bytes), before the transport takes over, so that no
+// transport keeps them aside. A session takes all a peer can send before our first answer
+// (a ClientHello and its 0-RTT data); more than it takes is ERR_INVALID_ARG_VALUE, and
+// nothing is lost: the caller still owns the socket and the bytes.
+std::optional<Error> FeedReceived(Session& session, std::span<const uint8_t> received);
+
 // True while the handshake waits for the application's answer to a pause.
 bool Paused(const Session& session);
 // The answer to a pause nobody handles: SNI the default credentials, a session lookup a

@@ -22,13 +22,11 @@ Connection::Connection(UniqueFd fd, Session session)
 
 Connection::~Connection() { Close(); }
 
-std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, Session session,
-                                              std::span<const uint8_t> received) {
+std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, Session session) {
   SetNonBlocking(fd.get());
   SetNoDelay(fd.get());
   Tick(session);
   std::unique_ptr<Connection> c(new Connection(std::move(fd), std::move(session)));
-  c->leftover_.assign(received.begin(), received.end());
   // Events the session queued while it was created (none today) or before adoption stay
   // queued for NextEvent().
   return c;
@@ -41,21 +39,10 @@ std::optional<Error> Connection::error() const {
 
 size_t Connection::buffered_bytes() const {
   return session_.pending_output_bytes() + session_.pending_write_bytes() +
-         session_.readable_bytes() + (leftover_.size() - leftover_pos_);
+         session_.readable_bytes();
 }
 
 // ---- The driver loop ------------------------------------------------------------------
-
-bool Connection::FeedLeftover() {
-  std::span<const uint8_t> rest(leftover_.data() + leftover_pos_, leftover_.size() - leftover_pos_);
-  size_t taken = session_.Feed(rest);
-  leftover_pos_ += taken;
-  if (leftover_pos_ == leftover_.size()) {
-    std::vector<uint8_t>().swap(leftover_);
-    leftover_pos_ = 0;
-  }
-  return taken > 0;
-}
 
 void Connection::Broken(int err, const char* op) {
   write_closed_ = true;
@@ -111,9 +98,7 @@ Interest Connection::Advance() {
     // 2. Feed what the socket has while the session wants it.
     blocked_read = false;
     if (session_.wants_input()) {
-      if (leftover_pos_ < leftover_.size()) {
-        progress |= FeedLeftover();
-      } else if (!eof_) {
+      if (!eof_) {
         // No more than the session takes: nothing is left over.
         std::span<uint8_t> buf = ReadBuffer().first(ReadLimit(session_));
         IoResult r = RecvSome(fd_.get(), buf);
@@ -322,8 +307,9 @@ Result<std::unique_ptr<Connection>> StartTls(int fd, std::shared_ptr<const Conte
   if (fd < 0) return MakeError("EBADF", "StartTls: invalid file descriptor");
   auto session = Session::Create(std::move(context), transport::WithNow(std::move(options)));
   if (!session.ok()) return session.error();
+  if (auto e = transport::FeedReceived(*session, received)) return *std::move(e);
   if (int e = SetNonBlocking(fd); e != 0) return ErrnoError(e, "fcntl O_NONBLOCK");
-  return Connection::Adopt(UniqueFd(fd), std::move(session).value(), received);
+  return Connection::Adopt(UniqueFd(fd), std::move(session).value());
 }
 
 Result<std::unique_ptr<Connection>> Connect(const std::string& host, uint16_t port,

@@ -59,10 +59,9 @@ class Connection {
  public:
   // Adopt makes a connection of |fd| (a connected stream socket; owned from now on) and
   // |session| (fresh or mid-handshake). Sets O_NONBLOCK and TCP_NODELAY on |fd|.
-  // |received| holds bytes already read from |fd| that belong to the TLS stream (STARTTLS
-  // over a buffered line reader); they are fed first.
-  static std::unique_ptr<Connection> Adopt(UniqueFd fd, Session session,
-                                           std::span<const uint8_t> received = {});
+  // Bytes already read from |fd| that belong to the TLS stream (STARTTLS over a buffered
+  // line reader) go to StartTls(), which feeds them to the session first.
+  static std::unique_ptr<Connection> Adopt(UniqueFd fd, Session session);
   // Closes the socket (see Close()).
   ~Connection();
   Connection(const Connection&) = delete;
@@ -171,8 +170,6 @@ class Connection {
   Connection(UniqueFd fd, Session session);
   void DrainEvents();
   bool Paused() const;
-  // Feeds read-ahead bytes; returns true on progress.
-  bool FeedLeftover();
   // The socket failed (|err| from |op|): nothing can be sent or received any more.
   void Broken(int err, const char* op);
   std::optional<Error> EndError() const;
@@ -182,8 +179,6 @@ class Connection {
 
   UniqueFd fd_;
   Session session_;
-  std::vector<uint8_t> leftover_;  // StartTls |received| bytes not yet taken by Feed()
-  size_t leftover_pos_ = 0;
   std::chrono::milliseconds timeout_{0};
   Interest interest_;
   std::optional<Error> transport_error_;
@@ -223,8 +218,10 @@ Result<std::unique_ptr<Connection>> Connect(const std::string& host, uint16_t po
 // StartTls starts a session of |context| (client or server, as its role says) on |fd|, an
 // already-connected socket over which a plaintext exchange may have happened (STARTTLS).
 // |received| are bytes the application read from |fd| past its last plaintext message;
-// they are the first TLS bytes. On success the connection owns |fd|; on failure (session
-// options invalid) |fd| is left open and still the caller's. Does not run the handshake:
+// they are the first TLS bytes, fed to the session at once (transport::FeedReceived: more than
+// a peer sends before our first answer is ERR_INVALID_ARG_VALUE). On success the connection
+// owns |fd|; on failure (session options invalid, too many bytes received) |fd| is left open
+// and still the caller's. Does not run the handshake:
 // call Handshake() or drive Advance().
 Result<std::unique_ptr<Connection>> StartTls(int fd, std::shared_ptr<const Context> context,
                                              SessionOptions options = {},

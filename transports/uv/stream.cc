@@ -89,8 +89,7 @@ void StreamImpl::MaybeFree() {
 }
 
 std::unique_ptr<Stream> StreamImpl::Adopt(uv_tcp_t* tcp, Session session,
-                                          const StreamOptions& options, StreamCallbacks callbacks,
-                                          std::span<const uint8_t> received) {
+                                          const StreamOptions& options, StreamCallbacks callbacks) {
   auto* impl = new StreamImpl(tcp->loop, std::move(session), options, std::move(callbacks));
   std::unique_ptr<Stream> stream(new Stream(impl));
   impl->owner_ = stream.get();
@@ -98,7 +97,6 @@ std::unique_ptr<Stream> StreamImpl::Adopt(uv_tcp_t* tcp, Session session,
   impl->AttachTcp(tcp);
   impl->phase_ = Phase::kOpen;
   uv_tcp_nodelay(tcp, 1);
-  impl->stash_.assign(received.begin(), received.end());
   // The first turn runs from the loop: the application holds the stream by then.
   impl->StartTimer(TimerKind::kKick, 0);
   return stream;
@@ -363,7 +361,7 @@ void StreamImpl::Pump() {
     moved |= Deliver();
     if (phase_ != Phase::kOpen) break;
     moved |= FeedBacklog();
-    moved |= FeedStash();
+    moved |= FeedEnd();
     moved |= Flush();
     if (phase_ != Phase::kOpen) break;
     MaybeShutdown();
@@ -460,23 +458,11 @@ bool StreamImpl::FeedBacklog() {
   return any;
 }
 
-bool StreamImpl::FeedStash() {
-  bool any = false;
-  if (stash_pos_ < stash_.size() && session_.wants_input()) {
-    size_t n = session_.Feed({stash_.data() + stash_pos_, stash_.size() - stash_pos_});
-    stash_pos_ += n;
-    any = n > 0;
-    if (stash_pos_ == stash_.size()) {
-      std::vector<uint8_t>().swap(stash_);
-      stash_pos_ = 0;
-    }
-  }
-  if (eof_ && !eof_fed_ && stash_.empty()) {  // the end comes after the bytes before it
-    eof_fed_ = true;
-    session_.FeedEof();
-    any = true;
-  }
-  return any;
+bool StreamImpl::FeedEnd() {
+  if (!eof_ || eof_fed_) return false;
+  eof_fed_ = true;
+  session_.FeedEof();
+  return true;
 }
 
 bool StreamImpl::Flush() {
@@ -602,7 +588,7 @@ void StreamImpl::MaybeFinish() {
 }
 
 void StreamImpl::UpdateReading() {
-  bool want = tcp_ && !eof_ && stash_.empty() && session_.wants_input();
+  bool want = tcp_ && !eof_ && session_.wants_input();
   auto* stream = reinterpret_cast<uv_stream_t*>(tcp_);
   if (want && !reading_) {
     int r = uv_read_start(stream, OnAlloc, OnRead);
@@ -639,12 +625,8 @@ void StreamImpl::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
     size_t n = static_cast<size_t>(nread);
     self->bytes_received_ += n;
     const auto* bytes = reinterpret_cast<const uint8_t*>(buf->base);
-    // The read was bounded by the session's capacity, after any STARTTLS bytes.
-    if (self->stash_.empty()) {
-      self->session_.Feed({bytes, n});
-    } else {
-      self->stash_.insert(self->stash_.end(), bytes, bytes + n);
-    }
+    // The read was bounded by the session's capacity: it takes all of it.
+    self->session_.Feed({bytes, n});
   } else {
     self->eof_ = true;
     if (nread != UV_EOF) self->SetTransportError(UvError(static_cast<int>(nread), "read"));
@@ -762,8 +744,7 @@ SocketAddress StreamImpl::peer_address() const {
 
 size_t StreamImpl::buffered_bytes() const {
   return session_.pending_output_bytes() + session_.pending_write_bytes() +
-         session_.readable_bytes() + (stash_.size() - stash_pos_) +
-         (backlog_.size() - backlog_pos_);
+         session_.readable_bytes() + (backlog_.size() - backlog_pos_);
 }
 
 }  // namespace internal
@@ -846,7 +827,8 @@ Result<std::unique_ptr<Stream>> StartTls(uv_tcp_t* tcp, std::shared_ptr<const Co
   if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "StartTls: context is null");
   auto s = Session::Create(std::move(context), transport::WithNow(std::move(session)));
   if (!s.ok()) return s.error();
-  return StreamImpl::Adopt(tcp, std::move(s).value(), options, std::move(callbacks), received);
+  if (auto e = transport::FeedReceived(*s, received)) return *std::move(e);
+  return StreamImpl::Adopt(tcp, std::move(s).value(), options, std::move(callbacks));
 }
 
 }  // namespace sansio_tls::uv_tls

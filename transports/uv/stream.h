@@ -232,11 +232,12 @@ Result<std::unique_ptr<Stream>> Connect(uv_loop_t* loop, const std::string& host
 // StartTls starts a session of |context| (client or server, as its role says) on |tcp|, a
 // connected TCP handle over which a plaintext exchange may have happened (STARTTLS).
 // |received| are bytes the application read from |tcp| past its last plaintext message; they
-// are the first TLS bytes. |tcp| must have been allocated with `new uv_tcp_t` and be open: on
-// success the stream owns it (stops the application's reads, replaces its data pointer,
-// closes and deletes it); on failure (invalid session options, a handle that is closing)
-// it is left untouched and still the caller's. Callbacks start from the loop, never inside
-// this call.
+// are the first TLS bytes, fed to the session at once (transport::FeedReceived: more than a
+// peer sends before our first answer is ERR_INVALID_ARG_VALUE). |tcp| must have been allocated with
+// `new uv_tcp_t` and be open: on success the stream owns it (stops the application's reads,
+// replaces its data pointer, closes and deletes it); on failure (invalid session options, too many
+// bytes received, a handle that is closing) it is left untouched and still the caller's. Callbacks
+// start from the loop, never inside this call.
 Result<std::unique_ptr<Stream>> StartTls(uv_tcp_t* tcp, std::shared_ptr<const Context> context,
                                          SessionOptions session, std::span<const uint8_t> received,
                                          StreamCallbacks callbacks, StreamOptions options = {});

@@ -81,29 +81,6 @@ struct IsStreamSocket : std::false_type {};
 template <typename Protocol, typename Executor>
 struct IsStreamSocket<asio::basic_stream_socket<Protocol, Executor>> : std::true_type {};
 
-// Ciphertext read from the next layer but not yet taken by the session (it takes less when
-// its receive side is full). Releases its memory when emptied.
-class InputStash {
- public:
-  bool empty() const { return pos_ == buf_.size(); }
-  size_t size() const { return buf_.size() - pos_; }
-  std::span<const uint8_t> data() const { return {buf_.data() + pos_, size()}; }
-  void Append(std::span<const uint8_t> bytes) {
-    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
-  }
-  void Consume(size_t n) {
-    pos_ += n;
-    if (pos_ >= buf_.size()) {
-      std::vector<uint8_t>().swap(buf_);
-      pos_ = 0;
-    }
-  }
-
- private:
-  std::vector<uint8_t> buf_;
-  size_t pos_ = 0;
-};
-
 // A suspended asynchronous operation waiting for a role.
 class Waiter {
  public:
@@ -263,14 +240,12 @@ class Core {
   NextLayer next;
   Session session;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
-  InputStash stash;
   std::unique_ptr<uint8_t[]> read_buffer;  // generic next layers: target of async reads
   RoleQueue input, writer;
   uint64_t next_waiter_id = 1;
   PeerEnd peer_end = PeerEnd::kOpen;
   std::error_code read_error;   // the next layer's read failure (other than EOF)
   std::error_code write_error;  // the next layer's write failure: output is undeliverable
-  std::optional<std::error_code> deferred_end;  // the next layer ended; the stash goes first
   bool shutdown_started = false;
   bool half_closed = false;
   // Released with the stream (a server's connection count).
@@ -325,36 +300,19 @@ class Core {
     app.ResumeAll();
   }
 
-  // Feed gives ciphertext read from the next layer to the session, keeping what it does not
-  // take. Precondition: the stash is empty (order is kept).
+  // Feed gives ciphertext read from the next layer to the session. Reads take at most
+  // transport::ReadLimit(session) bytes, so the session takes all of them and nothing is kept
+  // aside; a session taking less would be a bug, reported as errc::internal (never dropped
+  // silently).
   void Feed(std::span<const uint8_t> data) {
     transport::Tick(session);
     size_t taken = session.Feed(data);
     DrainEvents();
-    if (taken < data.size()) stash.Append(data.subspan(taken));
+    if (taken < data.size()) EndOfInput(make_error_code(errc::internal));
   }
 
-  // FeedStash offers stashed ciphertext while the session takes it (then a deferred end).
-  void FeedStash() {
-    while (!stash.empty() && session.wants_input()) {
-      size_t taken = session.Feed(stash.data());
-      DrainEvents();
-      if (taken == 0) break;
-      stash.Consume(taken);
-    }
-    if (stash.empty() && deferred_end) {
-      std::error_code ec = *std::exchange(deferred_end, std::nullopt);
-      EndOfInput(ec);
-    }
-  }
-
-  // EndOfInput records the next layer's end (|ec| is eof or the read error), after the
-  // stashed bytes that came before it.
+  // EndOfInput records the next layer's end (|ec| is eof or the read error).
   void EndOfInput(std::error_code ec) {
-    if (!stash.empty()) {
-      deferred_end = ec;
-      return;
-    }
     if (ec != asio::error::eof) read_error = ec;
     session.FeedEof();
     DrainEvents();
@@ -497,9 +455,9 @@ inline bool Paused(const Session& s) { return s.pause_pending(); }
 // NeedInput: the operation cannot progress without more ciphertext.
 template <typename C>
 Action NeedInput(C& c) {
-  // Stashed bytes the session will not take, or input after the end: nothing a read could
-  // fix (never expected; reported rather than spinning).
-  if (!c.stash.empty() || c.peer_end != PeerEnd::kOpen || c.s().input_capacity() == 0) {
+  // A session that takes no input, or input after the end: nothing a read could fix (never
+  // expected; reported rather than spinning).
+  if (c.peer_end != PeerEnd::kOpen || c.s().input_capacity() == 0) {
     return Action::Complete(errc::internal);
   }
   return Action::Read();
@@ -508,7 +466,6 @@ Action NeedInput(C& c) {
 template <typename C>
 Action HandshakeStep(C& c, const StepContext& ctx) {
   if (!ctx.holds_input) return Action::Read();
-  c.FeedStash();
   Session& s = c.s();
   if (c.output_pending()) return Action::Write();
   if (s.failed()) return Action::Complete(c.SessionError());
@@ -521,7 +478,6 @@ Action HandshakeStep(C& c, const StepContext& ctx) {
 template <typename C, typename MutableBufferSequence>
 Action ReadStep(C& c, const StepContext& ctx, const MutableBufferSequence& buffers) {
   if (!ctx.holds_input) return Action::Read();
-  c.FeedStash();
   Session& s = c.s();
   if (c.output_pending() && ctx.can_write) return Action::Write();
   if (s.readable_bytes() > 0) {
@@ -554,7 +510,6 @@ Action WriteStep(C& c, const StepContext& ctx, const ConstBufferSequence& buffer
       return Action::Write();  // the session's write buffer is full: flush, then retry
     } else if (!s.handshake_done()) {
       if (!ctx.holds_input) return Action::Read();
-      c.FeedStash();
       if (s.failed()) return Action::Complete(c.SessionError());
       return Paused(s) ? Action::WaitApp() : NeedInput(c);
     } else {
@@ -567,7 +522,6 @@ Action WriteStep(C& c, const StepContext& ctx, const ConstBufferSequence& buffer
     // The plaintext is queued until the handshake completes: drive it.
     if (s.failed()) return Action::Complete(c.SessionError());
     if (!ctx.holds_input) return Action::Read();
-    c.FeedStash();
     if (c.output_pending() || s.handshake_done() || s.failed()) {
       return WriteStep(c, ctx, buffers, accepted);
     }
@@ -603,7 +557,6 @@ Action ShutdownStep(C& c, const StepContext& ctx, bool send_only, bool discard_u
   }
   if (!ctx.holds_input) return Action::Read();
   if (c.input.has_waiters()) return Action::YieldInput();  // a read wants the plaintext
-  c.FeedStash();
   if (!s.wants_input()) {
     if (!discard_unread) return Action::YieldInput();  // resumes after the next read
     uint8_t sink[4096];

@@ -48,11 +48,9 @@ class StreamImpl {
 
   // A stream on a connected handle (owned from now on, allocated with new). |tcp|'s reads
   // are stopped and its data pointer replaced.
-  // |received| are the first input bytes. The first turn runs from the loop (never inside
-  // this call).
+  // The first turn runs from the loop (never inside this call).
   static std::unique_ptr<Stream> Adopt(uv_tcp_t* tcp, Session session, const StreamOptions& options,
-                                       StreamCallbacks callbacks,
-                                       std::span<const uint8_t> received = {});
+                                       StreamCallbacks callbacks);
   // A stream that connects first (Connect()).
   static std::unique_ptr<Stream> StartConnect(uv_loop_t* loop, std::string host, uint16_t port,
                                               Session session, const ConnectOptions& options,
@@ -132,7 +130,7 @@ class StreamImpl {
   bool Dispatch();
   bool Deliver();
   bool FeedBacklog();
-  bool FeedStash();
+  bool FeedEnd();  // FeedEof() once the socket's end was read
   bool Flush();
   void MaybeShutdown();
   void UpdateReading();
@@ -164,8 +162,6 @@ class StreamImpl {
   struct Connecting;
   std::unique_ptr<Connecting> connecting_;
 
-  std::vector<uint8_t> stash_;  // read from the socket, not yet taken by Feed()
-  size_t stash_pos_ = 0;
   std::vector<uint8_t> backlog_;  // written by the application, not yet taken by Write()
   size_t backlog_pos_ = 0;
   size_t write_in_flight_ = 0;  // bytes of PendingOutput() handed to uv_write
@@ -185,7 +181,7 @@ class StreamImpl {
   Phase phase_ = Phase::kConnecting;
   bool reading_ = false;
   bool eof_ = false;      // the socket delivered EOF (or an error)
-  bool eof_fed_ = false;  // ... and FeedEof() was called (after the stash)
+  bool eof_fed_ = false;  // ... and FeedEof() was called
   bool write_failed_ = false;
   bool shutdown_started_ = false, shutdown_done_ = false;
   bool end_requested_ = false;
