@@ -47,8 +47,8 @@ int RunPosix(const EchoClientConfig& config) {
   const bool want_ticket = config.session_out.has_value();
   std::optional<posix::Deadline> ticket_deadline;
   uint8_t buf[16384];
-  for (;;) {
-    conn.Advance();
+  // Events: traces are printed; the peer's end ends our side too.
+  auto drain_events = [&] {
     while (auto ev = conn.NextEvent()) {
       // Data is read below; PeerClosed/PeerTruncated are tracked by the connection.
       if (ev->kind() == EventKind::kTrace) PrintTrace(ev->get<TraceMessage>(), Role::kClient, json);
@@ -57,6 +57,10 @@ int RunPosix(const EchoClientConfig& config) {
         if (!end_deadline) end_deadline = posix::Deadline::After(config.end_timeout);
       }
     }
+  };
+  for (;;) {
+    conn.Advance();
+    drain_events();
     while (size_t n = conn.TryRead(buf)) {
       if (!WriteAll(STDOUT_FILENO, {reinterpret_cast<char*>(buf), n})) break;
     }
@@ -104,6 +108,10 @@ int RunPosix(const EchoClientConfig& config) {
       }
     }
   }
+
+  // TryRead, TryWrite and TryEnd advance the connection too: what they produced after the
+  // last drain (e.g. the trace of the server's close_notify) is still queued.
+  drain_events();
 
   std::optional<Error> failure = conn.error();
   if (!failure && timed_out) {
