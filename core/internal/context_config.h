@@ -1,6 +1,7 @@
 // ContextConfig: the flat view of a Context's options that the core reads, whichever role
-// built it. Create copies a ServerContextOptions or ClientContextOptions into it (the other
-// role's fields keep their defaults); field meanings are those structs' (core/context.h).
+// built it: the server's options plus the client's own few. Create copies a
+// ServerContextOptions or ClientContextOptions into it (the other role's fields keep their
+// defaults); field meanings are those structs' (core/context.h).
 #ifndef SANSIO_TLS_CORE_INTERNAL_CONTEXT_CONFIG_H_
 #define SANSIO_TLS_CORE_INTERNAL_CONTEXT_CONFIG_H_
 
@@ -8,46 +9,12 @@
 
 namespace sansio_tls::internal {
 
-struct ContextConfig {
+struct ContextConfig : ServerContextOptions {
   Role role = Role::kClient;
-  Credentials credentials;
-  std::vector<std::string> ca_pems;
-  std::vector<std::string> crl_pems;
-  bool use_system_ca = false;
-  std::string system_ca_file = "/etc/ssl/certs/ca-certificates.crt";
-  bool verify_callback = false;
-  std::string ciphers;
-  bool honor_cipher_order = true;
-  bool certificate_compression = true;
-  std::string ecdh_curve;
-  std::vector<uint16_t> verify_algorithms;
-  std::vector<uint16_t> signing_algorithms;
-  TlsVersion min_version = TlsVersion::kTls12;
-  TlsVersion max_version = TlsVersion::kTls13;
-  bool request_cert = false;
-  bool reject_unauthorized = true;
-  std::vector<Credentials> alternative_credentials;
-  std::vector<SniContext> sni_contexts;
-  bool sni_callback = false;
-  std::vector<std::string> alpn_protocols;
-  bool alpn_callback = false;
-  std::vector<std::string> npn_protocols;
+  // The client's own options (ClientContextOptions); the server's are inherited.
   std::function<std::optional<PskIdentity>(std::string_view hint)> psk_client_callback;
-  std::function<std::optional<std::vector<uint8_t>>(std::string_view identity)> psk_server_callback;
-  std::string psk_identity_hint;
-  uint32_t session_timeout = 300;
-  bool session_tickets = true;
-  std::shared_ptr<TicketKeys> ticket_keys;
-  SessionCacheMode session_cache = SessionCacheMode::kInternal;
-  size_t session_cache_size = 20 * 1024;
-  bool early_data = false;
-  bool early_data_check = false;
-  uint64_t key_update_after_bytes = 0;
-  uint64_t key_update_after_records = uint64_t{1} << 24;
-  bool key_log = false;
   bool request_ocsp = false;
   bool require_ocsp = false;
-  std::vector<EchKey> ech_keys;
   bool ech_grease = false;
 };
 

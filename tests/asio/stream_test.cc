@@ -34,7 +34,7 @@
 #include <asio/write.hpp>
 
 #include "tests/asio/test_util.h"
-#include "transports/common/driver.h"
+#include "tests/common/test_contexts.h"
 
 namespace sansio_tls::asio_tls {
 namespace {
@@ -746,12 +746,10 @@ TEST(AsioStream, PrimeInputRefusesMoreThanTheSessionTakes) {
       .credentials = {.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()},
       .sni_callback = true});
   ctx.client = test::MustCreate(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
-  auto hello_from =
-      Session::Create(ctx.client, {.servername = "unknown.example", .now = transport::WallNow()});
-  ASSERT_TRUE(hello_from.ok());
-  std::span<const uint8_t> hello = hello_from->PendingOutput();
-  std::vector<uint8_t> received(hello.begin(), hello.end());
-  received.resize(received.size() + 64 * 1024, 0x17);
+  std::vector<uint8_t> hello = test_contexts::ClientHelloAndMore(ctx.client, "unknown.example", 0);
+  ASSERT_FALSE(hello.empty());
+  std::vector<uint8_t> received =
+      test_contexts::ClientHelloAndMore(ctx.client, "unknown.example", 64 * 1024);
   auto [c, s] = SocketPair(ioc);
   TlsSocket refused(std::move(s), ctx.server);
   std::error_code ec;

@@ -7,8 +7,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "core/context.h"
+#include "core/session.h"
 #include "core/testing/cert_factory.h"
 
 namespace sansio_tls::test_contexts {
@@ -43,6 +46,20 @@ inline Contexts MakeContexts(std::optional<TlsVersion> version = std::nullopt,
   c.server = s.value();
   c.client = k.value();
   return c;
+}
+
+// A ClientHello from |client| for |servername| followed by |extra| more bytes: what a STARTTLS
+// server could have read past its plaintext when the client sent far more than a peer sends
+// before our first answer.
+inline std::vector<uint8_t> ClientHelloAndMore(std::shared_ptr<const Context> client,
+                                               const std::string& servername, size_t extra) {
+  auto hello_from =
+      Session::Create(std::move(client), {.servername = servername, .now = testing::WallNow()});
+  if (!hello_from.ok()) std::abort();
+  std::span<const uint8_t> hello = hello_from->PendingOutput();
+  std::vector<uint8_t> bytes(hello.begin(), hello.end());
+  bytes.resize(bytes.size() + extra, 0x17);
+  return bytes;
 }
 
 }  // namespace sansio_tls::test_contexts

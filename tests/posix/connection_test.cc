@@ -20,7 +20,6 @@
 #include <thread>
 
 #include "tests/posix/posix_test_util.h"
-#include "transports/common/driver.h"
 #include "transports/posix/server.h"
 #include "transports/posix/socket.h"
 
@@ -407,13 +406,10 @@ TEST(StartTls, MoreBytesThanTheSessionTakesBeforeItsAnswerAreRefused) {
   // most 32 KiB more: 64 KiB past the ClientHello cannot be taken, and the transport keeps no
   // buffer of its own, so StartTls refuses them and leaves the descriptor with the caller.
   Contexts ctx = MakeContexts(std::nullopt, [](auto& o) { o.sni_callback = true; });
-  auto hello_from =
-      Session::Create(ctx.client, {.servername = "unknown.example", .now = transport::WallNow()});
-  ASSERT_TRUE(hello_from.ok());
-  std::span<const uint8_t> hello = hello_from->PendingOutput();
+  std::vector<uint8_t> hello = test_contexts::ClientHelloAndMore(ctx.client, "unknown.example", 0);
   ASSERT_FALSE(hello.empty());
-  std::vector<uint8_t> received(hello.begin(), hello.end());
-  received.resize(received.size() + 64 * 1024, 0x17);
+  std::vector<uint8_t> received =
+      test_contexts::ClientHelloAndMore(ctx.client, "unknown.example", 64 * 1024);
   auto [c, s] = test::TcpPair();
   auto refused = StartTls(s.get(), ctx.server, {}, received);
   ASSERT_FALSE(refused.ok());

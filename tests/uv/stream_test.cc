@@ -8,7 +8,6 @@
 #include <string>
 
 #include "tests/uv/uv_test_util.h"
-#include "transports/common/driver.h"
 #include "transports/uv/server.h"
 
 namespace sansio_tls::uv_tls {
@@ -521,12 +520,10 @@ TEST_F(UvStream, StartTlsRefusesMoreBytesThanTheSessionTakesAndLeavesTheHandle) 
   // As on POSIX (transport::FeedReceived): a server pausing at the ClientHello keeps at most
   // 32 KiB after it, and the stream keeps no buffer of its own for the rest.
   Contexts ctx = MakeContexts(std::nullopt, [](auto& o) { o.sni_callback = true; });
-  auto hello_from =
-      Session::Create(ctx.client, {.servername = "unknown.example", .now = transport::WallNow()});
-  ASSERT_TRUE(hello_from.ok());
-  std::span<const uint8_t> hello = hello_from->PendingOutput();
-  std::vector<uint8_t> received(hello.begin(), hello.end());
-  received.resize(received.size() + 64 * 1024, 0x17);
+  std::vector<uint8_t> hello = test_contexts::ClientHelloAndMore(ctx.client, "unknown.example", 0);
+  ASSERT_FALSE(hello.empty());
+  std::vector<uint8_t> received =
+      test_contexts::ClientHelloAndMore(ctx.client, "unknown.example", 64 * 1024);
   auto* tcp = new uv_tcp_t;
   ASSERT_EQ(uv_tcp_init(loop(), tcp), 0);
   StreamLog log;
