@@ -182,7 +182,7 @@ class PosixTarget : public Target {
     moved |= conn_->bytes_sent() + conn_->bytes_received() != before;
     if (conn_->done()) {
       // The outcome as the server reports it (transports/common/driver.h CloseError).
-      clean_ = !transport::CloseError(conn_->session(), conn_->error()).has_value();
+      clean_ = !conn_->close_error().has_value();
       if (clean_) {
         FUZZ_CHECK(conn_->session().finished() && conn_->peer_end() == posix::PeerEnd::kClean,
                    "done() without an error, yet not closed both ways");

@@ -16,6 +16,23 @@ SessionOptions WithNow(SessionOptions options) {
   return options;
 }
 
+SessionOptions WithTimeouts(SessionOptions options, std::chrono::milliseconds handshake_timeout,
+                            std::chrono::milliseconds end_timeout) {
+  using std::chrono::milliseconds;
+  if (options.handshake_timeout <= milliseconds::zero() &&
+      handshake_timeout > milliseconds::zero()) {
+    options.handshake_timeout = handshake_timeout;
+  }
+  if (options.close_timeout <= milliseconds::zero() && end_timeout > milliseconds::zero()) {
+    options.close_timeout = end_timeout;
+  }
+  return options;
+}
+
+SessionOptions AcceptedOptions(const ServerOptions& options) {
+  return WithNow(WithTimeouts(options.session, options.handshake_timeout, options.end_timeout));
+}
+
 SessionOptions ClientOptions(SessionOptions options, const std::string& host) {
   if (options.servername.empty()) options.servername = host;
   if (options.host.empty()) options.host = host;
@@ -69,11 +86,96 @@ std::optional<Error> FeedReceived(Session& session, std::span<const uint8_t> rec
                        std::to_string(taken) + " (more than a peer sends before our answer)");
 }
 
-std::optional<Error> CloseError(const Session& session,
-                                const std::optional<Error>& transport_error) {
-  if (session.error()) return session.error();
-  if (transport_error) return transport_error;
-  if (session.peer_truncated()) return TruncatedError();
+// ---- Driver ------------------------------------------------------------------------------
+
+std::span<const uint8_t> Driver::ToSend() {
+  std::span<const uint8_t> out = session_.PendingOutput();
+  if (send_broken_) {  // the peer is gone: nothing can be delivered any more
+    while (!out.empty()) {
+      session_.ConsumeOutput(out.size());
+      out = session_.PendingOutput();
+    }
+  }
+  return out;
+}
+
+void Driver::Sent(size_t n) {
+  session_.ConsumeOutput(n);
+  bytes_sent_ += n;
+}
+
+void Driver::SendFailed(Error error) {
+  send_broken_ = true;
+  // A reset also ends the input once the kernel's queue is read; the end is then this
+  // error rather than a plain truncation.
+  reset_ = true;
+  if (!transport_error_) transport_error_ = std::make_unique<Error>(std::move(error));
+}
+
+bool Driver::ShouldShutdownSend() const {
+  return !shut_send_ && !send_broken_ && session_.pending_output_bytes() == 0 &&
+         (session_.close_sent() || session_.failed());
+}
+
+size_t Driver::ReadLimit() const {
+  if (input_ended_) return 0;
+  size_t n = session_.input_capacity();
+  return n < kReadChunk ? n : kReadChunk;
+}
+
+void Driver::Received(std::span<const uint8_t> bytes) {
+  bytes_received_ += bytes.size();
+  size_t taken = session_.Feed(bytes);
+  if (taken < bytes.size()) {
+    ReceiveFailed(MakeError(errc::kInternal, "the session took " + std::to_string(taken) + " of " +
+                                                 std::to_string(bytes.size()) +
+                                                 " bytes read within its capacity"));
+  }
+}
+
+void Driver::ReceivedEnd() {
+  if (input_ended_) return;
+  input_ended_ = true;
+  session_.FeedEof();
+}
+
+void Driver::ReceiveFailed(Error error) {
+  reset_ = true;
+  if (!transport_error_) transport_error_ = std::make_unique<Error>(std::move(error));
+  ReceivedEnd();
+}
+
+void Driver::OnTimer(Timestamp now) {
+  bool waiting_for_end = session_.close_sent() && !session_.peer_closed() && !session_.failed();
+  session_.OnTimer(now);
+  if (waiting_for_end && session_.peer_truncated()) end_timed_out_ = true;
+}
+
+PeerEnd Driver::peer_end() const {
+  if (!session_.peer_closed()) return PeerEnd::kOpen;
+  return session_.peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
+}
+
+std::optional<Error> Driver::error() const {
+  if (session_.error()) return session_.error();
+  return transport_error();
+}
+
+Error Driver::TruncationError() const {
+  if (reset_ && transport_error_) return *transport_error_;
+  return TruncatedError();
+}
+
+bool Driver::done() const {
+  if (end_timed_out_ || session_.finished()) return true;  // failed or closed, and flushed
+  return send_broken_ && (input_ended_ || session_.failed() || !session_.wants_input());
+}
+
+std::optional<Error> Driver::CloseError() const {
+  if (session_.error()) return session_.error();
+  if (end_timed_out_) return EndTimeoutError();
+  if (transport_error_) return *transport_error_;
+  if (session_.peer_truncated()) return TruncatedError();
   return std::nullopt;
 }
 
@@ -104,9 +206,10 @@ Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds ti
                                             " ms for the application to answer a pause");
 }
 
-Error EndTimeoutError(std::chrono::milliseconds timeout) {
-  return MakeError("ETIMEDOUT", "the peer did not end its side within " +
-                                    std::to_string(timeout.count()) + " ms of our close_notify");
+Error EndTimeoutError() {
+  return MakeError("ETIMEDOUT",
+                   "the peer did not end its side within the close grace (end_timeout) after "
+                   "our close_notify");
 }
 
 Error PauseUnansweredError() {

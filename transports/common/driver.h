@@ -22,8 +22,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "core/session.h"
@@ -41,6 +44,15 @@ Timestamp WallNow();
 void Tick(Session& session);
 // |options| with |now| set to the wall clock unless the caller set it.
 SessionOptions WithNow(SessionOptions options);
+// |options| with the transport's bounds as the session's deadlines (Driver::next_deadline):
+// |handshake_timeout| as SessionOptions::handshake_timeout and |end_timeout| (how long the
+// peer has to end its side after our close_notify) as close_timeout, where positive and the
+// session's own is unset (zero).
+SessionOptions WithTimeouts(SessionOptions options, std::chrono::milliseconds handshake_timeout,
+                            std::chrono::milliseconds end_timeout);
+// A server's options for an accepted connection: WithNow(WithTimeouts(options.session,
+// options.handshake_timeout, options.end_timeout)).
+SessionOptions AcceptedOptions(const ServerOptions& options);
 // A client's options for a connection to |host|: servername and host default to it (the
 // session sends no SNI for an IP literal), and the wall clock as WithNow().
 SessionOptions ClientOptions(SessionOptions options, const std::string& host);
@@ -67,18 +79,121 @@ bool Paused(const Session& session);
 // Other events are left alone.
 void DefaultAnswer(Session& session, const Event& event);
 
-// The error a connection that ended both ways closes with: the session's error, else the
-// transport's (a reset...), else ERR_TLS_TRUNCATED when the peer ended without close_notify,
-// else none (a clean close).
-std::optional<Error> CloseError(const Session& session,
-                                const std::optional<Error>& transport_error);
 Error TruncatedError();
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout);
 // The error a handshake bound ends |session| with: ERR_TLS_PAUSE_UNANSWERED when a pause was
 // waiting for the application, else ERR_TLS_HANDSHAKE_TIMEOUT (as Session::OnTimer does).
 Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout);
-Error EndTimeoutError(std::chrono::milliseconds timeout);
+// The close grace ran out: the peer did not end its side after our close_notify (ETIMEDOUT).
+Error EndTimeoutError();
 Error PauseUnansweredError();
+
+// Driver: one TLS connection over a byte stream, without the socket: the session and the
+// state every socket transport keeps about the stream under it (what was sent and received,
+// whether the input ended or sending broke, whether the sending side was shut, whether the
+// close grace ran out), and the decisions that follow from it. A transport runs it in a short
+// loop of its own idiom:
+//
+//   for (;;) {                                   // POSIX: Connection::Advance
+//     while (!(out = d.ToSend()).empty()) send(out) -> d.Sent(n) | d.SendFailed(e) | wait
+//     if (d.ShouldShutdownSend()) { shutdown(SHUT_WR); d.ShutdownSent(); }
+//     if (size_t n = d.ReadLimit()) recv(n) -> d.Received(bytes) | d.ReceivedEnd() | ...
+//   }
+//   arm one timer at d.next_deadline(); when it fires: d.OnTimer(now)
+//
+// so that the same condition gives the same state, error and timing on every transport.
+// Not thread-safe; the transport uses it from one thread at a time.
+class Driver {
+ public:
+  explicit Driver(Session session) : session_(std::move(session)) {}
+  Driver(Driver&&) = default;
+  Driver& operator=(Driver&&) = default;
+
+  Session& session() { return session_; }
+  const Session& session() const { return session_; }
+
+  // ---- Output ----------------------------------------------------------------------------
+  // The ciphertext to send now, borrowed from the session until Sent() (or the next call
+  // that changes the session); empty when there is none. Once sending failed the output is
+  // undeliverable: it is discarded here and nothing is returned.
+  std::span<const uint8_t> ToSend();
+  // |n| bytes of ToSend() were handed to the kernel.
+  void Sent(size_t n);
+  // Sending failed (EPIPE, ECONNRESET...): nothing more can be delivered, and the input's
+  // end will be reported as |error| rather than as a truncation.
+  void SendFailed(Error error);
+  // The socket reported |error| (SO_ERROR, EPOLLERR) without a read or a send: as
+  // SendFailed.
+  void SocketFailed(Error error) { SendFailed(std::move(error)); }
+  // True when the sending side should be shut now (shutdown SHUT_WR, as Node's end()
+  // does): our close_notify or fatal alert is out. The transport then calls ShutdownSent().
+  bool ShouldShutdownSend() const;
+  void ShutdownSent() { shut_send_ = true; }
+
+  // ---- Input -----------------------------------------------------------------------------
+  // How many bytes the next socket read may take, all of which the session takes
+  // (min(kReadChunk, Session::input_capacity())); 0: do not read now (the input ended, or
+  // the session holds plaintext the application has not read).
+  size_t ReadLimit() const;
+  // |bytes| were read from the socket (at most ReadLimit()). Gives them to the session; a
+  // session that takes fewer would be a bug, reported as the error ERR_TLS_INTERNAL (never
+  // dropped silently).
+  void Received(std::span<const uint8_t> bytes);
+  // The socket's input ended: EOF (ReceivedEnd) or a failed read (ReceiveFailed: a reset,
+  // reported as |error| wherever the end is).
+  void ReceivedEnd();
+  void ReceiveFailed(Error error);
+
+  // ---- Time ------------------------------------------------------------------------------
+  // When OnTimer() is next needed: the session's deadline (handshake bound, close grace),
+  // or nullopt. Re-read after every call that moves the connection.
+  std::optional<Timestamp> next_deadline() const { return session_.next_deadline(); }
+  // Gives the session |now| (Session::OnTimer). A handshake past its bound fails the
+  // session (ERR_TLS_HANDSHAKE_TIMEOUT, ERR_TLS_PAUSE_UNANSWERED); a close grace that ran
+  // out ends the connection: end_timed_out() becomes true and CloseError() is ETIMEDOUT.
+  void OnTimer(Timestamp now);
+
+  // ---- State -----------------------------------------------------------------------------
+  bool input_ended() const { return input_ended_; }
+  bool send_broken() const { return send_broken_; }
+  bool send_shut() const { return shut_send_; }
+  bool end_timed_out() const { return end_timed_out_; }
+  // How the peer's stream ended (as soon as the session saw it; plaintext before the end
+  // may still be waiting to be read).
+  PeerEnd peer_end() const;
+  // The first failure: the session's sticky error, else the transport's.
+  std::optional<Error> error() const;
+  std::optional<Error> transport_error() const {
+    return transport_error_ ? std::optional<Error>(*transport_error_) : std::nullopt;
+  }
+  // The error a read meets at a truncated end: the reset that ended the stream
+  // (ECONNRESET), else ERR_TLS_TRUNCATED.
+  Error TruncationError() const;
+  // True when nothing more will happen: both directions ended (or the session failed) and
+  // the output is flushed; or nothing can be sent any more and the input is at its end or
+  // held unread by a full session (waiting for the application to read would wait for an
+  // answer that cannot be delivered); or the close grace ran out.
+  bool done() const;
+  // The error a connection closes with: the session's error, else ETIMEDOUT when the close
+  // grace ran out, else the transport's (a reset), else ERR_TLS_TRUNCATED when the peer
+  // ended without close_notify, else none (a clean close).
+  std::optional<Error> CloseError() const;
+  // Ciphertext bytes sent to / received from the socket so far.
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t bytes_received() const { return bytes_received_; }
+
+ private:
+  Session session_;
+  // The first socket error. Rare: on the heap, so that an idle connection does not carry an
+  // empty Error.
+  std::unique_ptr<Error> transport_error_;
+  uint64_t bytes_sent_ = 0, bytes_received_ = 0;
+  bool input_ended_ = false;    // EOF or a failed read was given to the session
+  bool reset_ = false;          // ... or sending failed: the end is transport_error_
+  bool send_broken_ = false;    // sending failed; output is discarded from now on
+  bool shut_send_ = false;      // the sending side was shut
+  bool end_timed_out_ = false;  // the close grace ran out
+};
 
 // Why a server cannot start with |context| (it must be a server context) and a
 // secure_connection callback that is set or not: ERR_INVALID_ARG_VALUE; nullopt when it can.

@@ -12,13 +12,12 @@ namespace sansio_tls::posix {
 namespace {
 
 using transport::ReadBuffer;
-using transport::ReadLimit;
 using transport::Tick;
 
 }  // namespace
 
 Connection::Connection(UniqueFd fd, Session session)
-    : fd_(std::move(fd)), session_(std::move(session)) {}
+    : fd_(std::move(fd)), io_(std::move(session)) {}
 
 Connection::~Connection() { Close(); }
 
@@ -32,52 +31,40 @@ std::unique_ptr<Connection> Connection::Adopt(UniqueFd fd, Session session) {
   return c;
 }
 
-std::optional<Error> Connection::error() const {
-  if (session_.error()) return session_.error();
-  return transport_error_;
-}
-
 size_t Connection::buffered_bytes() const {
-  return session_.pending_output_bytes() + session_.pending_write_bytes() +
-         session_.readable_bytes();
+  const Session& s = io_.session();
+  return s.pending_output_bytes() + s.pending_write_bytes() + s.readable_bytes();
 }
 
 // ---- The driver loop ------------------------------------------------------------------
 
-void Connection::Broken(int err, const char* op) {
-  write_closed_ = true;
-  if (!transport_error_) transport_error_ = ErrnoError(err, op);
-  // A reset also ends the input once the kernel's queue is read (recv() then reports the
-  // end); reset_ makes that end ECONNRESET rather than a plain truncation.
-  if (err == ECONNRESET || err == EPIPE) reset_ = true;
-}
-
 bool Connection::CheckSocket() {
-  if (!fd_.valid() || write_closed_) return false;
+  if (!fd_.valid() || io_.send_broken()) return false;
   int err = SocketError(fd_.get());
   if (err == 0) return false;
-  Broken(err, "socket");
+  io_.SocketFailed(ErrnoError(err, "socket"));
   Advance();
   return true;
+}
+
+void Connection::OnTimer(Timestamp now) {
+  if (!fd_.valid()) return;
+  io_.OnTimer(now);
+  Advance();
 }
 
 Interest Connection::Advance() {
   bool blocked_write = false, blocked_read = false;
   if (!fd_.valid()) return interest_ = {};
-  Tick(session_);
+  Tick(io_.session());
   for (;;) {
     bool progress = false;
     // 1. Write the session's pending ciphertext; release what the kernel took.
     blocked_write = false;
-    for (std::span<const uint8_t> out; !(out = session_.PendingOutput()).empty();) {
-      if (write_closed_) {  // the peer is gone: nothing can be delivered any more
-        session_.ConsumeOutput(out.size());
-        continue;
-      }
+    for (std::span<const uint8_t> out; !(out = io_.ToSend()).empty();) {
       IoResult r = SendSome(fd_.get(), out);
       if (r.bytes > 0) {
-        session_.ConsumeOutput(r.bytes);
-        bytes_sent_ += r.bytes;
+        io_.Sent(r.bytes);
         progress = true;
       } else if (r.err == EAGAIN) {
         blocked_write = true;
@@ -85,40 +72,31 @@ Interest Connection::Advance() {
       } else {
         // EPIPE, ECONNRESET...: nothing more can be delivered. Progress: the input side
         // gets one more look (done() decides whether it still can move).
-        Broken(r.err, "send");
+        io_.SendFailed(ErrnoError(r.err, "send"));
         progress = true;
       }
     }
     // Our close_notify (or fatal alert) is out: half-close, as Node's end() does.
-    if (!shut_wr_ && !write_closed_ && session_.pending_output_bytes() == 0 &&
-        (session_.close_sent() || session_.failed())) {
+    if (io_.ShouldShutdownSend()) {
       sys::Shutdown(fd_.get(), SHUT_WR);
-      shut_wr_ = true;
+      io_.ShutdownSent();
     }
-    // 2. Feed what the socket has while the session wants it.
+    // 2. Feed what the socket has while the session wants it, no more than it takes.
     blocked_read = false;
-    if (session_.wants_input()) {
-      if (!eof_) {
-        // No more than the session takes: nothing is left over.
-        std::span<uint8_t> buf = ReadBuffer().first(ReadLimit(session_));
-        IoResult r = RecvSome(fd_.get(), buf);
-        if (r.bytes > 0) {
-          bytes_received_ += r.bytes;
-          session_.Feed(buf.first(r.bytes));
-          progress = true;
-        } else if (r.eof) {
-          eof_ = true;
-          session_.FeedEof();
-          progress = true;
-        } else if (r.err == EAGAIN) {
-          blocked_read = true;
-        } else {  // ECONNRESET and the like: the stream ended abnormally
-          eof_ = true;
-          reset_ = true;
-          if (!transport_error_) transport_error_ = ErrnoError(r.err, "recv");
-          session_.FeedEof();
-          progress = true;
-        }
+    if (size_t limit = io_.ReadLimit(); limit > 0) {
+      std::span<uint8_t> buf = ReadBuffer().first(limit);
+      IoResult r = RecvSome(fd_.get(), buf);
+      if (r.bytes > 0) {
+        io_.Received(buf.first(r.bytes));
+        progress = true;
+      } else if (r.eof) {
+        io_.ReceivedEnd();
+        progress = true;
+      } else if (r.err == EAGAIN) {
+        blocked_read = true;
+      } else {  // ECONNRESET and the like: the stream ended abnormally
+        io_.ReceiveFailed(ErrnoError(r.err, "recv"));
+        progress = true;
       }
     }
     // 3. Events stay queued for the caller. 4. Repeat until nothing moves.
@@ -130,50 +108,42 @@ Interest Connection::Advance() {
   return interest_;
 }
 
-std::optional<Event> Connection::NextEvent() { return session_.NextEvent(); }
+std::optional<Event> Connection::NextEvent() { return io_.session().NextEvent(); }
 
 void Connection::DrainEvents() {
-  while (auto e = session_.NextEvent()) {
+  while (auto e = io_.session().NextEvent()) {
     if (event_hook_) event_hook_(*this, *e);
   }
 }
 
-bool Connection::Paused() const { return session_.pause_pending(); }
-
-bool Connection::done() const {
-  if (!fd_.valid() || session_.finished()) return true;  // failed or closed, and flushed
-  // Nothing can be sent any more (a send failed, or the socket reported an error): over
-  // once the input cannot move on its own either, at its end or held by a session that
-  // takes no more (its plaintext unread). Waiting for the application to read would wait
-  // for an answer that can never be delivered.
-  return write_closed_ && (eof_ || session_.failed() || !session_.wants_input());
-}
+bool Connection::done() const { return !fd_.valid() || io_.done(); }
 
 // ---- Non-blocking use -----------------------------------------------------------------
 
 size_t Connection::TryRead(std::span<uint8_t> out) {
-  size_t n = session_.Read(out);
+  size_t n = io_.session().Read(out);
   if (n > 0) Advance();
   return n;
 }
 
 size_t Connection::TryWrite(std::span<const uint8_t> data) {
-  if (write_closed_ || session_.failed() || session_.close_sent() || !fd_.valid()) return 0;
-  size_t n = session_.Write(data);
+  if (io_.send_broken() || io_.session().failed() || io_.session().close_sent() || !fd_.valid())
+    return 0;
+  size_t n = io_.session().Write(data);
   if (n < data.size()) write_blocked_ = true;
   Advance();
   return n;
 }
 
 bool Connection::TakeWritable() {
-  if (!write_blocked_ || session_.pending_output_bytes() > 0) return false;
-  if (!session_.handshake_done() && !session_.failed()) return false;
+  if (!write_blocked_ || io_.session().pending_output_bytes() > 0) return false;
+  if (!io_.session().handshake_done() && !io_.session().failed()) return false;
   write_blocked_ = false;
   return true;
 }
 
 void Connection::TryEnd() {
-  session_.Close();
+  io_.session().Close();
   Advance();
 }
 
@@ -185,7 +155,7 @@ Error Connection::TimeoutError(bool handshake) const {
 }
 
 std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) {
-  if (Paused()) {
+  if (io_.session().pause_pending()) {
     return transport::PauseUnansweredError();
   }
   if (!interest_.want_read && !interest_.want_write) {
@@ -197,20 +167,15 @@ std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) 
   return std::nullopt;
 }
 
-std::optional<Error> Connection::EndError() const {
-  if (reset_ && transport_error_) return transport_error_;
-  return transport::TruncatedError();
-}
-
 Result<HandshakeInfo> Connection::Handshake() {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   Deadline deadline = Deadline::After(timeout_);
   for (;;) {
     Advance();
     DrainEvents();
-    if (session_.failed()) return *session_.error();  // Advance flushed the alert
-    if (session_.handshake_done()) return session_.handshake_info();
-    if (write_closed_) return *transport_error_;
+    if (io_.session().failed()) return *io_.session().error();  // Advance flushed the alert
+    if (io_.session().handshake_done()) return io_.session().handshake_info();
+    if (io_.send_broken()) return *io_.transport_error();
     if (auto e = Wait(deadline, /*handshake=*/true)) return *e;
   }
 }
@@ -219,23 +184,24 @@ Result<size_t> Connection::Read(std::span<uint8_t> out) {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   Deadline deadline = Deadline::After(timeout_);
   for (;;) {
-    size_t n = session_.Read(out);
+    size_t n = io_.session().Read(out);
     if (n > 0 || out.empty()) {
       Advance();
       DrainEvents();
       return n;
     }
     DrainEvents();
-    if (session_.failed()) return *session_.error();
+    if (io_.session().failed()) return *io_.session().error();
     if (peer_end() == PeerEnd::kClean) return size_t{0};
-    if (peer_end() == PeerEnd::kTruncated) return *EndError();
+    if (peer_end() == PeerEnd::kTruncated) return io_.TruncationError();
     Advance();
     DrainEvents();
-    if (session_.readable_bytes() > 0 || session_.failed() || peer_end() != PeerEnd::kOpen) {
+    if (io_.session().readable_bytes() > 0 || io_.session().failed() ||
+        peer_end() != PeerEnd::kOpen) {
       continue;
     }
-    if (write_closed_ && !session_.handshake_done()) return *transport_error_;
-    if (auto e = Wait(deadline, !session_.handshake_done())) return *e;
+    if (io_.send_broken() && !io_.session().handshake_done()) return *io_.transport_error();
+    if (auto e = Wait(deadline, !io_.session().handshake_done())) return *e;
   }
 }
 
@@ -244,49 +210,50 @@ Result<size_t> Connection::Write(std::span<const uint8_t> data) {
   Deadline deadline = Deadline::After(timeout_);
   size_t done = 0;
   for (;;) {
-    if (session_.failed()) return *session_.error();
-    if (write_closed_) return *transport_error_;
-    if (session_.close_sent() && done < data.size()) {
+    if (io_.session().failed()) return *io_.session().error();
+    if (io_.send_broken()) return *io_.transport_error();
+    if (io_.session().close_sent() && done < data.size()) {
       return MakeError("ERR_STREAM_WRITE_AFTER_END", "write after end");
     }
-    size_t accepted = session_.Write(data.subspan(done));
+    size_t accepted = io_.session().Write(data.subspan(done));
     done += accepted;
-    uint64_t sent_before = bytes_sent_;
+    uint64_t sent_before = io_.bytes_sent();
     Advance();
     DrainEvents();
-    if (session_.failed()) return *session_.error();
-    if (write_closed_) return *transport_error_;
-    if (done == data.size() && session_.handshake_done() && session_.pending_output_bytes() == 0) {
+    if (io_.session().failed()) return *io_.session().error();
+    if (io_.send_broken()) return *io_.transport_error();
+    if (done == data.size() && io_.session().handshake_done() &&
+        io_.session().pending_output_bytes() == 0) {
       return done;
     }
     // Wait only when nothing moved: a flush makes room for more without waiting (also
     // when the handshake completed inside Advance() and its queued data went out at once).
     // The timeout bounds a wait without progress, not the whole transfer.
-    if (accepted > 0 || bytes_sent_ > sent_before) {
+    if (accepted > 0 || io_.bytes_sent() > sent_before) {
       deadline = Deadline::After(timeout_);
       continue;
     }
-    if (auto e = Wait(deadline, !session_.handshake_done())) return *e;
+    if (auto e = Wait(deadline, !io_.session().handshake_done())) return *e;
   }
 }
 
 std::optional<Error> Connection::End() {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   Deadline deadline = Deadline::After(timeout_);
-  session_.Close();
+  io_.session().Close();
   for (;;) {
     Advance();
     DrainEvents();
-    if (session_.failed()) return session_.error();
-    if (write_closed_) return transport_error_;
-    if (shut_wr_) return std::nullopt;
-    if (auto e = Wait(deadline, !session_.handshake_done())) return e;
+    if (io_.session().failed()) return io_.session().error();
+    if (io_.send_broken()) return io_.transport_error();
+    if (io_.send_shut()) return std::nullopt;
+    if (auto e = Wait(deadline, !io_.session().handshake_done())) return e;
   }
 }
 
 void Connection::Close() {
   if (!fd_.valid()) return;
-  if (!eof_) {
+  if (!io_.input_ended()) {
     // Unread bytes at close() make the kernel send a reset; drain what is already here.
     std::span<uint8_t> buf = ReadBuffer();
     for (size_t drained = 0; drained < transport::kMaxDrainOnClose;) {

@@ -68,24 +68,24 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   int fd() const { return fd_.get(); }
-  Session& session() { return session_; }
-  const Session& session() const { return session_; }
+  Session& session() { return io_.session(); }
+  const Session& session() const { return io_.session(); }
   // Valid once the handshake completed.
-  const HandshakeInfo& handshake_info() const { return session_.handshake_info(); }
+  const HandshakeInfo& handshake_info() const { return io_.session().handshake_info(); }
   // How the peer's stream ended (known as soon as the session saw it; plaintext that came
   // before the end may still be waiting to be read).
-  PeerEnd peer_end() const {
-    if (!session_.peer_closed()) return PeerEnd::kOpen;
-    return session_.peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
-  }
+  PeerEnd peer_end() const { return io_.peer_end(); }
   SocketAddress local_address() const { return LocalAddress(fd_.get()); }
   SocketAddress peer_address() const { return PeerAddress(fd_.get()); }
   // The first failure: the session's sticky error, else a transport error (EPIPE,
   // ECONNRESET, ...). Timeouts of blocking calls are not recorded here.
-  std::optional<Error> error() const;
+  std::optional<Error> error() const { return io_.error(); }
+  // The error this connection closes with (transport::Driver::CloseError): the session's,
+  // ETIMEDOUT when the close grace ran out, a transport error, ERR_TLS_TRUNCATED, or none.
+  std::optional<Error> close_error() const { return io_.CloseError(); }
   // Ciphertext bytes written to / read from the socket so far.
-  uint64_t bytes_sent() const { return bytes_sent_; }
-  uint64_t bytes_received() const { return bytes_received_; }
+  uint64_t bytes_sent() const { return io_.bytes_sent(); }
+  uint64_t bytes_received() const { return io_.bytes_received(); }
   // Bytes this connection holds in user space (session buffers, plus STARTTLS bytes given
   // to StartTls not yet taken). Bounded by the SessionOptions limits: a socket read takes
   // no more than the session can take (transports/common/driver.h).
@@ -139,6 +139,14 @@ class Connection {
   // True when the last TryWrite was cut short and the session's output has since drained:
   // the moment to write again (Node's 'drain'). Clears the flag when it returns true.
   bool TakeWritable();
+  // When OnTimer() is next needed: the session's handshake bound or close grace
+  // (SessionOptions::handshake_timeout, close_timeout), or nullopt. An event loop arms one
+  // timer for it and re-reads it after every Advance().
+  std::optional<Timestamp> next_deadline() const { return io_.next_deadline(); }
+  // Gives the session the time |now| (the wall clock, transport::WallNow()), then advances.
+  // A handshake past its bound fails (ERR_TLS_HANDSHAKE_TIMEOUT, ERR_TLS_PAUSE_UNANSWERED);
+  // a close grace that ran out makes done() true, closing with ETIMEDOUT.
+  void OnTimer(Timestamp now);
   // True from a TryWrite that accepted less than offered until TakeWritable() returns true.
   bool write_blocked() const { return write_blocked_; }
   // TryEnd queues close_notify after everything written and advances; the socket is
@@ -169,25 +177,15 @@ class Connection {
  private:
   Connection(UniqueFd fd, Session session);
   void DrainEvents();
-  bool Paused() const;
-  // The socket failed (|err| from |op|): nothing can be sent or received any more.
-  void Broken(int err, const char* op);
-  std::optional<Error> EndError() const;
   Error TimeoutError(bool handshake) const;
   // Waits for interest_ (or, when empty, reports a stall); returns an error to give up.
   std::optional<Error> Wait(const Deadline& deadline, bool handshake);
 
   UniqueFd fd_;
-  Session session_;
+  transport::Driver io_;  // the session and the state of the socket under it
   std::chrono::milliseconds timeout_{0};
   Interest interest_;
-  std::optional<Error> transport_error_;
-  bool eof_ = false;           // the socket delivered EOF (or a reset)
-  bool reset_ = false;         // ... a reset
-  bool write_closed_ = false;  // sending failed; output is dropped from now on
-  bool shut_wr_ = false;       // shutdown(SHUT_WR) done
   bool write_blocked_ = false;
-  uint64_t bytes_sent_ = 0, bytes_received_ = 0;
   std::function<void()> advance_hook_;
   std::function<void(Connection&, const Event&)> event_hook_;
 };

@@ -32,9 +32,9 @@ struct Server::Entry {
   SocketAddress remote;     // captured at accept(): a reset socket no longer knows it
   uint32_t registered = 0;  // epoll events registered (0: not in the epoll set)
   bool client_error_sent = false;
-  bool end_timer_set = false;
-  bool end_reported = false;  // OnEnd delivered
-  bool ended = false;         // our side ended by the server
+  std::optional<Timestamp> armed;  // its place in deadlines_
+  bool end_reported = false;       // OnEnd delivered
+  bool ended = false;              // our side ended by the server
   bool servicing = false;
   bool dirty = false;
 };
@@ -201,31 +201,44 @@ int Server::NextTimeoutMs() const {
   auto consider = [&](Clock::time_point t) {
     if (!next || t < *next) next = t;
   };
-  if (!handshake_timers_.empty()) consider(handshake_timers_.front().first);
-  if (!end_timers_.empty()) consider(end_timers_.front().first);
+  if (!deadlines_.empty()) {
+    // Session deadlines are on the wall clock the sessions are given.
+    consider(Clock::now() + (deadlines_.begin()->first - transport::WallNow()));
+  }
   if (closing_ && close_deadline_) consider(*close_deadline_);
   if (accept_paused_ && !closing_) consider(accept_paused_until_);
   if (!next) return -1;
   return Deadline::At(*next).PollTimeoutMs();
 }
 
+void Server::Rearm(Entry& e) {
+  std::optional<Timestamp> next = e.conn->next_deadline();
+  if (next == e.armed) return;
+  if (e.armed) deadlines_.erase({*e.armed, e.id});
+  e.armed = next;
+  if (next) deadlines_.emplace(*next, e.id);
+}
+
 void Server::ExpireTimers() {
-  Clock::time_point now = Clock::now();
-  while (!handshake_timers_.empty() && handshake_timers_.front().first <= now) {
-    uint64_t id = handshake_timers_.front().second;
-    handshake_timers_.pop_front();
-    auto it = entries_.find(id);
-    if (it == entries_.end() || it->second->state != Entry::State::kHandshaking) continue;
-    ClientError(*it->second, transport::HandshakeTimeoutError(it->second->conn->session(),
-                                                              options_.handshake_timeout));
-    Destroy(id, std::nullopt);
-  }
-  while (!end_timers_.empty() && end_timers_.front().first <= now) {
-    uint64_t id = end_timers_.front().second;
-    end_timers_.pop_front();
+  Timestamp now = transport::WallNow();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    uint64_t id = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
     auto it = entries_.find(id);
     if (it == entries_.end()) continue;
-    Destroy(id, transport::EndTimeoutError(options_.end_timeout));
+    Entry& e = *it->second;
+    e.armed.reset();
+    e.conn->OnTimer(now);
+    // A handshake past its bound is a clientError; a close grace that ran out closes the
+    // connection (ETIMEDOUT) without reporting the end it did not see.
+    if (e.state == Entry::State::kHandshaking && e.conn->session().failed()) {
+      ClientError(e, *e.conn->session().error());
+      Destroy(id, std::nullopt);
+    } else if (e.conn->done()) {
+      Destroy(id, std::nullopt);
+    } else {
+      Service(e);
+    }
   }
 }
 
@@ -252,7 +265,7 @@ void Server::Accept() {
       continue;
     }
     SocketAddress remote = PeerAddress(fd);
-    auto session = Session::Create(context(), transport::WithNow(options_.session));
+    auto session = Session::Create(context(), transport::AcceptedOptions(options_));
     if (!session.ok()) {
       ClientErrorInfo info{session.error(), LocalAddress(fd), remote};
       sock.reset();
@@ -272,9 +285,6 @@ void Server::Accept() {
     });
     entries_.emplace(id, std::move(entry));
     connections_.fetch_add(1, std::memory_order_relaxed);
-    if (options_.handshake_timeout.count() > 0) {
-      handshake_timers_.emplace_back(Clock::now() + options_.handshake_timeout, id);
-    }
     Service(e);  // the ClientHello often arrives with the connection
   }
 }
@@ -297,10 +307,7 @@ void Server::Service(Entry& e) {
     Destroy(id, std::nullopt);
     return;
   }
-  if (!e.end_timer_set && e.conn->session().close_sent() && options_.end_timeout.count() > 0) {
-    e.end_timer_set = true;
-    end_timers_.emplace_back(Clock::now() + options_.end_timeout, id);
-  }
+  Rearm(e);
   UpdateInterest(e);
 }
 
@@ -413,12 +420,12 @@ void Server::Destroy(uint64_t id, const std::optional<Error>& error) {
   std::unique_ptr<Entry> entry = std::move(it->second);
   entries_.erase(it);
   Entry& e = *entry;
+  if (e.armed) deadlines_.erase({*e.armed, id});
   if (e.registered != 0) epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, e.conn->fd(), nullptr);
   e.registered = 0;
   e.conn->set_advance_hook(nullptr);
   if (e.handler) {
-    std::optional<Error> reported =
-        error ? error : transport::CloseError(e.conn->session(), e.conn->error());
+    std::optional<Error> reported = error ? error : e.conn->close_error();
     e.handler->OnClose(*e.conn, reported);
   }
   e.conn->Close();

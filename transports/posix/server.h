@@ -22,11 +22,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -148,6 +148,7 @@ class Server {
   void Destroy(uint64_t id, const std::optional<Error>& error);
   void ClientError(Entry& e, const Error& error);
   void ExpireTimers();
+  void Rearm(Entry& e);
   int NextTimeoutMs() const;
   void BeginClose();
   void ForceCloseAll();
@@ -166,9 +167,9 @@ class Server {
   std::vector<uint64_t> deferred_;  // entries whose turn ended with work left
   uint64_t next_id_ = 2;            // 0: the listening socket, 1: the wake-up eventfd
   std::atomic<size_t> connections_{0};
-  // Handshake and end deadlines in order of expiry (all of one kind last equally long);
-  // entries that moved on are skipped when they come up.
-  std::deque<std::pair<Clock::time_point, uint64_t>> handshake_timers_, end_timers_;
+  // Each connection's next deadline (Connection::next_deadline(): handshake bound, close
+  // grace), earliest first; an entry is here at most once, as Entry::armed says.
+  std::set<std::pair<Timestamp, uint64_t>> deadlines_;
   Clock::time_point accept_paused_until_{};
   bool accept_paused_ = false;
 

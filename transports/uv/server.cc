@@ -130,7 +130,7 @@ class Server::State : public internal::ServerLink, public std::enable_shared_fro
       if (!detached && callbacks.drop) callbacks.drop(DropInfo{here, remote});
       return;
     }
-    auto session = Session::Create(context, transport::WithNow(options.session));
+    auto session = Session::Create(context, transport::AcceptedOptions(options));
     if (!session.ok()) {
       uv_close(reinterpret_cast<uv_handle_t*>(tcp), DeleteTcp);
       if (!detached && callbacks.client_error) {

@@ -19,7 +19,6 @@ namespace internal {
 namespace {
 
 using transport::ReadBuffer;
-using transport::ReadLimit;
 
 }  // namespace
 
@@ -74,10 +73,8 @@ struct StreamImpl::Connecting {
 StreamImpl::StreamImpl(uv_loop_t* loop, Session session, const StreamOptions& options,
                        StreamCallbacks callbacks)
     : loop_(loop),
-      session_(std::move(session)),
+      io_(std::move(session)),
       cb_(std::move(callbacks)),
-      handshake_timeout_ms_(options.handshake_timeout.count()),
-      end_timeout_ms_(options.end_timeout.count()),
       allow_half_open_(options.allow_half_open) {
   IgnoreSigpipe();
 }
@@ -189,6 +186,19 @@ void StreamImpl::StopTimer() {
     timer_ = nullptr;
   }
   timer_kind_ = TimerKind::kNone;
+  armed_.reset();
+}
+
+void StreamImpl::Rearm() {
+  if (timer_kind_ != TimerKind::kNone && timer_kind_ != TimerKind::kDeadline) return;
+  std::optional<Timestamp> next = io_.next_deadline();
+  if (next == armed_) return;
+  if (!next) {
+    StopTimer();
+    return;
+  }
+  StartTimer(TimerKind::kDeadline, (*next - transport::WallNow()).count());
+  armed_ = next;
 }
 
 void StreamImpl::OnTimer(uv_timer_t* timer) {
@@ -197,13 +207,8 @@ void StreamImpl::OnTimer(uv_timer_t* timer) {
   switch (self->timer_kind_) {
     case TimerKind::kKick:
       if (self->phase_ != Phase::kOpen) return;
-      if (self->handshake_timeout_ms_ > 0 && !self->session_.handshake_done() &&
-          !self->session_.failed()) {
-        self->StartTimer(TimerKind::kHandshake, self->handshake_timeout_ms_);
-      } else {
-        self->StopTimer();
-      }
-      self->Pump();
+      self->timer_kind_ = TimerKind::kNone;
+      self->Pump();  // arms the session's deadline
       return;
     case TimerKind::kConnect: {
       Connecting* c = self->connecting_.get();
@@ -216,12 +221,16 @@ void StreamImpl::OnTimer(uv_timer_t* timer) {
                                                 std::to_string(c ? c->timeout_ms : 0) + " ms"));
       return;
     }
-    case TimerKind::kHandshake:
-      self->CloseNow(transport::HandshakeTimeoutError(
-          self->session_, std::chrono::milliseconds(self->handshake_timeout_ms_)));
-      return;
-    case TimerKind::kEnd:
-      self->CloseNow(transport::EndTimeoutError(std::chrono::milliseconds(self->end_timeout_ms_)));
+    case TimerKind::kDeadline:
+      self->armed_.reset();
+      self->io_.OnTimer(transport::WallNow());
+      // A close grace that ran out closes at once (ETIMEDOUT), without reporting the end it
+      // did not see; a handshake past its bound fails the session, which the pump closes.
+      if (self->io_.end_timed_out()) {
+        self->CloseNow(self->io_.CloseError());
+      } else {
+        self->Pump();
+      }
       return;
     case TimerKind::kNone:
       return;
@@ -312,11 +321,7 @@ void StreamImpl::Opened() {
   connecting_.reset();
   phase_ = Phase::kOpen;
   uv_tcp_nodelay(tcp_, 1);
-  if (handshake_timeout_ms_ > 0) {
-    StartTimer(TimerKind::kHandshake, handshake_timeout_ms_);
-  } else {
-    StopTimer();
-  }
+  StopTimer();  // the connect timeout; Pump arms the session's deadline
   Pump();
 }
 
@@ -353,7 +358,7 @@ void StreamImpl::Pump() {
     return;
   }
   pumping_ = true;
-  transport::Tick(session_);
+  transport::Tick(io_.session());
   for (;;) {
     pump_again_ = false;
     bool moved = Dispatch();
@@ -361,7 +366,6 @@ void StreamImpl::Pump() {
     moved |= Deliver();
     if (phase_ != Phase::kOpen) break;
     moved |= FeedBacklog();
-    moved |= FeedEnd();
     moved |= Flush();
     if (phase_ != Phase::kOpen) break;
     MaybeShutdown();
@@ -374,17 +378,17 @@ void StreamImpl::Pump() {
     if (!pump_again_) break;
   }
   pumping_ = false;
+  if (phase_ == Phase::kOpen) Rearm();
 }
 
 bool StreamImpl::Dispatch() {
   bool any = false;
   while (phase_ == Phase::kOpen) {
-    std::optional<Event> ev = session_.NextEvent();
+    std::optional<Event> ev = io_.session().NextEvent();
     if (!ev) break;
     any = true;
     switch (ev->kind()) {
       case EventKind::kHandshakeDone:
-        if (timer_kind_ == TimerKind::kHandshake || timer_kind_ == TimerKind::kKick) StopTimer();
         if (!secure_reported_) {
           secure_reported_ = true;
           Invoke(&StreamCallbacks::secure, ev->get<HandshakeInfo>());
@@ -414,21 +418,23 @@ bool StreamImpl::Dispatch() {
   return any;
 }
 
-void StreamImpl::DefaultAnswer(const Event& event) { transport::DefaultAnswer(session_, event); }
+void StreamImpl::DefaultAnswer(const Event& event) {
+  transport::DefaultAnswer(io_.session(), event);
+}
 
 bool StreamImpl::Deliver() {
-  if (!session_.handshake_done()) return false;
+  if (!io_.session().handshake_done()) return false;
   bool any = false;
-  while (phase_ == Phase::kOpen && owner_ && !paused() && session_.readable_bytes() > 0) {
+  while (phase_ == Phase::kOpen && owner_ && !paused() && io_.session().readable_bytes() > 0) {
     // Borrowed from the session: valid during the callback, Write() included (the
     // contract of Session::PeekPlaintext).
-    std::span<const uint8_t> view = session_.PeekPlaintext();
+    std::span<const uint8_t> view = io_.session().PeekPlaintext();
     Invoke(&StreamCallbacks::data, view);
-    session_.ConsumePlaintext(view.size());
+    io_.session().ConsumePlaintext(view.size());
     any = true;
   }
   if (phase_ == Phase::kOpen && !end_reported_ && peer_end() != PeerEnd::kOpen &&
-      session_.readable_bytes() == 0) {
+      io_.session().readable_bytes() == 0) {
     end_reported_ = true;
     any = true;
     Invoke(&StreamCallbacks::end, peer_end());
@@ -440,10 +446,11 @@ bool StreamImpl::Deliver() {
 bool StreamImpl::FeedBacklog() {
   bool any = false;
   if (backlog_pos_ < backlog_.size()) {
-    if (session_.failed()) {
+    if (io_.session().failed()) {
       backlog_pos_ = backlog_.size();
     } else {
-      size_t n = session_.Write({backlog_.data() + backlog_pos_, backlog_.size() - backlog_pos_});
+      size_t n =
+          io_.session().Write({backlog_.data() + backlog_pos_, backlog_.size() - backlog_pos_});
       backlog_pos_ += n;
       any = n > 0;
     }
@@ -452,35 +459,23 @@ bool StreamImpl::FeedBacklog() {
       backlog_pos_ = 0;
     }
   }
-  if (end_requested_ && backlog_.empty() && !session_.close_sent() && !session_.failed()) {
-    session_.Close();  // close_notify once the handshake completed and all was written
+  if (end_requested_ && backlog_.empty() && !io_.session().close_sent() &&
+      !io_.session().failed()) {
+    io_.session().Close();  // close_notify once the handshake completed and all was written
   }
   return any;
-}
-
-bool StreamImpl::FeedEnd() {
-  if (!eof_ || eof_fed_) return false;
-  eof_fed_ = true;
-  session_.FeedEof();
-  return true;
 }
 
 bool StreamImpl::Flush() {
   bool moved = false;
   while (phase_ == Phase::kOpen && tcp_ && write_in_flight_ == 0) {
-    std::span<const uint8_t> out = session_.PendingOutput();
+    std::span<const uint8_t> out = io_.ToSend();  // empty once sending failed
     if (out.empty()) break;
-    if (write_failed_) {  // nothing can be delivered any more
-      session_.ConsumeOutput(out.size());
-      moved = true;
-      continue;
-    }
     uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(out.data())),
                                static_cast<unsigned int>(out.size()));
     int r = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1);
     if (r > 0) {
-      session_.ConsumeOutput(static_cast<size_t>(r));
-      bytes_sent_ += static_cast<size_t>(r);
+      io_.Sent(static_cast<size_t>(r));
       moved = true;
       continue;
     }
@@ -498,15 +493,10 @@ bool StreamImpl::Flush() {
       delete req;
       r = w;
     }
-    WriteFailed(r);
+    io_.SendFailed(UvError(r, "write"));
     moved = true;
   }
   return moved;
-}
-
-void StreamImpl::WriteFailed(int err) {
-  write_failed_ = true;
-  SetTransportError(UvError(err, "write"));
 }
 
 void StreamImpl::OnWrite(uv_write_t* req, int status) {
@@ -521,20 +511,16 @@ void StreamImpl::OnWrite(uv_write_t* req, int status) {
     return;
   }
   if (status < 0) {
-    self->WriteFailed(status);
+    self->io_.SendFailed(UvError(status, "write"));
   } else {
-    self->session_.ConsumeOutput(n);
-    self->bytes_sent_ += n;
+    self->io_.Sent(n);
   }
   self->Pump();
 }
 
 void StreamImpl::MaybeShutdown() {
-  if (shutdown_started_ || write_failed_ || !tcp_ || write_in_flight_ > 0 ||
-      session_.pending_output_bytes() > 0 || !session_.close_sent()) {
-    return;
-  }
-  shutdown_started_ = true;
+  if (!tcp_ || write_in_flight_ > 0 || !io_.ShouldShutdownSend()) return;
+  io_.ShutdownSent();
   auto* req = new uv_shutdown_t;
   req->data = this;
   if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(tcp_), OnShutdown) == 0) {
@@ -542,9 +528,6 @@ void StreamImpl::MaybeShutdown() {
   } else {
     delete req;
     shutdown_done_ = true;
-  }
-  if (peer_end() == PeerEnd::kOpen && end_timeout_ms_ > 0) {
-    StartTimer(TimerKind::kEnd, end_timeout_ms_);
   }
 }
 
@@ -564,7 +547,7 @@ void StreamImpl::OnShutdown(uv_shutdown_t* req, int status) {
 
 void StreamImpl::MaybeDrain() {
   if (!need_drain_ || !backlog_.empty() || write_in_flight_ > 0 ||
-      session_.pending_output_bytes() > 0 || !session_.handshake_done()) {
+      io_.session().pending_output_bytes() > 0 || !io_.session().handshake_done()) {
     return;
   }
   need_drain_ = false;
@@ -572,31 +555,29 @@ void StreamImpl::MaybeDrain() {
 }
 
 void StreamImpl::MaybeFinish() {
-  bool flushed = write_in_flight_ == 0 && session_.pending_output_bytes() == 0;
-  if (session_.failed()) {
-    if (flushed || write_failed_) CloseNow(session_.error());  // the alert went out
+  const Session& s = io_.session();
+  bool flushed = write_in_flight_ == 0 && s.pending_output_bytes() == 0;
+  if (s.failed()) {
+    if (flushed || io_.send_broken()) CloseNow(s.error());  // the alert went out
     return;
   }
-  if (write_failed_) {
-    CloseNow(TransportError());
+  if (io_.send_broken()) {
+    CloseNow(io_.transport_error());
     return;
   }
   // Both ways ended: the peer's end was delivered and our half-close completed.
-  if (end_reported_ && shutdown_done_) {
-    CloseNow(transport::CloseError(session_, transport_error_ ? TransportError() : std::nullopt));
-  }
+  if (end_reported_ && shutdown_done_) CloseNow(io_.CloseError());
 }
 
 void StreamImpl::UpdateReading() {
-  bool want = tcp_ && !eof_ && session_.wants_input();
+  bool want = tcp_ && io_.ReadLimit() > 0;
   auto* stream = reinterpret_cast<uv_stream_t*>(tcp_);
   if (want && !reading_) {
     int r = uv_read_start(stream, OnAlloc, OnRead);
     if (r == 0) {
       reading_ = true;
     } else {
-      eof_ = true;
-      SetTransportError(UvError(r, "read"));
+      io_.ReceiveFailed(UvError(r, "read"));
       pump_again_ = true;
     }
   } else if (!want && reading_) {
@@ -610,7 +591,7 @@ void StreamImpl::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   // UV_ENOBUFS, which OnRead ignores; reading stops in the pump then).
   auto* self = static_cast<StreamImpl*>(handle->data);
   std::span<uint8_t> b = ReadBuffer();
-  size_t n = self->phase_ == Phase::kOpen ? ReadLimit(self->session_) : 0;
+  size_t n = self->phase_ == Phase::kOpen ? self->io_.ReadLimit() : 0;
   *buf = uv_buf_init(reinterpret_cast<char*>(b.data()), static_cast<unsigned int>(n));
 }
 
@@ -622,14 +603,14 @@ void StreamImpl::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
     return;
   }
   if (nread > 0) {
-    size_t n = static_cast<size_t>(nread);
-    self->bytes_received_ += n;
-    const auto* bytes = reinterpret_cast<const uint8_t*>(buf->base);
     // The read was bounded by the session's capacity: it takes all of it.
-    self->session_.Feed({bytes, n});
+    self->io_.Received({reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
   } else {
-    self->eof_ = true;
-    if (nread != UV_EOF) self->SetTransportError(UvError(static_cast<int>(nread), "read"));
+    if (nread == UV_EOF) {
+      self->io_.ReceivedEnd();
+    } else {
+      self->io_.ReceiveFailed(UvError(static_cast<int>(nread), "read"));
+    }
     uv_read_stop(stream);
     self->reading_ = false;
   }
@@ -660,7 +641,7 @@ void StreamImpl::CloseNow(std::optional<Error> error) {
   if (tcp_) {
     if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
     reading_ = false;
-    if (!eof_ && !connecting_) DrainSocket();
+    if (!io_.input_ended() && !connecting_) DrainSocket();
     CloseHandle(reinterpret_cast<uv_handle_t*>(tcp_));  // cancels writes, shutdown, connect
     tcp_ = nullptr;
   }
@@ -685,7 +666,7 @@ void StreamImpl::Detach() {
 
 bool StreamImpl::Write(std::span<const uint8_t> data) {
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed || end_requested_ ||
-      session_.failed() || session_.close_sent()) {
+      io_.session().failed() || io_.session().close_sent()) {
     return false;
   }
   if (backlog_pos_ < backlog_.size()) {
@@ -695,7 +676,7 @@ bool StreamImpl::Write(std::span<const uint8_t> data) {
     }
     backlog_.insert(backlog_.end(), data.begin(), data.end());
   } else {
-    size_t n = session_.Write(data);
+    size_t n = io_.session().Write(data);
     if (n < data.size()) backlog_.assign(data.begin() + static_cast<ptrdiff_t>(n), data.end());
   }
   bool room = backlog_.empty();
@@ -718,15 +699,9 @@ void StreamImpl::Resume() {
   Pump();
 }
 
-PeerEnd StreamImpl::peer_end() const {
-  if (!session_.peer_closed()) return PeerEnd::kOpen;
-  return session_.peer_truncated() ? PeerEnd::kTruncated : PeerEnd::kClean;
-}
+PeerEnd StreamImpl::peer_end() const { return io_.peer_end(); }
 
-std::optional<Error> StreamImpl::error() const {
-  if (session_.error()) return session_.error();
-  return TransportError();
-}
+std::optional<Error> StreamImpl::error() const { return io_.error(); }
 
 SocketAddress StreamImpl::local_address() const {
   sockaddr_storage ss{};
@@ -743,8 +718,8 @@ SocketAddress StreamImpl::peer_address() const {
 }
 
 size_t StreamImpl::buffered_bytes() const {
-  return session_.pending_output_bytes() + session_.pending_write_bytes() +
-         session_.readable_bytes() + (backlog_.size() - backlog_pos_);
+  return io_.session().pending_output_bytes() + io_.session().pending_write_bytes() +
+         io_.session().readable_bytes() + (backlog_.size() - backlog_pos_);
 }
 
 }  // namespace internal
@@ -811,8 +786,10 @@ Result<std::unique_ptr<Stream>> Connect(uv_loop_t* loop, const std::string& host
     return MakeError("ERR_INVALID_ARG_VALUE", "Connect needs a client context");
   }
   // The session first: a bad servername fails before any packet is sent.
-  auto session =
-      Session::Create(std::move(context), transport::ClientOptions(options.session, host));
+  auto session = Session::Create(
+      std::move(context),
+      transport::WithTimeouts(transport::ClientOptions(options.session, host),
+                              options.stream.handshake_timeout, options.stream.end_timeout));
   if (!session.ok()) return session.error();
   return StreamImpl::StartConnect(loop, host, port, std::move(session).value(), options,
                                   std::move(callbacks));
@@ -825,7 +802,9 @@ Result<std::unique_ptr<Stream>> StartTls(uv_tcp_t* tcp, std::shared_ptr<const Co
     return MakeError("ERR_INVALID_ARG_VALUE", "StartTls: no open TCP handle");
   }
   if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "StartTls: context is null");
-  auto s = Session::Create(std::move(context), transport::WithNow(std::move(session)));
+  auto s = Session::Create(
+      std::move(context), transport::WithNow(transport::WithTimeouts(
+                              std::move(session), options.handshake_timeout, options.end_timeout)));
   if (!s.ok()) return s.error();
   if (auto e = transport::FeedReceived(*s, received)) return *std::move(e);
   return StreamImpl::Adopt(tcp, std::move(s).value(), options, std::move(callbacks));

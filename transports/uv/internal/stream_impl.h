@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/session.h"
+#include "transports/common/driver.h"
 #include "transports/uv/stream.h"
 
 namespace sansio_tls::uv_tls::internal {
@@ -87,8 +88,8 @@ class StreamImpl {
   void ForceClose(Error error);
 
   // ---- State ----
-  Session& session() { return session_; }
-  const Session& session() const { return session_; }
+  Session& session() { return io_.session(); }
+  const Session& session() const { return io_.session(); }
   uv_loop_t* loop() const { return loop_; }
   bool paused() const { return paused_ || !cb_.data; }
   Phase phase() const { return phase_; }
@@ -96,12 +97,13 @@ class StreamImpl {
   std::optional<Error> error() const;
   SocketAddress local_address() const;
   SocketAddress peer_address() const;
-  uint64_t bytes_sent() const { return bytes_sent_; }
-  uint64_t bytes_received() const { return bytes_received_; }
+  uint64_t bytes_sent() const { return io_.bytes_sent(); }
+  uint64_t bytes_received() const { return io_.bytes_received(); }
   size_t buffered_bytes() const;
 
  private:
-  enum class TimerKind : uint8_t { kNone, kKick, kConnect, kHandshake, kEnd };
+  // kDeadline: the session's next deadline (transport::Driver::next_deadline).
+  enum class TimerKind : uint8_t { kNone, kKick, kConnect, kDeadline };
 
   StreamImpl(uv_loop_t* loop, Session session, const StreamOptions& options,
              StreamCallbacks callbacks);
@@ -123,6 +125,7 @@ class StreamImpl {
   void Opened();  // TCP is connected: the session starts
   void StartTimer(TimerKind kind, int64_t ms);
   void StopTimer();
+  void Rearm();  // the timer at the session's next deadline, unless another kind runs
   void CloseHandle(uv_handle_t* handle);
   void AfterPending();
 
@@ -130,7 +133,6 @@ class StreamImpl {
   bool Dispatch();
   bool Deliver();
   bool FeedBacklog();
-  bool FeedEnd();  // FeedEof() once the socket's end was read
   bool Flush();
   void MaybeShutdown();
   void UpdateReading();
@@ -138,7 +140,6 @@ class StreamImpl {
   void MaybeFinish();
   void DefaultAnswer(const Event& event);
   void DrainSocket();
-  void WriteFailed(int err);
 
   // Runs an application callback: none once detached; set_callbacks inside it is deferred.
   template <typename F, typename... Args>
@@ -147,16 +148,16 @@ class StreamImpl {
 
   uv_loop_t* loop_;
   Stream* owner_ = nullptr;  // the application's Stream; null once detached
-  Session session_;
+  transport::Driver io_;     // the session and the state of the socket under it
   StreamCallbacks cb_;
   std::unique_ptr<StreamCallbacks> next_cb_;  // set_callbacks during a callback
   std::shared_ptr<ServerLink> server_;
-  int64_t handshake_timeout_ms_, end_timeout_ms_;
   bool allow_half_open_;
 
   uv_tcp_t* tcp_ = nullptr;      // heap; null before TCP exists and once its close began
   uv_timer_t* timer_ = nullptr;  // heap; only while a deadline runs
   TimerKind timer_kind_ = TimerKind::kNone;
+  std::optional<Timestamp> armed_;  // the deadline a kDeadline timer is set for
 
   // Connect: resolution and attempts (freed once connected).
   struct Connecting;
@@ -165,25 +166,14 @@ class StreamImpl {
   std::vector<uint8_t> backlog_;  // written by the application, not yet taken by Write()
   size_t backlog_pos_ = 0;
   size_t write_in_flight_ = 0;  // bytes of PendingOutput() handed to uv_write
-  // Rare: on the heap, so that an idle stream does not carry two empty Errors.
-  std::unique_ptr<Error> transport_error_;  // the first socket error
-  std::unique_ptr<Error> close_error_;      // what `close` reports
-  void SetTransportError(Error e) {
-    if (!transport_error_) transport_error_ = std::make_unique<Error>(std::move(e));
-  }
-  std::optional<Error> TransportError() const {
-    return transport_error_ ? std::optional<Error>(*transport_error_) : std::nullopt;
-  }
-  uint64_t bytes_sent_ = 0, bytes_received_ = 0;
-  int pending_ = 0;  // handles and requests whose callbacks have not come back
-  int busy_ = 0;     // Guards on the stack
+  // Rare: on the heap, so that an idle stream does not carry an empty Error.
+  std::unique_ptr<Error> close_error_;  // what `close` reports
+  int pending_ = 0;                     // handles and requests whose callbacks have not come back
+  int busy_ = 0;                        // Guards on the stack
   int in_callback_ = 0;
   Phase phase_ = Phase::kConnecting;
   bool reading_ = false;
-  bool eof_ = false;      // the socket delivered EOF (or an error)
-  bool eof_fed_ = false;  // ... and FeedEof() was called
-  bool write_failed_ = false;
-  bool shutdown_started_ = false, shutdown_done_ = false;
+  bool shutdown_done_ = false;  // the half-close (io_.ShutdownSent()) completed
   bool end_requested_ = false;
   bool end_reported_ = false;
   bool secure_reported_ = false;
