@@ -123,8 +123,8 @@ class Stream {
   { return core_->next.lowest_layer(); }
 
   // The core session (advanced use: events are drained by the stream; read the state).
-  Session& session() { return core_->session; }
-  const Session& session() const { return core_->session; }
+  Session& session() { return core_->s(); }
+  const Session& session() const { return core_->s(); }
 
   // prime_input hands over bytes already read from the next layer that belong to the TLS
   // stream, e.g. what a buffered reader read past the last plaintext line before STARTTLS.
@@ -133,8 +133,8 @@ class Stream {
   // than a peer sends before our first answer (the stream is then unusable: destroy it); the
   // throwing form throws std::system_error.
   std::error_code prime_input(std::span<const uint8_t> received, std::error_code& ec) {
-    transport::Tick(core_->session);
-    std::optional<Error> error = transport::FeedReceived(core_->session, received);
+    transport::Tick(core_->s());
+    std::optional<Error> error = transport::FeedReceived(core_->s(), received);
     core_->DrainEvents();
     ec = error ? ToErrorCode(*error) : std::error_code();
     return ec;
@@ -229,7 +229,7 @@ class Stream {
         detail::WaitReadableOp<next_layer_type>(core_.get()), token, core_->next);
   }
   // Plaintext bytes that a read would return now without waiting.
-  size_t readable_bytes() const { return core_->session.readable_bytes(); }
+  size_t readable_bytes() const { return core_->s().readable_bytes(); }
 
   // ---- Writing ----------------------------------------------------------------------------
   // Encrypts a prefix of |buffers| (up to SessionOptions::max_write_buffer) and completes
@@ -312,8 +312,8 @@ class Stream {
   }
 
   // ---- What the handshake settled (Node's TLSSocket properties) --------------------------
-  bool handshake_done() const { return core_->session.handshake_done(); }
-  const HandshakeInfo& handshake_info() const { return core_->session.handshake_info(); }
+  bool handshake_done() const { return core_->s().handshake_done(); }
+  const HandshakeInfo& handshake_info() const { return core_->s().handshake_info(); }
   bool authorized() const { return handshake_info().authorized; }
   const std::string& authorization_error() const { return handshake_info().authorization_error; }
   const std::string& servername() const { return handshake_info().servername; }
@@ -326,12 +326,12 @@ class Stream {
   bool session_reused() const { return handshake_info().session_reused; }
   // Node's getPeerCertificate(detailed); nullopt when the peer sent none.
   std::optional<PeerCertificate> peer_certificate(bool detailed = false) const {
-    return core_->session.peer_certificate(detailed);
+    return core_->s().peer_certificate(detailed);
   }
   // How the peer's side ended so far.
   PeerEnd peer_end() const { return core_->peer_end; }
   // The session's fatal error with its message and alert (error_codes carry only the code).
-  const std::optional<Error>& error() const { return core_->session.error(); }
+  const std::optional<Error>& error() const { return core_->s().error(); }
 
   // ---- Events that are not data, and pauses -----------------------------------------------
   // set_event_handler receives the session's events other than data and ends: kSniRequest,
@@ -350,37 +350,37 @@ class Stream {
   // Answers to pauses: the Session's calls, then the waiting operation goes on. Answer
   // through these (not session() directly), or the operation is not woken.
   std::optional<Error> answer_sni(SniAnswer answer) {
-    auto r = core_->session.AnswerSni(std::move(answer));
+    auto r = core_->s().AnswerSni(std::move(answer));
     core_->AfterAnswer();
     return r;
   }
   std::optional<Error> answer_session_lookup(std::optional<SavedSession> found) {
-    auto r = core_->session.AnswerSessionLookup(std::move(found));
+    auto r = core_->s().AnswerSessionLookup(std::move(found));
     core_->AfterAnswer();
     return r;
   }
   // A miss (also what the server answers when the application does not).
   std::optional<Error> answer_session_lookup(std::nullopt_t) {
-    auto r = core_->session.AnswerSessionLookup(std::nullopt);
+    auto r = core_->s().AnswerSessionLookup(std::nullopt);
     core_->AfterAnswer();
     return r;
   }
   // kEarlyDataCheck (ServerContextOptions::early_data_check): accept the client's 0-RTT, or
   // refuse it (the handshake goes on as 1-RTT) (Session::AnswerEarlyData).
   std::optional<Error> answer_early_data(bool accept) {
-    auto r = core_->session.AnswerEarlyData(accept);
+    auto r = core_->s().AnswerEarlyData(accept);
     core_->AfterAnswer();
     return r;
   }
   std::optional<Error> complete_verification(bool accept, std::string code = {}) {
-    auto r = core_->session.CompleteVerification(accept, std::move(code));
+    auto r = core_->s().CompleteVerification(accept, std::move(code));
     core_->AfterAnswer();
     return r;
   }
   // kAlpnRequest (ServerContextOptions::alpn_callback): a protocol the client offered, or nullopt
   // to refuse the connection (Session::AnswerAlpn).
   std::optional<Error> answer_alpn(std::optional<std::string> protocol) {
-    auto r = core_->session.AnswerAlpn(std::move(protocol));
+    auto r = core_->s().AnswerAlpn(std::move(protocol));
     core_->AfterAnswer();
     return r;
   }
@@ -388,12 +388,12 @@ class Stream {
   // (Session::CompleteKeyOperation), or a failure (Session::FailKeyOperation). A signer on
   // another thread posts its answer to the stream's executor.
   std::optional<Error> complete_key_operation(std::span<const uint8_t> result) {
-    auto r = core_->session.CompleteKeyOperation(result);
+    auto r = core_->s().CompleteKeyOperation(result);
     core_->AfterAnswer();
     return r;
   }
   std::optional<Error> fail_key_operation(std::string message = {}) {
-    auto r = core_->session.FailKeyOperation(std::move(message));
+    auto r = core_->s().FailKeyOperation(std::move(message));
     core_->AfterAnswer();
     return r;
   }
@@ -409,9 +409,9 @@ class Stream {
       asio::post(ex, [core, alive, result = std::move(result)] {
         if (!*alive) return;
         if (result) {
-          core->session.CompleteKeyOperation(*result);
+          core->s().CompleteKeyOperation(*result);
         } else {
-          core->session.FailKeyOperation("the signer failed");
+          core->s().FailKeyOperation("the signer failed");
         }
         core->AfterAnswer();
       });

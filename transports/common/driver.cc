@@ -44,11 +44,6 @@ std::span<uint8_t> ReadBuffer() {
   return {buf.get(), kReadChunk};
 }
 
-size_t ReadLimit(const Session& session) {
-  size_t n = session.input_capacity();
-  return n < kReadChunk ? n : kReadChunk;
-}
-
 bool Paused(const Session& s) { return s.pause_pending(); }
 
 void DefaultAnswer(Session& session, const Event& event) {

@@ -60,8 +60,6 @@ SessionOptions ClientOptions(SessionOptions options, const std::string& host);
 // This thread's receive buffer of kReadChunk bytes, shared by every connection on the
 // thread: valid only between a read and the Feed() of what it read, never across a wait.
 std::span<uint8_t> ReadBuffer();
-// How many bytes the next socket read may take: the session takes all of them.
-size_t ReadLimit(const Session& session);
 
 // Gives a new |session| the bytes a STARTTLS caller read from the socket past its last
 // plaintext message (the first TLS bytes), before the transport takes over, so that no

@@ -61,7 +61,7 @@ using transport::PeerEndName;
 
 namespace detail {
 
-// Reads take at most transport::ReadLimit(session) bytes (transports/common/driver.h): the
+// Reads take at most transport::Driver::ReadLimit() bytes (transports/common/driver.h): the
 // session takes all of them. Sockets read into the per-thread transport::ReadBuffer(); a
 // generic next layer reads into the stream's own buffer of transport::kReadChunk bytes.
 // Scattered plaintext is gathered up to this size so that it becomes full records.
@@ -221,10 +221,10 @@ class Core {
   static constexpr bool kIsSocket = IsStreamSocket<NextLayer>::value;
 
   template <typename Arg>
-  Core(Arg&& next_arg, Session s) : next(std::forward<Arg>(next_arg)), session(std::move(s)) {
+  Core(Arg&& next_arg, Session s) : next(std::forward<Arg>(next_arg)), io(std::move(s)) {
     // Events the first tick produced (a client's ClientHello trace)
     // stay queued for the first operation: the application sets its handler after this.
-    transport::Tick(session);
+    transport::Tick(io.session());
   }
   // Operations waiting for a role complete with operation_aborted (posted); those in the
   // next layer are aborted by its destruction.
@@ -238,7 +238,9 @@ class Core {
   Core& operator=(const Core&) = delete;
 
   NextLayer next;
-  Session session;
+  // The session and the state of the stream under it, shared with the other transports.
+  // The error_codes below keep Asio's own codes for what the driver records as Errors.
+  transport::Driver io;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   std::unique_ptr<uint8_t[]> read_buffer;  // generic next layers: target of async reads
   RoleQueue input, writer;
@@ -247,7 +249,6 @@ class Core {
   std::error_code read_error;   // the next layer's read failure (other than EOF)
   std::error_code write_error;  // the next layer's write failure: output is undeliverable
   bool shutdown_started = false;
-  bool half_closed = false;
   // Released with the stream (a server's connection count).
   std::shared_ptr<void> owner_token;
   // Stream::lifetime(): allocated on first use, destroyed with the stream's state.
@@ -259,19 +260,19 @@ class Core {
   // Operations waiting for the application to answer a pause (sni, lookup, verification).
   RoleQueue app;
 
-  Session& s() { return session; }
-  const Session& s() const { return session; }
+  Session& s() { return io.session(); }
+  const Session& s() const { return io.session(); }
 
   // The session's sticky error as an error_code.
-  std::error_code SessionError() const { return ToErrorCode(*session.error()); }
+  std::error_code SessionError() const { return ToErrorCode(*s().error()); }
   // Ciphertext waiting that can still be delivered.
-  bool output_pending() const { return session.pending_output_bytes() > 0 && !write_error; }
+  bool output_pending() const { return s().pending_output_bytes() > 0 && !io.send_broken(); }
 
   // DrainEvents pops the session's events: the peer's end is recorded; events that are not
   // data go to the event handler (pauses without one get default answers: SNI the default
   // credentials, a session lookup a miss, a verification a rejection).
   void DrainEvents() {
-    while (std::optional<Event> e = session.NextEvent()) {
+    while (std::optional<Event> e = s().NextEvent()) {
       switch (e->kind()) {
         case EventKind::kPeerClosed:
           peer_end = PeerEnd::kClean;
@@ -287,7 +288,7 @@ class Core {
           if (event_handler && owner) {
             event_handler(*owner, *e);
           } else {
-            transport::DefaultAnswer(session, *e);
+            transport::DefaultAnswer(s(), *e);
           }
           break;
       }
@@ -301,28 +302,36 @@ class Core {
   }
 
   // Feed gives ciphertext read from the next layer to the session. Reads take at most
-  // transport::ReadLimit(session) bytes, so the session takes all of them and nothing is kept
-  // aside; a session taking less would be a bug, reported as errc::internal (never dropped
-  // silently).
+  // io.ReadLimit() bytes, so the session takes all of them and nothing is kept aside; a
+  // session taking less would be a bug, reported as errc::internal (never dropped silently).
   void Feed(std::span<const uint8_t> data) {
-    transport::Tick(session);
-    size_t taken = session.Feed(data);
-    DrainEvents();
-    if (taken < data.size()) EndOfInput(make_error_code(errc::internal));
+    transport::Tick(s());
+    io.Received(data);
+    if (io.input_ended()) read_error = make_error_code(errc::internal);
+    AfterInput();
   }
 
   // EndOfInput records the next layer's end (|ec| is eof or the read error).
   void EndOfInput(std::error_code ec) {
-    if (ec != asio::error::eof) read_error = ec;
-    session.FeedEof();
+    if (ec == asio::error::eof) {
+      io.ReceivedEnd();
+    } else {
+      read_error = ec;
+      io.ReceiveFailed(ErrorFromCode(ec));
+    }
+    AfterInput();
+  }
+  void AfterInput() {
     DrainEvents();
-    if (peer_end == PeerEnd::kOpen && session.handshake_done()) peer_end = PeerEnd::kTruncated;
+    if (io.input_ended() && peer_end == PeerEnd::kOpen && s().handshake_done()) {
+      peer_end = PeerEnd::kTruncated;
+    }
   }
 
   // HalfClose shuts the socket's sending side once our close_notify is out (sockets only).
   void HalfClose() {
-    if (half_closed) return;
-    half_closed = true;
+    if (!io.ShouldShutdownSend()) return;
+    io.ShutdownSent();
     if constexpr (kIsSocket) {
       std::error_code ignored;
       next.shutdown(asio::socket_base::shutdown_send, ignored);
@@ -332,18 +341,21 @@ class Core {
   // ---- Asynchronous next-layer calls ------------------------------------------------
   template <typename Handler>
   void AsyncWrite(Handler&& handler) {
-    std::span<const uint8_t> out = session.PendingOutput();  // borrowed until consumed
+    std::span<const uint8_t> out = io.ToSend();  // borrowed until consumed
     next.async_write_some(asio::buffer(out.data(), out.size()), std::forward<Handler>(handler));
   }
   void OnWritten(std::error_code ec, size_t n) {
-    if (n > 0) session.ConsumeOutput(n);
-    if (ec && ec != asio::error::operation_aborted) write_error = ec;
+    if (n > 0) io.Sent(n);
+    if (ec && ec != asio::error::operation_aborted) {
+      write_error = ec;
+      io.SendFailed(ErrorFromCode(ec));
+    }
   }
 
   // TryReadNow reads what a socket has without waiting; kAgain for generic next layers.
   ReadResult TryReadNow() {
     if constexpr (kIsSocket) {
-      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(session));
+      std::span<uint8_t> buf = transport::ReadBuffer().first(io.ReadLimit());
       if (buf.empty()) return ReadResult::kAgain;  // NeedInput reports a full session
       std::error_code ec;
       size_t n = RecvNow(next.native_handle(), buf, ec);
@@ -367,7 +379,7 @@ class Core {
       next.async_wait(asio::socket_base::wait_read, std::forward<Handler>(handler));
     } else {
       if (!read_buffer) read_buffer.reset(new uint8_t[transport::kReadChunk]);
-      next.async_read_some(asio::buffer(read_buffer.get(), transport::ReadLimit(session)),
+      next.async_read_some(asio::buffer(read_buffer.get(), io.ReadLimit()),
                            std::forward<Handler>(handler));
     }
   }
@@ -388,7 +400,7 @@ class Core {
 
   // ---- Blocking next-layer calls ----------------------------------------------------
   void SyncWrite() {
-    std::span<const uint8_t> out = session.PendingOutput();
+    std::span<const uint8_t> out = io.ToSend();
     std::error_code ec;
     size_t n = asio::write(next, asio::buffer(out.data(), out.size()), ec);
     OnWritten(ec, n);
@@ -400,7 +412,7 @@ class Core {
       if (TryReadNow() == ReadResult::kProgress) return true;
       return WaitReadable(next.native_handle(), timeout);
     } else {
-      std::span<uint8_t> buf = transport::ReadBuffer().first(transport::ReadLimit(session));
+      std::span<uint8_t> buf = transport::ReadBuffer().first(io.ReadLimit());
       std::error_code ec;
       size_t n = next.read_some(asio::buffer(buf.data(), buf.size()), ec);
       if (n > 0) Feed(buf.first(n));
