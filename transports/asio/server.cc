@@ -170,7 +170,10 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   }
   socket.set_option(tcp::no_delay(true), ec);
 
-  auto session = Session::Create(context(), transport::WithNow(options_.session));
+  // The handshake bound is the session's deadline (async_handshake keeps it).
+  auto session = Session::Create(
+      context(), transport::WithNow(transport::WithTimeouts(
+                     options_.session, options_.handshake_timeout, std::chrono::milliseconds(0))));
   if (!session.ok()) {
     GracefulClose(socket);
     token.reset();
@@ -207,24 +210,12 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
       self->callbacks_->secure_connection(std::move(*tls));
       return;
     }
-    Error error;
-    if (tls->error()) {
-      error = *tls->error();
-    } else if (ec == errc::handshake_timeout ||
-               ec == ErrorCodeFor(transport::kErrPauseUnanswered)) {
-      error = transport::HandshakeTimeoutError(tls->session(), self->options_.handshake_timeout);
-    } else {
-      error = ErrorFromCode(ec);
-    }
+    Error error = tls->error() ? *tls->error() : ErrorFromCode(ec);
     GracefulClose(tls->next_layer());
     tls.reset();  // the connection no longer counts
     self->ClientError(local, remote, ec, std::move(error));
   };
-  if (options_.handshake_timeout.count() > 0) {
-    stream.async_handshake(options_.handshake_timeout, std::move(done));
-  } else {
-    stream.async_handshake(std::move(done));
-  }
+  stream.async_handshake(std::move(done));
 }
 
 void Server::ClientError(const tcp::endpoint& local, const tcp::endpoint& remote,

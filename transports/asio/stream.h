@@ -159,11 +159,29 @@ class Stream {
     return ec;
   }
 
-  // Signature void(std::error_code).
+  // Signature void(std::error_code). Bounded by the session's own deadline, when it has one
+  // (SessionOptions::handshake_timeout, counted from the session's creation): when it passes
+  // the session fails with ERR_TLS_HANDSHAKE_TIMEOUT, or ERR_TLS_PAUSE_UNANSWERED when a
+  // pause was waiting for the application, and the operation completes with that code.
   template <detail::NotDuration Token = default_token>
   auto async_handshake(Token&& token = default_token()) {
-    return asio::async_compose<Token, void(std::error_code)>(
-        detail::HandshakeOp<next_layer_type>(core_.get()), token, core_->next);
+    auto* core = core_.get();
+    std::optional<Timestamp> deadline = core->io.next_deadline();
+    std::chrono::milliseconds left(0);  // none: no timer
+    if (deadline) left = std::max(*deadline - transport::WallNow(), std::chrono::milliseconds(1));
+    return detail::AsyncWithTimeout<void(std::error_code)>(
+        core->next.get_executor(), left,
+        [core, deadline]() -> std::error_code {
+          // Our timer says the deadline passed: tell the session, whose error it is.
+          core->io.OnTimer(std::max(transport::WallNow(), *deadline));
+          if (core->s().failed()) return core->SessionError();
+          return make_error_code(errc::handshake_timeout);
+        },
+        [core](auto handler) {
+          asio::async_compose<decltype(handler), void(std::error_code)>(
+              detail::HandshakeOp<next_layer_type>(core), handler, core->next);
+        },
+        std::forward<Token>(token));
   }
   // The same, failing with errc::handshake_timeout ("ERR_TLS_HANDSHAKE_TIMEOUT") when it
   // does not complete within |timeout| (ERR_TLS_PAUSE_UNANSWERED when a pause was waiting

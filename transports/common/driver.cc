@@ -195,12 +195,6 @@ Error HandshakeTimeoutError(std::chrono::milliseconds timeout) {
                                              std::to_string(timeout.count()) + " ms");
 }
 
-Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout) {
-  if (!Paused(session)) return HandshakeTimeoutError(timeout);
-  return MakeError(kErrPauseUnanswered, "the handshake waited " + std::to_string(timeout.count()) +
-                                            " ms for the application to answer a pause");
-}
-
 Error EndTimeoutError() {
   return MakeError("ETIMEDOUT",
                    "the peer did not end its side within the close grace (end_timeout) after "

@@ -79,9 +79,6 @@ void DefaultAnswer(Session& session, const Event& event);
 
 Error TruncatedError();
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout);
-// The error a handshake bound ends |session| with: ERR_TLS_PAUSE_UNANSWERED when a pause was
-// waiting for the application, else ERR_TLS_HANDSHAKE_TIMEOUT (as Session::OnTimer does).
-Error HandshakeTimeoutError(const Session& session, std::chrono::milliseconds timeout);
 // The close grace ran out: the peer did not end its side after our close_notify (ETIMEDOUT).
 Error EndTimeoutError();
 Error PauseUnansweredError();

@@ -35,6 +35,11 @@ class TimeoutOp {
   template <typename Self>
   void operator()(Self& self) {
     self.reset_cancellation_state(asio::enable_total_cancellation());
+    if (timeout_ <= timeout_.zero()) {  // no deadline: the operation as it is
+      Initiation initiation = std::move(initiation_);
+      initiation(std::move(self));
+      return;
+    }
     // Not the handler's allocator: the state outlives the completion until the timer's
     // handler has run.
     state_ = std::make_shared<State>(executor_);
@@ -58,6 +63,7 @@ class TimeoutOp {
   template <typename Self, typename... Args>
   void operator()(Self& self, std::error_code ec, Args&&... args) {
     std::shared_ptr<State> st = std::move(state_);
+    if (!st) return self.complete(ec, std::forward<Args>(args)...);  // no deadline was armed
     st->done = true;
     st->timer.cancel();
     if (st->fired && ec == asio::error::operation_aborted) ec = timeout_code_();
