@@ -27,14 +27,7 @@ void GracefulClose(tcp::socket& socket) {
   std::error_code ignored;
   if (!socket.is_open()) return;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
-  // Unread input makes the kernel answer close() with a reset, which can destroy what the
-  // peer has not read yet (our alert): drain what is there, bounded.
-  std::span<uint8_t> sink = transport::ReadBuffer();
-  for (size_t drained = 0; drained < transport::kMaxDrainOnClose;) {
-    std::error_code ec;
-    drained += detail::RecvNow(socket.native_handle(), sink, ec);
-    if (ec) break;
-  }
+  transport::DrainUnread(socket.native_handle());  // no reset that destroys our alert
   socket.close(ignored);
 }
 
@@ -188,18 +181,8 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
         if (cb->key_log) cb->key_log(stream, e.get<event::KeyLog>().line);
       } else if (cb->session_event) {
         cb->session_event(stream, e);
-      } else if (e.kind() == EventKind::kSniRequest) {
-        stream.answer_sni(SniAnswer::UseDefault());
-      } else if (e.kind() == EventKind::kSessionLookup) {
-        stream.answer_session_lookup(std::nullopt);
-      } else if (e.kind() == EventKind::kVerifyRequested) {
-        stream.complete_verification(false);
-      } else if (e.kind() == EventKind::kAlpnRequest) {
-        stream.answer_alpn(std::nullopt);
-      } else if (e.kind() == EventKind::kSignRequest || e.kind() == EventKind::kDecryptRequest) {
-        stream.fail_key_operation("nothing handles private-key operations (external_key)");
-      } else if (e.kind() == EventKind::kEarlyDataCheck) {
-        stream.answer_early_data(false);
+      } else {
+        stream.answer_by_default(e);
       }
     });
   }

@@ -361,7 +361,8 @@ class Stream {
   // handler, pauses get default answers: SNI the default credentials, ALPN a refusal, a
   // lookup a miss, a verification a rejection, a key operation a failure. A blocking call
   // whose pause is not answered by the handler fails with ERR_TLS_PAUSE_UNANSWERED; an
-  // asynchronous one waits (bound it with a handshake timeout). Events produced before the
+  // asynchronous one waits (bound it with a handshake timeout, or the session's own:
+  // SessionOptions::handshake_timeout). Events produced before the
   // first operation (a client's ClientHello trace) reach the handler set by then.
   using EventHandler = std::function<void(Stream& stream, const Event& event)>;
   void set_event_handler(EventHandler handler) { core_->event_handler = std::move(handler); }
@@ -376,6 +377,13 @@ class Stream {
     auto r = core_->s().AnswerSessionLookup(std::move(found));
     core_->AfterAnswer();
     return r;
+  }
+  // Answers |event| as the transports do when nothing handles it (transport::DefaultAnswer):
+  // SNI the default credentials, ALPN a refusal, a lookup a miss, a verification a rejection,
+  // a key operation a failure, 0-RTT a refusal. Other events are left alone.
+  void answer_by_default(const Event& event) {
+    transport::DefaultAnswer(core_->s(), event);
+    core_->AfterAnswer();
   }
   // A miss (also what the server answers when the application does not).
   std::optional<Error> answer_session_lookup(std::nullopt_t) {

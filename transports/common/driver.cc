@@ -1,5 +1,8 @@
 #include "transports/common/driver.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <memory>
 #include <utility>
 
@@ -37,6 +40,16 @@ SessionOptions ClientOptions(SessionOptions options, const std::string& host) {
   if (options.servername.empty()) options.servername = host;
   if (options.host.empty()) options.host = host;
   return WithNow(std::move(options));
+}
+
+void DrainUnread(int fd) {
+  std::span<uint8_t> buf = ReadBuffer();
+  for (size_t drained = 0; drained < kMaxDrainOnClose;) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    drained += static_cast<size_t>(n);
+  }
 }
 
 std::span<uint8_t> ReadBuffer() {

@@ -57,6 +57,12 @@ SessionOptions AcceptedOptions(const ServerOptions& options);
 // session sends no SNI for an IP literal), and the wall clock as WithNow().
 SessionOptions ClientOptions(SessionOptions options, const std::string& host);
 
+// DrainUnread reads and discards what socket |fd| holds now, without waiting and at most
+// kMaxDrainOnClose bytes: unread bytes at close() make the kernel answer with a reset, which
+// can destroy what the peer has not read yet of ours (a final alert or close_notify). Every
+// transport calls it right before closing a socket whose input did not end.
+void DrainUnread(int fd);
+
 // This thread's receive buffer of kReadChunk bytes, shared by every connection on the
 // thread: valid only between a read and the Feed() of what it read, never across a wait.
 std::span<uint8_t> ReadBuffer();

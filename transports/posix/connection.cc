@@ -253,15 +253,7 @@ std::optional<Error> Connection::End() {
 
 void Connection::Close() {
   if (!fd_.valid()) return;
-  if (!io_.input_ended()) {
-    // Unread bytes at close() make the kernel send a reset; drain what is already here.
-    std::span<uint8_t> buf = ReadBuffer();
-    for (size_t drained = 0; drained < transport::kMaxDrainOnClose;) {
-      IoResult r = RecvSome(fd_.get(), buf);
-      if (r.bytes == 0) break;
-      drained += r.bytes;
-    }
-  }
+  if (!io_.input_ended()) transport::DrainUnread(fd_.get());
   fd_.reset();
   interest_ = {};
 }

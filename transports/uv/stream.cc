@@ -617,19 +617,6 @@ void StreamImpl::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
   self->Pump();
 }
 
-void StreamImpl::DrainSocket() {
-  // Unread bytes at close() make the kernel send a reset, which can destroy what the peer
-  // has not read yet of ours (a final alert or close_notify). Drain what is already here.
-  uv_os_fd_t fd;
-  if (!tcp_ || uv_fileno(reinterpret_cast<uv_handle_t*>(tcp_), &fd) != 0) return;
-  std::span<uint8_t> buf = ReadBuffer();
-  for (size_t drained = 0; drained < transport::kMaxDrainOnClose;) {
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
-    if (n <= 0) break;
-    drained += static_cast<size_t>(n);
-  }
-}
-
 void StreamImpl::CloseNow(std::optional<Error> error) {
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosing;
@@ -641,7 +628,11 @@ void StreamImpl::CloseNow(std::optional<Error> error) {
   if (tcp_) {
     if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
     reading_ = false;
-    if (!io_.input_ended() && !connecting_) DrainSocket();
+    uv_os_fd_t fd;  // no reset that destroys our last records (transport::DrainUnread)
+    if (!io_.input_ended() && !connecting_ &&
+        uv_fileno(reinterpret_cast<uv_handle_t*>(tcp_), &fd) == 0) {
+      transport::DrainUnread(fd);
+    }
     CloseHandle(reinterpret_cast<uv_handle_t*>(tcp_));  // cancels writes, shutdown, connect
     tcp_ = nullptr;
   }

@@ -139,7 +139,6 @@ class StreamImpl {
   void MaybeDrain();
   void MaybeFinish();
   void DefaultAnswer(const Event& event);
-  void DrainSocket();
 
   // Runs an application callback: none once detached; set_callbacks inside it is deferred.
   template <typename F, typename... Args>
