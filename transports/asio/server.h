@@ -61,7 +61,9 @@ struct ServerOptions {
   // closed at the TCP level before any TLS byte, with a `drop` event.
   size_t max_connections = 0;
   // A connection that has not completed its handshake this long after accept() is closed
-  // with clientError ERR_TLS_HANDSHAKE_TIMEOUT. <= 0: no limit. Node's default, 120 s.
+  // with clientError ERR_TLS_HANDSHAKE_TIMEOUT (ERR_TLS_PAUSE_UNANSWERED while a pause
+  // waits for an answer). <= 0: no limit. Node's default, 120 s. It becomes the session's
+  // deadline (SessionOptions::handshake_timeout, where |session| leaves it unset).
   std::chrono::milliseconds handshake_timeout{120'000};
   // SO_REUSEPORT on the listening socket, so that other processes listening on the same
   // port with it share the connections (the kernel spreads them). Listen() with several

@@ -66,6 +66,8 @@ struct ServerOptions {
   std::chrono::milliseconds handshake_timeout{120'000};
   // After this side sent close_notify, how long the peer has to end its side before the
   // socket is closed anyway (the close reports ETIMEDOUT). <= 0: no limit.
+  // Both bounds become each session's deadlines (SessionOptions::handshake_timeout and
+  // close_timeout, where |session| leaves them unset; transport::AcceptedOptions).
   std::chrono::milliseconds end_timeout{30'000};
   // Node's allowHalfOpen: false (the default) ends our side as soon as the peer ended its
   // own (after the application saw the end), so the connection closes.

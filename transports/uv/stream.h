@@ -109,13 +109,16 @@ struct StreamCallbacks {
   std::function<void(Stream& stream, const std::optional<Error>& error)> close;
 };
 
-// Per-stream timing and half-close behaviour.
+// Per-stream timing and half-close behaviour. The two bounds become the session's deadlines
+// (SessionOptions::handshake_timeout and close_timeout, where those are unset).
 struct StreamOptions {
-  // From the start of the TLS session (TCP connected) until secure; expiry closes the stream
-  // with ERR_TLS_HANDSHAKE_TIMEOUT. <= 0: no limit. Node's default, 120 s.
+  // From the session's creation (accept, StartTls(), Connect() with its resolution and TCP
+  // connect) until secure; expiry closes the stream with ERR_TLS_HANDSHAKE_TIMEOUT
+  // (ERR_TLS_PAUSE_UNANSWERED while a pause waits for an answer). <= 0: no limit. Node's
+  // default, 120 s.
   std::chrono::milliseconds handshake_timeout{120'000};
-  // After our close_notify was flushed (End()), how long the peer has to end its side before
-  // the socket is closed anyway (close with ETIMEDOUT). <= 0: no limit.
+  // After our close_notify (End()), how long the peer has to end its side before the socket
+  // is closed anyway (close with ETIMEDOUT). <= 0: no limit.
   std::chrono::milliseconds end_timeout{30'000};
   // Node's allowHalfOpen: false (the default) ends our side as soon as the peer ended its
   // own (after `end`), so the stream closes.
