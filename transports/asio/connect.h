@@ -26,20 +26,8 @@
 
 namespace sansio_tls::asio_tls {
 
-// What AsyncConnect does beyond the Context's options (same fields as the POSIX Connect).
-struct ConnectOptions {
-  // Per-connection session options. servername defaults to the host connected to (the
-  // session sends no SNI for an IP literal); host is set to it.
-  SessionOptions session;
-  // Bound on the TCP connect over every resolved address (name resolution itself is not
-  // bounded by it). Expiry: asio::error::timed_out. <= 0: no limit.
-  std::chrono::milliseconds connect_timeout{30'000};
-  // Bound on the handshake (when complete_handshake): errc::handshake_timeout.
-  std::chrono::milliseconds handshake_timeout{120'000};
-  // Run the handshake before completing. Off: completes right after the TCP connect; the
-  // first read or write (or async_handshake) runs the handshake.
-  bool complete_handshake = true;
-};
+// What AsyncConnect does beyond the Context's options (the POSIX Connect's, shared).
+using transport::ConnectOptions;
 
 namespace detail {
 

@@ -80,6 +80,23 @@ struct ServerOptions {
   SessionOptions session;
 };
 
+// What a client's Connect does beyond the Context's options (posix::Connect,
+// asio_tls::AsyncConnect; libuv's has its own, with StreamOptions).
+struct ConnectOptions {
+  // Per-connection session options. servername defaults to the host connected to (the
+  // session sends no SNI for an IP literal); host is set to it.
+  SessionOptions session;
+  // Bound on the TCP connect over every resolved address (name resolution itself is not
+  // interruptible). Expiry: ETIMEDOUT (Asio: asio::error::timed_out). <= 0: no limit.
+  std::chrono::milliseconds connect_timeout{30'000};
+  // Bound on the handshake (when complete_handshake): ERR_TLS_HANDSHAKE_TIMEOUT.
+  std::chrono::milliseconds handshake_timeout{120'000};
+  // Run the handshake before returning. Off: the connection returns right after the TCP
+  // connect, its ClientHello pending; its first use runs the handshake (POSIX: Handshake()
+  // or a non-blocking loop's Advance(); Asio: the first read, write or async_handshake).
+  bool complete_handshake = true;
+};
+
 // A connection refused because of max_connections (Node's `drop` event data).
 struct DropInfo {
   SocketAddress local, remote;

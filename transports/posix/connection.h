@@ -190,19 +190,8 @@ class Connection {
   std::function<void(Connection&, const Event&)> event_hook_;
 };
 
-// What Connect() does beyond the Context's options.
-struct ConnectOptions {
-  // Per-connection session options. servername defaults to the host connected to (the
-  // session sends no SNI for an IP literal); host is set to it.
-  SessionOptions session;
-  // Bound on name resolution plus TCP connect (resolution itself is not interruptible).
-  std::chrono::milliseconds connect_timeout{30'000};
-  // Bound on the handshake (when complete_handshake).
-  std::chrono::milliseconds handshake_timeout{120'000};
-  // Run the handshake before returning. Off: the connection returns right after the TCP
-  // connect, its ClientHello pending, for a non-blocking loop to drive.
-  bool complete_handshake = true;
-};
+// What Connect() does beyond the Context's options (shared with Asio's AsyncConnect).
+using transport::ConnectOptions;
 
 // Connect opens a TCP connection to |host|:|port| (IPv4 or IPv6, every resolved address in
 // turn) and starts a client session of |context| over it; by default it also completes the
