@@ -8,6 +8,23 @@
 
 namespace sansio_tls::transport {
 
+namespace {
+
+Error TruncatedError() {
+  return MakeError(kErrTruncated,
+                   "the peer's stream ended without close_notify; its data may be "
+                   "truncated");
+}
+
+// The close grace ran out: the peer did not end its side after our close_notify.
+Error EndTimeoutError() {
+  return MakeError("ETIMEDOUT",
+                   "the peer did not end its side within the close grace (end_timeout) after "
+                   "our close_notify");
+}
+
+}  // namespace
+
 Timestamp WallNow() {
   return std::chrono::duration_cast<Timestamp>(std::chrono::system_clock::now().time_since_epoch());
 }
@@ -197,21 +214,9 @@ std::optional<Error> ServerArgsError(const Context* context, bool has_secure_con
   return std::nullopt;
 }
 
-Error TruncatedError() {
-  return MakeError(kErrTruncated,
-                   "the peer's stream ended without close_notify; its data may be "
-                   "truncated");
-}
-
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout) {
   return MakeError(kErrHandshakeTimeout, "the TLS handshake did not complete within " +
                                              std::to_string(timeout.count()) + " ms");
-}
-
-Error EndTimeoutError() {
-  return MakeError("ETIMEDOUT",
-                   "the peer did not end its side within the close grace (end_timeout) after "
-                   "our close_notify");
 }
 
 Error PauseUnansweredError() {

@@ -83,10 +83,9 @@ bool Paused(const Session& session);
 // Other events are left alone.
 void DefaultAnswer(Session& session, const Event& event);
 
-Error TruncatedError();
+// A blocking call's handshake bound |timeout| passed (ERR_TLS_HANDSHAKE_TIMEOUT).
 Error HandshakeTimeoutError(std::chrono::milliseconds timeout);
-// The close grace ran out: the peer did not end its side after our close_notify (ETIMEDOUT).
-Error EndTimeoutError();
+// A blocking call met a pause that nothing answers (ERR_TLS_PAUSE_UNANSWERED).
 Error PauseUnansweredError();
 
 // Driver: one TLS connection over a byte stream, without the socket: the session and the
