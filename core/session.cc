@@ -218,7 +218,8 @@ const internal::Lifecycle& SessionImpl::life() const {
 internal::Lifecycle& SessionImpl::mutable_life() { return rare().life; }
 
 bool SessionImpl::Init(std::optional<Error>* error) {
-  ERR_clear_error();
+  // No ERR_clear_error(): a failure here is cleared by Create, and every BoringSSL call
+  // whose errors are read afterwards clears the queue on entry (see WriteNow).
   ssl_ = SSL_new(context_->ssl_ctx());
   if (!ssl_) return false;
   SSL_set_ex_data(ssl_, SessionIndex(), this);
@@ -268,8 +269,9 @@ bool SessionImpl::Init(std::optional<Error>* error) {
   if (copts.psk_client_callback) SSL_set_psk_client_callback(ssl_, SessionCallbacks::PskClient);
   if (copts.psk_server_callback) SSL_set_psk_server_callback(ssl_, SessionCallbacks::PskServer);
   if (!InitLifecycle()) return false;  // resumption, 0-RTT (core/session_lifecycle.cc)
-  // A client speaks first: its ClientHello is ready as soon as the session exists.
-  Drive();
+  // A client speaks first: its ClientHello is ready as soon as the session exists. A server
+  // has nothing to do before its first input (Feed, FeedEof).
+  if (role() == Role::kClient) Drive();
   return !failed();
 }
 
@@ -494,12 +496,12 @@ void SessionImpl::Drive() {
 
 void SessionImpl::DriveHandshake() {
   int r = SSL_do_handshake(ssl_);  // clears the error queue itself
-  if (!StepEarlyData(&r)) return;  // 0-RTT (core/session_lifecycle.cc)
+  int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, r);
+  if (!StepEarlyData(&r, &err)) return;  // 0-RTT (core/session_lifecycle.cc)
   if (r == 1) {
     OnHandshakeDone();
     return;
   }
-  int err = SSL_get_error(ssl_, r);
   if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
   if (err == SSL_ERROR_PENDING_SESSION) {              // paused until AnswerSessionLookup()
     ERR_clear_error();

@@ -312,7 +312,7 @@ void SessionImpl::QueueNewSession(SavedSession saved) {
 
 // ---- Session: the handshake ---------------------------------------------------------
 
-bool SessionImpl::StepEarlyData(int* r) {
+bool SessionImpl::StepEarlyData(int* r, int* err) {
   for (int round = 0; round < 4; ++round) {
     if (*r == 1 && SSL_in_init(ssl_)) {
       // BoringSSL returned early: the 0-RTT window of a handshake still in progress.
@@ -322,9 +322,10 @@ bool SessionImpl::StepEarlyData(int* r) {
       if (failed()) return false;
       ERR_clear_error();
       *r = SSL_do_handshake(ssl_);
+      *err = *r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, *r);
       continue;
     }
-    if (*r != 1 && SSL_get_error(ssl_, *r) == SSL_ERROR_EARLY_DATA_REJECTED) {
+    if (*err == SSL_ERROR_EARLY_DATA_REJECTED) {
       // The server refused the early data: BoringSSL dropped it. Send it again, first,
       // once the handshake completes; the connection carries on as a 1-RTT handshake.
       ERR_clear_error();
@@ -340,6 +341,7 @@ bool SessionImpl::StepEarlyData(int* r) {
         life.early_sent.Release();
       }
       *r = SSL_do_handshake(ssl_);
+      *err = *r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, *r);
       continue;
     }
     return true;
@@ -481,8 +483,11 @@ void SessionImpl::AfterHandshakeEvent() {
 void SessionImpl::FlushPostHandshake() {
   // BoringSSL holds post-handshake messages (a TLS 1.3 server's tickets, KeyUpdate replies)
   // until the next write; a zero-length write sends them even if the application never
-  // writes again.
-  if (!handshake_done_ || failed() || close_sent_ || SSL_in_init(ssl_)) return;
+  // writes again. TLS 1.2 has none: every flight is flushed within the handshake.
+  if (!handshake_done_ || failed() || close_sent_ || SSL_version(ssl_) < TLS1_3_VERSION ||
+      SSL_in_init(ssl_)) {
+    return;
+  }
   SSL_write(ssl_, &kNothing, 0);  // clears the error queue on entry
   ERR_clear_error();
 }

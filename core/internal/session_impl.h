@@ -176,7 +176,9 @@ class SessionImpl : private internal::BioEndpoint {
 
   // Session lifecycle (core/session_lifecycle.cc).
   bool InitLifecycle();
-  bool StepEarlyData(int* r);  // after SSL_do_handshake; false: DriveHandshake stops
+  // After SSL_do_handshake returned |*r| (|*err|: its SSL_get_error, SSL_ERROR_NONE for 1);
+  // updates both when it drives the handshake on. False: DriveHandshake stops.
+  bool StepEarlyData(int* r, int* err);
   bool ReadEarlyData(int* r);
   void SendEarlyData();
   void MaybeSendEarlyData();    // Write() before the handshake
