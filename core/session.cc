@@ -171,24 +171,41 @@ const char* EventKindName(EventKind kind) {
   return "?";
 }
 
-Result<std::unique_ptr<SessionImpl>> SessionImpl::Create(std::shared_ptr<const Context> context,
-                                                         SessionOptions options) {
+namespace {
+
+// Create's refusals, out of line (cold): the error for invalid |context| or |options|.
+[[gnu::cold, gnu::noinline]] Error InvalidCreateArgs(const Context* context,
+                                                     const SessionOptions& options) {
   if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "context is null");
   if (options.servername.find('\0') != std::string::npos || options.servername.size() > 255) {
     return MakeError("ERR_INVALID_ARG_VALUE", "servername is not a valid host name");
   }
+  return MakeError(errc::kOutOfRange, "max_send_fragment must be 512 to 16384, got " +
+                                          std::to_string(options.max_send_fragment));
+}
+
+// Init failed: |init_error|, else an internal error. Clears the error queue.
+[[gnu::cold, gnu::noinline]] Error InitFailure(std::optional<Error>& init_error) {
+  ERR_clear_error();
+  if (init_error) return *std::move(init_error);
+  return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SessionImpl>> SessionImpl::Create(std::shared_ptr<const Context>&& context,
+                                                         SessionOptions&& options) {
   size_t fragment = options.max_send_fragment;
-  if (fragment != 0 && !ValidSendFragment(fragment)) {
-    return MakeError(errc::kOutOfRange,
-                     "max_send_fragment must be 512 to 16384, got " + std::to_string(fragment));
+  if (!context || options.servername.size() > 255 ||
+      options.servername.find('\0') != std::string::npos ||
+      (fragment != 0 && !ValidSendFragment(fragment))) [[unlikely]] {
+    return InvalidCreateArgs(context.get(), options);
   }
   std::unique_ptr<SessionImpl> s(new SessionImpl(std::move(context), std::move(options)));
   if (s->options_.now) s->set_now(*s->options_.now);
   std::optional<Error> init_error;
-  if (!s->Init(&init_error)) {
-    ERR_clear_error();
-    if (init_error) return *std::move(init_error);
-    return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
+  if (!s->Init(&init_error)) [[unlikely]] {
+    return InitFailure(init_error);
   }
   if (fragment != 0) s->set_max_send_fragment(fragment);
   return s;
@@ -200,7 +217,7 @@ bool SessionImpl::set_max_send_fragment(size_t size) {
   return true;
 }
 
-SessionImpl::SessionImpl(std::shared_ptr<const Context> context, SessionOptions options)
+SessionImpl::SessionImpl(std::shared_ptr<const Context>&& context, SessionOptions&& options)
     : context_(std::move(context)), options_(std::move(options)), clock_(options_.verify_time) {}
 
 SessionImpl::~SessionImpl() { SSL_free(ssl_); }
@@ -248,16 +265,8 @@ bool SessionImpl::Init(std::optional<Error>* error) {
       return false;
     }
     // Encrypted Client Hello (experimental, core/ech.h).
-    const std::vector<uint8_t>& ech = options_.ech_config_list;
-    if (!ech.empty()) {
-      if (copts.max_version < TlsVersion::kTls13) {
-        *error = MakeError(errc::kInvalidConfig, "ech_config_list needs TLS 1.3 (max_version)");
-        return false;
-      }
-      if (!SSL_set1_ech_config_list(ssl_, ech.data(), ech.size())) {
-        *error = MakeError(errc::kInvalidEchConfig, "ech_config_list is not an ECHConfigList");
-        return false;
-      }
+    if (!options_.ech_config_list.empty()) {
+      if (!InitEch(error)) return false;
     } else if (copts.ech_grease) {
       SSL_set_enable_ech_grease(ssl_, 1);
     }
@@ -273,6 +282,19 @@ bool SessionImpl::Init(std::optional<Error>* error) {
   // has nothing to do before its first input (Feed, FeedEof).
   if (role() == Role::kClient) Drive();
   return !failed();
+}
+
+bool SessionImpl::InitEch(std::optional<Error>* error) {
+  const std::vector<uint8_t>& ech = options_.ech_config_list;
+  if (context_->config().max_version < TlsVersion::kTls13) {
+    *error = MakeError(errc::kInvalidConfig, "ech_config_list needs TLS 1.3 (max_version)");
+    return false;
+  }
+  if (!SSL_set1_ech_config_list(ssl_, ech.data(), ech.size())) {
+    *error = MakeError(errc::kInvalidEchConfig, "ech_config_list is not an ECHConfigList");
+    return false;
+  }
+  return true;
 }
 
 // ---- BioEndpoint --------------------------------------------------------------------
@@ -445,7 +467,7 @@ void SessionImpl::Push(Event event) { events_.Push(std::move(event)); }
 
 void SessionImpl::PushKind(EventKind kind) { events_.PushKind(kind); }
 
-std::optional<Event> SessionImpl::NextEvent() {
+std::optional<Event> SessionImpl::PopEvent() {
   std::optional<Event> e;
   EventKind kind{};
   if (!events_.Pop(e, &kind) || e) return e;
@@ -503,7 +525,11 @@ void SessionImpl::DriveHandshake() {
     return;
   }
   if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
-  if (err == SSL_ERROR_PENDING_SESSION) {              // paused until AnswerSessionLookup()
+  HandshakeStopped(err);
+}
+
+void SessionImpl::HandshakeStopped(int err) {
+  if (err == SSL_ERROR_PENDING_SESSION) {  // paused until AnswerSessionLookup()
     ERR_clear_error();
     if (eof_)
       Fail(MakeError("ECONNRESET",
@@ -631,13 +657,18 @@ void SessionImpl::Trace(bool sent, int content_type, const void* buf, size_t len
 
 void SessionImpl::OnHandshakeDone() {
   handshake_done_ = true;
-  if (SSL_version(ssl_) >= TLS1_3_VERSION) {  // TLS 1.2 has no post-handshake messages here
+  const int version = SSL_version(ssl_);
+  const bool tls13 = version >= TLS1_3_VERSION;
+  if (tls13) {  // TLS 1.2 has no post-handshake messages here
     SSL_set_msg_callback_arg(ssl_, this);
     SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
   }
-  info_.version = static_cast<TlsVersion>(SSL_version(ssl_));
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_))
-    info_.cipher = SSL_CIPHER_standard_name(c);  // static storage
+  info_.version = static_cast<TlsVersion>(version);
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  if (cipher) info_.cipher = SSL_CIPHER_standard_name(cipher);  // static storage
+  // TLS 1.2 PSK suites: a PSK identity, and a peer authenticated by the key (also when
+  // resuming such a session).
+  const bool psk = cipher && SSL_CIPHER_get_auth_nid(cipher) == NID_auth_psk;
   if (role() == Role::kServer) {
     const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
     info_.servername = sni ? sni : "";
@@ -656,10 +687,16 @@ void SessionImpl::OnHandshakeDone() {
     info_.group = name ? name : "";
   }
   info_.peer_signature_algorithm = SSL_get_peer_signature_algorithm(ssl_);
-  info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
+  info_.hello_retry_request = tls13 && SSL_used_hello_retry_request(ssl_);  // TLS 1.3 only
   info_.extended_master_secret = SSL_get_extms_support(ssl_) == 1;
-  if (const char* identity = SSL_get_psk_identity(ssl_)) info_.psk_identity = identity;
-  if (SSL_ech_accepted(ssl_)) {
+  if (psk) {
+    if (const char* identity = SSL_get_psk_identity(ssl_)) info_.psk_identity = identity;
+  }
+  // ECH can only be accepted where it was configured: a client's ech_config_list, a server
+  // context's ech_keys.
+  const bool ech_configured = role() == Role::kClient ? !options_.ech_config_list.empty()
+                                                      : !context_->config().ech_keys.empty();
+  if (ech_configured && SSL_ech_accepted(ssl_)) {
     info_.ech = EchStatus::kAccepted;
   } else if (role() == Role::kClient) {
     info_.ech = !options_.ech_config_list.empty() ? EchStatus::kRejected
@@ -667,11 +704,7 @@ void SessionImpl::OnHandshakeDone() {
                                                   : EchStatus::kNotOffered;
   }  // server: set when the ClientHello was read (SelectCertificate)
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
-  // A PSK suite authenticated the peer, also when resuming such a session.
-  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
-      cipher && SSL_CIPHER_get_auth_nid(cipher) == NID_auth_psk) {
-    PskAuthenticated();
-  }
+  if (psk) PskAuthenticated();
 
   // Server: missing or refused client certificate (core/verification.cc).
   if (role() == Role::kServer && RefuseUnauthorizedClient()) return;
@@ -702,21 +735,26 @@ void SessionImpl::ReadRecords() {
     }
     if (plaintext_in_.empty()) plaintext_in_.Release();
     int err = SSL_get_error(ssl_, r);
-    if (err == SSL_ERROR_ZERO_RETURN) {
-      peer_closed_ = true;
-      PushKind(EventKind::kPeerClosed);
-      return;
-    }
-    if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
-      ERR_clear_error();
-      peer_closed_ = true;
-      peer_truncated_ = true;
-      PushKind(EventKind::kPeerTruncated);
-      return;
-    }
-    if (err == SSL_ERROR_WANT_READ) return;
-    Fail(ErrorFromSsl(err, "read"));
+    if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
+    ReadStopped(err);
+    return;
   }
+}
+
+void SessionImpl::ReadStopped(int err) {
+  if (err == SSL_ERROR_ZERO_RETURN) {
+    peer_closed_ = true;
+    PushKind(EventKind::kPeerClosed);
+    return;
+  }
+  if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
+    ERR_clear_error();
+    peer_closed_ = true;
+    peer_truncated_ = true;
+    PushKind(EventKind::kPeerTruncated);
+    return;
+  }
+  Fail(ErrorFromSsl(err, "read"));
 }
 
 Result<std::vector<uint8_t>> SessionImpl::ExportKeyingMaterial(

@@ -458,14 +458,18 @@ bool SessionImpl::OnHandshakeLifecycle() {
   }
 
   if (role() == Role::kClient && o.require_ocsp && ocsp_response().empty()) {
-    ERR_clear_error();
-    SSL_send_fatal_alert(ssl_, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
-    ERR_clear_error();
-    Fail(MakeError("ERR_TLS_OCSP_MISSING",
-                   "the server stapled no OCSP response and require_ocsp is set"));
+    RefuseMissingOcsp();
     return false;
   }
   return true;
+}
+
+void SessionImpl::RefuseMissingOcsp() {
+  ERR_clear_error();
+  SSL_send_fatal_alert(ssl_, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
+  ERR_clear_error();
+  Fail(MakeError("ERR_TLS_OCSP_MISSING",
+                 "the server stapled no OCSP response and require_ocsp is set"));
 }
 
 void SessionImpl::AfterHandshakeEvent() {

@@ -24,8 +24,8 @@ namespace sansio_tls {
 class SessionImpl : private internal::BioEndpoint {
  public:
   // Each method does what Session's method of the same name documents (core/session.h).
-  static Result<std::unique_ptr<SessionImpl>> Create(std::shared_ptr<const Context> context,
-                                                     SessionOptions options = {});
+  static Result<std::unique_ptr<SessionImpl>> Create(std::shared_ptr<const Context>&& context,
+                                                     SessionOptions&& options);
   ~SessionImpl() override;
   SessionImpl(const SessionImpl&) = delete;
   SessionImpl& operator=(const SessionImpl&) = delete;
@@ -60,7 +60,10 @@ class SessionImpl : private internal::BioEndpoint {
   void OnTimer(Timestamp now);
 
   // ---- Events and state ----------------------------------------------------------------
-  std::optional<Event> NextEvent();
+  std::optional<Event> NextEvent() {
+    if (events_.empty()) return std::nullopt;
+    return PopEvent();
+  }
 
   Role role() const { return context_->role(); }
   bool handshake_done() const { return handshake_reported_; }
@@ -125,9 +128,18 @@ class SessionImpl : private internal::BioEndpoint {
   friend struct NegotiationCallbacks;
   friend struct LifecycleCallbacks;
   friend struct KeyOperationCallbacks;
-  SessionImpl(std::shared_ptr<const Context> context, SessionOptions options);
+  SessionImpl(std::shared_ptr<const Context>&& context, SessionOptions&& options);
 
   bool Init(std::optional<Error>* error);
+  // Rare paths, out of line so that the usual ones stay compact (they run once per
+  // connection, with BoringSSL's handshake code competing for the instruction cache).
+  [[gnu::cold, gnu::noinline]] bool InitEch(std::optional<Error>* error);  // client, Init
+  // DriveHandshake, when SSL_do_handshake stopped for other than more input: a pause or
+  // a failure (|err|: SSL_get_error).
+  [[gnu::cold, gnu::noinline]] void HandshakeStopped(int err);
+  // ReadRecords, when SSL_read stopped for other than more input (|err|: SSL_get_error).
+  [[gnu::cold, gnu::noinline]] void ReadStopped(int err);
+  std::optional<Event> PopEvent();  // NextEvent with an event queued
   void Drive();
   void DriveHandshake();
   void OnHandshakeDone();
@@ -135,8 +147,8 @@ class SessionImpl : private internal::BioEndpoint {
   void ReadRecords();
   void MaybeSendClose();
   size_t WriteNow(std::span<const uint8_t> data);
-  void Fail(Error error);
-  Error ErrorFromSsl(int ssl_error, const char* during);
+  [[gnu::cold]] void Fail(Error error);
+  [[gnu::cold]] Error ErrorFromSsl(int ssl_error, const char* during);
   void Push(Event event);         // an event with a payload of its own
   void PushKind(EventKind kind);  // a payload-free event, or kHandshakeDone / kError
   void Trace(bool sent, int content_type, const void* buf, size_t len);  // kTrace
@@ -183,7 +195,9 @@ class SessionImpl : private internal::BioEndpoint {
   void SendEarlyData();
   void MaybeSendEarlyData();    // Write() before the handshake
   bool OnHandshakeLifecycle();  // in OnHandshakeDone; false: the session failed
-  void AfterHandshakeEvent();   // right after kHandshakeDone is queued
+  // Client, require_ocsp: no OCSP response was stapled; fails the session.
+  [[gnu::cold, gnu::noinline]] void RefuseMissingOcsp();
+  void AfterHandshakeEvent();  // right after kHandshakeDone is queued
   void FlushPostHandshake();
   bool SendKeyUpdate(int request_type);
   void CountWritten(size_t n);
