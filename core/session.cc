@@ -1,5 +1,6 @@
 #include "core/session.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pool.h>
 #include <openssl/ssl.h>
@@ -90,6 +91,45 @@ struct SessionCallbacks {
     s->PskAuthenticated();
     return static_cast<unsigned>(key->size());
   }
+  // The session's BIO (SessionImpl::Init): BoringSSL reads received ciphertext from the
+  // session's buffers and writes into its output queue (no BIO pair, no copy on output).
+  static int BioWrite(BIO* bio, const char* data, int len) {
+    BIO_clear_retry_flags(bio);
+    if (len <= 0) return 0;
+    auto* s = static_cast<SessionImpl*>(BIO_get_data(bio));
+    s->output_.Append({reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(len)});
+    return len;
+  }
+  static int BioRead(BIO* bio, char* out, int len) {
+    BIO_clear_retry_flags(bio);
+    if (len <= 0) return 0;
+    auto* s = static_cast<SessionImpl*>(BIO_get_data(bio));
+    size_t n = s->ReadCiphertext({reinterpret_cast<uint8_t*>(out), static_cast<size_t>(len)});
+    if (n > 0) return static_cast<int>(n);
+    if (s->AtEof()) return 0;  // EOF: BoringSSL reports SSL_ERROR_SYSCALL with ret 0
+    BIO_set_retry_read(bio);
+    return -1;
+  }
+  static long BioCtrl(BIO*, int cmd, long, void*) {
+    // BoringSSL flushes after each flight; our writes are already complete.
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+  }
+  static int BioCreate(BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+  }
+  static const BIO_METHOD* BioMethod() {
+    static const BIO_METHOD* method = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_TYPE_NONE, "sansio_tls session");
+      BIO_meth_set_write(m, BioWrite);
+      BIO_meth_set_read(m, BioRead);
+      BIO_meth_set_ctrl(m, BioCtrl);
+      BIO_meth_set_create(m, BioCreate);
+      return m;
+    }();
+    return method;
+  }
+
   static void Info(const SSL* ssl, int where, int value) {
     if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
     SessionImpl* s = From(ssl);
@@ -240,8 +280,9 @@ bool SessionImpl::Init(std::optional<Error>* error) {
   ssl_ = SSL_new(context_->ssl_ctx());
   if (!ssl_) return false;
   SSL_set_ex_data(ssl_, SessionIndex(), this);
-  BIO* bio = internal::NewEndpointBio(this);
+  BIO* bio = BIO_new(SessionCallbacks::BioMethod());
   if (!bio) return false;
+  BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);  // one reference, owned by ssl_
 
   const internal::ContextConfig& copts = context_->config();
@@ -297,10 +338,10 @@ bool SessionImpl::InitEch(std::optional<Error>* error) {
   return true;
 }
 
-// ---- BioEndpoint --------------------------------------------------------------------
+// ---- The BIO's side (SessionCallbacks::BioRead) ------------------------------------
 
 size_t SessionImpl::ReadCiphertext(std::span<uint8_t> out) {
-  size_t n = input_.Take(out);
+  size_t n = input_.empty() ? 0 : input_.Take(out);
   if (n < out.size() && !feed_.empty()) {
     size_t m = std::min(out.size() - n, feed_.size());
     std::memcpy(out.data() + n, feed_.data(), m);
@@ -309,10 +350,6 @@ size_t SessionImpl::ReadCiphertext(std::span<uint8_t> out) {
   }
   return n;
 }
-
-bool SessionImpl::AtEof() const { return eof_ && input_.empty() && feed_.empty(); }
-
-void SessionImpl::WriteCiphertext(std::span<const uint8_t> data) { output_.Append(data); }
 
 // ---- Input --------------------------------------------------------------------------
 

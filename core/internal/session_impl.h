@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "core/internal/bio.h"
 #include "core/internal/buffer.h"
 #include "core/internal/event_queue.h"
 #include "core/internal/lifecycle.h"
@@ -21,12 +20,12 @@
 
 namespace sansio_tls {
 
-class SessionImpl : private internal::BioEndpoint {
+class SessionImpl {
  public:
   // Each method does what Session's method of the same name documents (core/session.h).
   static Result<std::unique_ptr<SessionImpl>> Create(std::shared_ptr<const Context>&& context,
                                                      SessionOptions&& options);
-  ~SessionImpl() override;
+  ~SessionImpl();
   SessionImpl(const SessionImpl&) = delete;
   SessionImpl& operator=(const SessionImpl&) = delete;
 
@@ -206,10 +205,12 @@ class SessionImpl : private internal::BioEndpoint {
   internal::AuthInfo CurrentAuth() const;
   std::string CheckedName() const;  // the name the peer certificate is checked against
 
-  // internal::BioEndpoint
-  size_t ReadCiphertext(std::span<uint8_t> out) override;
-  bool AtEof() const override;
-  void WriteCiphertext(std::span<const uint8_t> data) override;
+  // The BIO's side (SessionCallbacks::BioRead): received ciphertext is read first from
+  // |input_| (older bytes), then from |feed_| (the Feed() call in progress, read in place).
+  // Copies up to |out.size()| bytes; returns the count, 0 if none.
+  size_t ReadCiphertext(std::span<uint8_t> out);
+  // True once the transport has ended and every received byte has been read.
+  bool AtEof() const { return eof_ && input_.empty() && feed_.empty(); }
 
   std::shared_ptr<const Context> context_;
   // As given, except |session|: client, the session offered (reset when not offered); server,
