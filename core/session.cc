@@ -505,26 +505,37 @@ void SessionImpl::Push(Event event) { events_.Push(std::move(event)); }
 void SessionImpl::PushKind(EventKind kind) { events_.PushKind(kind); }
 
 std::optional<Event> SessionImpl::PopEvent() {
-  std::optional<Event> e;
+  std::optional<Event> e;  // built in place and returned as is (no move of the payload)
   EventKind kind{};
   if (!events_.Pop(e, &kind) || e) return e;
   // Queued by kind: the payload is the session's own, fixed once the event was queued.
   switch (kind) {
     case EventKind::kHandshakeDone:
-      return Event(info_);
+      e.emplace(info_);
+      break;
     case EventKind::kError:
-      return Event(error_ ? *error_ : Error{});
+      if (error_) {
+        e.emplace(*error_);
+      } else {
+        e.emplace(Error{});
+      }
+      break;
     case EventKind::kReadable:
-      return Event(event::Readable{});
+      e.emplace(event::Readable{});
+      break;
     case EventKind::kPeerClosed:
-      return Event(event::PeerClosed{});
+      e.emplace(event::PeerClosed{});
+      break;
     case EventKind::kPeerTruncated:
-      return Event(event::PeerTruncated{});
+      e.emplace(event::PeerTruncated{});
+      break;
     case EventKind::kEarlyData:
-      return Event(event::EarlyDataReadable{});
+      e.emplace(event::EarlyDataReadable{});
+      break;
     default:
       std::abort();  // PushKind() takes only the kinds above
   }
+  return e;
 }
 
 bool SessionImpl::finished() const {
