@@ -472,14 +472,15 @@ size_t SessionImpl::WriteNow(std::span<const uint8_t> data) {
 
 size_t SessionImpl::Read(std::span<uint8_t> out) {
   size_t n = plaintext_in_.Take(out);
-  if (n > 0 && !failed() && handshake_done_) Drive();  // room was made: process held input
+  // Room was made: process the input held back for the lack of it.
+  if (n > 0 && read_blocked_ && !failed() && handshake_done_) Drive();
   return n;
 }
 
 void SessionImpl::ConsumePlaintext(size_t n) {
   n = std::min(n, plaintext_in_.size());
   plaintext_in_.Consume(n);
-  if (n > 0 && !failed() && handshake_done_) Drive();  // as Read()
+  if (n > 0 && read_blocked_ && !failed() && handshake_done_) Drive();  // as Read()
 }
 
 void SessionImpl::Close() {
@@ -768,8 +769,12 @@ void SessionImpl::OnHandshakeDone() {
 }
 
 void SessionImpl::ReadRecords() {
+  read_blocked_ = false;
   while (!failed() && !peer_closed_) {
-    if (plaintext_in_.size() >= options_.max_read_buffer) return;  // Read() must make room
+    if (plaintext_in_.size() >= options_.max_read_buffer) {
+      read_blocked_ = true;  // Read() must make room, then drive again
+      return;
+    }
     // Nothing new to read: skip SSL_read, which would allocate, wipe and free a 17 KiB
     // record buffer just to report WANT_READ (measured: 2 such calls per received record).
     if (!eof_ && input_.empty() && feed_.empty() && !SSL_has_pending(ssl_)) return;

@@ -473,9 +473,11 @@ void SessionImpl::RefuseMissingOcsp() {
 }
 
 void SessionImpl::AfterHandshakeEvent() {
-  std::vector<SavedSession> stashed = std::move(stashed_sessions_);
-  stashed_sessions_ = {};
-  for (SavedSession& saved : stashed) QueueNewSession(std::move(saved));
+  if (!stashed_sessions_.empty()) {
+    std::vector<SavedSession> stashed = std::move(stashed_sessions_);
+    stashed_sessions_ = {};
+    for (SavedSession& saved : stashed) QueueNewSession(std::move(saved));
+  }
   if (rare_ && rare_->life.one_rtt_readable) {
     rare_->life.one_rtt_readable = false;
     PushKind(EventKind::kReadable);

@@ -239,6 +239,9 @@ class SessionImpl {
   bool close_requested_ = false;
   bool close_sent_ = false;
   bool in_drive_ = false;
+  // ReadRecords stopped at max_read_buffer: Read() and ConsumePlaintext() drive again once
+  // they made room (otherwise every input was already processed, or waits for Feed).
+  bool read_blocked_ = false;
   // Time (set_now): the last time given; BoringSSL's clock (unix seconds, |verify_time| or
   // from now_); the deadlines, once started.
   std::optional<Timestamp> now_;
