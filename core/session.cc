@@ -728,7 +728,7 @@ void SessionImpl::OnHandshakeDone() {
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(ssl_, &alpn, &alpn_len);
   if (alpn_len > 0) info_.alpn_protocol.emplace(reinterpret_cast<const char*>(alpn), alpn_len);
-  info_.npn_protocol = NegotiatedNpn();
+  if (std::optional<std::string> npn = NegotiatedNpn()) info_.npn_protocol = std::move(npn);
   info_.session_reused = SSL_session_reused(ssl_);
   info_.group_id = SSL_get_curve_id(ssl_);
   if (info_.group_id != 0) {
