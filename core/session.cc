@@ -291,12 +291,12 @@ bool SessionImpl::Init(std::optional<Error>* error) {
     SSL_set_msg_callback_arg(ssl_, this);
     SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
   }
-  SSL_set_renegotiate_mode(ssl_, ssl_renegotiate_never);
   // Drop the handshake configuration once it is done: smaller idle sessions.
   SSL_set_shed_handshake_config(ssl_, 1);
 
   if (role() == Role::kClient) {
     SSL_set_connect_state(ssl_);
+    SSL_set_renegotiate_mode(ssl_, ssl_renegotiate_never);  // a client setting
     SSL_set_custom_verify(ssl_, SSL_VERIFY_PEER, SessionCallbacks::Verify);
     // An RSA server certificate whose keyUsage lacks digitalSignature cannot sign the
     // handshake (RFC 5280 4.2.1.3); this BoringSSL does not check it unless asked.
@@ -313,8 +313,11 @@ bool SessionImpl::Init(std::optional<Error>* error) {
     }
   } else {
     SSL_set_accept_state(ssl_);
-    SSL_set_custom_verify(ssl_, copts.request_cert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-                          SessionCallbacks::Verify);
+    // Without request_cert, BoringSSL's default (SSL_VERIFY_NONE, no callback) holds: no
+    // certificate is requested, so none is verified.
+    if (copts.request_cert) {
+      SSL_set_custom_verify(ssl_, SSL_VERIFY_PEER, SessionCallbacks::Verify);
+    }
   }
   if (copts.psk_client_callback) SSL_set_psk_client_callback(ssl_, SessionCallbacks::PskClient);
   if (copts.psk_server_callback) SSL_set_psk_server_callback(ssl_, SessionCallbacks::PskServer);

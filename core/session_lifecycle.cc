@@ -264,7 +264,11 @@ std::string SessionImpl::CheckedName() const {
 
 bool SessionImpl::InitLifecycle() {
   const internal::ContextConfig& o = context_->config();
-  SSL_set_early_data_enabled(ssl_, options_.early_data.value_or(o.early_data) ? 1 : 0);
+  // SSL_new took the context's setting: o.early_data on a server, off on a client.
+  bool early_data = options_.early_data.value_or(o.early_data);
+  if (early_data != (role() == Role::kServer && o.early_data)) {
+    SSL_set_early_data_enabled(ssl_, early_data ? 1 : 0);
+  }
   if (role() == Role::kClient && options_.session) {
     const SavedSession& saved = *options_.session;
     const internal::AuthInfo& auth = saved.auth();
