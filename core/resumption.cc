@@ -328,17 +328,8 @@ bool TicketKeys::Open(std::span<const uint8_t> in, std::vector<uint8_t>* out) co
 // ---- internal::ScopedClock / SessionStore -------------------------------------------
 
 namespace internal {
-namespace {
-thread_local const std::optional<int64_t>* t_clock = nullptr;
-}  // namespace
 
-ScopedClock::ScopedClock(const std::optional<int64_t>& now) : saved_(t_clock) { t_clock = &now; }
-ScopedClock::~ScopedClock() { t_clock = saved_; }
-
-int64_t ScopedClock::Now() {
-  // No clock is read: a session never given a time runs at the epoch.
-  return t_clock && t_clock->has_value() ? **t_clock : 0;
-}
+constinit thread_local const std::optional<int64_t>* ScopedClock::current_ = nullptr;
 
 void SessionStore::Put(const SavedSession& session) {
   std::vector<uint8_t> raw = session.id();

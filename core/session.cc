@@ -1,5 +1,6 @@
 #include "core/session.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pool.h>
 #include <openssl/ssl.h>
@@ -90,6 +91,45 @@ struct SessionCallbacks {
     s->PskAuthenticated();
     return static_cast<unsigned>(key->size());
   }
+  // The session's BIO (SessionImpl::Init): BoringSSL reads received ciphertext from the
+  // session's buffers and writes into its output queue (no BIO pair, no copy on output).
+  static int BioWrite(BIO* bio, const char* data, int len) {
+    BIO_clear_retry_flags(bio);
+    if (len <= 0) return 0;
+    auto* s = static_cast<SessionImpl*>(BIO_get_data(bio));
+    s->output_.Append({reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(len)});
+    return len;
+  }
+  static int BioRead(BIO* bio, char* out, int len) {
+    BIO_clear_retry_flags(bio);
+    if (len <= 0) return 0;
+    auto* s = static_cast<SessionImpl*>(BIO_get_data(bio));
+    size_t n = s->ReadCiphertext({reinterpret_cast<uint8_t*>(out), static_cast<size_t>(len)});
+    if (n > 0) return static_cast<int>(n);
+    if (s->AtEof()) return 0;  // EOF: BoringSSL reports SSL_ERROR_SYSCALL with ret 0
+    BIO_set_retry_read(bio);
+    return -1;
+  }
+  static long BioCtrl(BIO*, int cmd, long, void*) {
+    // BoringSSL flushes after each flight; our writes are already complete.
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+  }
+  static int BioCreate(BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+  }
+  static const BIO_METHOD* BioMethod() {
+    static const BIO_METHOD* method = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_TYPE_NONE, "sansio_tls session");
+      BIO_meth_set_write(m, BioWrite);
+      BIO_meth_set_read(m, BioRead);
+      BIO_meth_set_ctrl(m, BioCtrl);
+      BIO_meth_set_create(m, BioCreate);
+      return m;
+    }();
+    return method;
+  }
+
   static void Info(const SSL* ssl, int where, int value) {
     if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
     SessionImpl* s = From(ssl);
@@ -171,24 +211,41 @@ const char* EventKindName(EventKind kind) {
   return "?";
 }
 
-Result<std::unique_ptr<SessionImpl>> SessionImpl::Create(std::shared_ptr<const Context> context,
-                                                         SessionOptions options) {
+namespace {
+
+// Create's refusals, out of line (cold): the error for invalid |context| or |options|.
+[[gnu::cold, gnu::noinline]] Error InvalidCreateArgs(const Context* context,
+                                                     const SessionOptions& options) {
   if (!context) return MakeError("ERR_INVALID_ARG_VALUE", "context is null");
   if (options.servername.find('\0') != std::string::npos || options.servername.size() > 255) {
     return MakeError("ERR_INVALID_ARG_VALUE", "servername is not a valid host name");
   }
+  return MakeError(errc::kOutOfRange, "max_send_fragment must be 512 to 16384, got " +
+                                          std::to_string(options.max_send_fragment));
+}
+
+// Init failed: |init_error|, else an internal error. Clears the error queue.
+[[gnu::cold, gnu::noinline]] Error InitFailure(std::optional<Error>& init_error) {
+  ERR_clear_error();
+  if (init_error) return *std::move(init_error);
+  return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SessionImpl>> SessionImpl::Create(std::shared_ptr<const Context>&& context,
+                                                         SessionOptions&& options) {
   size_t fragment = options.max_send_fragment;
-  if (fragment != 0 && !ValidSendFragment(fragment)) {
-    return MakeError(errc::kOutOfRange,
-                     "max_send_fragment must be 512 to 16384, got " + std::to_string(fragment));
+  if (!context || options.servername.size() > 255 ||
+      options.servername.find('\0') != std::string::npos ||
+      (fragment != 0 && !ValidSendFragment(fragment))) [[unlikely]] {
+    return InvalidCreateArgs(context.get(), options);
   }
   std::unique_ptr<SessionImpl> s(new SessionImpl(std::move(context), std::move(options)));
   if (s->options_.now) s->set_now(*s->options_.now);
   std::optional<Error> init_error;
-  if (!s->Init(&init_error)) {
-    ERR_clear_error();
-    if (init_error) return *std::move(init_error);
-    return MakeError("ERR_TLS_INTERNAL", "could not create the TLS session");
+  if (!s->Init(&init_error)) [[unlikely]] {
+    return InitFailure(init_error);
   }
   if (fragment != 0) s->set_max_send_fragment(fragment);
   return s;
@@ -200,7 +257,7 @@ bool SessionImpl::set_max_send_fragment(size_t size) {
   return true;
 }
 
-SessionImpl::SessionImpl(std::shared_ptr<const Context> context, SessionOptions options)
+SessionImpl::SessionImpl(std::shared_ptr<const Context>&& context, SessionOptions&& options)
     : context_(std::move(context)), options_(std::move(options)), clock_(options_.verify_time) {}
 
 SessionImpl::~SessionImpl() { SSL_free(ssl_); }
@@ -218,12 +275,14 @@ const internal::Lifecycle& SessionImpl::life() const {
 internal::Lifecycle& SessionImpl::mutable_life() { return rare().life; }
 
 bool SessionImpl::Init(std::optional<Error>* error) {
-  ERR_clear_error();
+  // No ERR_clear_error(): a failure here is cleared by Create, and every BoringSSL call
+  // whose errors are read afterwards clears the queue on entry (see WriteNow).
   ssl_ = SSL_new(context_->ssl_ctx());
   if (!ssl_) return false;
   SSL_set_ex_data(ssl_, SessionIndex(), this);
-  BIO* bio = internal::NewEndpointBio(this);
+  BIO* bio = BIO_new(SessionCallbacks::BioMethod());
   if (!bio) return false;
+  BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);  // one reference, owned by ssl_
 
   const internal::ContextConfig& copts = context_->config();
@@ -232,12 +291,12 @@ bool SessionImpl::Init(std::optional<Error>* error) {
     SSL_set_msg_callback_arg(ssl_, this);
     SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
   }
-  SSL_set_renegotiate_mode(ssl_, ssl_renegotiate_never);
   // Drop the handshake configuration once it is done: smaller idle sessions.
   SSL_set_shed_handshake_config(ssl_, 1);
 
   if (role() == Role::kClient) {
     SSL_set_connect_state(ssl_);
+    SSL_set_renegotiate_mode(ssl_, ssl_renegotiate_never);  // a client setting
     SSL_set_custom_verify(ssl_, SSL_VERIFY_PEER, SessionCallbacks::Verify);
     // An RSA server certificate whose keyUsage lacks digitalSignature cannot sign the
     // handshake (RFC 5280 4.2.1.3); this BoringSSL does not check it unless asked.
@@ -247,36 +306,45 @@ bool SessionImpl::Init(std::optional<Error>* error) {
       return false;
     }
     // Encrypted Client Hello (experimental, core/ech.h).
-    const std::vector<uint8_t>& ech = options_.ech_config_list;
-    if (!ech.empty()) {
-      if (copts.max_version < TlsVersion::kTls13) {
-        *error = MakeError(errc::kInvalidConfig, "ech_config_list needs TLS 1.3 (max_version)");
-        return false;
-      }
-      if (!SSL_set1_ech_config_list(ssl_, ech.data(), ech.size())) {
-        *error = MakeError(errc::kInvalidEchConfig, "ech_config_list is not an ECHConfigList");
-        return false;
-      }
+    if (!options_.ech_config_list.empty()) {
+      if (!InitEch(error)) return false;
     } else if (copts.ech_grease) {
       SSL_set_enable_ech_grease(ssl_, 1);
     }
   } else {
     SSL_set_accept_state(ssl_);
-    SSL_set_custom_verify(ssl_, copts.request_cert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-                          SessionCallbacks::Verify);
+    // Without request_cert, BoringSSL's default (SSL_VERIFY_NONE, no callback) holds: no
+    // certificate is requested, so none is verified.
+    if (copts.request_cert) {
+      SSL_set_custom_verify(ssl_, SSL_VERIFY_PEER, SessionCallbacks::Verify);
+    }
   }
   if (copts.psk_client_callback) SSL_set_psk_client_callback(ssl_, SessionCallbacks::PskClient);
   if (copts.psk_server_callback) SSL_set_psk_server_callback(ssl_, SessionCallbacks::PskServer);
   if (!InitLifecycle()) return false;  // resumption, 0-RTT (core/session_lifecycle.cc)
-  // A client speaks first: its ClientHello is ready as soon as the session exists.
-  Drive();
+  // A client speaks first: its ClientHello is ready as soon as the session exists. A server
+  // has nothing to do before its first input (Feed, FeedEof).
+  if (role() == Role::kClient) Drive();
   return !failed();
 }
 
-// ---- BioEndpoint --------------------------------------------------------------------
+bool SessionImpl::InitEch(std::optional<Error>* error) {
+  const std::vector<uint8_t>& ech = options_.ech_config_list;
+  if (context_->config().max_version < TlsVersion::kTls13) {
+    *error = MakeError(errc::kInvalidConfig, "ech_config_list needs TLS 1.3 (max_version)");
+    return false;
+  }
+  if (!SSL_set1_ech_config_list(ssl_, ech.data(), ech.size())) {
+    *error = MakeError(errc::kInvalidEchConfig, "ech_config_list is not an ECHConfigList");
+    return false;
+  }
+  return true;
+}
+
+// ---- The BIO's side (SessionCallbacks::BioRead) ------------------------------------
 
 size_t SessionImpl::ReadCiphertext(std::span<uint8_t> out) {
-  size_t n = input_.Take(out);
+  size_t n = input_.empty() ? 0 : input_.Take(out);
   if (n < out.size() && !feed_.empty()) {
     size_t m = std::min(out.size() - n, feed_.size());
     std::memcpy(out.data() + n, feed_.data(), m);
@@ -285,10 +353,6 @@ size_t SessionImpl::ReadCiphertext(std::span<uint8_t> out) {
   }
   return n;
 }
-
-bool SessionImpl::AtEof() const { return eof_ && input_.empty() && feed_.empty(); }
-
-void SessionImpl::WriteCiphertext(std::span<const uint8_t> data) { output_.Append(data); }
 
 // ---- Input --------------------------------------------------------------------------
 
@@ -411,14 +475,15 @@ size_t SessionImpl::WriteNow(std::span<const uint8_t> data) {
 
 size_t SessionImpl::Read(std::span<uint8_t> out) {
   size_t n = plaintext_in_.Take(out);
-  if (n > 0 && !failed() && handshake_done_) Drive();  // room was made: process held input
+  // Room was made: process the input held back for the lack of it.
+  if (n > 0 && read_blocked_ && !failed() && handshake_done_) Drive();
   return n;
 }
 
 void SessionImpl::ConsumePlaintext(size_t n) {
   n = std::min(n, plaintext_in_.size());
   plaintext_in_.Consume(n);
-  if (n > 0 && !failed() && handshake_done_) Drive();  // as Read()
+  if (n > 0 && read_blocked_ && !failed() && handshake_done_) Drive();  // as Read()
 }
 
 void SessionImpl::Close() {
@@ -443,27 +508,38 @@ void SessionImpl::Push(Event event) { events_.Push(std::move(event)); }
 
 void SessionImpl::PushKind(EventKind kind) { events_.PushKind(kind); }
 
-std::optional<Event> SessionImpl::NextEvent() {
-  std::optional<Event> e;
+std::optional<Event> SessionImpl::PopEvent() {
+  std::optional<Event> e;  // built in place and returned as is (no move of the payload)
   EventKind kind{};
   if (!events_.Pop(e, &kind) || e) return e;
   // Queued by kind: the payload is the session's own, fixed once the event was queued.
   switch (kind) {
     case EventKind::kHandshakeDone:
-      return Event(info_);
+      e.emplace(info_);
+      break;
     case EventKind::kError:
-      return Event(error_ ? *error_ : Error{});
+      if (error_) {
+        e.emplace(*error_);
+      } else {
+        e.emplace(Error{});
+      }
+      break;
     case EventKind::kReadable:
-      return Event(event::Readable{});
+      e.emplace(event::Readable{});
+      break;
     case EventKind::kPeerClosed:
-      return Event(event::PeerClosed{});
+      e.emplace(event::PeerClosed{});
+      break;
     case EventKind::kPeerTruncated:
-      return Event(event::PeerTruncated{});
+      e.emplace(event::PeerTruncated{});
+      break;
     case EventKind::kEarlyData:
-      return Event(event::EarlyDataReadable{});
+      e.emplace(event::EarlyDataReadable{});
+      break;
     default:
       std::abort();  // PushKind() takes only the kinds above
   }
+  return e;
 }
 
 bool SessionImpl::finished() const {
@@ -494,14 +570,18 @@ void SessionImpl::Drive() {
 
 void SessionImpl::DriveHandshake() {
   int r = SSL_do_handshake(ssl_);  // clears the error queue itself
-  if (!StepEarlyData(&r)) return;  // 0-RTT (core/session_lifecycle.cc)
+  int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, r);
+  if (!StepEarlyData(&r, &err)) return;  // 0-RTT (core/session_lifecycle.cc)
   if (r == 1) {
     OnHandshakeDone();
     return;
   }
-  int err = SSL_get_error(ssl_, r);
   if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
-  if (err == SSL_ERROR_PENDING_SESSION) {              // paused until AnswerSessionLookup()
+  HandshakeStopped(err);
+}
+
+void SessionImpl::HandshakeStopped(int err) {
+  if (err == SSL_ERROR_PENDING_SESSION) {  // paused until AnswerSessionLookup()
     ERR_clear_error();
     if (eof_)
       Fail(MakeError("ECONNRESET",
@@ -629,13 +709,18 @@ void SessionImpl::Trace(bool sent, int content_type, const void* buf, size_t len
 
 void SessionImpl::OnHandshakeDone() {
   handshake_done_ = true;
-  if (SSL_version(ssl_) >= TLS1_3_VERSION) {  // TLS 1.2 has no post-handshake messages here
+  const int version = SSL_version(ssl_);
+  const bool tls13 = version >= TLS1_3_VERSION;
+  if (tls13) {  // TLS 1.2 has no post-handshake messages here
     SSL_set_msg_callback_arg(ssl_, this);
     SSL_set_msg_callback(ssl_, SessionCallbacks::Message);
   }
-  info_.version = static_cast<TlsVersion>(SSL_version(ssl_));
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_))
-    info_.cipher = SSL_CIPHER_standard_name(c);  // static storage
+  info_.version = static_cast<TlsVersion>(version);
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  if (cipher) info_.cipher = SSL_CIPHER_standard_name(cipher);  // static storage
+  // TLS 1.2 PSK suites: a PSK identity, and a peer authenticated by the key (also when
+  // resuming such a session).
+  const bool psk = cipher && SSL_CIPHER_get_auth_nid(cipher) == NID_auth_psk;
   if (role() == Role::kServer) {
     const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
     info_.servername = sni ? sni : "";
@@ -646,7 +731,7 @@ void SessionImpl::OnHandshakeDone() {
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(ssl_, &alpn, &alpn_len);
   if (alpn_len > 0) info_.alpn_protocol.emplace(reinterpret_cast<const char*>(alpn), alpn_len);
-  info_.npn_protocol = NegotiatedNpn();
+  if (std::optional<std::string> npn = NegotiatedNpn()) info_.npn_protocol = std::move(npn);
   info_.session_reused = SSL_session_reused(ssl_);
   info_.group_id = SSL_get_curve_id(ssl_);
   if (info_.group_id != 0) {
@@ -654,10 +739,16 @@ void SessionImpl::OnHandshakeDone() {
     info_.group = name ? name : "";
   }
   info_.peer_signature_algorithm = SSL_get_peer_signature_algorithm(ssl_);
-  info_.hello_retry_request = SSL_used_hello_retry_request(ssl_);
+  info_.hello_retry_request = tls13 && SSL_used_hello_retry_request(ssl_);  // TLS 1.3 only
   info_.extended_master_secret = SSL_get_extms_support(ssl_) == 1;
-  if (const char* identity = SSL_get_psk_identity(ssl_)) info_.psk_identity = identity;
-  if (SSL_ech_accepted(ssl_)) {
+  if (psk) {
+    if (const char* identity = SSL_get_psk_identity(ssl_)) info_.psk_identity = identity;
+  }
+  // ECH can only be accepted where it was configured: a client's ech_config_list, a server
+  // context's ech_keys.
+  const bool ech_configured = role() == Role::kClient ? !options_.ech_config_list.empty()
+                                                      : !context_->config().ech_keys.empty();
+  if (ech_configured && SSL_ech_accepted(ssl_)) {
     info_.ech = EchStatus::kAccepted;
   } else if (role() == Role::kClient) {
     info_.ech = !options_.ech_config_list.empty() ? EchStatus::kRejected
@@ -665,11 +756,7 @@ void SessionImpl::OnHandshakeDone() {
                                                   : EchStatus::kNotOffered;
   }  // server: set when the ClientHello was read (SelectCertificate)
   if (!OnHandshakeLifecycle()) return;  // resumed authorization, 0-RTT, OCSP
-  // A PSK suite authenticated the peer, also when resuming such a session.
-  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
-      cipher && SSL_CIPHER_get_auth_nid(cipher) == NID_auth_psk) {
-    PskAuthenticated();
-  }
+  if (psk) PskAuthenticated();
 
   // Server: missing or refused client certificate (core/verification.cc).
   if (role() == Role::kServer && RefuseUnauthorizedClient()) return;
@@ -685,8 +772,12 @@ void SessionImpl::OnHandshakeDone() {
 }
 
 void SessionImpl::ReadRecords() {
+  read_blocked_ = false;
   while (!failed() && !peer_closed_) {
-    if (plaintext_in_.size() >= options_.max_read_buffer) return;  // Read() must make room
+    if (plaintext_in_.size() >= options_.max_read_buffer) {
+      read_blocked_ = true;  // Read() must make room, then drive again
+      return;
+    }
     // Nothing new to read: skip SSL_read, which would allocate, wipe and free a 17 KiB
     // record buffer just to report WANT_READ (measured: 2 such calls per received record).
     if (!eof_ && input_.empty() && feed_.empty() && !SSL_has_pending(ssl_)) return;
@@ -700,21 +791,26 @@ void SessionImpl::ReadRecords() {
     }
     if (plaintext_in_.empty()) plaintext_in_.Release();
     int err = SSL_get_error(ssl_, r);
-    if (err == SSL_ERROR_ZERO_RETURN) {
-      peer_closed_ = true;
-      PushKind(EventKind::kPeerClosed);
-      return;
-    }
-    if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
-      ERR_clear_error();
-      peer_closed_ = true;
-      peer_truncated_ = true;
-      PushKind(EventKind::kPeerTruncated);
-      return;
-    }
-    if (err == SSL_ERROR_WANT_READ) return;
-    Fail(ErrorFromSsl(err, "read"));
+    if (err == SSL_ERROR_WANT_READ && !AtEof()) return;  // needs more input
+    ReadStopped(err);
+    return;
   }
+}
+
+void SessionImpl::ReadStopped(int err) {
+  if (err == SSL_ERROR_ZERO_RETURN) {
+    peer_closed_ = true;
+    PushKind(EventKind::kPeerClosed);
+    return;
+  }
+  if (AtEof() && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_SYSCALL)) {
+    ERR_clear_error();
+    peer_closed_ = true;
+    peer_truncated_ = true;
+    PushKind(EventKind::kPeerTruncated);
+    return;
+  }
+  Fail(ErrorFromSsl(err, "read"));
 }
 
 Result<std::vector<uint8_t>> SessionImpl::ExportKeyingMaterial(

@@ -264,7 +264,11 @@ std::string SessionImpl::CheckedName() const {
 
 bool SessionImpl::InitLifecycle() {
   const internal::ContextConfig& o = context_->config();
-  SSL_set_early_data_enabled(ssl_, options_.early_data.value_or(o.early_data) ? 1 : 0);
+  // SSL_new took the context's setting: o.early_data on a server, off on a client.
+  bool early_data = options_.early_data.value_or(o.early_data);
+  if (early_data != (role() == Role::kServer && o.early_data)) {
+    SSL_set_early_data_enabled(ssl_, early_data ? 1 : 0);
+  }
   if (role() == Role::kClient && options_.session) {
     const SavedSession& saved = *options_.session;
     const internal::AuthInfo& auth = saved.auth();
@@ -312,7 +316,7 @@ void SessionImpl::QueueNewSession(SavedSession saved) {
 
 // ---- Session: the handshake ---------------------------------------------------------
 
-bool SessionImpl::StepEarlyData(int* r) {
+bool SessionImpl::StepEarlyData(int* r, int* err) {
   for (int round = 0; round < 4; ++round) {
     if (*r == 1 && SSL_in_init(ssl_)) {
       // BoringSSL returned early: the 0-RTT window of a handshake still in progress.
@@ -322,9 +326,10 @@ bool SessionImpl::StepEarlyData(int* r) {
       if (failed()) return false;
       ERR_clear_error();
       *r = SSL_do_handshake(ssl_);
+      *err = *r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, *r);
       continue;
     }
-    if (*r != 1 && SSL_get_error(ssl_, *r) == SSL_ERROR_EARLY_DATA_REJECTED) {
+    if (*err == SSL_ERROR_EARLY_DATA_REJECTED) {
       // The server refused the early data: BoringSSL dropped it. Send it again, first,
       // once the handshake completes; the connection carries on as a 1-RTT handshake.
       ERR_clear_error();
@@ -340,6 +345,7 @@ bool SessionImpl::StepEarlyData(int* r) {
         life.early_sent.Release();
       }
       *r = SSL_do_handshake(ssl_);
+      *err = *r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, *r);
       continue;
     }
     return true;
@@ -456,20 +462,26 @@ bool SessionImpl::OnHandshakeLifecycle() {
   }
 
   if (role() == Role::kClient && o.require_ocsp && ocsp_response().empty()) {
-    ERR_clear_error();
-    SSL_send_fatal_alert(ssl_, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
-    ERR_clear_error();
-    Fail(MakeError("ERR_TLS_OCSP_MISSING",
-                   "the server stapled no OCSP response and require_ocsp is set"));
+    RefuseMissingOcsp();
     return false;
   }
   return true;
 }
 
+void SessionImpl::RefuseMissingOcsp() {
+  ERR_clear_error();
+  SSL_send_fatal_alert(ssl_, SSL_AD_BAD_CERTIFICATE_STATUS_RESPONSE);
+  ERR_clear_error();
+  Fail(MakeError("ERR_TLS_OCSP_MISSING",
+                 "the server stapled no OCSP response and require_ocsp is set"));
+}
+
 void SessionImpl::AfterHandshakeEvent() {
-  std::vector<SavedSession> stashed = std::move(stashed_sessions_);
-  stashed_sessions_ = {};
-  for (SavedSession& saved : stashed) QueueNewSession(std::move(saved));
+  if (!stashed_sessions_.empty()) {
+    std::vector<SavedSession> stashed = std::move(stashed_sessions_);
+    stashed_sessions_ = {};
+    for (SavedSession& saved : stashed) QueueNewSession(std::move(saved));
+  }
   if (rare_ && rare_->life.one_rtt_readable) {
     rare_->life.one_rtt_readable = false;
     PushKind(EventKind::kReadable);
@@ -481,8 +493,11 @@ void SessionImpl::AfterHandshakeEvent() {
 void SessionImpl::FlushPostHandshake() {
   // BoringSSL holds post-handshake messages (a TLS 1.3 server's tickets, KeyUpdate replies)
   // until the next write; a zero-length write sends them even if the application never
-  // writes again.
-  if (!handshake_done_ || failed() || close_sent_ || SSL_in_init(ssl_)) return;
+  // writes again. TLS 1.2 has none: every flight is flushed within the handshake.
+  if (!handshake_done_ || failed() || close_sent_ || SSL_version(ssl_) < TLS1_3_VERSION ||
+      SSL_in_init(ssl_)) {
+    return;
+  }
   SSL_write(ssl_, &kNothing, 0);  // clears the error queue on entry
   ERR_clear_error();
 }

@@ -145,6 +145,40 @@ class ChunkQueue {
   }
 
   void Append(std::span<const uint8_t> bytes) {
+    if (bytes.empty()) return;
+    Chunk& last = rest_.empty() ? front_ : rest_.back();
+    if (last.data && last.cap - last.tail >= bytes.size()) {  // the usual case: it fits
+      std::memcpy(last.data.get() + last.tail, bytes.data(), bytes.size());
+      last.tail += bytes.size();
+      size_ += bytes.size();
+      return;
+    }
+    AppendChunks(bytes);
+  }
+
+  // Consumes |n| bytes from the front; |n| must not exceed Front().size().
+  void Consume(size_t n) {
+    if (n == 0) return;
+    front_.head += n;
+    size_ -= n;
+    if (front_.head == front_.tail) {
+      if (front_.cap == kChunkSize) RecordBlocks::Give(std::move(front_.data));
+      if (rest_.empty()) {
+        front_ = Chunk{};
+      } else {
+        NextChunk();
+      }
+    }
+  }
+
+ private:
+  struct Chunk {
+    std::unique_ptr<uint8_t[]> data;  // null: no chunk
+    size_t cap = 0, head = 0, tail = 0;
+  };
+
+  // Append, when |bytes| does not fit in the last chunk: fills it, then new chunks.
+  [[gnu::noinline]] void AppendChunks(std::span<const uint8_t> bytes) {
     size_ += bytes.size();
     while (!bytes.empty()) {
       Chunk* last = !front_.data ? nullptr : rest_.empty() ? &front_ : &rest_.back();
@@ -168,28 +202,12 @@ class ChunkQueue {
     }
   }
 
-  // Consumes |n| bytes from the front; |n| must not exceed Front().size().
-  void Consume(size_t n) {
-    if (n == 0) return;
-    front_.head += n;
-    size_ -= n;
-    if (front_.head == front_.tail) {
-      if (front_.cap == kChunkSize) RecordBlocks::Give(std::move(front_.data));
-      if (rest_.empty()) {
-        front_ = Chunk{};
-      } else {
-        front_ = std::move(rest_.front());
-        rest_.erase(rest_.begin());
-        if (rest_.empty()) std::vector<Chunk>().swap(rest_);
-      }
-    }
+  // Consume, when the front chunk is drained and another follows: it becomes the front.
+  [[gnu::noinline]] void NextChunk() {
+    front_ = std::move(rest_.front());
+    rest_.erase(rest_.begin());
+    if (rest_.empty()) std::vector<Chunk>().swap(rest_);
   }
-
- private:
-  struct Chunk {
-    std::unique_ptr<uint8_t[]> data;  // null: no chunk
-    size_t cap = 0, head = 0, tail = 0;
-  };
   Chunk front_;              // the oldest chunk
   std::vector<Chunk> rest_;  // the chunks after it, in order
   size_t size_ = 0;

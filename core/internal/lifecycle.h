@@ -28,15 +28,18 @@ namespace sansio_tls::internal {
 // the epoch (0): the core reads no clock.
 class ScopedClock {
  public:
-  explicit ScopedClock(const std::optional<int64_t>& now);
-  ~ScopedClock();
+  explicit ScopedClock(const std::optional<int64_t>& now) : saved_(current_) { current_ = &now; }
+  ~ScopedClock() { current_ = saved_; }
   ScopedClock(const ScopedClock&) = delete;
   ScopedClock& operator=(const ScopedClock&) = delete;
 
-  // The time seen by BoringSSL now on this thread (unix seconds).
-  static int64_t Now();
+  // The time seen by BoringSSL now on this thread (unix seconds). No clock is read: a
+  // session never given a time runs at the epoch.
+  static int64_t Now() { return current_ && current_->has_value() ? **current_ : 0; }
 
  private:
+  // The innermost live scope's time on this thread; null outside any scope.
+  static constinit thread_local const std::optional<int64_t>* current_;
   const std::optional<int64_t>* saved_;
 };
 

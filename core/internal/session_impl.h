@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "core/internal/bio.h"
 #include "core/internal/buffer.h"
 #include "core/internal/event_queue.h"
 #include "core/internal/lifecycle.h"
@@ -21,12 +20,12 @@
 
 namespace sansio_tls {
 
-class SessionImpl : private internal::BioEndpoint {
+class SessionImpl {
  public:
   // Each method does what Session's method of the same name documents (core/session.h).
-  static Result<std::unique_ptr<SessionImpl>> Create(std::shared_ptr<const Context> context,
-                                                     SessionOptions options = {});
-  ~SessionImpl() override;
+  static Result<std::unique_ptr<SessionImpl>> Create(std::shared_ptr<const Context>&& context,
+                                                     SessionOptions&& options);
+  ~SessionImpl();
   SessionImpl(const SessionImpl&) = delete;
   SessionImpl& operator=(const SessionImpl&) = delete;
 
@@ -60,7 +59,10 @@ class SessionImpl : private internal::BioEndpoint {
   void OnTimer(Timestamp now);
 
   // ---- Events and state ----------------------------------------------------------------
-  std::optional<Event> NextEvent();
+  std::optional<Event> NextEvent() {
+    if (events_.empty()) return std::nullopt;
+    return PopEvent();
+  }
 
   Role role() const { return context_->role(); }
   bool handshake_done() const { return handshake_reported_; }
@@ -125,9 +127,18 @@ class SessionImpl : private internal::BioEndpoint {
   friend struct NegotiationCallbacks;
   friend struct LifecycleCallbacks;
   friend struct KeyOperationCallbacks;
-  SessionImpl(std::shared_ptr<const Context> context, SessionOptions options);
+  SessionImpl(std::shared_ptr<const Context>&& context, SessionOptions&& options);
 
   bool Init(std::optional<Error>* error);
+  // Rare paths, out of line so that the usual ones stay compact (they run once per
+  // connection, with BoringSSL's handshake code competing for the instruction cache).
+  [[gnu::cold, gnu::noinline]] bool InitEch(std::optional<Error>* error);  // client, Init
+  // DriveHandshake, when SSL_do_handshake stopped for other than more input: a pause or
+  // a failure (|err|: SSL_get_error).
+  [[gnu::cold, gnu::noinline]] void HandshakeStopped(int err);
+  // ReadRecords, when SSL_read stopped for other than more input (|err|: SSL_get_error).
+  [[gnu::cold, gnu::noinline]] void ReadStopped(int err);
+  std::optional<Event> PopEvent();  // NextEvent with an event queued
   void Drive();
   void DriveHandshake();
   void OnHandshakeDone();
@@ -135,8 +146,8 @@ class SessionImpl : private internal::BioEndpoint {
   void ReadRecords();
   void MaybeSendClose();
   size_t WriteNow(std::span<const uint8_t> data);
-  void Fail(Error error);
-  Error ErrorFromSsl(int ssl_error, const char* during);
+  [[gnu::cold]] void Fail(Error error);
+  [[gnu::cold]] Error ErrorFromSsl(int ssl_error, const char* during);
   void Push(Event event);         // an event with a payload of its own
   void PushKind(EventKind kind);  // a payload-free event, or kHandshakeDone / kError
   void Trace(bool sent, int content_type, const void* buf, size_t len);  // kTrace
@@ -176,12 +187,16 @@ class SessionImpl : private internal::BioEndpoint {
 
   // Session lifecycle (core/session_lifecycle.cc).
   bool InitLifecycle();
-  bool StepEarlyData(int* r);  // after SSL_do_handshake; false: DriveHandshake stops
+  // After SSL_do_handshake returned |*r| (|*err|: its SSL_get_error, SSL_ERROR_NONE for 1);
+  // updates both when it drives the handshake on. False: DriveHandshake stops.
+  bool StepEarlyData(int* r, int* err);
   bool ReadEarlyData(int* r);
   void SendEarlyData();
   void MaybeSendEarlyData();    // Write() before the handshake
   bool OnHandshakeLifecycle();  // in OnHandshakeDone; false: the session failed
-  void AfterHandshakeEvent();   // right after kHandshakeDone is queued
+  // Client, require_ocsp: no OCSP response was stapled; fails the session.
+  [[gnu::cold, gnu::noinline]] void RefuseMissingOcsp();
+  void AfterHandshakeEvent();  // right after kHandshakeDone is queued
   void FlushPostHandshake();
   bool SendKeyUpdate(int request_type);
   void CountWritten(size_t n);
@@ -190,10 +205,12 @@ class SessionImpl : private internal::BioEndpoint {
   internal::AuthInfo CurrentAuth() const;
   std::string CheckedName() const;  // the name the peer certificate is checked against
 
-  // internal::BioEndpoint
-  size_t ReadCiphertext(std::span<uint8_t> out) override;
-  bool AtEof() const override;
-  void WriteCiphertext(std::span<const uint8_t> data) override;
+  // The BIO's side (SessionCallbacks::BioRead): received ciphertext is read first from
+  // |input_| (older bytes), then from |feed_| (the Feed() call in progress, read in place).
+  // Copies up to |out.size()| bytes; returns the count, 0 if none.
+  size_t ReadCiphertext(std::span<uint8_t> out);
+  // True once the transport has ended and every received byte has been read.
+  bool AtEof() const { return eof_ && input_.empty() && feed_.empty(); }
 
   std::shared_ptr<const Context> context_;
   // As given, except |session|: client, the session offered (reset when not offered); server,
@@ -222,6 +239,9 @@ class SessionImpl : private internal::BioEndpoint {
   bool close_requested_ = false;
   bool close_sent_ = false;
   bool in_drive_ = false;
+  // ReadRecords stopped at max_read_buffer: Read() and ConsumePlaintext() drive again once
+  // they made room (otherwise every input was already processed, or waits for Feed).
+  bool read_blocked_ = false;
   // Time (set_now): the last time given; BoringSSL's clock (unix seconds, |verify_time| or
   // from now_); the deadlines, once started.
   std::optional<Timestamp> now_;

@@ -154,7 +154,15 @@ struct ClearErrors {
 
 }  // namespace
 
-bool IsIpAddress(std::string_view host) { return ParseIp(host).has_value(); }
+bool IsIpAddress(std::string_view host) {
+  // The usual host name is refused without parsing: with no ':' only a dotted-decimal IPv4
+  // address can parse, so any character but a digit or '.' rules it out.
+  if (host.find(':') == std::string_view::npos &&
+      host.find_first_not_of("0123456789.") != std::string_view::npos) {
+    return false;
+  }
+  return ParseIp(host).has_value();
+}
 
 bool MatchHostnamePattern(std::string_view host, std::string_view pattern) {
   return Check(SplitHost(host), pattern);
