@@ -406,9 +406,9 @@ void SessionImpl::StartDeadlines() {
 std::optional<Timestamp> SessionImpl::next_deadline() const {
   if (failed()) return std::nullopt;
   std::optional<Timestamp> next;
-  if (handshake_deadline_ && !handshake_done_) next = handshake_deadline_;
+  if (handshake_deadline_ && !handshake_done_) next = *handshake_deadline_;
   if (close_deadline_ && !peer_closed_ && !eof_ && (!next || *close_deadline_ < *next)) {
-    next = close_deadline_;
+    next = *close_deadline_;
   }
   return next;
 }
@@ -519,7 +519,7 @@ std::optional<Event> SessionImpl::PopEvent() {
       break;
     case EventKind::kError:
       if (error_) {
-        e.emplace(*error_);
+        e.emplace(**error_);
       } else {
         e.emplace(Error{});
       }
@@ -914,7 +914,7 @@ void SessionImpl::Fail(Error error) {
   } else if (alert_sent_ && !error.alert) {
     error.alert = alert_sent_;
   }
-  error_ = std::move(error);
+  error_ = std::make_unique<const std::optional<Error>>(std::move(error));
   pending_write_.Release();
   PushKind(EventKind::kError);  // NextEvent() copies error_, sticky from here on
 }

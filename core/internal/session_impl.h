@@ -20,6 +20,24 @@
 
 namespace sansio_tls {
 
+namespace internal {
+// A deadline or none, in the 8 bytes of its Timestamp (std::optional takes 16).
+class Deadline {
+ public:
+  Deadline() = default;
+  Deadline& operator=(Timestamp t) {
+    t_ = t;
+    return *this;
+  }
+  explicit operator bool() const { return t_ != kNone; }
+  Timestamp operator*() const { return t_; }
+
+ private:
+  static constexpr Timestamp kNone = Timestamp::min();
+  Timestamp t_ = kNone;
+};
+}  // namespace internal
+
 class SessionImpl {
  public:
   // Each method does what Session's method of the same name documents (core/session.h).
@@ -66,8 +84,8 @@ class SessionImpl {
 
   Role role() const { return context_->role(); }
   bool handshake_done() const { return handshake_reported_; }
-  bool failed() const { return error_.has_value(); }
-  const std::optional<Error>& error() const { return error_; }
+  bool failed() const { return error_ != nullptr; }
+  const std::optional<Error>& error() const { return error_ ? *error_ : kNoError; }
   bool peer_closed() const { return peer_closed_; }        // close_notify or EOF received
   bool peer_truncated() const { return peer_truncated_; }  // ... an EOF without close_notify
   bool close_sent() const { return close_sent_; }          // our close_notify is in the output
@@ -226,7 +244,10 @@ class SessionImpl {
   internal::EventQueue events_;
 
   HandshakeInfo info_;
-  std::optional<Error> error_;
+  // The sticky fatal error. Rare: on the heap, so that a working session carries a pointer
+  // for it rather than an empty Error (idle memory per session, bench/core_bench.cc).
+  std::unique_ptr<const std::optional<Error>> error_;
+  static inline const std::optional<Error> kNoError;
   bool verify_done_ = false;
   bool verify_rejected_ = false;  // our verifier ended the handshake
   enum class VerifyState : uint8_t { kNone, kPending, kAccepted, kRejected };
@@ -246,7 +267,7 @@ class SessionImpl {
   // from now_); the deadlines, once started.
   std::optional<Timestamp> now_;
   std::optional<int64_t> clock_;
-  std::optional<Timestamp> handshake_deadline_, close_deadline_;
+  internal::Deadline handshake_deadline_, close_deadline_;
   void StartDeadlines();
   bool post_handshake_read_ = false;  // TLS 1.3: a post-handshake message was read
   std::optional<uint8_t> alert_sent_, alert_received_;
