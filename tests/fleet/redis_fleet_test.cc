@@ -119,7 +119,8 @@ TEST(RedisFleet, RedisKilledMidRunMeansFullHandshakesOneReportPerWorkerThenResum
     ASSERT_TRUE(v.ok) << v.error;
     resumed += v.reused;
   }
-  EXPECT_EQ(resumed, 9);
+  EXPECT_EQ(resumed, 9) << "the workers' reports (a miss after recovery says why): "
+                        << fleet.process->out();
   EXPECT_TRUE(fleet.Stop()) << fleet.process->Describe();
 }
 
