@@ -321,6 +321,50 @@ TEST(NonBlocking, InterestSaysWhichReadinessItWaitsFor) {
   EXPECT_GT(read, 0u);
 }
 
+// An application's own loop arms one timer at next_deadline() and calls OnTimer(): the
+// session's handshake bound and close grace decide, with time moved by hand.
+TEST(NonBlocking, TheSessionsDeadlinesAreTheLoopsOneTimer) {
+  Contexts ctx = MakeContexts();
+  auto [c, s] = test::TcpPair(32768);
+  const Timestamp t0 = transport::WallNow();
+  // The handshake bound: the client never speaks.
+  auto server =
+      StartTls(s.release(), ctx.server, {.now = t0, .handshake_timeout = milliseconds(200)});
+  ASSERT_TRUE(server.ok());
+  Connection& conn = **server;
+  conn.Advance();
+  ASSERT_EQ(conn.next_deadline(), t0 + milliseconds(200));
+  conn.OnTimer(t0 + milliseconds(199));
+  EXPECT_FALSE(conn.done());
+  EXPECT_FALSE(conn.close_error());
+  conn.OnTimer(t0 + milliseconds(200));
+  EXPECT_TRUE(conn.done());
+  ASSERT_TRUE(conn.close_error());
+  EXPECT_EQ(conn.close_error()->code, "ERR_TLS_HANDSHAKE_TIMEOUT");
+  EXPECT_EQ(conn.next_deadline(), std::nullopt);
+}
+
+TEST(NonBlocking, ACloseGraceThatRunsOutClosesWithEtimedout) {
+  Contexts ctx = MakeContexts();
+  auto [c, s] = test::TcpPair(32768);
+  auto client = StartTls(c.release(), ctx.client, {.servername = "localhost"});
+  auto server = StartTls(s.release(), ctx.server, {.close_timeout = milliseconds(500)});
+  ASSERT_TRUE(client.ok() && server.ok());
+  test::LivePair pair{std::move(client).value(), std::move(server).value(), {}, {}};
+  ASSERT_TRUE(pair.Handshake());
+  EXPECT_EQ(pair.server->next_deadline(), std::nullopt);
+  pair.server->TryEnd();  // the client never answers our close_notify
+  ASSERT_TRUE(pair.DriveUntil([&] { return pair.client->peer_end() == PeerEnd::kClean; }));
+  std::optional<Timestamp> grace = pair.server->next_deadline();
+  ASSERT_TRUE(grace);
+  pair.server->OnTimer(*grace - milliseconds(1));
+  EXPECT_FALSE(pair.server->done());
+  pair.server->OnTimer(*grace);
+  EXPECT_TRUE(pair.server->done());
+  ASSERT_TRUE(pair.server->close_error());
+  EXPECT_EQ(pair.server->close_error()->code, "ETIMEDOUT");
+}
+
 TEST(NonBlocking, AnApplicationLoopSeesEventsInOrder) {
   Contexts ctx = MakeContexts();
   auto pair = MakeLivePair(ctx);
