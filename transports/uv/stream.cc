@@ -192,11 +192,11 @@ void StreamImpl::StopTimer() {
 void StreamImpl::Rearm() {
   if (timer_kind_ != TimerKind::kNone && timer_kind_ != TimerKind::kDeadline) return;
   std::optional<Timestamp> next = io_.next_deadline();
-  if (next == armed_) return;
-  if (!next) {
-    StopTimer();
+  if (!next) {  // no deadline: no timer handle either (an idle stream holds none)
+    if (timer_) StopTimer();
     return;
   }
+  if (next == armed_) return;
   StartTimer(TimerKind::kDeadline, (*next - transport::WallNow()).count());
   armed_ = next;
 }
