@@ -154,7 +154,7 @@ class Stream {
   }
   std::error_code handshake(std::error_code& ec) {
     ec = detail::RunSync(*core_, [this](const detail::StepContext& ctx) {
-           return detail::HandshakeStep(*core_, ctx);
+           return transport::HandshakeStep(*core_, ctx);
          }).first;
     return ec;
   }
@@ -222,7 +222,7 @@ class Stream {
       return 0;
     }
     auto [e, n] = detail::RunSync(*core_, [&](const detail::StepContext& ctx) {
-      return detail::ReadStep(*core_, ctx, buffers);
+      return detail::ReadBuffersStep(*core_, ctx, buffers);
     });
     ec = e;
     return n;
@@ -268,7 +268,7 @@ class Stream {
     }
     std::optional<size_t> accepted;
     auto [e, n] = detail::RunSync(*core_, [&](const detail::StepContext& ctx) {
-      return detail::WriteStep(*core_, ctx, buffers, accepted);
+      return detail::WriteBuffersStep(*core_, ctx, buffers, accepted);
     });
     ec = e;
     return n;
@@ -299,15 +299,15 @@ class Stream {
   std::error_code shutdown(std::chrono::steady_clock::duration timeout, std::error_code& ec) {
     bool send_only = timeout <= timeout.zero();
     bool started = false;
-    ec =
-        detail::RunSync(
-            *core_,
-            [&](const detail::StepContext& ctx) {
-              return detail::ShutdownStep(*core_, ctx, send_only, /*discard_unread=*/true, started);
-            },
-            std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
-            make_error_code(errc::shutdown_timeout))
-            .first;
+    ec = detail::RunSync(
+             *core_,
+             [&](const detail::StepContext& ctx) {
+               return transport::ShutdownStep(*core_, ctx, send_only, /*discard_unread=*/true,
+                                              started);
+             },
+             std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+             make_error_code(errc::shutdown_timeout))
+             .first;
     return ec;
   }
   // Signature void(std::error_code). Waits kDefaultShutdownTimeout for the peer.
@@ -347,7 +347,7 @@ class Stream {
     return core_->s().peer_certificate(detailed);
   }
   // How the peer's side ended so far.
-  PeerEnd peer_end() const { return core_->peer_end; }
+  PeerEnd peer_end() const { return core_->io.peer_end(); }
   // The session's fatal error with its message and alert (error_codes carry only the code).
   const std::optional<Error>& error() const { return core_->s().error(); }
 

@@ -110,10 +110,13 @@ Interest Connection::Advance() {
 
 std::optional<Event> Connection::NextEvent() { return io_.session().NextEvent(); }
 
-void Connection::DrainEvents() {
+bool Connection::DrainEvents() {
+  bool any = false;
   while (auto e = io_.session().NextEvent()) {
+    any = true;
     if (event_hook_) event_hook_(*this, *e);
   }
+  return any;
 }
 
 bool Connection::done() const { return !fd_.valid() || io_.done(); }
@@ -155,9 +158,6 @@ Error Connection::TimeoutError(bool handshake) const {
 }
 
 std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) {
-  if (io_.session().pause_pending()) {
-    return transport::PauseUnansweredError();
-  }
   if (!interest_.want_read && !interest_.want_write) {
     return MakeError("ERR_TLS_INTERNAL", "connection stalled: nothing to wait for");
   }
@@ -167,88 +167,132 @@ std::optional<Error> Connection::Wait(const Deadline& deadline, bool handshake) 
   return std::nullopt;
 }
 
+// The connection as the shared steps see it.
+struct Connection::StepView {
+  transport::Driver& io;
+  Connection& conn;
+  void DrainEvents() { conn.DrainEvents(); }
+};
+
+template <typename Step>
+Result<transport::Action> Connection::Run(Step&& step, Deadline deadline, bool progress_renews) {
+  using transport::Action;
+  StepView view{io_, *this};
+  // A blocking call has the connection to itself. Plaintext there is goes to the caller
+  // before our output is flushed (Advance flushes it either way).
+  const transport::Roles roles{.holds_input = true, .can_write = false};
+  bool advanced = false;
+  uint64_t sent = io_.bytes_sent();
+  for (;;) {
+    Action a = step(view, roles);
+    if (a.kind == Action::kComplete) return a;
+    if (a.kind == Action::kWaitApp) return transport::PauseUnansweredError();
+    // The step needs the socket (to send, shut the sending side, or read): Advance moves it
+    // as far as it goes without waiting; when the step still needs it after that, wait. An
+    // event the hook handled (a pause it answered) may have made more to send: advance again.
+    if (!advanced) {
+      Advance();
+      advanced = !DrainEvents();
+      continue;
+    }
+    if (progress_renews && io_.bytes_sent() != sent) {
+      sent = io_.bytes_sent();
+      deadline = Deadline::After(timeout_);
+    }
+    if (auto e = Wait(deadline, !io_.session().handshake_done())) return *std::move(e);
+    advanced = false;
+  }
+}
+
+Error Connection::OutcomeError(transport::Outcome outcome) const {
+  using transport::Outcome;
+  switch (outcome) {
+    case Outcome::kSessionError:
+      return *io_.session().error();
+    case Outcome::kTransportError:
+      return *io_.transport_error();
+    case Outcome::kTruncated:
+      return io_.TruncationError();
+    case Outcome::kWriteAfterEnd:
+      return MakeError(errc::kWriteAfterEnd, "write after end");
+    case Outcome::kHandshakeNotDone:
+      return MakeError(errc::kHandshakeNotDone, "the handshake has not completed");
+    case Outcome::kOk:
+    case Outcome::kPeerClosed:
+    case Outcome::kStalled:
+      break;
+  }
+  return MakeError(errc::kInternal, "connection stalled: nothing to wait for");
+}
+
 Result<HandshakeInfo> Connection::Handshake() {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
-  Deadline deadline = Deadline::After(timeout_);
-  for (;;) {
-    Advance();
-    DrainEvents();
-    if (io_.session().failed()) return *io_.session().error();  // Advance flushed the alert
-    if (io_.session().handshake_done()) return io_.session().handshake_info();
-    if (io_.send_broken()) return *io_.transport_error();
-    if (auto e = Wait(deadline, /*handshake=*/true)) return *e;
-  }
+  auto done = Run([](auto& c, const auto& r) { return transport::HandshakeStep(c, r); },
+                  Deadline::After(timeout_));
+  if (!done.ok()) return done.error();
+  if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
+  return io_.session().handshake_info();
 }
 
 Result<size_t> Connection::Read(std::span<uint8_t> out) {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
-  Deadline deadline = Deadline::After(timeout_);
-  for (;;) {
-    size_t n = io_.session().Read(out);
-    if (n > 0 || out.empty()) {
-      Advance();
-      DrainEvents();
-      return n;
-    }
-    DrainEvents();
-    if (io_.session().failed()) return *io_.session().error();
-    if (peer_end() == PeerEnd::kClean) return size_t{0};
-    if (peer_end() == PeerEnd::kTruncated) return io_.TruncationError();
-    Advance();
-    DrainEvents();
-    if (io_.session().readable_bytes() > 0 || io_.session().failed() ||
-        peer_end() != PeerEnd::kOpen) {
-      continue;
-    }
-    if (io_.send_broken() && !io_.session().handshake_done()) return *io_.transport_error();
-    if (auto e = Wait(deadline, !io_.session().handshake_done())) return *e;
-  }
+  if (out.empty()) return size_t{0};
+  auto done = Run(
+      [&](auto& c, const auto& r) {
+        return transport::ReadStep(c, r, [&] {
+          size_t n = io_.session().Read(out);
+          Advance();  // room was made
+          return n;
+        });
+      },
+      Deadline::After(timeout_));
+  if (!done.ok()) return done.error();
+  if (done->outcome == transport::Outcome::kOk) return done->n;
+  if (done->outcome == transport::Outcome::kPeerClosed) return size_t{0};
+  return OutcomeError(done->outcome);
 }
 
 Result<size_t> Connection::Write(std::span<const uint8_t> data) {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
-  Deadline deadline = Deadline::After(timeout_);
-  size_t done = 0;
-  for (;;) {
-    if (io_.session().failed()) return *io_.session().error();
-    if (io_.send_broken()) return *io_.transport_error();
-    if (io_.session().close_sent() && done < data.size()) {
-      return MakeError("ERR_STREAM_WRITE_AFTER_END", "write after end");
-    }
-    size_t accepted = io_.session().Write(data.subspan(done));
-    done += accepted;
-    uint64_t sent_before = io_.bytes_sent();
-    Advance();
-    DrainEvents();
-    if (io_.session().failed()) return *io_.session().error();
-    if (io_.send_broken()) return *io_.transport_error();
-    if (done == data.size() && io_.session().handshake_done() &&
-        io_.session().pending_output_bytes() == 0) {
-      return done;
-    }
-    // Wait only when nothing moved: a flush makes room for more without waiting (also
-    // when the handshake completed inside Advance() and its queued data went out at once).
-    // The timeout bounds a wait without progress, not the whole transfer.
-    if (accepted > 0 || io_.bytes_sent() > sent_before) {
-      deadline = Deadline::After(timeout_);
-      continue;
-    }
-    if (auto e = Wait(deadline, !io_.session().handshake_done())) return *e;
+  if (data.empty()) {  // nothing to send, but the handshake (and its failure) as for a write
+    auto info = Handshake();
+    if (!info.ok()) return info.error();
+    return size_t{0};
   }
+  // The timeout bounds a wait without progress, not the whole transfer.
+  for (size_t written = 0; written < data.size();) {
+    std::optional<size_t> accepted;
+    auto done = Run(
+        [&](auto& c, const auto& r) {
+          return transport::WriteStep(
+              c, r, [&] { return io_.session().Write(data.subspan(written)); }, accepted);
+        },
+        Deadline::After(timeout_), /*progress_renews=*/true);
+    if (!done.ok()) return done.error();
+    if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
+    written += done->n;
+  }
+  return data.size();
 }
 
 std::optional<Error> Connection::End() {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   Deadline deadline = Deadline::After(timeout_);
-  io_.session().Close();
-  for (;;) {
-    Advance();
-    DrainEvents();
-    if (io_.session().failed()) return io_.session().error();
-    if (io_.send_broken()) return io_.transport_error();
-    if (io_.send_shut()) return std::nullopt;
-    if (auto e = Wait(deadline, !io_.session().handshake_done())) return e;
+  if (!io_.session().handshake_done() && !io_.session().failed()) {  // close_notify follows it
+    auto done =
+        Run([](auto& c, const auto& r) { return transport::HandshakeStep(c, r); }, deadline);
+    if (!done.ok()) return done.error();
+    if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
   }
+  bool started = false;
+  auto done = Run(
+      [&](auto& c, const auto& r) {
+        return transport::ShutdownStep(c, r, /*send_only=*/true, /*discard_unread=*/true, started);
+      },
+      deadline);
+  if (!done.ok()) return done.error();
+  if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
+  return std::nullopt;
 }
 
 void Connection::Close() {

@@ -31,6 +31,7 @@
 #include "core/error.h"
 #include "core/session.h"
 #include "transports/common/driver.h"
+#include "transports/common/steps.h"
 #include "transports/posix/socket.h"
 
 namespace sansio_tls::posix {
@@ -175,11 +176,22 @@ class Connection {
   void Close();
 
  private:
+  struct StepView;
   Connection(UniqueFd fd, Session session);
-  void DrainEvents();
+  // Shows the session's queued events to the event hook; true when there were any.
+  bool DrainEvents();
   Error TimeoutError(bool handshake) const;
   // Waits for interest_ (or, when empty, reports a stall); returns an error to give up.
   std::optional<Error> Wait(const Deadline& deadline, bool handshake);
+  // The blocking calls: |step| (one of transports/common/steps.h) run to completion, the
+  // socket advanced whenever it asks for input or output and waited on when that moved
+  // nothing, until |deadline| (renewed whenever bytes were sent, with |progress_renews|).
+  // Returns the completing action, or the error that ended the wait (a timeout, a pause
+  // nothing answers, a failed poll).
+  template <typename Step>
+  Result<transport::Action> Run(Step&& step, Deadline deadline, bool progress_renews = false);
+  // How a completed step's outcome reads as an Error.
+  Error OutcomeError(transport::Outcome outcome) const;
 
   UniqueFd fd_;
   transport::Driver io_;  // the session and the state of the socket under it

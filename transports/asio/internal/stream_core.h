@@ -1,11 +1,12 @@
 // Internal to the Asio transport: the state a Stream keeps on the heap and the one driver
 // loop shared by its operations. Not part of the API.
 //
-// Each operation (handshake, read, write, shutdown) is a Step function that looks at the
-// session and answers what to do next: complete, write the pending ciphertext, or read more
-// from the next layer. The blocking path runs Step in a plain loop; the asynchronous path
-// runs the same Step inside an asio::async_compose operation (Op below). Either way, the
-// session's events are drained right after each call that can produce them.
+// Each operation (handshake, read, write, shutdown) runs one of the steps every transport
+// shares (transports/common/steps.h), which looks at the session and answers what to do next:
+// complete, write the pending ciphertext, or read more from the next layer. The blocking path
+// runs the step in a plain loop (RunSync); the asynchronous path runs the same step inside an
+// asio::async_compose operation (Op below). Either way, the session's events are drained
+// right after each call that can produce them.
 //
 // Concurrency (asynchronous path): Asio allows one read-side operation and one write-side
 // operation at a time on a stream, from one strand. Two roles keep them from stepping on
@@ -48,6 +49,7 @@
 #include "core/session.h"
 #include "transports/asio/error.h"
 #include "transports/common/driver.h"
+#include "transports/common/steps.h"
 
 namespace sansio_tls::asio_tls {
 
@@ -179,31 +181,10 @@ class RoleQueue {
   std::vector<std::unique_ptr<Waiter>> waiters_;
 };
 
-// What a Step decided.
-struct Action {
-  enum Kind : uint8_t {
-    kComplete,    // finish with ec (and n)
-    kWrite,       // write the session's pending ciphertext (taking the writer role)
-    kRead,        // take the input role if not held (then step again), else read the next layer
-    kYieldInput,  // hand the input role to the operation waiting for it, and queue behind it
-    kWaitApp,     // the handshake waits for the application's answer to a pause
-  };
-  Kind kind;
-  std::error_code ec;
-  size_t n = 0;
-
-  static Action Complete(std::error_code ec, size_t n = 0) { return {kComplete, ec, n}; }
-  static Action Write() { return {kWrite, {}, 0}; }
-  static Action Read() { return {kRead, {}, 0}; }
-  static Action YieldInput() { return {kYieldInput, {}, 0}; }
-  static Action WaitApp() { return {kWaitApp, {}, 0}; }
-};
-
-// What a Step may assume about the roles.
-struct StepContext {
-  bool holds_input = false;  // this operation may read from the next layer
-  bool can_write = false;    // nobody else is writing to the next layer
-};
+// A step's decision and the roles it may assume (transports/common/steps.h).
+using transport::Action;
+using transport::Outcome;
+using StepContext = transport::Roles;
 
 // Result of one read from the next layer.
 enum class ReadResult {
@@ -245,10 +226,8 @@ class Core {
   std::unique_ptr<uint8_t[]> read_buffer;  // generic next layers: target of async reads
   RoleQueue input, writer;
   uint64_t next_waiter_id = 1;
-  PeerEnd peer_end = PeerEnd::kOpen;
   std::error_code read_error;   // the next layer's read failure (other than EOF)
   std::error_code write_error;  // the next layer's write failure: output is undeliverable
-  bool shutdown_started = false;
   // Released with the stream (a server's connection count).
   std::shared_ptr<void> owner_token;
   // Stream::lifetime(): allocated on first use, destroyed with the stream's state.
@@ -265,21 +244,37 @@ class Core {
 
   // The session's sticky error as an error_code.
   std::error_code SessionError() const { return ToErrorCode(*s().error()); }
-  // Ciphertext waiting that can still be delivered.
-  bool output_pending() const { return s().pending_output_bytes() > 0 && !io.send_broken(); }
+  // How a step's outcome reads in Asio's codes.
+  std::error_code OutcomeCode(Outcome outcome) const {
+    switch (outcome) {
+      case Outcome::kOk:
+        return {};
+      case Outcome::kSessionError:
+        return SessionError();
+      case Outcome::kTransportError:
+        return write_error ? write_error : read_error;
+      case Outcome::kPeerClosed:
+        return asio::error::eof;
+      case Outcome::kTruncated:
+        return read_error ? read_error : make_error_code(errc::truncated);
+      case Outcome::kWriteAfterEnd:
+        return errc::write_after_end;
+      case Outcome::kHandshakeNotDone:
+        return errc::handshake_not_done;
+      case Outcome::kStalled:
+        break;
+    }
+    return errc::internal;
+  }
 
-  // DrainEvents pops the session's events: the peer's end is recorded; events that are not
-  // data go to the event handler (pauses without one get default answers: SNI the default
+  // DrainEvents pops the session's events: events that are not data and ends go to the
+  // event handler (pauses without one get default answers: SNI the default
   // credentials, a session lookup a miss, a verification a rejection).
   void DrainEvents() {
     while (std::optional<Event> e = s().NextEvent()) {
       switch (e->kind()) {
         case EventKind::kPeerClosed:
-          peer_end = PeerEnd::kClean;
-          break;
         case EventKind::kPeerTruncated:
-          peer_end = PeerEnd::kTruncated;
-          break;
         case EventKind::kHandshakeDone:
         case EventKind::kReadable:
         case EventKind::kError:
@@ -321,12 +316,7 @@ class Core {
     }
     AfterInput();
   }
-  void AfterInput() {
-    DrainEvents();
-    if (io.input_ended() && peer_end == PeerEnd::kOpen && s().handshake_done()) {
-      peer_end = PeerEnd::kTruncated;
-    }
-  }
+  void AfterInput() { DrainEvents(); }
 
   // HalfClose shuts the socket's sending side once our close_notify is out (sockets only).
   void HalfClose() {
@@ -459,125 +449,16 @@ size_t WritePlaintext(Session& s, const ConstBufferSequence& buffers) {
   return s.Write({gathered, n});
 }
 
-// ---- Steps ------------------------------------------------------------------------------
-
-// Paused: the handshake waits for the application (see Stream::set_event_handler).
-inline bool Paused(const Session& s) { return s.pause_pending(); }
-
-// NeedInput: the operation cannot progress without more ciphertext.
-template <typename C>
-Action NeedInput(C& c) {
-  // A session that takes no input, or input after the end: nothing a read could fix (never
-  // expected; reported rather than spinning).
-  if (c.peer_end != PeerEnd::kOpen || c.s().input_capacity() == 0) {
-    return Action::Complete(errc::internal);
-  }
-  return Action::Read();
-}
-
-template <typename C>
-Action HandshakeStep(C& c, const StepContext& ctx) {
-  if (!ctx.holds_input) return Action::Read();
-  Session& s = c.s();
-  if (c.output_pending()) return Action::Write();
-  if (s.failed()) return Action::Complete(c.SessionError());
-  if (c.write_error) return Action::Complete(c.write_error);
-  if (s.handshake_done()) return Action::Complete({});
-  if (Paused(s)) return Action::WaitApp();
-  return NeedInput(c);
-}
-
+// The shared read and write steps (transports/common/steps.h) over buffer sequences.
 template <typename C, typename MutableBufferSequence>
-Action ReadStep(C& c, const StepContext& ctx, const MutableBufferSequence& buffers) {
-  if (!ctx.holds_input) return Action::Read();
-  Session& s = c.s();
-  if (c.output_pending() && ctx.can_write) return Action::Write();
-  if (s.readable_bytes() > 0) {
-    size_t n = ReadPlaintext(s, buffers);
-    c.DrainEvents();  // reading made room: held input may have been processed
-    return Action::Complete({}, n);
-  }
-  if (s.failed()) return Action::Complete(c.SessionError());
-  if (c.peer_end == PeerEnd::kClean) return Action::Complete(asio::error::eof);
-  if (c.peer_end == PeerEnd::kTruncated) {
-    return Action::Complete(c.read_error ? c.read_error : make_error_code(errc::truncated));
-  }
-  if (!s.handshake_done() && c.write_error) return Action::Complete(c.write_error);
-  if (!s.handshake_done() && Paused(s)) return Action::WaitApp();
-  return NeedInput(c);
+Action ReadBuffersStep(C& c, const StepContext& ctx, const MutableBufferSequence& buffers) {
+  return transport::ReadStep(c, ctx, [&] { return ReadPlaintext(c.s(), buffers); });
 }
-
-// |accepted| is how much of |buffers| the session took (unset until it took some).
 template <typename C, typename ConstBufferSequence>
-Action WriteStep(C& c, const StepContext& ctx, const ConstBufferSequence& buffers,
-                 std::optional<size_t>& accepted) {
-  Session& s = c.s();
-  if (!accepted) {
-    if (c.shutdown_started) return Action::Complete(errc::write_after_end);
-    if (s.failed()) return Action::Complete(c.SessionError());
-    if (c.write_error) return Action::Complete(c.write_error);
-    if (size_t n = WritePlaintext(s, buffers); n > 0) {
-      accepted = n;
-    } else if (c.output_pending()) {
-      return Action::Write();  // the session's write buffer is full: flush, then retry
-    } else if (!s.handshake_done()) {
-      if (!ctx.holds_input) return Action::Read();
-      if (s.failed()) return Action::Complete(c.SessionError());
-      return Paused(s) ? Action::WaitApp() : NeedInput(c);
-    } else {
-      return Action::Complete(errc::internal);
-    }
-  }
-  if (c.output_pending()) return Action::Write();
-  if (c.write_error && s.pending_output_bytes() > 0) return Action::Complete(c.write_error);
-  if (!s.handshake_done()) {
-    // The plaintext is queued until the handshake completes: drive it.
-    if (s.failed()) return Action::Complete(c.SessionError());
-    if (!ctx.holds_input) return Action::Read();
-    if (c.output_pending() || s.handshake_done() || s.failed()) {
-      return WriteStep(c, ctx, buffers, accepted);
-    }
-    return Paused(s) ? Action::WaitApp() : NeedInput(c);
-  }
-  return Action::Complete({}, *accepted);
-}
-
-// Shutdown: send close_notify after everything written, half-close a socket, then (unless
-// |send_only|) wait for the peer's close_notify. Plaintext arriving meanwhile stays readable;
-// when more than the session's read bound piles up unread, the wait needs reads to go on
-// (asynchronous: it lets the next read run, or times out; |discard_unread|, the blocking
-// path: it discards the plaintext).
-template <typename C>
-Action ShutdownStep(C& c, const StepContext& ctx, bool send_only, bool discard_unread,
-                    bool& started) {
-  Session& s = c.s();
-  if (!started) {
-    started = true;
-    if (!s.handshake_done() && !s.failed()) return Action::Complete(errc::handshake_not_done);
-    c.shutdown_started = true;
-    s.Close();
-    c.DrainEvents();
-  }
-  if (c.output_pending()) return Action::Write();
-  if (s.failed()) return Action::Complete(c.SessionError());
-  if (c.write_error) return Action::Complete(c.write_error);
-  c.HalfClose();
-  if (send_only) return Action::Complete({});
-  if (c.peer_end == PeerEnd::kClean) return Action::Complete({});
-  if (c.peer_end == PeerEnd::kTruncated) {
-    return Action::Complete(c.read_error ? c.read_error : make_error_code(errc::truncated));
-  }
-  if (!ctx.holds_input) return Action::Read();
-  if (c.input.has_waiters()) return Action::YieldInput();  // a read wants the plaintext
-  if (!s.wants_input()) {
-    if (!discard_unread) return Action::YieldInput();  // resumes after the next read
-    uint8_t sink[4096];
-    while (s.Read(sink) > 0) {
-    }
-    c.DrainEvents();
-    return ShutdownStep(c, ctx, send_only, discard_unread, started);
-  }
-  return NeedInput(c);
+Action WriteBuffersStep(C& c, const StepContext& ctx, const ConstBufferSequence& buffers,
+                        std::optional<size_t>& accepted) {
+  return transport::WriteStep(
+      c, ctx, [&] { return WritePlaintext(c.s(), buffers); }, accepted);
 }
 
 // ---- The blocking driver ------------------------------------------------------------------
@@ -595,9 +476,12 @@ std::pair<std::error_code, size_t> RunSync(
     Action a = step(ctx);
     switch (a.kind) {
       case Action::kComplete:
-        return {a.ec, a.n};
+        return {c.OutcomeCode(a.outcome), a.n};
       case Action::kWrite:
         c.SyncWrite();
+        break;
+      case Action::kShutdownSend:
+        c.HalfClose();
         break;
       case Action::kWaitApp:
         // Nothing else runs while a blocking call waits: the event handler must answer.
@@ -670,11 +554,16 @@ class Op {
   void Run(Self& self) {
     Core<NextLayer>& c = *core_;
     for (;;) {
-      StepContext ctx{.holds_input = holds_input_, .can_write = holds_writer_ || !c.writer.held()};
+      StepContext ctx{.holds_input = holds_input_,
+                      .can_write = holds_writer_ || !c.writer.held(),
+                      .input_wanted = c.input.has_waiters()};
       Action a = static_cast<Derived*>(this)->Step(ctx);
       switch (a.kind) {
         case Action::kComplete:
-          return Finish(self, a.ec, a.n);
+          return Finish(self, c.OutcomeCode(a.outcome), a.n);
+        case Action::kShutdownSend:
+          c.HalfClose();
+          continue;
         case Action::kWrite:
           if (!holds_writer_ && !c.writer.TryTake()) return Wait(self, c.writer, Await::kWriter);
           holds_writer_ = true;
@@ -779,7 +668,7 @@ class HandshakeOp : public Op<NextLayer, HandshakeOp<NextLayer>> {
   static constexpr bool kHasSize = false;
   static auto Filter() { return asio::enable_partial_cancellation(); }
   explicit HandshakeOp(Core<NextLayer>* c) : Op<NextLayer, HandshakeOp>(c) {}
-  Action Step(const StepContext& ctx) { return HandshakeStep(*this->core_, ctx); }
+  Action Step(const StepContext& ctx) { return transport::HandshakeStep(*this->core_, ctx); }
 };
 
 template <typename NextLayer, typename MutableBufferSequence>
@@ -791,8 +680,8 @@ class ReadOp : public Op<NextLayer, ReadOp<NextLayer, MutableBufferSequence>> {
   ReadOp(Core<NextLayer>* c, const MutableBufferSequence& buffers)
       : Op<NextLayer, ReadOp>(c), buffers_(buffers) {}
   Action Step(const StepContext& ctx) {
-    if (asio::buffer_size(buffers_) == 0) return Action::Complete({}, 0);
-    return ReadStep(*this->core_, ctx, buffers_);
+    if (asio::buffer_size(buffers_) == 0) return Action::Complete(Outcome::kOk, 0);
+    return ReadBuffersStep(*this->core_, ctx, buffers_);
   }
 
  private:
@@ -808,7 +697,7 @@ class WaitReadableOp : public Op<NextLayer, WaitReadableOp<NextLayer>> {
   static auto Filter() { return asio::enable_total_cancellation(); }
   explicit WaitReadableOp(Core<NextLayer>* c) : Op<NextLayer, WaitReadableOp>(c) {}
   Action Step(const StepContext& ctx) {
-    return ReadStep(*this->core_, ctx, asio::mutable_buffer());
+    return ReadBuffersStep(*this->core_, ctx, asio::mutable_buffer());
   }
 };
 
@@ -820,8 +709,8 @@ class WriteOp : public Op<NextLayer, WriteOp<NextLayer, ConstBufferSequence>> {
   WriteOp(Core<NextLayer>* c, const ConstBufferSequence& buffers)
       : Op<NextLayer, WriteOp>(c), buffers_(buffers) {}
   Action Step(const StepContext& ctx) {
-    if (!accepted_ && asio::buffer_size(buffers_) == 0) return Action::Complete({}, 0);
-    return WriteStep(*this->core_, ctx, buffers_, accepted_);
+    if (!accepted_ && asio::buffer_size(buffers_) == 0) return Action::Complete(Outcome::kOk, 0);
+    return WriteBuffersStep(*this->core_, ctx, buffers_, accepted_);
   }
 
  private:
@@ -837,7 +726,8 @@ class ShutdownOp : public Op<NextLayer, ShutdownOp<NextLayer>> {
   ShutdownOp(Core<NextLayer>* c, bool send_only)
       : Op<NextLayer, ShutdownOp>(c), send_only_(send_only) {}
   Action Step(const StepContext& ctx) {
-    return ShutdownStep(*this->core_, ctx, send_only_, /*discard_unread=*/false, started_);
+    return transport::ShutdownStep(*this->core_, ctx, send_only_, /*discard_unread=*/false,
+                                   started_);
   }
 
  private:
