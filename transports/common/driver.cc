@@ -6,6 +6,8 @@
 #include <memory>
 #include <utility>
 
+#include "transports/common/steps.h"
+
 namespace sansio_tls::transport {
 
 namespace {
@@ -223,6 +225,32 @@ Error PauseUnansweredError() {
   return MakeError(kErrPauseUnanswered,
                    "the handshake waits for the application's answer to a pause "
                    "and nothing answers it");
+}
+
+}  // namespace sansio_tls::transport
+
+namespace sansio_tls::transport {
+
+Error OutcomeError(const Driver& d, Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kSessionError:
+      if (d.session().error()) return *d.session().error();
+      break;
+    case Outcome::kTransportError:
+      if (d.transport_error()) return *d.transport_error();
+      break;
+    case Outcome::kTruncated:
+      return d.TruncationError();
+    case Outcome::kWriteAfterEnd:
+      return MakeError(errc::kWriteAfterEnd, "write after end");
+    case Outcome::kHandshakeNotDone:
+      return MakeError(errc::kHandshakeNotDone, "the handshake has not completed");
+    case Outcome::kOk:
+    case Outcome::kPeerClosed:
+    case Outcome::kStalled:
+      break;
+  }
+  return MakeError(errc::kInternal, "the connection cannot go on: nothing to wait for");
 }
 
 }  // namespace sansio_tls::transport

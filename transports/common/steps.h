@@ -32,6 +32,11 @@ enum class Outcome : uint8_t {
   kStalled,           // nothing a read could fix (never expected): ERR_TLS_INTERNAL
 };
 
+// |outcome| (not kOk or kPeerClosed) as an Error: the session's error, the transport's, the
+// truncation's (Driver::TruncationError), ERR_STREAM_WRITE_AFTER_END,
+// ERR_TLS_HANDSHAKE_NOT_DONE, or ERR_TLS_INTERNAL.
+Error OutcomeError(const Driver& d, Outcome outcome);
+
 // What a step decided.
 struct Action {
   enum Kind : uint8_t {

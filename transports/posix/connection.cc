@@ -175,7 +175,7 @@ struct Connection::StepView {
 };
 
 template <typename Step>
-Result<transport::Action> Connection::Run(Step&& step, Deadline deadline, bool progress_renews) {
+Result<size_t> Connection::Run(Step&& step, Deadline deadline, bool progress_renews) {
   using transport::Action;
   StepView view{io_, *this};
   // A blocking call has the connection to itself. Plaintext there is goes to the caller
@@ -185,7 +185,11 @@ Result<transport::Action> Connection::Run(Step&& step, Deadline deadline, bool p
   uint64_t sent = io_.bytes_sent();
   for (;;) {
     Action a = step(view, roles);
-    if (a.kind == Action::kComplete) return a;
+    if (a.kind == Action::kComplete) {
+      if (a.outcome == transport::Outcome::kOk) return a.n;
+      if (a.outcome == transport::Outcome::kPeerClosed) return size_t{0};
+      return transport::OutcomeError(io_, a.outcome);
+    }
     if (a.kind == Action::kWaitApp) return transport::PauseUnansweredError();
     // The step needs the socket (to send, shut the sending side, or read): Advance moves it
     // as far as it goes without waiting; when the step still needs it after that, wait. An
@@ -204,73 +208,48 @@ Result<transport::Action> Connection::Run(Step&& step, Deadline deadline, bool p
   }
 }
 
-Error Connection::OutcomeError(transport::Outcome outcome) const {
-  using transport::Outcome;
-  switch (outcome) {
-    case Outcome::kSessionError:
-      return *io_.session().error();
-    case Outcome::kTransportError:
-      return *io_.transport_error();
-    case Outcome::kTruncated:
-      return io_.TruncationError();
-    case Outcome::kWriteAfterEnd:
-      return MakeError(errc::kWriteAfterEnd, "write after end");
-    case Outcome::kHandshakeNotDone:
-      return MakeError(errc::kHandshakeNotDone, "the handshake has not completed");
-    case Outcome::kOk:
-    case Outcome::kPeerClosed:
-    case Outcome::kStalled:
-      break;
-  }
-  return MakeError(errc::kInternal, "connection stalled: nothing to wait for");
+namespace {
+
+auto Handshaking() {
+  return [](auto& c, const transport::Roles& r) { return transport::HandshakeStep(c, r); };
 }
+
+}  // namespace
 
 Result<HandshakeInfo> Connection::Handshake() {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
-  auto done = Run([](auto& c, const auto& r) { return transport::HandshakeStep(c, r); },
-                  Deadline::After(timeout_));
-  if (!done.ok()) return done.error();
-  if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
+  if (auto done = Run(Handshaking(), Deadline::After(timeout_)); !done.ok()) return done.error();
   return io_.session().handshake_info();
 }
 
 Result<size_t> Connection::Read(std::span<uint8_t> out) {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   if (out.empty()) return size_t{0};
-  auto done = Run(
-      [&](auto& c, const auto& r) {
-        return transport::ReadStep(c, r, [&] {
-          size_t n = io_.session().Read(out);
-          Advance();  // room was made
-          return n;
-        });
-      },
-      Deadline::After(timeout_));
-  if (!done.ok()) return done.error();
-  if (done->outcome == transport::Outcome::kOk) return done->n;
-  if (done->outcome == transport::Outcome::kPeerClosed) return size_t{0};
-  return OutcomeError(done->outcome);
+  auto read_plaintext = [&] {
+    size_t n = io_.session().Read(out);
+    Advance();  // room was made
+    return n;
+  };
+  return Run([&](auto& c, const auto& r) { return transport::ReadStep(c, r, read_plaintext); },
+             Deadline::After(timeout_));
 }
 
 Result<size_t> Connection::Write(std::span<const uint8_t> data) {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   if (data.empty()) {  // nothing to send, but the handshake (and its failure) as for a write
-    auto info = Handshake();
-    if (!info.ok()) return info.error();
+    if (auto info = Handshake(); !info.ok()) return info.error();
     return size_t{0};
   }
   // The timeout bounds a wait without progress, not the whole transfer.
   for (size_t written = 0; written < data.size();) {
     std::optional<size_t> accepted;
-    auto done = Run(
-        [&](auto& c, const auto& r) {
-          return transport::WriteStep(
-              c, r, [&] { return io_.session().Write(data.subspan(written)); }, accepted);
-        },
-        Deadline::After(timeout_), /*progress_renews=*/true);
+    auto write_plaintext = [&] { return io_.session().Write(data.subspan(written)); };
+    auto done =
+        Run([&](auto& c,
+                const auto& r) { return transport::WriteStep(c, r, write_plaintext, accepted); },
+            Deadline::After(timeout_), /*progress_renews=*/true);
     if (!done.ok()) return done.error();
-    if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
-    written += done->n;
+    written += *done;
   }
   return data.size();
 }
@@ -279,10 +258,7 @@ std::optional<Error> Connection::End() {
   if (!fd_.valid()) return MakeError("EBADF", "the connection is closed");
   Deadline deadline = Deadline::After(timeout_);
   if (!io_.session().handshake_done() && !io_.session().failed()) {  // close_notify follows it
-    auto done =
-        Run([](auto& c, const auto& r) { return transport::HandshakeStep(c, r); }, deadline);
-    if (!done.ok()) return done.error();
-    if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
+    if (auto done = Run(Handshaking(), deadline); !done.ok()) return done.error();
   }
   bool started = false;
   auto done = Run(
@@ -291,7 +267,6 @@ std::optional<Error> Connection::End() {
       },
       deadline);
   if (!done.ok()) return done.error();
-  if (done->outcome != transport::Outcome::kOk) return OutcomeError(done->outcome);
   return std::nullopt;
 }
 

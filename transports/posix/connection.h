@@ -186,12 +186,10 @@ class Connection {
   // The blocking calls: |step| (one of transports/common/steps.h) run to completion, the
   // socket advanced whenever it asks for input or output and waited on when that moved
   // nothing, until |deadline| (renewed whenever bytes were sent, with |progress_renews|).
-  // Returns the completing action, or the error that ended the wait (a timeout, a pause
-  // nothing answers, a failed poll).
+  // Returns the step's count (0 for the peer's close_notify), or its outcome as an error
+  // (transport::OutcomeError), or what ended the wait (a timeout, a pause nothing answers).
   template <typename Step>
-  Result<transport::Action> Run(Step&& step, Deadline deadline, bool progress_renews = false);
-  // How a completed step's outcome reads as an Error.
-  Error OutcomeError(transport::Outcome outcome) const;
+  Result<size_t> Run(Step&& step, Deadline deadline, bool progress_renews = false);
 
   UniqueFd fd_;
   transport::Driver io_;  // the session and the state of the socket under it
