@@ -101,7 +101,7 @@ class ClientConnection {
     tls_.async_shutdown(end_timeout_, [this](std::error_code ec) {
       sending_ = false;
       if (ec == asio_tls::errc::shutdown_timeout) {
-        Fail(MakeError(errc::kTimedOut, "the server did not close within the end timeout"));
+        Fail(MakeError(errc::kShutdownTimeout, "the server did not close within the end timeout"));
       } else if (ec) {
         Fail(ErrorOf(&tls_, ec));
       }

@@ -115,7 +115,7 @@ int RunPosix(const EchoClientConfig& config) {
 
   std::optional<Error> failure = conn.error();
   if (!failure && timed_out) {
-    failure = MakeError(errc::kTimedOut, "the server did not close within the end timeout");
+    failure = MakeError(errc::kShutdownTimeout, "the server did not close within the end timeout");
   }
   int status =
       EndOfConnection(config, conn.session(), failure, conn.peer_end() == posix::PeerEnd::kClean,

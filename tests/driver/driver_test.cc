@@ -187,7 +187,7 @@ TEST(Driver, ACloseGraceThatRunsOutEndsWithEtimedout) {
   p.server.OnTimer(kT0 + milliseconds(600));
   EXPECT_TRUE(p.server.end_timed_out());
   EXPECT_TRUE(p.server.done());
-  EXPECT_EQ(p.server.CloseError()->code, "ETIMEDOUT");
+  EXPECT_EQ(p.server.CloseError()->code, "ERR_TLS_SHUTDOWN_TIMEOUT");
 }
 
 TEST(Driver, ThePeersEndWithinTheGraceIsAClean) {

@@ -1,7 +1,8 @@
 // The same fault gives the same event and error code on the POSIX, libuv and Asio servers
 // (transports/common/driver.h): a handshake that never starts (handshake timeout), a pause
-// nobody answers (pause timeout), a client that ends without close_notify (truncation), and
-// a client that resets while the server closes. Loopback only; each case is bounded.
+// nobody answers (pause timeout), a client that ends without close_notify (truncation), a
+// client that resets while the server closes, and a client that never answers the server's
+// close_notify (close grace). Loopback only; each case is bounded.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -37,7 +38,8 @@ enum class Fault {
   kPauseUnanswered,
   kAlpnPauseUnanswered,
   kTruncation,
-  kResetDuringClose
+  kResetDuringClose,
+  kCloseGraceRunsOut
 };
 const char* FaultName(Fault f) {
   switch (f) {
@@ -51,6 +53,8 @@ const char* FaultName(Fault f) {
       return "Truncation";
     case Fault::kResetDuringClose:
       return "ResetDuringClose";
+    case Fault::kCloseGraceRunsOut:
+      return "CloseGraceRunsOut";
   }
   return "?";
 }
@@ -67,15 +71,21 @@ std::string Expected(Fault f) {
       return "close:ERR_TLS_TRUNCATED";
     case Fault::kResetDuringClose:
       return "close:ECONNRESET";
+    case Fault::kCloseGraceRunsOut:
+      return "close:ERR_TLS_SHUTDOWN_TIMEOUT";
   }
   return "?";
 }
 
 constexpr milliseconds kHandshakeTimeout{300};
+// The close grace in the case that tests it (the others keep the default, 30 s, so that a
+// loaded machine cannot make it fire first).
+constexpr milliseconds kEndTimeout{300};
 
-transport::ServerOptions Options() {
+transport::ServerOptions Options(Fault fault = Fault::kHandshakeTimeout) {
   transport::ServerOptions o;
   o.handshake_timeout = kHandshakeTimeout;
+  if (fault == Fault::kCloseGraceRunsOut) o.end_timeout = kEndTimeout;
   return o;
 }
 
@@ -131,16 +141,26 @@ void RunClient(Fault fault, uint16_t port, std::shared_ptr<const Context> client
     return;
   }
   // kResetDuringClose: wait for the server's close_notify, then reset instead of answering.
+  // kCloseGraceRunsOut: wait for it, then neither answer nor end until the server closes.
   c.set_timeout(std::chrono::seconds(10));
   uint8_t buf[256];
   auto r = c.Read(buf);
   EXPECT_TRUE(r.ok() && r.value() == 0) << (r.ok() ? "data" : r.error().code);
+  if (fault == Fault::kCloseGraceRunsOut) {  // the server's FIN came too: just stay silent
+    std::this_thread::sleep_for(kEndTimeout + std::chrono::seconds(1));
+    return;
+  }
   linger l{1, 0};
   ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
   conn.value().reset();  // close() with SO_LINGER {1, 0}: a reset
 }
 
 using parity::Outcome;
+
+// The cases where the server ends its side right after the handshake.
+bool ServerEnds(Fault fault) {
+  return fault == Fault::kResetDuringClose || fault == Fault::kCloseGraceRunsOut;
+}
 
 // What a transport reported, and how long after its server started listening.
 struct Ran {
@@ -173,14 +193,14 @@ Ran RunPosix(Fault fault) {
   Outcome out;
   posix::ServerCallbacks cb;
   cb.secure_connection = [&](posix::Connection& conn) {
-    if (fault == Fault::kResetDuringClose) conn.TryEnd();
+    if (ServerEnds(fault)) conn.TryEnd();
     return std::make_unique<PosixHandler>(&out);
   };
   cb.client_error = [&](const transport::ClientErrorInfo& i) {
     out.Set("clientError:" + i.error.code);
   };
   cb.session_event = [](posix::Connection&, const Event&) {};  // never answers
-  auto server = posix::Server::Listen(ctx.server, Options(), std::move(cb));
+  auto server = posix::Server::Listen(ctx.server, Options(fault), std::move(cb));
   EXPECT_TRUE(server.ok());
   if (!server.ok()) return {"listen failed"};
   auto start = std::chrono::steady_clock::now();
@@ -208,7 +228,7 @@ Ran RunUv(Fault fault) {
     uv_tls::StreamCallbacks scb;
     scb.close = [&](uv_tls::Stream&, const std::optional<Error>& e) { out.Set(CloseText(e)); };
     s->set_callbacks(std::move(scb));
-    if (fault == Fault::kResetDuringClose) s->End();
+    if (ServerEnds(fault)) s->End();
     streams.push_back(std::move(s));
   };
   cb.client_error = [&](const transport::ClientErrorInfo& i) {
@@ -217,7 +237,7 @@ Ran RunUv(Fault fault) {
   cb.session_event = [](uv_tls::Stream&, const Event&) {};  // never answers
   Ran result;
   {
-    auto server = uv_tls::Server::Listen(&loop, ctx.server, Options(), std::move(cb));
+    auto server = uv_tls::Server::Listen(&loop, ctx.server, Options(fault), std::move(cb));
     EXPECT_TRUE(server.ok());
     if (!server.ok()) return {"listen failed"};
     auto start = std::chrono::steady_clock::now();
@@ -250,13 +270,14 @@ Ran RunAsio(Fault fault) {
   asio::io_context ioc;
   asio_tls::ServerOptions o;
   o.handshake_timeout = kHandshakeTimeout;
+  o.end_timeout = Options(fault).end_timeout;
   asio_tls::ServerCallbacks cb;
   auto code = [](std::error_code ec) {
     return ec == asio::error::eof ? std::string("ok") : asio_tls::ErrorFromCode(ec).code;
   };
   cb.secure_connection = [&](asio_tls::TlsStream stream) {
     auto s = std::make_shared<asio_tls::TlsStream>(std::move(stream));
-    if (fault == Fault::kResetDuringClose) {
+    if (ServerEnds(fault)) {  // waits for the peer's end as long as the close grace
       s->async_shutdown([&, s](std::error_code ec) { out.Set("close:" + code(ec)); });
       return;
     }
@@ -424,6 +445,10 @@ void Check(Fault fault, const Ran& ran) {
     EXPECT_LT(ran.after, kHandshakeTimeout + std::chrono::seconds(5))
         << "the handshake bound did not fire";
   }
+  if (fault == Fault::kCloseGraceRunsOut) {  // counted from the server's close_notify
+    EXPECT_GE(ran.after, kEndTimeout - milliseconds(1)) << "the close grace ended early";
+    EXPECT_LT(ran.after, kEndTimeout + std::chrono::seconds(5)) << "the close grace did not end";
+  }
 }
 
 class FaultParity : public ::testing::TestWithParam<Fault> {};
@@ -435,7 +460,7 @@ TEST_P(FaultParity, AsioReportsTheCommonEventAndCode) { Check(GetParam(), RunAsi
 INSTANTIATE_TEST_SUITE_P(Faults, FaultParity,
                          ::testing::Values(Fault::kHandshakeTimeout, Fault::kPauseUnanswered,
                                            Fault::kAlpnPauseUnanswered, Fault::kTruncation,
-                                           Fault::kResetDuringClose),
+                                           Fault::kResetDuringClose, Fault::kCloseGraceRunsOut),
                          [](const ::testing::TestParamInfo<Fault>& i) {
                            return std::string(FaultName(i.param));
                          });

@@ -362,7 +362,7 @@ TEST(NonBlocking, ACloseGraceThatRunsOutClosesWithEtimedout) {
   pair.server->OnTimer(*grace);
   EXPECT_TRUE(pair.server->done());
   ASSERT_TRUE(pair.server->close_error());
-  EXPECT_EQ(pair.server->close_error()->code, "ETIMEDOUT");
+  EXPECT_EQ(pair.server->close_error()->code, "ERR_TLS_SHUTDOWN_TIMEOUT");
 }
 
 TEST(NonBlocking, AnApplicationLoopSeesEventsInOrder) {

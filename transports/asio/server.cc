@@ -163,10 +163,11 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   }
   socket.set_option(tcp::no_delay(true), ec);
 
-  // The handshake bound is the session's deadline (async_handshake keeps it).
+  // The handshake bound and close grace are the session's deadlines (async_handshake and
+  // async_shutdown keep them).
   auto session = Session::Create(
       context(), transport::WithNow(transport::WithTimeouts(
-                     options_.session, options_.handshake_timeout, std::chrono::milliseconds(0))));
+                     options_.session, options_.handshake_timeout, options_.end_timeout)));
   if (!session.ok()) {
     GracefulClose(socket);
     token.reset();

@@ -65,6 +65,12 @@ struct ServerOptions {
   // waits for an answer). <= 0: no limit. Node's default, 120 s. It becomes the session's
   // deadline (SessionOptions::handshake_timeout, where |session| leaves it unset).
   std::chrono::milliseconds handshake_timeout{120'000};
+  // The close grace: after this side's close_notify, how long the peer has to end its side;
+  // a stream's shutdown() and async_shutdown() without a timeout of their own wait this long,
+  // then fail with errc::shutdown_timeout (ERR_TLS_SHUTDOWN_TIMEOUT, the code the POSIX and
+  // libuv servers close with for the same). <= 0: kDefaultShutdownTimeout. It becomes the
+  // session's SessionOptions::close_timeout, where |session| leaves it unset.
+  std::chrono::milliseconds end_timeout{30'000};
   // SO_REUSEPORT on the listening socket, so that other processes listening on the same
   // port with it share the connections (the kernel spreads them). Listen() with several
   // io_contexts sets it anyway.

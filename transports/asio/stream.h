@@ -63,8 +63,9 @@
 
 namespace sansio_tls::asio_tls {
 
-// How long async_shutdown(token) and shutdown() wait for the peer's close_notify.
-inline constexpr std::chrono::seconds kDefaultShutdownTimeout{30};
+// How long async_shutdown(token) and shutdown() wait for the peer's close_notify when the
+// session has no close grace of its own (SessionOptions::close_timeout).
+inline constexpr std::chrono::milliseconds kDefaultShutdownTimeout{30'000};
 
 namespace detail {
 template <typename T>
@@ -295,7 +296,11 @@ class Stream {
     std::error_code ec;
     Throw(shutdown(ec), "shutdown");
   }
-  std::error_code shutdown(std::error_code& ec) { return shutdown(kDefaultShutdownTimeout, ec); }
+  // Without a timeout: the session's close grace (SessionOptions::close_timeout; a server's
+  // ServerOptions::end_timeout), else kDefaultShutdownTimeout.
+  std::error_code shutdown(std::error_code& ec) {
+    return shutdown(core_->CloseGrace(kDefaultShutdownTimeout), ec);
+  }
   std::error_code shutdown(std::chrono::steady_clock::duration timeout, std::error_code& ec) {
     bool send_only = timeout <= timeout.zero();
     bool started = false;
@@ -310,10 +315,12 @@ class Stream {
              .first;
     return ec;
   }
-  // Signature void(std::error_code). Waits kDefaultShutdownTimeout for the peer.
+  // Signature void(std::error_code). Waits for the peer as long as the session's close grace
+  // (SessionOptions::close_timeout; a server's ServerOptions::end_timeout), else
+  // kDefaultShutdownTimeout.
   template <detail::NotDuration Token = default_token>
   auto async_shutdown(Token&& token = default_token()) {
-    return async_shutdown(kDefaultShutdownTimeout, std::forward<Token>(token));
+    return async_shutdown(core_->CloseGrace(kDefaultShutdownTimeout), std::forward<Token>(token));
   }
   template <typename Token = default_token>
   auto async_shutdown(std::chrono::steady_clock::duration timeout,

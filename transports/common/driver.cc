@@ -18,9 +18,10 @@ Error TruncatedError() {
                    "truncated");
 }
 
-// The close grace ran out: the peer did not end its side after our close_notify.
+// The close grace ran out: the peer did not end its side after our close_notify. The code
+// Asio's shutdown reports for the same (errc::shutdown_timeout).
 Error EndTimeoutError() {
-  return MakeError("ETIMEDOUT",
+  return MakeError(errc::kShutdownTimeout,
                    "the peer did not end its side within the close grace (end_timeout) after "
                    "our close_notify");
 }

@@ -13,8 +13,9 @@
 //    waiting until its deadline, then ERR_TLS_PAUSE_UNANSWERED (core/session.h); a blocking
 //    call that meets a pause with no handler fails at once with the same code (POSIX said
 //    ERR_TLS_PAUSED);
-//  - the handshake bound ends with ERR_TLS_HANDSHAKE_TIMEOUT; the end grace (the peer did not
-//    end its side after our close_notify) with ETIMEDOUT; an EOF without close_notify after
+//  - the handshake bound ends with ERR_TLS_HANDSHAKE_TIMEOUT; the close grace (the peer did
+//    not end its side after our close_notify) with ERR_TLS_SHUTDOWN_TIMEOUT, as an Asio
+//    shutdown that times out; an EOF without close_notify after
 //    the handshake with ERR_TLS_TRUNCATED; a reset with the socket's errno name (ECONNRESET).
 #ifndef SANSIO_TLS_TRANSPORTS_COMMON_DRIVER_H_
 #define SANSIO_TLS_TRANSPORTS_COMMON_DRIVER_H_
@@ -150,7 +151,8 @@ class Driver {
   std::optional<Timestamp> next_deadline() const { return session_.next_deadline(); }
   // Gives the session |now| (Session::OnTimer). A handshake past its bound fails the
   // session (ERR_TLS_HANDSHAKE_TIMEOUT, ERR_TLS_PAUSE_UNANSWERED); a close grace that ran
-  // out ends the connection: end_timed_out() becomes true and CloseError() is ETIMEDOUT.
+  // out ends the connection: end_timed_out() becomes true and CloseError() is
+  // ERR_TLS_SHUTDOWN_TIMEOUT.
   void OnTimer(Timestamp now);
 
   // ---- State -----------------------------------------------------------------------------
@@ -174,9 +176,9 @@ class Driver {
   // held unread by a full session (waiting for the application to read would wait for an
   // answer that cannot be delivered); or the close grace ran out.
   bool done() const;
-  // The error a connection closes with: the session's error, else ETIMEDOUT when the close
-  // grace ran out, else the transport's (a reset), else ERR_TLS_TRUNCATED when the peer
-  // ended without close_notify, else none (a clean close).
+  // The error a connection closes with: the session's error, else ERR_TLS_SHUTDOWN_TIMEOUT
+  // when the close grace ran out, else the transport's (a reset), else ERR_TLS_TRUNCATED when the
+  // peer ended without close_notify, else none (a clean close).
   std::optional<Error> CloseError() const;
   // Ciphertext bytes sent to / received from the socket so far.
   uint64_t bytes_sent() const { return bytes_sent_; }

@@ -65,7 +65,7 @@ struct ServerOptions {
   // clientError ERR_TLS_HANDSHAKE_TIMEOUT. <= 0: no limit. Node's default, 120 s.
   std::chrono::milliseconds handshake_timeout{120'000};
   // After this side sent close_notify, how long the peer has to end its side before the
-  // socket is closed anyway (the close reports ETIMEDOUT). <= 0: no limit.
+  // socket is closed anyway (the close reports ERR_TLS_SHUTDOWN_TIMEOUT). <= 0: no limit.
   // Both bounds become each session's deadlines (SessionOptions::handshake_timeout and
   // close_timeout, where |session| leaves them unset; transport::AcceptedOptions).
   std::chrono::milliseconds end_timeout{30'000};

@@ -82,7 +82,8 @@ class Connection {
   // ECONNRESET, ...). Timeouts of blocking calls are not recorded here.
   std::optional<Error> error() const { return io_.error(); }
   // The error this connection closes with (transport::Driver::CloseError): the session's,
-  // ETIMEDOUT when the close grace ran out, a transport error, ERR_TLS_TRUNCATED, or none.
+  // ERR_TLS_SHUTDOWN_TIMEOUT when the close grace ran out, a transport error,
+  // ERR_TLS_TRUNCATED, or none.
   std::optional<Error> close_error() const { return io_.CloseError(); }
   // Ciphertext bytes written to / read from the socket so far.
   uint64_t bytes_sent() const { return io_.bytes_sent(); }
@@ -146,7 +147,7 @@ class Connection {
   std::optional<Timestamp> next_deadline() const { return io_.next_deadline(); }
   // Gives the session the time |now| (the wall clock, transport::WallNow()), then advances.
   // A handshake past its bound fails (ERR_TLS_HANDSHAKE_TIMEOUT, ERR_TLS_PAUSE_UNANSWERED);
-  // a close grace that ran out makes done() true, closing with ETIMEDOUT.
+  // a close grace that ran out makes done() true, closing with ERR_TLS_SHUTDOWN_TIMEOUT.
   void OnTimer(Timestamp now);
   // True from a TryWrite that accepted less than offered until TakeWritable() returns true.
   bool write_blocked() const { return write_blocked_; }

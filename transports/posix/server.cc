@@ -230,7 +230,7 @@ void Server::ExpireTimers() {
     e.armed.reset();
     e.conn->OnTimer(now);
     // A handshake past its bound is a clientError; a close grace that ran out closes the
-    // connection (ETIMEDOUT) without reporting the end it did not see.
+    // connection (ERR_TLS_SHUTDOWN_TIMEOUT) without reporting the end it did not see.
     if (e.state == Entry::State::kHandshaking && e.conn->session().failed()) {
       ClientError(e, *e.conn->session().error());
       Destroy(id, std::nullopt);

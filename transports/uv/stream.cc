@@ -224,7 +224,8 @@ void StreamImpl::OnTimer(uv_timer_t* timer) {
     case TimerKind::kDeadline:
       self->armed_.reset();
       self->io_.OnTimer(transport::WallNow());
-      // A close grace that ran out closes at once (ETIMEDOUT), without reporting the end it
+      // A close grace that ran out closes at once (ERR_TLS_SHUTDOWN_TIMEOUT), without
+      // reporting the end it
       // did not see; a handshake past its bound fails the session, which the pump closes.
       if (self->io_.end_timed_out()) {
         self->CloseNow(self->io_.CloseError());

@@ -104,7 +104,8 @@ struct StreamCallbacks {
   // The socket closed; the last callback. |error| is nullopt after a clean end both ways or
   // a Destroy() without error; otherwise why: the session's error, a transport error
   // (ECONNRESET, EPIPE, ...), ERR_TLS_TRUNCATED (the peer ended without close_notify; `end`
-  // reported it first), ETIMEDOUT (connect or end timeout), ERR_TLS_HANDSHAKE_TIMEOUT,
+  // reported it first), ETIMEDOUT (connect timeout), ERR_TLS_SHUTDOWN_TIMEOUT (end timeout),
+  // ERR_TLS_HANDSHAKE_TIMEOUT,
   // Connect's errors (ERR_DNS_LOOKUP, ECONNREFUSED, ...), or what Destroy() was given.
   std::function<void(Stream& stream, const std::optional<Error>& error)> close;
 };
@@ -118,7 +119,7 @@ struct StreamOptions {
   // default, 120 s.
   std::chrono::milliseconds handshake_timeout{120'000};
   // After our close_notify (End()), how long the peer has to end its side before the socket
-  // is closed anyway (close with ETIMEDOUT). <= 0: no limit.
+  // is closed anyway (close with ERR_TLS_SHUTDOWN_TIMEOUT). <= 0: no limit.
   std::chrono::milliseconds end_timeout{30'000};
   // Node's allowHalfOpen: false (the default) ends our side as soon as the peer ended its
   // own (after `end`), so the stream closes.

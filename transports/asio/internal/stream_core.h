@@ -244,6 +244,18 @@ class Core {
 
   // The session's sticky error as an error_code.
   std::error_code SessionError() const { return ToErrorCode(*s().error()); }
+  // How long a shutdown without a timeout of its own waits for the peer's end: the session's
+  // close grace (SessionOptions::close_timeout), counted from our close_notify, which is
+  // queued now when the handshake completed; else |fallback|.
+  std::chrono::milliseconds CloseGrace(std::chrono::milliseconds fallback) {
+    if (!s().handshake_done() || s().failed()) return fallback;
+    transport::Tick(s());
+    s().Close();  // the shutdown's first step finds it queued
+    std::optional<Timestamp> deadline = io.next_deadline();
+    if (!deadline) return fallback;
+    return std::max(*deadline - transport::WallNow(), std::chrono::milliseconds(1));
+  }
+
   // How a step's outcome reads in Asio's codes.
   std::error_code OutcomeCode(Outcome outcome) const {
     switch (outcome) {
