@@ -28,38 +28,6 @@ using asio_tls::TlsStream;
 // How long our close_notify waits for the peer's (the POSIX server's end_timeout).
 constexpr auto kEndTimeout = 30s;
 
-namespace {
-
-// What asio_tls::Server answers when no session_event handler is set (the stream's own
-// defaults need the answers to go through it).
-void AnswerByDefault(TlsStream& tls, const Event& e) {
-  switch (e.kind()) {
-    case EventKind::kSniRequest:
-      tls.answer_sni(SniAnswer::UseDefault());
-      break;
-    case EventKind::kSessionLookup:
-      tls.answer_session_lookup(std::nullopt);
-      break;
-    case EventKind::kVerifyRequested:
-      tls.complete_verification(false);
-      break;
-    case EventKind::kAlpnRequest:
-      tls.answer_alpn(std::nullopt);
-      break;
-    case EventKind::kSignRequest:
-    case EventKind::kDecryptRequest:
-      tls.fail_key_operation("nothing handles private-key operations (external_key)");
-      break;
-    case EventKind::kEarlyDataCheck:
-      tls.answer_early_data(false);
-      break;
-    default:
-      break;
-  }
-}
-
-}  // namespace
-
 int RunAsio(const EchoServerConfig& config) {
   const int threads = std::max(1, config.threads);
   std::vector<std::unique_ptr<asio::io_context>> iocs;
@@ -121,7 +89,7 @@ int RunAsio(const EchoServerConfig& config) {
       } else if (next) {
         next(tls, e);
       } else {
-        AnswerByDefault(tls, e);
+        tls.answer_by_default(e);  // what the server answers when no handler is set
       }
     };
   }

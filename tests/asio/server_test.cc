@@ -159,6 +159,75 @@ TEST(AsioServer, MaxConnectionsDropsTheNextSocketBeforeAnyTlsByte) {
   EXPECT_EQ(server->connections(), 0u);
 }
 
+// Node's allowHalfOpen on a server's streams. The client ends its side (close_notify and
+// FIN) and reads until the end; the server reads until the end, then writes "late".
+struct HalfOpenRun {
+  std::error_code server_read, server_write, client_end;
+  std::string client_got;
+};
+
+HalfOpenRun RunHalfOpen(bool allow_half_open) {
+  asio::io_context ioc;
+  Contexts ctx = MakeContexts();
+  HalfOpenRun run;
+  std::shared_ptr<Server> server;
+  auto serve = [&run](TlsStream tls) -> asio::awaitable<void> {
+    auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+    char buf[256];
+    for (;;) {
+      auto [ec, n] = co_await tls.async_read_some(asio::buffer(buf), tuple);
+      if (ec) {
+        run.server_read = ec;
+        break;
+      }
+    }
+    auto [wec, n] = co_await tls.async_write_some(asio::buffer("late", 4), tuple);
+    run.server_write = wec;
+    co_await tls.async_shutdown(2s, tuple);
+  };
+  server = MustListen(ioc, ctx, {.allow_half_open = allow_half_open},
+                      {.secure_connection = [&](TlsStream tls) {
+                        auto ex = tls.get_executor();
+                        asio::co_spawn(ex, serve(std::move(tls)), asio::detached);
+                      }});
+  if (!server) return run;
+  auto client = [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    ConnectOptions options;
+    TlsStream tls = co_await AsyncConnect(ex, "localhost", server->port(), ctx.client, options,
+                                          asio::use_awaitable);
+    co_await tls.async_shutdown(0s, asio::use_awaitable);  // ends our side only
+    char buf[256];
+    for (;;) {
+      auto [ec, n] = co_await tls.async_read_some(
+          asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+      if (ec) {
+        run.client_end = ec;
+        break;
+      }
+      run.client_got.append(buf, n);
+    }
+    server->Close();
+  };
+  asio::co_spawn(ioc, client(), [](std::exception_ptr e) { EXPECT_FALSE(e); });
+  RunFor(ioc);
+  return run;
+}
+
+TEST(AsioServer, ThePeersEndEndsThisSideUnlessAllowHalfOpen) {
+  HalfOpenRun closed = RunHalfOpen(false);  // the default, as Node's and the other servers'
+  EXPECT_EQ(closed.server_read, asio::error::eof);
+  EXPECT_EQ(closed.server_write, make_error_code(errc::write_after_end));
+  EXPECT_EQ(closed.client_end, asio::error::eof);  // our close_notify answered the client's
+  EXPECT_EQ(closed.client_got, "");
+
+  HalfOpenRun open = RunHalfOpen(true);
+  EXPECT_EQ(open.server_read, asio::error::eof);
+  EXPECT_FALSE(open.server_write) << open.server_write.message();
+  EXPECT_EQ(open.client_end, asio::error::eof);
+  EXPECT_EQ(open.client_got, "late");
+}
+
 TEST(AsioServer, HandshakeTimeoutIsOneClientError) {
   asio::io_context ioc;
   Contexts ctx = MakeContexts();

@@ -176,6 +176,7 @@ void Server::OnAccepted(Listener& l, tcp::socket socket) {
   }
   auto tls = std::make_unique<TlsStream>(std::move(socket), std::move(session).value());
   tls->set_owner_token(std::move(token));
+  tls->set_allow_half_open(options_.allow_half_open);
   if (callbacks_->session_event || callbacks_->key_log) {
     tls->set_event_handler([cb = callbacks_](TlsStream& stream, const Event& e) {
       if (e.kind() == EventKind::kKeyLog) {

@@ -52,32 +52,12 @@ namespace sansio_tls::asio_tls {
 // The stream type the server and AsyncConnect hand out.
 using TlsStream = Stream<asio::ip::tcp::socket>;
 
-struct ServerOptions {
-  // Address to listen on: a literal or a name; empty = every address (IPv6 and IPv4).
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;  // 0: any free port (see Server::port())
-  int backlog = 511;
-  // Most sockets open at once, handshaking ones included; 0 = no limit. Connection N+1 is
-  // closed at the TCP level before any TLS byte, with a `drop` event.
-  size_t max_connections = 0;
-  // A connection that has not completed its handshake this long after accept() is closed
-  // with clientError ERR_TLS_HANDSHAKE_TIMEOUT (ERR_TLS_PAUSE_UNANSWERED while a pause
-  // waits for an answer). <= 0: no limit. Node's default, 120 s. It becomes the session's
-  // deadline (SessionOptions::handshake_timeout, where |session| leaves it unset).
-  std::chrono::milliseconds handshake_timeout{120'000};
-  // The close grace: after this side's close_notify, how long the peer has to end its side;
-  // a stream's shutdown() and async_shutdown() without a timeout of their own wait this long,
-  // then fail with errc::shutdown_timeout (ERR_TLS_SHUTDOWN_TIMEOUT, the code the POSIX and
-  // libuv servers close with for the same). <= 0: kDefaultShutdownTimeout. It becomes the
-  // session's SessionOptions::close_timeout, where |session| leaves it unset.
-  std::chrono::milliseconds end_timeout{30'000};
-  // SO_REUSEPORT on the listening socket, so that other processes listening on the same
-  // port with it share the connections (the kernel spreads them). Listen() with several
-  // io_contexts sets it anyway.
-  bool reuse_port = false;
-  // Per-connection session options (buffer bounds, verification time).
-  SessionOptions session;
-};
+// A server's options: the shared ones (transports/common/transport_types.h). On Asio the
+// close grace (end_timeout) is how long a stream's shutdown() without a timeout of its own
+// waits for the peer, allow_half_open = false makes a read that meets the peer's
+// close_notify end this side too (Stream::set_allow_half_open), and Listen() with several
+// io_contexts sets reuse_port anyway.
+using ServerOptions = transport::ServerOptions;
 
 // A connection refused because of max_connections (Node's `drop` event data).
 struct DropInfo {

@@ -453,6 +453,14 @@ class Stream {
 
   // Internal: an object released with the stream (used by Server for its connection count).
   void set_owner_token(std::shared_ptr<void> token) { core_->owner_token = std::move(token); }
+
+  // Node's allowHalfOpen. True (the default for a stream made directly, as Asio's own
+  // streams): the peer's close_notify ends only its side; this side writes on until
+  // shutdown(). False (a server's stream unless ServerOptions::allow_half_open): the
+  // operation that meets the peer's close_notify queues ours after everything written,
+  // sends it and shuts the socket's sending side; later writes fail with
+  // errc::write_after_end and a shutdown() completes at once.
+  void set_allow_half_open(bool allow) { core_->allow_half_open = allow; }
   // lifetime: expires when this stream's state is destroyed (the stream, or the one it was
   // moved into, is gone). For code answering a pause later, asynchronously: while the token
   // lives the stream does too, and no move happens while its handshake waits for an answer.

@@ -117,7 +117,10 @@ Action ReadStep(C& c, const Roles& r, ReadPlaintext&& read_plaintext) {
   const Driver& d = c.io;
   const Session& s = d.session();
   if (!r.holds_input) return Action::Read();
-  if (OutputPending(d) && r.can_write) return Action::Write();
+  if (r.can_write) {  // e.g. our close_notify answering the peer's (Node's allowHalfOpen)
+    if (OutputPending(d)) return Action::Write();
+    if (d.ShouldShutdownSend()) return Action::ShutdownSend();
+  }
   if (s.readable_bytes() > 0) {
     size_t n = read_plaintext();
     c.DrainEvents();  // reading made room: held input may have been processed

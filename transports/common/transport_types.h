@@ -62,7 +62,8 @@ struct ServerOptions {
   // closed at the TCP level before any TLS byte, with a `drop` event.
   size_t max_connections = 0;
   // A connection that has not completed its handshake this long after accept is closed with
-  // clientError ERR_TLS_HANDSHAKE_TIMEOUT. <= 0: no limit. Node's default, 120 s.
+  // clientError ERR_TLS_HANDSHAKE_TIMEOUT (ERR_TLS_PAUSE_UNANSWERED while a pause waits for
+  // an answer). <= 0: no limit. Node's default, 120 s.
   std::chrono::milliseconds handshake_timeout{120'000};
   // After this side sent close_notify, how long the peer has to end its side before the
   // socket is closed anyway (the close reports ERR_TLS_SHUTDOWN_TIMEOUT). <= 0: no limit.

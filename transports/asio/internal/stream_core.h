@@ -228,6 +228,8 @@ class Core {
   uint64_t next_waiter_id = 1;
   std::error_code read_error;   // the next layer's read failure (other than EOF)
   std::error_code write_error;  // the next layer's write failure: output is undeliverable
+  // Stream::set_allow_half_open.
+  bool allow_half_open = true;
   // Released with the stream (a server's connection count).
   std::shared_ptr<void> owner_token;
   // Stream::lifetime(): allocated on first use, destroyed with the stream's state.
@@ -286,6 +288,8 @@ class Core {
     while (std::optional<Event> e = s().NextEvent()) {
       switch (e->kind()) {
         case EventKind::kPeerClosed:
+          if (!allow_half_open) s().Close();  // our close_notify follows (Node's end())
+          break;
         case EventKind::kPeerTruncated:
         case EventKind::kHandshakeDone:
         case EventKind::kReadable:
