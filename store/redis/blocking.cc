@@ -61,23 +61,25 @@ void BlockingRedisSessionCache::MarkUp() {
   }
 }
 
+bool BlockingRedisSessionCache::Connect() {
+  timeval tv = ToTimeval(options_.timeout);
+  c_ = options_.unix_socket.empty()
+           ? redisConnectWithTimeout(options_.host.c_str(), options_.port, tv)
+           : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), tv);
+  if (!c_ || c_->err) {
+    std::string why = c_ ? c_->errstr : "out of memory";
+    ++stats_.unavailable;
+    MarkDown("connect: " + why);
+    return false;
+  }
+  redisSetTimeout(c_, tv);
+  return true;
+}
+
 void* BlockingRedisSessionCache::Command(const std::vector<std::string>& argv) {
   if (down_ && Clock::now() < retry_at_) {
     ++stats_.unavailable;
     return nullptr;
-  }
-  if (!c_) {
-    timeval tv = ToTimeval(options_.timeout);
-    c_ = options_.unix_socket.empty()
-             ? redisConnectWithTimeout(options_.host.c_str(), options_.port, tv)
-             : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), tv);
-    if (!c_ || c_->err) {
-      std::string why = c_ ? c_->errstr : "out of memory";
-      ++stats_.unavailable;
-      MarkDown("connect: " + why);
-      return nullptr;
-    }
-    redisSetTimeout(c_, tv);
   }
   std::vector<const char*> args;
   std::vector<size_t> lens;
@@ -85,16 +87,28 @@ void* BlockingRedisSessionCache::Command(const std::vector<std::string>& argv) {
     args.push_back(a.data());
     lens.push_back(a.size());
   }
-  void* reply = redisCommandArgv(c_, static_cast<int>(args.size()), args.data(), lens.data());
-  if (!reply) {
+  // A link made earlier may have gone stale while unused (Redis restarted meanwhile): a
+  // failure on it other than a timeout gets one fresh connection and one retry before Redis
+  // counts as down. (A timeout is not retried: it already cost the whole bound.)
+  for (bool retried = false;; retried = true) {
+    bool fresh = c_ == nullptr;
+    if (fresh && !Connect()) return nullptr;
+    void* reply = redisCommandArgv(c_, static_cast<int>(args.size()), args.data(), lens.data());
+    if (reply) {
+      MarkUp();
+      return reply;
+    }
     bool timeout = c_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+    if (!fresh && !timeout && !retried) {
+      redisFree(c_);
+      c_ = nullptr;
+      continue;
+    }
     if (timeout) ++stats_.timeouts;
     MarkDown(timeout ? "no answer within " + std::to_string(options_.timeout.count()) + " ms"
                      : std::string(c_->errstr));
     return nullptr;
   }
-  MarkUp();
-  return reply;
 }
 
 std::optional<SavedSession> BlockingRedisSessionCache::Lookup(std::span<const uint8_t> id) {

@@ -1,7 +1,9 @@
 // The Redis session cache in blocking form, for the POSIX transport (and any thread that
 // may wait): each call is one round trip to Redis bounded by Options::timeout (connect
 // included), with the same failure policy, counters and reports as RedisSessionCache
-// (session_cache.h). Thread-safe (one connection, one call at a time).
+// (session_cache.h). A call that fails on a connection made earlier (other than by a timeout)
+// is retried once on a fresh one: a Redis restart while the cache was idle is no outage.
+// Thread-safe (one connection, one call at a time).
 #ifndef SANSIO_TLS_STORE_REDIS_BLOCKING_H_
 #define SANSIO_TLS_STORE_REDIS_BLOCKING_H_
 
@@ -42,6 +44,8 @@ class BlockingRedisSessionCache {
   // One command; null when Redis is unavailable or failed (then marked down). The reply is
   // freed by the caller (freeReplyObject).
   void* Command(const std::vector<std::string>& argv);
+  // Opens c_; false (marked down) when Redis cannot be reached.
+  bool Connect();
   void MarkDown(const std::string& why);
   void MarkUp();
 

@@ -319,6 +319,36 @@ TEST_P(RedisCache, ADeadRedisIsAnsweredAtOnceReportedOnceAndRecovers) {
   EXPECT_EQ(cache->stats().failures_reported, 1u);
 }
 
+// The blocking cache sees its link only when it uses it: one that saw no call during an
+// outage finds Redis restarted under it, and the next call reconnects and is answered,
+// without an outage report or a miss. (An event loop's cache reads the lost link's end as it
+// happens and reports the outage then: ADeadRedisIsAnsweredAtOnceReportedOnceAndRecovers.)
+TEST(BlockingRedisCache, ALinkIdleAcrossARedisRestartReconnectsWithoutAnOutage) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ok());
+  std::vector<std::string> reports;
+  redis::Options o;
+  o.unix_socket = redis.socket();
+  o.timeout = 200ms;
+  o.retry_interval = 10'000ms;  // an outage would make every call below fail
+  o.max_value_size = 4096;
+  o.on_status = [&](const std::optional<Error>& e) { reports.push_back(e ? e->code : "up"); };
+  BlockingForm blocking(std::move(o));
+  Form& cache = blocking;
+  int64_t now = redis::UnixNow();
+  SavedSession s = MakeSession(now);
+  cache.Store(s, now);
+  ASSERT_TRUE(cache.Lookup(s).has_value());
+  redis.Kill();
+  redis.Restart();  // empty
+  ASSERT_TRUE(redis.ok());
+  cache.Store(s, now);
+  EXPECT_TRUE(cache.Lookup(s).has_value());
+  EXPECT_TRUE(reports.empty()) << reports.front();
+  EXPECT_EQ(cache.stats().failures_reported, 0u);
+  EXPECT_EQ(cache.stats().hits, 2u);
+}
+
 TEST_P(RedisCache, AStuckRedisCostsOneTimeoutThenAnswersAtOnce) {
   auto cache = Make(100ms, 10'000ms);
   int64_t now = redis::UnixNow();
