@@ -281,9 +281,10 @@ class Core {
     return errc::internal;
   }
 
-  // DrainEvents pops the session's events: events that are not data and ends go to the
-  // event handler (pauses without one get default answers: SNI the default
-  // credentials, a session lookup a miss, a verification a rejection).
+  // DrainEvents pops the session's events: the peer's close_notify ends this side too unless
+  // half-open is allowed; events other than data and ends go to the event handler (pauses
+  // without one get default answers: SNI the default credentials, a session lookup a miss,
+  // a verification a rejection).
   void DrainEvents() {
     while (std::optional<Event> e = s().NextEvent()) {
       switch (e->kind()) {
