@@ -36,6 +36,7 @@
 
 #include "core/error.h"
 #include "core/resumption.h"
+#include "transports/common/net.h"
 
 struct redisAsyncContext;
 
@@ -125,8 +126,8 @@ int64_t UnixNow();
 
 // hiredis writes with write(2): a Redis that went away would raise SIGPIPE. Both cache forms
 // call this when created: SIGPIPE is ignored unless the process installed a handler (as
-// the libuv and Asio transports do too).
-void IgnoreSigpipe();
+// the libuv transport does too).
+using transport::IgnoreSigpipe;
 
 }  // namespace sansio_tls::redis
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 
+#include "transports/common/net.h"
 #include "transports/posix/internal/sys.h"
 
 namespace sansio_tls::posix {
@@ -43,24 +44,6 @@ Error ErrnoError(int err, std::string_view during) {
 
 namespace {
 
-SocketAddress FromSockaddr(const sockaddr_storage& ss) {
-  SocketAddress out;
-  char text[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-    out.port = ntohs(a->sin_port);
-    out.family = "IPv4";
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    out.port = ntohs(a->sin6_port);
-    out.family = "IPv6";
-  }
-  out.address = text;
-  return out;
-}
-
 struct AddrInfoDeleter {
   void operator()(addrinfo* ai) const { freeaddrinfo(ai); }
 };
@@ -86,7 +69,7 @@ Result<AddrInfoPtr> Resolve(const std::string& host, uint16_t port, bool passive
 std::string Describe(const addrinfo* ai) {
   sockaddr_storage ss{};
   std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-  SocketAddress a = FromSockaddr(ss);
+  SocketAddress a = transport::AddressOf(ss);
   return (a.family == "IPv6" ? "[" + a.address + "]" : a.address) + ":" + std::to_string(a.port);
 }
 
@@ -96,14 +79,14 @@ SocketAddress LocalAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  return FromSockaddr(ss);
+  return transport::AddressOf(ss);
 }
 
 SocketAddress PeerAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  return FromSockaddr(ss);
+  return transport::AddressOf(ss);
 }
 
 int SetNonBlocking(int fd) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "transports/common/driver.h"
+#include "transports/common/net.h"
 #include "transports/uv/internal/stream_impl.h"
 
 namespace sansio_tls::uv_tls {
@@ -29,7 +30,7 @@ SocketAddress SockName(const uv_tcp_t* tcp, bool peer) {
   int r = peer ? uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len)
                : uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&ss), &len);
   if (r != 0) return {};
-  return internal::AddressOf(ss);
+  return transport::AddressOf(ss);
 }
 
 void DeleteTcp(uv_handle_t* handle) { delete reinterpret_cast<uv_tcp_t*>(handle); }
@@ -265,7 +266,7 @@ Result<std::unique_ptr<Server>> Server::Listen(uv_loop_t* loop,
   }
   auto addr = BindAddress(loop, options.host, options.port);
   if (!addr.ok()) return addr.error();
-  internal::IgnoreSigpipe();
+  transport::IgnoreSigpipe();  // libuv writes with write(2)
 
   auto state = std::make_shared<State>();
   state->loop = loop;

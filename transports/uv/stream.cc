@@ -1,15 +1,14 @@
 #include "transports/uv/stream.h"
 
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <utility>
 
 #include "transports/common/driver.h"
+#include "transports/common/net.h"
 #include "transports/uv/internal/stream_impl.h"
 
 namespace sansio_tls::uv_tls {
@@ -22,41 +21,8 @@ using transport::ReadBuffer;
 
 }  // namespace
 
-void IgnoreSigpipe() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction current {};
-    if (sigaction(SIGPIPE, nullptr, &current) != 0) return;
-    if (current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO)) return;  // theirs
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGPIPE, &ignore, nullptr);
-  });
-}
-
 Error UvError(int err, const char* what) {
   return MakeError(uv_err_name(err), std::string(what) + ": " + uv_strerror(err));
-}
-
-SocketAddress AddressOf(const sockaddr_storage& ss) {
-  SocketAddress a;
-  char text[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
-    uv_ip4_name(in, text, sizeof text);
-    a.port = ntohs(in->sin_port);
-    a.family = "IPv4";
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    uv_ip6_name(in6, text, sizeof text);
-    a.port = ntohs(in6->sin6_port);
-    a.family = "IPv6";
-  } else {
-    return a;
-  }
-  a.address = text;
-  return a;
 }
 
 struct StreamImpl::Connecting {
@@ -76,7 +42,7 @@ StreamImpl::StreamImpl(uv_loop_t* loop, Session session, const StreamOptions& op
       io_(std::move(session)),
       cb_(std::move(callbacks)),
       allow_half_open_(options.allow_half_open) {
-  IgnoreSigpipe();
+  transport::IgnoreSigpipe();
 }
 
 StreamImpl::~StreamImpl() = default;
@@ -289,7 +255,7 @@ void StreamImpl::TryNextAddress() {
       return;
     }
     delete req;
-    SocketAddress a = AddressOf(addr);
+    SocketAddress a = transport::AddressOf(addr);
     c.last_error = UvError(r, ("connect " + a.address + ":" + std::to_string(a.port)).c_str());
     CloseHandle(reinterpret_cast<uv_handle_t*>(tcp));
     tcp_ = nullptr;
@@ -308,7 +274,7 @@ void StreamImpl::OnConnected(uv_connect_t* req, int status) {
   }
   if (status < 0) {
     Connecting& c = *self->connecting_;
-    SocketAddress a = AddressOf(c.addresses[c.next - 1]);
+    SocketAddress a = transport::AddressOf(c.addresses[c.next - 1]);
     c.last_error = UvError(status, ("connect " + a.address + ":" + std::to_string(a.port)).c_str());
     self->CloseHandle(reinterpret_cast<uv_handle_t*>(self->tcp_));
     self->tcp_ = nullptr;
@@ -699,14 +665,14 @@ SocketAddress StreamImpl::local_address() const {
   sockaddr_storage ss{};
   int len = sizeof ss;
   if (!tcp_ || uv_tcp_getsockname(tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  return AddressOf(ss);
+  return transport::AddressOf(ss);
 }
 
 SocketAddress StreamImpl::peer_address() const {
   sockaddr_storage ss{};
   int len = sizeof ss;
   if (!tcp_ || uv_tcp_getpeername(tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  return AddressOf(ss);
+  return transport::AddressOf(ss);
 }
 
 size_t StreamImpl::buffered_bytes() const {

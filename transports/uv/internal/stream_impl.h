@@ -35,13 +35,8 @@ class ServerLink {
   virtual void StreamClosed(StreamImpl* impl) = 0;
 };
 
-// libuv writes with write(2): a peer that reset would raise SIGPIPE, whose default action
-// kills the process. Sets SIGPIPE to ignored, once, when it still has its default action (as
-// Node does); an application's own disposition is left alone.
-void IgnoreSigpipe();
 // An Error for a libuv error number: code = its name ("ECONNREFUSED"), message = "what: text".
 Error UvError(int err, const char* what);
-SocketAddress AddressOf(const struct sockaddr_storage& ss);
 
 class StreamImpl {
  public:
