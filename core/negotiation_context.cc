@@ -178,7 +178,8 @@ struct NegotiationCallbacks {
 
   // Server NPN (|arg|: the serving Context): advertise its list (BoringSSL offers NPN only
   // below TLS 1.3).
-  static int OnNpnAdvertise(SSL* /*ssl*/, const uint8_t** out, unsigned* out_len, void* arg) {
+  static int OnNpnAdvertise(SSL* ssl, const uint8_t** out, unsigned* out_len, void* arg) {
+    if (SessionImpl* s = SessionImpl::FromSsl(ssl)) s->npn_called_ = true;
     const auto& negotiation = static_cast<const Context*>(arg)->negotiation_;
     if (!negotiation || negotiation->npn_wire.empty()) return SSL_TLSEXT_ERR_NOACK;
     const std::vector<uint8_t>& wire = negotiation->npn_wire;
@@ -193,6 +194,7 @@ struct NegotiationCallbacks {
                          unsigned in_len, void* /*arg*/) {
     SessionImpl* s = SessionImpl::FromSsl(ssl);
     if (!s) return SSL_TLSEXT_ERR_ALERT_FATAL;
+    s->npn_called_ = true;
     const std::vector<std::string>& prefs = s->context_->config().npn_protocols;
     NpnChoice choice = SelectNpn(prefs, {in, in_len});
     for (const std::string& p : prefs) {

@@ -731,7 +731,7 @@ void SessionImpl::OnHandshakeDone() {
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(ssl_, &alpn, &alpn_len);
   if (alpn_len > 0) info_.alpn_protocol.emplace(reinterpret_cast<const char*>(alpn), alpn_len);
-  if (std::optional<std::string> npn = NegotiatedNpn()) info_.npn_protocol = std::move(npn);
+  if (npn_called_) info_.npn_protocol = NegotiatedNpn();  // no callback: no NPN
   info_.session_reused = SSL_session_reused(ssl_);
   info_.group_id = SSL_get_curve_id(ssl_);
   if (info_.group_id != 0) {
@@ -759,7 +759,8 @@ void SessionImpl::OnHandshakeDone() {
   if (psk) PskAuthenticated();
 
   // Server: missing or refused client certificate (core/verification.cc).
-  if (role() == Role::kServer && RefuseUnauthorizedClient()) return;
+  if (role() == Role::kServer && context_->config().request_cert && RefuseUnauthorizedClient())
+    return;
 
   handshake_reported_ = true;
   PushKind(EventKind::kHandshakeDone);  // NextEvent() copies info_, final from here on

@@ -256,7 +256,7 @@ std::optional<Error> Context::SetUpLifecycle() {
 
 // ---- Session: setup and state -------------------------------------------------------
 
-std::string SessionImpl::CheckedName() const {
+std::string_view SessionImpl::CheckedName() const {
   if (!options_.servername.empty()) return options_.servername;
   if (!options_.host.empty()) return options_.host;
   return "localhost";
@@ -300,7 +300,7 @@ internal::AuthInfo SessionImpl::CurrentAuth() const {
   a.verified = verify_done_;
   a.authorized = info_.authorized;
   a.error = info_.authorization_error;
-  if (role() == Role::kClient) a.servername = CheckedName();
+  if (role() == Role::kClient) a.servername = std::string(CheckedName());
   return a;
 }
 

@@ -241,7 +241,6 @@ int SessionImpl::VerifyPeer(uint8_t* out_alert) {
 
 bool SessionImpl::RefuseUnauthorizedClient() {
   const internal::ContextConfig& o = context_->config();
-  if (!o.request_cert) return false;
   bool missing = !verify_done_;  // also a resumed session created without a certificate
   if (missing) {
     info_.authorized = false;

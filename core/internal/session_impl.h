@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/internal/buffer.h"
@@ -177,8 +178,8 @@ class SessionImpl {
   // Chain, then (client) host name, into info_. False (nothing set) when a certificate the
   // peer sent does not parse.
   bool ComputeVerdict();
-  // Server, in OnHandshakeDone: reports a missing client certificate and refuses an
-  // unauthorized client (reject_unauthorized). True when the session failed.
+  // Server with request_cert, in OnHandshakeDone: reports a missing client certificate and
+  // refuses an unauthorized client (reject_unauthorized). True when the session failed.
   bool RefuseUnauthorizedClient();
   std::string VerifyFailureMessage() const;  // the message of a verification error
   // A PSK callback found the key: a TLS 1.2 PSK suite authenticates the peer, which sends
@@ -221,7 +222,8 @@ class SessionImpl {
   void QueueNewSession(SavedSession saved);
   bool AcceptResumption(const internal::AuthInfo& auth) const;
   internal::AuthInfo CurrentAuth() const;
-  std::string CheckedName() const;  // the name the peer certificate is checked against
+  // The name the peer certificate is checked against (in options_, or a literal).
+  std::string_view CheckedName() const;
 
   // The BIO's side (SessionCallbacks::BioRead): received ciphertext is read first from
   // |input_| (older bytes), then from |feed_| (the Feed() call in progress, read in place).
@@ -273,7 +275,10 @@ class SessionImpl {
   std::optional<uint8_t> alert_sent_, alert_received_;
   enum class SniState : uint8_t { kNone, kPending, kAnswered };
   SniState sni_state_ = SniState::kNone;
-  bool npn_no_overlap_ = false;                 // client: NPN fell back to our first choice
+  bool npn_no_overlap_ = false;  // client: NPN fell back to our first choice
+  // An NPN callback ran (client: select, server: advertise): without one, BoringSSL
+  // negotiated no NPN, and OnHandshakeDone skips asking it.
+  bool npn_called_ = false;
   std::optional<SavedSession> latest_session_;  // client: saved_session()
   internal::KeyUpdateCounters key_updates_;     // *ContextOptions::key_update_after_*
   std::vector<SavedSession> stashed_sessions_;  // new sessions seen before kHandshakeDone
