@@ -83,6 +83,13 @@ inline Action NeedInput(const Driver& d) {
   return Action::Read();
 }
 
+// How the operation ends once the peer's side ended: |clean| after its close_notify,
+// kTruncated after an end without one; nullopt while it is open.
+inline std::optional<Action> AtPeerEnd(const Driver& d, Outcome clean) {
+  if (d.peer_end() == PeerEnd::kOpen) return std::nullopt;
+  return Action::Complete(d.peer_end() == PeerEnd::kClean ? clean : Outcome::kTruncated);
+}
+
 // The handshake must complete before the operation can: drive it.
 inline Action DriveHandshake(const Driver& d, const Roles& r) {
   if (d.session().failed()) return Action::Complete(Outcome::kSessionError);
@@ -127,14 +134,7 @@ Action ReadStep(C& c, const Roles& r, ReadPlaintext&& read_plaintext) {
     return Action::Complete(Outcome::kOk, n);
   }
   if (s.failed()) return Action::Complete(Outcome::kSessionError);
-  switch (d.peer_end()) {
-    case PeerEnd::kClean:
-      return Action::Complete(Outcome::kPeerClosed);
-    case PeerEnd::kTruncated:
-      return Action::Complete(Outcome::kTruncated);
-    case PeerEnd::kOpen:
-      break;
-  }
+  if (auto end = AtPeerEnd(d, Outcome::kPeerClosed)) return *end;
   if (!s.handshake_done()) {
     if (d.send_broken()) return Action::Complete(Outcome::kTransportError);
     if (s.pause_pending()) return Action::WaitApp();
@@ -195,14 +195,7 @@ Action ShutdownStep(C& c, const Roles& r, bool send_only, bool discard_unread, b
   if (d.send_broken()) return Action::Complete(Outcome::kTransportError);
   if (d.ShouldShutdownSend()) return Action::ShutdownSend();
   if (send_only) return Action::Complete(Outcome::kOk);
-  switch (d.peer_end()) {
-    case PeerEnd::kClean:
-      return Action::Complete(Outcome::kOk);
-    case PeerEnd::kTruncated:
-      return Action::Complete(Outcome::kTruncated);
-    case PeerEnd::kOpen:
-      break;
-  }
+  if (auto end = AtPeerEnd(d, Outcome::kOk)) return *end;
   if (!r.holds_input) return Action::Read();
   if (r.input_wanted) return Action::YieldInput();  // a read wants the plaintext first
   if (!s.wants_input()) {
