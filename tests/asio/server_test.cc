@@ -159,10 +159,11 @@ TEST(AsioServer, MaxConnectionsDropsTheNextSocketBeforeAnyTlsByte) {
   EXPECT_EQ(server->connections(), 0u);
 }
 
-// Node's allowHalfOpen on a server's streams. The client ends its side (close_notify and
-// FIN) and reads until the end; the server reads until the end, then writes "late".
+// Node's allowHalfOpen on a server's streams. The client sends "ping" and ends its side at
+// once (close_notify and FIN in the same flight), then reads until the end; the server
+// answers what it reads with "pong", reads until the end, then writes "late".
 struct HalfOpenRun {
-  std::error_code server_read, server_write, client_end;
+  std::error_code server_read, server_answer, server_write, client_end;
   std::string client_got;
 };
 
@@ -180,6 +181,8 @@ HalfOpenRun RunHalfOpen(bool allow_half_open) {
         run.server_read = ec;
         break;
       }
+      auto [aec, an] = co_await asio::async_write(tls, asio::buffer("pong", 4), tuple);
+      if (aec) run.server_answer = aec;
     }
     auto [wec, n] = co_await tls.async_write_some(asio::buffer("late", 4), tuple);
     run.server_write = wec;
@@ -196,6 +199,7 @@ HalfOpenRun RunHalfOpen(bool allow_half_open) {
     ConnectOptions options;
     TlsStream tls = co_await AsyncConnect(ex, "localhost", server->port(), ctx.client, options,
                                           asio::use_awaitable);
+    co_await asio::async_write(tls, asio::buffer("ping", 4), asio::use_awaitable);
     co_await tls.async_shutdown(0s, asio::use_awaitable);  // ends our side only
     char buf[256];
     for (;;) {
@@ -217,15 +221,18 @@ HalfOpenRun RunHalfOpen(bool allow_half_open) {
 TEST(AsioServer, ThePeersEndEndsThisSideUnlessAllowHalfOpen) {
   HalfOpenRun closed = RunHalfOpen(false);  // the default, as Node's and the other servers'
   EXPECT_EQ(closed.server_read, asio::error::eof);
+  // What the server wrote before its read reported the end goes out first.
+  EXPECT_FALSE(closed.server_answer) << closed.server_answer.message();
   EXPECT_EQ(closed.server_write, make_error_code(errc::write_after_end));
   EXPECT_EQ(closed.client_end, asio::error::eof);  // our close_notify answered the client's
-  EXPECT_EQ(closed.client_got, "");
+  EXPECT_EQ(closed.client_got, "pong");
 
   HalfOpenRun open = RunHalfOpen(true);
   EXPECT_EQ(open.server_read, asio::error::eof);
+  EXPECT_FALSE(open.server_answer) << open.server_answer.message();
   EXPECT_FALSE(open.server_write) << open.server_write.message();
   EXPECT_EQ(open.client_end, asio::error::eof);
-  EXPECT_EQ(open.client_got, "late");
+  EXPECT_EQ(open.client_got, "ponglate");
 }
 
 TEST(AsioServer, HandshakeTimeoutIsOneClientError) {

@@ -54,7 +54,7 @@ using TlsStream = Stream<asio::ip::tcp::socket>;
 
 // A server's options: the shared ones (transports/common/transport_types.h). On Asio the
 // close grace (end_timeout) is how long a stream's shutdown() without a timeout of its own
-// waits for the peer, allow_half_open = false makes a read that meets the peer's
+// waits for the peer, allow_half_open = false makes a read that reports the peer's
 // close_notify end this side too (Stream::set_allow_half_open), and Listen() with several
 // io_contexts sets reuse_port anyway.
 using ServerOptions = transport::ServerOptions;

@@ -456,10 +456,11 @@ class Stream {
 
   // Node's allowHalfOpen. True (the default for a stream made directly, as Asio's own
   // streams): the peer's close_notify ends only its side; this side writes on until
-  // shutdown(). False (a server's stream unless ServerOptions::allow_half_open): the
-  // operation that meets the peer's close_notify queues ours after everything written,
-  // sends it and shuts the socket's sending side; later writes fail with
-  // errc::write_after_end and a shutdown() completes at once.
+  // shutdown(). False (a server's stream unless ServerOptions::allow_half_open): a read
+  // that reports the peer's close_notify (eof; all plaintext before it was read, and what
+  // was written in answer to it went first) first queues ours, sends it and shuts the
+  // socket's sending side; later writes fail with errc::write_after_end and a shutdown()
+  // completes at once.
   void set_allow_half_open(bool allow) { core_->allow_half_open = allow; }
   // lifetime: expires when this stream's state is destroyed (the stream, or the one it was
   // moved into, is gone). For code answering a pause later, asynchronously: while the token

@@ -228,8 +228,9 @@ class Core {
   uint64_t next_waiter_id = 1;
   std::error_code read_error;   // the next layer's read failure (other than EOF)
   std::error_code write_error;  // the next layer's write failure: output is undeliverable
-  // Stream::set_allow_half_open.
+  // Stream::set_allow_half_open; ended_with_peer: EndsWithPeer() closed this side.
   bool allow_half_open = true;
+  bool ended_with_peer = false;
   // Released with the stream (a server's connection count).
   std::shared_ptr<void> owner_token;
   // Stream::lifetime(): allocated on first use, destroyed with the stream's state.
@@ -258,6 +259,20 @@ class Core {
     return std::max(*deadline - transport::WallNow(), std::chrono::milliseconds(1));
   }
 
+  // Node's allowHalfOpen = false: a read about to report the peer's close_notify (|a|) first
+  // queues ours after everything written, once; the read then sends it and shuts the sending
+  // side before it completes (ReadStep). True when the operation must step again.
+  bool EndsWithPeer(const Action& a) {
+    if (allow_half_open || ended_with_peer || a.kind != Action::kComplete ||
+        a.outcome != Outcome::kPeerClosed || s().close_sent() || s().failed()) {
+      return false;
+    }
+    ended_with_peer = true;
+    s().Close();
+    DrainEvents();
+    return true;
+  }
+
   // How a step's outcome reads in Asio's codes.
   std::error_code OutcomeCode(Outcome outcome) const {
     switch (outcome) {
@@ -281,16 +296,13 @@ class Core {
     return errc::internal;
   }
 
-  // DrainEvents pops the session's events: the peer's close_notify ends this side too unless
-  // half-open is allowed; events other than data and ends go to the event handler (pauses
-  // without one get default answers: SNI the default credentials, a session lookup a miss,
-  // a verification a rejection).
+  // DrainEvents pops the session's events: events other than data and ends go to the event
+  // handler (pauses without one get default answers: SNI the default credentials, a session
+  // lookup a miss, a verification a rejection).
   void DrainEvents() {
     while (std::optional<Event> e = s().NextEvent()) {
       switch (e->kind()) {
         case EventKind::kPeerClosed:
-          if (!allow_half_open) s().Close();  // our close_notify follows (Node's end())
-          break;
         case EventKind::kPeerTruncated:
         case EventKind::kHandshakeDone:
         case EventKind::kReadable:
@@ -493,6 +505,7 @@ std::pair<std::error_code, size_t> RunSync(
     Action a = step(ctx);
     switch (a.kind) {
       case Action::kComplete:
+        if (c.EndsWithPeer(a)) break;
         return {c.OutcomeCode(a.outcome), a.n};
       case Action::kWrite:
         c.SyncWrite();
@@ -577,6 +590,7 @@ class Op {
       Action a = static_cast<Derived*>(this)->Step(ctx);
       switch (a.kind) {
         case Action::kComplete:
+          if (c.EndsWithPeer(a)) continue;
           return Finish(self, c.OutcomeCode(a.outcome), a.n);
         case Action::kShutdownSend:
           c.HalfClose();
