@@ -118,7 +118,8 @@ class Connection {
   // ciphertext is in the kernel's send buffer. Returns data.size(), or the error; on error
   // (ETIMEDOUT included) how much reached the peer is unknown.
   Result<size_t> Write(std::span<const uint8_t> data);
-  // End sends close_notify after everything written, flushes it and half-closes the socket
+  // End sends close_notify after everything written (completing the handshake first when
+  // needed, within the same timeout), flushes it and half-closes the socket
   // (shutdown SHUT_WR). The peer's data can still be Read() until it ends. Returns nullopt
   // on success, else the error. BoringSSL ignores TLS 1.3 session tickets arriving after
   // this: a client that wants to resume later reads until session().saved_session() is set.
