@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -297,8 +298,8 @@ struct ClientContextOptions {
   bool ech_grease = false;
 };
 
-// Context is immutable once built and shared by reference count across sessions and
-// threads. It owns the SSL_CTX and the trust store.
+// Context is immutable once built (but for one internal hook, EnableKeyLogHook) and shared by
+// reference count across sessions and threads. It owns the SSL_CTX and the trust store.
 class Context {
  public:
   // Create validates |options| and builds the context. On failure the Error names what was
@@ -345,6 +346,14 @@ class Context {
   // Installs resumption, 0-RTT, key log, OCSP and the session clock
   // (core/session_lifecycle.cc); called by Create before SetUpNegotiation.
   std::optional<Error> SetUpLifecycle();
+  // A session whose own context has key_log is switching to this one (SNI): BoringSSL reports
+  // secrets through the SSL_CTX switched to, so this installs the key-log hook on ssl_ctx_,
+  // once (core/session_lifecycle.cc). Sessions listening on this context still log nothing
+  // unless it has key_log. A server context without key_log has no hook otherwise: BoringSSL
+  // would format every handshake's lines only for them to be dropped. The store is a single
+  // aligned pointer write into the SSL_CTX, which other threads' handshakes may be reading (as
+  // Node's enableKeylogCallback does on a shared SSL_CTX).
+  void EnableKeyLogHook() const;
 
   Role role_ = Role::kClient;
   std::unique_ptr<internal::ContextConfig> config_;  // never null
@@ -352,6 +361,7 @@ class Context {
   X509_STORE* store_ = nullptr;
   std::shared_ptr<internal::SessionStore> session_store_;     // server, SessionCacheMode::kInternal
   std::shared_ptr<const internal::Negotiation> negotiation_;  // set by SetUpNegotiation
+  mutable std::once_flag key_log_hook_;                       // EnableKeyLogHook
 };
 
 }  // namespace sansio_tls

@@ -101,9 +101,13 @@ int KeyType(const std::string& chain_pem) {
 // (ALPN, NPN advertisement) to the serving Context passed as |arg|. A missing Session (an SSL
 // made from ssl_ctx() outside this library) gets neutral answers.
 struct NegotiationCallbacks {
-  // Serves |ssl| with |chosen|'s credentials and session id context.
-  static bool Switch(SSL* ssl, const Context& chosen) {
+  // Serves |s| with |chosen|'s credentials and session id context.
+  static bool Switch(const SessionImpl& s, const Context& chosen) {
+    // Secrets are reported through the SSL_CTX switched to: the session's own key_log
+    // decides (LifecycleCallbacks::KeyLog), whatever |chosen| was built with.
+    if (s.context_->config().key_log) chosen.EnableKeyLogHook();
     const auto& sid = chosen.negotiation_->sni_session_id_context;
+    SSL* ssl = s.ssl();
     return SSL_set_SSL_CTX(ssl, chosen.ssl_ctx()) &&
            SSL_set_session_id_context(ssl, sid.data(), sid.size());
   }
@@ -394,8 +398,8 @@ int SessionImpl::SelectCertificate(const SSL_CLIENT_HELLO* hello) {
   // The default credentials serve: one of their chains, by what the client can verify.
   if (!chosen) chosen = NegotiationCallbacks::ChainFor(*context_, hello);
   if (!chosen) return ssl_select_cert_success;
-  return NegotiationCallbacks::Switch(ssl_, *chosen) ? ssl_select_cert_success
-                                                     : ssl_select_cert_error;
+  return NegotiationCallbacks::Switch(*this, *chosen) ? ssl_select_cert_success
+                                                      : ssl_select_cert_error;
 }
 
 std::optional<Error> SessionImpl::AnswerSni(SniAnswer answer) {

@@ -27,11 +27,6 @@ bool ValidSendFragment(size_t size) { return size >= 512 && size <= 16384; }
 constexpr size_t kMaxInput = 32 * 1024;   // ciphertext kept while the receive side is full
 constexpr size_t kReadChunk = 16 * 1024;  // one TLS record of plaintext
 
-int SessionIndex() {
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
-}
-
 // The most specific queued error: the first from the SSL library (e.g. a bad record MAC,
 // rather than the cipher failure beneath it), else the first of any library; 0 if none.
 uint32_t FirstSslError() {
@@ -48,8 +43,13 @@ uint32_t FirstSslError() {
 
 // Static trampolines from BoringSSL callbacks to the Session that owns the SSL.
 struct SessionCallbacks {
+  // The Session owning |ssl|, found through the BIO Init gave it (no ex_data: setting one
+  // allocates per SSL); null for an SSL this library did not make (e.g. one an application
+  // made from Context::ssl_ctx()).
   static SessionImpl* From(const SSL* ssl) {
-    return static_cast<SessionImpl*>(SSL_get_ex_data(ssl, SessionIndex()));
+    BIO* bio = SSL_get_rbio(ssl);
+    if (bio == nullptr || BIO_method_type(bio) != BioType()) return nullptr;
+    return static_cast<SessionImpl*>(BIO_get_data(bio));
   }
   static ssl_verify_result_t Verify(SSL* ssl, uint8_t* out_alert) {
     return static_cast<ssl_verify_result_t>(From(ssl)->VerifyPeer(out_alert));
@@ -118,9 +118,14 @@ struct SessionCallbacks {
     BIO_set_init(bio, 1);
     return 1;
   }
+  // A type of our own, so that From() recognises the session's BIO.
+  static int BioType() {
+    static const int type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
+    return type;
+  }
   static const BIO_METHOD* BioMethod() {
     static const BIO_METHOD* method = [] {
-      BIO_METHOD* m = BIO_meth_new(BIO_TYPE_NONE, "sansio_tls session");
+      BIO_METHOD* m = BIO_meth_new(BioType(), "sansio_tls session");
       BIO_meth_set_write(m, BioWrite);
       BIO_meth_set_read(m, BioRead);
       BIO_meth_set_ctrl(m, BioCtrl);
@@ -279,7 +284,6 @@ bool SessionImpl::Init(std::optional<Error>* error) {
   // whose errors are read afterwards clears the queue on entry (see WriteNow).
   ssl_ = SSL_new(context_->ssl_ctx());
   if (!ssl_) return false;
-  SSL_set_ex_data(ssl_, SessionIndex(), this);
   BIO* bio = BIO_new(SessionCallbacks::BioMethod());
   if (!bio) return false;
   BIO_set_data(bio, this);

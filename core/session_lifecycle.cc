@@ -204,11 +204,10 @@ std::optional<Error> Context::SetUpLifecycle() {
   SSL_CTX_set_timeout(ctx, o.session_timeout);
   SSL_CTX_set_session_psk_dhe_timeout(ctx, o.session_timeout);
   if (!o.session_tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-  // Installed on every server context: a session switched to an SNI context (which may not
-  // have key_log) must keep logging if the context it started from asked for it. Clients
-  // install it only when asked (the lines cost a little formatting per handshake).
-  if (o.key_log || o.role == Role::kServer)
-    SSL_CTX_set_keylog_callback(ctx, LifecycleCallbacks::KeyLog);
+  // Only when asked: BoringSSL formats every line (hex of the secrets, an allocation) before
+  // calling it. A session switched by SNI to a context without key_log installs it there
+  // (EnableKeyLogHook), so that it keeps logging as its own context asked.
+  if (o.key_log) SSL_CTX_set_keylog_callback(ctx, LifecycleCallbacks::KeyLog);
 
   if (o.role == Role::kClient) {
     if (!o.credentials.ocsp_response.empty()) {
@@ -252,6 +251,14 @@ std::optional<Error> Context::SetUpLifecycle() {
     return MakeError("ERR_TLS_INVALID_CONFIG", "BoringSSL refused credentials.ocsp_response");
   }
   return std::nullopt;
+}
+
+void Context::EnableKeyLogHook() const {
+  std::call_once(key_log_hook_, [this] {
+    if (SSL_CTX_get_keylog_callback(ssl_ctx_) == nullptr) {
+      SSL_CTX_set_keylog_callback(ssl_ctx_, LifecycleCallbacks::KeyLog);
+    }
+  });
 }
 
 // ---- Session: setup and state -------------------------------------------------------

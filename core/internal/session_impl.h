@@ -1,6 +1,6 @@
 // SessionImpl: the state and workings behind a Session (core/session.h), which holds one
 // on the heap so that a Session moves as a value while BoringSSL's callbacks keep a stable
-// pointer (SSL ex_data, the BIO). Internal: included only by the core's own .cc files; its
+// pointer (the session's BIO). Internal: included only by the core's own .cc files; its
 // public methods mean exactly what Session's documentation says.
 #ifndef SANSIO_TLS_CORE_INTERNAL_SESSION_IMPL_H_
 #define SANSIO_TLS_CORE_INTERNAL_SESSION_IMPL_H_

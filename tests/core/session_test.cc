@@ -3,6 +3,7 @@
 #include "core/session.h"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 
@@ -632,6 +633,50 @@ TEST(Context, ContextsOutliveNothingTheyDoNotOwn) {
     pair = MakePair(ctx);
   }
   EXPECT_TRUE(pair->Handshake());
+}
+
+TEST(Context, AnSslAnApplicationMadeFromTheContextIsNotTakenForASession) {
+  // BoringSSL calls the context's hooks (key log, ClientHello observer, SNI selection) for
+  // every SSL made from ssl_ctx(); one made by the application, with BIOs of its own, must
+  // get their neutral answers rather than be mistaken for a Session.
+  testing::TestPki pki = testing::MakeTestPki();
+  Credentials creds{.key_pem = pki.server.key_pem, .cert_chain_pem = pki.server_chain_pem()};
+  auto server = Context::Create(ServerContextOptions{
+      .credentials = creds,
+      .sni_contexts = {{"*.example.com", creds, {}}},
+      .session_tickets = false,  // sealing a ticket needs a Session: a foreign SSL gets none
+      .key_log = true});
+  auto client = Context::Create(ClientContextOptions{.ca_pems = {pki.root.cert_pem}});
+  ASSERT_TRUE(server.ok() && client.ok());
+  bssl::UniquePtr<SSL> raw(SSL_new((*server)->ssl_ctx()));
+  ASSERT_TRUE(raw);
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(raw.get(), in, out);  // owned by |raw|
+  SSL_set_accept_state(raw.get());
+  auto session = Session::Create(*client, {.servername = "localhost", .now = testing::WallNow()});
+  ASSERT_TRUE(session.ok());
+  for (int round = 0; round < 16 && !(session->handshake_done() && SSL_is_init_finished(raw.get()));
+       ++round) {
+    std::span<const uint8_t> c2s = session->PendingOutput();
+    ASSERT_EQ(BIO_write(in, c2s.data(), static_cast<int>(c2s.size())),
+              static_cast<int>(c2s.size()));
+    session->ConsumeOutput(c2s.size());
+    int r = SSL_do_handshake(raw.get());
+    ASSERT_TRUE(r == 1 || SSL_get_error(raw.get(), r) == SSL_ERROR_WANT_READ)
+        << SSL_get_error(raw.get(), r) << " " << ERR_reason_error_string(ERR_peek_error());
+    const uint8_t* s2c = nullptr;
+    size_t n = 0;
+    BIO_mem_contents(out, &s2c, &n);
+    EXPECT_EQ(session->Feed({s2c, n}), n);
+    ASSERT_EQ(BIO_reset(out), 1);
+    while (session->NextEvent()) {
+    }
+    ASSERT_FALSE(session->failed()) << session->error()->message;
+  }
+  EXPECT_TRUE(session->handshake_done());
+  EXPECT_TRUE(session->authorized());
+  EXPECT_EQ(SSL_is_init_finished(raw.get()), 1);
 }
 
 }  // namespace
